@@ -1,0 +1,35 @@
+// One Jest run covers every workspace. Sources are ESM TypeScript compiled on the fly by SWC (with decorator
+// metadata for NestJS); @loa/shared is mapped to its sources so unit tests never need a prior build.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@loa/shared$': '<rootDir>/../shared/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+};
+
+export default {
+  testTimeout: 30_000,
+  projects: [
+    { ...common, displayName: 'shared', rootDir: 'shared', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'server', rootDir: 'server', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
+    { ...common, displayName: 'agent', rootDir: 'agent', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', rootDir: 'test', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
+  ],
+};

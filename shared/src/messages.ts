@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { deviceIdSchema, epochMsSchema, opaqueIdSchema, sha256Schema } from './ids.js';
+import { deviceKindSchema, prioritySchema } from './enums.js';
+import { PROTOCOL_VERSION } from './version.js';
+
+const v = z.literal(PROTOCOL_VERSION);
+
+// ---- device → server -------------------------------------------------------------------------------------
+
+export const statusMessageSchema = z.object({
+  v,
+  state: z.enum(['online', 'offline']),
+  /** Absent in the last will, which is composed at connect time; the server then stamps its own clock. */
+  at: epochMsSchema.optional(),
+  reason: z.enum(['connect', 'shutdown', 'will']).optional(),
+  kind: deviceKindSchema.optional(),
+  agentVersion: z.string().max(64).optional(),
+  timelineVersion: z.number().int().nonnegative().optional(),
+});
+export type StatusMessage = z.infer<typeof statusMessageSchema>;
+
+export const telemetryMessageSchema = z.object({
+  v,
+  at: epochMsSchema,
+  uptimeS: z.number().nonnegative(),
+  timelineVersion: z.number().int().nonnegative().optional(),
+  playing: opaqueIdSchema.nullable().optional(),
+  volume: z.number().int().min(0).max(100).optional(),
+  freeDiskBytes: z.number().int().nonnegative().optional(),
+  rssBytes: z.number().int().nonnegative().optional(),
+  clockOffsetMs: z.number().optional(),
+  outboxSize: z.number().int().nonnegative().optional(),
+});
+export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;
+
+/** What an agent can say about one occurrence; `queued` is the server's own and never reported. */
+export const PLAYBACK_EVENT_TYPES = ['delivered', 'started', 'finished', 'failed', 'preempted', 'skipped', 'expired'] as const;
+export const playbackEventTypeSchema = z.enum(PLAYBACK_EVENT_TYPES);
+export type PlaybackEventType = z.infer<typeof playbackEventTypeSchema>;
+
+export const playbackEventSchema = z.object({
+  /** Minted by the agent once and kept across retries: the server deduplicates on (device, id). */
+  id: opaqueIdSchema,
+  occurrenceId: opaqueIdSchema,
+  type: playbackEventTypeSchema,
+  /** Device clock corrected by its estimated offset from the server. */
+  at: epochMsSchema,
+  playedMs: z.number().int().nonnegative().optional(),
+  reason: z.string().max(500).optional(),
+});
+export type PlaybackEvent = z.infer<typeof playbackEventSchema>;
+
+export const MAX_EVENTS_PER_BATCH = 200;
+export const eventsBatchSchema = z.object({
+  v,
+  events: z.array(playbackEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+export type EventsBatch = z.infer<typeof eventsBatchSchema>;
+
+export const timelineAckSchema = z.object({ v, version: z.number().int().nonnegative() });
+export type TimelineAck = z.infer<typeof timelineAckSchema>;
+
+// ---- server → device -------------------------------------------------------------------------------------
+
+export const eventsAckSchema = z.object({
+  v,
+  /** Every id here is durably stored on the server; the agent may delete these from its outbox. */
+  ids: z.array(opaqueIdSchema).max(MAX_EVENTS_PER_BATCH),
+});
+export type EventsAck = z.infer<typeof eventsAckSchema>;
+
+export const slotMediaSchema = z.object({
+  sha256: sha256Schema,
+  bytes: z.number().int().positive(),
+  durationMs: z.number().int().positive(),
+  mime: z.string().max(100),
+});
+export type SlotMedia = z.infer<typeof slotMediaSchema>;
+
+const slotBase = {
+  occurrenceId: opaqueIdSchema,
+  scheduleId: opaqueIdSchema,
+  contentId: opaqueIdSchema,
+  title: z.string().max(200),
+  priority: prioritySchema,
+  startAt: epochMsSchema,
+  /** Nominal length of the slot; a board shows its text for this long, a speaker plays the file once. */
+  durationMs: z.number().int().positive(),
+  volume: z.number().int().min(0).max(100).optional(),
+};
+
+export const audioSlotSchema = z.object({ ...slotBase, type: z.literal('audio'), media: slotMediaSchema });
+export const textSlotSchema = z.object({ ...slotBase, type: z.literal('text'), text: z.string().min(1).max(5000) });
+export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema]);
+export type Slot = z.infer<typeof slotSchema>;
+export type AudioSlot = z.infer<typeof audioSlotSchema>;
+export type TextSlot = z.infer<typeof textSlotSchema>;
+
+export const timelineMessageSchema = z.object({
+  v,
+  deviceId: deviceIdSchema,
+  /** Strictly increasing per device; an agent ignores any version not above the one it holds. */
+  version: z.number().int().nonnegative(),
+  generatedAt: epochMsSchema,
+  slots: z.array(slotSchema).max(5000),
+});
+export type TimelineMessage = z.infer<typeof timelineMessageSchema>;

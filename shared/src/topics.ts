@@ -1,0 +1,75 @@
+import { deviceIdSchema, areaCodeSchema, type DeviceId } from './ids.js';
+import { TOPIC_ROOT } from './version.js';
+
+export type Direction = 'up' | 'down';
+
+export interface ChannelSpec {
+  /** up: device → server; down: server → device. */
+  readonly direction: Direction;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+  readonly description: string;
+}
+
+/**
+ * Every per-device channel. The broker's ACL is derived from this table, so adding a channel here is the
+ * only way to let a device use it.
+ */
+export const DEVICE_CHANNELS = {
+  status: { direction: 'up', qos: 1, retain: true, description: 'online/offline presence; also the last will' },
+  telemetry: { direction: 'up', qos: 0, retain: false, description: 'periodic health sample' },
+  events: { direction: 'up', qos: 1, retain: false, description: 'batch of playback reports from the outbox' },
+  'events/ack': { direction: 'down', qos: 1, retain: false, description: 'ids of reports committed by the server' },
+  timeline: { direction: 'down', qos: 1, retain: true, description: 'the full versioned timeline of the device' },
+  'timeline/ack': { direction: 'up', qos: 1, retain: false, description: 'timeline version stored by the agent' },
+} as const satisfies Record<string, ChannelSpec>;
+
+export type DeviceChannel = keyof typeof DEVICE_CHANNELS;
+const CHANNEL_NAMES = new Set<string>(Object.keys(DEVICE_CHANNELS));
+export const isDeviceChannel = (s: string): s is DeviceChannel => CHANNEL_NAMES.has(s);
+
+const DEVICE_PREFIX = `${TOPIC_ROOT}/d/`;
+const AREA_PREFIX = `${TOPIC_ROOT}/a/`;
+
+export const deviceTopic = (deviceId: DeviceId, channel: DeviceChannel): string => `${DEVICE_PREFIX}${deviceId}/${channel}`;
+
+/** Subscription pattern matching one channel of every device (server side). */
+export const allDevicesTopic = (channel: DeviceChannel): string => `${DEVICE_PREFIX}+/${channel}`;
+
+export const areaTopic = (areaCode: string, channel: 'alert'): string => `${AREA_PREFIX}${areaCode}/${channel}`;
+
+export interface ParsedDeviceTopic {
+  readonly deviceId: DeviceId;
+  readonly channel: DeviceChannel;
+}
+
+/** Returns null for anything that is not exactly a known per-device topic (wildcards included). */
+export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
+  if (!topic.startsWith(DEVICE_PREFIX)) return null;
+  const rest = topic.slice(DEVICE_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return null;
+  const deviceId = rest.slice(0, slash);
+  const channel = rest.slice(slash + 1);
+  if (!deviceIdSchema.safeParse(deviceId).success || !isDeviceChannel(channel)) return null;
+  return { deviceId, channel };
+}
+
+export function parseAreaTopic(topic: string): { areaCode: string; channel: 'alert' } | null {
+  if (!topic.startsWith(AREA_PREFIX)) return null;
+  const [code, channel, ...extra] = topic.slice(AREA_PREFIX.length).split('/');
+  if (extra.length > 0 || channel !== 'alert' || !code || !areaCodeSchema.safeParse(code).success) return null;
+  return { areaCode: code, channel };
+}
+
+/** May this device publish on this topic? Only on its own upstream channels. */
+export function mayDevicePublish(deviceId: string, topic: string): boolean {
+  const parsed = parseDeviceTopic(topic);
+  return parsed !== null && parsed.deviceId === deviceId && DEVICE_CHANNELS[parsed.channel].direction === 'up';
+}
+
+/** May this device subscribe to this filter? Only to its own downstream channels, never to wildcards. */
+export function mayDeviceSubscribe(deviceId: string, filter: string): boolean {
+  const parsed = parseDeviceTopic(filter);
+  return parsed !== null && parsed.deviceId === deviceId && DEVICE_CHANNELS[parsed.channel].direction === 'down';
+}

@@ -1,0 +1,9 @@
+/** Bumped only for breaking wire changes; the topic root carries it so old and new agents can coexist on one broker. */
+export const PROTOCOL_VERSION = 1 as const;
+export const TOPIC_ROOT = `loa/v${PROTOCOL_VERSION}` as const;
+
+/** Largest MQTT payload either side accepts; bigger ones are refused before JSON parsing. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/** HTTP path (on the server's base URL) where a device fetches a media file by its sha256. */
+export const mediaPath = (sha256: string): string => `/api/v1/media/${sha256}`;
