@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { deviceIdSchema, deviceKindSchema } from '@loa/shared';
+
+/** Where the speaker's decoded audio goes. */
+export type AudioOutput = { kind: 'null' } | { kind: 'alsa'; device: string } | { kind: 'file'; path: string };
+
+export function parseAudioOutput(spec: string): AudioOutput | null {
+  if (spec === 'null') return { kind: 'null' };
+  if (spec.startsWith('alsa:') && spec.length > 5) return { kind: 'alsa', device: spec.slice(5) };
+  if (spec.startsWith('file:') && /\.(wav|mp3)$/i.test(spec)) return { kind: 'file', path: spec.slice(5) };
+  return null;
+}
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const mqttUrl = z.url({ protocol: /^(mqtts?|wss?|tcp|ssl)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' });
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const agentConfigSchema = z.object({
+  serverUrl: httpUrl.transform((u) => u.replace(/\/+$/, '')),
+  mqttUrl,
+  deviceId: deviceIdSchema,
+  secret: z.string().min(1, 'must not be empty'),
+  kind: deviceKindSchema,
+  dataDir: z.string().min(1).default('./loa-agent-data'),
+  audioOutput: z
+    .string()
+    .default('alsa:default')
+    .refine((s) => parseAudioOutput(s) !== null, 'must be "null", "alsa:<device>" or "file:<path>.wav|.mp3"'),
+  boardPort: port.default(8080),
+  boardHost: z.string().min(1).default('127.0.0.1'),
+  prefetchLeadS: z.coerce.number().int().nonnegative().default(86_400),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+type Key = keyof AgentConfig;
+
+/** One row per setting: the flag, the environment variable and the JSON-file key name the same thing. */
+export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help: string }> = [
+  { key: 'serverUrl', flag: 'server-url', env: 'LOA_AGENT_SERVER_URL', help: 'HTTP base URL of the server (media downloads)' },
+  { key: 'mqttUrl', flag: 'mqtt-url', env: 'LOA_AGENT_MQTT_URL', help: 'broker URL, e.g. mqtt://127.0.0.1:1883' },
+  { key: 'deviceId', flag: 'device-id', env: 'LOA_AGENT_DEVICE_ID', help: 'this device id (MQTT client id and user name)' },
+  { key: 'secret', flag: 'secret', env: 'LOA_AGENT_SECRET', help: 'device secret (MQTT password, HTTP Basic password); never logged' },
+  { key: 'kind', flag: 'kind', env: 'LOA_AGENT_KIND', help: 'speaker | board' },
+  { key: 'dataDir', flag: 'data-dir', env: 'LOA_AGENT_DATA_DIR', help: 'local state: timeline, outbox, media (default ./loa-agent-data)' },
+  { key: 'audioOutput', flag: 'audio-output', env: 'LOA_AGENT_AUDIO_OUTPUT', help: 'null | alsa:<device> | file:<path>.wav|.mp3, path may contain {occurrenceId} (default alsa:default)' },
+  { key: 'boardPort', flag: 'board-port', env: 'LOA_AGENT_BOARD_PORT', help: 'board kiosk page port, 0 = ephemeral (default 8080)' },
+  { key: 'boardHost', flag: 'board-host', env: 'LOA_AGENT_BOARD_HOST', help: 'board kiosk page address (default 127.0.0.1)' },
+  { key: 'prefetchLeadS', flag: 'prefetch-lead-s', env: 'LOA_AGENT_PREFETCH_LEAD_S', help: 'download media this many seconds ahead (default 86400)' },
+  { key: 'logLevel', flag: 'log-level', env: 'LOA_AGENT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+];
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly setting?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function usage(): string {
+  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(26)} ${s.help}`);
+  return [
+    'Usage: loa-agent [--config <file.json>] [options]',
+    '',
+    'Loa edge agent: plays the device timeline on time (speaker via ffmpeg, board via a local kiosk page),',
+    'also offline, and reports every playback.',
+    '',
+    'Settings (later sources override earlier: JSON file < environment < flags):',
+    `  --${'flag'.padEnd(16)} ${'environment'.padEnd(26)} meaning`,
+    ...rows,
+    `  --${'config'.padEnd(16)} ${''.padEnd(26)} JSON file with the same settings in camelCase (e.g. {"deviceId": "spk-01"})`,
+    `  --${'help'.padEnd(16)} ${''.padEnd(26)} print this help`,
+  ].join('\n');
+}
+
+export interface ConfigSources {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => Promise<string>;
+}
+
+export type ConfigResult = { help: true } | { help: false; config: AgentConfig };
+
+/** Merges file < env < flags and validates once; throws ConfigError naming the offending setting. */
+export async function loadConfig(src: ConfigSources): Promise<ConfigResult> {
+  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  for (const s of SETTINGS) options[s.flag] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...src.argv], options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
+  }
+  if (values.help === true) return { help: true };
+
+  const merged: Record<string, unknown> = {};
+  const configPath = typeof values.config === 'string' ? values.config : src.env.LOA_AGENT_CONFIG;
+  if (configPath) {
+    let fileValues: unknown;
+    try {
+      fileValues = JSON.parse(await (src.readFile ?? ((p) => readFile(p, 'utf8')))(configPath));
+    } catch (err) {
+      throw new ConfigError(`config: cannot read JSON file ${configPath}: ${(err as Error).message}`, 'config');
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new ConfigError(`config: ${configPath} must contain a JSON object`, 'config');
+    }
+    const known = new Set<string>(SETTINGS.map((s) => s.key));
+    for (const [k, v] of Object.entries(fileValues)) {
+      if (!known.has(k)) throw new ConfigError(`config: unknown setting "${k}" in ${configPath}`, k);
+      merged[k] = v;
+    }
+  }
+  for (const s of SETTINGS) {
+    const fromEnv = src.env[s.env];
+    if (fromEnv !== undefined && fromEnv !== '') merged[s.key] = fromEnv;
+    const fromFlag = values[s.flag];
+    if (typeof fromFlag === 'string') merged[s.key] = fromFlag;
+  }
+
+  const parsed = agentConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    // Name every bad setting at once, so fixing a deployment does not take one restart per mistake.
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const s = SETTINGS.find((x) => x.key === key);
+      const where = s ? ` (--${s.flag} / ${s.env})` : '';
+      const missing = issue.code === 'invalid_type' && merged[key] === undefined;
+      return `invalid setting ${key}${where}: ${missing ? 'is required' : issue.message}`;
+    });
+    throw new ConfigError(lines.join('\n'), String(parsed.error.issues[0]?.path[0] ?? ''));
+  }
+  return { help: false, config: parsed.data };
+}
+
+/** The config as it may appear in logs. */
+export const redactConfig = (c: AgentConfig): Omit<AgentConfig, 'secret'> & { secret: '[redacted]' } => ({ ...c, secret: '[redacted]' });

@@ -1,0 +1,256 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  decodeMessage,
+  timelineMessageSchema,
+  type DeviceChannel,
+  type PlaybackEvent,
+  type TimelineMessage,
+} from '@loa/shared';
+import type { Logger } from 'pino';
+import type { Backoff } from './backoff.js';
+import { BoardServer } from './board.js';
+import { EventBus } from './bus.js';
+import { SystemClock, type Clock } from './clock.js';
+import { parseAudioOutput, redactConfig, type AgentConfig } from './config.js';
+import { Connection, type ConnectFn } from './connection.js';
+import { EventSender } from './event-sender.js';
+import { Executor } from './executor.js';
+import { errorMessage } from './fsutil.js';
+import { createLogger } from './logger.js';
+import { MediaCache, type FetchFn } from './media-cache.js';
+import { Outbox } from './outbox.js';
+import { FfmpegPlayer, type Player } from './player.js';
+import { BoardRunner, SpeakerRunner, type SlotRunner } from './runners.js';
+import { Telemetry } from './telemetry.js';
+import { OccurrenceLedger, TimelineStore } from './timeline-store.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Every side effect the controller reaches, overridable for tests and for a fleet simulator. */
+export interface ControllerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  fetch?: FetchFn;
+  connect?: ConnectFn;
+  player?: Player;
+  bus?: EventBus;
+  /** Reconnect back-off (default: full jitter, 1 s base, 60 s cap). */
+  reconnectBackoff?: Backoff;
+  /** Event resend timeout (default 10 s). */
+  resendAfterMs?: number;
+  telemetryIntervalMs?: number;
+}
+
+/**
+ * Owns the agent's lifecycle: opens the local state, starts the executor from the stored timeline before
+ * touching the network (so playback never waits for the broker), then connects and keeps reconnecting.
+ */
+export class Controller {
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly dataDir: string;
+  private outbox!: Outbox;
+  private store!: TimelineStore;
+  private ledger!: OccurrenceLedger;
+  private cache!: MediaCache;
+  private executor!: Executor;
+  private sender!: EventSender;
+  private connection!: Connection;
+  private telemetry!: Telemetry;
+  private board: BoardServer | null = null;
+  private timelineChain: Promise<void> = Promise.resolve();
+  private started = false;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: ControllerDeps = {},
+  ) {
+    this.logger = (deps.logger ?? createLogger(config.logLevel)).child({ deviceId: config.deviceId });
+    this.clock = deps.clock ?? new SystemClock();
+    this.bus = deps.bus ?? new EventBus();
+    this.dataDir = resolve(config.dataDir);
+  }
+
+  /** The board's kiosk page, once started (board agents only). */
+  get boardServer(): BoardServer | null {
+    return this.board;
+  }
+
+  get outboxEvents(): PlaybackEvent[] {
+    return this.outbox.pending();
+  }
+
+  get timelineVersion(): number | undefined {
+    return this.store.version;
+  }
+
+  get isConnected(): boolean {
+    return this.connection.connected;
+  }
+
+  get playing(): string | null {
+    return this.executor.playing;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger, clock } = this;
+    logger.info({ config: redactConfig(config), agentVersion: AGENT_VERSION }, 'starting loa agent');
+    await mkdir(this.dataDir, { recursive: true });
+    this.outbox = await Outbox.open(this.dataDir);
+    this.store = new TimelineStore(this.dataDir);
+    this.ledger = new OccurrenceLedger(this.dataDir);
+    await this.ledger.load();
+    const stored = await this.store.load();
+    this.cache = new MediaCache({
+      dir: join(this.dataDir, 'media'),
+      serverUrl: config.serverUrl,
+      deviceId: config.deviceId,
+      secret: config.secret,
+      clock,
+      logger: logger.child({ feature: 'media' }),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+    });
+
+    this.connection = new Connection({
+      url: config.mqttUrl,
+      deviceId: config.deviceId,
+      secret: config.secret,
+      kind: config.kind,
+      agentVersion: AGENT_VERSION,
+      clock,
+      logger: logger.child({ feature: 'mqtt' }),
+      ...(this.deps.connect ? { connect: this.deps.connect } : {}),
+      ...(this.deps.reconnectBackoff ? { backoff: this.deps.reconnectBackoff } : {}),
+      timelineVersion: () => this.store.version,
+      onMessage: (channel, payload) => this.onMessage(channel, payload),
+      onConnected: () => {
+        this.bus.emit('mqtt.connected');
+        this.sender.onConnected();
+      },
+      onDisconnected: () => this.bus.emit('mqtt.disconnected', { reason: 'connection closed' }),
+    });
+    this.sender = new EventSender({
+      outbox: this.outbox,
+      clock,
+      logger: logger.child({ feature: 'events' }),
+      publish: (batch) => this.connection.publish('events', batch),
+      isConnected: () => this.connection.connected,
+      ...(this.deps.resendAfterMs !== undefined ? { resendAfterMs: this.deps.resendAfterMs } : {}),
+    });
+
+    let runner: SlotRunner;
+    if (config.kind === 'board') {
+      this.board = new BoardServer({ host: config.boardHost, port: config.boardPort, logger: logger.child({ feature: 'board' }), now: () => clock.now() });
+      await this.board.start();
+      runner = new BoardRunner(this.board, clock);
+    } else {
+      const output = parseAudioOutput(config.audioOutput);
+      if (!output) throw new Error(`invalid audio output ${config.audioOutput}`); // validated by the config schema already
+      runner = new SpeakerRunner(this.cache, this.deps.player ?? new FfmpegPlayer({ output }), clock);
+    }
+    this.executor = new Executor({
+      clock,
+      ledger: this.ledger,
+      runner,
+      logger: logger.child({ feature: 'executor' }),
+      emit: async (event) => {
+        await this.sender.add(event);
+        this.bus.emit('playback.event', event);
+      },
+      onCurrent: (occurrenceId) => this.bus.emit('playback.current', occurrenceId ? { occurrenceId } : null),
+    });
+    this.telemetry = new Telemetry({
+      clock,
+      logger: logger.child({ feature: 'telemetry' }),
+      dataDir: this.dataDir,
+      ...(this.deps.telemetryIntervalMs !== undefined ? { intervalMs: this.deps.telemetryIntervalMs } : {}),
+      publish: (msg) => this.connection.publish('telemetry', msg),
+      sample: () => ({ timelineVersion: this.store.version, playing: this.executor.playing, outboxSize: this.outbox.size }),
+      onTick: () => this.prefetch(),
+    });
+
+    // Local first: the stored timeline plays whether or not the broker is reachable.
+    if (stored) logger.info({ version: stored.version, slots: stored.slots.length }, 'running stored timeline');
+    this.executor.start(stored?.slots ?? []);
+    this.prefetch();
+    this.sender.start();
+    this.telemetry.start();
+    this.connection.start();
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.logger.info('stopping loa agent');
+    this.telemetry.stop();
+    this.cache.stop();
+    await this.timelineChain;
+    await this.executor.stop();
+    // Give the final reports a chance to leave before saying goodbye; whatever is unacked stays in the outbox.
+    await this.sender.flush();
+    this.sender.stop();
+    await this.connection.stop();
+    await this.board?.stop();
+    await this.outbox.close();
+    this.logger.info('loa agent stopped');
+  }
+
+  /** Downloads every upcoming audio file within the prefetch horizon (deduplicated by the cache). */
+  private prefetch(): void {
+    const t = this.store.timeline;
+    if (!t || this.config.kind !== 'speaker') return;
+    const now = this.clock.now();
+    const horizon = now + this.config.prefetchLeadS * 1000;
+    const seen = new Set<string>();
+    for (const s of t.slots) {
+      if (s.type !== 'audio' || s.startAt + s.durationMs <= now || s.startAt > horizon || seen.has(s.media.sha256)) continue;
+      seen.add(s.media.sha256);
+      this.cache.prefetch(s.media.sha256, (path) => this.bus.emit('media.ready', { sha256: s.media.sha256, path }));
+    }
+  }
+
+  private onMessage(channel: DeviceChannel, payload: Buffer): void {
+    switch (channel) {
+      case 'timeline':
+        this.timelineChain = this.timelineChain.then(() =>
+          this.onTimeline(payload).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'timeline handling failed')),
+        );
+        return;
+      case 'events/ack':
+        void this.sender.onAck(payload).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'events/ack handling failed'));
+        return;
+      default:
+        this.logger.warn({ channel }, 'ignoring message on an unhandled channel');
+    }
+  }
+
+  private async onTimeline(payload: Buffer): Promise<void> {
+    const r = decodeMessage(timelineMessageSchema, payload);
+    if (!r.ok) {
+      this.logger.warn({ err: r.error }, 'ignoring invalid timeline');
+      return;
+    }
+    const t: TimelineMessage = r.value;
+    if (t.deviceId !== this.config.deviceId) {
+      this.logger.warn({ for: t.deviceId }, 'ignoring timeline addressed to another device');
+      return;
+    }
+    const have = this.store.version;
+    if (have !== undefined && t.version <= have) {
+      // The retained copy comes back on every reconnect; re-acking the current one is harmless and heals a lost ack.
+      if (t.version === have) await this.connection.publish('timeline/ack', { v: 1, version: t.version });
+      else this.logger.info({ version: t.version, have }, 'ignoring older timeline');
+      return;
+    }
+    await this.store.save(t);
+    this.logger.info({ version: t.version, slots: t.slots.length }, 'timeline stored');
+    this.bus.emit('timeline.stored', t);
+    if (this.started) {
+      this.executor.setSlots(t.slots);
+      this.prefetch();
+    }
+    await this.connection.publish('timeline/ack', { v: 1, version: t.version });
+  }
+}

@@ -1,0 +1,74 @@
+import { statfs } from 'node:fs/promises';
+import type { TelemetryMessage } from '@loa/shared';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from './clock.js';
+import { errorMessage } from './fsutil.js';
+
+export interface TelemetryOptions {
+  clock: Clock;
+  logger: Logger;
+  dataDir: string;
+  intervalMs?: number;
+  publish: (msg: TelemetryMessage) => Promise<boolean>;
+  sample: () => { timelineVersion: number | undefined; playing: string | null; outboxSize: number };
+  /** Extra periodic work piggy-backing on the same timer (e.g. a prefetch sweep). */
+  onTick?: () => void;
+}
+
+/** Periodic health sample (QoS 0: a lost one is replaced by the next). */
+export class Telemetry {
+  private timer: TimerHandle | null = null;
+  private readonly startedAt: number;
+
+  constructor(private readonly opts: TelemetryOptions) {
+    this.startedAt = opts.clock.now();
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.opts.clock.clearTimer(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    this.timer = this.opts.clock.setTimer(() => {
+      void this.send().finally(() => {
+        if (this.timer) this.schedule();
+      });
+      this.opts.onTick?.();
+    }, this.opts.intervalMs ?? 60_000);
+  }
+
+  async sample(): Promise<TelemetryMessage> {
+    const now = this.opts.clock.now();
+    const s = this.opts.sample();
+    let freeDiskBytes: number | undefined;
+    try {
+      const fs = await statfs(this.opts.dataDir);
+      freeDiskBytes = Math.floor(Number(fs.bavail) * Number(fs.bsize));
+    } catch {
+      freeDiskBytes = undefined;
+    }
+    return {
+      v: 1,
+      at: now,
+      uptimeS: Math.max(0, Math.round((now - this.startedAt) / 1000)),
+      ...(s.timelineVersion !== undefined ? { timelineVersion: s.timelineVersion } : {}),
+      playing: s.playing,
+      rssBytes: process.memoryUsage.rss(),
+      ...(freeDiskBytes !== undefined && Number.isSafeInteger(freeDiskBytes) ? { freeDiskBytes } : {}),
+      outboxSize: s.outboxSize,
+    };
+  }
+
+  async send(): Promise<void> {
+    try {
+      await this.opts.publish(await this.sample());
+    } catch (err) {
+      this.opts.logger.warn({ err: errorMessage(err) }, 'telemetry failed');
+    }
+  }
+}

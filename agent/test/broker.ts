@@ -1,0 +1,75 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+import { mayDevicePublish, mayDeviceSubscribe } from '@loa/shared';
+
+export interface Published {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  qos: number;
+  clientId: string | null;
+}
+
+export interface TestBroker {
+  broker: Aedes;
+  port: number;
+  url: string;
+  published: Published[];
+  refusedLogins: number;
+  /** Server-side publish (as the Loa server would). */
+  publish(topic: string, payload: unknown, opts?: { retain?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real aedes broker with per-device credentials and the shared ACL, on an ephemeral (or given) port. */
+export async function startBroker(credentials: Record<string, string>, port = 0): Promise<TestBroker> {
+  const published: Published[] = [];
+  const state = { refusedLogins: 0 };
+  const broker = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      const ok = username === client.id && username !== undefined && credentials[username] === password?.toString();
+      if (!ok) {
+        state.refusedLogins++;
+        const err = Object.assign(new Error('bad credentials'), { returnCode: 4 as const });
+        done(err, false);
+        return;
+      }
+      done(null, true);
+    },
+    authorizePublish: (client, packet, cb) => cb(client && mayDevicePublish(client.id, packet.topic) ? null : new Error('denied')),
+    authorizeSubscribe: (client, sub, cb) => cb(null, mayDeviceSubscribe(client.id, sub.topic) ? sub : null),
+  });
+  broker.on('publish', (packet, client) => {
+    if (packet.topic.startsWith('$SYS')) return;
+    published.push({ topic: packet.topic, payload: Buffer.from(packet.payload), retain: packet.retain, qos: packet.qos, clientId: client?.id ?? null });
+  });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    broker.handle(s);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const bound = (server.address() as { port: number }).port;
+  return {
+    broker,
+    port: bound,
+    url: `mqtt://127.0.0.1:${bound}`,
+    published,
+    get refusedLogins() {
+      return state.refusedLogins;
+    },
+    publish: (topic, payload, opts = {}) =>
+      new Promise<void>((resolve, reject) =>
+        broker.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: opts.retain ?? false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      ),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => broker.close(() => r()));
+    },
+  };
+}

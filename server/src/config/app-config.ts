@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { configSchema, type RawConfig } from './config.schema.js';
+
+export type DatabaseTarget = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
+
+/** Thrown at start-up; main prints the message and exits without a stack trace. */
+export class ConfigError extends Error {}
+
+/** The validated configuration, resolved once at start-up and injected wherever a setting is needed. */
+export class AppConfig {
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly mqttHost: string;
+  readonly mqttPort: number;
+  readonly dataDir: string;
+  readonly mediaDir: string;
+  readonly database: DatabaseTarget;
+  readonly adminUsername: string;
+  readonly adminPassword: string | undefined;
+  readonly logLevel: RawConfig['LOA_LOG_LEVEL'];
+  readonly maxUploadBytes: number;
+  readonly maxAudioMs: number;
+  readonly sessionTtlMs: number;
+  readonly timelineHorizonMs: number;
+  readonly schedulePastToleranceMs: number;
+
+  constructor(raw: RawConfig) {
+    this.httpHost = raw.LOA_HTTP_HOST;
+    this.httpPort = raw.LOA_HTTP_PORT;
+    this.mqttHost = raw.LOA_MQTT_HOST;
+    this.mqttPort = raw.LOA_MQTT_PORT;
+    this.dataDir = path.resolve(raw.LOA_DATA_DIR);
+    this.mediaDir = path.join(this.dataDir, 'media');
+    const url = raw.LOA_DATABASE_URL;
+    this.database =
+      url === undefined
+        ? { type: 'sqlite', file: path.join(this.dataDir, 'loa.sqlite') }
+        : url.startsWith('sqlite:')
+          ? { type: 'sqlite', file: path.resolve(url.slice('sqlite:'.length)) }
+          : { type: 'postgres', url };
+    this.adminUsername = raw.LOA_ADMIN_USERNAME;
+    this.adminPassword = raw.LOA_ADMIN_PASSWORD;
+    this.logLevel = raw.LOA_LOG_LEVEL;
+    this.maxUploadBytes = Math.round(raw.LOA_MAX_UPLOAD_MB * 1024 * 1024);
+    this.maxAudioMs = Math.round(raw.LOA_MAX_AUDIO_MINUTES * 60_000);
+    this.sessionTtlMs = Math.round(raw.LOA_SESSION_TTL_HOURS * 3_600_000);
+    this.timelineHorizonMs = Math.round(raw.LOA_TIMELINE_HORIZON_DAYS * 86_400_000);
+    this.schedulePastToleranceMs = raw.LOA_SCHEDULE_PAST_TOLERANCE_S * 1000;
+  }
+
+  /** Reads LOA_* from the environment over an optional JSON file named by LOA_CONFIG_FILE. */
+  static load(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    let fromFile: Record<string, unknown> = {};
+    const file = env.LOA_CONFIG_FILE;
+    if (file) {
+      try {
+        fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new ConfigError(`LOA_CONFIG_FILE: cannot read ${file} as JSON (${(e as Error).message})`);
+      }
+      if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+        throw new ConfigError(`LOA_CONFIG_FILE: ${file} must hold a JSON object of LOA_* settings`);
+      }
+    }
+    const fromEnv = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('LOA_') && v !== ''));
+    const merged = { ...fromFile, ...fromEnv };
+    const unknown = Object.keys(fromFile).filter((k) => !(k in configSchema.shape));
+    if (unknown.length > 0) throw new ConfigError(`LOA_CONFIG_FILE: unknown setting(s) ${unknown.join(', ')}`);
+    const parsed = configSchema.safeParse(merged);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(getPath(merged, i.path))}: ${i.message}`);
+      throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+    }
+    return new AppConfig(parsed.data);
+  }
+}
+
+function getPath(obj: Record<string, unknown>, p: PropertyKey[]): unknown {
+  return p.length === 1 ? obj[p[0] as string] : undefined;
+}
+

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * Every setting the server reads, with its environment name. A config file (LOA_CONFIG_FILE, JSON) may set the
+ * same keys; the environment wins over the file.
+ */
+export const configSchema = z.object({
+  LOA_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  LOA_HTTP_PORT: port.default(3000),
+  LOA_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  LOA_MQTT_PORT: port.default(1883),
+  LOA_DATA_DIR: z.string().min(1).default('./data'),
+  LOA_DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
+    .optional(),
+  LOA_ADMIN_USERNAME: z.string().regex(/^[a-z0-9._-]{3,64}$/, '3-64 chars of a-z, 0-9, ".", "_" or "-"').default('admin'),
+  LOA_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  LOA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOA_MAX_UPLOAD_MB: z.coerce.number().positive().max(4096).default(200),
+  LOA_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(24 * 60).default(120),
+  LOA_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  LOA_TIMELINE_HORIZON_DAYS: z.coerce.number().positive().max(60).default(7),
+  /** A slot that started more than this long ago is no longer sent to devices. */
+  LOA_SCHEDULE_PAST_TOLERANCE_S: z.coerce.number().int().min(0).max(3600).default(5),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type RawConfig = z.infer<typeof configSchema>;

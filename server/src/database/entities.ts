@@ -1,0 +1,156 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { DeliveryState, DeviceKind, Priority } from '@loa/shared';
+import { epochMs } from './columns.js';
+
+// Rows are plain records without ORM relations: services join explicitly, which keeps queries visible and
+// portable between SQLite and PostgreSQL.
+
+@Entity('areas')
+export class AreaEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) code!: string;
+  @Column({ type: 'varchar', length: 200 }) name!: string;
+  @Column({ type: 'varchar', length: 32 }) level!: string;
+  @Column({ name: 'parent_code', type: 'varchar', length: 32, nullable: true }) parentCode!: string | null;
+  /** Materialised path of codes, "/01/004/00115/": a subtree is one prefix match. */
+  @Index() @Column({ type: 'varchar', length: 400 }) path!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('users')
+export class UserEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index({ unique: true }) @Column({ type: 'varchar', length: 64 }) username!: string;
+  @Column({ name: 'password_hash', type: 'varchar', length: 200 }) passwordHash!: string;
+  @Column({ type: 'varchar', length: 32 }) role!: string;
+  @Column({ name: 'area_code', type: 'varchar', length: 32, nullable: true }) areaCode!: string | null;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('sessions')
+export class SessionEntity {
+  /** sha256 of the bearer token: a stolen database does not yield usable tokens. */
+  @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 }) tokenHash!: string;
+  @Index() @Column({ name: 'user_id', type: 'varchar', length: 36 }) userId!: string;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('devices')
+export class DeviceEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 200 }) name!: string;
+  @Column({ type: 'varchar', length: 16 }) kind!: DeviceKind;
+  @Index() @Column({ name: 'area_code', type: 'varchar', length: 32 }) areaCode!: string;
+  @Column({ name: 'secret_hash', type: 'varchar', length: 200 }) secretHash!: string;
+  @Column({ type: 'boolean', default: false }) online!: boolean;
+  @Column({ name: 'last_seen_at', type: 'bigint', nullable: true, transformer: epochMs }) lastSeenAt!: number | null;
+  @Column({ name: 'agent_version', type: 'varchar', length: 64, nullable: true }) agentVersion!: string | null;
+  /** Version of the timeline last compiled for the device, and the one it confirmed storing. */
+  @Column({ name: 'timeline_version', type: 'integer', default: 0 }) timelineVersion!: number;
+  @Column({ name: 'acked_timeline_version', type: 'integer', default: 0 }) ackedTimelineVersion!: number;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('media')
+export class MediaEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) sha256!: string;
+  @Column({ type: 'bigint', transformer: epochMs }) bytes!: number;
+  @Column({ type: 'varchar', length: 100 }) mime!: string;
+  @Column({ type: 'varchar', length: 50 }) codec!: string;
+  @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
+  @Column({ name: 'original_name', type: 'varchar', length: 255 }) originalName!: string;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('contents')
+export class ContentEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ type: 'varchar', length: 16 }) type!: 'audio' | 'text';
+  @Column({ type: 'varchar', length: 200 }) title!: string;
+  @Column({ name: 'media_sha256', type: 'varchar', length: 64, nullable: true }) mediaSha256!: string | null;
+  @Column({ type: 'text', nullable: true }) text!: string | null;
+  @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('schedules')
+export class ScheduleEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index() @Column({ name: 'content_id', type: 'varchar', length: 36 }) contentId!: string;
+  @Column({ type: 'varchar', length: 16 }) priority!: Priority;
+  @Column({ name: 'start_at', type: 'bigint', transformer: epochMs }) startAt!: number;
+  @Column({ type: 'integer', nullable: true }) volume!: number | null;
+  @Column({ type: 'varchar', length: 16 }) status!: 'active' | 'cancelled';
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+@Entity('schedule_targets')
+export class ScheduleTargetEntity {
+  @PrimaryColumn({ name: 'schedule_id', type: 'varchar', length: 36 }) scheduleId!: string;
+  @PrimaryColumn({ type: 'varchar', length: 16 }) kind!: 'area' | 'device';
+  @PrimaryColumn({ type: 'varchar', length: 64 }) ref!: string;
+}
+
+@Entity('occurrences')
+export class OccurrenceEntity {
+  @PrimaryColumn({ type: 'varchar', length: 80 }) id!: string;
+  @Index() @Column({ name: 'schedule_id', type: 'varchar', length: 36 }) scheduleId!: string;
+  @Index() @Column({ name: 'start_at', type: 'bigint', transformer: epochMs }) startAt!: number;
+  @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
+}
+
+@Entity('deliveries')
+export class DeliveryEntity {
+  @PrimaryColumn({ name: 'occurrence_id', type: 'varchar', length: 80 }) occurrenceId!: string;
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Index() @Column({ name: 'schedule_id', type: 'varchar', length: 36 }) scheduleId!: string;
+  @Column({ type: 'varchar', length: 16 }) state!: DeliveryState;
+  @Column({ name: 'queued_at', type: 'bigint', transformer: epochMs }) queuedAt!: number;
+  @Column({ name: 'delivered_at', type: 'bigint', nullable: true, transformer: epochMs }) deliveredAt!: number | null;
+  @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: epochMs }) startedAt!: number | null;
+  @Column({ name: 'ended_at', type: 'bigint', nullable: true, transformer: epochMs }) endedAt!: number | null;
+  @Column({ name: 'played_ms', type: 'integer', nullable: true }) playedMs!: number | null;
+  @Column({ type: 'varchar', length: 500, nullable: true }) reason!: string | null;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
+}
+
+@Entity('device_events')
+export class DeviceEventEntity {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @PrimaryColumn({ name: 'event_id', type: 'varchar', length: 128 }) eventId!: string;
+  @Column({ name: 'occurrence_id', type: 'varchar', length: 128 }) occurrenceId!: string;
+  @Column({ type: 'varchar', length: 16 }) type!: string;
+  @Column({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Column({ name: 'played_ms', type: 'integer', nullable: true }) playedMs!: number | null;
+  @Column({ type: 'varchar', length: 500, nullable: true }) reason!: string | null;
+  /** False when the report names an occurrence not scheduled on this device: kept as evidence, not applied. */
+  @Column({ type: 'boolean' }) applied!: boolean;
+  @Column({ name: 'received_at', type: 'bigint', transformer: epochMs }) receivedAt!: number;
+}
+
+@Entity('timelines')
+export class TimelineEntity {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ type: 'integer' }) version!: number;
+  @Column({ name: 'generated_at', type: 'bigint', transformer: epochMs }) generatedAt!: number;
+  /** The exact JSON published, so a reconnecting device gets byte-identical content. */
+  @Column({ type: 'text' }) payload!: string;
+}
+
+export const ENTITIES = [
+  AreaEntity,
+  UserEntity,
+  SessionEntity,
+  DeviceEntity,
+  MediaEntity,
+  ContentEntity,
+  ScheduleEntity,
+  ScheduleTargetEntity,
+  OccurrenceEntity,
+  DeliveryEntity,
+  DeviceEventEntity,
+  TimelineEntity,
+];

@@ -1,0 +1,4 @@
+import { Initial1763800000000 } from './1763800000000-initial.js';
+
+/** Every migration in order. Listed explicitly (no glob) so the same list works from sources and from dist. */
+export const MIGRATIONS = [Initial1763800000000];
