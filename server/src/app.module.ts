@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AreasModule } from './areas/areas.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { BrokerModule } from './broker/broker.module.js';
+import { CommonModule } from './common/common.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import type { AppLogger } from './logging/logger.js';
+import { LoggingModule } from './logging/logging.module.js';
+
+export interface AppDeps {
+  config: AppConfig;
+  logger: AppLogger;
+  dataSource: DataSource;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(deps.config),
+        LoggingModule.forRoot(deps.logger),
+        DatabaseModule.forRoot(deps.dataSource),
+        CommonModule,
+        BrokerModule,
+        AuthModule,
+        HealthModule,
+        AreasModule,
+      ],
+    };
+  }
+}

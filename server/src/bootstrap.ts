@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { StandardSchemaValidationPipe } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from './app.module.js';
+import { AuthService } from './auth/auth.service.js';
+import { AppConfig } from './config/app-config.js';
+import { openDatabase } from './database/data-source.js';
+import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.js';
+import { ListenError } from './common/listen.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+
+export interface RunningServer {
+  app: NestExpressApplication;
+  httpPort: number;
+  mqttPort: number | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts the whole server: database (migrated), broker, HTTP. Used by main.ts and by tests that need
+ * a real server in-process.
+ */
+export async function startServer(config: AppConfig, logger: AppLogger = createLogger(config.logLevel)): Promise<RunningServer> {
+  mkdirSync(config.mediaDir, { recursive: true });
+  // A busy HTTP port is found before anything else is opened, so the message comes first and nothing is left half-started.
+  await assertPortFree(config.httpPort, config.httpHost);
+  const dataSource = await openDatabase(config.database);
+  let app: NestExpressApplication | undefined;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, dataSource }), {
+      logger: new NestPinoLogger(logger),
+      bodyParser: true,
+    });
+    app.useBodyParser('json', { limit: '1mb' });
+    app.useGlobalPipes(new StandardSchemaValidationPipe());
+    app.enableShutdownHooks();
+    const doc = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Loa API')
+        .setDescription('Grassroots information broadcast: areas, devices, media, content, schedules, proof of play')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+    await app.init();
+    await app.get(AuthService).ensureFirstAdmin();
+    await app.listen(config.httpPort, config.httpHost);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    if (dataSource.isInitialized) await dataSource.destroy();
+    throw err;
+  }
+  const started = app;
+  const httpPort = (started.getHttpServer().address() as AddressInfo).port;
+  const mqttPort = started.get(EmbeddedBroker).port;
+  logger.info({ ctx: 'server', httpPort, mqttPort, database: config.database.type, dataDir: config.dataDir }, 'Loa server started');
+  return {
+    app: started,
+    httpPort,
+    mqttPort,
+    close: async () => {
+      await started.close();
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}
+
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ListenError(
+          err.code === 'EADDRINUSE'
+            ? `HTTP port ${port} on ${host} is already in use: stop the other program or set LOA_HTTP_PORT to a free port (0 picks one)`
+            : `HTTP cannot listen on ${host}:${port} (LOA_HTTP_PORT): ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}

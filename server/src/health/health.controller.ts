@@ -1,0 +1,35 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { PROTOCOL_VERSION } from '@loa/shared';
+import { Metrics } from '../common/metrics.js';
+import { Public } from '../auth/decorators.js';
+import { MessageBroker } from '../broker/message-broker.js';
+
+@ApiTags('health')
+@Controller('api/health')
+export class HealthController {
+  constructor(
+    private readonly db: DataSource,
+    private readonly broker: MessageBroker,
+    private readonly metrics: Metrics,
+  ) {}
+
+  @Public()
+  @Get()
+  async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; uptimeS: number; counters: Record<string, number> }> {
+    try {
+      await this.db.query('SELECT 1');
+    } catch (err) {
+      throw new ServiceUnavailableException(`database unreachable: ${(err as Error).message}`);
+    }
+    return {
+      status: 'ok',
+      protocol: PROTOCOL_VERSION,
+      database: this.db.options.type,
+      mqttPort: this.broker.port,
+      uptimeS: Math.round(process.uptime()),
+      counters: this.metrics.snapshot(),
+    };
+  }
+}
