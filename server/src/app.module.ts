@@ -1,6 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AreasModule } from './areas/areas.module.js';
+import { ContentsModule } from './contents/contents.module.js';
+import { DeliveriesModule } from './deliveries/deliveries.module.js';
+import { DevicesModule } from './devices/devices.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
+import { TimelinesModule } from './timelines/timelines.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { CommonModule } from './common/common.module.js';
@@ -31,6 +36,11 @@ export class AppModule {
         AuthModule,
         HealthModule,
         AreasModule,
+        DevicesModule,
+        ContentsModule,
+        SchedulesModule,
+        TimelinesModule,
+        DeliveriesModule,
       ],
     };
   }

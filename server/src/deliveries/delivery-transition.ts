@@ -1,0 +1,27 @@
+import { deliveryStateRank, isTerminalDeliveryState, type DeliveryState, type PlaybackEvent } from '@loa/shared';
+import type { DeliveryEntity } from '../database/entities.js';
+
+export type DeliveryPatch = Partial<Pick<DeliveryEntity, 'state' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'reason' | 'updatedAt'>>;
+
+/**
+ * Pure: how one reported event changes a delivery record. Records only move forward (an old `started` replayed
+ * after `finished` changes nothing), but timestamps of earlier steps are filled in when they arrive late.
+ */
+export function applyEvent(current: Pick<DeliveryEntity, 'state' | 'deliveredAt' | 'startedAt'>, event: PlaybackEvent, now: number): DeliveryPatch | null {
+  const next: DeliveryState = event.type;
+  const patch: DeliveryPatch = {};
+  if (next === 'delivered' && current.deliveredAt === null) patch.deliveredAt = event.at;
+  if (next === 'started' && current.startedAt === null) patch.startedAt = event.at;
+  const advances = deliveryStateRank(next) > deliveryStateRank(current.state);
+  if (advances) {
+    patch.state = next;
+    if (isTerminalDeliveryState(next)) {
+      patch.endedAt = event.at;
+      if (event.playedMs !== undefined) patch.playedMs = event.playedMs;
+      if (event.reason !== undefined) patch.reason = event.reason;
+    }
+  }
+  if (Object.keys(patch).length === 0) return null;
+  patch.updatedAt = now;
+  return patch;
+}

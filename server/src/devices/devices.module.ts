@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AreasModule } from '../areas/areas.module.js';
+import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
+import { TimelinesModule } from '../timelines/timelines.module.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesMqttHandler } from './devices.mqtt.js';
+import { DevicesRepository } from './devices.repository.js';
+import { DevicesService } from './devices.service.js';
+
+@Module({
+  imports: [AreasModule, DeviceAuthModule, TimelinesModule],
+  controllers: [DevicesController],
+  providers: [DevicesRepository, DevicesService, DevicesMqttHandler],
+  exports: [DevicesService],
+})
+export class DevicesModule {}

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DeviceEntity } from '../database/entities.js';
+
+@Injectable()
+export class DevicesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  find(id: string): Promise<DeviceEntity | null> {
+    return this.db.getRepository(DeviceEntity).findOneBy({ id });
+  }
+
+  list(filter: { areaPath?: string | undefined }): Promise<DeviceEntity[]> {
+    const qb = this.db.getRepository(DeviceEntity).createQueryBuilder('d').orderBy('d.id', 'ASC');
+    if (filter.areaPath) qb.innerJoin('areas', 'a', 'a.code = d.area_code').where('a.path LIKE :p', { p: `${filter.areaPath}%` });
+    return qb.getMany();
+  }
+
+  async insert(device: DeviceEntity): Promise<void> {
+    await this.db.getRepository(DeviceEntity).insert(device);
+  }
+
+  async updatePresence(id: string, patch: Pick<DeviceEntity, 'online' | 'lastSeenAt'> & Partial<Pick<DeviceEntity, 'agentVersion'>>): Promise<void> {
+    await this.db.getRepository(DeviceEntity).update({ id }, patch);
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.getRepository(DeviceEntity).update({ id }, { lastSeenAt: at });
+  }
+}

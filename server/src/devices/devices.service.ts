@@ -1,0 +1,102 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { DeviceKind, StatusMessage, TelemetryMessage } from '@loa/shared';
+import { AreasService } from '../areas/areas.service.js';
+import { Clock } from '../common/clock.js';
+import type { DeviceEntity } from '../database/entities.js';
+import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { DevicesRepository } from './devices.repository.js';
+import { TimelinesService } from '../timelines/timelines.service.js';
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  areaCode: string;
+  online: boolean;
+  lastSeenAt: string | null;
+  agentVersion: string | null;
+  timelineVersion: number;
+  ackedTimelineVersion: number;
+  createdAt: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const deviceView = (d: DeviceEntity): DeviceView => ({
+  id: d.id,
+  name: d.name,
+  kind: d.kind,
+  areaCode: d.areaCode,
+  online: d.online,
+  lastSeenAt: iso(d.lastSeenAt),
+  agentVersion: d.agentVersion,
+  timelineVersion: d.timelineVersion,
+  ackedTimelineVersion: d.ackedTimelineVersion,
+  createdAt: new Date(d.createdAt).toISOString(),
+});
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly repo: DevicesRepository,
+    private readonly areas: AreasService,
+    private readonly credentials: DeviceCredentialsService,
+    private readonly timelines: TimelinesService,
+    private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  /** Registers a device and returns its secret: the only time the secret is ever shown. */
+  async register(input: { id: string; name: string; kind: DeviceKind; areaCode: string }): Promise<{ device: DeviceView; secret: string }> {
+    await this.areas.get(input.areaCode).catch(() => {
+      throw new BadRequestException(`area ${input.areaCode} does not exist`);
+    });
+    if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
+    const { secret, secretHash } = this.credentials.mintSecret();
+    const device: DeviceEntity = {
+      id: input.id,
+      name: input.name,
+      kind: input.kind,
+      areaCode: input.areaCode,
+      secretHash,
+      online: false,
+      lastSeenAt: null,
+      agentVersion: null,
+      timelineVersion: 0,
+      ackedTimelineVersion: 0,
+      createdAt: this.clock.now(),
+    };
+    await this.repo.insert(device);
+    this.credentials.forget(input.id);
+    this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
+    return { device: deviceView(device), secret };
+  }
+
+  async list(areaCode?: string): Promise<DeviceView[]> {
+    const areaPath = areaCode ? (await this.areas.get(areaCode)).path : undefined;
+    return (await this.repo.list({ areaPath })).map(deviceView);
+  }
+
+  async get(id: string): Promise<DeviceView> {
+    const d = await this.repo.find(id);
+    if (!d) throw new NotFoundException(`device ${id} not found`);
+    return deviceView(d);
+  }
+
+  async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
+    const online = msg.state === 'online';
+    await this.repo.updatePresence(deviceId, {
+      online,
+      lastSeenAt: this.clock.now(),
+      ...(msg.agentVersion ? { agentVersion: msg.agentVersion } : {}),
+    });
+    this.logger.info({ ctx: 'devices', deviceId, state: msg.state, reason: msg.reason }, 'device presence');
+    if (online) await this.timelines.resyncIfBehind(deviceId, msg.timelineVersion);
+  }
+
+  async handleTelemetry(deviceId: string, _msg: TelemetryMessage): Promise<void> {
+    await this.repo.touch(deviceId, this.clock.now());
+  }
+}

@@ -1,0 +1,53 @@
+import { PROTOCOL_VERSION, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+
+/** One scheduled occurrence for one device, as read from the database. */
+export interface SlotRow {
+  deviceId: string;
+  occurrenceId: string;
+  scheduleId: string;
+  startAt: number;
+  durationMs: number;
+  priority: Priority;
+  volume: number | null;
+  contentId: string;
+  contentType: 'audio' | 'text';
+  title: string;
+  text: string | null;
+  mediaSha256: string | null;
+  mediaBytes: number | null;
+  mediaMime: string | null;
+  mediaDurationMs: number | null;
+}
+
+/** Pure: the rows of one device → the slots its agent executes, in start order. */
+export function compileSlots(rows: readonly SlotRow[]): Slot[] {
+  const slots: Slot[] = [];
+  for (const r of [...rows].sort((a, b) => a.startAt - b.startAt || a.occurrenceId.localeCompare(b.occurrenceId))) {
+    const base = {
+      occurrenceId: r.occurrenceId,
+      scheduleId: r.scheduleId,
+      contentId: r.contentId,
+      title: r.title.slice(0, 200),
+      priority: r.priority,
+      startAt: r.startAt,
+      durationMs: r.durationMs,
+      ...(r.volume === null ? {} : { volume: r.volume }),
+    };
+    if (r.contentType === 'audio') {
+      // A row without media means the file was removed after scheduling; the slot is dropped rather than sent broken.
+      if (!r.mediaSha256 || !r.mediaBytes || !r.mediaDurationMs) continue;
+      slots.push({
+        ...base,
+        type: 'audio',
+        media: { sha256: r.mediaSha256, bytes: r.mediaBytes, durationMs: r.mediaDurationMs, mime: r.mediaMime ?? 'application/octet-stream' },
+      });
+    } else if (r.text) {
+      slots.push({ ...base, type: 'text', text: r.text });
+    }
+  }
+  return slots;
+}
+
+export function buildTimeline(deviceId: string, version: number, generatedAt: number, rows: readonly SlotRow[]): TimelineMessage {
+  return { v: PROTOCOL_VERSION, deviceId, version, generatedAt, slots: compileSlots(rows) };
+}
