@@ -1,0 +1,83 @@
+import { DEVICE_CHANNELS, deviceTopic, type PlaybackEvent } from '@loa/shared';
+import { DeliveryEntity, DeviceEventEntity, OccurrenceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
+import { EventIngestService } from '../src/deliveries/event-ingest.service.js';
+import { DATABASES, type TestDatabase } from './support/databases.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger } from './support/fixtures.js';
+
+describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
+  let db: TestDatabase;
+  let broker: RecordingBroker;
+  let sut: EventIngestService;
+  const OCC = 'sched-1:1000';
+
+  beforeEach(async () => {
+    db = await open();
+    const ds = db.dataSource;
+    const area = await seedArea(ds, '001');
+    await seedDevice(ds, 'spk-1', area.code);
+    await seedDevice(ds, 'spk-2', area.code);
+    const content = await seedAudioContent(ds);
+    await ds.getRepository(ScheduleEntity).insert({ id: 'sched-1', contentId: content.id, priority: 'normal', startAt: 1000, volume: null, status: 'active', createdBy: 'u', createdAt: 0 });
+    await ds.getRepository(OccurrenceEntity).insert({ id: OCC, scheduleId: 'sched-1', startAt: 1000, durationMs: 3000 });
+    for (const deviceId of ['spk-1', 'spk-2']) {
+      await ds.getRepository(DeliveryEntity).insert({ occurrenceId: OCC, deviceId, scheduleId: 'sched-1', state: 'queued', queuedAt: 0, deliveredAt: null, startedAt: null, endedAt: null, playedMs: null, reason: null, updatedAt: 0 });
+    }
+    broker = new RecordingBroker();
+    sut = new EventIngestService(new DeliveriesRepository(ds), broker, new FixedClock(5000), newMetrics(), silentLogger);
+  });
+
+  afterEach(() => db.close());
+
+  const ev = (id: string, type: PlaybackEvent['type'], at: number, extra: Partial<PlaybackEvent> = {}): PlaybackEvent => ({ id, occurrenceId: OCC, type, at, ...extra });
+  const delivery = (deviceId: string) => db.dataSource.getRepository(DeliveryEntity).findOneByOrFail({ occurrenceId: OCC, deviceId });
+
+  it('commits before it acknowledges, then acks every id on the device topic', async () => {
+    let committedAtAck = -1;
+    broker.onPublish = async () => {
+      committedAtAck = await db.dataSource.getRepository(DeviceEventEntity).countBy({ deviceId: 'spk-1' });
+    };
+    await sut.receive('spk-1', [ev('e1', 'started', 1000), ev('e2', 'finished', 4000, { playedMs: 3000 })]);
+    expect(committedAtAck).toBe(2);
+    expect(broker.published).toHaveLength(1);
+    const [ack] = broker.published;
+    expect(ack?.topic).toBe(deviceTopic('spk-1', 'events/ack'));
+    expect(ack?.options.qos).toBe(DEVICE_CHANNELS['events/ack'].qos);
+    expect(JSON.parse(ack?.payload ?? '{}')).toEqual({ v: 1, ids: ['e1', 'e2'] });
+    expect(await delivery('spk-1')).toMatchObject({ state: 'finished', startedAt: 1000, endedAt: 4000, playedMs: 3000 });
+    expect((await delivery('spk-2')).state).toBe('queued');
+  });
+
+  it('absorbs a replayed batch: stored once, acked again', async () => {
+    await sut.receive('spk-1', [ev('e1', 'started', 1000)]);
+    await sut.receive('spk-1', [ev('e1', 'started', 1000), ev('e1', 'started', 1000)]);
+    expect(await db.dataSource.getRepository(DeviceEventEntity).countBy({ deviceId: 'spk-1' })).toBe(1);
+    expect(broker.published.map((p) => JSON.parse(p.payload).ids)).toEqual([['e1'], ['e1']]);
+  });
+
+  it('keeps event ids per device: the same id from two devices is two events', async () => {
+    await Promise.all([sut.receive('spk-1', [ev('same', 'started', 1000)]), sut.receive('spk-2', [ev('same', 'started', 1001)])]);
+    expect(await db.dataSource.getRepository(DeviceEventEntity).count()).toBe(2);
+    expect((await delivery('spk-2')).startedAt).toBe(1001);
+  });
+
+  it('stores a report for an occurrence not scheduled on the device as evidence, without applying it', async () => {
+    await sut.receive('spk-1', [{ id: 'x', occurrenceId: 'nope:1', type: 'finished', at: 1 }]);
+    const row = await db.dataSource.getRepository(DeviceEventEntity).findOneByOrFail({ deviceId: 'spk-1', eventId: 'x' });
+    expect(row.applied).toBe(false);
+    expect(broker.published).toHaveLength(1);
+  });
+
+  it('ignores a stale report that arrives after the final one', async () => {
+    await sut.receive('spk-1', [ev('f', 'finished', 4000, { playedMs: 3000 })]);
+    await sut.receive('spk-1', [ev('s', 'started', 1000)]);
+    expect(await delivery('spk-1')).toMatchObject({ state: 'finished', startedAt: 1000, endedAt: 4000 });
+  });
+
+  it('does not acknowledge when the commit fails', async () => {
+    await db.dataSource.destroy();
+    await expect(sut.receive('spk-1', [ev('e1', 'started', 1000)])).rejects.toThrow();
+    expect(broker.published).toHaveLength(0);
+    await db.dataSource.initialize();
+  });
+});

@@ -1,0 +1,124 @@
+import { BadRequestException } from '@nestjs/common';
+import { deviceTopic, timelineMessageSchema } from '@loa/shared';
+import { AreasRepository } from '../src/areas/areas.repository.js';
+import { AreasService } from '../src/areas/areas.service.js';
+import { DeliveryEntity, DeviceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
+import { DeliveriesService } from '../src/deliveries/deliveries.service.js';
+import { SchedulesRepository } from '../src/schedules/schedules.repository.js';
+import { SchedulesService } from '../src/schedules/schedules.service.js';
+import { TimelinesRepository } from '../src/timelines/timelines.repository.js';
+import { TimelinesService } from '../src/timelines/timelines.service.js';
+import { DATABASES, type TestDatabase } from './support/databases.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, seedTextContent, silentLogger, testConfig } from './support/fixtures.js';
+
+const NOW = Date.parse('2026-11-23T00:00:00Z');
+
+describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
+  let db: TestDatabase;
+  let broker: RecordingBroker;
+  let timelines: TimelinesService;
+  let sut: SchedulesService;
+
+  beforeEach(async () => {
+    db = await open();
+    const ds = db.dataSource;
+    const province = await seedArea(ds, '01', null, 'province');
+    const communeA = await seedArea(ds, '00004', province);
+    const communeB = await seedArea(ds, '00007', province);
+    await seedArea(ds, '02', null, 'province');
+    await seedDevice(ds, 'spk-a1', communeA.code);
+    await seedDevice(ds, 'spk-a2', communeA.code);
+    await seedDevice(ds, 'spk-b1', communeB.code);
+    await seedDevice(ds, 'board-a', communeA.code, 'board');
+    await seedAudioContent(ds, 'audio-1', 3000);
+    await seedTextContent(ds, 'text-1', 10_000);
+    const clock = new FixedClock(NOW);
+    const config = testConfig();
+    broker = new RecordingBroker();
+    timelines = new TimelinesService(new TimelinesRepository(ds), broker, clock, config, newMetrics(), silentLogger);
+    sut = new SchedulesService(
+      new SchedulesRepository(ds),
+      new AreasService(new AreasRepository(ds), clock),
+      timelines,
+      new DeliveriesService(new DeliveriesRepository(ds)),
+      clock,
+      config,
+      silentLogger,
+    );
+  });
+
+  afterEach(() => db.close());
+
+  const create = (over: Partial<Parameters<SchedulesService['create']>[0]> = {}) =>
+    sut.create({ contentId: 'audio-1', startAt: NOW + 60_000, targets: { areas: ['00004'], devices: [] }, priority: 'normal', ...over }, 'user-1');
+
+  it('targets the speakers of an area subtree and queues one delivery each', async () => {
+    const s = await create({ targets: { areas: ['01'], devices: [] } });
+    expect(s.deviceCount).toBe(3);
+    expect(s.summary).toEqual({ queued: 3 });
+    const rows = await db.dataSource.getRepository(DeliveryEntity).findBy({ scheduleId: s.id });
+    expect(rows.map((r) => r.deviceId).sort()).toEqual(['spk-a1', 'spk-a2', 'spk-b1']);
+  });
+
+  it('publishes a retained, versioned timeline to each targeted device only', async () => {
+    const s = await create();
+    const topics = broker.published.map((p) => p.topic).sort();
+    expect(topics).toEqual([deviceTopic('spk-a1', 'timeline'), deviceTopic('spk-a2', 'timeline')]);
+    const msg = broker.published[0]!;
+    expect(msg.options).toEqual({ qos: 1, retain: true });
+    const t = timelineMessageSchema.parse(JSON.parse(msg.payload));
+    expect(t.version).toBe(1);
+    expect(t.slots).toHaveLength(1);
+    expect(t.slots[0]).toMatchObject({ occurrenceId: s.occurrences[0]!.id, startAt: NOW + 60_000, durationMs: 3000, type: 'audio' });
+    expect((await db.dataSource.getRepository(DeviceEntity).findOneByOrFail({ id: 'spk-a1' })).timelineVersion).toBe(1);
+  });
+
+  it('recompiles only the devices a new schedule touches, bumping their version', async () => {
+    await create();
+    broker.published.length = 0;
+    await create({ targets: { areas: [], devices: ['spk-a1'] }, startAt: NOW + 120_000 });
+    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
+    const t = timelineMessageSchema.parse(JSON.parse(broker.published[0]!.payload));
+    expect(t.version).toBe(2);
+    expect(t.slots.map((x) => x.startAt)).toEqual([NOW + 60_000, NOW + 120_000]);
+  });
+
+  it('sends text content to boards only', async () => {
+    const s = await create({ contentId: 'text-1', targets: { areas: ['01'], devices: [] } });
+    expect(s.deviceCount).toBe(1);
+    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('board-a', 'timeline')]);
+  });
+
+  it.each([
+    ['a start in the past', { startAt: NOW - 60_000 }, /in the past/],
+    ['an unknown area', { targets: { areas: ['99999'], devices: [] } }, /unknown area code\(s\): 99999/],
+    ['an unknown device', { targets: { areas: [], devices: ['ghost'] } }, /unknown device\(s\): ghost/],
+    ['a board for audio', { targets: { areas: [], devices: ['board-a'] } }, /cannot play this content/],
+    ['an area without speakers', { targets: { areas: ['02'], devices: [] } }, /no speaker device/],
+    ['unknown content', { contentId: 'nope' }, /unknown content nope/],
+  ])('refuses %s and stores nothing', async (_label, over, message) => {
+    await expect(create(over)).rejects.toThrow(BadRequestException);
+    await expect(create(over)).rejects.toThrow(message);
+    expect(await db.dataSource.getRepository(ScheduleEntity).count()).toBe(0);
+    expect(broker.published).toHaveLength(0);
+  });
+
+  it('marks queued deliveries delivered when the device acks the version that carried them', async () => {
+    const s = await create();
+    await timelines.handleAck('spk-a1', 1);
+    const rows = await db.dataSource.getRepository(DeliveryEntity).findBy({ scheduleId: s.id });
+    expect(rows.find((r) => r.deviceId === 'spk-a1')).toMatchObject({ state: 'delivered', deliveredAt: NOW });
+    expect(rows.find((r) => r.deviceId === 'spk-a2')?.state).toBe('queued');
+    expect((await db.dataSource.getRepository(DeviceEntity).findOneByOrFail({ id: 'spk-a1' })).ackedTimelineVersion).toBe(1);
+  });
+
+  it('re-sends the stored timeline to a device that comes online behind, and not to one that is current', async () => {
+    await create();
+    await timelines.handleAck('spk-a2', 1);
+    broker.published.length = 0;
+    await timelines.resyncIfBehind('spk-a1', 0);
+    await timelines.resyncIfBehind('spk-a2', 1);
+    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
+  });
+});

@@ -1,0 +1,86 @@
+import type { DataSource } from 'typeorm';
+import type { DeviceKind } from '@loa/shared';
+import { AppConfig } from '../../src/config/app-config.js';
+import { Clock } from '../../src/common/clock.js';
+import { Metrics } from '../../src/common/metrics.js';
+import { AreaEntity, ContentEntity, DeviceEntity, MediaEntity } from '../../src/database/entities.js';
+import { hashDeviceSecret } from '../../src/device-auth/device-credentials.service.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { MessageBroker, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
+import { areaPath } from '../../src/areas/areas.service.js';
+
+export const silentLogger = createLogger('silent');
+
+export const testConfig = (env: Record<string, string> = {}): AppConfig =>
+  AppConfig.load({ LOA_DATA_DIR: '/tmp/loa-unused', LOA_LOG_LEVEL: 'silent', ...env });
+
+/** A clock the test moves by hand. */
+export class FixedClock extends Clock {
+  constructor(public t: number) {
+    super();
+  }
+  override now(): number {
+    return this.t;
+  }
+}
+
+export interface Published {
+  topic: string;
+  payload: string;
+  options: PublishOptions;
+}
+
+/** Records publishes; lets a test run a check at the moment of publishing (e.g. "was it committed first?"). */
+export class RecordingBroker extends MessageBroker {
+  readonly published: Published[] = [];
+  onPublish: ((p: Published) => Promise<void> | void) | null = null;
+  get port(): number | null {
+    return null;
+  }
+  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    const p = { topic, payload: payload.toString('utf8'), options };
+    if (this.onPublish) await this.onPublish(p);
+    this.published.push(p);
+  }
+  async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
+}
+
+export const newMetrics = (): Metrics => new Metrics();
+
+export async function seedArea(db: DataSource, code: string, parent: AreaEntity | null = null, level = 'commune'): Promise<AreaEntity> {
+  const area: AreaEntity = { code, name: `Area ${code}`, level, parentCode: parent?.code ?? null, path: areaPath(parent?.path ?? null, code), createdAt: 0 };
+  await db.getRepository(AreaEntity).insert(area);
+  return area;
+}
+
+export async function seedDevice(db: DataSource, id: string, areaCode: string, kind: DeviceKind = 'speaker', secret = 'secret'): Promise<DeviceEntity> {
+  const d: DeviceEntity = {
+    id,
+    name: id,
+    kind,
+    areaCode,
+    secretHash: hashDeviceSecret(secret),
+    online: false,
+    lastSeenAt: null,
+    agentVersion: null,
+    timelineVersion: 0,
+    ackedTimelineVersion: 0,
+    createdAt: 0,
+  };
+  await db.getRepository(DeviceEntity).insert(d);
+  return d;
+}
+
+export async function seedAudioContent(db: DataSource, id = 'content-audio', durationMs = 3000): Promise<ContentEntity> {
+  const sha = 'a'.repeat(63) + String(id.length % 10);
+  await db.getRepository(MediaEntity).insert({ sha256: sha, bytes: 48_000, mime: 'audio/mpeg', codec: 'mp3', durationMs, originalName: 'x.mp3', createdBy: 'u', createdAt: 0 });
+  const c: ContentEntity = { id, type: 'audio', title: 'Bản tin sáng', mediaSha256: sha, text: null, durationMs, createdBy: 'u', createdAt: 0 };
+  await db.getRepository(ContentEntity).insert(c);
+  return c;
+}
+
+export async function seedTextContent(db: DataSource, id = 'content-text', durationMs = 10_000): Promise<ContentEntity> {
+  const c: ContentEntity = { id, type: 'text', title: 'Thông báo', mediaSha256: null, text: 'Ủy ban nhân dân xã thông báo', durationMs, createdBy: 'u', createdAt: 0 };
+  await db.getRepository(ContentEntity).insert(c);
+  return c;
+}
