@@ -1,0 +1,135 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES } from '@loa/shared';
+import { startTestServer, type TestServer } from './support/server.js';
+
+/** Connects a raw mqtt.js client; resolves with the client or the broker's refusal. */
+function connect(url: string, clientId: string, username: string, password: string): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { clientId, username, password, reconnectPeriod: 0, connectTimeout: 5000, clean: true });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      reject(err);
+    });
+  });
+}
+
+const closed = (c: MqttClient) => new Promise<void>((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
+const counters = async (t: TestServer) => (await t.api<{ counters: Record<string, number> }>('GET', '/api/health')).body.counters;
+
+describe('embedded MQTT broker', () => {
+  let t: TestServer;
+  const secrets: Record<string, string> = {};
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    await t.api('POST', '/api/v1/areas', { code: '00004', name: 'Xã Tây Đằng', level: 'commune' });
+    for (const id of ['dev-a', 'dev-b']) {
+      const r = await t.api<{ secret: string }>('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode: '00004' });
+      secrets[id] = r.body.secret;
+    }
+  });
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
+  afterAll(() => t.close());
+
+  it('accepts a device with its own credentials', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    expect(c.connected).toBe(true);
+  });
+
+  it.each([
+    ['a wrong secret', 'dev-a', 'dev-a', 'wrong'],
+    ['an unknown device', 'ghost', 'ghost', 'whatever'],
+    ['another device\'s client id', 'dev-b', 'dev-a', 'SECRET_A'],
+  ])('refuses %s', async (_label, clientId, username, password) => {
+    const before = (await counters(t)).mqtt_auth_refused ?? 0;
+    await expect(connect(t.mqttUrl, clientId, username, password === 'SECRET_A' ? secrets['dev-a']! : password)).rejects.toThrow(/Bad username or password|Not authorized/i);
+    expect((await counters(t)).mqtt_auth_refused).toBe(before + 1);
+  });
+
+  it('refuses a subscription to another device\'s timeline and to wildcards', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const before = (await counters(t)).mqtt_subscribe_refused ?? 0;
+    await expect(c.subscribeAsync(deviceTopic('dev-b', 'timeline'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(c.subscribeAsync('loa/v1/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    expect((await counters(t)).mqtt_subscribe_refused).toBe(before + 2);
+    const granted = await c.subscribeAsync(deviceTopic('dev-a', 'timeline'), { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1]);
+  });
+
+  it('disconnects a device that publishes on another device\'s topic, and the server stays up', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const before = (await counters(t)).mqtt_publish_refused ?? 0;
+    const gone = closed(c);
+    c.publish(deviceTopic('dev-b', 'events'), encodeMessage({ v: 1, events: [{ id: 'x', occurrenceId: 'o', type: 'finished', at: 1 }] }), { qos: 1 });
+    await gone;
+    expect((await counters(t)).mqtt_publish_refused).toBe(before + 1);
+    expect((await t.api('GET', '/api/health')).status).toBe(200);
+  });
+
+  it('refuses an oversized payload on the device\'s own topic', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const before = (await counters(t)).mqtt_publish_refused ?? 0;
+    const gone = closed(c);
+    c.publish(deviceTopic('dev-a', 'events'), Buffer.alloc(MAX_PAYLOAD_BYTES + 10, 0x41), { qos: 1 });
+    await gone;
+    expect((await counters(t)).mqtt_publish_refused).toBe(before + 1);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{oops')],
+    ['the wrong shape', encodeMessage({ v: 1, events: [{ id: 'e1', type: 'exploded' }] })],
+    ['an empty batch', encodeMessage({ v: 1, events: [] })],
+  ])('counts and drops an events payload that is %s, without acking', async (_label, payload) => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    await c.subscribeAsync(deviceTopic('dev-a', 'events/ack'), { qos: 1 });
+    const acks: string[] = [];
+    c.on('message', (_topic, p) => acks.push(p.toString()));
+    const before = (await counters(t)).mqtt_message_refused ?? 0;
+    await c.publishAsync(deviceTopic('dev-a', 'events'), payload, { qos: 1 });
+    for (let i = 0; i < 50 && ((await counters(t)).mqtt_message_refused ?? 0) === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await counters(t)).mqtt_message_refused).toBe(before + 1);
+    expect(acks).toEqual([]);
+    expect(c.connected).toBe(true);
+  });
+
+  it('acknowledges a valid batch after committing it', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    await c.subscribeAsync(deviceTopic('dev-a', 'events/ack'), { qos: 1 });
+    const ack = new Promise<string>((resolve) => c.once('message', (_t, p) => resolve(p.toString())));
+    await c.publishAsync(deviceTopic('dev-a', 'events'), encodeMessage({ v: 1, events: [{ id: 'ok-1', occurrenceId: 'unknown:1', type: 'finished', at: 1 }] }), { qos: 1 });
+    expect(JSON.parse(await ack)).toEqual({ v: 1, ids: ['ok-1'] });
+  });
+
+  it('marks a device online from its status and offline from its last will', async () => {
+    const c = mqtt.connect(t.mqttUrl, {
+      clientId: 'dev-b',
+      username: 'dev-b',
+      password: secrets['dev-b']!,
+      reconnectPeriod: 0,
+      keepalive: 1,
+      will: { topic: deviceTopic('dev-b', 'status'), payload: encodeMessage({ v: 1, state: 'offline', reason: 'will' }), qos: 1, retain: true },
+    });
+    await new Promise((r) => c.once('connect', r));
+    await c.publishAsync(deviceTopic('dev-b', 'status'), encodeMessage({ v: 1, state: 'online', reason: 'connect', at: Date.now() }), { qos: 1, retain: true });
+    const online = async () => (await t.api<{ online: boolean }>('GET', '/api/v1/devices/dev-b')).body.online;
+    for (let i = 0; i < 50 && !(await online()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await online()).toBe(true);
+    // Destroy the socket without DISCONNECT, as a crashed or unplugged device would.
+    (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+    for (let i = 0; i < 100 && (await online()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await online()).toBe(false);
+    c.end(true);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AppConfig } from '../../src/config/app-config.js';
+import { startServer, type RunningServer } from '../../src/bootstrap.js';
+import { silentLogger } from './fixtures.js';
+
+export const ADMIN_PASSWORD = 'test-password';
+
+export interface TestServer {
+  server: RunningServer;
+  baseUrl: string;
+  mqttUrl: string;
+  dataDir: string;
+  token: string;
+  api<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+/** A whole server in this process on ephemeral loopback ports, SQLite in a temp dir, logged in as admin. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'loa-srv-'));
+  const config = AppConfig.load({
+    LOA_DATA_DIR: dataDir,
+    LOA_HTTP_HOST: '127.0.0.1',
+    LOA_HTTP_PORT: '0',
+    LOA_MQTT_HOST: '127.0.0.1',
+    LOA_MQTT_PORT: '0',
+    LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOA_LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const server = await startServer(config, silentLogger);
+  const baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  let token = '';
+  const api = async <T>(method: string, url: string, body?: unknown) => {
+    const res = await fetch(baseUrl + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const login = await api<{ accessToken: string }>('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+  token = login.body.accessToken;
+  return {
+    server,
+    baseUrl,
+    mqttUrl: `mqtt://127.0.0.1:${server.mqttPort}`,
+    dataDir,
+    token,
+    api,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
