@@ -13,6 +13,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MediaModule } from './media/media.module.js';
 import type { AppLogger } from './logging/logger.js';
 import { LoggingModule } from './logging/logging.module.js';
 
@@ -36,6 +37,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         AreasModule,
+        MediaModule,
         DevicesModule,
         ContentsModule,
         SchedulesModule,

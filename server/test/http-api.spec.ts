@@ -13,19 +13,21 @@ describe('HTTP API', () => {
   });
   afterAll(() => t.close());
 
+  type Json = { message?: unknown; accessToken?: string; paths: Record<string, unknown> } & Record<string, unknown>;
+  const json = async (res: Response): Promise<Json> => (await res.json()) as Json;
   const anon = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(t.baseUrl + url, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
   it('serves health without a token', async () => {
     const res = await anon('GET', '/api/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', protocol: 1, mqttPort: t.server.mqttPort });
+    expect(await json(res)).toMatchObject({ status: 'ok', protocol: 1, mqttPort: t.server.mqttPort });
   });
 
   it.each(['/api/v1/areas', '/api/v1/devices', '/api/v1/contents', '/api/v1/schedules', '/api/v1/auth/me'])('refuses %s without a token', async (url) => {
     const res = await anon('GET', url);
     expect(res.status).toBe(401);
-    expect((await res.json()).message).toMatch(/Authorization/);
+    expect((await json(res)).message).toMatch(/Authorization/);
   });
 
   it('refuses a forged token', async () => {
@@ -37,11 +39,11 @@ describe('HTTP API', () => {
     const a = await anon('POST', '/api/v1/auth/login', { username: 'admin', password: 'wrong-password' });
     const b = await anon('POST', '/api/v1/auth/login', { username: 'nobody', password: 'wrong-password' });
     expect([a.status, b.status]).toEqual([401, 401]);
-    expect((await a.json()).message).toBe((await b.json()).message);
+    expect((await json(a)).message).toBe((await json(b)).message);
   });
 
   it('logs out: the token stops working', async () => {
-    const login = await (await anon('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD })).json();
+    const login = await json(await anon('POST', '/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD }));
     const auth = { authorization: `Bearer ${login.accessToken}` };
     expect((await anon('GET', '/api/v1/auth/me', undefined, auth)).status).toBe(200);
     expect((await anon('POST', '/api/v1/auth/logout', undefined, auth)).status).toBe(204);
@@ -85,7 +87,7 @@ describe('HTTP API', () => {
   });
 
   it('publishes the OpenAPI document and its UI', async () => {
-    const doc = await (await anon('GET', '/api/docs-json')).json();
+    const doc = await json(await anon('GET', '/api/docs-json'));
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/schedules', '/api/v1/devices', '/api/v1/auth/login', '/api/health']));
     const ui = await anon('GET', '/api/docs');
     expect(ui.status).toBe(200);

@@ -1,0 +1,122 @@
+import { Controller, Get, Head, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { sha256Schema } from '@loa/shared';
+import { AllowDevice, CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { Metrics } from '../common/metrics.js';
+import type { AppLogger } from '../logging/logger.js';
+import { LOGGER } from '../logging/logging.module.js';
+import { mediaEtag, planDownload } from './http-range.js';
+import { MediaIngestService } from './media-ingest.service.js';
+import { MediaService } from './media.service.js';
+import { MediaUploadReceiver, UPLOAD_FIELD } from './media-upload.receiver.js';
+import { toMediaView, type MediaUploadView, type MediaView } from './media-view.js';
+
+/** Content-addressed files never change: caches may keep them for a year. */
+const CACHE_CONTROL = 'private, max-age=31536000, immutable';
+
+@ApiTags('media')
+@ApiBearerAuth()
+@Controller('api/v1/media')
+export class MediaController {
+  private readonly log: AppLogger;
+
+  constructor(
+    private readonly receiver: MediaUploadReceiver,
+    private readonly ingest: MediaIngestService,
+    private readonly media: MediaService,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ ctx: 'media' });
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Upload an audio file (201 stored, 200 the same bytes were already stored, 400 refused with the reason, 413 too large)' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: [UPLOAD_FIELD], properties: { [UPLOAD_FIELD]: { type: 'string', format: 'binary' } } } })
+  async upload(
+    @CurrentUser() user: UserPrincipal,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<MediaUploadView> {
+    const received = await this.receiver.receive(req, res);
+    const { media, created } = await this.ingest.ingest(received, user.userId);
+    res.statusCode = created ? 201 : 200;
+    return { ...toMediaView(media), created };
+  }
+
+  @Get()
+  list(): Promise<MediaView[]> {
+    return this.media.list();
+  }
+
+  @Get(':sha256/info')
+  info(@Param('sha256', { schema: sha256Schema }) sha256: string): Promise<MediaView> {
+    return this.media.get(sha256);
+  }
+
+  // HEAD is declared before GET: Express would otherwise route HEAD to the GET handler.
+  @AllowDevice()
+  @ApiBasicAuth()
+  @Head(':sha256')
+  async head(@Param('sha256', { schema: sha256Schema }) sha256: string, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    await this.send(sha256, req, res);
+  }
+
+  @AllowDevice()
+  @ApiBasicAuth()
+  @ApiOperation({ summary: 'The file itself, for devices (HTTP Basic deviceId:secret) and operators; Range, If-Range and If-None-Match supported' })
+  @Get(':sha256')
+  async download(@Param('sha256', { schema: sha256Schema }) sha256: string, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    await this.send(sha256, req, res);
+  }
+
+  private async send(sha256: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { media, file } = await this.media.open(sha256);
+    const etag = mediaEtag(sha256);
+    const plan = planDownload(
+      { ifNoneMatch: header(req, 'if-none-match'), range: header(req, 'range'), ifRange: header(req, 'if-range') },
+      etag,
+      file.size,
+    );
+    res.setHeader('ETag', etag);
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Cache-Control', CACHE_CONTROL);
+    res.statusCode = plan.status;
+
+    if (plan.status === 304 || plan.status === 416) {
+      await file.close();
+      if (plan.status === 416) {
+        res.setHeader('Content-Range', `bytes */${file.size}`);
+        res.setHeader('Content-Length', 0);
+      }
+      res.end();
+      return;
+    }
+
+    const range = plan.range;
+    res.setHeader('Content-Type', media.mime);
+    res.setHeader('Content-Length', range ? range.end - range.start + 1 : 0);
+    if (plan.status === 206) res.setHeader('Content-Range', `bytes ${plan.range.start}-${plan.range.end}/${file.size}`);
+    if (req.method === 'HEAD' || !range) {
+      await file.close();
+      res.end();
+      return;
+    }
+    this.metrics.inc(plan.status === 206 ? 'media_download_partial' : 'media_download_full');
+    try {
+      await pipeline(file.stream(range), res);
+    } catch (err) {
+      // Usually a device losing its link mid-download; it resumes with Range.
+      this.log.debug({ sha256, err: (err as Error).message }, 'media download interrupted');
+    }
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

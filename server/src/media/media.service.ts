@@ -1,0 +1,51 @@
+import { BadRequestException, Inject, Injectable, InternalServerErrorException, NotFoundException } from '@nestjs/common';
+import { Metrics } from '../common/metrics.js';
+import type { AppLogger } from '../logging/logger.js';
+import { LOGGER } from '../logging/logging.module.js';
+import { MediaRepository } from './media.repository.js';
+import { MediaStorage, type OpenMedia } from './media.storage.js';
+import { toMediaView, type MediaView } from './media-view.js';
+
+/** Stored media, for the API and for other features (contents reference media by sha256). */
+@Injectable()
+export class MediaService {
+  private readonly log: AppLogger;
+
+  constructor(
+    private readonly repo: MediaRepository,
+    private readonly storage: MediaStorage,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ ctx: 'media' });
+  }
+
+  async list(): Promise<MediaView[]> {
+    return (await this.repo.list()).map(toMediaView);
+  }
+
+  async get(sha256: string): Promise<MediaView> {
+    const media = await this.repo.find(sha256);
+    if (!media) throw new NotFoundException(`media ${sha256} not found`);
+    return toMediaView(media);
+  }
+
+  /** For features that reference media in a request body: an unknown hash is the caller's mistake (400). */
+  async require(sha256: string): Promise<MediaView> {
+    const media = await this.repo.find(sha256);
+    if (!media) throw new BadRequestException(`unknown media ${sha256}`);
+    return toMediaView(media);
+  }
+
+  /** The record and its open file, for a download. 404 if unknown; 500 if the record has lost its file. */
+  async open(sha256: string): Promise<{ media: MediaView; file: OpenMedia }> {
+    const media = await this.get(sha256);
+    const file = await this.storage.open(sha256);
+    if (!file) {
+      this.metrics.inc('media_file_missing');
+      this.log.error({ sha256 }, 'media record exists but its file is missing from storage');
+      throw new InternalServerErrorException(`the file of media ${sha256} is missing from storage`);
+    }
+    return { media, file };
+  }
+}
