@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AreasModule } from './areas/areas.module.js';
 import { ContentsModule } from './contents/contents.module.js';
 import { DeliveriesModule } from './deliveries/deliveries.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
         SchedulesModule,
         TimelinesModule,
         DeliveriesModule,
+        AlertsModule,
       ],
     };
   }

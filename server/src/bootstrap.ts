@@ -36,7 +36,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
       logger: new NestPinoLogger(logger),
       bodyParser: true,
     });
-    app.useBodyParser('json', { limit: '1mb' });
+    // Bulk device registration (up to 20,000 rows) is the largest JSON body; media goes through multipart.
+    app.useBodyParser('json', { limit: '8mb' });
     app.useGlobalPipes(new StandardSchemaValidationPipe());
     app.enableShutdownHooks();
     const doc = SwaggerModule.createDocument(

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES } from '@loa/shared';
+import { alertMessageSchema, areaTopic, deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES, timelineMessageSchema } from '@loa/shared';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Connects a raw mqtt.js client; resolves with the client or the broker's refusal. */
@@ -24,7 +24,9 @@ describe('embedded MQTT broker', () => {
 
   beforeAll(async () => {
     t = await startTestServer();
-    await t.api('POST', '/api/v1/areas', { code: '00004', name: 'Xã Tây Đằng', level: 'commune' });
+    await t.api('POST', '/api/v1/areas', { code: '01', name: 'Hà Nội', level: 'province' });
+    await t.api('POST', '/api/v1/areas', { code: '02', name: 'Hà Giang', level: 'province' });
+    await t.api('POST', '/api/v1/areas', { code: '00004', name: 'Xã Tây Đằng', level: 'commune', parentCode: '01' });
     for (const id of ['dev-a', 'dev-b']) {
       const r = await t.api<{ secret: string }>('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode: '00004' });
       secrets[id] = r.body.secret;
@@ -131,5 +133,28 @@ describe('embedded MQTT broker', () => {
     for (let i = 0; i < 100 && (await online()); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await online()).toBe(false);
     c.end(true);
+  });
+
+  it('gives a new device a timeline naming its areas, and lets it follow only those areas\' alerts', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const timeline = new Promise<string>((resolve) => c.on('message', (topic, p) => topic.endsWith('/timeline') && resolve(p.toString())));
+    await c.subscribeAsync(deviceTopic('dev-a', 'timeline'), { qos: 1 });
+    expect(timelineMessageSchema.parse(JSON.parse(await timeline)).areaCodes).toEqual(['01', '00004']);
+
+    await expect(c.subscribeAsync(areaTopic('02', 'alert'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await c.subscribeAsync(areaTopic('01', 'alert'), { qos: 1 });
+    const alert = new Promise<string>((resolve) => c.on('message', (topic, p) => topic === areaTopic('01', 'alert') && resolve(p.toString())));
+    const sent = await t.api<{ id: string }>('POST', '/api/v1/alerts', { areaCode: '01', title: 'Cảnh báo lũ', text: 'Sơ tán khỏi vùng trũng' });
+    expect(sent.status).toBe(201);
+    expect(alertMessageSchema.parse(JSON.parse(await alert))).toMatchObject({ id: sent.body.id, msgType: 'alert', areaCode: '01' });
+  });
+
+  it('delivers a retained alert to a device that subscribes after it was sent', async () => {
+    const c = await connect(t.mqttUrl, 'dev-b', 'dev-b', secrets['dev-b']!);
+    clients.push(c);
+    const alert = new Promise<string>((resolve) => c.on('message', (topic, p) => topic === areaTopic('01', 'alert') && resolve(p.toString())));
+    await c.subscribeAsync(areaTopic('01', 'alert'), { qos: 1 });
+    expect(alertMessageSchema.parse(JSON.parse(await alert)).title).toBe('Cảnh báo lũ');
   });
 });

@@ -65,7 +65,7 @@ describe('HTTP API', () => {
     expect(r.status).toBe(201);
     expect(r.body.secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const g = await t.api<Record<string, unknown>>('GET', '/api/v1/devices/spk-01');
-    expect(g.body).toMatchObject({ id: 'spk-01', online: false, timelineVersion: 0 });
+    expect(g.body).toMatchObject({ id: 'spk-01', online: false, timelineVersion: 1 });
     expect(JSON.stringify(g.body)).not.toContain(r.body.secret);
     expect(Object.keys(g.body)).not.toContain('secretHash');
   });
@@ -98,7 +98,7 @@ describe('HTTP API', () => {
     const res = await fetch(`${t.baseUrl}/api/v1/areas`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ code: '09', name: 'x'.repeat(2 * 1024 * 1024), level: 'province' }),
+      body: JSON.stringify({ code: '09', name: 'x'.repeat(9 * 1024 * 1024), level: 'province' }),
     });
     expect(res.status).toBe(413);
     expect((await anon('GET', '/api/health')).status).toBe(200);

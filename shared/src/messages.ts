@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceIdSchema, epochMsSchema, opaqueIdSchema, sha256Schema } from './ids.js';
+import { areaCodeSchema, deviceIdSchema, epochMsSchema, opaqueIdSchema, sha256Schema } from './ids.js';
 import { deviceKindSchema, prioritySchema } from './enums.js';
 import { PROTOCOL_VERSION } from './version.js';
 
@@ -102,6 +102,31 @@ export const timelineMessageSchema = z.object({
   /** Strictly increasing per device; an agent ignores any version not above the one it holds. */
   version: z.number().int().nonnegative(),
   generatedAt: epochMsSchema,
+  /** The device's area and its ancestors, root first: the agent subscribes to their alert channels. */
+  areaCodes: z.array(areaCodeSchema).max(16).optional(),
   slots: z.array(slotSchema).max(5000),
 });
 export type TimelineMessage = z.infer<typeof timelineMessageSchema>;
+
+/**
+ * Emergency alert in the spirit of CAP 1.2, published retained on an area channel. An `update` or `cancel`
+ * replaces the retained alert (naming the one it replaces in `references`), so devices that were offline when
+ * it was sent still learn of it on reconnect. An empty retained payload means "no alert".
+ */
+export const ALERT_MSG_TYPES = ['alert', 'update', 'cancel'] as const;
+export const alertMessageSchema = z.object({
+  v,
+  id: opaqueIdSchema,
+  msgType: z.enum(ALERT_MSG_TYPES),
+  references: opaqueIdSchema.optional(),
+  areaCode: areaCodeSchema,
+  priority: prioritySchema,
+  sentAt: epochMsSchema,
+  effectiveAt: epochMsSchema,
+  expiresAt: epochMsSchema,
+  title: z.string().max(200),
+  text: z.string().max(5000).optional(),
+  media: slotMediaSchema.optional(),
+  volume: z.number().int().min(0).max(100).optional(),
+});
+export type AlertMessage = z.infer<typeof alertMessageSchema>;

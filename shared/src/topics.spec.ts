@@ -1,5 +1,6 @@
 import {
   allDevicesTopic,
+  areaTopic,
   deviceTopic,
   mayDevicePublish,
   mayDeviceSubscribe,
@@ -49,5 +50,20 @@ describe('topics', () => {
     expect(parseAreaTopic('loa/v1/a/01/alert')).toEqual({ areaCode: '01', channel: 'alert' });
     expect(parseAreaTopic('loa/v1/a/01/other')).toBeNull();
     expect(parseAreaTopic('loa/v1/a/+/alert')).toBeNull();
+  });
+});
+
+describe('area channels', () => {
+  it('lets a device subscribe to the alerts of its own areas only', () => {
+    const mine = new Set(['01', '00004']);
+    expect(mayDeviceSubscribe('a1', areaTopic('01', 'alert'), mine)).toBe(true);
+    expect(mayDeviceSubscribe('a1', areaTopic('00004', 'alert'), mine)).toBe(true);
+    expect(mayDeviceSubscribe('a1', areaTopic('02', 'alert'), mine)).toBe(false);
+    expect(mayDeviceSubscribe('a1', 'loa/v1/a/+/alert', mine)).toBe(false);
+    expect(mayDeviceSubscribe('a1', areaTopic('01', 'alert'))).toBe(false);
+  });
+
+  it('never lets a device publish on an area channel', () => {
+    expect(mayDevicePublish('a1', areaTopic('01', 'alert'))).toBe(false);
   });
 });

@@ -25,6 +25,16 @@ export const DEVICE_CHANNELS = {
 } as const satisfies Record<string, ChannelSpec>;
 
 export type DeviceChannel = keyof typeof DEVICE_CHANNELS;
+
+/**
+ * Per-area channels: one publish reaches every device of an area subtree, because each device subscribes to the
+ * channels of its own area and of every ancestor (province → … → its unit).
+ */
+export const AREA_CHANNELS = {
+  alert: { direction: 'down', qos: 1, retain: true, description: 'emergency alert or its cancellation, retained until it expires' },
+} as const satisfies Record<string, ChannelSpec>;
+
+export type AreaChannel = keyof typeof AREA_CHANNELS;
 const CHANNEL_NAMES = new Set<string>(Object.keys(DEVICE_CHANNELS));
 export const isDeviceChannel = (s: string): s is DeviceChannel => CHANNEL_NAMES.has(s);
 
@@ -36,7 +46,7 @@ export const deviceTopic = (deviceId: DeviceId, channel: DeviceChannel): string 
 /** Subscription pattern matching one channel of every device (server side). */
 export const allDevicesTopic = (channel: DeviceChannel): string => `${DEVICE_PREFIX}+/${channel}`;
 
-export const areaTopic = (areaCode: string, channel: 'alert'): string => `${AREA_PREFIX}${areaCode}/${channel}`;
+export const areaTopic = (areaCode: string, channel: AreaChannel): string => `${AREA_PREFIX}${areaCode}/${channel}`;
 
 export interface ParsedDeviceTopic {
   readonly deviceId: DeviceId;
@@ -55,7 +65,7 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
   return { deviceId, channel };
 }
 
-export function parseAreaTopic(topic: string): { areaCode: string; channel: 'alert' } | null {
+export function parseAreaTopic(topic: string): { areaCode: string; channel: AreaChannel } | null {
   if (!topic.startsWith(AREA_PREFIX)) return null;
   const [code, channel, ...extra] = topic.slice(AREA_PREFIX.length).split('/');
   if (extra.length > 0 || channel !== 'alert' || !code || !areaCodeSchema.safeParse(code).success) return null;
@@ -68,8 +78,13 @@ export function mayDevicePublish(deviceId: string, topic: string): boolean {
   return parsed !== null && parsed.deviceId === deviceId && DEVICE_CHANNELS[parsed.channel].direction === 'up';
 }
 
-/** May this device subscribe to this filter? Only to its own downstream channels, never to wildcards. */
-export function mayDeviceSubscribe(deviceId: string, filter: string): boolean {
+/**
+ * May this device subscribe to this filter? Only to its own downstream channels and to the area channels of the
+ * areas it belongs to (its unit and ancestors), never to wildcards.
+ */
+export function mayDeviceSubscribe(deviceId: string, filter: string, areaCodes: ReadonlySet<string> = new Set()): boolean {
   const parsed = parseDeviceTopic(filter);
-  return parsed !== null && parsed.deviceId === deviceId && DEVICE_CHANNELS[parsed.channel].direction === 'down';
+  if (parsed) return parsed.deviceId === deviceId && DEVICE_CHANNELS[parsed.channel].direction === 'down';
+  const area = parseAreaTopic(filter);
+  return area !== null && areaCodes.has(area.areaCode);
 }

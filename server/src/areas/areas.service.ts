@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { Clock } from '../common/clock.js';
 import type { AreaEntity } from '../database/entities.js';
 import { AreasRepository } from './areas.repository.js';
+import { areaPath } from './area-path.js';
 
 /**
  * Levels are labels, not fixed depths: the same tree holds the pre-2025 province → district → commune units and
@@ -17,8 +18,6 @@ export interface AreaView {
   parentCode: string | null;
   path: string;
 }
-
-export const areaPath = (parentPath: string | null, code: string): string => `${parentPath ?? '/'}${code}/`;
 
 @Injectable()
 export class AreasService {

@@ -21,6 +21,8 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   private aedes: Aedes | null = null;
   private server: Server | null = null;
   private boundPort: number | null = null;
+  /** Area codes of each authenticated client, for the alert-channel ACL. */
+  private readonly clientAreas = new WeakMap<Client, ReadonlySet<string>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -90,8 +92,9 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       this.logger.warn({ ctx: 'mqtt', clientId: client.id, username }, 'MQTT login refused: client id must equal the device id');
       return authError('bad username or password', 4);
     }
-    const ok = await this.credentials.verify(username, password.toString('utf8')).catch(() => false);
-    if (!ok) {
+    const device = await this.credentials.authenticate(username, password.toString('utf8')).catch(() => null);
+    if (device) this.clientAreas.set(client, new Set(device.areaCodes));
+    if (!device) {
       this.metrics.inc('mqtt_auth_refused');
       this.logger.warn({ ctx: 'mqtt', deviceId: username }, 'MQTT login refused: unknown device or wrong secret');
       return authError('bad username or password', 4);
@@ -115,7 +118,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
-    if (mayDeviceSubscribe(client.id, sub.topic)) return sub;
+    if (mayDeviceSubscribe(client.id, sub.topic, this.clientAreas.get(client))) return sub;
     this.metrics.inc('mqtt_subscribe_refused');
     this.logger.warn({ ctx: 'mqtt', deviceId: client.id, topic: sub.topic }, 'subscribe refused');
     return null;

@@ -140,7 +140,31 @@ export class TimelineEntity {
   @Column({ type: 'text' }) payload!: string;
 }
 
+export type AlertStatus = 'active' | 'superseded' | 'cancelled';
+
+@Entity('alerts')
+export class AlertEntity {
+  @PrimaryColumn({ type: 'varchar', length: 80 }) id!: string;
+  @Column({ name: 'area_code', type: 'varchar', length: 32 }) areaCode!: string;
+  @Column({ type: 'varchar', length: 16 }) priority!: Priority;
+  @Column({ type: 'varchar', length: 200 }) title!: string;
+  @Column({ type: 'text', nullable: true }) text!: string | null;
+  @Column({ name: 'media_sha256', type: 'varchar', length: 64, nullable: true }) mediaSha256!: string | null;
+  @Column({ type: 'integer', nullable: true }) volume!: number | null;
+  @Column({ type: 'varchar', length: 16 }) status!: AlertStatus;
+  /** The alert this one replaced on the same area channel (CAP `references`). */
+  @Column({ type: 'varchar', length: 80, nullable: true }) replaces!: string | null;
+  @Column({ name: 'sent_at', type: 'bigint', transformer: epochMs }) sentAt!: number;
+  @Column({ name: 'effective_at', type: 'bigint', transformer: epochMs }) effectiveAt!: number;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+  @Column({ name: 'cancelled_at', type: 'bigint', nullable: true, transformer: epochMs }) cancelledAt!: number | null;
+  /** When the retained message was removed from the area channel (at expiry). */
+  @Column({ name: 'cleared_at', type: 'bigint', nullable: true, transformer: epochMs }) clearedAt!: number | null;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+}
+
 export const ENTITIES = [
+  AlertEntity,
   AreaEntity,
   UserEntity,
   SessionEntity,

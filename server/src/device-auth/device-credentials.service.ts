@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DeviceEntity } from '../database/entities.js';
+import { AreaEntity, DeviceEntity } from '../database/entities.js';
 import { randomToken } from '../common/ids.js';
+import { areaCodesOf } from '../areas/area-path.js';
 
 /**
  * Device secrets are 192-bit random tokens minted by the server, so a fast hash is as safe as a slow KDF for
@@ -11,8 +12,8 @@ import { randomToken } from '../common/ids.js';
  */
 @Injectable()
 export class DeviceCredentialsService {
-  /** deviceId → secret hash; devices reconnect often over flaky links, the hash rarely changes. */
-  private readonly cache = new Map<string, string | null>();
+  /** Devices reconnect often over flaky links; their secret and area rarely change. */
+  private readonly cache = new Map<string, CachedDevice | null>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -22,22 +23,38 @@ export class DeviceCredentialsService {
   }
 
   async verify(deviceId: string, secret: string): Promise<boolean> {
+    return (await this.authenticate(deviceId, secret)) !== null;
+  }
+
+  /** The device's area codes (root first) when the secret is right, else null. */
+  async authenticate(deviceId: string, secret: string): Promise<{ areaCodes: readonly string[] } | null> {
     let stored = this.cache.get(deviceId);
     if (stored === undefined) {
-      const row = await this.db.getRepository(DeviceEntity).findOne({ where: { id: deviceId }, select: { id: true, secretHash: true } });
-      stored = row?.secretHash ?? null;
+      const row = await this.db
+        .getRepository(DeviceEntity)
+        .createQueryBuilder('d')
+        .select(['d.secret_hash AS "secretHash"', 'a.path AS "path"'])
+        .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
+        .where('d.id = :id', { id: deviceId })
+        .getRawOne<{ secretHash: string; path: string }>();
+      stored = row ? { secretHash: row.secretHash, areaCodes: areaCodesOf(row.path) } : null;
       if (stored !== null) this.cache.set(deviceId, stored);
     }
-    if (stored === null) return false;
+    if (stored === null) return null;
     const given = Buffer.from(hashDeviceSecret(secret));
-    const expected = Buffer.from(stored);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    const expected = Buffer.from(stored.secretHash);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? { areaCodes: stored.areaCodes } : null;
   }
 
   /** Call after a secret changes or a device is removed. */
   forget(deviceId: string): void {
     this.cache.delete(deviceId);
   }
+}
+
+interface CachedDevice {
+  secretHash: string;
+  areaCodes: readonly string[];
 }
 
 export const hashDeviceSecret = (secret: string): string => `sha256$${createHash('sha256').update(secret).digest('hex')}`;

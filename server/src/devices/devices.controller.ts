@@ -11,6 +11,7 @@ const registerSchema = z.object({
   areaCode: areaCodeSchema,
 });
 const listQuery = z.object({ areaCode: areaCodeSchema.optional() });
+const bulkSchema = z.object({ devices: z.array(registerSchema).min(1).max(20_000) });
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -21,6 +22,11 @@ export class DevicesController {
   @Post()
   register(@Body({ schema: registerSchema }) body: z.infer<typeof registerSchema>): Promise<{ device: DeviceView; secret: string }> {
     return this.devices.register(body);
+  }
+
+  @Post('bulk')
+  async registerMany(@Body({ schema: bulkSchema }) body: z.infer<typeof bulkSchema>): Promise<{ devices: Array<{ id: string; secret: string }> }> {
+    return { devices: await this.devices.registerMany(body.devices) };
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { DeviceEntity } from '../database/entities.js';
 
 @Injectable()
@@ -18,6 +18,22 @@ export class DevicesRepository {
 
   async insert(device: DeviceEntity): Promise<void> {
     await this.db.getRepository(DeviceEntity).insert(device);
+  }
+
+  /** All or nothing: a batch with one bad row registers no device. */
+  async insertMany(devices: readonly DeviceEntity[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < devices.length; i += 500) await tx.getRepository(DeviceEntity).insert(devices.slice(i, i + 500));
+    });
+  }
+
+  async existingIds(ids: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ where: { id: In(ids.slice(i, i + 500)) }, select: { id: true } });
+      out.push(...rows.map((r) => r.id));
+    }
+    return out;
   }
 
   async updatePresence(id: string, patch: Pick<DeviceEntity, 'online' | 'lastSeenAt'> & Partial<Pick<DeviceEntity, 'agentVersion'>>): Promise<void> {

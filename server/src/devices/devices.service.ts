@@ -9,6 +9,13 @@ import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
 
+export interface NewDevice {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  areaCode: string;
+}
+
 export interface DeviceView {
   id: string;
   name: string;
@@ -49,29 +56,56 @@ export class DevicesService {
   ) {}
 
   /** Registers a device and returns its secret: the only time the secret is ever shown. */
-  async register(input: { id: string; name: string; kind: DeviceKind; areaCode: string }): Promise<{ device: DeviceView; secret: string }> {
+  async register(input: NewDevice): Promise<{ device: DeviceView; secret: string }> {
     await this.areas.get(input.areaCode).catch(() => {
       throw new BadRequestException(`area ${input.areaCode} does not exist`);
     });
     if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
-    const { secret, secretHash } = this.credentials.mintSecret();
-    const device: DeviceEntity = {
-      id: input.id,
-      name: input.name,
-      kind: input.kind,
-      areaCode: input.areaCode,
-      secretHash,
-      online: false,
-      lastSeenAt: null,
-      agentVersion: null,
-      timelineVersion: 0,
-      ackedTimelineVersion: 0,
-      createdAt: this.clock.now(),
-    };
-    await this.repo.insert(device);
+    const { entity, secret } = this.newEntity(input);
+    await this.repo.insert(entity);
     this.credentials.forget(input.id);
+    await this.timelines.recompile([entity.id]);
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
-    return { device: deviceView(device), secret };
+    return { device: deviceView({ ...entity, timelineVersion: 1 }), secret };
+  }
+
+  /**
+   * Registers a whole batch (a commune's speakers from a CSV, a simulated fleet) in one transaction. Every
+   * device starts with a timeline that names its areas, so it can follow area alerts before anything is scheduled.
+   */
+  async registerMany(inputs: readonly NewDevice[]): Promise<Array<{ id: string; secret: string }>> {
+    const ids = inputs.map((d) => d.id);
+    const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+    if (dupes.length > 0) throw new BadRequestException(`device id(s) repeated in the request: ${dupes.slice(0, 20).join(', ')}`);
+    await this.areas.requirePaths([...new Set(inputs.map((d) => d.areaCode))]);
+    const existing = await this.repo.existingIds(ids);
+    if (existing.length > 0) throw new ConflictException(`device(s) already exist: ${existing.slice(0, 20).join(', ')}${existing.length > 20 ? ', …' : ''}`);
+    const made = inputs.map((d) => this.newEntity(d));
+    await this.repo.insertMany(made.map((m) => m.entity));
+    for (const id of ids) this.credentials.forget(id);
+    await this.timelines.recompile(ids);
+    this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
+    return made.map((m) => ({ id: m.entity.id, secret: m.secret }));
+  }
+
+  private newEntity(input: NewDevice): { entity: DeviceEntity; secret: string } {
+    const { secret, secretHash } = this.credentials.mintSecret();
+    return {
+      secret,
+      entity: {
+        id: input.id,
+        name: input.name,
+        kind: input.kind,
+        areaCode: input.areaCode,
+        secretHash,
+        online: false,
+        lastSeenAt: null,
+        agentVersion: null,
+        timelineVersion: 0,
+        ackedTimelineVersion: 0,
+        createdAt: this.clock.now(),
+      },
+    };
   }
 
   async list(areaCode?: string): Promise<DeviceView[]> {

@@ -37,8 +37,9 @@ describe(compileSlots.name, () => {
   });
 
   it('produces a message that the agent-side schema accepts', () => {
-    const t = buildTimeline('d1', 7, 42, [row({})]);
+    const t = buildTimeline('d1', 7, 42, ['01', '00004'], [row({})]);
     expect(timelineMessageSchema.safeParse(t).success).toBe(true);
     expect(t.version).toBe(7);
+    expect(t.areaCodes).toEqual(['01', '00004']);
   });
 });

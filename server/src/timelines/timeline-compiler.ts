@@ -48,6 +48,6 @@ export function compileSlots(rows: readonly SlotRow[]): Slot[] {
   return slots;
 }
 
-export function buildTimeline(deviceId: string, version: number, generatedAt: number, rows: readonly SlotRow[]): TimelineMessage {
-  return { v: PROTOCOL_VERSION, deviceId, version, generatedAt, slots: compileSlots(rows) };
+export function buildTimeline(deviceId: string, version: number, generatedAt: number, areaCodes: readonly string[], rows: readonly SlotRow[]): TimelineMessage {
+  return { v: PROTOCOL_VERSION, deviceId, version, generatedAt, areaCodes: [...areaCodes], slots: compileSlots(rows) };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { DeliveryEntity, DeviceEntity, TimelineEntity } from '../database/entities.js';
+import { AreaEntity, DeliveryEntity, DeviceEntity, TimelineEntity } from '../database/entities.js';
 import type { SlotRow } from './timeline-compiler.js';
 
 const CHUNK = 500;
@@ -48,14 +48,18 @@ export class TimelinesRepository {
     return rows;
   }
 
-  async devicesVersions(deviceIds: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  /** Current timeline version and area path of each existing device. */
+  async deviceInfo(deviceIds: readonly string[]): Promise<Map<string, { version: number; areaPath: string }>> {
+    const out = new Map<string, { version: number; areaPath: string }>();
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
-      const found = await this.db.getRepository(DeviceEntity).find({
-        where: { id: In(deviceIds.slice(i, i + CHUNK)) },
-        select: { id: true, timelineVersion: true },
-      });
-      for (const d of found) out.set(d.id, d.timelineVersion);
+      const found = await this.db
+        .getRepository(DeviceEntity)
+        .createQueryBuilder('d')
+        .select(['d.id AS "id"', 'd.timeline_version AS "version"', 'a.path AS "path"'])
+        .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
+        .where({ id: In(deviceIds.slice(i, i + CHUNK)) })
+        .getRawMany<{ id: string; version: number | string; path: string }>();
+      for (const d of found) out.set(d.id, { version: Number(d.version), areaPath: d.path });
     }
     return out;
   }

@@ -8,6 +8,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
 import { TimelinesRepository } from './timelines.repository.js';
+import { areaCodesOf } from '../areas/area-path.js';
 
 const TIMELINE = DEVICE_CHANNELS.timeline;
 
@@ -46,12 +47,12 @@ export class TimelinesService {
       if (list) list.push(r);
       else byDevice.set(r.deviceId, [r]);
     }
-    const versions = await this.repo.devicesVersions(deviceIds);
+    const info = await this.repo.deviceInfo(deviceIds);
     const timelines: TimelineMessage[] = [];
     for (const id of deviceIds) {
-      const current = versions.get(id);
-      if (current === undefined) continue;
-      timelines.push(buildTimeline(id, current + 1, now, byDevice.get(id) ?? []));
+      const device = info.get(id);
+      if (device === undefined) continue;
+      timelines.push(buildTimeline(id, device.version + 1, now, areaCodesOf(device.areaPath), byDevice.get(id) ?? []));
     }
     const entities = timelines.map((t) => ({ deviceId: t.deviceId, version: t.version, generatedAt: t.generatedAt, payload: JSON.stringify(t) }));
     await this.repo.saveTimelines(entities);

@@ -7,7 +7,7 @@ import { AreaEntity, ContentEntity, DeviceEntity, MediaEntity } from '../../src/
 import { hashDeviceSecret } from '../../src/device-auth/device-credentials.service.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
-import { areaPath } from '../../src/areas/areas.service.js';
+import { areaPath } from '../../src/areas/area-path.js';
 
 export const silentLogger = createLogger('silent');
 

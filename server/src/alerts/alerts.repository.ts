@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
+import { AlertEntity, MediaEntity } from '../database/entities.js';
+
+@Injectable()
+export class AlertsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  find(id: string): Promise<AlertEntity | null> {
+    return this.db.getRepository(AlertEntity).findOneBy({ id });
+  }
+
+  findMedia(sha256: string): Promise<MediaEntity | null> {
+    return this.db.getRepository(MediaEntity).findOneBy({ sha256 });
+  }
+
+  /** The alert currently held (retained) on an area's channel, if any. */
+  findActive(areaCode: string): Promise<AlertEntity | null> {
+    return this.db.getRepository(AlertEntity).findOneBy({ areaCode, status: 'active', clearedAt: IsNull() });
+  }
+
+  list(): Promise<AlertEntity[]> {
+    return this.db.getRepository(AlertEntity).find({ order: { sentAt: 'DESC' }, take: 200 });
+  }
+
+  /** Alerts (or cancellations) still retained on their channel after they expired. */
+  dueForClearing(now: number): Promise<AlertEntity[]> {
+    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: LessThanOrEqual(now) });
+  }
+
+  /**
+   * Inserts the new alert. The area's channel holds one retained message, so whatever it held before (an active
+   * alert, or a cancellation still retained) is now off the channel: marked cleared, and superseded if active.
+   */
+  async insertReplacing(alert: AlertEntity): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(AlertEntity);
+      await repo.update({ areaCode: alert.areaCode, status: 'active', clearedAt: IsNull() }, { status: 'superseded', clearedAt: alert.sentAt });
+      await repo.update({ areaCode: alert.areaCode, clearedAt: IsNull() }, { clearedAt: alert.sentAt });
+      await repo.insert(alert);
+    });
+  }
+
+  async update(id: string, patch: Partial<AlertEntity>): Promise<void> {
+    await this.db.getRepository(AlertEntity).update({ id }, patch);
+  }
+}

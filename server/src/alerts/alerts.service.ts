@@ -1,0 +1,164 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { AREA_CHANNELS, areaTopic, encodeMessage, PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
+import { AreasService } from '../areas/areas.service.js';
+import { Clock } from '../common/clock.js';
+import { newId } from '../common/ids.js';
+import { Metrics } from '../common/metrics.js';
+import { MessageBroker } from '../broker/message-broker.js';
+import type { AlertEntity, MediaEntity } from '../database/entities.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { AlertsRepository } from './alerts.repository.js';
+
+export interface CreateAlertInput {
+  areaCode: string;
+  title: string;
+  text?: string | undefined;
+  mediaSha256?: string | undefined;
+  volume?: number | undefined;
+  priority: Priority;
+  effectiveAt?: number | undefined;
+  expiresInS: number;
+}
+
+export interface AlertView {
+  id: string;
+  areaCode: string;
+  priority: Priority;
+  title: string;
+  text: string | null;
+  mediaSha256: string | null;
+  volume: number | null;
+  status: AlertEntity['status'];
+  replaces: string | null;
+  sentAt: string;
+  effectiveAt: string;
+  expiresAt: string;
+  cancelledAt: string | null;
+}
+
+const ALERT = AREA_CHANNELS.alert;
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Area-wide alerts: one retained publish reaches every device of the subtree, including those that connect
+ * later. A new alert on an area replaces the previous one; a cancellation is itself retained until the alert
+ * would have expired, so devices that were offline withdraw it too; expired channels are cleared.
+ */
+@Injectable()
+export class AlertsService {
+  constructor(
+    private readonly repo: AlertsRepository,
+    private readonly areas: AreasService,
+    private readonly broker: MessageBroker,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async create(input: CreateAlertInput, userId: string): Promise<AlertView> {
+    await this.areas.requirePaths([input.areaCode]);
+    if (!input.text && !input.mediaSha256) throw new BadRequestException('an alert needs text, audio (mediaSha256) or both');
+    let media: MediaEntity | null = null;
+    if (input.mediaSha256) {
+      media = await this.repo.findMedia(input.mediaSha256);
+      if (!media) throw new BadRequestException(`unknown media ${input.mediaSha256}: upload it first (POST /api/v1/media)`);
+    }
+    const now = this.clock.now();
+    const effectiveAt = input.effectiveAt ?? now;
+    const alert: AlertEntity = {
+      id: newId(),
+      areaCode: input.areaCode,
+      priority: input.priority,
+      title: input.title,
+      text: input.text ?? null,
+      mediaSha256: media?.sha256 ?? null,
+      volume: input.volume ?? null,
+      status: 'active',
+      replaces: null,
+      sentAt: now,
+      effectiveAt,
+      expiresAt: effectiveAt + input.expiresInS * 1000,
+      cancelledAt: null,
+      clearedAt: null,
+      createdBy: userId,
+    };
+    const previous = await this.repo.findActive(input.areaCode);
+    alert.replaces = previous?.id ?? null;
+    await this.repo.insertReplacing(alert);
+    await this.publish(alert.areaCode, this.message(alert, previous ? 'update' : 'alert', media));
+    this.metrics.inc('alerts_sent');
+    this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, replaces: alert.replaces }, 'alert sent');
+    return view(alert);
+  }
+
+  async cancel(id: string): Promise<AlertView> {
+    const alert = await this.repo.find(id);
+    if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
+    const now = this.clock.now();
+    await this.repo.update(id, { status: 'cancelled', cancelledAt: now });
+    await this.publish(alert.areaCode, { ...this.message(alert, 'cancel', null), id: `${alert.id}:cancel`, references: alert.id, sentAt: now });
+    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'alert cancelled');
+    return view({ ...alert, status: 'cancelled', cancelledAt: now });
+  }
+
+  async get(id: string): Promise<AlertView> {
+    const alert = await this.repo.find(id);
+    if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    return view(alert);
+  }
+
+  async list(): Promise<AlertView[]> {
+    return (await this.repo.list()).map(view);
+  }
+
+  /** Removes expired alerts (and their cancellations) from the retained channels. */
+  async clearExpired(): Promise<number> {
+    const now = this.clock.now();
+    const due = await this.repo.dueForClearing(now);
+    for (const alert of due) {
+      await this.broker.publish(areaTopic(alert.areaCode, 'alert'), Buffer.alloc(0), { qos: ALERT.qos, retain: true });
+      await this.repo.update(alert.id, { clearedAt: now });
+    }
+    return due.length;
+  }
+
+  private message(alert: AlertEntity, msgType: AlertMessage['msgType'], media: MediaEntity | null): AlertMessage {
+    return {
+      v: PROTOCOL_VERSION,
+      id: alert.id,
+      msgType,
+      ...(alert.replaces ? { references: alert.replaces } : {}),
+      areaCode: alert.areaCode,
+      priority: alert.priority,
+      sentAt: alert.sentAt,
+      effectiveAt: alert.effectiveAt,
+      expiresAt: alert.expiresAt,
+      title: alert.title,
+      ...(alert.text ? { text: alert.text } : {}),
+      ...(media ? { media: { sha256: media.sha256, bytes: media.bytes, durationMs: media.durationMs, mime: media.mime } } : {}),
+      ...(alert.volume === null ? {} : { volume: alert.volume }),
+    };
+  }
+
+  private publish(areaCode: string, msg: AlertMessage): Promise<void> {
+    return this.broker.publish(areaTopic(areaCode, 'alert'), encodeMessage(msg), { qos: ALERT.qos, retain: ALERT.retain });
+  }
+}
+
+const view = (a: AlertEntity): AlertView => ({
+  id: a.id,
+  areaCode: a.areaCode,
+  priority: a.priority,
+  title: a.title,
+  text: a.text,
+  mediaSha256: a.mediaSha256,
+  volume: a.volume,
+  status: a.status,
+  replaces: a.replaces,
+  sentAt: new Date(a.sentAt).toISOString(),
+  effectiveAt: new Date(a.effectiveAt).toISOString(),
+  expiresAt: new Date(a.expiresAt).toISOString(),
+  cancelledAt: iso(a.cancelledAt),
+});

@@ -1,0 +1,86 @@
+import { BadRequestException, ConflictException } from '@nestjs/common';
+import { alertMessageSchema, areaTopic } from '@loa/shared';
+import { AlertsRepository } from '../src/alerts/alerts.repository.js';
+import { AlertsService } from '../src/alerts/alerts.service.js';
+import { AreasRepository } from '../src/areas/areas.repository.js';
+import { AreasService } from '../src/areas/areas.service.js';
+import { AlertEntity } from '../src/database/entities.js';
+import { DATABASES, type TestDatabase } from './support/databases.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger } from './support/fixtures.js';
+
+const NOW = Date.parse('2026-11-23T08:00:00Z');
+
+describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
+  let db: TestDatabase;
+  let broker: RecordingBroker;
+  let clock: FixedClock;
+  let sut: AlertsService;
+
+  beforeEach(async () => {
+    db = await open();
+    const province = await seedArea(db.dataSource, '01', null, 'province');
+    await seedArea(db.dataSource, '00004', province);
+    broker = new RecordingBroker();
+    clock = new FixedClock(NOW);
+    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), silentLogger);
+  });
+  afterEach(() => db.close());
+
+  const send = (over: Partial<Parameters<AlertsService['create']>[0]> = {}) =>
+    sut.create({ areaCode: '01', title: 'Cảnh báo bão số 3', text: 'Người dân không ra khơi', priority: 'emergency', expiresInS: 600, ...over }, 'user-1');
+  const last = () => {
+    const p = broker.published.at(-1)!;
+    return { ...p, message: p.payload ? alertMessageSchema.parse(JSON.parse(p.payload)) : null };
+  };
+
+  it('publishes one retained message on the area channel', async () => {
+    const a = await send();
+    expect(broker.published).toHaveLength(1);
+    const p = last();
+    expect(p.topic).toBe(areaTopic('01', 'alert'));
+    expect(p.options).toEqual({ qos: 1, retain: true });
+    expect(p.message).toMatchObject({ id: a.id, msgType: 'alert', priority: 'emergency', effectiveAt: NOW, expiresAt: NOW + 600_000, text: 'Người dân không ra khơi' });
+  });
+
+  it('replaces the previous alert of the same area with an update that references it', async () => {
+    const first = await send();
+    const second = await send({ title: 'Bão số 3 đổi hướng' });
+    expect(last().message).toMatchObject({ id: second.id, msgType: 'update', references: first.id });
+    expect((await sut.get(first.id)).status).toBe('superseded');
+  });
+
+  it('cancels with a retained cancellation that devices offline at the time still receive', async () => {
+    const a = await send();
+    const c = await sut.cancel(a.id);
+    expect(c.status).toBe('cancelled');
+    expect(last().options.retain).toBe(true);
+    expect(last().message).toMatchObject({ msgType: 'cancel', references: a.id });
+    await expect(sut.cancel(a.id)).rejects.toThrow(ConflictException);
+  });
+
+  it('clears the channel when the alert expires, and never clears a newer alert', async () => {
+    const a = await send({ expiresInS: 60 });
+    await sut.cancel(a.id);
+    clock.t = NOW + 30_000;
+    const b = await send({ expiresInS: 600 });
+    clock.t = NOW + 61_000;
+    expect(await sut.clearExpired()).toBe(0);
+    clock.t = NOW + 631_000;
+    broker.published.length = 0;
+    expect(await sut.clearExpired()).toBe(1);
+    expect(broker.published).toEqual([{ topic: areaTopic('01', 'alert'), payload: '', options: { qos: 1, retain: true } }]);
+    expect((await db.dataSource.getRepository(AlertEntity).findOneByOrFail({ id: b.id })).clearedAt).toBe(NOW + 631_000);
+    expect(await sut.clearExpired()).toBe(0);
+  });
+
+  it.each([
+    ['an unknown area', { areaCode: '99' }, /unknown area code/],
+    ['no text nor audio', { text: undefined }, /needs text, audio/],
+    ['unknown audio', { mediaSha256: 'f'.repeat(64) }, /unknown media/],
+  ])('refuses %s and publishes nothing', async (_l, over, message) => {
+    await expect(send(over)).rejects.toThrow(BadRequestException);
+    await expect(send(over)).rejects.toThrow(message);
+    expect(broker.published).toHaveLength(0);
+    expect(await db.dataSource.getRepository(AlertEntity).count()).toBe(0);
+  });
+});
