@@ -30,6 +30,6 @@ export default {
     { ...common, displayName: 'shared', rootDir: 'shared', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'server', rootDir: 'server', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
     { ...common, displayName: 'agent', rootDir: 'agent', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', rootDir: 'test', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
+    { ...common, displayName: 'e2e', rootDir: 'test', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'] },
   ],
 };

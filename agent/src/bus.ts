@@ -10,6 +10,7 @@ export interface AgentEvents {
   'playback.current': [{ occurrenceId: string } | null];
   'media.ready': [{ sha256: string; path: string }];
   'media.failed': [{ sha256: string; error: string }];
+  'alert.changed': [{ areaCode: string }];
 }
 
 export class EventBus {

@@ -1,5 +1,16 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { DEVICE_CHANNELS, deviceTopic, encodeMessage, parseDeviceTopic, type DeviceChannel, type DeviceKind, type StatusMessage } from '@loa/shared';
+import {
+  AREA_CHANNELS,
+  areaTopic,
+  DEVICE_CHANNELS,
+  deviceTopic,
+  encodeMessage,
+  parseAreaTopic,
+  parseDeviceTopic,
+  type DeviceChannel,
+  type DeviceKind,
+  type StatusMessage,
+} from '@loa/shared';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -20,6 +31,10 @@ export interface ConnectionOptions {
   timelineVersion: () => number | undefined;
   /** Called for every message on a channel this device subscribed to; must not throw (it is guarded anyway). */
   onMessage: (channel: DeviceChannel, payload: Buffer) => void;
+  /** Area codes whose alert channels to follow (the device's unit and ancestors, from its timeline). */
+  areaCodes?: () => readonly string[];
+  /** Called for every message on a followed area alert channel (an empty payload means "cleared"). */
+  onAreaMessage?: (areaCode: string, payload: Buffer) => void;
   onConnected?: () => void;
   onDisconnected?: () => void;
 }
@@ -42,6 +57,7 @@ export class Connection {
   private authRefused = false;
   private readonly backoff: Backoff;
   private online = false;
+  private followedAreas = new Set<string>();
 
   constructor(private readonly opts: ConnectionOptions) {
     this.backoff = opts.backoff ?? new Backoff({ baseMs: 1000, capMs: 60_000 });
@@ -85,6 +101,16 @@ export class Connection {
     });
     client.on('message', (topic, payload) => {
       if (this.client !== client) return;
+      const area = parseAreaTopic(topic);
+      if (area) {
+        if (!this.followedAreas.has(area.areaCode)) return;
+        try {
+          this.opts.onAreaMessage?.(area.areaCode, payload);
+        } catch (err) {
+          logger.error({ topic, err: errorMessage(err) }, 'area message handler failed; message ignored');
+        }
+        return;
+      }
       const parsed = parseDeviceTopic(topic);
       if (!parsed || parsed.deviceId !== deviceId || DEVICE_CHANNELS[parsed.channel].direction !== 'down') {
         logger.warn({ topic }, 'ignoring message on an unexpected topic');
@@ -144,11 +170,44 @@ export class Connection {
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) logger.error({ refused }, 'broker refused subscriptions');
       if (this.client !== client) return;
+      this.followedAreas = new Set();
+      await this.followAreas(client);
+      if (this.client !== client) return;
       this.online = true;
       logger.info({ url: this.opts.url }, 'connected to broker');
       this.opts.onConnected?.();
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'connection setup failed');
+    }
+  }
+
+  /** Re-reads the area list (after a new timeline) and follows or drops alert channels to match it. */
+  async refreshAreas(): Promise<void> {
+    const client = this.client;
+    if (client && this.connected) await this.followAreas(client);
+  }
+
+  /**
+   * Area subscriptions are made one by one and tolerate refusal: a device moved to another area keeps working
+   * on its own channels while the broker still holds its old area list.
+   */
+  private async followAreas(client: MqttClient): Promise<void> {
+    const wanted = new Set(this.opts.areaCodes?.() ?? []);
+    for (const code of this.followedAreas) {
+      if (wanted.has(code)) continue;
+      this.followedAreas.delete(code);
+      await client.unsubscribeAsync(areaTopic(code, 'alert')).catch(() => undefined);
+    }
+    for (const code of wanted) {
+      if (this.followedAreas.has(code)) continue;
+      // Marked first: the retained alert can arrive before the SUBACK resolves the subscribe call.
+      this.followedAreas.add(code);
+      try {
+        await client.subscribeAsync(areaTopic(code, 'alert'), { qos: AREA_CHANNELS.alert.qos });
+      } catch (err) {
+        this.followedAreas.delete(code);
+        this.opts.logger.error({ areaCode: code, err: errorMessage(err) }, 'broker refused the area alert subscription');
+      }
     }
   }
 

@@ -5,10 +5,12 @@ import {
   timelineMessageSchema,
   type DeviceChannel,
   type PlaybackEvent,
+  type Slot,
   type TimelineMessage,
 } from '@loa/shared';
 import type { Logger } from 'pino';
 import type { Backoff } from './backoff.js';
+import { AlertBook } from './alerts.js';
 import { BoardServer } from './board.js';
 import { EventBus } from './bus.js';
 import { SystemClock, type Clock } from './clock.js';
@@ -52,6 +54,7 @@ export class Controller {
   readonly dataDir: string;
   private outbox!: Outbox;
   private store!: TimelineStore;
+  private alerts!: AlertBook;
   private ledger!: OccurrenceLedger;
   private cache!: MediaCache;
   private executor!: Executor;
@@ -102,6 +105,8 @@ export class Controller {
     this.ledger = new OccurrenceLedger(this.dataDir);
     await this.ledger.load();
     const stored = await this.store.load();
+    this.alerts = new AlertBook(this.dataDir);
+    await this.alerts.load();
     this.cache = new MediaCache({
       dir: join(this.dataDir, 'media'),
       serverUrl: config.serverUrl,
@@ -124,6 +129,12 @@ export class Controller {
       ...(this.deps.reconnectBackoff ? { backoff: this.deps.reconnectBackoff } : {}),
       timelineVersion: () => this.store.version,
       onMessage: (channel, payload) => this.onMessage(channel, payload),
+      areaCodes: () => this.store.timeline?.areaCodes ?? [],
+      onAreaMessage: (areaCode, payload) => {
+        this.timelineChain = this.timelineChain.then(() =>
+          this.onAlert(areaCode, payload).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'alert handling failed')),
+        );
+      },
       onConnected: () => {
         this.bus.emit('mqtt.connected');
         this.sender.onConnected();
@@ -172,7 +183,7 @@ export class Controller {
 
     // Local first: the stored timeline plays whether or not the broker is reachable.
     if (stored) logger.info({ version: stored.version, slots: stored.slots.length }, 'running stored timeline');
-    this.executor.start(stored?.slots ?? []);
+    this.executor.start(this.plan());
     this.prefetch();
     this.sender.start();
     this.telemetry.start();
@@ -247,10 +258,36 @@ export class Controller {
     await this.store.save(t);
     this.logger.info({ version: t.version, slots: t.slots.length }, 'timeline stored');
     this.bus.emit('timeline.stored', t);
+    await this.alerts.retain(t.areaCodes ?? []);
     if (this.started) {
-      this.executor.setSlots(t.slots);
+      this.executor.setSlots(this.plan());
       this.prefetch();
     }
     await this.connection.publish('timeline/ack', { v: 1, version: t.version });
+    await this.connection.refreshAreas();
+  }
+
+  /** Everything the executor should run: the stored timeline plus the alerts in force. */
+  private plan(): Slot[] {
+    return [...(this.store.timeline?.slots ?? []), ...this.alerts.slots(this.config.kind, this.clock.now())];
+  }
+
+  private async onAlert(areaCode: string, payload: Buffer): Promise<void> {
+    const change = await this.alerts.apply(areaCode, payload);
+    if (change.kind === 'ignored') {
+      this.logger.debug({ areaCode, reason: change.reason }, 'alert message ignored');
+      return;
+    }
+    if (change.kind === 'set') {
+      this.logger.warn({ areaCode, alertId: change.alert.id, msgType: change.alert.msgType }, 'area alert received');
+      if (change.alert.media && this.config.kind === 'speaker') this.cache.prefetch(change.alert.media.sha256, () => undefined);
+      if (this.config.kind === 'speaker' && !change.alert.media && change.alert.msgType !== 'cancel') {
+        this.logger.error({ alertId: change.alert.id }, 'alert has no audio: a speaker cannot play it');
+      }
+    } else {
+      this.logger.info({ areaCode }, 'area alert cleared');
+    }
+    this.bus.emit('alert.changed', { areaCode });
+    if (this.started) this.executor.setSlots(this.plan());
   }
 }

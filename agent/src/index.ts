@@ -11,6 +11,7 @@ export { BoardServer, BOARD_PAGE, type BoardMessage } from './board.js';
 export { BoardRunner, SpeakerRunner, CannotStartError, type SlotRunner, type RunHandle, type RunResult } from './runners.js';
 export { TimelineStore, OccurrenceLedger, type OccurrenceRecord } from './timeline-store.js';
 export { Telemetry } from './telemetry.js';
+export { AlertBook, alertSlot, type AlertChange } from './alerts.js';
 export { SystemClock, ManualClock, type Clock, type TimerHandle } from './clock.js';
 export { Backoff } from './backoff.js';
 export { EventBus, type AgentEvents } from './bus.js';

@@ -22,7 +22,7 @@ export interface TestBroker {
 }
 
 /** A real aedes broker with per-device credentials and the shared ACL, on an ephemeral (or given) port. */
-export async function startBroker(credentials: Record<string, string>, port = 0): Promise<TestBroker> {
+export async function startBroker(credentials: Record<string, string>, port = 0, areas: Record<string, string[]> = {}): Promise<TestBroker> {
   const published: Published[] = [];
   const state = { refusedLogins: 0 };
   const broker = await Aedes.createBroker({
@@ -37,7 +37,7 @@ export async function startBroker(credentials: Record<string, string>, port = 0)
       done(null, true);
     },
     authorizePublish: (client, packet, cb) => cb(client && mayDevicePublish(client.id, packet.topic) ? null : new Error('denied')),
-    authorizeSubscribe: (client, sub, cb) => cb(null, mayDeviceSubscribe(client.id, sub.topic) ? sub : null),
+    authorizeSubscribe: (client, sub, cb) => cb(null, mayDeviceSubscribe(client.id, sub.topic, new Set(areas[client.id] ?? [])) ? sub : null),
   });
   broker.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS')) return;

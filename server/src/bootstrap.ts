@@ -11,7 +11,7 @@ import { AuthService } from './auth/auth.service.js';
 import { AppConfig } from './config/app-config.js';
 import { openDatabase } from './database/data-source.js';
 import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.js';
-import { ListenError } from './common/listen.js';
+import { listenOrExplain } from './common/listen.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 
 export interface RunningServer {
@@ -27,8 +27,9 @@ export interface RunningServer {
  */
 export async function startServer(config: AppConfig, logger: AppLogger = createLogger(config.logLevel)): Promise<RunningServer> {
   mkdirSync(config.mediaDir, { recursive: true });
-  // A busy HTTP port is found before anything else is opened, so the message comes first and nothing is left half-started.
-  await assertPortFree(config.httpPort, config.httpHost);
+  // Busy ports are found before anything else is opened, so the message comes first and nothing is left half-started.
+  await assertPortFree(config.httpPort, config.httpHost, 'HTTP', 'LOA_HTTP_PORT');
+  await assertPortFree(config.mqttPort, config.mqttHost, 'MQTT', 'LOA_MQTT_PORT');
   const dataSource = await openDatabase(config.database);
   let app: NestExpressApplication | undefined;
   try {
@@ -39,7 +40,6 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // Bulk device registration (up to 20,000 rows) is the largest JSON body; media goes through multipart.
     app.useBodyParser('json', { limit: '8mb' });
     app.useGlobalPipes(new StandardSchemaValidationPipe());
-    app.enableShutdownHooks();
     const doc = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
@@ -73,19 +73,9 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   };
 }
 
-async function assertPortFree(port: number, host: string): Promise<void> {
+async function assertPortFree(port: number, host: string, what: string, setting: string): Promise<void> {
   if (port === 0) return;
   const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new ListenError(
-          err.code === 'EADDRINUSE'
-            ? `HTTP port ${port} on ${host} is already in use: stop the other program or set LOA_HTTP_PORT to a free port (0 picks one)`
-            : `HTTP cannot listen on ${host}:${port} (LOA_HTTP_PORT): ${err.message}`,
-        ),
-      ),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
+  await listenOrExplain(probe, port, host, setting, what);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }

@@ -18,7 +18,9 @@ export class DeviceCredentialsService {
   constructor(private readonly db: DataSource) {}
 
   mintSecret(): { secret: string; secretHash: string } {
-    const secret = randomToken(24);
+    // A secret starting with "-" would be read as a flag by command lines (`--secret -abc`).
+    let secret = randomToken(24);
+    while (!/^[A-Za-z0-9]/.test(secret)) secret = randomToken(24);
     return { secret, secretHash: hashDeviceSecret(secret) };
   }
 

@@ -26,7 +26,7 @@ export class HealthController {
     return {
       status: 'ok',
       protocol: PROTOCOL_VERSION,
-      database: this.db.options.type,
+      database: this.db.options.type === 'better-sqlite3' ? 'sqlite' : this.db.options.type,
       mqttPort: this.broker.port,
       uptimeS: Math.round(process.uptime()),
       counters: this.metrics.snapshot(),
