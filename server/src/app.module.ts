@@ -7,6 +7,7 @@ import { DeliveriesModule } from './deliveries/deliveries.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 import { TimelinesModule } from './timelines/timelines.module.js';
+import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { CommonModule } from './common/common.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         TimelinesModule,
         DeliveriesModule,
         AlertsModule,
+        TimeModule,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { TIME_PATH, timeResponseSchema } from '@loa/shared';
 import { AppConfig } from '../src/config/app-config.js';
 import { startServer } from '../src/bootstrap.js';
 import { ListenError } from '../src/common/listen.js';
@@ -84,6 +85,13 @@ describe('HTTP API', () => {
     const r = await t.api<{ message: string[] }>('POST', '/api/v1/schedules', { contentId: 'x', startAt: 'tomorrow morning', targets: { areas: ['01'] } });
     expect(r.status).toBe(400);
     expect(String(r.body.message)).toMatch(/startAt/);
+  });
+
+  it('serves its clock without a token, for the agents\' offset estimate', async () => {
+    const before = Date.now();
+    const body = await json(await anon('GET', TIME_PATH));
+    expect(timeResponseSchema.parse(body).receivedAt).toBeGreaterThanOrEqual(before);
+    expect(Number(body.sentAt)).toBeLessThanOrEqual(Date.now());
   });
 
   it('publishes the OpenAPI document and its UI', async () => {

@@ -58,6 +58,10 @@ export const eventsBatchSchema = z.object({
 export type EventsBatch = z.infer<typeof eventsBatchSchema>;
 
 export const timelineAckSchema = z.object({ v, version: z.number().int().nonnegative() });
+
+/** Answer of GET TIME_PATH: server clock when the request arrived and when the answer left. */
+export const timeResponseSchema = z.object({ receivedAt: epochMsSchema, sentAt: epochMsSchema });
+export type TimeResponse = z.infer<typeof timeResponseSchema>;
 export type TimelineAck = z.infer<typeof timelineAckSchema>;
 
 // ---- server → device -------------------------------------------------------------------------------------
@@ -77,6 +81,15 @@ export const slotMediaSchema = z.object({
 });
 export type SlotMedia = z.infer<typeof slotMediaSchema>;
 
+/**
+ * What happens to an item interrupted by a higher-priority one: `resume` continues where it stopped, `restart`
+ * plays it again from the beginning, `skip` drops the rest. Either of the first two happens only if the slot's
+ * window (startAt + durationMs) is still open when the output frees up; otherwise the item ends `preempted`.
+ */
+export const PREEMPT_POLICIES = ['resume', 'restart', 'skip'] as const;
+export const preemptPolicySchema = z.enum(PREEMPT_POLICIES);
+export type PreemptPolicy = z.infer<typeof preemptPolicySchema>;
+
 const slotBase = {
   occurrenceId: opaqueIdSchema,
   scheduleId: opaqueIdSchema,
@@ -84,17 +97,34 @@ const slotBase = {
   title: z.string().max(200),
   priority: prioritySchema,
   startAt: epochMsSchema,
-  /** Nominal length of the slot; a board shows its text for this long, a speaker plays the file once. */
+  /**
+   * The slot's window. A board shows its text for this long; a speaker plays the file `repeat` times with
+   * `gapMs` between plays, which the server sized the window for; a relay plays the stream for this long.
+   */
   durationMs: z.number().int().positive(),
   volume: z.number().int().min(0).max(100).optional(),
+  onPreempt: preemptPolicySchema.optional(),
 };
 
-export const audioSlotSchema = z.object({ ...slotBase, type: z.literal('audio'), media: slotMediaSchema });
+export const audioSlotSchema = z.object({
+  ...slotBase,
+  type: z.literal('audio'),
+  media: slotMediaSchema,
+  repeat: z.number().int().min(1).max(20).optional(),
+  gapMs: z.number().int().min(0).max(3_600_000).optional(),
+});
 export const textSlotSchema = z.object({ ...slotBase, type: z.literal('text'), text: z.string().min(1).max(5000) });
-export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema]);
+/** Live relay of an upstream stream (e.g. the province station over HTTP/Icecast/HLS) for the slot's duration. */
+export const relaySlotSchema = z.object({
+  ...slotBase,
+  type: z.literal('relay'),
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+});
+export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema, relaySlotSchema]);
 export type Slot = z.infer<typeof slotSchema>;
 export type AudioSlot = z.infer<typeof audioSlotSchema>;
 export type TextSlot = z.infer<typeof textSlotSchema>;
+export type RelaySlot = z.infer<typeof relaySlotSchema>;
 
 export const timelineMessageSchema = z.object({
   v,

@@ -5,5 +5,11 @@ export const TOPIC_ROOT = `loa/v${PROTOCOL_VERSION}` as const;
 /** Largest MQTT payload either side accepts; bigger ones are refused before JSON parsing. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/**
+ * HTTP path of the server clock, for the agents' NTP-style offset estimate: the agent notes its send time t0 and
+ * receive time t3; offset = ((receivedAt - t0) + (sentAt - t3)) / 2, round trip = (t3 - t0) - (sentAt - receivedAt).
+ */
+export const TIME_PATH = '/api/time';
+
 /** HTTP path (on the server's base URL) where a device fetches a media file by its sha256. */
 export const mediaPath = (sha256: string): string => `/api/v1/media/${sha256}`;
