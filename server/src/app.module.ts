@@ -5,6 +5,7 @@ import { AreasModule } from './areas/areas.module.js';
 import { ContentsModule } from './contents/contents.module.js';
 import { DeliveriesModule } from './deliveries/deliveries.module.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { GroupsModule } from './groups/groups.module.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 import { TimelinesModule } from './timelines/timelines.module.js';
 import { TimeModule } from './time/time.module.js';
@@ -41,6 +42,7 @@ export class AppModule {
         AreasModule,
         MediaModule,
         DevicesModule,
+        GroupsModule,
         ContentsModule,
         SchedulesModule,
         TimelinesModule,

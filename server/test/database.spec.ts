@@ -12,7 +12,7 @@ describe.each(DATABASES)('migrations on %s', (_name, open) => {
         await runner.release();
       }
       const ran = await db.dataSource.query('SELECT name FROM migrations');
-      expect(ran.map((r: { name: string }) => r.name)).toEqual(['Initial1763800000000', 'Alerts1763900000000']);
+      expect(ran.map((r: { name: string }) => r.name)).toEqual(['Initial1763800000000', 'Alerts1763900000000', 'Scheduling1764000000000']);
       // Running again is a no-op rather than a failure: restarts must be safe.
       expect(await db.dataSource.runMigrations()).toEqual([]);
     } finally {

@@ -1,16 +1,11 @@
 import { BadRequestException } from '@nestjs/common';
 import { deviceTopic, timelineMessageSchema } from '@loa/shared';
-import { AreasRepository } from '../src/areas/areas.repository.js';
-import { AreasService } from '../src/areas/areas.service.js';
 import { DeliveryEntity, DeviceEntity, ScheduleEntity } from '../src/database/entities.js';
-import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
-import { DeliveriesService } from '../src/deliveries/deliveries.service.js';
-import { SchedulesRepository } from '../src/schedules/schedules.repository.js';
-import { SchedulesService } from '../src/schedules/schedules.service.js';
-import { TimelinesRepository } from '../src/timelines/timelines.repository.js';
-import { TimelinesService } from '../src/timelines/timelines.service.js';
+import { SchedulesService, type SaveResult } from '../src/schedules/schedules.service.js';
+import type { TimelinesService } from '../src/timelines/timelines.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, seedTextContent, silentLogger, testConfig } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, seedArea, seedAudioContent, seedDevice, seedTextContent, testConfig } from './support/fixtures.js';
+import { schedulingGraph } from './support/scheduling.js';
 
 const NOW = Date.parse('2026-11-23T00:00:00Z');
 
@@ -36,22 +31,13 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
     const clock = new FixedClock(NOW);
     const config = testConfig();
     broker = new RecordingBroker();
-    timelines = new TimelinesService(new TimelinesRepository(ds), broker, clock, config, newMetrics(), silentLogger);
-    sut = new SchedulesService(
-      new SchedulesRepository(ds),
-      new AreasService(new AreasRepository(ds), clock),
-      timelines,
-      new DeliveriesService(new DeliveriesRepository(ds)),
-      clock,
-      config,
-      silentLogger,
-    );
+    ({ timelines, schedules: sut } = schedulingGraph(ds, clock, config, broker));
   });
 
   afterEach(() => db.close());
 
-  const create = (over: Partial<Parameters<SchedulesService['create']>[0]> = {}) =>
-    sut.create({ contentId: 'audio-1', startAt: NOW + 60_000, targets: { areas: ['00004'], devices: [] }, priority: 'normal', ...over }, 'user-1');
+  const create = async (over: Partial<Parameters<SchedulesService['create']>[0]> = {}) =>
+    (await sut.create({ contentId: 'audio-1', startAt: NOW + 60_000, targets: { areas: ['00004'], devices: [] }, priority: 'normal', ...over }, 'user-1')) as SaveResult;
 
   it('targets the speakers of an area subtree and queues one delivery each', async () => {
     const s = await create({ targets: { areas: ['01'], devices: [] } });

@@ -24,6 +24,7 @@ export class AppConfig {
   readonly sessionTtlMs: number;
   readonly timelineHorizonMs: number;
   readonly schedulePastToleranceMs: number;
+  readonly timezone: string;
 
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
@@ -47,6 +48,7 @@ export class AppConfig {
     this.sessionTtlMs = Math.round(raw.LOA_SESSION_TTL_HOURS * 3_600_000);
     this.timelineHorizonMs = Math.round(raw.LOA_TIMELINE_HORIZON_DAYS * 86_400_000);
     this.schedulePastToleranceMs = raw.LOA_SCHEDULE_PAST_TOLERANCE_S * 1000;
+    this.timezone = raw.LOA_TIMEZONE;
   }
 
   /** Reads LOA_* from the environment over an optional JSON file named by LOA_CONFIG_FILE. */

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 
+/** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
+export function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 /**
@@ -22,6 +32,12 @@ export const configSchema = z.object({
   LOA_MAX_UPLOAD_MB: z.coerce.number().positive().max(4096).default(200),
   LOA_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(24 * 60).default(120),
   LOA_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  /** IANA time zone whose wall clock recurring schedules follow (RRULE evaluation). */
+  LOA_TIMEZONE: z
+    .string()
+    .min(1)
+    .refine(isIanaZone, 'must be an IANA time zone such as Asia/Ho_Chi_Minh')
+    .default('Asia/Ho_Chi_Minh'),
   LOA_TIMELINE_HORIZON_DAYS: z.coerce.number().positive().max(60).default(7),
   /** A slot that started more than this long ago is no longer sent to devices. */
   LOA_SCHEDULE_PAST_TOLERANCE_S: z.coerce.number().int().min(0).max(3600).default(5),

@@ -1,23 +1,36 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity } from '../database/entities.js';
+import type { ContentEntity, ContentType } from '../database/entities.js';
 import { ContentsRepository } from './contents.repository.js';
 
-export type CreateContentInput =
-  | { type: 'audio'; title: string; mediaSha256: string }
-  | { type: 'text'; title: string; text: string; displaySeconds: number };
+interface Validity {
+  validFrom?: number | undefined;
+  validUntil?: number | undefined;
+}
+
+export type CreateContentInput = Validity &
+  (
+    | { type: 'audio'; title: string; mediaSha256: string }
+    | { type: 'text'; title: string; text: string; displaySeconds: number }
+    | { type: 'relay'; title: string; url: string; durationSeconds: number }
+  );
 
 export interface ContentView {
   id: string;
-  type: 'audio' | 'text';
+  type: ContentType;
   title: string;
   mediaSha256: string | null;
   text: string | null;
+  url: string | null;
   durationMs: number;
+  validFrom: string | null;
+  validUntil: string | null;
   createdBy: string;
   createdAt: string;
 }
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export const contentView = (c: ContentEntity): ContentView => ({
   id: c.id,
@@ -25,12 +38,18 @@ export const contentView = (c: ContentEntity): ContentView => ({
   title: c.title,
   mediaSha256: c.mediaSha256,
   text: c.text,
+  url: c.url ?? null,
   durationMs: c.durationMs,
+  validFrom: iso(c.validFrom),
+  validUntil: iso(c.validUntil),
   createdBy: c.createdBy,
   createdAt: new Date(c.createdAt).toISOString(),
 });
 
-/** A bulletin (audio for speakers) or a message (text for boards). Approval arrives with the content lifecycle. */
+/**
+ * A bulletin (audio for speakers), a message (text for boards) or a live relay of an upstream stream (speakers).
+ * Approval arrives with the content lifecycle.
+ */
 @Injectable()
 export class ContentsService {
   constructor(
@@ -39,13 +58,18 @@ export class ContentsService {
   ) {}
 
   async create(input: CreateContentInput, userId: string): Promise<ContentView> {
+    if (input.validFrom !== undefined && input.validUntil !== undefined && input.validUntil <= input.validFrom) {
+      throw new BadRequestException('validUntil must be after validFrom');
+    }
     let durationMs: number;
     if (input.type === 'audio') {
       const media = await this.repo.findMedia(input.mediaSha256);
       if (!media) throw new BadRequestException(`unknown media ${input.mediaSha256}: upload it first (POST /api/v1/media)`);
       durationMs = media.durationMs;
-    } else {
+    } else if (input.type === 'text') {
       durationMs = Math.round(input.displaySeconds * 1000);
+    } else {
+      durationMs = Math.round(input.durationSeconds * 1000);
     }
     const content: ContentEntity = {
       id: newId(),
@@ -53,7 +77,10 @@ export class ContentsService {
       title: input.title,
       mediaSha256: input.type === 'audio' ? input.mediaSha256 : null,
       text: input.type === 'text' ? input.text : null,
+      url: input.type === 'relay' ? input.url : null,
       durationMs,
+      validFrom: input.validFrom ?? null,
+      validUntil: input.validUntil ?? null,
       createdBy: userId,
       createdAt: this.clock.now(),
     };

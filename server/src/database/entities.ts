@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { DeliveryState, DeviceKind, Priority } from '@loa/shared';
-import { epochMs } from './columns.js';
+import type { DeliveryState, DeviceKind, PreemptPolicy, Priority } from '@loa/shared';
+import { epochMs, jsonArray, jsonOrNull } from './columns.js';
 
 // Rows are plain records without ORM relations: services join explicitly, which keeps queries visible and
 // portable between SQLite and PostgreSQL.
@@ -49,6 +49,8 @@ export class DeviceEntity {
   @Column({ name: 'timeline_version', type: 'integer', default: 0 }) timelineVersion!: number;
   @Column({ name: 'acked_timeline_version', type: 'integer', default: 0 }) ackedTimelineVersion!: number;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** Lower-case labels that group tag rules match on; stored as a JSON array of strings. */
+  @Column({ type: 'text', default: '[]', transformer: jsonArray }) tags?: string[];
 }
 
 @Entity('media')
@@ -63,16 +65,23 @@ export class MediaEntity {
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
 }
 
+export type ContentType = 'audio' | 'text' | 'relay';
+
 @Entity('contents')
 export class ContentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
-  @Column({ type: 'varchar', length: 16 }) type!: 'audio' | 'text';
+  @Column({ type: 'varchar', length: 16 }) type!: ContentType;
   @Column({ type: 'varchar', length: 200 }) title!: string;
   @Column({ name: 'media_sha256', type: 'varchar', length: 64, nullable: true }) mediaSha256!: string | null;
   @Column({ type: 'text', nullable: true }) text!: string | null;
   @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
   @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** Validity window: occurrences starting outside [validFrom, validUntil) are never generated. */
+  @Column({ name: 'valid_from', type: 'bigint', nullable: true, transformer: epochMs }) validFrom?: number | null;
+  @Column({ name: 'valid_until', type: 'bigint', nullable: true, transformer: epochMs }) validUntil?: number | null;
+  /** Upstream stream of a relay content (http/https). */
+  @Column({ type: 'varchar', length: 2000, nullable: true }) url?: string | null;
 }
 
 @Entity('schedules')
@@ -85,12 +94,26 @@ export class ScheduleEntity {
   @Column({ type: 'varchar', length: 16 }) status!: 'active' | 'cancelled';
   @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** RFC 5545 RRULE value (without the "RRULE:" prefix); null for a one-off. `startAt` is its DTSTART. */
+  @Column({ type: 'varchar', length: 500, nullable: true }) rrule?: string | null;
+  /** Excluded instants (epoch ms) and whole local days ("YYYY-MM-DD"), as a JSON array. */
+  @Column({ type: 'text', nullable: true, transformer: jsonOrNull }) exdates?: Array<number | string> | null;
+  /** IANA zone whose wall clock the rule follows. */
+  @Column({ type: 'varchar', length: 64, default: 'Asia/Ho_Chi_Minh' }) timezone?: string;
+  @Column({ name: 'repeat_count', type: 'integer', default: 1 }) repeat?: number;
+  @Column({ name: 'gap_ms', type: 'integer', default: 0 }) gapMs?: number;
+  @Column({ name: 'on_preempt', type: 'varchar', length: 16, nullable: true }) onPreempt?: PreemptPolicy | null;
+  /** Occurrences (and their deliveries) exist up to this instant; the horizon roller moves it forward. */
+  @Column({ name: 'generated_until', type: 'bigint', nullable: true, transformer: epochMs }) generatedUntil?: number | null;
+  @Column({ name: 'updated_at', type: 'bigint', nullable: true, transformer: epochMs }) updatedAt?: number | null;
 }
+
+export type TargetKind = 'area' | 'device' | 'group';
 
 @Entity('schedule_targets')
 export class ScheduleTargetEntity {
   @PrimaryColumn({ name: 'schedule_id', type: 'varchar', length: 36 }) scheduleId!: string;
-  @PrimaryColumn({ type: 'varchar', length: 16 }) kind!: 'area' | 'device';
+  @PrimaryColumn({ type: 'varchar', length: 16 }) kind!: TargetKind;
   @PrimaryColumn({ type: 'varchar', length: 64 }) ref!: string;
 }
 
@@ -163,7 +186,25 @@ export class AlertEntity {
   @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
 }
 
+export interface TagRule {
+  all?: string[] | undefined;
+  any?: string[] | undefined;
+}
+
+/** A device group: a static list of devices and/or a tag rule; membership is evaluated whenever it matters. */
+@Entity('device_groups')
+export class GroupEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ type: 'varchar', length: 200 }) name!: string;
+  @Column({ name: 'device_ids', type: 'text', transformer: jsonArray }) deviceIds!: string[];
+  @Column({ name: 'tag_rule', type: 'text', nullable: true, transformer: jsonOrNull }) tagRule!: TagRule | null;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
+}
+
 export const ENTITIES = [
+  GroupEntity,
   AlertEntity,
   AreaEntity,
   UserEntity,

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AreasModule } from '../areas/areas.module.js';
+import { AreaDeliveriesController } from './deliveries.controller.js';
 import { DeliveriesMqttHandler } from './deliveries.mqtt.js';
 import { DeliveriesRepository } from './deliveries.repository.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { EventIngestService } from './event-ingest.service.js';
 
 @Module({
+  imports: [AreasModule],
+  controllers: [AreaDeliveriesController],
   providers: [DeliveriesRepository, DeliveriesService, EventIngestService, DeliveriesMqttHandler],
   exports: [DeliveriesService],
 })

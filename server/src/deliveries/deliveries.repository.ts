@@ -77,8 +77,17 @@ export class DeliveriesRepository {
     return { inserted: fresh.length, duplicates: batch.events.length - fresh.length };
   }
 
-  listForSchedule(scheduleId: string): Promise<DeliveryEntity[]> {
-    return this.db.getRepository(DeliveryEntity).find({ where: { scheduleId }, order: { occurrenceId: 'ASC', deviceId: 'ASC' } });
+  async listForSchedule(scheduleId: string, f: DeliveryFilter = {}): Promise<{ items: DeliveryEntity[]; total: number }> {
+    const where: Record<string, string> = { scheduleId };
+    if (f.occurrenceId) where.occurrenceId = f.occurrenceId;
+    if (f.state) where.state = f.state;
+    const [items, total] = await this.db.getRepository(DeliveryEntity).findAndCount({
+      where,
+      order: { occurrenceId: 'ASC', deviceId: 'ASC' },
+      ...(f.limit === undefined ? {} : { take: f.limit }),
+      ...(f.offset === undefined ? {} : { skip: f.offset }),
+    });
+    return { items, total };
   }
 
   async countByState(scheduleId: string): Promise<Record<string, number>> {
@@ -92,4 +101,55 @@ export class DeliveriesRepository {
       .getRawMany<{ state: string; n: string | number }>();
     return Object.fromEntries(raw.map((r) => [r.state, Number(r.n)]));
   }
+
+  async deviceCount(scheduleId: string): Promise<number> {
+    const raw = await this.db
+      .createQueryBuilder()
+      .select('COUNT(DISTINCT d.device_id)', 'n')
+      .from('deliveries', 'd')
+      .where('d.schedule_id = :id', { id: scheduleId })
+      .getRawOne<{ n: string | number }>();
+    return Number(raw?.n ?? 0);
+  }
+
+  /** Counts per occurrence and state of one schedule. */
+  countByOccurrence(scheduleId: string): Promise<Array<{ occurrenceId: string; startAt: string | number; state: string; n: string | number }>> {
+    return this.db
+      .createQueryBuilder()
+      .select(['o.id AS "occurrenceId"', 'o.start_at AS "startAt"', 'd.state AS "state"', 'COUNT(*) AS "n"'])
+      .from('deliveries', 'd')
+      .innerJoin('occurrences', 'o', 'o.id = d.occurrence_id')
+      .where('d.schedule_id = :id', { id: scheduleId })
+      .groupBy('o.id')
+      .addGroupBy('o.start_at')
+      .addGroupBy('d.state')
+      .orderBy('o.start_at', 'ASC')
+      .getRawMany();
+  }
+
+  /** Counts per state of deliveries to devices in an area subtree, for occurrences starting in [from, to). */
+  async countInArea(areaPath: string, from: number, to: number): Promise<{ byState: Record<string, number>; devices: number; occurrences: number }> {
+    const base = () =>
+      this.db
+        .createQueryBuilder()
+        .from('deliveries', 'd')
+        .innerJoin('occurrences', 'o', 'o.id = d.occurrence_id')
+        .innerJoin('devices', 'dev', 'dev.id = d.device_id')
+        .innerJoin('areas', 'a', 'a.code = dev.area_code')
+        .where('a.path LIKE :p', { p: `${areaPath}%` })
+        .andWhere('o.start_at >= :from AND o.start_at < :to', { from, to });
+    const raw = await base().select('d.state', 'state').addSelect('COUNT(*)', 'n').groupBy('d.state').getRawMany<{ state: string; n: string | number }>();
+    const distinct = await base()
+      .select('COUNT(DISTINCT d.device_id)', 'devices')
+      .addSelect('COUNT(DISTINCT d.occurrence_id)', 'occurrences')
+      .getRawOne<{ devices: string | number; occurrences: string | number }>();
+    return { byState: Object.fromEntries(raw.map((r) => [r.state, Number(r.n)])), devices: Number(distinct?.devices ?? 0), occurrences: Number(distinct?.occurrences ?? 0) };
+  }
+}
+
+export interface DeliveryFilter {
+  occurrenceId?: string | undefined;
+  state?: string | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DeliveryState } from '@loa/shared';
 import type { DeliveryEntity } from '../database/entities.js';
-import { DeliveriesRepository } from './deliveries.repository.js';
+import { DeliveriesRepository, type DeliveryFilter } from './deliveries.repository.js';
 
 export interface DeliveryView {
   occurrenceId: string;
@@ -15,18 +15,72 @@ export interface DeliveryView {
   reason: string | null;
 }
 
+export interface ScheduleSummary {
+  scheduleId: string;
+  totals: Record<string, number>;
+  deviceCount: number;
+  occurrences: Array<{ occurrenceId: string; startAt: string; counts: Record<string, number>; total: number }>;
+}
+
+export interface AreaSummary {
+  areaCode: string;
+  from: string;
+  to: string;
+  totals: Record<string, number>;
+  deliveries: number;
+  devices: number;
+  occurrences: number;
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 @Injectable()
 export class DeliveriesService {
   constructor(private readonly repo: DeliveriesRepository) {}
 
-  async forSchedule(scheduleId: string): Promise<DeliveryView[]> {
-    return (await this.repo.listForSchedule(scheduleId)).map(view);
+  async forSchedule(scheduleId: string, filter: DeliveryFilter = {}): Promise<DeliveryView[]> {
+    return (await this.repo.listForSchedule(scheduleId, filter)).items.map(view);
+  }
+
+  async pageForSchedule(scheduleId: string, filter: DeliveryFilter): Promise<{ items: DeliveryView[]; total: number }> {
+    const { items, total } = await this.repo.listForSchedule(scheduleId, filter);
+    return { items: items.map(view), total };
   }
 
   summary(scheduleId: string): Promise<Record<string, number>> {
     return this.repo.countByState(scheduleId);
+  }
+
+  deviceCount(scheduleId: string): Promise<number> {
+    return this.repo.deviceCount(scheduleId);
+  }
+
+  async scheduleSummary(scheduleId: string): Promise<ScheduleSummary> {
+    const [totals, deviceCount, rows] = await Promise.all([this.repo.countByState(scheduleId), this.repo.deviceCount(scheduleId), this.repo.countByOccurrence(scheduleId)]);
+    const byOcc = new Map<string, ScheduleSummary['occurrences'][number]>();
+    for (const r of rows) {
+      let o = byOcc.get(r.occurrenceId);
+      if (!o) {
+        o = { occurrenceId: r.occurrenceId, startAt: new Date(Number(r.startAt)).toISOString(), counts: {}, total: 0 };
+        byOcc.set(r.occurrenceId, o);
+      }
+      o.counts[r.state] = Number(r.n);
+      o.total += Number(r.n);
+    }
+    return { scheduleId, totals, deviceCount, occurrences: [...byOcc.values()] };
+  }
+
+  async areaSummary(areaCode: string, areaPath: string, from: number, to: number): Promise<AreaSummary> {
+    const r = await this.repo.countInArea(areaPath, from, to);
+    return {
+      areaCode,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      totals: r.byState,
+      deliveries: Object.values(r.byState).reduce((a, b) => a + b, 0),
+      devices: r.devices,
+      occurrences: r.occurrences,
+    };
   }
 }
 

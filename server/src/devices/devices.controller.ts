@@ -1,15 +1,20 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
 import { DevicesService, type DeviceView } from './devices.service.js';
+import { tagsSchema } from './tags.js';
 
 const registerSchema = z.object({
   id: deviceIdSchema,
   name: z.string().trim().min(1).max(200),
   kind: deviceKindSchema,
   areaCode: areaCodeSchema,
+  tags: tagsSchema.optional(),
 });
+const updateSchema = z
+  .object({ name: z.string().trim().min(1).max(200).optional(), areaCode: areaCodeSchema.optional(), tags: tagsSchema.optional() })
+  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined, 'give name, areaCode or tags');
 const listQuery = z.object({ areaCode: areaCodeSchema.optional() });
 const bulkSchema = z.object({ devices: z.array(registerSchema).min(1).max(20_000) });
 
@@ -32,6 +37,15 @@ export class DevicesController {
   @Get()
   list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>): Promise<DeviceView[]> {
     return this.devices.list(q.areaCode);
+  }
+
+  /**
+   * Renames, moves (areaCode) or re-tags a device. A move or tag change re-evaluates which schedules reach it: it
+   * receives future occurrences that now apply and loses those that no longer do, with a new timeline.
+   */
+  @Patch(':id')
+  update(@Param('id') id: string, @Body({ schema: updateSchema }) body: z.infer<typeof updateSchema>): Promise<DeviceView> {
+    return this.devices.update(id, body);
   }
 
   @Get(':id')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AreasModule } from '../areas/areas.module.js';
 import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
+import { SchedulesModule } from '../schedules/schedules.module.js';
 import { TimelinesModule } from '../timelines/timelines.module.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesMqttHandler } from './devices.mqtt.js';
@@ -8,7 +9,7 @@ import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
 
 @Module({
-  imports: [AreasModule, DeviceAuthModule, TimelinesModule],
+  imports: [AreasModule, DeviceAuthModule, TimelinesModule, SchedulesModule],
   controllers: [DevicesController],
   providers: [DevicesRepository, DevicesService, DevicesMqttHandler],
   exports: [DevicesService],

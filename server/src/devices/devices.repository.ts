@@ -40,6 +40,10 @@ export class DevicesRepository {
     await this.db.getRepository(DeviceEntity).update({ id }, patch);
   }
 
+  async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags'>>): Promise<void> {
+    await this.db.getRepository(DeviceEntity).update({ id }, patch);
+  }
+
   async touch(id: string, at: number): Promise<void> {
     await this.db.getRepository(DeviceEntity).update({ id }, { lastSeenAt: at });
   }

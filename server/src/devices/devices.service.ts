@@ -8,12 +8,21 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
+import { Materializer } from '../schedules/materializer.js';
+import { normTags } from './tags.js';
 
 export interface NewDevice {
   id: string;
   name: string;
   kind: DeviceKind;
   areaCode: string;
+  tags?: string[] | undefined;
+}
+
+export interface DeviceUpdate {
+  name?: string | undefined;
+  areaCode?: string | undefined;
+  tags?: string[] | undefined;
 }
 
 export interface DeviceView {
@@ -21,6 +30,7 @@ export interface DeviceView {
   name: string;
   kind: DeviceKind;
   areaCode: string;
+  tags: string[];
   online: boolean;
   lastSeenAt: string | null;
   agentVersion: string | null;
@@ -36,6 +46,7 @@ export const deviceView = (d: DeviceEntity): DeviceView => ({
   name: d.name,
   kind: d.kind,
   areaCode: d.areaCode,
+  tags: d.tags ?? [],
   online: d.online,
   lastSeenAt: iso(d.lastSeenAt),
   agentVersion: d.agentVersion,
@@ -51,6 +62,7 @@ export class DevicesService {
     private readonly areas: AreasService,
     private readonly credentials: DeviceCredentialsService,
     private readonly timelines: TimelinesService,
+    private readonly materializer: Materializer,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
@@ -64,7 +76,8 @@ export class DevicesService {
     const { entity, secret } = this.newEntity(input);
     await this.repo.insert(entity);
     this.credentials.forget(input.id);
-    await this.timelines.recompile([entity.id]);
+    // Whatever already targets its area (or matches its tags) applies to it at once; it always gets a first timeline.
+    await this.materializer.reconcileDevices([entity.id], [entity.id]);
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
     return { device: deviceView({ ...entity, timelineVersion: 1 }), secret };
   }
@@ -83,7 +96,7 @@ export class DevicesService {
     const made = inputs.map((d) => this.newEntity(d));
     await this.repo.insertMany(made.map((m) => m.entity));
     for (const id of ids) this.credentials.forget(id);
-    await this.timelines.recompile(ids);
+    await this.materializer.reconcileDevices(ids, ids);
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
     return made.map((m) => ({ id: m.entity.id, secret: m.secret }));
   }
@@ -97,6 +110,7 @@ export class DevicesService {
         name: input.name,
         kind: input.kind,
         areaCode: input.areaCode,
+        tags: normTags(input.tags ?? []),
         secretHash,
         online: false,
         lastSeenAt: null,
@@ -106,6 +120,31 @@ export class DevicesService {
         createdAt: this.clock.now(),
       },
     };
+  }
+
+  /**
+   * Renames, moves or re-tags a device. A move or a tag change re-evaluates which schedules reach the device; a move
+   * always yields a new timeline, since its area channels (for alerts) change with it.
+   */
+  async update(id: string, patch: DeviceUpdate): Promise<DeviceView> {
+    const d = await this.repo.find(id);
+    if (!d) throw new NotFoundException(`device ${id} not found`);
+    if (patch.areaCode !== undefined && patch.areaCode !== d.areaCode) {
+      await this.areas.get(patch.areaCode).catch(() => {
+        throw new BadRequestException(`area ${patch.areaCode} does not exist`);
+      });
+    }
+    const tags = patch.tags === undefined ? undefined : normTags(patch.tags);
+    const moved = patch.areaCode !== undefined && patch.areaCode !== d.areaCode;
+    const retagged = tags !== undefined && JSON.stringify(tags) !== JSON.stringify(normTags(d.tags ?? []));
+    await this.repo.update(id, {
+      ...(patch.name === undefined ? {} : { name: patch.name }),
+      ...(moved ? { areaCode: patch.areaCode } : {}),
+      ...(retagged ? { tags } : {}),
+    });
+    if (moved || retagged) await this.materializer.reconcileDevices([id], moved ? [id] : []);
+    this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
+    return this.get(id);
   }
 
   async list(areaCode?: string): Promise<DeviceView[]> {

@@ -1,21 +1,61 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { areaCodeSchema, deviceIdSchema, prioritySchema } from '@loa/shared';
+import { areaCodeSchema, DELIVERY_STATES, deviceIdSchema, preemptPolicySchema, prioritySchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { DeliveriesService, type DeliveryView } from '../deliveries/deliveries.service.js';
-import { SchedulesService, type ScheduleView } from './schedules.service.js';
+import { DeliveriesService, type DeliveryView, type ScheduleSummary } from '../deliveries/deliveries.service.js';
+import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
+
+const instant = z.iso.datetime({ offset: true });
+const targetsSchema = z
+  .object({
+    areas: z.array(areaCodeSchema).max(1000).default([]),
+    groups: z.array(z.string().min(1).max(36)).max(100).default([]),
+    devices: z.array(deviceIdSchema).max(10000).default([]),
+  })
+  .refine((t) => t.areas.length + t.groups.length + t.devices.length > 0, 'give at least one area, group or device');
+
+const timing = {
+  rrule: z.string().max(500).nullish().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=12 (startAt is DTSTART)'),
+  exdates: z
+    .array(z.union([instant, z.iso.date()]))
+    .max(500)
+    .optional()
+    .describe('exception dates: instants (exact occurrence) or local dates YYYY-MM-DD (that whole day in the zone)'),
+  timezone: z.string().min(1).max(64).optional().describe('IANA zone of the wall clock; default LOA_TIMEZONE'),
+  repeat: z.number().int().min(1).max(20).optional().describe('plays within one slot (audio)'),
+  gapSeconds: z.number().min(0).max(3600).optional().describe('pause between plays'),
+  volume: z.number().int().min(0).max(100).nullish(),
+  onPreempt: preemptPolicySchema.nullish().describe('default: resume (normal, priority), skip (emergency)'),
+  acceptConflicts: z.boolean().optional().describe('save despite same-priority overlaps'),
+  dryRun: z.boolean().optional().describe('only analyse (occurrences, devices, conflicts); nothing is saved'),
+};
 
 const createScheduleSchema = z.object({
   contentId: z.string().min(1).max(36),
-  startAt: z.iso.datetime({ offset: true }).describe('ISO-8601 instant with offset, e.g. 2026-11-23T06:30:00+07:00'),
-  targets: z
-    .object({ areas: z.array(areaCodeSchema).max(1000).default([]), devices: z.array(deviceIdSchema).max(10000).default([]) })
-    .refine((t) => t.areas.length + t.devices.length > 0, 'give at least one area or device'),
+  startAt: instant.describe('first occurrence (DTSTART), ISO-8601 with offset, e.g. 2026-11-23T06:30:00+07:00'),
+  targets: targetsSchema,
   priority: prioritySchema.default('normal'),
-  volume: z.number().int().min(0).max(100).optional(),
+  ...timing,
 });
+
+const updateScheduleSchema = z.object({
+  startAt: instant.optional(),
+  targets: targetsSchema.optional(),
+  priority: prioritySchema.optional(),
+  ...timing,
+});
+
+const deliveriesQuery = z.object({
+  occurrenceId: z.string().min(1).max(128).optional(),
+  state: z.enum(DELIVERY_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const exdatesOf = (e: string[] | undefined): Array<number | string> | undefined => e?.map((x) => (/^\d{4}-\d{2}-\d{2}$/.test(x) ? x : Date.parse(x)));
 
 @ApiTags('schedules')
 @ApiBearerAuth()
@@ -26,9 +66,16 @@ export class SchedulesController {
     private readonly deliveries: DeliveriesService,
   ) {}
 
+  /** 201 with the schedule and any notices; 409 on unaccepted same-priority conflicts; 200 for a dry run. */
   @Post()
-  create(@Body({ schema: createScheduleSchema }) body: z.infer<typeof createScheduleSchema>, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
-    return this.schedules.create({ ...body, startAt: Date.parse(body.startAt) }, user.userId);
+  async create(
+    @Body({ schema: createScheduleSchema }) body: z.infer<typeof createScheduleSchema>,
+    @CurrentUser() user: UserPrincipal,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<SaveResult | DryRunResult> {
+    const r = await this.schedules.create({ ...body, startAt: Date.parse(body.startAt), exdates: exdatesOf(body.exdates) }, user.userId);
+    if ('dryRun' in r) res.statusCode = 200;
+    return r;
   }
 
   @Get()
@@ -41,9 +88,33 @@ export class SchedulesController {
     return this.schedules.get(id);
   }
 
+  @Patch(':id')
+  update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>): Promise<SaveResult | DryRunResult> {
+    return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : Date.parse(body.startAt), exdates: exdatesOf(body.exdates) });
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@Param('id') id: string): Promise<ScheduleView> {
+    return this.schedules.cancel(id);
+  }
+
+  /** The delivery matrix, filterable by occurrence and state; `X-Total-Count` gives the unpaginated total. */
   @Get(':id/deliveries')
-  async deliveriesOf(@Param('id') id: string): Promise<DeliveryView[]> {
-    await this.schedules.get(id);
-    return this.deliveries.forSchedule(id);
+  async deliveriesOf(
+    @Param('id') id: string,
+    @Query({ schema: deliveriesQuery }) q: z.infer<typeof deliveriesQuery>,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<DeliveryView[]> {
+    await this.schedules.require(id);
+    const page = await this.deliveries.pageForSchedule(id, q);
+    res.setHeader('X-Total-Count', String(page.total));
+    return page.items;
+  }
+
+  @Get(':id/summary')
+  async summary(@Param('id') id: string): Promise<ScheduleSummary> {
+    await this.schedules.require(id);
+    return this.deliveries.scheduleSummary(id);
   }
 }

@@ -1,50 +1,94 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { DeviceKind, Priority } from '@loa/shared';
-import { AreasService } from '../areas/areas.service.js';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { PreemptPolicy, Priority } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
+import { isIanaZone } from '../config/config.schema.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { DeliveryEntity, OccurrenceEntity, ScheduleEntity, ScheduleTargetEntity } from '../database/entities.js';
+import type { ContentEntity, ScheduleEntity } from '../database/entities.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
+import { defaultOnPreempt } from '../timelines/timeline-compiler.js';
+import { findConflicts, type ConflictNotice, type ConflictReport } from './conflicts.js';
+import { Materializer, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from './materializer.js';
+import { RecurrenceError, validateSpec } from './recurrence.js';
 import { SchedulesRepository } from './schedules.repository.js';
 
-export interface CreateScheduleInput {
-  contentId: string;
+export { occurrenceId } from './materializer.js';
+
+const YEAR_MS = 366 * 86_400_000;
+/** More occurrences than this inside the horizon is almost certainly a mistyped rule (e.g. every minute). */
+export const MAX_OCCURRENCES_IN_HORIZON = 500;
+
+export interface ScheduleTimingInput {
   startAt: number;
-  targets: { areas: string[]; devices: string[] };
-  priority: Priority;
-  volume?: number | undefined;
+  /** RRULE value; null or absent for a one-off. */
+  rrule?: string | null | undefined;
+  /** Excluded instants (epoch ms) or local dates "YYYY-MM-DD". */
+  exdates?: Array<number | string> | undefined;
+  timezone?: string | undefined;
+  repeat?: number | undefined;
+  gapSeconds?: number | undefined;
 }
+
+export interface CreateScheduleInput extends ScheduleTimingInput {
+  contentId: string;
+  targets: { areas?: string[] | undefined; groups?: string[] | undefined; devices?: string[] | undefined };
+  priority: Priority;
+  volume?: number | null | undefined;
+  onPreempt?: PreemptPolicy | null | undefined;
+  acceptConflicts?: boolean | undefined;
+  dryRun?: boolean | undefined;
+}
+
+export type UpdateScheduleInput = Partial<Omit<CreateScheduleInput, 'contentId'>>;
 
 export interface ScheduleView {
   id: string;
   contentId: string;
   priority: Priority;
   startAt: string;
+  rrule: string | null;
+  exdates: string[];
+  timezone: string;
+  repeat: number;
+  gapSeconds: number;
   volume: number | null;
+  onPreempt: PreemptPolicy;
   status: 'active' | 'cancelled';
-  targets: { areas: string[]; devices: string[] };
+  targets: TargetSpec;
+  /** Materialised occurrences (up to the horizon), earliest first, at most 500. */
   occurrences: Array<{ id: string; startAt: string; durationMs: number }>;
+  generatedUntil: string | null;
   deviceCount: number;
   summary: Record<string, number>;
   createdBy: string;
   createdAt: string;
+  updatedAt: string | null;
 }
 
-/** Which kind of device can render which kind of content. */
-const RENDERS: Record<'audio' | 'text', DeviceKind> = { audio: 'speaker', text: 'board' };
+export interface SaveResult extends ScheduleView {
+  /** Overlap notices found when saving (preemptions, and conflicts the operator accepted). */
+  conflicts: ConflictNotice[];
+  conflictTotals: ConflictReport['totals'];
+}
 
-/** Deterministic, so recurring occurrences compiled twice keep the same id. */
-export const occurrenceId = (scheduleId: string, startAt: number): string => `${scheduleId}:${startAt}`;
+export interface DryRunResult {
+  dryRun: true;
+  occurrences: Array<{ startAt: string; durationMs: number }>;
+  deviceCount: number;
+  conflicts: ConflictNotice[];
+  conflictTotals: ConflictReport['totals'];
+}
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 @Injectable()
 export class SchedulesService {
   constructor(
     private readonly repo: SchedulesRepository,
-    private readonly areas: AreasService,
+    private readonly materializer: Materializer,
     private readonly timelines: TimelinesService,
     private readonly deliveries: DeliveriesService,
     private readonly clock: Clock,
@@ -52,16 +96,12 @@ export class SchedulesService {
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
-  async create(input: CreateScheduleInput, userId: string): Promise<ScheduleView> {
+  async create(input: CreateScheduleInput, userId: string): Promise<SaveResult | DryRunResult> {
     const now = this.clock.now();
-    if (input.startAt < now - this.config.schedulePastToleranceMs) {
-      throw new BadRequestException(`startAt ${new Date(input.startAt).toISOString()} is in the past (server time ${new Date(now).toISOString()})`);
-    }
-    if (input.startAt > now + 366 * 86_400_000) throw new BadRequestException('startAt is more than a year ahead');
+    this.checkStart(input.startAt, now);
     const content = await this.repo.findContent(input.contentId);
     if (!content) throw new BadRequestException(`unknown content ${input.contentId}`);
-
-    const deviceIds = await this.resolveTargets(input.targets, RENDERS[content.type]);
+    const targets = normTargets(input.targets);
     const schedule: ScheduleEntity = {
       id: newId(),
       contentId: content.id,
@@ -71,56 +111,123 @@ export class SchedulesService {
       status: 'active',
       createdBy: userId,
       createdAt: now,
+      ...this.timing(input, content, null),
+      onPreempt: input.onPreempt ?? null,
+      generatedUntil: now + this.materializer.horizonMs,
+      updatedAt: null,
     };
-    const occurrence: OccurrenceEntity = {
-      id: occurrenceId(schedule.id, input.startAt),
-      scheduleId: schedule.id,
-      startAt: input.startAt,
-      durationMs: content.durationMs,
-    };
-    const targets: ScheduleTargetEntity[] = [
-      ...input.targets.areas.map((ref) => ({ scheduleId: schedule.id, kind: 'area' as const, ref })),
-      ...input.targets.devices.map((ref) => ({ scheduleId: schedule.id, kind: 'device' as const, ref })),
-    ];
-    const deliveries: DeliveryEntity[] = deviceIds.map((deviceId) => ({
-      occurrenceId: occurrence.id,
-      deviceId,
-      scheduleId: schedule.id,
-      state: 'queued',
-      queuedAt: now,
-      deliveredAt: null,
-      startedAt: null,
-      endedAt: null,
-      playedMs: null,
-      reason: null,
+    this.checkValidity(schedule, content, now - this.config.schedulePastToleranceMs);
+    return this.materializer.exclusive(async () => {
+      const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
+      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${content.type === 'text' ? 'board' : 'speaker'} device`);
+      this.checkDensity(plan);
+      const report = await this.analyse(plan, schedule.priority, null, now);
+      const early = this.gate(report, plan, input);
+      if (early) return early;
+      await this.materializer.insertNew(schedule, targetRows(schedule.id, targets), plan);
+      this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule created');
+      await this.timelines.recompile(plan.occurrences.length > 0 ? plan.deviceIds : []);
+      return { ...(await this.get(schedule.id)), conflicts: report.conflicts, conflictTotals: report.totals };
+    });
+  }
+
+  /**
+   * Edits timing, targets, volume, priority or policy. Occurrences starting after now are regenerated; deliveries
+   * already playing or played are untouched. Only devices whose slots changed get a new timeline version (all
+   * targeted devices when a slot attribute such as volume or priority changed).
+   */
+  async update(id: string, patch: UpdateScheduleInput): Promise<SaveResult | DryRunResult> {
+    const now = this.clock.now();
+    const current = await this.require(id);
+    if (current.status === 'cancelled') throw new ConflictException(`schedule ${id} is cancelled and cannot be edited`);
+    if (patch.startAt !== undefined && patch.startAt !== current.startAt) this.checkStart(patch.startAt, now);
+    const content = await this.repo.findContent(current.contentId);
+    if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
+    const merged: ScheduleEntity = {
+      ...current,
+      priority: patch.priority ?? current.priority,
+      startAt: patch.startAt ?? current.startAt,
+      volume: patch.volume === undefined ? current.volume : patch.volume,
+      onPreempt: patch.onPreempt === undefined ? (current.onPreempt ?? null) : patch.onPreempt,
+      ...this.timing(
+        {
+          startAt: patch.startAt ?? current.startAt,
+          rrule: patch.rrule === undefined ? (current.rrule ?? null) : patch.rrule,
+          exdates: patch.exdates ?? current.exdates ?? [],
+          timezone: patch.timezone ?? current.timezone,
+          repeat: patch.repeat ?? current.repeat,
+          gapSeconds: patch.gapSeconds ?? (current.gapMs ?? 0) / 1000,
+        },
+        content,
+        current,
+      ),
+      generatedUntil: now + this.materializer.horizonMs,
       updatedAt: now,
-    }));
-    await this.repo.insert({ schedule, targets, occurrences: [occurrence], deliveries });
-    this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: deviceIds.length, startAt: occurrence.startAt }, 'schedule created');
-    await this.timelines.recompile(deviceIds);
-    return this.get(schedule.id);
+    };
+    this.checkValidity(merged, content, now);
+    const targets = patch.targets ? normTargets(patch.targets) : targetSpec(await this.repo.targets(id));
+    return this.materializer.exclusive(async () => {
+      const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
+      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${content.type === 'text' ? 'board' : 'speaker'} device`);
+      this.checkDensity(plan);
+      const report = await this.analyse(plan, merged.priority, id, now);
+      const early = this.gate(report, plan, patch);
+      if (early) return early;
+      const changed = await this.materializer.applyEdit(merged, patch.targets ? targetRows(id, targets) : null, plan, now);
+      const slotChanged =
+        merged.priority !== current.priority ||
+        merged.volume !== current.volume ||
+        (merged.onPreempt ?? null) !== (current.onPreempt ?? null) ||
+        merged.repeat !== current.repeat ||
+        merged.gapMs !== current.gapMs;
+      const recompile = slotChanged ? new Set([...changed, ...plan.deviceIds]) : changed;
+      await this.timelines.recompile([...recompile].sort());
+      this.logger.info({ ctx: 'schedules', scheduleId: id, devices: recompile.size }, 'schedule edited');
+      return { ...(await this.get(id)), conflicts: report.conflicts, conflictTotals: report.totals };
+    });
+  }
+
+  /**
+   * Withdraws a schedule: deliveries of occurrences starting after now that are not yet playing become `skipped`
+   * with reason "cancelled" (kept, so the proof of play shows the withdrawal rather than a silent gap), and every
+   * device holding one gets a new timeline without them. Cancelling twice is harmless.
+   */
+  async cancel(id: string): Promise<ScheduleView> {
+    const s = await this.require(id);
+    if (s.status === 'active') {
+      await this.materializer.exclusive(async () => {
+        const devices = await this.repo.cancel(id, this.clock.now());
+        await this.timelines.recompile(devices);
+        this.logger.info({ ctx: 'schedules', scheduleId: id, devices: devices.length }, 'schedule cancelled');
+      });
+    }
+    return this.get(id);
   }
 
   async get(id: string): Promise<ScheduleView> {
-    const s = await this.repo.find(id);
-    if (!s) throw new NotFoundException(`schedule ${id} not found`);
-    const [targets, occurrences, summary] = await Promise.all([this.repo.targets(id), this.repo.occurrences(id), this.deliveries.summary(id)]);
+    const s = await this.require(id);
+    const [targets, occurrences, summary] = await Promise.all([this.repo.targets(id), this.repo.occurrences(id, 500), this.deliveries.summary(id)]);
     return {
       id: s.id,
       contentId: s.contentId,
       priority: s.priority,
       startAt: new Date(s.startAt).toISOString(),
+      rrule: s.rrule ?? null,
+      exdates: (s.exdates ?? []).map((e) => (typeof e === 'number' ? new Date(e).toISOString() : e)),
+      timezone: s.timezone ?? this.config.timezone,
+      repeat: s.repeat ?? 1,
+      gapSeconds: (s.gapMs ?? 0) / 1000,
       volume: s.volume,
+      onPreempt: s.onPreempt ?? defaultOnPreempt(s.priority),
       status: s.status,
-      targets: {
-        areas: targets.filter((t) => t.kind === 'area').map((t) => t.ref),
-        devices: targets.filter((t) => t.kind === 'device').map((t) => t.ref),
-      },
+      targets: targetSpec(targets),
       occurrences: occurrences.map((o) => ({ id: o.id, startAt: new Date(o.startAt).toISOString(), durationMs: o.durationMs })),
-      deviceCount: Object.values(summary).reduce((a, b) => a + b, 0),
+      generatedUntil: iso(s.generatedUntil),
+      deviceCount: await this.deliveries.deviceCount(id),
       summary,
       createdBy: s.createdBy,
       createdAt: new Date(s.createdAt).toISOString(),
+      updatedAt: iso(s.updatedAt),
     };
   }
 
@@ -128,23 +235,104 @@ export class SchedulesService {
     return Promise.all((await this.repo.list()).map((s) => this.get(s.id)));
   }
 
-  /**
-   * Area subtrees plus listed devices, restricted to devices that can render the content. Unknown codes or ids
-   * refuse the whole request, so an operator's typo never silently narrows a broadcast.
-   */
-  private async resolveTargets(targets: CreateScheduleInput['targets'], kind: DeviceKind): Promise<string[]> {
-    const areas = [...new Set(targets.areas)];
-    const listed = [...new Set(targets.devices)];
-    const paths = await this.areas.requirePaths(areas);
-    const found = await this.repo.devicesByIds(listed);
-    const foundIds = new Set(found.map((d) => d.id));
-    const missing = listed.filter((id) => !foundIds.has(id));
-    if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.join(', ')}`);
-    const wrongKind = found.filter((d) => d.kind !== kind).map((d) => d.id);
-    if (wrongKind.length > 0) throw new BadRequestException(`device(s) ${wrongKind.join(', ')} cannot play this content (needs a ${kind})`);
-    const inAreas = await this.repo.devicesInSubtrees([...paths.values()]);
-    const ids = new Set([...found.map((d) => d.id), ...inAreas.filter((d) => d.kind === kind).map((d) => d.id)]);
-    if (ids.size === 0) throw new BadRequestException(`the targets contain no ${kind} device`);
-    return [...ids].sort();
+  async require(id: string): Promise<ScheduleEntity> {
+    const s = await this.repo.find(id);
+    if (!s) throw new NotFoundException(`schedule ${id} not found`);
+    return s;
+  }
+
+  // ---- checks -------------------------------------------------------------------------------------------------
+
+  private checkStart(startAt: number, now: number): void {
+    if (startAt < now - this.config.schedulePastToleranceMs) {
+      throw new BadRequestException(`startAt ${new Date(startAt).toISOString()} is in the past (server time ${new Date(now).toISOString()})`);
+    }
+    if (startAt > now + YEAR_MS) throw new BadRequestException('startAt is more than a year ahead');
+  }
+
+  /** Recurrence fields, validated and normalised. */
+  private timing(input: ScheduleTimingInput, content: ContentEntity, current: ScheduleEntity | null): Pick<ScheduleEntity, 'rrule' | 'exdates' | 'timezone' | 'repeat' | 'gapMs'> {
+    const timezone = input.timezone ?? current?.timezone ?? this.config.timezone;
+    if (!isIanaZone(timezone)) throw new BadRequestException(`timezone "${timezone}" is not an IANA time zone`);
+    // Stored as given (ICU would canonicalise Asia/Ho_Chi_Minh to the legacy Asia/Saigon).
+    const zone = timezone;
+    const rrule = input.rrule ? input.rrule.trim().replace(/^RRULE:/i, '').toUpperCase() : null;
+    const exdates = input.exdates ?? [];
+    try {
+      validateSpec({ dtstart: input.startAt, rrule, exdates, timezone: zone });
+    } catch (e) {
+      if (e instanceof RecurrenceError) throw new BadRequestException(`rrule: ${e.message}`);
+      throw e;
+    }
+    const repeat = input.repeat ?? 1;
+    if (repeat > 1 && content.type !== 'audio') throw new BadRequestException(`repeat applies to audio content only (this content is ${content.type})`);
+    return { rrule, exdates: [...new Set(exdates)], timezone: zone, repeat, gapMs: Math.round((input.gapSeconds ?? 0) * 1000) };
+  }
+
+  /** Refuses a schedule none of whose occurrences (within a year) falls inside the content's validity window. */
+  private checkValidity(s: ScheduleEntity, content: ContentEntity, from: number): void {
+    const any = occurrenceStarts(s, content, from, from + YEAR_MS, 1);
+    if (any.length > 0) return;
+    if (content.validFrom != null || content.validUntil != null) {
+      throw new BadRequestException(
+        `content ${content.id} is valid only from ${iso(content.validFrom) ?? '-∞'} until ${iso(content.validUntil) ?? '∞'}: no occurrence of this schedule falls inside it`,
+      );
+    }
+    throw new BadRequestException('the schedule has no occurrence in the coming year (check startAt, rrule and exdates)');
+  }
+
+  private checkDensity(plan: Plan): void {
+    if (plan.occurrences.length > MAX_OCCURRENCES_IN_HORIZON) {
+      throw new BadRequestException(`the rule yields ${plan.occurrences.length} occurrences within the timeline horizon (at most ${MAX_OCCURRENCES_IN_HORIZON})`);
+    }
+  }
+
+  /** Overlaps between the planned occurrences and other active schedules on the same devices. */
+  private async analyse(plan: Plan, priority: Priority, excludeScheduleId: string | null, now: number): Promise<ConflictReport> {
+    if (plan.occurrences.length === 0 || plan.deviceIds.length === 0) return findConflicts([], priority, new Set(), [], new Map());
+    const from = Math.min(...plan.occurrences.map((o) => o.startAt));
+    const to = Math.max(...plan.occurrences.map((o) => o.startAt + o.durationMs));
+    const mine = plan.occurrences.map((o) => ({ startAt: o.startAt, durationMs: o.durationMs }));
+    const candidates = (await this.repo.overlapping(from, to, now, excludeScheduleId)).filter((o) =>
+      mine.some((m) => o.startAt < m.startAt + m.durationMs && o.startAt + o.durationMs > m.startAt),
+    );
+    const devicesOf = new Map<string, string[]>();
+    for (const p of await this.repo.pendingDevicesOf(candidates.map((c) => c.id))) {
+      const list = devicesOf.get(p.occurrenceId);
+      if (list) list.push(p.deviceId);
+      else devicesOf.set(p.occurrenceId, [p.deviceId]);
+    }
+    return findConflicts(mine, priority, new Set(plan.deviceIds), candidates, devicesOf);
+  }
+
+  /** 409 on unaccepted same-priority conflicts; the analysis alone for a dry run; null to go ahead and save. */
+  private gate(report: ConflictReport, plan: Plan, input: { acceptConflicts?: boolean | undefined; dryRun?: boolean | undefined }): DryRunResult | null {
+    if (input.dryRun) {
+      return {
+        dryRun: true,
+        occurrences: plan.occurrences.map((o) => ({ startAt: new Date(o.startAt).toISOString(), durationMs: o.durationMs })),
+        deviceCount: plan.deviceIds.length,
+        conflicts: report.conflicts,
+        conflictTotals: report.totals,
+      };
+    }
+    if (report.totals.conflicts > 0 && !input.acceptConflicts) {
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `${report.totals.conflicts} overlap(s) with schedules of the same priority on ${report.totals.devices} device(s); resend with acceptConflicts: true to save anyway`,
+        conflicts: report.conflicts,
+        conflictTotals: report.totals,
+      });
+    }
+    return null;
   }
 }
+
+function normTargets(t: CreateScheduleInput['targets']): TargetSpec {
+  const out = { areas: [...new Set(t.areas ?? [])], groups: [...new Set(t.groups ?? [])], devices: [...new Set(t.devices ?? [])] };
+  if (out.areas.length + out.groups.length + out.devices.length === 0) throw new BadRequestException('give at least one area, group or device');
+  return out;
+}
+
+export { windowMs };

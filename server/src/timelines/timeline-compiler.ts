@@ -1,4 +1,11 @@
-import { PROTOCOL_VERSION, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+import { PROTOCOL_VERSION, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+
+/**
+ * What an interrupted item does when none was chosen: routine and priority items resume (a bulletin cut by an
+ * alert continues where it stopped if its window is still open); an emergency item, interrupted only by another
+ * emergency, is skipped, since stale emergency audio replayed after the newer one would confuse listeners.
+ */
+export const defaultOnPreempt = (p: Priority): PreemptPolicy => (p === 'emergency' ? 'skip' : 'resume');
 
 /** One scheduled occurrence for one device, as read from the database. */
 export interface SlotRow {
@@ -9,8 +16,13 @@ export interface SlotRow {
   durationMs: number;
   priority: Priority;
   volume: number | null;
+  onPreempt: PreemptPolicy | null;
+  /** Plays of the file within the slot, and the pause between them (audio only). */
+  repeat: number;
+  gapMs: number;
   contentId: string;
-  contentType: 'audio' | 'text';
+  contentType: 'audio' | 'text' | 'relay';
+  url: string | null;
   title: string;
   text: string | null;
   mediaSha256: string | null;
@@ -32,6 +44,7 @@ export function compileSlots(rows: readonly SlotRow[]): Slot[] {
       startAt: r.startAt,
       durationMs: r.durationMs,
       ...(r.volume === null ? {} : { volume: r.volume }),
+      onPreempt: r.onPreempt ?? defaultOnPreempt(r.priority),
     };
     if (r.contentType === 'audio') {
       // A row without media means the file was removed after scheduling; the slot is dropped rather than sent broken.
@@ -40,7 +53,10 @@ export function compileSlots(rows: readonly SlotRow[]): Slot[] {
         ...base,
         type: 'audio',
         media: { sha256: r.mediaSha256, bytes: r.mediaBytes, durationMs: r.mediaDurationMs, mime: r.mediaMime ?? 'application/octet-stream' },
+        ...(r.repeat > 1 ? { repeat: r.repeat, gapMs: r.gapMs } : {}),
       });
+    } else if (r.contentType === 'relay') {
+      if (r.url) slots.push({ ...base, type: 'relay', url: r.url });
     } else if (r.text) {
       slots.push({ ...base, type: 'text', text: r.text });
     }

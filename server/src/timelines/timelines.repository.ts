@@ -24,6 +24,10 @@ export class TimelinesRepository {
           'o.duration_ms AS "durationMs"',
           's.priority AS "priority"',
           's.volume AS "volume"',
+          's.on_preempt AS "onPreempt"',
+          's.repeat_count AS "repeat"',
+          's.gap_ms AS "gapMs"',
+          'c.url AS "url"',
           'c.id AS "contentId"',
           'c.type AS "contentType"',
           'c.title AS "title"',
@@ -64,13 +68,24 @@ export class TimelinesRepository {
     return out;
   }
 
-  /** Stores new timelines and bumps each device's version in one transaction. */
+  /**
+   * Stores new timelines and sets each device's version in one transaction. Versions are set with one statement
+   * per distinct version (after a fleet-wide change nearly every device shares one), not one per device.
+   */
   async saveTimelines(timelines: readonly TimelineEntity[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       for (let i = 0; i < timelines.length; i += CHUNK) {
         const chunk = timelines.slice(i, i + CHUNK);
         await tx.getRepository(TimelineEntity).upsert([...chunk], ['deviceId']);
-        for (const t of chunk) await tx.getRepository(DeviceEntity).update({ id: t.deviceId }, { timelineVersion: t.version });
+        const byVersion = new Map<number, string[]>();
+        for (const t of chunk) {
+          const ids = byVersion.get(t.version);
+          if (ids) ids.push(t.deviceId);
+          else byVersion.set(t.version, [t.deviceId]);
+        }
+        for (const [version, ids] of byVersion) {
+          await tx.createQueryBuilder().update(DeviceEntity).set({ timelineVersion: version }).where('id IN (:...ids)', { ids }).execute();
+        }
       }
     });
   }
@@ -79,30 +94,67 @@ export class TimelinesRepository {
     return this.db.getRepository(TimelineEntity).findOneBy({ deviceId });
   }
 
+  async findTimelines(deviceIds: readonly string[]): Promise<TimelineEntity[]> {
+    const out: TimelineEntity[] = [];
+    for (let i = 0; i < deviceIds.length; i += CHUNK) {
+      out.push(...(await this.db.getRepository(TimelineEntity).findBy({ deviceId: In(deviceIds.slice(i, i + CHUNK)) })));
+    }
+    return out;
+  }
+
   findDevice(deviceId: string): Promise<DeviceEntity | null> {
     return this.db.getRepository(DeviceEntity).findOneBy({ id: deviceId });
   }
 
-  /** Records the ack and marks the occurrences it carried as delivered; both only ever move forward. */
-  async recordAck(deviceId: string, version: number, occurrenceIds: readonly string[], at: number): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const res = await tx
-        .createQueryBuilder()
-        .update(DeviceEntity)
-        .set({ ackedTimelineVersion: version })
-        .where('id = :id AND acked_timeline_version < :v AND timeline_version >= :v', { id: deviceId, v: version })
-        .execute();
-      if (!res.affected) return false;
-      for (let i = 0; i < occurrenceIds.length; i += CHUNK) {
-        await tx
-          .createQueryBuilder()
-          .update(DeliveryEntity)
-          .set({ state: 'delivered', deliveredAt: at, updatedAt: at })
-          .where("device_id = :id AND state = 'queued' AND occurrence_id IN (:...occ)", { id: deviceId, occ: occurrenceIds.slice(i, i + CHUNK) })
-          .execute();
+  /**
+   * Records many acks in one transaction (group commit). Each ack moves the device's acked version forward and
+   * marks the occurrences carried by that version delivered; devices that acked the same version with the same
+   * occurrences (the usual case after a fleet-wide change) share one statement.
+   */
+  async recordAcks(acks: ReadonlyArray<{ deviceId: string; version: number; occurrenceIds: readonly string[] }>, at: number): Promise<void> {
+    const byVersion = new Map<number, string[]>();
+    const byOccurrences = new Map<string, { occ: readonly string[]; devices: string[] }>();
+    for (const a of acks) {
+      const v = byVersion.get(a.version);
+      if (v) v.push(a.deviceId);
+      else byVersion.set(a.version, [a.deviceId]);
+      if (a.occurrenceIds.length === 0) continue;
+      const key = a.occurrenceIds.join('|');
+      const g = byOccurrences.get(key);
+      if (g) g.devices.push(a.deviceId);
+      else byOccurrences.set(key, { occ: a.occurrenceIds, devices: [a.deviceId] });
+    }
+    await this.db.transaction(async (tx) => {
+      for (const [version, ids] of byVersion) {
+        for (let i = 0; i < ids.length; i += CHUNK) {
+          await tx
+            .createQueryBuilder()
+            .update(DeviceEntity)
+            .set({ ackedTimelineVersion: version })
+            .where('id IN (:...ids) AND acked_timeline_version < :v AND timeline_version >= :v', { ids: ids.slice(i, i + CHUNK), v: version })
+            .execute();
+        }
       }
-      return true;
+      for (const { occ, devices } of byOccurrences.values()) {
+        for (let i = 0; i < devices.length; i += CHUNK) {
+          for (let j = 0; j < occ.length; j += CHUNK) {
+            await tx
+              .createQueryBuilder()
+              .update(DeliveryEntity)
+              .set({ state: 'delivered', deliveredAt: at, updatedAt: at })
+              .where("state = 'queued' AND device_id IN (:...ids) AND occurrence_id IN (:...occ)", { ids: devices.slice(i, i + CHUNK), occ: occ.slice(j, j + CHUNK) })
+              .execute();
+          }
+        }
+      }
     });
+  }
+
+  /** Devices whose confirmed version is below the compiled one, oldest acknowledgement first. */
+  async behind(limit: number, offset: number): Promise<{ total: number; devices: DeviceEntity[] }> {
+    const qb = this.db.getRepository(DeviceEntity).createQueryBuilder('d').where('d.acked_timeline_version < d.timeline_version');
+    const [devices, total] = await qb.orderBy('d.id', 'ASC').skip(offset).take(limit).getManyAndCount();
+    return { total, devices };
   }
 }
 
@@ -119,6 +171,10 @@ function toSlotRow(r: Record<string, unknown>): SlotRow {
     durationMs: num(r.durationMs),
     priority: r.priority as SlotRow['priority'],
     volume: numOrNull(r.volume),
+    onPreempt: (r.onPreempt ?? null) as SlotRow['onPreempt'],
+    repeat: Number(r.repeat ?? 1),
+    gapMs: Number(r.gapMs ?? 0),
+    url: strOrNull(r.url),
     contentId: String(r.contentId),
     contentType: r.contentType as SlotRow['contentType'],
     title: String(r.title),

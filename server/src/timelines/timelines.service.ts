@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { decodeMessage, deviceTopic, DEVICE_CHANNELS, timelineMessageSchema, type TimelineMessage } from '@loa/shared';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { deviceTopic, DEVICE_CHANNELS } from '@loa/shared';
+import type { TimelineEntity } from '../database/entities.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
@@ -11,15 +12,46 @@ import { TimelinesRepository } from './timelines.repository.js';
 import { areaCodesOf } from '../areas/area-path.js';
 
 const TIMELINE = DEVICE_CHANNELS.timeline;
+/** Devices compiled, committed and published together. */
+const RECOMPILE_BATCH = 1000;
+const MAX_ACKS_PER_COMMIT = 1000;
+
+interface PendingAck {
+  deviceId: string;
+  version: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface BehindView {
+  deviceId: string;
+  areaCode: string;
+  timelineVersion: number;
+  ackedTimelineVersion: number;
+  online: boolean;
+  lastSeenAt: string | null;
+}
+
+/** Occurrence ids carried by a stored timeline payload (our own JSON, so no schema pass is needed). */
+function occurrencesOf(payload: string): string[] {
+  try {
+    const t = JSON.parse(payload) as { slots?: Array<{ occurrenceId?: unknown }> };
+    return (t.slots ?? []).map((s) => s.occurrenceId).filter((id): id is string => typeof id === 'string');
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Compiles what each device must do over the horizon, versions it, stores the exact payload and publishes it
  * retained. Only devices touched by a change are recompiled.
  */
 @Injectable()
-export class TimelinesService {
+export class TimelinesService implements OnModuleDestroy {
   /** Recompiles are serialised so a device never receives versions out of order. */
   private chain: Promise<unknown> = Promise.resolve();
+  private acks: PendingAck[] = [];
+  private flushingAcks: Promise<void> | null = null;
 
   constructor(
     private readonly repo: TimelinesRepository,
@@ -36,31 +68,42 @@ export class TimelinesService {
     return run;
   }
 
+  /**
+   * Devices are compiled, stored (one transaction per batch) and published batch by batch, so the first agents
+   * receive their timeline while later batches are still compiling.
+   */
   private async doRecompile(deviceIds: string[]): Promise<Map<string, number>> {
-    if (deviceIds.length === 0) return new Map();
+    const versions = new Map<string, number>();
+    if (deviceIds.length === 0) return versions;
     const now = this.clock.now();
     const from = now - this.config.schedulePastToleranceMs;
-    const rows = await this.repo.slotRows(deviceIds, from, now + this.config.timelineHorizonMs);
-    const byDevice = new Map<string, typeof rows>();
-    for (const r of rows) {
-      const list = byDevice.get(r.deviceId);
-      if (list) list.push(r);
-      else byDevice.set(r.deviceId, [r]);
+    const to = now + this.config.timelineHorizonMs;
+    let slots = 0;
+    for (let i = 0; i < deviceIds.length; i += RECOMPILE_BATCH) {
+      const batch = deviceIds.slice(i, i + RECOMPILE_BATCH);
+      const [rows, info] = await Promise.all([this.repo.slotRows(batch, from, to), this.repo.deviceInfo(batch)]);
+      slots += rows.length;
+      const byDevice = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const list = byDevice.get(r.deviceId);
+        if (list) list.push(r);
+        else byDevice.set(r.deviceId, [r]);
+      }
+      const entities: TimelineEntity[] = [];
+      for (const id of batch) {
+        const device = info.get(id);
+        if (device === undefined) continue;
+        const t = buildTimeline(id, device.version + 1, now, areaCodesOf(device.areaPath), byDevice.get(id) ?? []);
+        entities.push({ deviceId: id, version: t.version, generatedAt: now, payload: JSON.stringify(t) });
+      }
+      await this.repo.saveTimelines(entities);
+      // Publish only after the versions are committed, so a restart can never re-issue a version already sent.
+      await Promise.all(entities.map((e) => this.publish(e.deviceId, e.payload)));
+      for (const e of entities) versions.set(e.deviceId, e.version);
     }
-    const info = await this.repo.deviceInfo(deviceIds);
-    const timelines: TimelineMessage[] = [];
-    for (const id of deviceIds) {
-      const device = info.get(id);
-      if (device === undefined) continue;
-      timelines.push(buildTimeline(id, device.version + 1, now, areaCodesOf(device.areaPath), byDevice.get(id) ?? []));
-    }
-    const entities = timelines.map((t) => ({ deviceId: t.deviceId, version: t.version, generatedAt: t.generatedAt, payload: JSON.stringify(t) }));
-    await this.repo.saveTimelines(entities);
-    // Publish only after the versions are committed, so a restart can never re-issue a version already sent.
-    await Promise.all(entities.map((e) => this.publish(e.deviceId, e.payload)));
-    this.metrics.inc('timelines_published', entities.length);
-    this.logger.info({ ctx: 'timelines', devices: entities.length, slots: rows.length }, 'timelines compiled and published');
-    return new Map(entities.map((e) => [e.deviceId, e.version]));
+    this.metrics.inc('timelines_published', versions.size);
+    this.logger.info({ ctx: 'timelines', devices: versions.size, slots }, 'timelines compiled and published');
+    return versions;
   }
 
   /**
@@ -79,15 +122,69 @@ export class TimelinesService {
     this.logger.info({ ctx: 'timelines', deviceId, held, current: device.timelineVersion }, 'timeline re-sent to a device that was behind');
   }
 
-  async handleAck(deviceId: string, version: number): Promise<void> {
-    const stored = await this.repo.findTimeline(deviceId);
-    let occurrenceIds: string[] = [];
-    if (stored && stored.version === version) {
-      const decoded = decodeMessage(timelineMessageSchema, stored.payload);
-      if (decoded.ok) occurrenceIds = decoded.value.slots.map((s) => s.occurrenceId);
+  /**
+   * Timeline acks arrive in bursts (10,000 agents acking a fleet-wide change within a second): they are queued and
+   * committed together, like playback events, one transaction per batch.
+   */
+  handleAck(deviceId: string, version: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.acks.push({ deviceId, version, resolve, reject });
+      this.kickAcks();
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    while (this.flushingAcks) await this.flushingAcks;
+  }
+
+  /** Devices whose acknowledged timeline is older than the one compiled for them. */
+  async behind(limit = 1000, offset = 0): Promise<{ total: number; devices: BehindView[] }> {
+    const { total, devices } = await this.repo.behind(limit, offset);
+    return {
+      total,
+      devices: devices.map((d) => ({
+        deviceId: d.id,
+        areaCode: d.areaCode,
+        timelineVersion: d.timelineVersion,
+        ackedTimelineVersion: d.ackedTimelineVersion,
+        online: d.online,
+        lastSeenAt: d.lastSeenAt === null ? null : new Date(d.lastSeenAt).toISOString(),
+      })),
+    };
+  }
+
+  private kickAcks(): void {
+    if (this.flushingAcks) return;
+    this.flushingAcks = this.drainAcks().finally(() => {
+      this.flushingAcks = null;
+      if (this.acks.length > 0) this.kickAcks();
+    });
+  }
+
+  private async drainAcks(): Promise<void> {
+    while (this.acks.length > 0) {
+      // Yield one macrotask so acks already received by the broker join this commit: with a synchronous driver
+      // (better-sqlite3) the awaits below never let I/O callbacks in, and each commit would carry one ack.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = this.acks.splice(0, MAX_ACKS_PER_COMMIT);
+      try {
+        // Latest ack per device wins; a device acking twice in one batch is recorded once.
+        const latest = new Map<string, number>();
+        for (const a of batch) latest.set(a.deviceId, Math.max(a.version, latest.get(a.deviceId) ?? -1));
+        const stored = new Map((await this.repo.findTimelines([...latest.keys()])).map((t) => [t.deviceId, t]));
+        const records = [...latest].map(([deviceId, version]) => {
+          const t = stored.get(deviceId);
+          return { deviceId, version, occurrenceIds: t && t.version === version ? occurrencesOf(t.payload) : [] };
+        });
+        await this.repo.recordAcks(records, this.clock.now());
+        this.metrics.inc('timeline_acks_committed', batch.length);
+        for (const a of batch) a.resolve();
+      } catch (err) {
+        this.metrics.inc('timeline_acks_failed', batch.length);
+        this.logger.error({ ctx: 'timelines', err: (err as Error).message, acks: batch.length }, 'timeline ack commit failed');
+        for (const a of batch) a.reject(err as Error);
+      }
     }
-    const recorded = await this.repo.recordAck(deviceId, version, occurrenceIds, this.clock.now());
-    this.logger.debug({ ctx: 'timelines', deviceId, version, recorded }, 'timeline ack');
   }
 
   private publish(deviceId: string, payload: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Initial1763800000000 } from './1763800000000-initial.js';
 import { Alerts1763900000000 } from './1763900000000-alerts.js';
+import { Scheduling1764000000000 } from './1764000000000-scheduling.js';
 
 /** Every migration in order. Listed explicitly (no glob) so the same list works from sources and from dist. */
-export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000];
+export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000];

@@ -1,0 +1,31 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { AreasService } from '../areas/areas.service.js';
+import { Clock } from '../common/clock.js';
+import { DeliveriesService, type AreaSummary } from './deliveries.service.js';
+
+const DAY_MS = 86_400_000;
+const areaSummaryQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional().describe('occurrences starting at or after; default: 7 days ago'),
+  to: z.iso.datetime({ offset: true }).optional().describe('occurrences starting before; default: now + 7 days'),
+});
+
+/** Proof of play across an area subtree: counts per state for the devices of the area and its descendants. */
+@ApiTags('deliveries')
+@ApiBearerAuth()
+@Controller('api/v1/areas')
+export class AreaDeliveriesController {
+  constructor(
+    private readonly deliveries: DeliveriesService,
+    private readonly areas: AreasService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get(':code/deliveries/summary')
+  async summary(@Param('code') code: string, @Query({ schema: areaSummaryQuery }) q: z.infer<typeof areaSummaryQuery>): Promise<AreaSummary> {
+    const area = await this.areas.get(code);
+    const now = this.clock.now();
+    return this.deliveries.areaSummary(code, area.path, q.from ? Date.parse(q.from) : now - 7 * DAY_MS, q.to ? Date.parse(q.to) : now + 7 * DAY_MS);
+  }
+}

@@ -1,0 +1,127 @@
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { newId } from '../common/ids.js';
+import type { GroupEntity, TagRule } from '../database/entities.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { Materializer } from '../schedules/materializer.js';
+import { SchedulesRepository } from '../schedules/schedules.repository.js';
+import { GroupsRepository } from './groups.repository.js';
+
+export interface GroupInput {
+  name: string;
+  deviceIds?: string[] | undefined;
+  tagRule?: TagRule | null | undefined;
+}
+
+export interface GroupView {
+  id: string;
+  name: string;
+  deviceIds: string[];
+  tagRule: TagRule | null;
+  /** Current members (static list ∪ tag rule matches), sorted. */
+  members: string[];
+  memberCount: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const normRule = (r: TagRule | null | undefined): TagRule | null => {
+  if (!r) return null;
+  const all = [...new Set(r.all ?? [])].sort();
+  const any = [...new Set(r.any ?? [])].sort();
+  if (all.length === 0 && any.length === 0) return null;
+  return { ...(all.length ? { all } : {}), ...(any.length ? { any } : {}) };
+};
+
+/**
+ * Device groups: a static list of device ids and/or a tag rule ({all, any}). Membership is evaluated when it
+ * matters, so a device tagged later joins without anyone touching the group; editing a group moves the future
+ * deliveries of schedules that target it onto the new members, and off the old ones.
+ */
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly repo: GroupsRepository,
+    private readonly schedules: SchedulesRepository,
+    private readonly materializer: Materializer,
+    private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async create(input: GroupInput, userId: string): Promise<GroupView> {
+    const deviceIds = await this.checkDevices(input.deviceIds ?? []);
+    const tagRule = normRule(input.tagRule);
+    if (deviceIds.length === 0 && !tagRule) throw new BadRequestException('a group needs deviceIds or a tagRule');
+    const now = this.clock.now();
+    const g: GroupEntity = { id: newId(), name: input.name, deviceIds, tagRule, createdBy: userId, createdAt: now, updatedAt: now };
+    await this.repo.insert(g);
+    return this.view(g);
+  }
+
+  async update(id: string, patch: Partial<GroupInput>): Promise<GroupView> {
+    const g = await this.repo.find(id);
+    if (!g) throw new NotFoundException(`group ${id} not found`);
+    const before = await this.members(g);
+    const next: GroupEntity = {
+      ...g,
+      name: patch.name ?? g.name,
+      deviceIds: patch.deviceIds === undefined ? g.deviceIds : await this.checkDevices(patch.deviceIds),
+      tagRule: patch.tagRule === undefined ? g.tagRule : normRule(patch.tagRule),
+      updatedAt: this.clock.now(),
+    };
+    if (next.deviceIds.length === 0 && !next.tagRule) throw new BadRequestException('a group needs deviceIds or a tagRule');
+    await this.repo.update(next);
+    const after = await this.members(next);
+    if (await this.repo.isTargeted(id)) {
+      // Only devices entering or leaving the group can be affected; reconciliation recompiles those that changed.
+      const afterSet = new Set(after);
+      const beforeSet = new Set(before);
+      const moved = [...before.filter((d) => !afterSet.has(d)), ...after.filter((d) => !beforeSet.has(d))];
+      await this.materializer.reconcileDevices(moved);
+      this.logger.info({ ctx: 'groups', groupId: id, moved: moved.length }, 'group membership changed');
+    }
+    return this.view(next, after);
+  }
+
+  async get(id: string): Promise<GroupView> {
+    const g = await this.repo.find(id);
+    if (!g) throw new NotFoundException(`group ${id} not found`);
+    return this.view(g);
+  }
+
+  async list(): Promise<GroupView[]> {
+    return Promise.all((await this.repo.list()).map((g) => this.view(g)));
+  }
+
+  /** Static members that exist, plus devices matching the tag rule. */
+  async members(g: Pick<GroupEntity, 'deviceIds' | 'tagRule'>): Promise<string[]> {
+    const ids = new Set((await this.schedules.devicesByIds(g.deviceIds)).map((d) => d.id));
+    if (g.tagRule) for (const d of await this.schedules.devicesByTagRule(g.tagRule, null)) ids.add(d.id);
+    return [...ids].sort();
+  }
+
+  private async checkDevices(ids: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(ids)].sort();
+    const found = new Set((await this.schedules.devicesByIds(unique)).map((d) => d.id));
+    const missing = unique.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.slice(0, 20).join(', ')}`);
+    return unique;
+  }
+
+  private async view(g: GroupEntity, members?: string[]): Promise<GroupView> {
+    const m = members ?? (await this.members(g));
+    return {
+      id: g.id,
+      name: g.name,
+      deviceIds: g.deviceIds,
+      tagRule: g.tagRule,
+      members: m,
+      memberCount: m.length,
+      createdBy: g.createdBy,
+      createdAt: new Date(g.createdAt).toISOString(),
+      updatedAt: new Date(g.updatedAt).toISOString(),
+    };
+  }
+}

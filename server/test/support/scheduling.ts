@@ -1,0 +1,45 @@
+import type { DataSource } from 'typeorm';
+import { timelineMessageSchema, type TimelineMessage } from '@loa/shared';
+import { AreasRepository } from '../../src/areas/areas.repository.js';
+import { AreasService } from '../../src/areas/areas.service.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { DeliveriesRepository } from '../../src/deliveries/deliveries.repository.js';
+import { DeliveriesService } from '../../src/deliveries/deliveries.service.js';
+import { DeviceCredentialsService } from '../../src/device-auth/device-credentials.service.js';
+import { DevicesRepository } from '../../src/devices/devices.repository.js';
+import { DevicesService } from '../../src/devices/devices.service.js';
+import { GroupsRepository } from '../../src/groups/groups.repository.js';
+import { GroupsService } from '../../src/groups/groups.service.js';
+import { Materializer } from '../../src/schedules/materializer.js';
+import { SchedulesRepository } from '../../src/schedules/schedules.repository.js';
+import { SchedulesService } from '../../src/schedules/schedules.service.js';
+import { TimelinesRepository } from '../../src/timelines/timelines.repository.js';
+import { TimelinesService } from '../../src/timelines/timelines.service.js';
+import { type FixedClock, newMetrics, type RecordingBroker, silentLogger } from './fixtures.js';
+
+/** The scheduling services wired by hand over one database, as Nest would wire them. */
+export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppConfig, broker: RecordingBroker) {
+  const timelines = new TimelinesService(new TimelinesRepository(ds), broker, clock, config, newMetrics(), silentLogger);
+  const areas = new AreasService(new AreasRepository(ds), clock);
+  const repo = new SchedulesRepository(ds);
+  const materializer = new Materializer(repo, areas, timelines, clock, config, silentLogger);
+  const deliveries = new DeliveriesService(new DeliveriesRepository(ds));
+  const schedules = new SchedulesService(repo, materializer, timelines, deliveries, clock, config, silentLogger);
+  const devices = new DevicesService(new DevicesRepository(ds), areas, new DeviceCredentialsService(ds), timelines, materializer, clock, silentLogger);
+  const groups = new GroupsService(new GroupsRepository(ds), repo, materializer, clock, silentLogger);
+  return { timelines, areas, materializer, deliveries, schedules, devices, groups };
+}
+
+/** The timelines published so far, by device (last one wins), decoded with the agent-side schema. */
+export function lastTimelines(broker: RecordingBroker): Map<string, TimelineMessage> {
+  const out = new Map<string, TimelineMessage>();
+  for (const p of broker.published) {
+    if (!p.topic.endsWith('/timeline')) continue;
+    const t = timelineMessageSchema.parse(JSON.parse(p.payload));
+    out.set(t.deviceId, t);
+  }
+  return out;
+}
+
+export const publishedDevices = (broker: RecordingBroker): string[] =>
+  broker.published.filter((p) => p.topic.endsWith('/timeline')).map((p) => p.topic.split('/')[3] ?? '').sort();
