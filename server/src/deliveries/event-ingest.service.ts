@@ -57,6 +57,9 @@ export class EventIngestService implements OnModuleDestroy {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // Yield to I/O first: with a synchronous driver (better-sqlite3) the commit never waits on a socket, so
+      // without this every message would get a transaction of its own instead of sharing one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = this.queue.splice(0, MAX_BATCHES_PER_COMMIT);
       try {
         const r = await this.repo.commitBatches(batch, this.clock.now());
