@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PlaybackEvent, TimelineMessage } from '@loa/shared';
+import type { StartInfo } from './executor.js';
 
 /** Everything features tell each other; one typed map keeps producers and consumers honest. */
 export interface AgentEvents {
@@ -8,6 +9,9 @@ export interface AgentEvents {
   'timeline.stored': [TimelineMessage];
   'playback.event': [PlaybackEvent];
   'playback.current': [{ occurrenceId: string } | null];
+  /** A slot really started (first time): target vs actual start, for synchronised-start measurements. */
+  'playback.started': [StartInfo];
+  'clock.stepped': [{ deltaMs: number; offsetMs: number }];
   'media.ready': [{ sha256: string; path: string }];
   'media.failed': [{ sha256: string; error: string }];
   'alert.changed': [{ areaCode: string }];

@@ -10,7 +10,19 @@ export interface Clock {
   now(): number;
   setTimer(fn: () => void, delayMs: number): TimerHandle;
   clearTimer(handle: TimerHandle | null | undefined): void;
+  /**
+   * Like setTimer, but fires within about a millisecond of the due time instead of whenever the event loop
+   * gets to it (armed early, finished with a short spin). Used for slot starts; optional for test clocks.
+   */
+  setPreciseTimer?(fn: () => void, delayMs: number): TimerHandle;
 }
+
+/** How early a precise timer arms its coarse timeout before spinning to the due instant. */
+export const PRECISE_LEAD_MS = 30;
+
+/** Arms a precise timer on `clock` when it has one, a plain one otherwise. */
+export const setPrecise = (clock: Clock, fn: () => void, delayMs: number): TimerHandle =>
+  clock.setPreciseTimer ? clock.setPreciseTimer(fn, delayMs) : clock.setTimer(fn, delayMs);
 
 // Node clamps delays above 2^31-1 ms to 1 ms; long waits are split so a far-future slot never fires early.
 const MAX_NODE_DELAY = 2 ** 31 - 1;
@@ -47,6 +59,112 @@ export class SystemClock implements Clock {
     const t = this.timers.get(handle.id);
     if (t) clearTimeout(t);
     this.timers.delete(handle.id);
+    this.spinning.delete(handle.id);
+  }
+
+  private readonly spinning = new Set<number>();
+
+  setPreciseTimer(fn: () => void, delayMs: number): TimerHandle {
+    const due = this.now() + Math.max(0, delayMs);
+    const handle = this.setTimer(() => {
+      // The coarse timer fired PRECISE_LEAD_MS early (or late under load); spin on setImmediate, which keeps
+      // I/O flowing, until the due instant.
+      this.spinning.add(handle.id);
+      const spin = (): void => {
+        if (!this.spinning.has(handle.id)) return;
+        if (this.now() < due) {
+          setImmediate(spin);
+          return;
+        }
+        this.spinning.delete(handle.id);
+        fn();
+      };
+      spin();
+    }, delayMs - PRECISE_LEAD_MS);
+    return handle;
+  }
+}
+
+/** The system clock moved by a fixed amount: a device whose clock is wrong (tests, benchmarks, simulators). */
+export class SkewedClock extends SystemClock {
+  constructor(readonly skewMs: number) {
+    super();
+  }
+
+  override now(): number {
+    return Date.now() + this.skewMs;
+  }
+}
+
+/**
+ * The local clock corrected by an offset that may change over time (ClockSync slews or steps it). Timers are
+ * due at a corrected instant: they re-check it before firing, so a correction applied while they wait moves
+ * them too.
+ */
+export class CorrectedClock implements Clock {
+  private nextId = 1;
+  private readonly live = new Map<number, TimerHandle>();
+
+  constructor(
+    readonly base: Clock,
+    private readonly offsetAt: (localNow: number) => number,
+    /** The fastest the offset may change (ms per local ms) while slewing; waits are shortened to match. */
+    private readonly maxSlewRate = 0.5,
+  ) {}
+
+  now(): number {
+    const local = this.base.now();
+    return Math.round(local + this.offsetAt(local)); // reports carry integer epoch ms
+  }
+
+  setTimer(fn: () => void, delayMs: number): TimerHandle {
+    return this.arm(fn, delayMs, false);
+  }
+
+  setPreciseTimer(fn: () => void, delayMs: number): TimerHandle {
+    return this.arm(fn, delayMs, this.base.setPreciseTimer !== undefined);
+  }
+
+  clearTimer(handle: TimerHandle | null | undefined): void {
+    if (!handle) return;
+    this.base.clearTimer(this.live.get(handle.id));
+    this.live.delete(handle.id);
+  }
+
+  private arm(fn: () => void, delayMs: number, precise: boolean): TimerHandle {
+    const id = this.nextId++;
+    const due = this.now() + Math.max(0, delayMs);
+    // Re-check against the corrected clock every so often: a slew shifts the due instant by a fraction of the wait.
+    const check = (first = false): void => {
+      if (!first && !this.live.has(id)) return;
+      const left = due - this.now();
+      if (left <= 0) {
+        if (first) {
+          this.live.set(id, this.base.setTimer(() => check(), 0)); // never fire synchronously inside setTimer
+          return;
+        }
+        this.live.delete(id);
+        fn();
+        return;
+      }
+      if (precise && left <= 4 * PRECISE_LEAD_MS) {
+        this.live.set(
+          id,
+          this.base.setPreciseTimer!(() => {
+            this.live.delete(id);
+            fn();
+          }, left),
+        );
+        return;
+      }
+      // A slew may make the corrected clock run up to (1 + maxSlewRate) times as fast as the local one: wait
+      // only what is surely not too long, then look again (converges geometrically).
+      const sure = Math.floor(left / (1 + this.maxSlewRate));
+      const step = Math.max(1, precise ? Math.min(sure, left - 2 * PRECISE_LEAD_MS) : sure);
+      this.live.set(id, this.base.setTimer(() => check(), step));
+    };
+    check(true);
+    return { id };
   }
 }
 

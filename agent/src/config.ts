@@ -31,6 +31,7 @@ export const agentConfigSchema = z.object({
   boardPort: port.default(8080),
   boardHost: z.string().min(1).default('127.0.0.1'),
   prefetchLeadS: z.coerce.number().int().nonnegative().default(86_400),
+  clockSyncIntervalS: z.coerce.number().int().nonnegative().default(300),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -48,6 +49,7 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'boardPort', flag: 'board-port', env: 'LOA_AGENT_BOARD_PORT', help: 'board kiosk page port, 0 = ephemeral (default 8080)' },
   { key: 'boardHost', flag: 'board-host', env: 'LOA_AGENT_BOARD_HOST', help: 'board kiosk page address (default 127.0.0.1)' },
   { key: 'prefetchLeadS', flag: 'prefetch-lead-s', env: 'LOA_AGENT_PREFETCH_LEAD_S', help: 'download media this many seconds ahead (default 86400)' },
+  { key: 'clockSyncIntervalS', flag: 'clock-sync-interval-s', env: 'LOA_AGENT_CLOCK_SYNC_INTERVAL_S', help: 'measure the offset from the server clock this often; 0 = only at start and reconnect (default 300)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOA_AGENT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
 ];
 
@@ -65,6 +67,8 @@ export function usage(): string {
   const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(26)} ${s.help}`);
   return [
     'Usage: loa-agent [--config <file.json>] [options]',
+    '       loa-agent simulate --devices-file <creds.json> [options]   (fleet simulator; simulate --help)',
+    '       loa-agent provision --server-url <url> --devices <n> [options]   (sample devices; provision --help)',
     '',
     'Loa edge agent: plays the device timeline on time (speaker via ffmpeg, board via a local kiosk page),',
     'also offline, and reports every playback.',

@@ -13,7 +13,8 @@ import type { Backoff } from './backoff.js';
 import { AlertBook } from './alerts.js';
 import { BoardServer } from './board.js';
 import { EventBus } from './bus.js';
-import { SystemClock, type Clock } from './clock.js';
+import { CorrectedClock, SystemClock, type Clock } from './clock.js';
+import { ClockSync, type ClockSyncOptions } from './clock-sync.js';
 import { parseAudioOutput, redactConfig, type AgentConfig } from './config.js';
 import { Connection, type ConnectFn } from './connection.js';
 import { EventSender } from './event-sender.js';
@@ -31,7 +32,10 @@ import { AGENT_VERSION } from './version.js';
 /** Every side effect the controller reaches, overridable for tests and for a fleet simulator. */
 export interface ControllerDeps {
   logger?: Logger;
+  /** The device's own clock (default: the system clock); the agent runs on it corrected by ClockSync. */
   clock?: Clock;
+  /** Clock-sync tuning (tests, benchmarks); false disables it (the agent then runs on its own clock). */
+  clockSync?: false | Partial<Omit<ClockSyncOptions, 'serverUrl' | 'local' | 'logger' | 'dataDir' | 'isBusy' | 'onStep'>>;
   fetch?: FetchFn;
   connect?: ConnectFn;
   player?: Player;
@@ -41,6 +45,11 @@ export interface ControllerDeps {
   /** Event resend timeout (default 10 s). */
   resendAfterMs?: number;
   telemetryIntervalMs?: number;
+  /**
+   * With no clock offset at all (first start), wait this long for the first measurement before judging which
+   * slots are due, so a badly set device clock does not expire a fresh timeline (default 3000 ms).
+   */
+  initialSyncWaitMs?: number;
 }
 
 /**
@@ -50,14 +59,18 @@ export interface ControllerDeps {
 export class Controller {
   readonly bus: EventBus;
   readonly logger: Logger;
+  /** Server time as far as the agent knows it: the local clock corrected by the clock sync. */
   readonly clock: Clock;
+  /** The device's own clock. */
+  readonly localClock: Clock;
+  readonly clockSync: ClockSync;
   readonly dataDir: string;
   private outbox!: Outbox;
   private store!: TimelineStore;
   private alerts!: AlertBook;
   private ledger!: OccurrenceLedger;
   private cache!: MediaCache;
-  private executor!: Executor;
+  private executor?: Executor;
   private sender!: EventSender;
   private connection!: Connection;
   private telemetry!: Telemetry;
@@ -70,9 +83,24 @@ export class Controller {
     private readonly deps: ControllerDeps = {},
   ) {
     this.logger = (deps.logger ?? createLogger(config.logLevel)).child({ deviceId: config.deviceId });
-    this.clock = deps.clock ?? new SystemClock();
+    this.localClock = deps.clock ?? new SystemClock();
     this.bus = deps.bus ?? new EventBus();
     this.dataDir = resolve(config.dataDir);
+    const syncOpts = deps.clockSync === false ? {} : (deps.clockSync ?? {});
+    this.clockSync = new ClockSync({
+      intervalMs: config.clockSyncIntervalS * 1000,
+      ...syncOpts,
+      serverUrl: config.serverUrl,
+      local: this.localClock,
+      logger: this.logger.child({ feature: 'clock' }),
+      dataDir: this.dataDir,
+      isBusy: () => this.executor?.playing != null,
+      onStep: (deltaMs) => {
+        this.bus.emit('clock.stepped', { deltaMs, offsetMs: this.clockSync.offsetMs });
+        this.executor?.replan();
+      },
+    });
+    this.clock = deps.clockSync === false ? this.localClock : new CorrectedClock(this.localClock, (local) => this.clockSync.offsetAt(local));
   }
 
   /** The board's kiosk page, once started (board agents only). */
@@ -93,13 +121,14 @@ export class Controller {
   }
 
   get playing(): string | null {
-    return this.executor.playing;
+    return this.executor?.playing ?? null;
   }
 
   async start(): Promise<void> {
     const { config, logger, clock } = this;
     logger.info({ config: redactConfig(config), agentVersion: AGENT_VERSION }, 'starting loa agent');
     await mkdir(this.dataDir, { recursive: true });
+    if (this.deps.clockSync !== false) await this.clockSync.load();
     this.outbox = await Outbox.open(this.dataDir);
     this.store = new TimelineStore(this.dataDir);
     this.ledger = new OccurrenceLedger(this.dataDir);
@@ -137,6 +166,7 @@ export class Controller {
       },
       onConnected: () => {
         this.bus.emit('mqtt.connected');
+        this.clockSync.requestSync();
         this.sender.onConnected();
       },
       onDisconnected: () => this.bus.emit('mqtt.disconnected', { reason: 'connection closed' }),
@@ -160,8 +190,10 @@ export class Controller {
       if (!output) throw new Error(`invalid audio output ${config.audioOutput}`); // validated by the config schema already
       runner = new SpeakerRunner(this.cache, this.deps.player ?? new FfmpegPlayer({ output }), clock);
     }
-    this.executor = new Executor({
+    const executor = new Executor({
       clock,
+      localNow: () => this.localClock.now(),
+      onStarted: (info) => this.bus.emit('playback.started', info),
       ledger: this.ledger,
       runner,
       logger: logger.child({ feature: 'executor' }),
@@ -171,20 +203,35 @@ export class Controller {
       },
       onCurrent: (occurrenceId) => this.bus.emit('playback.current', occurrenceId ? { occurrenceId } : null),
     });
+    this.executor = executor;
     this.telemetry = new Telemetry({
       clock,
       logger: logger.child({ feature: 'telemetry' }),
       dataDir: this.dataDir,
       ...(this.deps.telemetryIntervalMs !== undefined ? { intervalMs: this.deps.telemetryIntervalMs } : {}),
       publish: (msg) => this.connection.publish('telemetry', msg),
-      sample: () => ({ timelineVersion: this.store.version, playing: this.executor.playing, outboxSize: this.outbox.size }),
+      sample: () => ({
+        timelineVersion: this.store.version,
+        playing: executor.playing,
+        outboxSize: this.outbox.size,
+        ...(this.deps.clockSync !== false && this.clockSync.source !== 'local' ? { clockOffsetMs: Math.round(this.clockSync.offsetMs) } : {}),
+      }),
       onTick: () => this.prefetch(),
     });
 
+    if (this.deps.clockSync !== false && this.clockSync.source === 'local') {
+      let timer: ReturnType<Clock['setTimer']> | null = null;
+      const waited = new Promise<null>((r) => (timer = this.localClock.setTimer(() => r(null), this.deps.initialSyncWaitMs ?? 3000)));
+      const est = await Promise.race([this.clockSync.syncNow(), waited]);
+      this.localClock.clearTimer(timer);
+      if (!est) logger.warn('starting on the local clock: the server clock could not be measured yet');
+    }
+
     // Local first: the stored timeline plays whether or not the broker is reachable.
     if (stored) logger.info({ version: stored.version, slots: stored.slots.length }, 'running stored timeline');
-    this.executor.start(this.plan());
+    executor.start(this.plan());
     this.prefetch();
+    if (this.deps.clockSync !== false) this.clockSync.start();
     this.sender.start();
     this.telemetry.start();
     this.connection.start();
@@ -196,9 +243,10 @@ export class Controller {
     this.started = false;
     this.logger.info('stopping loa agent');
     this.telemetry.stop();
+    this.clockSync.stop();
     this.cache.stop();
     await this.timelineChain;
-    await this.executor.stop();
+    await this.executor?.stop();
     // Give the final reports a chance to leave before saying goodbye; whatever is unacked stays in the outbox.
     await this.sender.flush();
     this.sender.stop();
@@ -260,7 +308,7 @@ export class Controller {
     this.bus.emit('timeline.stored', t);
     await this.alerts.retain(t.areaCodes ?? []);
     if (this.started) {
-      this.executor.setSlots(this.plan());
+      this.executor?.setSlots(this.plan());
       this.prefetch();
     }
     await this.connection.publish('timeline/ack', { v: 1, version: t.version });
@@ -288,6 +336,6 @@ export class Controller {
       this.logger.info({ areaCode }, 'area alert cleared');
     }
     this.bus.emit('alert.changed', { areaCode });
-    if (this.started) this.executor.setSlots(this.plan());
+    if (this.started) this.executor?.setSlots(this.plan());
   }
 }

@@ -1,12 +1,13 @@
-import { priorityRank, type PlaybackEvent, type PlaybackEventType, type Slot } from '@loa/shared';
+import { priorityRank, type PlaybackEvent, type PlaybackEventType, type PreemptPolicy, type Slot } from '@loa/shared';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from './clock.js';
+import { setPrecise, type Clock, type TimerHandle } from './clock.js';
 import { errorMessage } from './fsutil.js';
 import { newEventId } from './outbox.js';
 import type { RunHandle, SlotRunner } from './runners.js';
 import type { OccurrenceLedger } from './timeline-store.js';
 
 export interface ExecutorOptions {
+  /** The corrected (server) clock: slots start, and reports are stamped, on it. */
   clock: Clock;
   ledger: OccurrenceLedger;
   runner: SlotRunner;
@@ -15,38 +16,91 @@ export interface ExecutorOptions {
   emit: (event: PlaybackEvent) => Promise<void>;
   /** Called whenever what is playing changes (telemetry, board status). */
   onCurrent?: (occurrenceId: string | null) => void;
+  /** Called right after a slot really started for the first time (benchmarks of the synchronised start). */
+  onStarted?: (info: StartInfo) => void;
+  /** The device's own, uncorrected clock (only reported in StartInfo). */
+  localNow?: () => number;
   /** A slot started this much after its start time is logged as late. */
   lateToleranceMs?: number;
   /** The longest the executor sleeps before re-checking its plan (guards against clock jumps). */
   maxSleepMs?: number;
+  /** Media of a slot is checked this long before its start, so the start itself is quick (default 3000 ms). */
+  prepareLeadMs?: number;
+  /** Audio already playing may run this far past its window (start-up overheads) before it is cut (default 2000 ms). */
+  overrunMs?: number;
 }
+
+export interface StartInfo {
+  occurrenceId: string;
+  /** The slot's start time (server time). */
+  targetAt: number;
+  /** When the output really started, on the corrected clock. */
+  startedAt: number;
+  /** The same instant on the device's own clock. */
+  localStartedAt: number;
+  /** The same instant on the host's system clock (Date.now): the common reference when a bench runs many agents in one process. */
+  wallAt: number;
+}
+
+/** Spread (max − min) of real start instants, e.g. of `wallAt` across agents in one process. */
+export function startSpread(instants: readonly number[]): number {
+  return instants.length === 0 ? 0 : Math.max(...instants) - Math.min(...instants);
+}
+
+/** What an interrupted item does when the output frees up: the slot's policy, else resume (skip for emergencies). */
+export const preemptPolicyOf = (s: Slot): PreemptPolicy => s.onPreempt ?? (s.priority === 'emergency' ? 'skip' : 'resume');
 
 type StopReason = 'preempted' | 'removed' | 'shutdown';
 
+/** How far an occurrence got, carried across preemptions. */
+interface Progress {
+  /** Audio: which play of `repeat` (0-based). */
+  playIndex: number;
+  /** Audio: position inside the current play. */
+  offsetMs: number;
+  /** Total played so far, every run included. */
+  playedMs: number;
+  startedReported: boolean;
+  preemptedBy: string[];
+  notes: string[];
+}
+
 interface Current {
   slot: Slot;
+  progress: Progress;
   handle: RunHandle | null;
-  startedAt: number;
   stopReason: StopReason | null;
   preemptedBy?: string;
+  cancelGap: (() => void) | null;
   finished: Promise<void>;
 }
 
+interface Suspended {
+  slot: Slot;
+  progress: Progress;
+  policy: PreemptPolicy;
+}
+
 const endOf = (s: Slot): number => s.startAt + s.durationMs;
+const freshProgress = (): Progress => ({ playIndex: 0, offsetMs: 0, playedMs: 0, startedReported: false, preemptedBy: [], notes: [] });
 
 /** Higher priority first, then earlier start: the order in which due slots get the output. */
 const compareDue = (a: Slot, b: Slot): number => priorityRank(b.priority) - priorityRank(a.priority) || a.startAt - b.startAt;
 
 /**
  * Plays the stored timeline against the clock. One slot owns the output at a time: a due slot of higher
- * priority preempts the current one, an equal or lower one waits and is skipped if its window closes
- * meanwhile. Every decision is reported exactly once per occurrence, backed by the persistent ledger.
+ * priority preempts the current one, which then resumes, restarts or is dropped per its policy once the output
+ * frees up (if its window is still open); an equal or lower one waits and is skipped if its window closes
+ * meanwhile. Every occurrence ends in exactly one terminal report, backed by the persistent ledger.
  */
 export class Executor {
   private slots: Slot[] = [];
   private current: Current | null = null;
   /** Due, not yet started, waiting for the output. */
   private readonly waiting = new Map<string, { slot: Slot; blockedBy: string | null }>();
+  /** Interrupted by a higher priority, to be continued when the output frees up. */
+  private readonly suspended = new Map<string, Suspended>();
+  private readonly prepared = new Set<string>();
   private timer: TimerHandle | null = null;
   private running = false;
   private io: Promise<void> = Promise.resolve();
@@ -55,6 +109,11 @@ export class Executor {
 
   get playing(): string | null {
     return this.current?.slot.occurrenceId ?? null;
+  }
+
+  /** Occurrences interrupted and waiting to continue. */
+  get interrupted(): string[] {
+    return [...this.suspended.keys()];
   }
 
   /** Starts from the stored timeline (if any): passed slots are reported expired, current ones start late. */
@@ -73,21 +132,37 @@ export class Executor {
   /** Re-plans against a new timeline; occurrences removed from it are not played (and stopped if playing). */
   setSlots(slots: readonly Slot[], startup = false): void {
     this.slots = [...slots].sort((a, b) => a.startAt - b.startAt);
-    const ids = new Set(this.slots.map((s) => s.occurrenceId));
+    const byId = new Map(this.slots.map((s) => [s.occurrenceId, s]));
     for (const s of this.slots) {
       if (!this.opts.ledger.get(s.occurrenceId)) this.report('delivered', s);
     }
-    for (const id of [...this.waiting.keys()]) if (!ids.has(id)) this.waiting.delete(id);
-    const cur = this.current;
-    if (cur && !ids.has(cur.slot.occurrenceId) && !cur.stopReason) {
-      this.opts.logger.info({ occurrenceId: cur.slot.occurrenceId }, 'playing occurrence was removed from the timeline; stopping it');
-      cur.stopReason = 'removed';
-      cur.handle?.stop();
+    for (const id of [...this.waiting.keys()]) if (!byId.has(id)) this.waiting.delete(id);
+    for (const id of [...this.prepared]) if (!byId.has(id)) this.prepared.delete(id);
+    for (const [id, sus] of [...this.suspended]) {
+      const now = byId.get(id);
+      if (now) {
+        sus.slot = now;
+        continue;
+      }
+      this.suspended.delete(id);
+      if (sus.progress.startedReported) {
+        this.report('skipped', sus.slot, { playedMs: sus.progress.playedMs, reason: 'removed from the timeline while preempted' });
+      }
     }
-    void this.opts.ledger.prune(ids, this.opts.clock.now()).catch((err: unknown) => {
+    const cur = this.current;
+    if (cur && !byId.has(cur.slot.occurrenceId) && !cur.stopReason) {
+      this.opts.logger.info({ occurrenceId: cur.slot.occurrenceId }, 'playing occurrence was removed from the timeline; stopping it');
+      this.stopCurrent(cur, 'removed');
+    }
+    void this.opts.ledger.prune(new Set(byId.keys()), this.opts.clock.now()).catch((err: unknown) => {
       this.opts.logger.warn({ err: errorMessage(err) }, 'could not prune occurrence ledger');
     });
     this.tick(startup);
+  }
+
+  /** Re-checks the plan now (after the clock was corrected). */
+  replan(): void {
+    this.tick();
   }
 
   /** Stops playback (reported as failed: agent stopped) and waits until every report is persisted. */
@@ -97,9 +172,14 @@ export class Executor {
     this.timer = null;
     const cur = this.current;
     if (cur) {
-      if (!cur.stopReason) cur.stopReason = 'shutdown';
-      cur.handle?.stop();
+      if (!cur.stopReason) this.stopCurrent(cur, 'shutdown');
       await cur.finished;
+    }
+    for (const [id, sus] of [...this.suspended]) {
+      this.suspended.delete(id);
+      if (sus.progress.startedReported) {
+        this.report('failed', sus.slot, { playedMs: sus.progress.playedMs, reason: 'agent stopped while the item was preempted' });
+      }
     }
     await this.flush();
   }
@@ -118,16 +198,31 @@ export class Executor {
     return rec !== undefined && rec.state !== 'delivered';
   }
 
+  private stopCurrent(cur: Current, reason: StopReason, by?: string): void {
+    cur.stopReason = reason;
+    if (by) cur.preemptedBy = by;
+    cur.handle?.stop();
+    cur.cancelGap?.();
+  }
+
   private tick(startup = false): void {
     if (!this.running) return;
     this.opts.clock.clearTimer(this.timer);
     this.timer = null;
     const now = this.opts.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
+    let precise = false;
+    const wake = (at: number, isStart = false): void => {
+      if (at < wakeAt || (at === wakeAt && isStart)) {
+        wakeAt = at;
+        precise = isStart;
+      }
+    };
+    const prepareLead = this.opts.prepareLeadMs ?? 3000;
 
     for (const s of this.slots) {
       const id = s.occurrenceId;
-      if (this.handled(id) || this.current?.slot.occurrenceId === id) continue;
+      if (this.current?.slot.occurrenceId === id || this.suspended.has(id) || this.handled(id)) continue;
       const queued = this.waiting.get(id);
       if (endOf(s) <= now) {
         this.waiting.delete(id);
@@ -136,98 +231,102 @@ export class Executor {
         continue;
       }
       if (s.startAt <= now) {
+        const unsupported = this.opts.runner.unsupported?.(s) ?? null;
+        if (unsupported) {
+          this.waiting.delete(id);
+          this.report('skipped', s, { reason: unsupported });
+          continue;
+        }
         if (!queued) this.waiting.set(id, { slot: s, blockedBy: null });
-        wakeAt = Math.min(wakeAt, endOf(s));
+        wake(endOf(s));
       } else {
-        wakeAt = Math.min(wakeAt, s.startAt);
+        if (s.startAt - prepareLead <= now) this.prepare(s);
+        else wake(s.startAt - prepareLead);
+        wake(s.startAt, true);
+      }
+    }
+    for (const [id, sus] of [...this.suspended]) {
+      if (endOf(sus.slot) <= now) {
+        this.suspended.delete(id);
+        const by = sus.progress.preemptedBy.join(', ');
+        this.report('preempted', sus.slot, { playedMs: Math.round(sus.progress.playedMs), reason: `preempted by ${by}; window closed before it could ${sus.policy}` });
+      } else {
+        wake(endOf(sus.slot));
       }
     }
 
     this.dispatch(now);
     if (Number.isFinite(wakeAt)) {
       const delay = Math.min(Math.max(0, wakeAt - now), this.opts.maxSleepMs ?? 3_600_000);
-      this.timer = this.opts.clock.setTimer(() => this.tick(), delay);
+      const fire = (): void => this.tick();
+      this.timer = precise && delay === wakeAt - now ? setPrecise(this.opts.clock, fire, delay) : this.opts.clock.setTimer(fire, delay);
     }
   }
 
+  private prepare(s: Slot): void {
+    if (this.prepared.has(s.occurrenceId) || !this.opts.runner.prepare) return;
+    this.prepared.add(s.occurrenceId);
+    this.opts.runner.prepare(s).catch((err: unknown) => {
+      // Not reported here: the start re-checks and reports the failure at slot time.
+      this.opts.logger.warn({ occurrenceId: s.occurrenceId, err: errorMessage(err) }, 'slot not ready ahead of its start');
+    });
+  }
+
   private dispatch(now: number): void {
-    const next = [...this.waiting.values()].map((w) => w.slot).sort(compareDue)[0];
+    const candidates: Array<{ slot: Slot; suspended: boolean }> = [
+      ...[...this.waiting.values()].map((w) => ({ slot: w.slot, suspended: false })),
+      ...[...this.suspended.values()].map((s) => ({ slot: s.slot, suspended: true })),
+    ].sort((a, b) => compareDue(a.slot, b.slot));
+    const next = candidates[0];
     if (!next) return;
     const cur = this.current;
     if (cur) {
       for (const w of this.waiting.values()) w.blockedBy ??= cur.slot.occurrenceId;
-      // Preempt only once the current one really runs; a start in progress is re-checked right after.
-      if (cur.handle && !cur.stopReason && priorityRank(next.priority) > priorityRank(cur.slot.priority)) {
+      if (!cur.stopReason && priorityRank(next.slot.priority) > priorityRank(cur.slot.priority)) {
         this.opts.logger.info(
-          { occurrenceId: cur.slot.occurrenceId, by: next.occurrenceId, priority: next.priority },
+          { occurrenceId: cur.slot.occurrenceId, by: next.slot.occurrenceId, priority: next.slot.priority },
           'preempting current playback for a higher priority slot',
         );
-        cur.stopReason = 'preempted';
-        cur.preemptedBy = next.occurrenceId;
-        cur.handle.stop();
+        this.stopCurrent(cur, 'preempted', next.slot.occurrenceId);
       }
       return;
     }
-    this.waiting.delete(next.occurrenceId);
-    const lateMs = now - next.startAt;
-    if (lateMs > (this.opts.lateToleranceMs ?? 2000)) {
-      this.opts.logger.warn({ occurrenceId: next.occurrenceId, lateMs }, 'starting slot late (still inside its window)');
+    const id = next.slot.occurrenceId;
+    if (next.suspended) {
+      const sus = this.suspended.get(id)!;
+      this.suspended.delete(id);
+      this.opts.logger.info(
+        { occurrenceId: id, policy: sus.policy, playIndex: sus.progress.playIndex, offsetMs: Math.round(sus.progress.offsetMs) },
+        `continuing preempted item (${sus.policy})`,
+      );
+      this.startSession(sus.slot, sus.progress);
+      return;
     }
-    this.startSlot(next);
+    this.waiting.delete(id);
+    const lateMs = now - next.slot.startAt;
+    if (lateMs > (this.opts.lateToleranceMs ?? 2000)) {
+      this.opts.logger.warn({ occurrenceId: id, lateMs }, 'starting slot late (still inside its window)');
+    }
+    this.startSession(next.slot, freshProgress());
   }
 
-  private startSlot(slot: Slot): void {
+  private startSession(slot: Slot, progress: Progress): void {
     let resolveFinished!: () => void;
     const cur: Current = {
       slot,
+      progress,
       handle: null,
-      startedAt: this.opts.clock.now(),
       stopReason: null,
+      cancelGap: null,
       finished: new Promise<void>((r) => (resolveFinished = r)),
     };
     this.current = cur;
     const log = this.opts.logger.child({ occurrenceId: slot.occurrenceId });
 
-    const run = async (): Promise<void> => {
-      let handle: RunHandle;
-      try {
-        handle = await this.opts.runner.run(slot);
-      } catch (err) {
-        log.warn({ err: errorMessage(err) }, 'slot could not start');
-        this.report('failed', slot, { reason: errorMessage(err) });
-        return;
-      }
-      cur.handle = handle;
-      cur.startedAt = this.opts.clock.now();
-      this.report('started', slot);
-      log.info({ title: slot.title, priority: slot.priority }, 'playback started');
-      this.opts.onCurrent?.(slot.occurrenceId);
-      if (cur.stopReason) handle.stop();
-      else this.tick(); // something of higher priority may have become due while starting
-
-      const r = await handle.done;
-      const playedMs = Math.round(r.playedMs);
-      switch (cur.stopReason) {
-        case 'preempted':
-          this.report('preempted', slot, { playedMs, reason: `preempted by ${cur.preemptedBy ?? 'a higher priority slot'}` });
-          break;
-        case 'removed':
-          this.report('skipped', slot, { playedMs, reason: 'removed from the timeline while playing' });
-          break;
-        case 'shutdown':
-          this.report('failed', slot, { playedMs, reason: 'agent stopped during playback' });
-          break;
-        default:
-          if (r.ok) this.report('finished', slot, { playedMs });
-          else this.report('failed', slot, { playedMs, reason: r.stopped ? 'stopped' : r.reason });
-      }
-      log.info({ playedMs, outcome: cur.stopReason ?? (r.ok ? 'finished' : 'failed') }, 'playback ended');
-    };
-
-    run()
+    this.play(cur, log)
       .catch((err: unknown) => {
         log.error({ err: errorMessage(err) }, 'unexpected executor error');
-        if (!this.handled(slot.occurrenceId)) this.report('failed', slot, { reason: `internal error: ${errorMessage(err)}` });
+        if (!this.isTerminal(slot.occurrenceId)) this.report('failed', slot, { playedMs: Math.round(progress.playedMs), reason: `internal error: ${errorMessage(err)}` });
       })
       .finally(() => {
         if (this.current === cur) this.current = null;
@@ -235,6 +334,133 @@ export class Executor {
         resolveFinished();
         this.tick();
       });
+  }
+
+  private isTerminal(occurrenceId: string): boolean {
+    const s = this.opts.ledger.get(occurrenceId)?.state;
+    return s !== undefined && s !== 'delivered' && s !== 'started';
+  }
+
+  /** Runs one occurrence until it ends, is stopped, or its window closes; then reports or suspends it. */
+  private async play(cur: Current, log: Logger): Promise<void> {
+    const { clock, runner } = this.opts;
+    const { slot, progress: p } = cur;
+    const end = endOf(slot);
+    const plays = slot.type === 'audio' ? (slot.repeat ?? 1) : 1;
+    const gapMs = slot.type === 'audio' ? (slot.gapMs ?? 0) : 0;
+    const overrun = this.opts.overrunMs ?? 2000;
+    let outcome: { kind: 'done' } | { kind: 'window'; note: string } | { kind: 'failed'; reason: string } = { kind: 'done' };
+
+    for (;;) {
+      if (cur.stopReason) break;
+      const now = clock.now();
+      if (now >= end) {
+        outcome = { kind: 'window', note: `window ended after ${p.playIndex} of ${plays} plays` };
+        break;
+      }
+      const maxMs = (slot.type === 'audio' ? end + overrun : end) - now;
+      const offsetMs = slot.type === 'audio' ? Math.round(p.offsetMs) : 0;
+      const capped = slot.type === 'audio' && slot.media.durationMs - offsetMs > maxMs;
+      let handle: RunHandle;
+      try {
+        handle = await runner.run(slot, { offsetMs, maxMs });
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'slot could not start');
+        outcome = { kind: 'failed', reason: errorMessage(err) };
+        break;
+      }
+      cur.handle = handle;
+      if (!p.startedReported && !cur.stopReason) {
+        const startedAt = clock.now();
+        const localStartedAt = this.opts.localNow?.() ?? startedAt;
+        const wallAt = Date.now();
+        p.startedReported = true;
+        this.report('started', slot);
+        log.info({ title: slot.title, priority: slot.priority, lateMs: startedAt - slot.startAt }, 'playback started');
+        this.opts.onStarted?.({ occurrenceId: slot.occurrenceId, targetAt: slot.startAt, startedAt, localStartedAt, wallAt });
+      } else if (offsetMs > 0 || p.preemptedBy.length > 0) {
+        log.info({ playIndex: p.playIndex, offsetMs }, 'playback continued');
+      }
+      this.opts.onCurrent?.(slot.occurrenceId);
+      if (cur.stopReason) handle.stop();
+      else this.tick(); // something of higher priority may have become due while starting
+
+      const r = await handle.done;
+      cur.handle = null;
+      p.playedMs += r.playedMs;
+      if (cur.stopReason) {
+        if (slot.type === 'audio') p.offsetMs = offsetMs + r.playedMs;
+        break;
+      }
+      if (!r.ok) {
+        outcome = { kind: 'failed', reason: r.stopped ? 'stopped' : r.reason };
+        break;
+      }
+      if (r.ok && r.note) p.notes.push(r.note);
+      if (slot.type !== 'audio') break;
+      if (capped) {
+        outcome = { kind: 'window', note: `cut at the end of its window during play ${p.playIndex + 1} of ${plays}` };
+        break;
+      }
+      p.playIndex++;
+      p.offsetMs = 0;
+      if (p.playIndex >= plays) break;
+      if (gapMs > 0) {
+        await new Promise<void>((resolve) => {
+          const t = clock.setTimer(resolve, gapMs);
+          cur.cancelGap = () => {
+            clock.clearTimer(t);
+            resolve();
+          };
+        });
+        cur.cancelGap = null;
+      }
+    }
+
+    const playedMs = Math.round(p.playedMs);
+    const by = cur.preemptedBy ?? 'a higher priority slot';
+    switch (cur.stopReason) {
+      case 'preempted': {
+        const policy = preemptPolicyOf(slot);
+        if (policy === 'skip' || !p.startedReported) {
+          if (!p.startedReported) {
+            // Stopped before it really started: it simply waits again as if never started.
+            this.waiting.set(slot.occurrenceId, { slot, blockedBy: by });
+            break;
+          }
+          this.report('preempted', slot, { playedMs, reason: `preempted by ${by}` });
+        } else {
+          if (policy === 'restart') {
+            p.playIndex = 0;
+            p.offsetMs = 0;
+          }
+          p.preemptedBy.push(by);
+          this.suspended.set(slot.occurrenceId, { slot, progress: p, policy });
+          log.info({ by, policy, playedMs }, 'playback preempted; will continue when the output frees up');
+        }
+        break;
+      }
+      case 'removed':
+        this.report('skipped', slot, { playedMs, reason: 'removed from the timeline while playing' });
+        break;
+      case 'shutdown':
+        this.report('failed', slot, { playedMs, reason: 'agent stopped during playback' });
+        break;
+      default: {
+        const notes: string[] = [];
+        if (p.preemptedBy.length > 0) {
+          notes.push(`${preemptPolicyOf(slot) === 'restart' ? 'restarted' : 'resumed'} after preemption by ${p.preemptedBy.join(', ')}`);
+        }
+        if (outcome.kind === 'window') notes.push(outcome.note);
+        notes.push(...p.notes);
+        if (outcome.kind === 'failed') {
+          this.report('failed', slot, { ...(p.startedReported ? { playedMs } : {}), reason: [outcome.reason, ...notes].join('; ') });
+        } else {
+          this.report('finished', slot, { playedMs, ...(notes.length ? { reason: notes.join('; ') } : {}) });
+        }
+      }
+    }
+    log.info({ playedMs, outcome: cur.stopReason ?? outcome.kind }, 'playback ended');
   }
 
   /** Records the decision at once (so it is never taken twice) and persists the report in order. */
@@ -245,7 +471,7 @@ export class Executor {
       occurrenceId: slot.occurrenceId,
       type,
       at,
-      ...(extra.playedMs !== undefined ? { playedMs: extra.playedMs } : {}),
+      ...(extra.playedMs !== undefined ? { playedMs: Math.max(0, Math.round(extra.playedMs)) } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason.slice(0, 500) } : {}),
     };
     const ledgerWrite = this.opts.ledger.set(slot.occurrenceId, { state: type, at, endsAt: endOf(slot) });

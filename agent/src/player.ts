@@ -6,10 +6,14 @@ import type { AudioOutput } from './config.js';
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
+/**
+ * `playedMs` is the wall time the process ran; `mediaMs`, when the player could tell, is how much audio it
+ * really output (ffmpeg progress), which for a network stream may be far less.
+ */
 export type PlayResult =
-  | { ok: true; playedMs: number }
-  | { ok: false; stopped: true; playedMs: number }
-  | { ok: false; stopped: false; playedMs: number; reason: string };
+  | { ok: true; playedMs: number; mediaMs?: number; note?: string }
+  | { ok: false; stopped: true; playedMs: number; mediaMs?: number }
+  | { ok: false; stopped: false; playedMs: number; mediaMs?: number; reason: string };
 
 export interface Playback {
   /** Settles when the process is gone, however it ended; never rejects. */
@@ -19,10 +23,19 @@ export interface Playback {
 }
 
 export interface PlayRequest {
+  /** A local file or an http(s) URL. */
   file: string;
   /** 0-100; omitted = unchanged */
   volume?: number;
   occurrenceId: string;
+  /** Start this far into the input (resume after preemption), via an input seek. */
+  offsetMs?: number;
+  /** Stop after this much output (`-t`), e.g. at the end of the slot's window. */
+  maxMs?: number;
+  /** Extra input options placed before `-i` (e.g. reconnect options for a network stream). */
+  inputArgs?: readonly string[];
+  /** Ask ffmpeg for progress reports so the result carries `mediaMs`. */
+  progress?: boolean;
 }
 
 export interface Player {
@@ -39,7 +52,12 @@ export interface FfmpegPlayerOptions {
 
 /** Builds the ffmpeg argument list; `-re` makes it take real time, so its run time is the proof of play. */
 export function ffmpegArgs(req: PlayRequest, output: AudioOutput): { args: string[]; outFile?: string } {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', req.file];
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  if (req.progress) args.push('-progress', 'pipe:1');
+  args.push(...(req.inputArgs ?? []));
+  if (req.offsetMs !== undefined && req.offsetMs > 0) args.push('-ss', (req.offsetMs / 1000).toFixed(3));
+  args.push('-re', '-i', req.file);
+  if (req.maxMs !== undefined) args.push('-t', (Math.max(0, req.maxMs) / 1000).toFixed(3));
   if (req.volume !== undefined) args.push('-af', `volume=${(req.volume / 100).toFixed(2)}`);
   switch (output.kind) {
     case 'null':
@@ -67,11 +85,31 @@ export class FfmpegPlayer implements Player {
     this.now = opts.now ?? Date.now;
   }
 
+  private readonly madeDirs = new Set<string>();
+
   async play(req: PlayRequest): Promise<Playback> {
     const { args, outFile } = ffmpegArgs(req, this.opts.output);
-    if (outFile) await mkdir(dirname(outFile), { recursive: true });
+    if (outFile && !this.madeDirs.has(dirname(outFile))) {
+      await mkdir(dirname(outFile), { recursive: true });
+      this.madeDirs.add(dirname(outFile)); // once: a precise start should not wait for the file system
+    }
     const startedAt = this.now();
-    const child = this.spawnFn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = this.spawnFn(this.ffmpegPath, args, { stdio: ['ignore', req.progress ? 'pipe' : 'ignore', 'pipe'] });
+    let mediaUs: number | undefined;
+    if (req.progress && child.stdout) {
+      let buf = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const line of lines) {
+          const m = /^out_time_(?:us|ms)=(\d+)/.exec(line); // both are microseconds in ffmpeg
+          if (m) mediaUs = Math.max(mediaUs ?? 0, Number(m[1]));
+        }
+      });
+    }
+    const media = (): { mediaMs?: number } => (mediaUs === undefined ? {} : { mediaMs: Math.round(mediaUs / 1000) });
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
@@ -90,10 +128,10 @@ export class FfmpegPlayer implements Player {
       child.once('error', (err) => settle({ ok: false, stopped: false, playedMs: 0, reason: `cannot start ffmpeg: ${err.message}` }));
       child.once('close', (code, signal) => {
         const playedMs = Math.max(0, this.now() - startedAt);
-        if (stopRequested) return settle({ ok: false, stopped: true, playedMs });
-        if (code === 0) return settle({ ok: true, playedMs });
+        if (stopRequested) return settle({ ok: false, stopped: true, playedMs, ...media() });
+        if (code === 0) return settle({ ok: true, playedMs, ...media() });
         const tail = stderr.trim().slice(-STDERR_TAIL_CHARS);
-        settle({ ok: false, stopped: false, playedMs, reason: `ffmpeg exited with ${code ?? signal}${tail ? `: ${tail}` : ''}` });
+        settle({ ok: false, stopped: false, playedMs, ...media(), reason: `ffmpeg exited with ${code ?? signal}${tail ? `: ${tail}` : ''}` });
       });
     });
     return {

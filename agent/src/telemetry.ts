@@ -10,7 +10,7 @@ export interface TelemetryOptions {
   dataDir: string;
   intervalMs?: number;
   publish: (msg: TelemetryMessage) => Promise<boolean>;
-  sample: () => { timelineVersion: number | undefined; playing: string | null; outboxSize: number };
+  sample: () => { timelineVersion: number | undefined; playing: string | null; outboxSize: number; clockOffsetMs?: number };
   /** Extra periodic work piggy-backing on the same timer (e.g. a prefetch sweep). */
   onTick?: () => void;
 }
@@ -61,6 +61,7 @@ export class Telemetry {
       rssBytes: process.memoryUsage.rss(),
       ...(freeDiskBytes !== undefined && Number.isSafeInteger(freeDiskBytes) ? { freeDiskBytes } : {}),
       outboxSize: s.outboxSize,
+      ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
     };
   }
 

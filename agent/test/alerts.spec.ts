@@ -112,10 +112,13 @@ describe('board agent and area alerts', () => {
     const shown = await waitFor(async () => ((await state())?.occurrenceId === 'alert:storm' ? state() : null), 5000, 'alert shown');
     expect(shown?.text).toBe('Bão số 3 đổ bộ, người dân ở trong nhà');
     const events = () => broker.published.filter((p) => p.topic === deviceTopic(DEVICE, 'events')).flatMap((p) => (JSON.parse(p.payload.toString()) as { events: PlaybackEvent[] }).events);
-    await waitFor(() => events().some((e) => e.occurrenceId === 'routine' && e.type === 'preempted'), 5000, 'routine preempted');
+    await waitFor(() => events().some((e) => e.occurrenceId === 'alert:storm' && e.type === 'started'), 5000, 'alert started');
+    // The routine message is interrupted, not over: its default policy is to resume, so no terminal report yet.
+    expect(events().filter((e) => e.occurrenceId === 'routine').map((e) => e.type)).toEqual(['delivered', 'started']);
 
     await broker.publish(areaTopic('01', 'alert'), alert({ id: 'storm:cancel', msgType: 'cancel', references: 'storm', sentAt: Date.now(), effectiveAt: t0, expiresAt: t0 + 60_000 }), { retain: true });
     await waitFor(async () => (await state())?.occurrenceId !== 'alert:storm', 5000, 'alert withdrawn');
+    await waitFor(async () => (await state())?.occurrenceId === 'routine', 5000, 'routine message back after the alert');
     expect(events().some((e) => e.occurrenceId === 'alert:elsewhere')).toBe(false);
   });
 });

@@ -91,7 +91,7 @@ describe('Executor (injected clock, real board, real ledger)', () => {
   it('lets a higher priority preempt, makes equal priority wait, and skips what no longer fits', async () => {
     const ex = await makeExecutor();
     ex.start([
-      text('normal', 10_000, 10_000),
+      { ...text('normal', 10_000, 10_000), onPreempt: 'skip' },
       text('waits', 12_000, 10_000), // equal priority: waits, still inside its window at 17 s
       text('too-short', 14_000, 2_000), // equal priority: its window closes while blocked
       text('alert', 13_000, 2_000, 'emergency'),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mediaPath } from '@loa/shared';
+import { mediaPath, TIME_PATH } from '@loa/shared';
 
 export interface MediaServer {
   url: string;
@@ -11,6 +11,9 @@ export interface MediaServer {
   lies: Map<string, Buffer>;
   /** Stop sending a response body after this many bytes (simulates a dropped connection). */
   cutAfter: number | null;
+  /** The server's clock as answered on TIME_PATH (default Date.now). */
+  now: () => number;
+  timeRequests: number;
   add(data: Buffer): string;
   close(): Promise<void>;
 }
@@ -18,15 +21,23 @@ export interface MediaServer {
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A small media endpoint honouring Basic auth, ETag, Range and If-Range like the real server should. */
-export async function startMediaServer(auth: { user: string; pass: string }): Promise<MediaServer> {
+export async function startMediaServer(auth: { user: string; pass: string } | Record<string, string>): Promise<MediaServer> {
   const files = new Map<string, Buffer>();
   const lies = new Map<string, Buffer>();
   const requests: MediaServer['requests'] = [];
-  const state = { cutAfter: null as number | null };
-  const expected = `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}`;
+  const state = { cutAfter: null as number | null, now: () => Date.now(), timeRequests: 0 };
+  const creds: Record<string, string> = typeof auth.user === 'string' && typeof auth.pass === 'string' && Object.keys(auth).length === 2 ? { [auth.user]: auth.pass } : auth;
+  const accepted = new Set(Object.entries(creds).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`));
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === TIME_PATH) {
+      // Public, like the real server's: the time is no secret.
+      state.timeRequests++;
+      const receivedAt = state.now();
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ receivedAt, sentAt: state.now() }));
+      return;
+    }
     const log = (status: number) => requests.push({ path: req.url ?? '', headers: req.headers, status });
-    if (req.headers.authorization !== expected) {
+    if (!accepted.has(req.headers.authorization ?? '')) {
       log(401);
       res.writeHead(401, { 'www-authenticate': 'Basic' }).end();
       return;
@@ -76,6 +87,15 @@ export async function startMediaServer(auth: { user: string; pass: string }): Pr
     },
     set cutAfter(v) {
       state.cutAfter = v;
+    },
+    get now() {
+      return state.now;
+    },
+    set now(fn) {
+      state.now = fn;
+    },
+    get timeRequests() {
+      return state.timeRequests;
     },
     add(data: Buffer) {
       const sha = sha256(data);
