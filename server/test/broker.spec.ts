@@ -158,3 +158,23 @@ describe('embedded MQTT broker', () => {
     expect(alertMessageSchema.parse(JSON.parse(await alert)).title).toBe('Cảnh báo lũ');
   });
 });
+
+describe('bulk registration', () => {
+  it('hands out secrets that each log their own device in', async () => {
+    const t = await startTestServer();
+    try {
+      await t.api('POST', '/api/v1/areas', { code: '01', name: 'Hà Nội', level: 'province' });
+      await t.api('POST', '/api/v1/areas', { code: '00004', name: 'Xã Tây Đằng', level: 'commune', parentCode: '01' });
+      const devices = Array.from({ length: 50 }, (_, i) => ({ id: `d-${i}`, name: `Cụm loa ${i}`, kind: 'speaker', areaCode: i % 2 ? '01' : '00004' }));
+      const r = await t.api<{ devices: Array<{ id: string; secret: string }> }>('POST', '/api/v1/devices/bulk', { devices });
+      expect(r.status).toBe(201);
+      expect(r.body.devices.map((d) => d.id)).toEqual(devices.map((d) => d.id));
+      for (const d of r.body.devices) {
+        const c = await connect(t.mqttUrl, d.id, d.id, d.secret);
+        c.end(true);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -78,7 +78,9 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
           Promise.resolve()
             .then(() => handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)))
             .catch((err: Error) => this.logger.error({ ctx: 'mqtt', topic: packet.topic, err: err.message }, 'message handler failed'));
-          done();
+          // Acknowledging synchronously lets mqemitter deliver the next queued message inside this call; thousands
+          // queued in a connect storm then overflow the stack. Deferring keeps the stack flat.
+          setImmediate(done);
         },
         () => resolve(),
       ),
