@@ -170,12 +170,13 @@ export class Connection {
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) logger.error({ refused }, 'broker refused subscriptions');
       if (this.client !== client) return;
-      this.followedAreas = new Set();
-      await this.followAreas(client);
-      if (this.client !== client) return;
+      // Online as soon as the device's own channels are subscribed: the retained timeline may already be on its
+      // way, and its ack must not be dropped as "offline".
       this.online = true;
       logger.info({ url: this.opts.url }, 'connected to broker');
       this.opts.onConnected?.();
+      this.followedAreas = new Set();
+      await this.followAreas(client);
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'connection setup failed');
     }

@@ -166,6 +166,9 @@ export class Controller {
       },
       onConnected: () => {
         this.bus.emit('mqtt.connected');
+        // An ack lost with the previous connection would leave the server re-sending; confirming again is idempotent.
+        const held = this.store.version;
+        if (held !== undefined) void this.connection.publish('timeline/ack', { v: 1, version: held });
         this.clockSync.requestSync();
         this.sender.onConnected();
       },
