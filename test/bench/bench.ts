@@ -1,0 +1,576 @@
+// `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,timeline,events,resources] ...`
+// Loa at provincial scale against a real server process, each of connect/fan-out/events side by side with a bare
+// aedes broker doing the same work with the same simulated clients in the same run.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { areaTopic, type AlertMessage } from '@loa/shared';
+import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/agent/dist/simulator/index.js';
+import { AGENT_CLI, REPO, startLoaServer, type LoaServer } from './lib/loa-server.js';
+import { freePort } from './lib/ports.js';
+import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';
+import { summariseProfile, type ProfileSummary } from './lib/profile.js';
+import { toneWav, uploadMedia } from './lib/wav.js';
+import type { RawReply, RawRequest } from './raw-broker.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'resources'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2),
+  strict: true,
+  options: {
+    devices: { type: 'string', default: '1000' },
+    json: { type: 'string' },
+    scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
+    processes: { type: 'string' },
+    'events-per-device': { type: 'string', default: '10' },
+    'max-connecting': { type: 'string', default: '1000' },
+    'no-raw': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    'no-bulk': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`Usage: npm run bench -- [options]
+  --devices N              simulated devices (default 1000)
+  --json FILE              also write the results as JSON (default bench-results/bench-N-<time>.json)
+  --scenarios LIST         any of ${ALL_SCENARIOS.join(',')} (default all; connect always runs as setup)
+  --processes K            simulator processes (default 1 below 5,000 devices, else 2)
+  --events-per-device E    reports per device in the ingestion scenario (default 10)
+  --max-connecting M       connection attempts in flight at once, same for Loa and raw (default 1000)
+  --no-raw                 skip the raw aedes baseline
+  --cpu-prof               profile the server (node --cpu-prof) and print its top frames
+  --keep                   keep the temporary data directory
+  --no-bulk                register one device per request instead of POST /api/v1/devices/bulk
+`);
+  process.exit(0);
+}
+
+const N = Math.max(1, Math.floor(Number(args.devices)));
+const E = Math.max(1, Math.floor(Number(args['events-per-device'])));
+const PROCESSES = args.processes !== undefined ? Math.max(1, Math.floor(Number(args.processes))) : N > 5000 ? 2 : 1;
+const MAX_CONNECTING = Math.max(1, Math.floor(Number(args['max-connecting'])));
+const scenarios = new Set(args.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[]);
+for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
+const RAW = !args['no-raw'];
+
+// Every wait is bounded in time; the bound grows with N so a slow machine reports a slow figure, not a hang.
+const T_CONNECT = Math.max(60_000, N * 10);
+const T_FANOUT = Math.max(30_000, N * 3);
+const T_TIMELINE = Math.max(60_000, N * 10);
+const T_EVENTS = Math.max(60_000, N * E * 2);
+
+// Children to kill if the bench is interrupted (Ctrl-C) or fails, so no server or broker outlives it.
+const children = new Set<ChildProcess>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(130);
+  });
+
+const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `done` says so or the time is up; never loops unbounded. */
+async function until(what: string, timeoutMs: number, done: () => Promise<boolean>, everyMs = 50, onPoll?: () => void): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    onPoll?.();
+    if (await done()) return true;
+    if (Date.now() > deadline) {
+      log(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      return false;
+    }
+    await sleep(everyMs);
+  }
+}
+
+type Resources = { cpuS: number; cpuPct: number; rssMB: number; peakRssMB: number };
+
+interface ConnectResult {
+  /** Until the broker side (Loa: the server's status handler; raw: a broker-side subscriber) saw every device online. */
+  allOnlineS: number;
+  /** Until every simulated client had its CONNACK and SUBACK. */
+  clientsSubscribedS: number;
+  connected: number;
+  complete: boolean;
+  resources: Resources;
+}
+interface FanoutResult {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  received: number;
+  apiMs: number;
+  complete: boolean;
+  resources: Resources;
+}
+interface TimelineResult {
+  allAckedS: number;
+  apiMs: number;
+  acked: number;
+  deviceCount: number;
+  complete: boolean;
+  resources: Resources;
+}
+interface EventsResult {
+  events: number;
+  acked: number;
+  perSecond: number;
+  durationS: number;
+  committedByServer: number | null;
+  complete: boolean;
+  resources: Resources;
+}
+interface SideResults {
+  connect?: ConnectResult;
+  initialTimelineS?: number;
+  fanout?: FanoutResult;
+  timeline?: TimelineResult;
+  events?: EventsResult;
+  idle?: Resources;
+  fleetRssMB?: number;
+}
+
+const fleetOptions = (devices: PortableFleetOptions['devices'], mqttUrl: string, raw: boolean): PortableFleetOptions => ({
+  devices,
+  mqttUrl,
+  maxConnecting: MAX_CONNECTING,
+  // A long keepalive and resend window keep background chatter out of the measurements; telemetry stays on
+  // (once a minute per device, as in the field).
+  keepaliveS: 120,
+  resendAfterMs: 60_000,
+  connectTimeoutMs: 60_000,
+  backoff: { baseMs: 1000, capMs: 30_000 },
+  subscribeAreasAtConnect: raw,
+});
+
+async function waitStats(fleet: FleetControl, what: string, timeoutMs: number, cond: (s: FleetStats) => boolean, onPoll?: () => void): Promise<FleetStats> {
+  let last = await fleet.stats();
+  await until(what, timeoutMs, async () => cond((last = await fleet.stats())), 50, onPoll);
+  return last;
+}
+
+function fanoutFigures(receipts: number[], t0: number) {
+  const lat = receipts.map((t) => t - t0).sort((a, b) => a - b);
+  return { p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), maxMs: round(lat[lat.length - 1] ?? 0), received: lat.length };
+}
+
+// ---- raw baseline --------------------------------------------------------------------------------------------
+
+class RawBroker {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (v: unknown) => void>();
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.on('message', (m: RawReply) => {
+      if (m.type === 'reply') {
+        this.waiting.get(m.id)?.(m.value);
+        this.waiting.delete(m.id);
+      }
+    });
+  }
+
+  static async start(): Promise<RawBroker> {
+    const port = await freePort();
+    const child = fork(path.join(HERE, 'raw-broker.js'), [String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (c) => reject(new Error(`raw broker exited with ${c}`)));
+      child.on('message', (m: RawReply) => m.type === 'listening' && resolve());
+    });
+    return new RawBroker(child, port);
+  }
+
+  private call<T>(req: { cmd: 'stats' } | { cmd: 'publish'; topic: string; payload: string; retain: boolean }): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      this.waiting.set(id, resolve as (v: unknown) => void);
+      this.child.send({ ...req, id } as RawRequest);
+    });
+  }
+
+  stats() {
+    return this.call<{ statusReceived: number; eventsBatches: number; eventsAcked: number; clients: number }>({ cmd: 'stats' });
+  }
+
+  publish(topic: string, payload: string, retain: boolean) {
+    return this.call<boolean>({ cmd: 'publish', topic, payload, retain });
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: string): Promise<SideResults> {
+  const out: SideResults = {};
+  const broker = await RawBroker.start();
+  const pid = broker.child.pid ?? 0;
+  const fleet = createFleet(fleetOptions(devices, `mqtt://127.0.0.1:${broker.port}`, true), PROCESSES);
+  try {
+    log(`raw: connect storm, ${N} clients`);
+    let meter = new ProcMeter(pid);
+    const t0 = Date.now();
+    await fleet.start();
+    let brokerAt = 0;
+    const s = await waitStats(fleet, 'raw clients connected', T_CONNECT, (st) => st.connected >= N && brokerAt > 0, () => {
+      meter.sample();
+      if (brokerAt === 0) void broker.stats().then((b) => (brokerAt = brokerAt === 0 && b.statusReceived >= N ? Date.now() : brokerAt));
+    });
+    out.connect = {
+      allOnlineS: round(((brokerAt || Date.now()) - t0) / 1000, 2),
+      clientsSubscribedS: round(((s.lastConnectAt || Date.now()) - t0) / 1000, 2),
+      connected: s.connected,
+      complete: s.connected >= N && brokerAt > 0,
+      resources: meter.result(),
+    };
+    // Alert subscriptions were part of the connect; wait for every grant.
+    await waitStats(fleet, 'raw alert subscriptions', T_CONNECT, (st) => st.alertSubscribed >= N);
+
+    if (scenarios.has('fanout')) {
+      log('raw: fan-out, one retained QoS 1 publish');
+      await sleep(1000);
+      meter = new ProcMeter(pid);
+      const id = `raw-${randomBytes(4).toString('hex')}`;
+      await fleet.expectAlert(id);
+      const now = Date.now();
+      const alert: AlertMessage = { v: 1, id, msgType: 'alert', areaCode: provinceCode, priority: 'emergency', sentAt: now, effectiveAt: now, expiresAt: now + 3_600_000, title: 'Bench' };
+      const t1 = Date.now();
+      await broker.publish(areaTopic(provinceCode, 'alert'), JSON.stringify(alert), true);
+      const apiMs = Date.now() - t1;
+      const st = await waitStats(fleet, 'raw alert at every client', T_FANOUT, (x) => x.alertsReceived >= N, () => meter.sample());
+      out.fanout = { ...fanoutFigures(await fleet.alertReceipts(id), t1), apiMs, complete: st.alertsReceived >= N, resources: meter.result() };
+    }
+
+    if (scenarios.has('events')) {
+      log(`raw: event ingestion, ${E} per client`);
+      await sleep(1000);
+      meter = new ProcMeter(pid);
+      await fleet.resetEventWindow();
+      const base = (await fleet.stats()).eventsAcked;
+      const injected = await fleet.injectEvents({ perDevice: E });
+      const st = await waitStats(fleet, 'raw event acks', T_EVENTS, (x) => x.eventsAcked - base >= injected, () => meter.sample());
+      const durS = Math.max(0.001, ((st.lastEventAckAt || Date.now()) - st.firstEventSentAt) / 1000);
+      out.events = {
+        events: injected,
+        acked: st.eventsAcked - base,
+        perSecond: round((st.eventsAcked - base) / durS),
+        durationS: round(durS, 2),
+        committedByServer: null,
+        complete: st.eventsAcked - base >= injected,
+        resources: meter.result(),
+      };
+    }
+    out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
+    const idle = new ProcMeter(pid);
+    await sleep(2000);
+    out.idle = idle.result();
+  } finally {
+    await fleet.stop();
+    await broker.stop();
+  }
+  return out;
+}
+
+// ---- Loa ----------------------------------------------------------------------------------------------------
+
+async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOptions['devices'], provinceCode: string): Promise<SideResults> {
+  const out: SideResults = {};
+  const counter = async (name: string) => (await server.health()).counters[name] ?? 0;
+  const fleet = createFleet(fleetOptions(devices, server.mqttUrl, false), PROCESSES);
+  try {
+    log(`loa: connect storm, ${N} devices`);
+    const baseStatus = await counter('mqtt_status_received');
+    let meter = new ProcMeter(server.pid);
+    const t0 = Date.now();
+    await fleet.start();
+    let serverAt = 0;
+    let polling = false;
+    const s = await waitStats(fleet, 'server sees every device online', T_CONNECT, (st) => st.connected >= N && serverAt > 0, () => {
+      meter.sample();
+      if (serverAt !== 0 || polling) return;
+      polling = true;
+      void counter('mqtt_status_received')
+        .then((c) => {
+          if (serverAt === 0 && c - baseStatus >= N) serverAt = Date.now();
+        })
+        .catch(() => undefined)
+        .finally(() => (polling = false));
+    });
+    out.connect = {
+      allOnlineS: round(((serverAt || Date.now()) - t0) / 1000, 2),
+      clientsSubscribedS: round(((s.lastConnectAt || Date.now()) - t0) / 1000, 2),
+      connected: s.connected,
+      complete: s.connected >= N && serverAt > 0,
+      resources: meter.result(),
+    };
+    // The registration timeline (v1, with the area chain) arrives retained; devices ack it and join their alert channels.
+    const ready = await waitStats(fleet, 'initial timelines acked and alert channels joined', T_TIMELINE, (st) => st.alertSubscribed >= N && st.timelineAcks >= N);
+    out.initialTimelineS = round(((ready.lastTimelineAckAt || Date.now()) - t0) / 1000, 2);
+
+    if (scenarios.has('fanout')) {
+      log('loa: fan-out, POST /api/v1/alerts to the province');
+      await sleep(1000);
+      meter = new ProcMeter(server.pid);
+      await fleet.expectAlert(null);
+      const t1 = Date.now();
+      const created = await api.request<{ id: string }>('POST', '/api/v1/alerts', { areaCode: provinceCode, title: 'Bench: cảnh báo thử', text: 'Bản tin thử nghiệm', expiresInS: 3600 }, [201]);
+      const apiMs = Date.now() - t1;
+      await fleet.expectAlert(created.id);
+      const st = await waitStats(fleet, 'alert at every device', T_FANOUT, (x) => x.alertsReceived >= N, () => meter.sample());
+      out.fanout = { ...fanoutFigures(await fleet.alertReceipts(created.id), t1), apiMs, complete: st.alertsReceived >= N, resources: meter.result() };
+    }
+
+    if (scenarios.has('timeline') || scenarios.has('events')) {
+      log('loa: timeline push, one schedule onto the whole province');
+      await sleep(1000);
+      meter = new ProcMeter(server.pid);
+      // Speakers take audio and boards take text, so "touch every device" is one schedule of each onto the province.
+      const sha = await uploadMedia(api.baseUrl, api.token, toneWav(2), 'bench-tone.wav', 'audio/wav');
+      const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bench: bản tin phát thanh', mediaSha256: sha }, [201]);
+      const text = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'text', title: 'Bench: bản tin', text: 'Thông báo lịch cắt điện', displaySeconds: 30 }, [201]);
+      await fleet.markTimelines();
+      // An hour ahead: nothing plays during the run, every device gets a new version carrying the slot.
+      const startAt = new Date(Date.now() + 3_600_000).toISOString();
+      const schedule = async (contentId: string) => {
+        const r = await api.raw('POST', '/api/v1/schedules', { contentId, startAt, targets: { areas: [provinceCode] } });
+        if (r.status === 400 && r.text.includes('contain no')) return 0; // no device of that kind in the sample
+        if (r.status !== 201) throw new Error(`POST /api/v1/schedules → ${r.status}: ${r.text.slice(0, 300)}`);
+        return (JSON.parse(r.text) as { deviceCount: number }).deviceCount;
+      };
+      const t1 = Date.now();
+      const deviceCount = (await schedule(audio.id)) + (await schedule(text.id));
+      const apiMs = Date.now() - t1;
+      const st = await waitStats(fleet, 'new timeline acked by every device', T_TIMELINE, (x) => x.ackedSinceMark >= N, () => meter.sample());
+      if (scenarios.has('timeline'))
+        out.timeline = {
+          allAckedS: round(((st.ackedSinceMark >= N ? st.lastTimelineAckAt : Date.now()) - t1) / 1000, 2),
+          apiMs,
+          acked: st.ackedSinceMark,
+          deviceCount,
+          complete: st.ackedSinceMark >= N,
+          resources: meter.result(),
+        };
+    }
+
+    if (scenarios.has('events')) {
+      log(`loa: event ingestion, ${E} per device`);
+      await sleep(1000);
+      meter = new ProcMeter(server.pid);
+      await fleet.resetEventWindow();
+      const base = (await fleet.stats()).eventsAcked;
+      const committedBase = await counter('events_committed');
+      const injected = await fleet.injectEvents({ perDevice: E });
+      const st = await waitStats(fleet, 'event acks', T_EVENTS, (x) => x.eventsAcked - base >= injected, () => meter.sample());
+      const durS = Math.max(0.001, ((st.lastEventAckAt || Date.now()) - st.firstEventSentAt) / 1000);
+      out.events = {
+        events: injected,
+        acked: st.eventsAcked - base,
+        perSecond: round((st.eventsAcked - base) / durS),
+        durationS: round(durS, 2),
+        committedByServer: (await counter('events_committed')) - committedBase,
+        complete: st.eventsAcked - base >= injected,
+        resources: meter.result(),
+      };
+    }
+    out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
+    const idle = new ProcMeter(server.pid);
+    await sleep(2000);
+    out.idle = idle.result();
+  } finally {
+    await fleet.stop();
+  }
+  return out;
+}
+
+/** RSS of one real `loa-agent` process (speaker, null audio output) connected and idle. */
+async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, dir: string): Promise<{ rssMB: number; connected: boolean }> {
+  const id = `bench-agent-${randomBytes(3).toString('hex')}`;
+  const { secret } = await api.request<{ secret: string }>('POST', '/api/v1/devices', { id, name: 'Bench agent', kind: 'speaker', areaCode }, [201]);
+  const child = spawn(
+    process.execPath,
+    [AGENT_CLI, `--server-url=${server.httpUrl}`, `--mqtt-url=${server.mqttUrl}`, `--device-id=${id}`, `--secret=${secret}`, '--kind=speaker', '--audio-output=null', `--data-dir=${path.join(dir, 'agent')}`, '--log-level=info'],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
+  const connected = await until('agent connected', 30_000, async () => out.includes('"msg":"connected to broker"'), 100);
+  await sleep(5000);
+  const rss = sampleProc(child.pid ?? 0)?.rssBytes ?? 0;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  return { rssMB: round(rss / 1048576, 1), connected };
+}
+
+// ---- report --------------------------------------------------------------------------------------------------
+
+const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits)));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? null : round(a / b, 2));
+
+interface Row {
+  scenario: string;
+  metric: string;
+  loa: number | null;
+  raw: number | null;
+  ratio: number | null;
+  target: string;
+}
+
+function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null): Row[] {
+  const r: Row[] = [];
+  const add = (scenario: string, metric: string, l: number | undefined, w: number | undefined, target: string) =>
+    r.push({ scenario, metric, loa: l ?? null, raw: w ?? null, ratio: ratio(l, w), target });
+  if (scenarios.has('connect') && loa.connect) {
+    add('1 connect storm', 'all online at broker side (s)', loa.connect.allOnlineS, raw?.connect?.allOnlineS, '≤ 15');
+    add('1 connect storm', 'all clients subscribed (s)', loa.connect.clientsSubscribedS, raw?.connect?.clientsSubscribedS, '');
+    add('1 connect storm', 'initial timeline acked by all (s)', loa.initialTimelineS, undefined, '');
+  }
+  if (loa.fanout) {
+    add('2 fan-out', 'p50 (ms)', loa.fanout.p50Ms, raw?.fanout?.p50Ms, '');
+    add('2 fan-out', 'p99 (ms)', loa.fanout.p99Ms, raw?.fanout?.p99Ms, '≤ 1000, ≤ 1.5× raw');
+    add('2 fan-out', 'max (ms)', loa.fanout.maxMs, raw?.fanout?.maxMs, '');
+    add('2 fan-out', 'devices reached', loa.fanout.received, raw?.fanout?.received, `${N}`);
+  }
+  if (loa.timeline) {
+    add('3 timeline push', 'all acked new version (s)', loa.timeline.allAckedS, undefined, '≤ 5');
+    add('3 timeline push', 'POST /schedules ×2 answered (ms)', loa.timeline.apiMs, undefined, '');
+  }
+  if (loa.events) {
+    add('4 event ingestion', 'events committed+acked /s', loa.events.perSecond, raw?.events?.perSecond, '≥ 5000');
+    add('4 event ingestion', 'first send → last ack (s)', loa.events.durationS, raw?.events?.durationS, '');
+  }
+  if (scenarios.has('resources')) {
+    const res = (name: string, l?: Resources, w?: Resources) => {
+      if (!l) return;
+      add('5 resources', `${name}: server CPU (s)`, l.cpuS, w?.cpuS, '');
+      add('5 resources', `${name}: server peak RSS (MB)`, l.peakRssMB, w?.peakRssMB, '≤ 800');
+    };
+    res('connect', loa.connect?.resources, raw?.connect?.resources);
+    res('fan-out', loa.fanout?.resources, raw?.fanout?.resources);
+    res('timeline', loa.timeline?.resources, undefined);
+    res('events', loa.events?.resources, raw?.events?.resources);
+    res('idle, all connected', loa.idle, raw?.idle);
+    if (agent) add('5 resources', 'one real loa-agent idle RSS (MB)', agent.rssMB, undefined, '≤ 60');
+    add('5 resources', 'simulator RSS (MB)', loa.fleetRssMB, raw?.fleetRssMB, '');
+  }
+  return r;
+}
+
+function table(r: Row[]): string {
+  const head = ['scenario', 'metric', 'Loa', 'raw aedes', 'Loa/raw', 'target'];
+  const body = r.map((x) => [x.scenario, x.metric, fmt(x.loa), fmt(x.raw), fmt(x.ratio), x.target]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+// ---- main ----------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), 'loa-bench-'));
+  const profDir = path.join(dir, 'prof');
+  const password = `bench-${randomBytes(9).toString('base64url')}`;
+  log(`devices=${N} processes=${PROCESSES} events/device=${E} scenarios=${[...scenarios].join(',')} raw=${RAW} dir=${dir}`);
+  const server = await startLoaServer({
+    dataDir: path.join(dir, 'loa'),
+    adminPassword: password,
+    logLevel: 'warn',
+    ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+  });
+  children.add(server.proc);
+  let loa: SideResults = {};
+  let raw: SideResults | null = null;
+  let agent: { rssMB: number; connected: boolean } | null = null;
+  let profile: ProfileSummary | null = null;
+  let provisionS = 0;
+  try {
+    log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
+    const t = Date.now();
+    const creds = await provision({ serverUrl: server.httpUrl, username: 'admin', password, devices: N, idPrefix: 'bench', bulk: !args['no-bulk'] });
+    provisionS = round((Date.now() - t) / 1000, 1);
+    const provinceCode = creds.provinceCode ?? '42';
+    log(`provisioned ${creds.devices.length} devices in ${provisionS} s`);
+    const api = await LoaApi.login(server.httpUrl, 'admin', password);
+    if (RAW) raw = await runRaw(creds.devices, provinceCode);
+    loa = await runLoa(server, api, creds.devices, provinceCode);
+    if (scenarios.has('resources')) {
+      log('resources: one real loa-agent, idle');
+      agent = await idleAgentRss(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
+    }
+  } finally {
+    const code = await server.stop();
+    if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
+  }
+  if (args['cpu-prof']) {
+    const files = (() => {
+      try {
+        return readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      } catch {
+        return [];
+      }
+    })();
+    if (files[0]) profile = summariseProfile(path.join(profDir, files[0]));
+  }
+
+  const r = rows(loa, raw, agent);
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
+  const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
+  process.stdout.write(`\n${header}\n\n${table(r)}\n`);
+  if (profile) {
+    process.stdout.write(`\nServer CPU profile (${profile.totalS} s, idle ${profile.idlePct}%, GC ${profile.gcPct}%) — self time by module:\n`);
+    for (const m of profile.byModule.slice(0, 15)) process.stdout.write(`  ${String(m.pct).padStart(5)}%  ${m.module}\n`);
+    process.stdout.write('Top functions (self time):\n');
+    for (const f of profile.topFunctions) process.stdout.write(`  ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}\n`);
+  }
+  const result = {
+    devices: N,
+    processes: PROCESSES,
+    eventsPerDevice: E,
+    scenarios: [...scenarios],
+    machine,
+    startedAt: new Date(started).toISOString(),
+    durationS: round((Date.now() - started) / 1000, 1),
+    provisionS,
+    loa,
+    raw,
+    agent,
+    rows: r,
+    profile,
+  };
+  const jsonFile = args.json ?? path.join(REPO, 'bench-results', `bench-${N}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(path.resolve(jsonFile)), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\nJSON: ${jsonFile}  (total ${result.durationS} s)\n`);
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+  else log(`kept ${dir}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    for (const c of children) c.kill('SIGKILL');
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

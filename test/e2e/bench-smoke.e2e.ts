@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Smoke test of `npm run bench`: every scenario runs at a small N against a real server and a raw aedes broker
+// and reports finite figures. The figures themselves are not asserted (CI machines vary too much).
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const N = 120;
+
+interface Row {
+  scenario: string;
+  metric: string;
+  loa: number | null;
+  raw: number | null;
+}
+
+describe('bench smoke', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'loa-bench-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every scenario at a small N and prints a table and JSON with finite numbers', () => {
+    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-b', 'test/bench'], { cwd: REPO, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    const json = path.join(dir, 'bench.json');
+    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--json', json], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    if (run.status !== 0) throw new Error(`bench exited with ${run.status}\n${run.stdout}\n${run.stderr}`);
+    for (const s of ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources']) expect(run.stdout).toContain(s);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null };
+    expect(result.devices).toBe(N);
+    const scenarios = new Set(result.rows.map((r) => r.scenario));
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources']);
+    for (const r of result.rows) {
+      expect(typeof r.loa).toBe('number');
+      expect(Number.isFinite(r.loa)).toBe(true);
+      if (r.raw !== null) expect(Number.isFinite(r.raw)).toBe(true);
+    }
+    // The raw baseline ran for connect, fan-out and events.
+    for (const metric of ['all online at broker side (s)', 'p99 (ms)', 'events committed+acked /s']) {
+      const row = result.rows.find((r) => r.metric === metric);
+      expect(row?.raw).not.toBeNull();
+    }
+    for (const k of ['connect', 'fanout', 'timeline', 'events']) expect(result.loa[k]?.complete).toBe(true);
+    expect(result.raw).not.toBeNull();
+  });
+});
