@@ -8,6 +8,7 @@ import { Metrics } from '../common/metrics.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
+import { indexedMemoryPersistence } from './indexed-persistence.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from './message-broker.js';
 
 const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
@@ -40,6 +41,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   /** Features subscribe in onApplicationBootstrap, which Nest runs after every onModuleInit. */
   async onModuleInit(): Promise<void> {
     const aedes = await Aedes.createBroker({
+      persistence: indexedMemoryPersistence(),
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password).then((err) => done(err, err === null)),
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
