@@ -84,3 +84,34 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     expect(await db.dataSource.getRepository(AlertEntity).count()).toBe(0);
   });
 });
+
+describe.each(DATABASES)(`${AlertsService.name} after a restart on %s`, (_name, open) => {
+  it('puts alerts and cancellations still in force back on their channels, and nothing expired', async () => {
+    const db = await open();
+    try {
+      const province = await seedArea(db.dataSource, '01', null, 'province');
+      await seedArea(db.dataSource, '02', null, 'province');
+      await seedArea(db.dataSource, '00004', province);
+      const clock = new FixedClock(NOW);
+      const make = (broker: RecordingBroker) =>
+        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), silentLogger);
+      const before = make(new RecordingBroker());
+      const base = { title: 'Cảnh báo', text: 'Sơ tán', priority: 'emergency' as const };
+      const kept = await before.create({ ...base, areaCode: '01', expiresInS: 600 }, 'u');
+      const cancelled = await before.create({ ...base, areaCode: '02', expiresInS: 600 }, 'u');
+      await before.cancel(cancelled.id);
+      await before.create({ ...base, areaCode: '00004', expiresInS: 60 }, 'u');
+      clock.t = NOW + 120_000;
+
+      const broker = new RecordingBroker();
+      expect(await make(broker).republishRetained()).toBe(2);
+      const byTopic = new Map(broker.published.map((p) => [p.topic, alertMessageSchema.parse(JSON.parse(p.payload))]));
+      expect(byTopic.get(areaTopic('01', 'alert'))).toMatchObject({ id: kept.id, msgType: 'alert' });
+      expect(byTopic.get(areaTopic('02', 'alert'))).toMatchObject({ msgType: 'cancel', references: cancelled.id });
+      expect(byTopic.has(areaTopic('00004', 'alert'))).toBe(false);
+      expect(broker.published.every((p) => p.options.retain)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -178,3 +178,31 @@ describe('bulk registration', () => {
     }
   });
 });
+
+describe('alert-channel ACL after a move', () => {
+  it('lets a moved device follow its new area without reconnecting, and refuses its old one', async () => {
+    const t = await startTestServer();
+    try {
+      for (const a of [
+        { code: '01', name: 'Hà Nội', level: 'province' },
+        { code: '02', name: 'Hà Giang', level: 'province' },
+        { code: '00004', name: 'Xã Tây Đằng', level: 'commune', parentCode: '01' },
+      ]) {
+        await t.api('POST', '/api/v1/areas', a);
+      }
+      const { body } = await t.api<{ secret: string }>('POST', '/api/v1/devices', { id: 'mover', name: 'm', kind: 'speaker', areaCode: '00004' });
+      const c = await connect(t.mqttUrl, 'mover', 'mover', body.secret);
+      try {
+        await c.subscribeAsync(areaTopic('01', 'alert'), { qos: 1 });
+        await expect(c.subscribeAsync(areaTopic('02', 'alert'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+        expect((await t.api('PATCH', '/api/v1/devices/mover', { areaCode: '02' })).status).toBe(200);
+        await c.subscribeAsync(areaTopic('02', 'alert'), { qos: 1 });
+        await expect(c.subscribeAsync(areaTopic('00004', 'alert'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+      } finally {
+        c.end(true);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -3,7 +3,6 @@
 // least a server can do. Driven by its parent over IPC.
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
-import { indexedMemoryPersistence } from '../../server/dist/broker/indexed-persistence.js';
 import { allDevicesTopic, decodeMessage, deviceTopic, encodeMessage, eventsBatchSchema, parseDeviceTopic } from '@loa/shared';
 
 export type RawRequest = { id: number; cmd: 'stats' } | { id: number; cmd: 'publish'; topic: string; payload: string; retain: boolean };
@@ -13,6 +12,10 @@ const port = Number(process.argv[2] ?? 0);
 const counters = { statusReceived: 0, eventsBatches: 0, eventsAcked: 0 };
 // Stock aedes except for the retained-message index Loa's embedded broker also uses: aedes' own memory store
 // scans every retained message on each SUBSCRIBE and cannot finish a 10,000-client storm with retained statuses.
+// Resolved from the compiled file (test/bench/dist/raw-broker.js) to the server's build.
+const { indexedMemoryPersistence } = (await import(new URL('../../../server/dist/broker/indexed-persistence.js', import.meta.url).href)) as {
+  indexedMemoryPersistence: () => unknown;
+};
 const broker = await Aedes.createBroker({ persistence: indexedMemoryPersistence() });
 const server = createServer(broker.handle);
 

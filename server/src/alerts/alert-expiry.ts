@@ -5,7 +5,7 @@ import { AlertsService } from './alerts.service.js';
 
 const SWEEP_MS = 5000;
 
-/** Clears expired alerts from their retained channels every few seconds, and once at start-up. */
+/** At start-up puts alerts in force back on their channels; then clears expired ones every few seconds. */
 @Injectable()
 export class AlertExpiry implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
@@ -15,8 +15,10 @@ export class AlertExpiry implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const sweep = () => void this.alerts.clearExpired().catch((err: Error) => this.logger.error({ ctx: 'alerts', err: err.message }, 'alert expiry sweep failed'));
+    const restored = await this.alerts.republishRetained();
+    if (restored > 0) this.logger.info({ ctx: 'alerts', restored }, 'alerts in force put back on their channels');
     sweep();
     this.timer = setInterval(sweep, SWEEP_MS);
     this.timer.unref();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
+import { DataSource, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
 import { AlertEntity, MediaEntity } from '../database/entities.js';
 
 @Injectable()
@@ -21,6 +21,11 @@ export class AlertsRepository {
 
   list(): Promise<AlertEntity[]> {
     return this.db.getRepository(AlertEntity).find({ order: { sentAt: 'DESC' }, take: 200 });
+  }
+
+  /** Alerts (or cancellations) on their channel and not yet expired. */
+  onChannel(now: number): Promise<AlertEntity[]> {
+    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: MoreThan(now) });
   }
 
   /** Alerts (or cancellations) still retained on their channel after they expired. */

@@ -98,7 +98,7 @@ export class AlertsService {
     if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
     const now = this.clock.now();
     await this.repo.update(id, { status: 'cancelled', cancelledAt: now });
-    await this.publish(alert.areaCode, { ...this.message(alert, 'cancel', null), id: `${alert.id}:cancel`, references: alert.id, sentAt: now });
+    await this.publish(alert.areaCode, this.cancelMessage(alert, now));
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'alert cancelled');
     return view({ ...alert, status: 'cancelled', cancelledAt: now });
   }
@@ -113,6 +113,25 @@ export class AlertsService {
     return (await this.repo.list()).map(view);
   }
 
+  /**
+   * Retained messages of the embedded broker live in memory: after a restart, every alert (or cancellation) still
+   * on its channel is published again, so devices connecting later still learn of it.
+   */
+  async republishRetained(): Promise<number> {
+    const now = this.clock.now();
+    let n = 0;
+    for (const alert of await this.repo.onChannel(now)) {
+      if (alert.status === 'cancelled') {
+        await this.publish(alert.areaCode, this.cancelMessage(alert, alert.cancelledAt ?? now));
+      } else {
+        const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
+        await this.publish(alert.areaCode, this.message(alert, alert.replaces ? 'update' : 'alert', media));
+      }
+      n++;
+    }
+    return n;
+  }
+
   /** Removes expired alerts (and their cancellations) from the retained channels. */
   async clearExpired(): Promise<number> {
     const now = this.clock.now();
@@ -122,6 +141,10 @@ export class AlertsService {
       await this.repo.update(alert.id, { clearedAt: now });
     }
     return due.length;
+  }
+
+  private cancelMessage(alert: AlertEntity, at: number): AlertMessage {
+    return { ...this.message(alert, 'cancel', null), id: `${alert.id}:cancel`, references: alert.id, sentAt: at };
   }
 
   private message(alert: AlertEntity, msgType: AlertMessage['msgType'], media: MediaEntity | null): AlertMessage {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type Server } from 'node:net';
-import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe } from '@loa/shared';
+import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, parseAreaTopic } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { listenOrExplain } from '../common/listen.js';
 import { Metrics } from '../common/metrics.js';
@@ -22,8 +22,6 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   private aedes: Aedes | null = null;
   private server: Server | null = null;
   private boundPort: number | null = null;
-  /** Area codes of each authenticated client, for the alert-channel ACL. */
-  private readonly clientAreas = new WeakMap<Client, ReadonlySet<string>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -44,7 +42,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       persistence: indexedMemoryPersistence(),
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password).then((err) => done(err, err === null)),
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
-      authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
+      authorizeSubscribe: (client, sub, done) => void this.authorizeSubscribe(client, sub).then((granted) => done(null, granted)),
     });
     aedes.on('clientError', (client, err) => this.logger.debug({ ctx: 'mqtt', clientId: client?.id, err: err.message }, 'client error'));
     aedes.on('connectionError', (_client, err) => this.logger.debug({ ctx: 'mqtt', err: err.message }, 'connection error'));
@@ -97,7 +95,6 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       return authError('bad username or password', 4);
     }
     const device = await this.credentials.authenticate(username, password.toString('utf8')).catch(() => null);
-    if (device) this.clientAreas.set(client, new Set(device.areaCodes));
     if (!device) {
       this.metrics.inc('mqtt_auth_refused');
       this.logger.warn({ ctx: 'mqtt', deviceId: username }, 'MQTT login refused: unknown device or wrong secret');
@@ -121,8 +118,11 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     return null;
   }
 
-  private authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
-    if (mayDeviceSubscribe(client.id, sub.topic, this.clientAreas.get(client))) return sub;
+  private async authorizeSubscribe(client: Client, sub: Subscription): Promise<Subscription | null> {
+    // Areas are read at subscribe time (cached), not fixed at login, so a device moved to another area can follow
+    // its new area's alerts without reconnecting.
+    const areas = parseAreaTopic(sub.topic) ? new Set(await this.credentials.areaCodes(client.id).catch(() => [])) : undefined;
+    if (mayDeviceSubscribe(client.id, sub.topic, areas)) return sub;
     this.metrics.inc('mqtt_subscribe_refused');
     this.logger.warn({ ctx: 'mqtt', deviceId: client.id, topic: sub.topic }, 'subscribe refused');
     return null;

@@ -30,6 +30,19 @@ export class DeviceCredentialsService {
 
   /** The device's area codes (root first) when the secret is right, else null. */
   async authenticate(deviceId: string, secret: string): Promise<{ areaCodes: readonly string[] } | null> {
+    const stored = await this.lookup(deviceId);
+    if (stored === null) return null;
+    const given = Buffer.from(hashDeviceSecret(secret));
+    const expected = Buffer.from(stored.secretHash);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? { areaCodes: stored.areaCodes } : null;
+  }
+
+  /** The device's current area and ancestors (empty for an unknown device); follows moves once forget() is called. */
+  async areaCodes(deviceId: string): Promise<readonly string[]> {
+    return (await this.lookup(deviceId))?.areaCodes ?? [];
+  }
+
+  private async lookup(deviceId: string): Promise<CachedDevice | null> {
     let stored = this.cache.get(deviceId);
     if (stored === undefined) {
       const row = await this.db
@@ -42,10 +55,7 @@ export class DeviceCredentialsService {
       stored = row ? { secretHash: row.secretHash, areaCodes: areaCodesOf(row.path) } : null;
       if (stored !== null) this.cache.set(deviceId, stored);
     }
-    if (stored === null) return null;
-    const given = Buffer.from(hashDeviceSecret(secret));
-    const expected = Buffer.from(stored.secretHash);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { areaCodes: stored.areaCodes } : null;
+    return stored;
   }
 
   /** Call after a secret changes or a device is removed. */

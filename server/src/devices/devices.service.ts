@@ -142,6 +142,9 @@ export class DevicesService {
       ...(moved ? { areaCode: patch.areaCode } : {}),
       ...(retagged ? { tags } : {}),
     });
+    // The broker reads a device's areas (for the alert-channel ACL) through the credentials cache: drop it before
+    // the new timeline tells the agent to follow its new areas.
+    if (moved) this.credentials.forget(id);
     if (moved || retagged) await this.materializer.reconcileDevices([id], moved ? [id] : []);
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);
