@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AreaEntity, DeviceEntity } from '../database/entities.js';
@@ -11,11 +11,25 @@ import { areaCodesOf } from '../areas/area-path.js';
  * CPU each. Human passwords use scrypt (PasswordHasher).
  */
 @Injectable()
-export class DeviceCredentialsService {
+export class DeviceCredentialsService implements OnApplicationBootstrap {
   /** Devices reconnect often over flaky links; their secret and area rarely change. */
   private readonly cache = new Map<string, CachedDevice | null>();
 
   constructor(private readonly db: DataSource) {}
+
+  /**
+   * Loads every device's credentials in one query, so the connect storm after a restart costs a hash per device
+   * rather than a database round trip each (about 200 bytes a device: 60 MB at 300,000).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const rows = await this.db
+      .getRepository(DeviceEntity)
+      .createQueryBuilder('d')
+      .select(['d.id AS "id"', 'd.secret_hash AS "secretHash"', 'a.path AS "path"'])
+      .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
+      .getRawMany<{ id: string; secretHash: string; path: string }>();
+    for (const r of rows) if (!this.cache.has(r.id)) this.cache.set(r.id, { secretHash: r.secretHash, areaCodes: areaCodesOf(r.path) });
+  }
 
   mintSecret(): { secret: string; secretHash: string } {
     // A secret starting with "-" would be read as a flag by command lines (`--secret -abc`).

@@ -7,11 +7,12 @@ import { DevicesController } from './devices.controller.js';
 import { DevicesMqttHandler } from './devices.mqtt.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
+import { PresenceWriter } from './presence-writer.js';
 
 @Module({
   imports: [AreasModule, DeviceAuthModule, TimelinesModule, SchedulesModule],
   controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DevicesMqttHandler],
+  providers: [DevicesRepository, DevicesService, DevicesMqttHandler, PresenceWriter],
   exports: [DevicesService],
 })
 export class DevicesModule {}

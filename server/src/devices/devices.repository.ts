@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { DeviceEntity } from '../database/entities.js';
 
+export interface PresenceUpdate {
+  deviceId: string;
+  at: number;
+  online?: boolean | undefined;
+  agentVersion?: string | undefined;
+}
+
 @Injectable()
 export class DevicesRepository {
   constructor(private readonly db: DataSource) {}
@@ -34,6 +41,19 @@ export class DevicesRepository {
       out.push(...rows.map((r) => r.id));
     }
     return out;
+  }
+
+  /** One transaction for a batch of presence updates; `online` absent means "seen" only (telemetry). */
+  async writePresence(updates: readonly PresenceUpdate[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(DeviceEntity);
+      for (const u of updates) {
+        await repo.update(
+          { id: u.deviceId },
+          { lastSeenAt: u.at, ...(u.online === undefined ? {} : { online: u.online }), ...(u.agentVersion ? { agentVersion: u.agentVersion } : {}) },
+        );
+      }
+    });
   }
 
   async updatePresence(id: string, patch: Pick<DeviceEntity, 'online' | 'lastSeenAt'> & Partial<Pick<DeviceEntity, 'agentVersion'>>): Promise<void> {

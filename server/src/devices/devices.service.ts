@@ -7,6 +7,7 @@ import { DeviceCredentialsService } from '../device-auth/device-credentials.serv
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
+import { PresenceWriter } from './presence-writer.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
 import { Materializer } from '../schedules/materializer.js';
 import { normTags } from './tags.js';
@@ -63,6 +64,7 @@ export class DevicesService {
     private readonly credentials: DeviceCredentialsService,
     private readonly timelines: TimelinesService,
     private readonly materializer: Materializer,
+    private readonly presence: PresenceWriter,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
@@ -163,16 +165,12 @@ export class DevicesService {
 
   async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
     const online = msg.state === 'online';
-    await this.repo.updatePresence(deviceId, {
-      online,
-      lastSeenAt: this.clock.now(),
-      ...(msg.agentVersion ? { agentVersion: msg.agentVersion } : {}),
-    });
-    this.logger.info({ ctx: 'devices', deviceId, state: msg.state, reason: msg.reason }, 'device presence');
+    await this.presence.write({ deviceId, online, at: this.clock.now(), agentVersion: msg.agentVersion });
+    this.logger.debug({ ctx: 'devices', deviceId, state: msg.state, reason: msg.reason }, 'device presence');
     if (online) await this.timelines.resyncIfBehind(deviceId, msg.timelineVersion);
   }
 
   async handleTelemetry(deviceId: string, _msg: TelemetryMessage): Promise<void> {
-    await this.repo.touch(deviceId, this.clock.now());
+    await this.presence.write({ deviceId, at: this.clock.now() });
   }
 }

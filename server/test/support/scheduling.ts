@@ -8,6 +8,7 @@ import { DeliveriesService } from '../../src/deliveries/deliveries.service.js';
 import { DeviceCredentialsService } from '../../src/device-auth/device-credentials.service.js';
 import { DevicesRepository } from '../../src/devices/devices.repository.js';
 import { DevicesService } from '../../src/devices/devices.service.js';
+import { PresenceWriter } from '../../src/devices/presence-writer.js';
 import { GroupsRepository } from '../../src/groups/groups.repository.js';
 import { GroupsService } from '../../src/groups/groups.service.js';
 import { Materializer } from '../../src/schedules/materializer.js';
@@ -25,9 +26,11 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const materializer = new Materializer(repo, areas, timelines, clock, config, silentLogger);
   const deliveries = new DeliveriesService(new DeliveriesRepository(ds));
   const schedules = new SchedulesService(repo, materializer, timelines, deliveries, clock, config, silentLogger);
-  const devices = new DevicesService(new DevicesRepository(ds), areas, new DeviceCredentialsService(ds), timelines, materializer, clock, silentLogger);
+  const devicesRepo = new DevicesRepository(ds);
+  const presence = new PresenceWriter(devicesRepo, newMetrics(), silentLogger);
+  const devices = new DevicesService(devicesRepo, areas, new DeviceCredentialsService(ds), timelines, materializer, presence, clock, silentLogger);
   const groups = new GroupsService(new GroupsRepository(ds), repo, materializer, clock, silentLogger);
-  return { timelines, areas, materializer, deliveries, schedules, devices, groups };
+  return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence };
 }
 
 /** The timelines published so far, by device (last one wins), decoded with the agent-side schema. */
