@@ -1,24 +1,17 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository, type PresenceUpdate } from './devices.repository.js';
 
-interface Pending extends PresenceUpdate {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-const MAX_PER_COMMIT = 1000;
-
 /**
  * Presence (status messages, telemetry "last seen") arrives in storms: 10,000 devices reconnecting after a broker
- * restart. Updates are queued and written together, one transaction per batch, the way playback events are.
+ * restart. Updates are written together, one transaction per batch, the last word per device winning.
  */
 @Injectable()
 export class PresenceWriter implements OnModuleDestroy {
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly batcher = new Batcher<PresenceUpdate>((updates) => this.writeBatch(updates));
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -27,40 +20,25 @@ export class PresenceWriter implements OnModuleDestroy {
   ) {}
 
   write(update: PresenceUpdate): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...update, resolve, reject });
-      this.kick();
-    });
+    return this.batcher.submit(update);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  onModuleDestroy(): Promise<void> {
+    return this.batcher.drain();
   }
 
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = this.drain().finally(() => {
-      this.flushing = null;
-      if (this.queue.length > 0) this.kick();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      // Let updates already read from sockets join this batch (the SQLite driver never yields on its own).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const batch = this.queue.splice(0, MAX_PER_COMMIT);
-      // The last word per device wins; earlier ones in the same batch are superseded, not lost.
-      const latest = new Map<string, Pending>();
-      for (const p of batch) latest.set(p.deviceId, { ...latest.get(p.deviceId), ...p, agentVersion: p.agentVersion ?? latest.get(p.deviceId)?.agentVersion });
-      try {
-        await this.repo.writePresence([...latest.values()]);
-        this.metrics.inc('presence_written', latest.size);
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        this.logger.error({ ctx: 'devices', err: (err as Error).message, updates: batch.length }, 'presence write failed');
-        for (const p of batch) p.reject(err as Error);
-      }
+  private async writeBatch(updates: PresenceUpdate[]): Promise<void> {
+    const latest = new Map<string, PresenceUpdate>();
+    for (const u of updates) {
+      const prev = latest.get(u.deviceId);
+      latest.set(u.deviceId, { ...u, online: u.online ?? prev?.online, agentVersion: u.agentVersion ?? prev?.agentVersion });
+    }
+    try {
+      await this.repo.writePresence([...latest.values()]);
+      this.metrics.inc('presence_written', latest.size);
+    } catch (err) {
+      this.logger.error({ ctx: 'devices', err: (err as Error).message, updates: updates.length }, 'presence write failed');
+      throw err;
     }
   }
 }

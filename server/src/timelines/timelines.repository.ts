@@ -102,6 +102,19 @@ export class TimelinesRepository {
     return out;
   }
 
+  async deviceVersions(deviceIds: readonly string[]): Promise<Array<Pick<DeviceEntity, 'id' | 'timelineVersion' | 'ackedTimelineVersion'>>> {
+    const out: Array<Pick<DeviceEntity, 'id' | 'timelineVersion' | 'ackedTimelineVersion'>> = [];
+    for (let i = 0; i < deviceIds.length; i += CHUNK) {
+      out.push(
+        ...(await this.db.getRepository(DeviceEntity).find({
+          where: { id: In(deviceIds.slice(i, i + CHUNK)) },
+          select: { id: true, timelineVersion: true, ackedTimelineVersion: true },
+        })),
+      );
+    }
+    return out;
+  }
+
   findDevice(deviceId: string): Promise<DeviceEntity | null> {
     return this.db.getRepository(DeviceEntity).findOneBy({ id: deviceId });
   }

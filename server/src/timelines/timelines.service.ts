@@ -3,6 +3,7 @@ import { deviceTopic, DEVICE_CHANNELS } from '@loa/shared';
 import type { TimelineEntity } from '../database/entities.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
+import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
 import { MessageBroker } from '../broker/message-broker.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -51,6 +52,7 @@ export class TimelinesService implements OnModuleDestroy {
   /** Recompiles are serialised so a device never receives versions out of order. */
   private chain: Promise<unknown> = Promise.resolve();
   private acks: PendingAck[] = [];
+  private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items));
   private flushingAcks: Promise<void> | null = null;
 
   constructor(
@@ -110,16 +112,24 @@ export class TimelinesService implements OnModuleDestroy {
    * A device came online. The retained copy may be gone (embedded broker restarted) or the device may have lost
    * its storage: if what it holds is behind what we compiled, send the stored payload again.
    */
-  async resyncIfBehind(deviceId: string, heldVersion: number | undefined): Promise<void> {
-    const device = await this.repo.findDevice(deviceId);
-    if (!device || device.timelineVersion === 0) return;
-    const held = heldVersion ?? device.ackedTimelineVersion;
-    if (held >= device.timelineVersion && device.ackedTimelineVersion >= device.timelineVersion) return;
-    const stored = await this.repo.findTimeline(deviceId);
-    if (!stored) return;
-    await this.publish(deviceId, stored.payload);
-    this.metrics.inc('timelines_resent');
-    this.logger.info({ ctx: 'timelines', deviceId, held, current: device.timelineVersion }, 'timeline re-sent to a device that was behind');
+  resyncIfBehind(deviceId: string, heldVersion: number | undefined): Promise<void> {
+    return this.resyncs.submit({ deviceId, heldVersion });
+  }
+
+  /** A reconnect storm checks thousands of devices at once: two set queries per batch, not two per device. */
+  private async resyncBatch(items: Array<{ deviceId: string; heldVersion: number | undefined }>): Promise<void> {
+    const held = new Map<string, number | undefined>();
+    for (const i of items) held.set(i.deviceId, i.heldVersion);
+    const versions = await this.repo.deviceVersions([...held.keys()]);
+    const behind = versions
+      .filter((d) => d.timelineVersion > 0)
+      .filter((d) => (held.get(d.id) ?? d.ackedTimelineVersion) < d.timelineVersion || d.ackedTimelineVersion < d.timelineVersion)
+      .map((d) => d.id);
+    if (behind.length === 0) return;
+    const stored = await this.repo.findTimelines(behind);
+    await Promise.all(stored.map((t) => this.publish(t.deviceId, t.payload)));
+    this.metrics.inc('timelines_resent', stored.length);
+    this.logger.debug({ ctx: 'timelines', devices: stored.length }, 'timelines re-sent to devices that were behind');
   }
 
   /**
@@ -135,6 +145,7 @@ export class TimelinesService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     while (this.flushingAcks) await this.flushingAcks;
+    await this.resyncs.drain();
   }
 
   /** Devices whose acknowledged timeline is older than the one compiled for them. */
