@@ -15,10 +15,11 @@ import { freePort } from './lib/ports.js';
 import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { toneWav, uploadMedia } from './lib/wav.js';
+import { measureSyncStart, type SyncStartResult } from './sync-start.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'resources'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'resources', 'sync'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -436,7 +437,7 @@ interface Row {
   target: string;
 }
 
-function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null): Row[] {
+function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null, sync: SyncStartResult | null): Row[] {
   const r: Row[] = [];
   const add = (scenario: string, metric: string, l: number | undefined, w: number | undefined, target: string) =>
     r.push({ scenario, metric, loa: l ?? null, raw: w ?? null, ratio: ratio(l, w), target });
@@ -473,6 +474,10 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
     if (agent) add('5 resources', 'one real loa-agent idle RSS (MB)', agent.rssMB, undefined, '≤ 60');
     add('5 resources', 'simulator RSS (MB)', loa.fleetRssMB, raw?.fleetRssMB, '');
   }
+  if (sync) {
+    add('6 synchronised start', 'start spread, clocks skewed −30/+7/+30 s (ms)', sync.spreadMs, undefined, '≤ 50');
+    add('6 synchronised start', 'latest start after the slot time (ms)', sync.maxLateMs, undefined, '');
+  }
   return r;
 }
 
@@ -503,6 +508,7 @@ async function main(): Promise<void> {
   let raw: SideResults | null = null;
   let agent: { rssMB: number; connected: boolean } | null = null;
   let profile: ProfileSummary | null = null;
+  let sync: SyncStartResult | null = null;
   let provisionS = 0;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
@@ -517,6 +523,10 @@ async function main(): Promise<void> {
     if (scenarios.has('resources')) {
       log('resources: one real loa-agent, idle');
       agent = await idleAgentRss(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
+    }
+    if (scenarios.has('sync')) {
+      log('sync: three agents with skewed clocks start one shared slot');
+      sync = await measureSyncStart(server.httpUrl, server.mqttUrl, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
     }
   } finally {
     const code = await server.stop();
@@ -533,7 +543,7 @@ async function main(): Promise<void> {
     if (files[0]) profile = summariseProfile(path.join(profDir, files[0]));
   }
 
-  const r = rows(loa, raw, agent);
+  const r = rows(loa, raw, agent, sync);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -555,6 +565,7 @@ async function main(): Promise<void> {
     loa,
     raw,
     agent,
+    sync,
     rows: r,
     profile,
   };
