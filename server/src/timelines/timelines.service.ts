@@ -17,12 +17,6 @@ const TIMELINE = DEVICE_CHANNELS.timeline;
 const RECOMPILE_BATCH = 1000;
 const MAX_ACKS_PER_COMMIT = 1000;
 
-interface PendingAck {
-  deviceId: string;
-  version: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
 
 export interface BehindView {
   deviceId: string;
@@ -51,9 +45,8 @@ function occurrencesOf(payload: string): string[] {
 export class TimelinesService implements OnModuleDestroy {
   /** Recompiles are serialised so a device never receives versions out of order. */
   private chain: Promise<unknown> = Promise.resolve();
-  private acks: PendingAck[] = [];
+  private readonly acks = new Batcher<{ deviceId: string; version: number }>((batch) => this.commitAcks(batch), MAX_ACKS_PER_COMMIT);
   private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items));
-  private flushingAcks: Promise<void> | null = null;
 
   constructor(
     private readonly repo: TimelinesRepository,
@@ -137,14 +130,11 @@ export class TimelinesService implements OnModuleDestroy {
    * committed together, like playback events, one transaction per batch.
    */
   handleAck(deviceId: string, version: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.acks.push({ deviceId, version, resolve, reject });
-      this.kickAcks();
-    });
+    return this.acks.submit({ deviceId, version });
   }
 
   async onModuleDestroy(): Promise<void> {
-    while (this.flushingAcks) await this.flushingAcks;
+    await this.acks.drain();
     await this.resyncs.drain();
   }
 
@@ -164,37 +154,22 @@ export class TimelinesService implements OnModuleDestroy {
     };
   }
 
-  private kickAcks(): void {
-    if (this.flushingAcks) return;
-    this.flushingAcks = this.drainAcks().finally(() => {
-      this.flushingAcks = null;
-      if (this.acks.length > 0) this.kickAcks();
-    });
-  }
-
-  private async drainAcks(): Promise<void> {
-    while (this.acks.length > 0) {
-      // Yield one macrotask so acks already received by the broker join this commit: with a synchronous driver
-      // (better-sqlite3) the awaits below never let I/O callbacks in, and each commit would carry one ack.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const batch = this.acks.splice(0, MAX_ACKS_PER_COMMIT);
-      try {
-        // Latest ack per device wins; a device acking twice in one batch is recorded once.
-        const latest = new Map<string, number>();
-        for (const a of batch) latest.set(a.deviceId, Math.max(a.version, latest.get(a.deviceId) ?? -1));
-        const stored = new Map((await this.repo.findTimelines([...latest.keys()])).map((t) => [t.deviceId, t]));
-        const records = [...latest].map(([deviceId, version]) => {
-          const t = stored.get(deviceId);
-          return { deviceId, version, occurrenceIds: t && t.version === version ? occurrencesOf(t.payload) : [] };
-        });
-        await this.repo.recordAcks(records, this.clock.now());
-        this.metrics.inc('timeline_acks_committed', batch.length);
-        for (const a of batch) a.resolve();
-      } catch (err) {
-        this.metrics.inc('timeline_acks_failed', batch.length);
-        this.logger.error({ ctx: 'timelines', err: (err as Error).message, acks: batch.length }, 'timeline ack commit failed');
-        for (const a of batch) a.reject(err as Error);
-      }
+  private async commitAcks(batch: Array<{ deviceId: string; version: number }>): Promise<void> {
+    try {
+      // Latest ack per device wins; a device acking twice in one batch is recorded once.
+      const latest = new Map<string, number>();
+      for (const a of batch) latest.set(a.deviceId, Math.max(a.version, latest.get(a.deviceId) ?? -1));
+      const stored = new Map((await this.repo.findTimelines([...latest.keys()])).map((t) => [t.deviceId, t]));
+      const records = [...latest].map(([deviceId, version]) => {
+        const t = stored.get(deviceId);
+        return { deviceId, version, occurrenceIds: t && t.version === version ? occurrencesOf(t.payload) : [] };
+      });
+      await this.repo.recordAcks(records, this.clock.now());
+      this.metrics.inc('timeline_acks_committed', batch.length);
+    } catch (err) {
+      this.metrics.inc('timeline_acks_failed', batch.length);
+      this.logger.error({ ctx: 'timelines', err: (err as Error).message, acks: batch.length }, 'timeline ack commit failed');
+      throw err;
     }
   }
 
