@@ -9,6 +9,7 @@ import type { AlertEntity, MediaEntity } from '../database/entities.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsRepository } from './alerts.repository.js';
+import { isoOrNull as iso } from '../common/iso.js';
 
 export interface CreateAlertInput {
   areaCode: string;
@@ -38,7 +39,6 @@ export interface AlertView {
 }
 
 const ALERT = AREA_CHANNELS.alert;
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Area-wide alerts: one retained publish reaches every device of the subtree, including those that connect

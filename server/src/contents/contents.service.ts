@@ -3,6 +3,7 @@ import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { ContentEntity, ContentType } from '../database/entities.js';
 import { ContentsRepository } from './contents.repository.js';
+import { isoOrNull as iso } from '../common/iso.js';
 
 interface Validity {
   validFrom?: number | undefined;
@@ -30,7 +31,6 @@ export interface ContentView {
   createdAt: string;
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export const contentView = (c: ContentEntity): ContentView => ({
   id: c.id,

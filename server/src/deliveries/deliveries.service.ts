@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeliveryState } from '@loa/shared';
 import type { DeliveryEntity } from '../database/entities.js';
 import { DeliveriesRepository, type DeliveryFilter } from './deliveries.repository.js';
+import { isoOrNull as iso } from '../common/iso.js';
 
 export interface DeliveryView {
   occurrenceId: string;
@@ -32,7 +33,6 @@ export interface AreaSummary {
   occurrences: number;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 @Injectable()
 export class DeliveriesService {

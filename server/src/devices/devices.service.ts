@@ -11,6 +11,7 @@ import { PresenceWriter } from './presence-writer.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
 import { Materializer } from '../schedules/materializer.js';
 import { normTags } from './tags.js';
+import { isoOrNull as iso } from '../common/iso.js';
 
 export interface NewDevice {
   id: string;
@@ -40,7 +41,6 @@ export interface DeviceView {
   createdAt: string;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const deviceView = (d: DeviceEntity): DeviceView => ({
   id: d.id,

@@ -14,6 +14,7 @@ import { findConflicts, type ConflictNotice, type ConflictReport } from './confl
 import { Materializer, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from './materializer.js';
 import { RecurrenceError, validateSpec } from './recurrence.js';
 import { SchedulesRepository } from './schedules.repository.js';
+import { isoOrNull as iso } from '../common/iso.js';
 
 export { occurrenceId } from './materializer.js';
 
@@ -82,7 +83,6 @@ export interface DryRunResult {
   conflictTotals: ConflictReport['totals'];
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 @Injectable()
 export class SchedulesService {
