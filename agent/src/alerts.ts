@@ -1,16 +1,21 @@
 import { join } from 'node:path';
-import { alertMessageSchema, decodeMessage, type AlertMessage, type DeviceKind, type Slot } from '@loa/shared';
+import { alertMessageSchema, type AlertMessage, type DeviceKind, type Slot } from '@loa/shared';
 import { z } from 'zod';
 import { readJsonIfExists, writeJsonAtomic } from './fsutil.js';
 
 const bookSchema = z.record(z.string(), alertMessageSchema);
 
-export type AlertChange = { kind: 'set'; alert: AlertMessage } | { kind: 'cleared'; areaCode: string } | { kind: 'ignored'; reason: string };
+export type AlertChange =
+  | { kind: 'set'; alert: AlertMessage }
+  | { kind: 'ignored'; reason: string }
+  /** Older than what the channel already gave us: a replay of a superseded alert. */
+  | { kind: 'stale'; reason: string };
 
 /**
  * What each followed area's alert channel currently holds, kept on disk so an alert keeps playing across an
  * agent restart with no network. The channel holds one retained message: a new alert or update replaces the
- * previous one, a cancellation withdraws it, an empty payload means the alert expired.
+ * previous one, a cancellation withdraws it. Alerts end by their own expiry: the empty payload the server leaves on
+ * the channel at expiry carries no signature, so it is not trusted to withdraw anything.
  */
 export class AlertBook {
   private byArea = new Map<string, AlertMessage>();
@@ -26,20 +31,14 @@ export class AlertBook {
     this.byArea = new Map(parsed.success ? Object.entries(parsed.data) : []);
   }
 
-  async apply(areaCode: string, payload: Buffer): Promise<AlertChange> {
-    if (payload.length === 0) {
-      if (!this.byArea.delete(areaCode)) return { kind: 'ignored', reason: 'channel already clear' };
-      await this.save();
-      return { kind: 'cleared', areaCode };
-    }
-    const r = decodeMessage(alertMessageSchema, payload);
-    if (!r.ok) return { kind: 'ignored', reason: r.error };
-    if (r.value.areaCode !== areaCode) return { kind: 'ignored', reason: `alert for ${r.value.areaCode} arrived on ${areaCode}'s channel` };
-    const held = this.byArea.get(areaCode);
-    if (held && held.id === r.value.id && held.msgType === r.value.msgType) return { kind: 'ignored', reason: 'already held' };
-    this.byArea.set(areaCode, r.value);
+  /** `alert` has been verified (signature, area) by the caller. */
+  async apply(alert: AlertMessage): Promise<AlertChange> {
+    const held = this.byArea.get(alert.areaCode);
+    if (held && held.id === alert.id && held.msgType === alert.msgType) return { kind: 'ignored', reason: 'already held' };
+    if (held && alert.sentAt < held.sentAt) return { kind: 'stale', reason: `sent ${alert.sentAt}, older than the held ${held.id} sent ${held.sentAt}` };
+    this.byArea.set(alert.areaCode, alert);
     await this.save();
-    return { kind: 'set', alert: r.value };
+    return { kind: 'set', alert };
   }
 
   /** Drops alerts of areas this device no longer belongs to. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { deviceIdSchema, deviceKindSchema } from '@loa/shared';
+import { deviceIdSchema, deviceKindSchema, verifyKeyFromBase64 } from '@loa/shared';
 
 /** Where the speaker's decoded audio goes. */
 export type AudioOutput = { kind: 'null' } | { kind: 'alsa'; device: string } | { kind: 'file'; path: string };
@@ -22,6 +22,15 @@ export const agentConfigSchema = z.object({
   mqttUrl,
   deviceId: deviceIdSchema,
   secret: z.string().min(1, 'must not be empty'),
+  /** The server's Ed25519 public key (GET /api/v1/signing-key), pinned: anything not signed by it is refused. */
+  serverPublicKey: z.string().refine((k) => {
+    try {
+      verifyKeyFromBase64(k);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be the 32-byte Ed25519 key in base64url, as served by GET /api/v1/signing-key'),
   kind: deviceKindSchema,
   dataDir: z.string().min(1).default('./loa-agent-data'),
   audioOutput: z
@@ -32,9 +41,44 @@ export const agentConfigSchema = z.object({
   boardHost: z.string().min(1).default('127.0.0.1'),
   prefetchLeadS: z.coerce.number().int().nonnegative().default(86_400),
   clockSyncIntervalS: z.coerce.number().int().nonnegative().default(300),
+  /** Telemetry doubles as the heartbeat: keep it well under the server's LOA_HEARTBEAT_TIMEOUT_S (default 180). */
+  telemetryIntervalS: z.coerce.number().positive().max(3600).default(60),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PEM file of the CA that signed the server's certificate, trusted for mqtts:// and https:// (private CA). */
+  caFile: z.string().min(1).optional(),
+  /** Zero-touch provisioning: enrol with this key when no identity is configured nor stored yet; never logged. */
+  provisioningKey: z.string().min(16, 'must be the key string returned when the provisioning key was created').max(200).optional(),
+  /** Shown to the operator who claims the enrolled device (default: /etc/machine-id, else the host name). */
+  hardwareId: z.string().min(1).max(128).optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+const IDENTITY = ['deviceId', 'secret', 'serverPublicKey'] as const;
+
+/**
+ * What loadConfig accepts: either the whole identity (deviceId, secret, serverPublicKey), or a provisioningKey to
+ * enrol with (the identity is then stored in dataDir/identity.json; a deviceId given is the one asked for, a
+ * serverPublicKey given must match the server's).
+ */
+export const agentSettingsSchema = agentConfigSchema
+  .extend({
+    deviceId: agentConfigSchema.shape.deviceId.optional(),
+    secret: agentConfigSchema.shape.secret.optional(),
+    serverPublicKey: agentConfigSchema.shape.serverPublicKey.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (IDENTITY.every((k) => s[k] !== undefined)) return;
+    if (s.provisioningKey !== undefined && s.secret === undefined) return;
+    const why =
+      s.provisioningKey === undefined
+        ? 'is required (or give provisioningKey to enrol the device)'
+        : 'is required when a secret is given (or drop the secret to enrol with provisioningKey)';
+    for (const k of IDENTITY) if (s[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: why });
+  }, { when: () => true });
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+
+/** True when the settings carry the whole identity (no enrolment needed). */
+export const hasIdentity = (s: AgentSettings): s is AgentConfig => IDENTITY.every((k) => s[k] !== undefined);
 type Key = keyof AgentConfig;
 
 /** One row per setting: the flag, the environment variable and the JSON-file key name the same thing. */
@@ -43,6 +87,7 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'mqttUrl', flag: 'mqtt-url', env: 'LOA_AGENT_MQTT_URL', help: 'broker URL, e.g. mqtt://127.0.0.1:1883' },
   { key: 'deviceId', flag: 'device-id', env: 'LOA_AGENT_DEVICE_ID', help: 'this device id (MQTT client id and user name)' },
   { key: 'secret', flag: 'secret', env: 'LOA_AGENT_SECRET', help: 'device secret (MQTT password, HTTP Basic password); never logged' },
+  { key: 'serverPublicKey', flag: 'server-public-key', env: 'LOA_AGENT_SERVER_PUBLIC_KEY', help: 'server signing key to pin (GET /api/v1/signing-key)' },
   { key: 'kind', flag: 'kind', env: 'LOA_AGENT_KIND', help: 'speaker | board' },
   { key: 'dataDir', flag: 'data-dir', env: 'LOA_AGENT_DATA_DIR', help: 'local state: timeline, outbox, media (default ./loa-agent-data)' },
   { key: 'audioOutput', flag: 'audio-output', env: 'LOA_AGENT_AUDIO_OUTPUT', help: 'null | alsa:<device> | file:<path>.wav|.mp3, path may contain {occurrenceId} (default alsa:default)' },
@@ -50,7 +95,11 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'boardHost', flag: 'board-host', env: 'LOA_AGENT_BOARD_HOST', help: 'board kiosk page address (default 127.0.0.1)' },
   { key: 'prefetchLeadS', flag: 'prefetch-lead-s', env: 'LOA_AGENT_PREFETCH_LEAD_S', help: 'download media this many seconds ahead (default 86400)' },
   { key: 'clockSyncIntervalS', flag: 'clock-sync-interval-s', env: 'LOA_AGENT_CLOCK_SYNC_INTERVAL_S', help: 'measure the offset from the server clock this often; 0 = only at start and reconnect (default 300)' },
+  { key: 'telemetryIntervalS', flag: 'telemetry-interval-s', env: 'LOA_AGENT_TELEMETRY_INTERVAL_S', help: 'health sample (and heartbeat) period; keep under the server heartbeat timeout (default 60)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOA_AGENT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  { key: 'caFile', flag: 'ca-file', env: 'LOA_AGENT_CA_FILE', help: 'PEM CA certificate to trust for mqtts:// and https:// (private CA)' },
+  { key: 'provisioningKey', flag: 'provisioning-key', env: 'LOA_AGENT_PROVISIONING_KEY', help: 'enrol with this key when no identity is given or stored (zero-touch); never logged' },
+  { key: 'hardwareId', flag: 'hardware-id', env: 'LOA_AGENT_HARDWARE_ID', help: 'hardware identity shown to the operator who claims the device (default /etc/machine-id)' },
 ];
 
 export class ConfigError extends Error {
@@ -87,7 +136,7 @@ export interface ConfigSources {
   readFile?: (path: string) => Promise<string>;
 }
 
-export type ConfigResult = { help: true } | { help: false; config: AgentConfig };
+export type ConfigResult = { help: true } | { help: false; config: AgentSettings };
 
 /** Merges file < env < flags and validates once; throws ConfigError naming the offending setting. */
 export async function loadConfig(src: ConfigSources): Promise<ConfigResult> {
@@ -126,7 +175,7 @@ export async function loadConfig(src: ConfigSources): Promise<ConfigResult> {
     if (typeof fromFlag === 'string') merged[s.key] = fromFlag;
   }
 
-  const parsed = agentConfigSchema.safeParse(merged);
+  const parsed = agentSettingsSchema.safeParse(merged);
   if (!parsed.success) {
     // Name every bad setting at once, so fixing a deployment does not take one restart per mistake.
     const lines = parsed.error.issues.map((issue) => {
@@ -141,5 +190,9 @@ export async function loadConfig(src: ConfigSources): Promise<ConfigResult> {
   return { help: false, config: parsed.data };
 }
 
-/** The config as it may appear in logs. */
-export const redactConfig = (c: AgentConfig): Omit<AgentConfig, 'secret'> & { secret: '[redacted]' } => ({ ...c, secret: '[redacted]' });
+/** The config as it may appear in logs: no secret, no provisioning key. */
+export const redactConfig = <C extends AgentSettings>(c: C): C => ({
+  ...c,
+  ...(c.secret === undefined ? {} : { secret: '[redacted]' }),
+  ...(c.provisioningKey === undefined ? {} : { provisioningKey: '[redacted]' }),
+});

@@ -40,7 +40,7 @@ export interface ConnectionOptions {
 }
 
 /** The only downstream channels a device may subscribe to (the broker ACL refuses anything else). */
-const SUBSCRIPTIONS: DeviceChannel[] = ['timeline', 'events/ack'];
+const SUBSCRIPTIONS: DeviceChannel[] = ['timeline', 'events/ack', 'req'];
 
 // MQTT 3.1.1 CONNACK 4/5 and MQTT 5 134/135: credentials refused; retrying soon will not help.
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
@@ -153,16 +153,6 @@ export class Connection {
   private async onConnect(client: MqttClient): Promise<void> {
     const { logger } = this.opts;
     try {
-      const status: StatusMessage = {
-        v: 1,
-        state: 'online',
-        reason: 'connect',
-        at: this.opts.clock.now(),
-        kind: this.opts.kind,
-        agentVersion: this.opts.agentVersion,
-        ...(this.opts.timelineVersion() !== undefined ? { timelineVersion: this.opts.timelineVersion() } : {}),
-      };
-      await client.publishAsync(this.topic('status'), encodeMessage(status), { qos: 1, retain: true });
       const granted = await client.subscribeAsync(
         SUBSCRIPTIONS.map((c) => this.topic(c)),
         { qos: 1 },
@@ -173,6 +163,19 @@ export class Connection {
       // Online as soon as the device's own channels are subscribed: the retained timeline may already be on its
       // way, and its ack must not be dropped as "offline".
       this.online = true;
+      // Announced only once subscribed: the server sends what it queued for the device (commands) on this
+      // announcement, and anything published before the subscriptions exist (a fresh session) would be lost.
+      const status: StatusMessage = {
+        v: 1,
+        state: 'online',
+        reason: 'connect',
+        at: this.opts.clock.now(),
+        kind: this.opts.kind,
+        agentVersion: this.opts.agentVersion,
+        ...(this.opts.timelineVersion() !== undefined ? { timelineVersion: this.opts.timelineVersion() } : {}),
+      };
+      await client.publishAsync(this.topic('status'), encodeMessage(status), { qos: 1, retain: true });
+      if (this.client !== client) return;
       logger.info({ url: this.opts.url }, 'connected to broker');
       this.opts.onConnected?.();
       this.followedAreas = new Set();
@@ -209,6 +212,22 @@ export class Connection {
         this.followedAreas.delete(code);
         this.opts.logger.error({ areaCode: code, err: errorMessage(err) }, 'broker refused the area alert subscription');
       }
+    }
+  }
+
+  /**
+   * Subscribes again to one of the device's own channels: for a retained channel (the timeline) the broker then
+   * delivers the retained message again. False when offline.
+   */
+  async resubscribe(channel: DeviceChannel): Promise<boolean> {
+    const client = this.client;
+    if (!client || !this.connected) return false;
+    try {
+      await client.subscribeAsync(this.topic(channel), { qos: DEVICE_CHANNELS[channel].qos });
+      return true;
+    } catch (err) {
+      this.opts.logger.warn({ channel, err: errorMessage(err) }, 'resubscribe failed');
+      return false;
     }
   }
 

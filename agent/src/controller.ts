@@ -1,8 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  decodeMessage,
+  alertMessageSchema,
+  areaTopic,
+  deviceTopic,
+  eventsAckSchema,
   timelineMessageSchema,
+  verifyKeyFromBase64,
   type DeviceChannel,
   type PlaybackEvent,
   type Slot,
@@ -19,8 +23,13 @@ import { parseAudioOutput, redactConfig, type AgentConfig } from './config.js';
 import { Connection, type ConnectFn } from './connection.js';
 import { EventSender } from './event-sender.js';
 import { Executor } from './executor.js';
+import { MessageGuard } from './guard.js';
 import { errorMessage } from './fsutil.js';
-import { createLogger } from './logger.js';
+import { agentLogRing, createLogger, type LogRing } from './logger.js';
+import { deviceCommandHandlers } from './command-handlers.js';
+import { Commands } from './commands.js';
+import { OutputControl } from './output.js';
+import { ToneTest } from './self-test.js';
 import { MediaCache, type FetchFn } from './media-cache.js';
 import { Outbox } from './outbox.js';
 import { FfmpegPlayer, type Player } from './player.js';
@@ -28,6 +37,9 @@ import { BoardRunner, SpeakerRunner, type SlotRunner } from './runners.js';
 import { Telemetry } from './telemetry.js';
 import { OccurrenceLedger, TimelineStore } from './timeline-store.js';
 import { AGENT_VERSION } from './version.js';
+
+/** Telemetry reports the loudest level of the last 10 s: one quiet 400 ms window is a pause, not a dead output. */
+const TELEMETRY_LEVEL_WINDOW_MS = 10_000;
 
 /** Every side effect the controller reaches, overridable for tests and for a fleet simulator. */
 export interface ControllerDeps {
@@ -50,6 +62,10 @@ export interface ControllerDeps {
    * slots are due, so a badly set device clock does not expire a fresh timeline (default 3000 ms).
    */
   initialSyncWaitMs?: number;
+  /** What a remote `restart` does once answered (default: SIGTERM to this process, whose handler stops cleanly and exits 0). */
+  restart?: () => void;
+  /** Where collectLogs reads the agent's recent log lines (default: the ring every createLogger logger tees into). */
+  logRing?: LogRing;
 }
 
 /**
@@ -65,6 +81,8 @@ export class Controller {
   readonly localClock: Clock;
   readonly clockSync: ClockSync;
   readonly dataDir: string;
+  /** Verifies everything the server sends against the pinned key; reports what it refuses. */
+  readonly guard: MessageGuard;
   private outbox!: Outbox;
   private store!: TimelineStore;
   private alerts!: AlertBook;
@@ -76,6 +94,10 @@ export class Controller {
   private telemetry!: Telemetry;
   private board: BoardServer | null = null;
   private timelineChain: Promise<void> = Promise.resolve();
+  private commands: Commands | null = null;
+  /** Speaker volume and output level (null on a board). */
+  private output: OutputControl | null = null;
+  private timelinesReceived = 0;
   private started = false;
 
   constructor(
@@ -101,6 +123,13 @@ export class Controller {
       },
     });
     this.clock = deps.clockSync === false ? this.localClock : new CorrectedClock(this.localClock, (local) => this.clockSync.offsetAt(local));
+    this.guard = new MessageGuard({
+      key: verifyKeyFromBase64(config.serverPublicKey),
+      clock: this.clock,
+      logger: this.logger.child({ feature: 'guard' }),
+      // Best effort: a report lost with the connection matters less than keeping the outbox for playback reports.
+      report: (report) => void (this.connection as Connection | undefined)?.publish('security', report),
+    });
   }
 
   /** The board's kiosk page, once started (board agents only). */
@@ -191,7 +220,9 @@ export class Controller {
     } else {
       const output = parseAudioOutput(config.audioOutput);
       if (!output) throw new Error(`invalid audio output ${config.audioOutput}`); // validated by the config schema already
-      runner = new SpeakerRunner(this.cache, this.deps.player ?? new FfmpegPlayer({ output }), clock);
+      this.output = new OutputControl({ player: this.deps.player ?? new FfmpegPlayer({ output, meter: true, liveVolume: true }), dataDir: this.dataDir, logger: logger.child({ feature: 'output' }) });
+      await this.output.load();
+      runner = new SpeakerRunner(this.cache, this.output, clock);
     }
     const executor = new Executor({
       clock,
@@ -207,16 +238,45 @@ export class Controller {
       onCurrent: (occurrenceId) => this.bus.emit('playback.current', occurrenceId ? { occurrenceId } : null),
     });
     this.executor = executor;
+    const audioOutput = config.kind === 'speaker' ? parseAudioOutput(config.audioOutput) : null;
+    this.commands = new Commands({
+      deviceId: config.deviceId,
+      dataDir: this.dataDir,
+      clock,
+      logger: logger.child({ feature: 'commands' }),
+      guard: this.guard,
+      publish: (result) => this.connection.publish('res', result),
+      handlers: deviceCommandHandlers({
+        kind: config.kind,
+        clock,
+        executor,
+        runner,
+        output: this.output,
+        prepare: async (slot) => {
+          if (slot.type === 'audio' && config.kind === 'speaker') await this.cache.ensure(slot.media.sha256);
+        },
+        resync: () => this.resync(),
+        restart: () => {
+          logger.warn('restarting on remote command');
+          (this.deps.restart ?? (() => process.kill(process.pid, 'SIGTERM')))();
+        },
+        logs: this.deps.logRing ?? agentLogRing,
+        toneTest: audioOutput ? new ToneTest(new FfmpegPlayer({ output: audioOutput, meter: true })) : null,
+      }),
+    });
+    await this.commands.start();
     this.telemetry = new Telemetry({
       clock,
       logger: logger.child({ feature: 'telemetry' }),
       dataDir: this.dataDir,
-      ...(this.deps.telemetryIntervalMs !== undefined ? { intervalMs: this.deps.telemetryIntervalMs } : {}),
+      intervalMs: this.deps.telemetryIntervalMs ?? config.telemetryIntervalS * 1000,
       publish: (msg) => this.connection.publish('telemetry', msg),
       sample: () => ({
         timelineVersion: this.store.version,
         playing: executor.playing,
         outboxSize: this.outbox.size,
+        agentVersion: AGENT_VERSION,
+        ...(this.output ? { ...this.output.state, outputLevelLufs: this.output.levelLufs(TELEMETRY_LEVEL_WINDOW_MS) } : {}),
         ...(this.deps.clockSync !== false && this.clockSync.source !== 'local' ? { clockOffsetMs: Math.round(this.clockSync.offsetMs) } : {}),
       }),
       onTick: () => this.prefetch(),
@@ -245,6 +305,7 @@ export class Controller {
     if (!this.started) return;
     this.started = false;
     this.logger.info('stopping loa agent');
+    await this.commands?.stop();
     this.telemetry.stop();
     this.clockSync.stop();
     this.cache.stop();
@@ -257,6 +318,21 @@ export class Controller {
     await this.board?.stop();
     await this.outbox.close();
     this.logger.info('loa agent stopped');
+  }
+
+  /**
+   * Remote resync: measures the clock again and subscribes to the timeline again, so the broker delivers the retained
+   * copy, which is stored (if newer) or re-acked; resolves with the version then held.
+   */
+  private async resync(): Promise<number | null> {
+    if (this.deps.clockSync !== false) void this.clockSync.syncNow().catch(() => undefined);
+    const before = this.timelinesReceived;
+    if (!(await this.connection.resubscribe('timeline'))) throw new Error('not connected to the broker');
+    // The retained copy follows the SUBACK; without one (nothing compiled yet) the wait simply ends.
+    const deadline = Date.now() + 3000; // real time: a broker round trip, whatever clock the agent runs on
+    while (this.timelinesReceived === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.timelineChain;
+    return this.store.version ?? null;
   }
 
   /** Downloads every upcoming audio file within the prefetch horizon (deduplicated by the cache). */
@@ -275,35 +351,44 @@ export class Controller {
 
   private onMessage(channel: DeviceChannel, payload: Buffer): void {
     switch (channel) {
+      case 'req':
+        this.commands?.receive(payload);
+        return;
       case 'timeline':
+        this.timelinesReceived++;
         this.timelineChain = this.timelineChain.then(() =>
           this.onTimeline(payload).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'timeline handling failed')),
         );
         return;
-      case 'events/ack':
-        void this.sender.onAck(payload).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'events/ack handling failed'));
+      case 'events/ack': {
+        const topic = deviceTopic(this.config.deviceId, channel);
+        const ack = this.guard.open(eventsAckSchema, topic, payload);
+        if (!ack) return;
+        if (ack.deviceId !== this.config.deviceId) {
+          this.guard.reject(topic, 'wrong-device', `events/ack addressed to ${ack.deviceId}`);
+          return;
+        }
+        void this.sender.onAck(ack.ids).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'events/ack handling failed'));
         return;
+      }
       default:
         this.logger.warn({ channel }, 'ignoring message on an unhandled channel');
     }
   }
 
   private async onTimeline(payload: Buffer): Promise<void> {
-    const r = decodeMessage(timelineMessageSchema, payload);
-    if (!r.ok) {
-      this.logger.warn({ err: r.error }, 'ignoring invalid timeline');
-      return;
-    }
-    const t: TimelineMessage = r.value;
+    const topic = deviceTopic(this.config.deviceId, 'timeline');
+    const t: TimelineMessage | null = this.guard.open(timelineMessageSchema, topic, payload);
+    if (!t) return;
     if (t.deviceId !== this.config.deviceId) {
-      this.logger.warn({ for: t.deviceId }, 'ignoring timeline addressed to another device');
+      this.guard.reject(topic, 'wrong-device', `timeline addressed to ${t.deviceId}`, String(t.version));
       return;
     }
     const have = this.store.version;
     if (have !== undefined && t.version <= have) {
       // The retained copy comes back on every reconnect; re-acking the current one is harmless and heals a lost ack.
       if (t.version === have) await this.connection.publish('timeline/ack', { v: 1, version: t.version });
-      else this.logger.info({ version: t.version, have }, 'ignoring older timeline');
+      else this.guard.reject(topic, 'replay', `timeline version ${t.version} is older than the held ${have}`, String(t.version));
       return;
     }
     await this.store.save(t);
@@ -324,19 +409,28 @@ export class Controller {
   }
 
   private async onAlert(areaCode: string, payload: Buffer): Promise<void> {
-    const change = await this.alerts.apply(areaCode, payload);
+    // The server leaves an empty retained payload when an alert expires; the alert's own expiry already ended it.
+    if (payload.length === 0) return;
+    const topic = areaTopic(areaCode, 'alert');
+    const alert = this.guard.open(alertMessageSchema, topic, payload);
+    if (!alert) return;
+    if (alert.areaCode !== areaCode) {
+      this.guard.reject(topic, 'wrong-area', `alert for ${alert.areaCode} arrived on ${areaCode}'s channel`, alert.id);
+      return;
+    }
+    const change = await this.alerts.apply(alert);
+    if (change.kind === 'stale') {
+      this.guard.reject(topic, 'replay', change.reason, alert.id);
+      return;
+    }
     if (change.kind === 'ignored') {
       this.logger.debug({ areaCode, reason: change.reason }, 'alert message ignored');
       return;
     }
-    if (change.kind === 'set') {
-      this.logger.warn({ areaCode, alertId: change.alert.id, msgType: change.alert.msgType }, 'area alert received');
-      if (change.alert.media && this.config.kind === 'speaker') this.cache.prefetch(change.alert.media.sha256, () => undefined);
-      if (this.config.kind === 'speaker' && !change.alert.media && change.alert.msgType !== 'cancel') {
-        this.logger.error({ alertId: change.alert.id }, 'alert has no audio: a speaker cannot play it');
-      }
-    } else {
-      this.logger.info({ areaCode }, 'area alert cleared');
+    this.logger.warn({ areaCode, alertId: alert.id, msgType: alert.msgType }, 'area alert received');
+    if (alert.media && this.config.kind === 'speaker') this.cache.prefetch(alert.media.sha256, () => undefined);
+    if (this.config.kind === 'speaker' && !alert.media && alert.msgType !== 'cancel') {
+      this.logger.error({ alertId: alert.id }, 'alert has no audio: a speaker cannot play it');
     }
     this.bus.emit('alert.changed', { areaCode });
     if (this.started) this.executor?.setSlots(this.plan());

@@ -1,4 +1,4 @@
-import { eventsAckSchema, decodeMessage, type EventsBatch, type PlaybackEvent } from '@loa/shared';
+import type { EventsBatch, PlaybackEvent } from '@loa/shared';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
 import { errorMessage } from './fsutil.js';
@@ -56,15 +56,11 @@ export class EventSender {
     void this.flush();
   }
 
-  async onAck(payload: Buffer | string): Promise<void> {
-    const r = decodeMessage(eventsAckSchema, payload);
-    if (!r.ok) {
-      this.opts.logger.warn({ err: r.error }, 'ignoring invalid events/ack');
-      return;
-    }
-    for (const id of r.value.ids) this.sentAt.delete(id);
-    const removed = await this.opts.outbox.ack(r.value.ids);
-    this.opts.logger.debug({ acked: r.value.ids.length, removed, left: this.opts.outbox.size }, 'events acknowledged');
+  /** `ids` come from a verified, signed events/ack: only then may reports leave the outbox. */
+  async onAck(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.sentAt.delete(id);
+    const removed = await this.opts.outbox.ack(ids);
+    this.opts.logger.debug({ acked: ids.length, removed, left: this.opts.outbox.size }, 'events acknowledged');
   }
 
   /** Sends whatever is due; concurrent calls coalesce into one more pass. */

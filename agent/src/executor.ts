@@ -2,6 +2,7 @@ import { priorityRank, type PlaybackEvent, type PlaybackEventType, type PreemptP
 import type { Logger } from 'pino';
 import { setPrecise, type Clock, type TimerHandle } from './clock.js';
 import { errorMessage } from './fsutil.js';
+import { clampLufs } from './loudness.js';
 import { newEventId } from './outbox.js';
 import type { RunHandle, SlotRunner } from './runners.js';
 import type { OccurrenceLedger } from './timeline-store.js';
@@ -50,7 +51,8 @@ export function startSpread(instants: readonly number[]): number {
 /** What an interrupted item does when the output frees up: the slot's policy, else resume (skip for emergencies). */
 export const preemptPolicyOf = (s: Slot): PreemptPolicy => s.onPreempt ?? (s.priority === 'emergency' ? 'skip' : 'resume');
 
-type StopReason = 'preempted' | 'removed' | 'shutdown';
+/** `stopped`: an operator's stop command; the item ends there (reported preempted) and is not continued. */
+type StopReason = 'preempted' | 'removed' | 'shutdown' | 'stopped';
 
 /** How far an occurrence got, carried across preemptions. */
 interface Progress {
@@ -63,6 +65,8 @@ interface Progress {
   startedReported: boolean;
   preemptedBy: string[];
   notes: string[];
+  /** Loudest momentary level measured at the output over every run (LUFS), when the runner measures it. */
+  maxLevelLufs?: number;
 }
 
 interface Current {
@@ -82,6 +86,7 @@ interface Suspended {
 }
 
 const endOf = (s: Slot): number => s.startAt + s.durationMs;
+const levelOf = (p: Progress): { outputLevelLufs?: number } => (p.maxLevelLufs === undefined ? {} : { outputLevelLufs: p.maxLevelLufs });
 const freshProgress = (): Progress => ({ playIndex: 0, offsetMs: 0, playedMs: 0, startedReported: false, preemptedBy: [], notes: [] });
 
 /** Higher priority first, then earlier start: the order in which due slots get the output. */
@@ -95,6 +100,10 @@ const compareDue = (a: Slot, b: Slot): number => priorityRank(b.priority) - prio
  */
 export class Executor {
   private slots: Slot[] = [];
+  /** The slots given by setSlots (timeline and alerts), without the one-off ones. */
+  private planned: Slot[] = [];
+  /** One-off slots (an operator's playNow), kept across timeline changes until done. */
+  private readonly oneOffs = new Map<string, Slot>();
   private current: Current | null = null;
   /** Due, not yet started, waiting for the output. */
   private readonly waiting = new Map<string, { slot: Slot; blockedBy: string | null }>();
@@ -131,7 +140,10 @@ export class Executor {
 
   /** Re-plans against a new timeline; occurrences removed from it are not played (and stopped if playing). */
   setSlots(slots: readonly Slot[], startup = false): void {
-    this.slots = [...slots].sort((a, b) => a.startAt - b.startAt);
+    this.planned = [...slots];
+    const now = this.opts.clock.now();
+    for (const [id, s] of this.oneOffs) if (endOf(s) <= now && this.handled(id)) this.oneOffs.delete(id);
+    this.slots = [...slots, ...this.oneOffs.values()].sort((a, b) => a.startAt - b.startAt);
     const byId = new Map(this.slots.map((s) => [s.occurrenceId, s]));
     for (const s of this.slots) {
       if (!this.opts.ledger.get(s.occurrenceId)) this.report('delivered', s);
@@ -146,7 +158,7 @@ export class Executor {
       }
       this.suspended.delete(id);
       if (sus.progress.startedReported) {
-        this.report('skipped', sus.slot, { playedMs: sus.progress.playedMs, reason: 'removed from the timeline while preempted' });
+        this.report('skipped', sus.slot, { playedMs: sus.progress.playedMs, ...levelOf(sus.progress), reason: 'removed from the timeline while preempted' });
       }
     }
     const cur = this.current;
@@ -165,6 +177,29 @@ export class Executor {
     this.tick();
   }
 
+  /**
+   * Runs a one-off slot (an operator's playNow) alongside the timeline: at its priority, under the usual rules
+   * (it waits for a higher priority item, preempts a lower one) and with the usual reports.
+   */
+  runNow(slot: Slot): void {
+    this.oneOffs.set(slot.occurrenceId, slot);
+    this.setSlots(this.planned);
+  }
+
+  /**
+   * Stops the item playing now (an operator's stop): it ends reported `preempted` and is not continued; whatever
+   * waits for the output then gets it. Resolves with the stopped occurrence once it ended, or null if none played.
+   */
+  async stopPlaying(): Promise<string | null> {
+    const cur = this.current;
+    if (!cur || (cur.stopReason && cur.stopReason !== 'preempted')) return null;
+    cur.stopReason = 'stopped';
+    cur.handle?.stop();
+    cur.cancelGap?.();
+    await cur.finished;
+    return cur.slot.occurrenceId;
+  }
+
   /** Stops playback (reported as failed: agent stopped) and waits until every report is persisted. */
   async stop(): Promise<void> {
     this.running = false;
@@ -178,7 +213,7 @@ export class Executor {
     for (const [id, sus] of [...this.suspended]) {
       this.suspended.delete(id);
       if (sus.progress.startedReported) {
-        this.report('failed', sus.slot, { playedMs: sus.progress.playedMs, reason: 'agent stopped while the item was preempted' });
+        this.report('failed', sus.slot, { playedMs: sus.progress.playedMs, ...levelOf(sus.progress), reason: 'agent stopped while the item was preempted' });
       }
     }
     await this.flush();
@@ -249,7 +284,7 @@ export class Executor {
       if (endOf(sus.slot) <= now) {
         this.suspended.delete(id);
         const by = sus.progress.preemptedBy.join(', ');
-        this.report('preempted', sus.slot, { playedMs: Math.round(sus.progress.playedMs), reason: `preempted by ${by}; window closed before it could ${sus.policy}` });
+        this.report('preempted', sus.slot, { playedMs: Math.round(sus.progress.playedMs), ...levelOf(sus.progress), reason: `preempted by ${by}; window closed before it could ${sus.policy}` });
       } else {
         wake(endOf(sus.slot));
       }
@@ -388,6 +423,7 @@ export class Executor {
       const r = await handle.done;
       cur.handle = null;
       p.playedMs += r.playedMs;
+      if (r.maxLevelLufs !== undefined) p.maxLevelLufs = Math.max(p.maxLevelLufs ?? r.maxLevelLufs, r.maxLevelLufs);
       if (cur.stopReason) {
         if (slot.type === 'audio') p.offsetMs = offsetMs + r.playedMs;
         break;
@@ -419,7 +455,11 @@ export class Executor {
 
     const playedMs = Math.round(p.playedMs);
     const by = cur.preemptedBy ?? 'a higher priority slot';
+    const level = levelOf(p);
     switch (cur.stopReason) {
+      case 'stopped':
+        this.report('preempted', slot, { playedMs, ...level, reason: 'stopped by remote command' });
+        break;
       case 'preempted': {
         const policy = preemptPolicyOf(slot);
         if (policy === 'skip' || !p.startedReported) {
@@ -428,7 +468,7 @@ export class Executor {
             this.waiting.set(slot.occurrenceId, { slot, blockedBy: by });
             break;
           }
-          this.report('preempted', slot, { playedMs, reason: `preempted by ${by}` });
+          this.report('preempted', slot, { playedMs, ...level, reason: `preempted by ${by}` });
         } else {
           if (policy === 'restart') {
             p.playIndex = 0;
@@ -441,10 +481,10 @@ export class Executor {
         break;
       }
       case 'removed':
-        this.report('skipped', slot, { playedMs, reason: 'removed from the timeline while playing' });
+        this.report('skipped', slot, { playedMs, ...level, reason: 'removed from the timeline while playing' });
         break;
       case 'shutdown':
-        this.report('failed', slot, { playedMs, reason: 'agent stopped during playback' });
+        this.report('failed', slot, { playedMs, ...level, reason: 'agent stopped during playback' });
         break;
       default: {
         const notes: string[] = [];
@@ -454,9 +494,9 @@ export class Executor {
         if (outcome.kind === 'window') notes.push(outcome.note);
         notes.push(...p.notes);
         if (outcome.kind === 'failed') {
-          this.report('failed', slot, { ...(p.startedReported ? { playedMs } : {}), reason: [outcome.reason, ...notes].join('; ') });
+          this.report('failed', slot, { ...(p.startedReported ? { playedMs } : {}), ...level, reason: [outcome.reason, ...notes].join('; ') });
         } else {
-          this.report('finished', slot, { playedMs, ...(notes.length ? { reason: notes.join('; ') } : {}) });
+          this.report('finished', slot, { playedMs, ...level, ...(notes.length ? { reason: notes.join('; ') } : {}) });
         }
       }
     }
@@ -464,7 +504,7 @@ export class Executor {
   }
 
   /** Records the decision at once (so it is never taken twice) and persists the report in order. */
-  private report(type: PlaybackEventType, slot: Slot, extra: { playedMs?: number; reason?: string } = {}): void {
+  private report(type: PlaybackEventType, slot: Slot, extra: { playedMs?: number; reason?: string; outputLevelLufs?: number } = {}): void {
     const at = this.opts.clock.now();
     const event: PlaybackEvent = {
       id: newEventId(at),
@@ -473,6 +513,7 @@ export class Executor {
       at,
       ...(extra.playedMs !== undefined ? { playedMs: Math.max(0, Math.round(extra.playedMs)) } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason.slice(0, 500) } : {}),
+      ...(extra.outputLevelLufs !== undefined ? { outputLevelLufs: clampLufs(extra.outputLevelLufs) } : {}),
     };
     const ledgerWrite = this.opts.ledger.set(slot.occurrenceId, { state: type, at, endsAt: endOf(slot) });
     this.io = this.io

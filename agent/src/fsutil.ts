@@ -17,10 +17,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 let tmpCounter = 0;
 
 /** Write tmp, fsync, rename: readers see the old content or the new one, never a torn file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** `mode` applies from creation (e.g. 0o600 for secrets), so the data is never readable by others even briefly. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'wx', mode ?? 0o666);
   try {
     await fh.writeFile(data);
     await fh.sync();

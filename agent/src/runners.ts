@@ -144,6 +144,8 @@ export class RelayRunner implements SlotRunner {
       const tolerance = this.opts.endToleranceMs ?? 1500;
       let playedMs = 0;
       let wallMs = 0;
+      let maxLevel: number | undefined;
+      const level = (): { maxLevelLufs?: number } => (maxLevel === undefined ? {} : { maxLevelLufs: maxLevel });
       let attempts = 1;
       let drops = 0;
       let lastProblem = '';
@@ -151,7 +153,8 @@ export class RelayRunner implements SlotRunner {
         const r = await current.done;
         playedMs += r.mediaMs ?? 0;
         wallMs += r.playedMs;
-        if (stopped || (!r.ok && r.stopped)) return { ok: false, stopped: true, playedMs, mediaMs: playedMs };
+        if (r.maxLevelLufs !== undefined) maxLevel = Math.max(maxLevel ?? r.maxLevelLufs, r.maxLevelLufs);
+        if (stopped || (!r.ok && r.stopped)) return { ok: false, stopped: true, playedMs, mediaMs: playedMs, ...level() };
         const left = deadline - clock.now();
         if (r.ok && left <= tolerance) break; // ran to the end of the window
         lastProblem = r.ok ? 'stream ended early' : r.reason;
@@ -163,7 +166,7 @@ export class RelayRunner implements SlotRunner {
           timer = clock.setTimer(resolve, delay);
         });
         wake = null;
-        if (stopped) return { ok: false, stopped: true, playedMs, mediaMs: playedMs };
+        if (stopped) return { ok: false, stopped: true, playedMs, mediaMs: playedMs, ...level() };
         attempts++;
         try {
           current = await attempt();
@@ -173,17 +176,18 @@ export class RelayRunner implements SlotRunner {
         }
       }
       if (playedMs <= 0) {
-        return { ok: false, stopped: false, playedMs: 0, mediaMs: 0, reason: `relay never played (${attempts} attempts): ${lastProblem}`.slice(0, 500) };
+        return { ok: false, stopped: false, playedMs: 0, mediaMs: 0, ...level(), reason: `relay never played (${attempts} attempts): ${lastProblem}`.slice(0, 500) };
       }
       const note =
         attempts > 1 || lastProblem
           ? `relay interrupted (${attempts} attempts, ${drops} drops, ${Math.round(wallMs - playedMs)} ms without audio; last: ${lastProblem || 'none'})`
           : undefined;
-      return { ok: true, playedMs, mediaMs: playedMs, ...(note ? { note: note.slice(0, 400) } : {}) };
+      return { ok: true, playedMs, mediaMs: playedMs, ...level(), ...(note ? { note: note.slice(0, 400) } : {}) };
     };
 
     return {
       done: loop(),
+      levelLufs: (windowMs?: number) => current.levelLufs?.(windowMs),
       stop: () => {
         if (stopped) return;
         stopped = true;

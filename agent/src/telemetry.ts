@@ -3,6 +3,7 @@ import type { TelemetryMessage } from '@loa/shared';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
 import { errorMessage } from './fsutil.js';
+import { clampLufs } from './loudness.js';
 
 export interface TelemetryOptions {
   clock: Clock;
@@ -10,9 +11,23 @@ export interface TelemetryOptions {
   dataDir: string;
   intervalMs?: number;
   publish: (msg: TelemetryMessage) => Promise<boolean>;
-  sample: () => { timelineVersion: number | undefined; playing: string | null; outboxSize: number; clockOffsetMs?: number };
+  sample: () => TelemetrySample;
   /** Extra periodic work piggy-backing on the same timer (e.g. a prefetch sweep). */
   onTick?: () => void;
+}
+
+/** What the controller knows at sampling time; the rest (uptime, disk, memory) is measured here. */
+export interface TelemetrySample {
+  timelineVersion: number | undefined;
+  playing: string | null;
+  outboxSize: number;
+  clockOffsetMs?: number;
+  agentVersion?: string;
+  /** Speaker output setting (absent on a board). */
+  volume?: number;
+  muted?: boolean;
+  /** Loudest momentary level (LUFS) at the output over the last 10 s of what is playing; absent when nothing plays or it is not measured. */
+  outputLevelLufs?: number;
 }
 
 /** Periodic health sample (QoS 0: a lost one is replaced by the next). */
@@ -62,6 +77,10 @@ export class Telemetry {
       ...(freeDiskBytes !== undefined && Number.isSafeInteger(freeDiskBytes) ? { freeDiskBytes } : {}),
       outboxSize: s.outboxSize,
       ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
+      ...(s.agentVersion !== undefined ? { agentVersion: s.agentVersion } : {}),
+      ...(s.volume !== undefined ? { volume: s.volume } : {}),
+      ...(s.muted !== undefined ? { muted: s.muted } : {}),
+      ...(s.outputLevelLufs !== undefined && s.playing ? { outputLevelLufs: clampLufs(s.outputLevelLufs) } : {}),
     };
   }
 

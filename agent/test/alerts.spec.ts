@@ -46,18 +46,18 @@ describe(AlertBook.name, () => {
     try {
       const book = new AlertBook(dir);
       await book.load();
-      expect((await book.apply('01', buf(alert()))).kind).toBe('set');
-      expect((await book.apply('01', buf(alert()))).kind).toBe('ignored');
-      expect((await book.apply('02', buf(alert()))).kind).toBe('ignored');
-      expect((await book.apply('01', Buffer.from('{bad'))).kind).toBe('ignored');
-      await book.apply('01', buf(alert({ id: 'a-2', msgType: 'update', references: 'a-1', text: 'Cập nhật' })));
+      expect((await book.apply(alert())).kind).toBe('set');
+      expect((await book.apply(alert())).kind).toBe('ignored');
+      await book.apply(alert({ id: 'a-2', msgType: 'update', references: 'a-1', text: 'Cập nhật', sentAt: NOW + 1 }));
+      // A superseded alert coming back is a replay, not news.
+      expect((await book.apply(alert())).kind).toBe('stale');
       const reopened = new AlertBook(dir);
       await reopened.load();
       expect(reopened.slots('board', NOW).map((s) => s.occurrenceId)).toEqual(['alert:a-2']);
-      await reopened.apply('01', buf(alert({ id: 'a-2:cancel', msgType: 'cancel', references: 'a-2' })));
+      await reopened.apply(alert({ id: 'a-2:cancel', msgType: 'cancel', references: 'a-2', sentAt: NOW + 2 }));
       expect(reopened.slots('board', NOW)).toEqual([]);
-      expect((await reopened.apply('01', Buffer.alloc(0))).kind).toBe('cleared');
-      await reopened.apply('01', buf(alert({ id: 'a-3' })));
+      await reopened.apply(alert({ id: 'a-3', sentAt: NOW + 3 }));
+      expect(reopened.slots('board', NOW).map((s) => s.occurrenceId)).toEqual(['alert:a-3']);
       await reopened.retain(['02']);
       expect(reopened.slots('board', NOW)).toEqual([]);
     } finally {
@@ -77,7 +77,7 @@ describe('board agent and area alerts', () => {
     const t = await tempDir();
     cleanup = t.cleanup;
     agent = new Controller(
-      agentConfigSchema.parse({ serverUrl: 'http://127.0.0.1:9', mqttUrl: broker.url, deviceId: DEVICE, secret: 'pw', kind: 'board', boardPort: 0, dataDir: join(t.dir, 'd') }),
+      agentConfigSchema.parse({ serverUrl: 'http://127.0.0.1:9', mqttUrl: broker.url, serverPublicKey: broker.publicKey, deviceId: DEVICE, secret: 'pw', kind: 'board', boardPort: 0, dataDir: join(t.dir, 'd') }),
       { logger: silentLogger(), reconnectBackoff: new Backoff({ baseMs: 100, capMs: 400 }), resendAfterMs: 1000 },
     );
   });

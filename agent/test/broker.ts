@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import { mayDevicePublish, mayDeviceSubscribe } from '@loa/shared';
+import { generateSigningKey, mayDevicePublish, mayDeviceSubscribe, signMessage, type SigningKey } from '@loa/shared';
 
 export interface Published {
   topic: string;
@@ -16,13 +16,24 @@ export interface TestBroker {
   url: string;
   published: Published[];
   refusedLogins: number;
-  /** Server-side publish (as the Loa server would). */
+  /** The key this broker's "server" signs with; agents under test pin `publicKey`. */
+  key: SigningKey;
+  publicKey: string;
+  /** Server-side publish, signed, as the Loa server would. */
   publish(topic: string, payload: unknown, opts?: { retain?: boolean }): Promise<void>;
+  /** Publish exact bytes (unsigned, forged or replayed messages), as someone with broker access could. */
+  publishRaw(topic: string, payload: Buffer, opts?: { retain?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A real aedes broker with per-device credentials and the shared ACL, on an ephemeral (or given) port. */
-export async function startBroker(credentials: Record<string, string>, port = 0, areas: Record<string, string[]> = {}): Promise<TestBroker> {
+export async function startBroker(
+  credentials: Record<string, string>,
+  port = 0,
+  areas: Record<string, string[]> = {},
+  /** Pass the previous broker's key to "restart the server" without re-provisioning agents. */
+  key: SigningKey = generateSigningKey(),
+): Promise<TestBroker> {
   const published: Published[] = [];
   const state = { refusedLogins: 0 };
   const broker = await Aedes.createBroker({
@@ -51,7 +62,14 @@ export async function startBroker(credentials: Record<string, string>, port = 0,
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const bound = (server.address() as { port: number }).port;
+  const publishRaw = (topic: string, payload: Buffer, opts: { retain?: boolean } = {}) =>
+    new Promise<void>((resolve, reject) =>
+      broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: opts.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
   return {
+    key,
+    publicKey: key.publicKeyB64,
+    publishRaw,
     broker,
     port: bound,
     url: `mqtt://127.0.0.1:${bound}`,
@@ -59,13 +77,7 @@ export async function startBroker(credentials: Record<string, string>, port = 0,
     get refusedLogins() {
       return state.refusedLogins;
     },
-    publish: (topic, payload, opts = {}) =>
-      new Promise<void>((resolve, reject) =>
-        broker.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: opts.retain ?? false, dup: false },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      ),
+    publish: (topic, payload, opts = {}) => publishRaw(topic, signMessage(key, payload), opts),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

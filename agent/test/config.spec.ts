@@ -1,3 +1,4 @@
+import { generateSigningKey } from '@loa/shared';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { main } from '../src/main.js';
 
@@ -7,6 +8,7 @@ const base = {
   LOA_AGENT_DEVICE_ID: 'spk-01',
   LOA_AGENT_SECRET: 's3cret',
   LOA_AGENT_KIND: 'speaker',
+  LOA_AGENT_SERVER_PUBLIC_KEY: generateSigningKey().publicKeyB64,
 };
 
 async function load(argv: string[], env: Record<string, string>, file?: Record<string, unknown>) {

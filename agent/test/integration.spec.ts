@@ -47,6 +47,7 @@ describe('agent against a real broker and media server', () => {
     const config = agentConfigSchema.parse({
       serverUrl: media.url,
       mqttUrl: broker.url,
+      serverPublicKey: broker.publicKey,
       deviceId: DEVICE,
       secret,
       kind,
@@ -116,9 +117,9 @@ describe('agent against a real broker and media server', () => {
     // Sent is not acknowledged: everything stays in the outbox until the server says so.
     const ids = [...new Set(sentEvents().map((e) => e.id))];
     expect(agent.outboxEvents.map((e) => e.id).sort()).toEqual(ids.sort());
-    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, ids: ids.slice(0, 1) });
+    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, deviceId: DEVICE, ids: ids.slice(0, 1) });
     await waitFor(() => agent.outboxEvents.length === ids.length - 1, 3000, 'partial ack');
-    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, ids });
+    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, deviceId: DEVICE, ids });
     await waitFor(() => agent.outboxEvents.length === 0, 3000, 'outbox drained');
 
     const telemetry = await waitFor(() => from(deviceTopic(DEVICE, 'telemetry')).at(-1), 3000, 'telemetry');
@@ -147,6 +148,7 @@ describe('agent against a real broker and media server', () => {
 
     // Network gone; the agent restarts and has only its data dir.
     const port = broker.port;
+    const key = broker.key;
     await broker.close();
     const agent = makeController(dataDir);
     await agent.start();
@@ -160,11 +162,11 @@ describe('agent against a real broker and media server', () => {
     expect(await probeDuration(join(dataDir, 'out', 'occ-9.wav'))).toBeCloseTo(1, 1);
 
     // Broker back on the same address: the agent reconnects by itself and sends what it kept.
-    broker = await startBroker({ [DEVICE]: SECRET }, port);
+    broker = await startBroker({ [DEVICE]: SECRET }, port, {}, key);
     await waitFor(() => sentEvents().some((e) => e.id === finished.id), 10_000, 'events resent after reconnect');
     expect(agent.outboxEvents.some((e) => e.id === finished.id)).toBe(true);
     const ids = agent.outboxEvents.map((e) => e.id);
-    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, ids });
+    await broker.publish(deviceTopic(DEVICE, 'events/ack'), { v: 1, deviceId: DEVICE, ids });
     await waitFor(() => agent.outboxEvents.length === 0, 3000, 'outbox drained after ack');
   });
 

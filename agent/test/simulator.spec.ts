@@ -7,7 +7,11 @@ import {
   decodeMessage,
   deviceIdSchema,
   deviceTopic,
+  encodeMessage,
   eventsBatchSchema,
+  commandResultMessageSchema,
+  generateSigningKey,
+  signMessage,
   mayDevicePublish,
   mayDeviceSubscribe,
   parseDeviceTopic,
@@ -44,10 +48,10 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
     authorizePublish: (client, packet, cb) => cb(client && mayDevicePublish(client.id, packet.topic) ? null : new Error('denied')),
     authorizeSubscribe: (client, sub, cb) => cb(null, mayDeviceSubscribe(client.id, sub.topic, new Set(credentials[client.id]?.areas ?? [])) ? sub : null),
   });
-  const publish = (topic: string, payload: unknown, retain = false) =>
-    new Promise<void>((resolve, reject) =>
-      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain, dup: false }, (e) => (e ? reject(e) : resolve())),
-    );
+  const publishRaw = (topic: string, payload: Buffer, retain = false) =>
+    new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (e) => (e ? reject(e) : resolve())));
+  // Plays the server, so it signs what it sends.
+  const publish = (topic: string, payload: unknown, retain = false) => publishRaw(topic, signMessage(SERVER_KEY, payload), retain);
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS')) return;
     const payload = Buffer.from(packet.payload);
@@ -56,7 +60,7 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
     const parsed = parseDeviceTopic(packet.topic);
     if (client && parsed?.channel === 'events' && state.ackEvents) {
       const batch = decodeMessage(eventsBatchSchema, payload);
-      if (batch.ok) void publish(deviceTopic(parsed.deviceId, 'events/ack'), { v: 1, ids: batch.value.events.map((e) => e.id) });
+      if (batch.ok) void publish(deviceTopic(parsed.deviceId, 'events/ack'), { v: 1, deviceId: parsed.deviceId, ids: batch.value.events.map((e) => e.id) });
     }
   });
   const sockets = new Set<Socket>();
@@ -73,6 +77,7 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
     seen,
     state,
     publish,
+    publishRaw,
     on: (deviceId: string, channel: string) => seen.filter((s) => s.clientId === deviceId && s.topic === `${deviceTopic(deviceId, 'status').slice(0, -'status'.length)}${channel}`),
     clients: () => Object.keys((aedes as unknown as { clients: Record<string, unknown> }).clients).length,
     close: async () => {
@@ -84,6 +89,7 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
 }
 type TestBroker = Awaited<ReturnType<typeof broker>>;
 
+const SERVER_KEY = generateSigningKey();
 const PROVINCE = '42';
 const COMMUNE = '420001';
 const creds = { 'spk-a': { secret: 's-a', areas: [PROVINCE, COMMUNE] }, 'brd-b': { secret: 's-b', areas: [PROVINCE, COMMUNE] } };
@@ -133,7 +139,7 @@ describe('fleet simulator', () => {
     { id: 'spk-a', secret: 's-a', kind: 'speaker' },
     { id: 'brd-b', secret: 's-b', kind: 'board' },
   ]) => {
-    const f = new Fleet({ mqttUrl: b.url, devices, tickMs: 20, telemetryIntervalMs: 0, backoff: { baseMs: 50, capMs: 200 }, ...opts }, true);
+    const f = new Fleet({ mqttUrl: b.url, serverPublicKey: SERVER_KEY.publicKeyB64, devices, tickMs: 20, telemetryIntervalMs: 0, backoff: { baseMs: 50, capMs: 200 }, ...opts }, true);
     fleets.push(f);
     return f;
   };
@@ -165,6 +171,20 @@ describe('fleet simulator', () => {
     expect(will.ok && will.value).toMatchObject({ state: 'offline', reason: 'will' });
     await waitFor(async () => (await f.stats()).connects >= 3, 5000, 'reconnect');
     expect(deviceIdSchema.safeParse('spk-a').success).toBe(true);
+  });
+
+  it('answers every signed command once, and rejects an expired one', async () => {
+    const f = fleet();
+    await f.start();
+    await waitFor(async () => (await f.stats()).connected === 2, 5000, 'connected');
+    const now = Date.now();
+    await b.publish(deviceTopic('spk-a', 'req'), { v: 1, id: 'c-1', deviceId: 'spk-a', sentAt: now, expiresAt: now + 60_000, command: { type: 'setVolume', volume: 40 } });
+    await b.publish(deviceTopic('spk-a', 'req'), { v: 1, id: 'c-2', deviceId: 'spk-a', sentAt: now, expiresAt: now - 1, command: { type: 'stop' } });
+    await waitFor(() => b.on('spk-a', 'res').length === 2, 5000, 'two results');
+    const results = b.on('spk-a', 'res').map((s) => commandResultMessageSchema.parse(JSON.parse(s.payload.toString())));
+    expect(results.map((r) => [r.id, r.status])).toEqual([['c-1', 'ok'], ['c-2', 'rejected']]);
+    expect(f.device('spk-a')?.volume).toBe(40);
+    expect((await f.stats()).commandsAnswered).toBe(2);
   });
 
   it('keeps retrying with back-off, without connecting, when its secret is refused', async () => {
@@ -200,6 +220,11 @@ describe('fleet simulator', () => {
     // A timeline for another device (e.g. forged) is refused.
     await b.publish(deviceTopic('spk-a', 'timeline'), timeline('brd-b', 9));
     await waitFor(async () => (await f.stats()).messagesRefused === 1, 5000, 'refusal');
+    // Unsigned, or signed by another key: refused before it is read, as a real agent's guard does.
+    await b.publishRaw(deviceTopic('spk-a', 'timeline'), encodeMessage(timeline('spk-a', 3)));
+    await b.publishRaw(deviceTopic('spk-a', 'timeline'), signMessage(generateSigningKey(), timeline('spk-a', 4)));
+    await waitFor(async () => (await f.stats()).signatureRefused === 2, 5000, 'signature refusals');
+    expect(f.device('spk-a')?.timelineVersion).toBe(2);
 
     await f.markTimelines();
     await b.publish(deviceTopic('brd-b', 'timeline'), timeline('brd-b', 1), true);

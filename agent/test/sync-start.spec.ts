@@ -62,6 +62,7 @@ describe('synchronised start across agents with skewed clocks (real HTTP time se
         agentConfigSchema.parse({
           serverUrl: server.url,
           mqttUrl: broker.url,
+          serverPublicKey: broker.publicKey,
           deviceId: d,
           secret: creds[d],
           kind: 'speaker',

@@ -19,6 +19,13 @@ import { HealthModule } from './health/health.module.js';
 import { MediaModule } from './media/media.module.js';
 import type { AppLogger } from './logging/logger.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { SigningModule } from './signing/signing.module.js';
+import { AlarmsModule } from './alarms/alarms.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
+import { SecurityEventsModule } from './security-events/security-events.module.js';
+import { CommandsModule } from './commands/commands.module.js';
+import { DeviceSecurityModule } from './device-auth/device-security.module.js';
+import { ProvisioningModule } from './provisioning/provisioning.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -36,6 +43,7 @@ export class AppModule {
         LoggingModule.forRoot(deps.logger),
         DatabaseModule.forRoot(deps.dataSource),
         CommonModule,
+        SigningModule,
         BrokerModule,
         AuthModule,
         HealthModule,
@@ -49,6 +57,12 @@ export class AppModule {
         DeliveriesModule,
         AlertsModule,
         TimeModule,
+        CommandsModule,
+        AlarmsModule,
+        TelemetryModule,
+        SecurityEventsModule,
+        DeviceSecurityModule,
+        ProvisioningModule,
       ],
     };
   }

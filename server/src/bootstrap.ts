@@ -5,6 +5,7 @@ import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
@@ -13,11 +14,19 @@ import { openDatabase } from './database/data-source.js';
 import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.js';
 import { listenOrExplain } from './common/listen.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { readTlsMaterial } from './common/tls.js';
 
 export interface RunningServer {
   app: NestExpressApplication;
   httpPort: number;
+  /** Plain MQTT; null when TLS is configured and LOA_MQTT_PLAIN=false. */
   mqttPort: number | null;
+  /** MQTT over TLS; null without TLS. */
+  mqttsPort: number | null;
+  /** True when the HTTP port serves HTTPS. */
+  https: boolean;
+  /** Re-reads LOA_TLS_CERT_FILE/LOA_TLS_KEY_FILE for new connections (certificate renewal); false without TLS. */
+  reloadTls(): boolean;
   close(): Promise<void>;
 }
 
@@ -29,13 +38,17 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   mkdirSync(config.mediaDir, { recursive: true });
   // Busy ports are found before anything else is opened, so the message comes first and nothing is left half-started.
   await assertPortFree(config.httpPort, config.httpHost, 'HTTP', 'LOA_HTTP_PORT');
-  await assertPortFree(config.mqttPort, config.mqttHost, 'MQTT', 'LOA_MQTT_PORT');
+  if (config.tls === null || config.mqttPlain) await assertPortFree(config.mqttPort, config.mqttHost, 'MQTT', 'LOA_MQTT_PORT');
+  if (config.tls !== null) await assertPortFree(config.mqttsPort, config.mqttHost, 'MQTT over TLS', 'LOA_MQTTS_PORT');
+  // Read before anything opens, so a missing or malformed file is reported first (as a ConfigError).
+  const tls = config.tls === null ? null : readTlsMaterial(config.tls);
   const dataSource = await openDatabase(config.database);
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, dataSource }), {
       logger: new NestPinoLogger(logger),
       bodyParser: true,
+      ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
     });
     // Bulk device registration (up to 20,000 rows) is the largest JSON body; media goes through multipart.
     app.useBodyParser('json', { limit: '8mb' });
@@ -60,12 +73,24 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   }
   const started = app;
   const httpPort = (started.getHttpServer().address() as AddressInfo).port;
-  const mqttPort = started.get(EmbeddedBroker).port;
-  logger.info({ ctx: 'server', httpPort, mqttPort, database: config.database.type, dataDir: config.dataDir }, 'Loa server started');
+  const broker = started.get(EmbeddedBroker);
+  const mqttPort = broker.port;
+  const mqttsPort = broker.tlsPort;
+  logger.info({ ctx: 'server', httpPort, https: tls !== null, mqttPort, mqttsPort, database: config.database.type, dataDir: config.dataDir }, 'Loa server started');
   return {
     app: started,
     httpPort,
     mqttPort,
+    mqttsPort,
+    https: tls !== null,
+    reloadTls: () => {
+      if (config.tls === null) return false;
+      const renewed = readTlsMaterial(config.tls);
+      (started.getHttpServer() as HttpsServer).setSecureContext({ cert: renewed.cert, key: renewed.key });
+      broker.reloadTls(renewed);
+      logger.info({ ctx: 'server', certFile: config.tls.certFile }, 'TLS certificate reloaded');
+      return true;
+    },
     close: async () => {
       await started.close();
       if (dataSource.isInitialized) await dataSource.destroy();

@@ -24,10 +24,22 @@ async function main(): Promise<void> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Certificate renewal (certbot deploy hook, a private CA's new certificate): `systemctl reload` sends SIGHUP.
+    process.on('SIGHUP', () => {
+      try {
+        if (!server.reloadTls()) process.stderr.write('loa-server: SIGHUP ignored: no TLS configured\n');
+      } catch (err) {
+        process.stderr.write(`loa-server: TLS reload failed, keeping the current certificate: ${(err as Error).message}\n`);
+      }
+    });
   } catch (err) {
     if (err instanceof ListenError) {
       process.stderr.write(`loa-server: ${err.message}\n`);
       process.exit(3);
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`loa-server: ${err.message}\n`);
+      process.exit(2);
     }
     process.stderr.write(`loa-server: failed to start: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -6,7 +6,7 @@ import { AreasRepository } from '../src/areas/areas.repository.js';
 import { AreasService } from '../src/areas/areas.service.js';
 import { AlertEntity } from '../src/database/entities.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger, testSigning } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 
@@ -22,7 +22,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     await seedArea(db.dataSource, '00004', province);
     broker = new RecordingBroker();
     clock = new FixedClock(NOW);
-    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), silentLogger);
+    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), testSigning, silentLogger);
   });
   afterEach(() => db.close());
 
@@ -37,6 +37,8 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     const a = await send();
     expect(broker.published).toHaveLength(1);
     const p = last();
+    // Agents act only on what the pinned key signed.
+    expect(p.signed).toBe(true);
     expect(p.topic).toBe(areaTopic('01', 'alert'));
     expect(p.options).toEqual({ qos: 1, retain: true });
     expect(p.message).toMatchObject({ id: a.id, msgType: 'alert', priority: 'emergency', effectiveAt: NOW, expiresAt: NOW + 600_000, text: 'Người dân không ra khơi' });
@@ -68,7 +70,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     clock.t = NOW + 631_000;
     broker.published.length = 0;
     expect(await sut.clearExpired()).toBe(1);
-    expect(broker.published).toEqual([{ topic: areaTopic('01', 'alert'), payload: '', options: { qos: 1, retain: true } }]);
+    expect(broker.published).toEqual([{ topic: areaTopic('01', 'alert'), payload: '', signed: false, raw: '', options: { qos: 1, retain: true } }]);
     expect((await db.dataSource.getRepository(AlertEntity).findOneByOrFail({ id: b.id })).clearedAt).toBe(NOW + 631_000);
     expect(await sut.clearExpired()).toBe(0);
   });
@@ -94,7 +96,7 @@ describe.each(DATABASES)(`${AlertsService.name} after a restart on %s`, (_name, 
       await seedArea(db.dataSource, '00004', province);
       const clock = new FixedClock(NOW);
       const make = (broker: RecordingBroker) =>
-        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), silentLogger);
+        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), testSigning, silentLogger);
       const before = make(new RecordingBroker());
       const base = { title: 'Cảnh báo', text: 'Sơ tán', priority: 'emergency' as const };
       const kept = await before.create({ ...base, areaCode: '01', expiresInS: 600 }, 'u');

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { alertMessageSchema, areaTopic, deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES, timelineMessageSchema } from '@loa/shared';
+import { z } from 'zod';
+import { alertMessageSchema, areaTopic, deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES, openSigned, timelineMessageSchema, verifyKeyFromBase64, type VerifyKey } from '@loa/shared';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Connects a raw mqtt.js client; resolves with the client or the broker's refusal. */
@@ -21,9 +22,17 @@ describe('embedded MQTT broker', () => {
   let t: TestServer;
   const secrets: Record<string, string> = {};
   const clients: MqttClient[] = [];
+  let key: VerifyKey;
+  /** What an agent does with a server message: verify the signature against the pinned key, then read it. */
+  const opened = (payload: string): unknown => {
+    const r = openSigned(z.unknown(), payload, key);
+    if (!r.ok) throw new Error(`server message did not verify: ${r.error}`);
+    return r.value;
+  };
 
   beforeAll(async () => {
     t = await startTestServer();
+    key = verifyKeyFromBase64((await t.api<{ publicKey: string }>('GET', '/api/v1/signing-key')).body.publicKey);
     await t.api('POST', '/api/v1/areas', { code: '01', name: 'Hà Nội', level: 'province' });
     await t.api('POST', '/api/v1/areas', { code: '02', name: 'Hà Giang', level: 'province' });
     await t.api('POST', '/api/v1/areas', { code: '00004', name: 'Xã Tây Đằng', level: 'commune', parentCode: '01' });
@@ -111,7 +120,7 @@ describe('embedded MQTT broker', () => {
     await c.subscribeAsync(deviceTopic('dev-a', 'events/ack'), { qos: 1 });
     const ack = new Promise<string>((resolve) => c.once('message', (_t, p) => resolve(p.toString())));
     await c.publishAsync(deviceTopic('dev-a', 'events'), encodeMessage({ v: 1, events: [{ id: 'ok-1', occurrenceId: 'unknown:1', type: 'finished', at: 1 }] }), { qos: 1 });
-    expect(JSON.parse(await ack)).toEqual({ v: 1, ids: ['ok-1'] });
+    expect(opened(await ack)).toEqual({ v: 1, deviceId: 'dev-a', ids: ['ok-1'] });
   });
 
   it('marks a device online from its status and offline from its last will', async () => {
@@ -140,14 +149,14 @@ describe('embedded MQTT broker', () => {
     clients.push(c);
     const timeline = new Promise<string>((resolve) => c.on('message', (topic, p) => topic.endsWith('/timeline') && resolve(p.toString())));
     await c.subscribeAsync(deviceTopic('dev-a', 'timeline'), { qos: 1 });
-    expect(timelineMessageSchema.parse(JSON.parse(await timeline)).areaCodes).toEqual(['01', '00004']);
+    expect(timelineMessageSchema.parse(opened(await timeline)).areaCodes).toEqual(['01', '00004']);
 
     await expect(c.subscribeAsync(areaTopic('02', 'alert'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
     await c.subscribeAsync(areaTopic('01', 'alert'), { qos: 1 });
     const alert = new Promise<string>((resolve) => c.on('message', (topic, p) => topic === areaTopic('01', 'alert') && resolve(p.toString())));
     const sent = await t.api<{ id: string }>('POST', '/api/v1/alerts', { areaCode: '01', title: 'Cảnh báo lũ', text: 'Sơ tán khỏi vùng trũng' });
     expect(sent.status).toBe(201);
-    expect(alertMessageSchema.parse(JSON.parse(await alert))).toMatchObject({ id: sent.body.id, msgType: 'alert', areaCode: '01' });
+    expect(alertMessageSchema.parse(opened(await alert))).toMatchObject({ id: sent.body.id, msgType: 'alert', areaCode: '01' });
   });
 
   it('delivers a retained alert to a device that subscribes after it was sent', async () => {
@@ -155,7 +164,7 @@ describe('embedded MQTT broker', () => {
     clients.push(c);
     const alert = new Promise<string>((resolve) => c.on('message', (topic, p) => topic === areaTopic('01', 'alert') && resolve(p.toString())));
     await c.subscribeAsync(areaTopic('01', 'alert'), { qos: 1 });
-    expect(alertMessageSchema.parse(JSON.parse(await alert)).title).toBe('Cảnh báo lũ');
+    expect(alertMessageSchema.parse(opened(await alert)).title).toBe('Cảnh báo lũ');
   });
 });
 

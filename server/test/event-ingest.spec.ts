@@ -3,7 +3,7 @@ import { DeliveryEntity, DeviceEventEntity, OccurrenceEntity, ScheduleEntity } f
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
 import { EventIngestService } from '../src/deliveries/event-ingest.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger, testSigning } from './support/fixtures.js';
 
 describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
   let db: TestDatabase;
@@ -24,7 +24,7 @@ describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
       await ds.getRepository(DeliveryEntity).insert({ occurrenceId: OCC, deviceId, scheduleId: 'sched-1', state: 'queued', queuedAt: 0, deliveredAt: null, startedAt: null, endedAt: null, playedMs: null, reason: null, updatedAt: 0 });
     }
     broker = new RecordingBroker();
-    sut = new EventIngestService(new DeliveriesRepository(ds), broker, new FixedClock(5000), newMetrics(), silentLogger);
+    sut = new EventIngestService(new DeliveriesRepository(ds), broker, new FixedClock(5000), newMetrics(), testSigning, silentLogger);
   });
 
   afterEach(() => db.close());
@@ -43,7 +43,8 @@ describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
     const [ack] = broker.published;
     expect(ack?.topic).toBe(deviceTopic('spk-1', 'events/ack'));
     expect(ack?.options.qos).toBe(DEVICE_CHANNELS['events/ack'].qos);
-    expect(JSON.parse(ack?.payload ?? '{}')).toEqual({ v: 1, ids: ['e1', 'e2'] });
+    expect(ack?.signed).toBe(true);
+    expect(JSON.parse(ack?.payload ?? '{}')).toEqual({ v: 1, deviceId: 'spk-1', ids: ['e1', 'e2'] });
     expect(await delivery('spk-1')).toMatchObject({ state: 'finished', startedAt: 1000, endedAt: 4000, playedMs: 3000 });
     expect((await delivery('spk-2')).state).toBe('queued');
   });

@@ -4,3 +4,6 @@ export * from './enums.js';
 export * from './topics.js';
 export * from './messages.js';
 export * from './codec.js';
+export * from './commands.js';
+export * from './signing.js';
+export * from './provisioning.js';

@@ -30,6 +30,16 @@ export const telemetryMessageSchema = z.object({
   rssBytes: z.number().int().nonnegative().optional(),
   clockOffsetMs: z.number().optional(),
   outboxSize: z.number().int().nonnegative().optional(),
+  agentVersion: z.string().max(64).optional(),
+  muted: z.boolean().optional(),
+  /**
+   * Loudest momentary loudness (LUFS, EBU R128, 400 ms windows) over the last 10 s of what the output is playing;
+   * absent when nothing plays. Measured on the signal sent to the output, so a "playing" slot near −70 is silence.
+   */
+  outputLevelLufs: z.number().min(-200).max(20).optional(),
+  /** Where the hardware reports them (modem RSSI, SoC temperature). */
+  signalDbm: z.number().min(-200).max(0).optional(),
+  temperatureC: z.number().min(-60).max(200).optional(),
 });
 export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;
 
@@ -47,6 +57,8 @@ export const playbackEventSchema = z.object({
   at: epochMsSchema,
   playedMs: z.number().int().nonnegative().optional(),
   reason: z.string().max(500).optional(),
+  /** Loudest momentary level (LUFS) measured at the output while this item played: proof it was audible. */
+  outputLevelLufs: z.number().min(-200).max(20).optional(),
 });
 export type PlaybackEvent = z.infer<typeof playbackEventSchema>;
 
@@ -68,6 +80,8 @@ export type TimelineAck = z.infer<typeof timelineAckSchema>;
 
 export const eventsAckSchema = z.object({
   v,
+  /** The device the ack is for: a signed ack for one device cannot be replayed onto another's topic. */
+  deviceId: deviceIdSchema,
   /** Every id here is durably stored on the server; the agent may delete these from its outbox. */
   ids: z.array(opaqueIdSchema).max(MAX_EVENTS_PER_BATCH),
 });

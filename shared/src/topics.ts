@@ -22,6 +22,9 @@ export const DEVICE_CHANNELS = {
   'events/ack': { direction: 'down', qos: 1, retain: false, description: 'ids of reports committed by the server' },
   timeline: { direction: 'down', qos: 1, retain: true, description: 'the full versioned timeline of the device' },
   'timeline/ack': { direction: 'up', qos: 1, retain: false, description: 'timeline version stored by the agent' },
+  req: { direction: 'down', qos: 1, retain: false, description: 'signed remote command with id and expiry' },
+  res: { direction: 'up', qos: 1, retain: false, description: 'result of a remote command' },
+  security: { direction: 'up', qos: 1, retain: false, description: 'a server message the agent rejected (unsigned, forged, expired, replayed)' },
 } as const satisfies Record<string, ChannelSpec>;
 
 export type DeviceChannel = keyof typeof DEVICE_CHANNELS;

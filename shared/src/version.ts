@@ -13,3 +13,12 @@ export const TIME_PATH = '/api/time';
 
 /** HTTP path (on the server's base URL) where a device fetches a media file by its sha256. */
 export const mediaPath = (sha256: string): string => `/api/v1/media/${sha256}`;
+
+/** Public: the server's Ed25519 public key, which agents pin at provisioning. */
+export const SIGNING_KEY_PATH = '/api/v1/signing-key';
+
+/** Public (the provisioning key is the credential): a device with a provisioning key asks to join. */
+export const ENROLL_PATH = '/api/v1/provisioning/enroll';
+
+/** Device-authenticated (HTTP Basic, the enrolment's id and secret): has an operator claimed me yet? */
+export const enrollmentStatusPath = (deviceId: string): string => `/api/v1/provisioning/enrollments/${deviceId}/status`;

@@ -19,7 +19,7 @@ import { measureSyncStart, type SyncStartResult } from './sync-start.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'resources', 'sync'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'resources', 'sync'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'no-bulk': { type: 'boolean', default: false },
+    'telemetry-s': { type: 'string', default: '60' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -52,6 +53,7 @@ if (args.help) {
   --cpu-prof               profile the server (node --cpu-prof) and print its top frames
   --keep                   keep the temporary data directory
   --no-bulk                register one device per request instead of POST /api/v1/devices/bulk
+  --telemetry-s S          heartbeat (telemetry) period of every simulated device (default 60, as in the field)
 `);
   process.exit(0);
 }
@@ -63,6 +65,7 @@ const MAX_CONNECTING = Math.max(1, Math.floor(Number(args['max-connecting'])));
 const scenarios = new Set(args.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[]);
 for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
 const RAW = !args['no-raw'];
+const TELEMETRY_MS = Math.max(1, Number(args['telemetry-s'])) * 1000;
 
 // Every wait is bounded in time; the bound grows with N so a slow machine reports a slow figure, not a hang.
 const T_CONNECT = Math.max(60_000, N * 10);
@@ -132,7 +135,24 @@ interface EventsResult {
   complete: boolean;
   resources: Resources;
 }
+interface HeartbeatResult {
+  /** Heartbeats the server received in the window, and per second. */
+  received: number;
+  perSecond: number;
+  windowS: number;
+  resources: Resources;
+}
+interface CommandsResult {
+  /** POST /api/v1/commands to the whole province → every device's result recorded as ok. */
+  allOkS: number;
+  apiMs: number;
+  ok: number;
+  complete: boolean;
+  resources: Resources;
+}
 interface SideResults {
+  heartbeat?: HeartbeatResult;
+  commands?: CommandsResult;
   connect?: ConnectResult;
   initialTimelineS?: number;
   fanout?: FanoutResult;
@@ -153,6 +173,7 @@ const fleetOptions = (devices: PortableFleetOptions['devices'], mqttUrl: string,
   connectTimeoutMs: 60_000,
   backoff: { baseMs: 1000, capMs: 30_000 },
   subscribeAreasAtConnect: raw,
+  telemetryIntervalMs: TELEMETRY_MS,
 });
 
 async function waitStats(fleet: FleetControl, what: string, timeoutMs: number, cond: (s: FleetStats) => boolean, onPoll?: () => void): Promise<FleetStats> {
@@ -290,10 +311,11 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
 
 // ---- Loa ----------------------------------------------------------------------------------------------------
 
-async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOptions['devices'], provinceCode: string): Promise<SideResults> {
+async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOptions['devices'], provinceCode: string, serverPublicKey: string | undefined): Promise<SideResults> {
   const out: SideResults = {};
   const counter = async (name: string) => (await server.health()).counters[name] ?? 0;
-  const fleet = createFleet(fleetOptions(devices, server.mqttUrl, false), PROCESSES);
+  // Simulated devices verify every signature, as real agents do.
+  const fleet = createFleet({ ...fleetOptions(devices, server.mqttUrl, false), ...(serverPublicKey ? { serverPublicKey } : {}) }, PROCESSES);
   try {
     log(`loa: connect storm, ${N} devices`);
     const baseStatus = await counter('mqtt_status_received');
@@ -389,6 +411,40 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
         resources: meter.result(),
       };
     }
+    if (scenarios.has('heartbeat')) {
+      // Steady state with everyone connected: one telemetry period of heartbeats, each stored as a time-series row.
+      const windowMs = Math.max(5000, TELEMETRY_MS);
+      log(`loa: heartbeats, ${N} devices every ${TELEMETRY_MS / 1000} s, ${windowMs / 1000} s window`);
+      const base = await counter('mqtt_telemetry_received');
+      meter = new ProcMeter(server.pid);
+      const end = Date.now() + windowMs;
+      while (Date.now() < end) {
+        meter.sample();
+        await sleep(250);
+      }
+      const received = (await counter('mqtt_telemetry_received')) - base;
+      out.heartbeat = { received, perSecond: round(received / (windowMs / 1000)), windowS: windowMs / 1000, resources: meter.result() };
+    }
+
+    if (scenarios.has('commands')) {
+      log('loa: one command to the whole province, every result collected');
+      await sleep(1000);
+      meter = new ProcMeter(server.pid);
+      const t1 = Date.now();
+      const created = await api.request<{ id: string }>('POST', '/api/v1/commands', { command: { type: 'setVolume', volume: 70 }, target: { areaCode: provinceCode }, ttlS: 3600 }, [201]);
+      const apiMs = Date.now() - t1;
+      let ok = 0;
+      let okAt = 0;
+      await until('every command result', T_TIMELINE, async () => {
+        meter.sample();
+        const v = await api.request<{ counts: Record<string, number> }>('GET', `/api/v1/commands/${created.id}?limit=1`);
+        ok = v.counts.ok ?? 0;
+        if (ok >= N && okAt === 0) okAt = Date.now();
+        return ok >= N;
+      }, 200);
+      out.commands = { allOkS: round(((okAt || Date.now()) - t1) / 1000, 2), apiMs, ok, complete: ok >= N, resources: meter.result() };
+    }
+
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(server.pid);
     await sleep(2000);
@@ -403,9 +459,10 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
 async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, dir: string): Promise<{ rssMB: number; connected: boolean }> {
   const id = `bench-agent-${randomBytes(3).toString('hex')}`;
   const { secret } = await api.request<{ secret: string }>('POST', '/api/v1/devices', { id, name: 'Bench agent', kind: 'speaker', areaCode }, [201]);
+  const { publicKey } = await api.request<{ publicKey: string }>('GET', '/api/v1/signing-key');
   const child = spawn(
     process.execPath,
-    [AGENT_CLI, `--server-url=${server.httpUrl}`, `--mqtt-url=${server.mqttUrl}`, `--device-id=${id}`, `--secret=${secret}`, '--kind=speaker', '--audio-output=null', `--data-dir=${path.join(dir, 'agent')}`, '--log-level=info'],
+    [AGENT_CLI, `--server-url=${server.httpUrl}`, `--mqtt-url=${server.mqttUrl}`, `--device-id=${id}`, `--secret=${secret}`, `--server-public-key=${publicKey}`, '--kind=speaker', '--audio-output=null', `--data-dir=${path.join(dir, 'agent')}`, '--log-level=info'],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -459,6 +516,18 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
   if (loa.events) {
     add('4 event ingestion', 'events committed+acked /s', loa.events.perSecond, raw?.events?.perSecond, '≥ 5000');
     add('4 event ingestion', 'first send → last ack (s)', loa.events.durationS, raw?.events?.durationS, '');
+  }
+  if (loa.heartbeat) {
+    add('7 heartbeats', `received /s (${N} devices, every ${TELEMETRY_MS / 1000} s)`, loa.heartbeat.perSecond, undefined, '');
+    add('7 heartbeats', `server CPU over ${loa.heartbeat.windowS} s (s)`, loa.heartbeat.resources.cpuS, undefined, '');
+    add('7 heartbeats', 'server CPU (% of one core)', loa.heartbeat.resources.cpuPct, undefined, '');
+    add('7 heartbeats', 'server peak RSS (MB)', loa.heartbeat.resources.peakRssMB, undefined, '≤ 800');
+  }
+  if (loa.commands) {
+    add('8 command to all', 'every result ok (s)', loa.commands.allOkS, undefined, '');
+    add('8 command to all', 'POST /commands answered (ms)', loa.commands.apiMs, undefined, '');
+    add('8 command to all', 'results ok', loa.commands.ok, undefined, `${N}`);
+    add('8 command to all', 'server peak RSS (MB)', loa.commands.resources.peakRssMB, undefined, '≤ 800');
   }
   if (scenarios.has('resources')) {
     const res = (name: string, l?: Resources, w?: Resources) => {
@@ -519,7 +588,7 @@ async function main(): Promise<void> {
     log(`provisioned ${creds.devices.length} devices in ${provisionS} s`);
     const api = await LoaApi.login(server.httpUrl, 'admin', password);
     if (RAW) raw = await runRaw(creds.devices, provinceCode);
-    loa = await runLoa(server, api, creds.devices, provinceCode);
+    loa = await runLoa(server, api, creds.devices, provinceCode, creds.serverPublicKey);
     if (scenarios.has('resources')) {
       log('resources: one real loa-agent, idle');
       agent = await idleAgentRss(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir);

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   fleet = new Fleet({
     devices: creds.devices,
     mqttUrl: server.mqttUrl,
+    ...(creds.serverPublicKey ? { serverPublicKey: creds.serverPublicKey } : {}),
     telemetryIntervalMs: 30_000,
     // A little real-world weather: some links drop now and then, messages take 20–150 ms, clocks drift a bit.
     flakyDisconnectPerMin: 0.02,

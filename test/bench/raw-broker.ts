@@ -41,7 +41,7 @@ broker.subscribe(
     if (!parsed || !batch.ok) return;
     counters.eventsBatches++;
     counters.eventsAcked += batch.value.events.length;
-    void publish(deviceTopic(parsed.deviceId, 'events/ack'), encodeMessage({ v: 1, ids: batch.value.events.map((e) => e.id) }), false);
+    void publish(deviceTopic(parsed.deviceId, 'events/ack'), encodeMessage({ v: 1, deviceId: parsed.deviceId, ids: batch.value.events.map((e) => e.id) }), false);
   },
   () => undefined,
 );

@@ -1,6 +1,7 @@
 // Synchronised start: three real agent controllers in this process whose local clocks are skewed by −30 s, +7 s
 // and +30 s estimate their offset from the server (GET /api/time), receive one shared slot over MQTT and start it.
 // The spread of their real start instants, on this host's clock, is what neighbouring speakers would hear as echo.
+import { SIGNING_KEY_PATH } from '@loa/shared';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { agentConfigSchema, Controller, SkewedClock, startSpread, type StartInfo } from '@loa/agent/dist/index.js';
@@ -23,6 +24,7 @@ export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: Lo
   const sha = await uploadMedia(httpUrl, api.token, toneWav(1), `sync-${tag}.wav`, 'audio/wav');
   const content = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin đồng bộ', mediaSha256: sha }, [201]);
 
+  const { publicKey: serverPublicKey } = await api.request<{ publicKey: string }>('GET', SIGNING_KEY_PATH);
   const started: StartInfo[] = [];
   const controllers = ids.map(
     (id, i) =>
@@ -30,6 +32,7 @@ export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: Lo
         agentConfigSchema.parse({
           serverUrl: httpUrl,
           mqttUrl,
+          serverPublicKey,
           deviceId: id,
           secret: secrets[i],
           kind: 'speaker',

@@ -24,17 +24,17 @@ describe('bench smoke', () => {
     const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-b', 'test/bench'], { cwd: REPO, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     const json = path.join(dir, 'bench.json');
-    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--json', json], {
+    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--telemetry-s', '5', '--json', json], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 170_000,
     });
     if (run.status !== 0) throw new Error(`bench exited with ${run.status}\n${run.stdout}\n${run.stderr}`);
-    for (const s of ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start']) expect(run.stdout).toContain(s);
+    for (const s of ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all']) expect(run.stdout).toContain(s);
     const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null };
     expect(result.devices).toBe(N);
     const scenarios = new Set(result.rows.map((r) => r.scenario));
-    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start']);
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all']);
     for (const r of result.rows) {
       expect(typeof r.loa).toBe('number');
       expect(Number.isFinite(r.loa)).toBe(true);
@@ -45,7 +45,8 @@ describe('bench smoke', () => {
       const row = result.rows.find((r) => r.metric === metric);
       expect(row?.raw).not.toBeNull();
     }
-    for (const k of ['connect', 'fanout', 'timeline', 'events']) expect(result.loa[k]?.complete).toBe(true);
+    for (const k of ['connect', 'fanout', 'timeline', 'events', 'commands']) expect(result.loa[k]?.complete).toBe(true);
+    expect(result.rows.find((r) => r.metric.startsWith('received /s'))?.loa).toBeGreaterThan(0);
     expect(result.raw).not.toBeNull();
   });
 });

@@ -122,6 +122,8 @@ export async function simulateMain(argv: readonly string[], env: Readonly<Record
       {
         devices,
         mqttUrl,
+        // Simulated devices verify signatures as real agents do, when the file carries the server's key.
+        ...(parsed.data.serverPublicKey ? { serverPublicKey: parsed.data.serverPublicKey } : {}),
         flakyDisconnectPerMin: num(values['flaky-disconnect-rate'], 'flaky-disconnect-rate', 0),
         latencyMs: parseLatency(values['latency-ms']),
         clockSkewMs: num(values['clock-skew-ms'], 'clock-skew-ms', 0),

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { z } from 'zod';
 import mqtt, { type IClientOptions, type ISubscriptionGrant, type MqttClient } from 'mqtt';
 import {
   DEVICE_CHANNELS,
@@ -6,6 +7,13 @@ import {
   alertMessageSchema,
   areaTopic,
   decodeMessage,
+  commandMessageSchema,
+  type CommandResultMessage,
+  openSigned,
+  signedEnvelopeSchema,
+  verifyKeyFromBase64,
+  type DecodeResult,
+  type VerifyKey,
   deviceTopic,
   encodeMessage,
   eventsAckSchema,
@@ -37,7 +45,9 @@ import {
 
 // MQTT 3.1.1 CONNACK 4/5 and MQTT 5 134/135: credentials refused (same rule as the real agent's Connection).
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
-const DOWN_SUBSCRIPTIONS: DeviceChannel[] = ['timeline', 'events/ack'];
+const DOWN_SUBSCRIPTIONS: DeviceChannel[] = ['timeline', 'events/ack', 'req'];
+/** Command ids a simulated device remembers to answer resends without running them twice. */
+const COMMANDS_REMEMBERED = 32;
 const WILL_PAYLOAD = encodeMessage({ v: 1, state: 'offline', reason: 'will' } satisfies StatusMessage);
 const ALERTS_REMEMBERED = 8;
 
@@ -73,6 +83,8 @@ class SimDevice {
   alertTopics: string[] = [];
   alertOk = false;
   alertsSeen: string[] = [];
+  commandsSeen: string[] = [];
+  volume = 100;
   slots: SlotState[] = [];
   playing: string | null = null;
   outbox = new Map<string, Pending>();
@@ -116,6 +128,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
   private connectingNow = 0;
   private stopping = false;
   private readonly now: () => number;
+  private readonly verifyKey: VerifyKey | null;
   private readonly random: () => number;
   private readonly connectFn: NonNullable<FleetOptions['connect']>;
   private readonly o: Required<
@@ -149,6 +162,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       reportDelivered: opts.reportDelivered ?? true,
       agentVersion: opts.agentVersion ?? `${AGENT_VERSION}-sim`,
     };
+    this.verifyKey = opts.serverPublicKey ? verifyKeyFromBase64(opts.serverPublicKey) : null;
     const backoff = opts.backoff ?? { baseMs: 1000, capMs: 60_000 };
     const seen = new Set<string>();
     for (const raw of opts.devices) {
@@ -293,6 +307,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       offsetEstimateMs: this.offsetOf(dev),
       timelineVersion: dev.timelineVersion,
       ackedVersion: dev.ackedVersion,
+      volume: dev.volume,
       alertTopics: [...dev.alertTopics],
       alertsSeen: [...dev.alertsSeen],
       outbox: [...dev.outbox.values()].map((p) => p.ev),
@@ -537,14 +552,26 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     if (parsed && parsed.deviceId === dev.id) {
       if (parsed.channel === 'timeline') return this.onTimeline(dev, payload);
       if (parsed.channel === 'events/ack') return this.onEventsAck(dev, payload);
+      if (parsed.channel === 'req') return this.onCommand(dev, payload);
     } else if (parseAreaTopic(topic)) {
       return this.onAlert(dev, payload);
     }
     this.counters.messagesRefused++;
   }
 
+  /** What a real agent's MessageGuard does: verify against the pinned key (or just unwrap, for baselines). */
+  private open<S extends z.ZodType>(schema: S, payload: Buffer): DecodeResult<z.infer<S>> {
+    if (this.verifyKey) {
+      const r = openSigned(schema, payload, this.verifyKey);
+      if (!r.ok) this.counters.signatureRefused++;
+      return r.ok ? r : { ok: false, error: r.error };
+    }
+    const env = decodeMessage(signedEnvelopeSchema, payload);
+    return decodeMessage(schema, env.ok ? env.value.payload : payload);
+  }
+
   private onTimeline(dev: SimDevice, payload: Buffer): void {
-    const r = decodeMessage(timelineMessageSchema, payload);
+    const r = this.open(timelineMessageSchema, payload);
     if (!r.ok || r.value.deviceId !== dev.id) {
       this.counters.messagesRefused++;
       return;
@@ -603,7 +630,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
   private onAlert(dev: SimDevice, payload: Buffer): void {
     if (payload.length === 0) return; // an emptied retained alert: nothing in force
     const receivedAt = this.now();
-    const r = decodeMessage(alertMessageSchema, payload);
+    const r = this.open(alertMessageSchema, payload);
     if (!r.ok) {
       this.counters.messagesRefused++;
       return;
@@ -621,9 +648,32 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     this.emit('alert', dev.id, alert, receivedAt);
   }
 
+  /** A simulated device runs every command instantly and answers it, as a real agent's Commands feature would. */
+  private onCommand(dev: SimDevice, payload: Buffer): void {
+    const r = this.open(commandMessageSchema, payload);
+    if (!r.ok || r.value.deviceId !== dev.id) {
+      this.counters.messagesRefused++;
+      return;
+    }
+    const cmd = r.value;
+    this.counters.commandsReceived++;
+    const expired = cmd.expiresAt <= this.deviceNow(dev, this.now());
+    if (!expired && !dev.commandsSeen.includes(cmd.id)) {
+      dev.commandsSeen.push(cmd.id);
+      if (dev.commandsSeen.length > COMMANDS_REMEMBERED) dev.commandsSeen.shift();
+      if (cmd.command.type === 'setVolume' && cmd.command.volume !== undefined) dev.volume = cmd.command.volume;
+    }
+    const result: CommandResultMessage = expired
+      ? { v: 1, id: cmd.id, at: this.now(), status: 'rejected', message: 'expired' }
+      : { v: 1, id: cmd.id, at: this.now(), status: 'ok' };
+    this.send(dev, 'res', result, (err) => {
+      if (!err) this.counters.commandsAnswered++;
+    });
+  }
+
   private onEventsAck(dev: SimDevice, payload: Buffer): void {
-    const r = decodeMessage(eventsAckSchema, payload);
-    if (!r.ok) {
+    const r = this.open(eventsAckSchema, payload);
+    if (!r.ok || r.value.deviceId !== dev.id) {
       this.counters.messagesRefused++;
       return;
     }

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { SIGNING_KEY_PATH } from '@loa/shared';
 import { sampleTree, type SampleTreeOptions } from './area-tree.js';
 import type { CredentialsFile } from './types.js';
 
@@ -106,9 +107,11 @@ export async function provision(opts: ProvisionOptions): Promise<CredentialsFile
     if (!secret) throw new Error(`the server returned no secret for ${d.id}`);
     return { id: d.id, secret, kind: d.kind, areaCode: d.areaCode, areaCodes: d.areaCodes };
   });
+  const key = await api.request<{ publicKey: string }>('GET', SIGNING_KEY_PATH);
   return {
     serverUrl: api.baseUrl,
     ...(opts.mqttUrl ? { mqttUrl: opts.mqttUrl } : {}),
+    serverPublicKey: key.publicKey,
     provinceCode: tree.provinceCode,
     areas: tree.areas,
     devices,

@@ -18,6 +18,8 @@ export type SimDeviceSpec = z.input<typeof simDeviceSpecSchema>;
 export const credentialsFileSchema = z.object({
   serverUrl: z.string().optional(),
   mqttUrl: z.string().optional(),
+  /** The server signing key the simulated devices pin. */
+  serverPublicKey: z.string().optional(),
   provinceCode: areaCodeSchema.optional(),
   areas: z.array(z.object({ code: areaCodeSchema, name: z.string(), level: z.string(), parentCode: areaCodeSchema.optional() })).optional(),
   devices: z.array(simDeviceSpecSchema),
@@ -27,6 +29,11 @@ export type CredentialsFile = z.input<typeof credentialsFileSchema>;
 export interface FleetOptions {
   devices: readonly SimDeviceSpec[];
   mqttUrl: string;
+  /**
+   * The server key to verify every downstream message against, as a real agent does (and at its CPU cost).
+   * Without it, signed envelopes are unwrapped unverified and plain messages accepted (raw-broker baselines).
+   */
+  serverPublicKey?: string;
   /** Telemetry period per device (ms); 0 turns telemetry off. Devices are spread over the period. Default 60 s. */
   telemetryIntervalMs?: number;
   /** Unacknowledged events are sent again after this long (ms). Default 10 s. */
@@ -101,6 +108,11 @@ export interface FleetStats {
   /** Epoch ms of the latest timeline ack the broker confirmed (PUBACK). */
   lastTimelineAckAt: number;
   messagesRefused: number;
+  commandsReceived: number;
+  /** Command results the broker confirmed (PUBACK). */
+  commandsAnswered: number;
+  /** Downstream messages whose signature did not verify against the pinned key. */
+  signatureRefused: number;
   rssBytes: number;
 }
 
@@ -131,6 +143,9 @@ export const emptyStats = (): FleetStats => ({
   lastConnectAt: 0,
   lastTimelineAckAt: 0,
   messagesRefused: 0,
+  commandsReceived: 0,
+  commandsAnswered: 0,
+  signatureRefused: 0,
   rssBytes: 0,
 });
 
@@ -181,6 +196,7 @@ export interface SimDeviceView {
   offsetEstimateMs: number;
   timelineVersion: number;
   ackedVersion: number;
+  volume: number;
   alertTopics: string[];
   alertsSeen: string[];
   outbox: PlaybackEvent[];

@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { AREA_CHANNELS, areaTopic, encodeMessage, PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
+import { SigningService } from '../signing/signing.service.js';
+import { AREA_CHANNELS, areaTopic, PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
@@ -53,6 +54,7 @@ export class AlertsService {
     private readonly broker: MessageBroker,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -166,7 +168,7 @@ export class AlertsService {
   }
 
   private publish(areaCode: string, msg: AlertMessage): Promise<void> {
-    return this.broker.publish(areaTopic(areaCode, 'alert'), encodeMessage(msg), { qos: ALERT.qos, retain: ALERT.retain });
+    return this.broker.publish(areaTopic(areaCode, 'alert'), this.signing.sign(msg), { qos: ALERT.qos, retain: ALERT.retain });
   }
 }
 

@@ -1,6 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { AuthService } from './auth.service.js';
 import { ALLOW_DEVICE, IS_PUBLIC } from './decorators.js';
 import type { AuthenticatedRequest } from './principal.js';
@@ -11,7 +11,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
-    private readonly devices: DeviceCredentialsService,
+    private readonly devices: DeviceLoginService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -33,11 +33,16 @@ export class AuthGuard implements CanActivate {
       const decoded = Buffer.from(credentials, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       const deviceId = decoded.slice(0, colon);
-      if (colon > 0 && (await this.devices.verify(deviceId, decoded.slice(colon + 1)))) {
+      if (colon <= 0) throw new UnauthorizedException('invalid device credentials');
+      // Throttled like MQTT logins: per device id and per source address.
+      const address = (req as { socket?: { remoteAddress?: string } }).socket?.remoteAddress;
+      const login = await this.devices.login(deviceId, decoded.slice(colon + 1), address);
+      if (login.ok) {
         req.principal = { type: 'device', deviceId };
         return true;
       }
-      throw new UnauthorizedException('invalid device credentials');
+      if (login.reason === 'locked') throw new HttpException('too many failed device logins; try again later', HttpStatus.TOO_MANY_REQUESTS);
+      throw new UnauthorizedException(login.reason === 'revoked' ? 'device revoked' : 'invalid device credentials');
     }
     throw new UnauthorizedException('unsupported Authorization scheme');
   }

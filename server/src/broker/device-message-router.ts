@@ -18,30 +18,68 @@ export class DeviceMessageRouter {
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
-  on<S extends z.ZodType>(channel: DeviceChannel, schema: S, handler: (deviceId: string, message: z.infer<S>) => Promise<void>): Promise<void> {
-    return this.broker.subscribe(allDevicesTopic(channel), async (topic, payload) => {
+  /** One broker subscription per channel, however many features listen to it (status feeds presence and commands). */
+  private readonly channels = new Map<DeviceChannel, Route>();
+
+  async on<S extends z.ZodType>(channel: DeviceChannel, schema: S, handler: (deviceId: string, message: z.infer<S>) => Promise<void>): Promise<void> {
+    const route = await this.route(channel);
+    // Decoded once for all: a second schema for the same channel would be a contract written twice.
+    if (route.schema !== null && route.schema !== schema) throw new Error(`channel ${channel} is already routed with another schema`);
+    route.schema = schema;
+    route.handlers.push(handler as Handler);
+  }
+
+  /** Called with the sender of every message on the channel, valid or not (e.g. as proof the device is alive). */
+  async onSender(channel: DeviceChannel, handler: (deviceId: string) => Promise<void>): Promise<void> {
+    (await this.route(channel)).senders.push(handler);
+  }
+
+  private async route(channel: DeviceChannel): Promise<Route> {
+    const existing = this.channels.get(channel);
+    if (existing) return existing;
+    const route: Route = { schema: null, handlers: [], senders: [] };
+    this.channels.set(channel, route);
+    await this.broker.subscribe(allDevicesTopic(channel), async (topic, payload) => {
       const parsed = parseDeviceTopic(topic);
       if (!parsed || parsed.channel !== channel) {
         this.refuse(topic, 'unexpected topic');
         return;
       }
-      const decoded = decodeMessage(schema, payload);
+      const run = async (what: string, fn: () => Promise<void>) => {
+        try {
+          await fn();
+        } catch (err) {
+          this.metrics.inc('mqtt_handler_failed');
+          this.logger.error({ ctx: 'mqtt', topic, what, err: (err as Error).message }, 'device message handler failed');
+        }
+      };
+      const senders = route.senders.map((h) => run('sender', () => h(parsed.deviceId)));
+      if (route.schema === null) {
+        await Promise.all(senders);
+        return;
+      }
+      const decoded = decodeMessage(route.schema, payload);
       if (!decoded.ok) {
         this.refuse(topic, decoded.error);
+        await Promise.all(senders);
         return;
       }
       this.metrics.inc(`mqtt_${channel.replace('/', '_')}_received`);
-      try {
-        await handler(parsed.deviceId, decoded.value);
-      } catch (err) {
-        this.metrics.inc('mqtt_handler_failed');
-        this.logger.error({ ctx: 'mqtt', topic, err: (err as Error).message }, 'device message handler failed');
-      }
+      await Promise.all([...senders, ...route.handlers.map((h) => run('handler', () => h(parsed.deviceId, decoded.value)))]);
     });
+    return route;
   }
 
   private refuse(topic: string, reason: string): void {
     this.metrics.inc('mqtt_message_refused');
     this.logger.warn({ ctx: 'mqtt', topic, reason }, 'device message refused');
   }
+}
+
+type Handler = (deviceId: string, message: unknown) => Promise<void>;
+
+interface Route {
+  schema: z.ZodType | null;
+  handlers: Handler[];
+  senders: Array<(deviceId: string) => Promise<void>>;
 }

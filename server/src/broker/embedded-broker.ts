@@ -1,11 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, parseAreaTopic } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { listenOrExplain } from '../common/listen.js';
 import { Metrics } from '../common/metrics.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { DeviceLoginService } from '../device-auth/device-login.service.js';
+import { readTlsMaterial, type TlsMaterial } from '../common/tls.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { indexedMemoryPersistence } from './indexed-persistence.js';
@@ -13,27 +16,49 @@ import { MessageBroker, type MessageHandler, type PublishOptions } from './messa
 
 const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
 
+const LOGIN_REFUSED = {
+  invalid: 'MQTT login refused: unknown device or wrong secret',
+  revoked: 'MQTT login refused: the device is revoked',
+  locked: 'MQTT login refused without checking: too many failed logins from this device id or address',
+  error: 'MQTT login refused: credentials could not be checked',
+} as const;
+
 /**
- * aedes inside the server process: one command runs everything. Devices log in with their id and secret; the
- * ACL (derived from the topic table in @loa/shared) confines each device to its own topics.
+ * aedes inside the server process: one command runs everything. Devices log in with their id and secret (throttled
+ * per id and address, see LoginRateLimiter); the ACL (derived from the topic table in @loa/shared) confines each
+ * device to its own topics. With TLS configured it also listens for MQTT over TLS (LOA_MQTTS_PORT), and the plain
+ * listener is kept only if LOA_MQTT_PLAIN says so.
  */
 @Injectable()
 export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnModuleDestroy {
   private aedes: Aedes | null = null;
   private server: Server | null = null;
+  private tlsServer: TlsServer | null = null;
   private boundPort: number | null = null;
+  private boundTlsPort: number | null = null;
+  /** Sessions by client id (= device id), to end them when credentials change. */
+  private readonly clients = new Map<string, Client>();
+  /** The credentials revision each client logged in under; a session registered after a change is closed at once. */
+  private readonly loginRevision = new WeakMap<Client, number>();
 
   constructor(
     private readonly config: AppConfig,
     private readonly credentials: DeviceCredentialsService,
+    private readonly logins: DeviceLoginService,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     super();
   }
 
+  /** The plain MQTT port bound; null when only MQTT over TLS listens. */
   get port(): number | null {
     return this.boundPort;
+  }
+
+  /** The MQTT-over-TLS port bound; null without TLS. */
+  get tlsPort(): number | null {
+    return this.boundTlsPort;
   }
 
   /** Features subscribe in onApplicationBootstrap, which Nest runs after every onModuleInit. */
@@ -46,19 +71,69 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     });
     aedes.on('clientError', (client, err) => this.logger.debug({ ctx: 'mqtt', clientId: client?.id, err: err.message }, 'client error'));
     aedes.on('connectionError', (_client, err) => this.logger.debug({ ctx: 'mqtt', err: err.message }, 'connection error'));
+    aedes.on('client', (client) => this.onClientRegistered(client));
+    aedes.on('clientDisconnect', (client) => {
+      if (this.clients.get(client.id) === client) this.clients.delete(client.id);
+    });
     this.aedes = aedes;
-    this.server = createServer(aedes.handle);
-    this.boundPort = await listenOrExplain(this.server, this.config.mqttPort, this.config.mqttHost, 'LOA_MQTT_PORT', 'MQTT');
-    this.logger.info({ ctx: 'mqtt', port: this.boundPort, host: this.config.mqttHost }, 'embedded MQTT broker listening');
+    const tls = this.config.tls;
+    if (tls === null || this.config.mqttPlain) {
+      this.server = createServer(aedes.handle);
+      this.boundPort = await listenOrExplain(this.server, this.config.mqttPort, this.config.mqttHost, 'LOA_MQTT_PORT', 'MQTT');
+      this.logger.info({ ctx: 'mqtt', port: this.boundPort, host: this.config.mqttHost }, 'embedded MQTT broker listening');
+    }
+    if (tls !== null) {
+      const material = readTlsMaterial(tls);
+      const server = createTlsServer({ cert: material.cert, key: material.key }, aedes.handle);
+      // A failed handshake (wrong CA, plain MQTT on the TLS port) is the client's problem, never the server's.
+      server.on('tlsClientError', (err) => this.logger.debug({ ctx: 'mqtt', err: err.message }, 'TLS handshake failed'));
+      this.tlsServer = server;
+      this.boundTlsPort = await listenOrExplain(server, this.config.mqttsPort, this.config.mqttHost, 'LOA_MQTTS_PORT', 'MQTT over TLS');
+      this.logger.info({ ctx: 'mqtt', port: this.boundTlsPort, host: this.config.mqttHost }, 'embedded MQTT broker listening for MQTT over TLS');
+    }
+  }
+
+  /** Swaps in a renewed certificate and key; sessions already open keep theirs, new handshakes use the new ones. */
+  reloadTls(material: TlsMaterial): void {
+    this.tlsServer?.setSecureContext({ cert: material.cert, key: material.key });
   }
 
   async onModuleDestroy(): Promise<void> {
-    const server = this.server;
+    const servers = [this.server, this.tlsServer];
     const aedes = this.aedes;
     this.server = null;
+    this.tlsServer = null;
     this.aedes = null;
+    this.clients.clear();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of servers) if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async disconnect(clientId: string): Promise<void> {
+    const client = this.clients.get(clientId);
+    if (!client || client.closed) return;
+    this.clients.delete(clientId);
+    this.metrics.inc('mqtt_disconnected_by_server');
+    this.logger.info({ ctx: 'mqtt', deviceId: clientId }, 'disconnecting device session');
+    // aedes calls back once the socket is destroyed and the last will handled; never wait on it forever.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      client.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onClientRegistered(client: Client): void {
+    const revision = this.loginRevision.get(client);
+    if (revision !== undefined && revision !== this.credentials.revision(client.id)) {
+      // Its credentials changed while it was logging in: the check it passed is no longer valid.
+      this.logger.info({ ctx: 'mqtt', deviceId: client.id }, 'closing a session opened with superseded credentials');
+      client.close();
+      return;
+    }
+    this.clients.set(client.id, client);
   }
 
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
@@ -94,13 +169,15 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       this.logger.warn({ ctx: 'mqtt', clientId: client.id, username }, 'MQTT login refused: client id must equal the device id');
       return authError('bad username or password', 4);
     }
-    const device = await this.credentials.authenticate(username, password.toString('utf8')).catch(() => null);
-    if (!device) {
-      this.metrics.inc('mqtt_auth_refused');
-      this.logger.warn({ ctx: 'mqtt', deviceId: username }, 'MQTT login refused: unknown device or wrong secret');
-      return authError('bad username or password', 4);
-    }
-    return null;
+    this.loginRevision.set(client, this.credentials.revision(username));
+    const address = (client.conn as Partial<Socket>).remoteAddress;
+    const login = await this.logins.login(username, password.toString('utf8'), address).catch(() => null);
+    if (login?.ok) return null;
+    this.metrics.inc('mqtt_auth_refused');
+    const reason = login?.reason ?? 'error';
+    this.logger.warn({ ctx: 'mqtt', deviceId: username, address, reason }, LOGIN_REFUSED[reason]);
+    // 5 "not authorized" for a revoked or throttled device, 4 "bad user name or password" otherwise.
+    return reason === 'revoked' || reason === 'locked' ? authError('not authorized', 5) : authError('bad username or password', 4);
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {

@@ -15,4 +15,9 @@ export abstract class MessageBroker {
   abstract subscribe(filter: string, handler: MessageHandler): Promise<void>;
   /** Port actually bound (useful when configured as 0); null for an external broker. */
   abstract get port(): number | null;
+  /**
+   * Ends the MQTT session of this client id (a device's id) at once, e.g. after its credentials were rotated or
+   * revoked; resolves when it is closed (at once if it is not connected). Its last will is published as usual.
+   */
+  abstract disconnect(clientId: string): Promise<void>;
 }

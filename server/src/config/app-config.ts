@@ -25,6 +25,19 @@ export class AppConfig {
   readonly timelineHorizonMs: number;
   readonly schedulePastToleranceMs: number;
   readonly timezone: string;
+  readonly signingKeyFile: string;
+  readonly heartbeatTimeoutMs: number;
+  readonly telemetryRetentionMs: number;
+  readonly alarmOfflineMs: number;
+  readonly alarmLowDiskBytes: number;
+  readonly alarmPlaybackFailures: number;
+  readonly alarmSilenceLufs: number;
+  readonly commandTtlMs: number;
+  readonly tls: { certFile: string; keyFile: string } | null;
+  readonly mqttsPort: number;
+  readonly mqttPlain: boolean;
+  readonly deviceLoginMaxFailures: number;
+  readonly deviceLoginLockoutMs: number;
 
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
@@ -49,6 +62,22 @@ export class AppConfig {
     this.timelineHorizonMs = Math.round(raw.LOA_TIMELINE_HORIZON_DAYS * 86_400_000);
     this.schedulePastToleranceMs = raw.LOA_SCHEDULE_PAST_TOLERANCE_S * 1000;
     this.timezone = raw.LOA_TIMEZONE;
+    this.signingKeyFile = path.resolve(raw.LOA_SIGNING_KEY_FILE ?? path.join(this.dataDir, 'signing-key.pem'));
+    this.heartbeatTimeoutMs = raw.LOA_HEARTBEAT_TIMEOUT_S * 1000;
+    this.telemetryRetentionMs = Math.round(raw.LOA_TELEMETRY_RETENTION_DAYS * 86_400_000);
+    this.alarmOfflineMs = Math.round(raw.LOA_ALARM_OFFLINE_MINUTES * 60_000);
+    this.alarmLowDiskBytes = Math.round(raw.LOA_ALARM_LOW_DISK_MB * 1024 * 1024);
+    this.alarmPlaybackFailures = raw.LOA_ALARM_PLAYBACK_FAILURES;
+    this.alarmSilenceLufs = raw.LOA_ALARM_SILENCE_LUFS;
+    this.commandTtlMs = raw.LOA_COMMAND_TTL_S * 1000;
+    const cert = raw.LOA_TLS_CERT_FILE;
+    const key = raw.LOA_TLS_KEY_FILE;
+    if ((cert === undefined) !== (key === undefined)) throw new ConfigError('LOA_TLS_CERT_FILE and LOA_TLS_KEY_FILE must be set together');
+    this.tls = cert !== undefined && key !== undefined ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : null;
+    this.mqttsPort = raw.LOA_MQTTS_PORT;
+    this.mqttPlain = raw.LOA_MQTT_PLAIN;
+    this.deviceLoginMaxFailures = raw.LOA_DEVICE_LOGIN_MAX_FAILURES;
+    this.deviceLoginLockoutMs = raw.LOA_DEVICE_LOGIN_LOCKOUT_S * 1000;
   }
 
   /** Reads LOA_* from the environment over an optional JSON file named by LOA_CONFIG_FILE. */

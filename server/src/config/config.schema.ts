@@ -41,6 +41,28 @@ export const configSchema = z.object({
   LOA_TIMELINE_HORIZON_DAYS: z.coerce.number().positive().max(60).default(7),
   /** A slot that started more than this long ago is no longer sent to devices. */
   LOA_SCHEDULE_PAST_TOLERANCE_S: z.coerce.number().int().min(0).max(3600).default(5),
+  /** Ed25519 private key (PKCS#8 PEM) signing everything sent to devices; created (mode 0600) if missing. */
+  LOA_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** A device silent (no status, telemetry or event) this long is marked offline, whatever its connection says. */
+  LOA_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(2).max(86_400).default(180),
+  LOA_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  LOA_ALARM_OFFLINE_MINUTES: z.coerce.number().positive().max(10_080).default(30),
+  LOA_ALARM_LOW_DISK_MB: z.coerce.number().nonnegative().max(1_000_000).default(200),
+  /** Consecutive failed playbacks on one device that raise an alarm. */
+  LOA_ALARM_PLAYBACK_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  /** A playback whose loudest momentary level stays below this (LUFS) is silence. */
+  LOA_ALARM_SILENCE_LUFS: z.coerce.number().min(-120).max(0).default(-50),
+  /** How long a command waits for an offline device unless the operator says otherwise. */
+  LOA_COMMAND_TTL_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
+  /** PEM certificate chain and key: when both are set, MQTT over TLS listens on LOA_MQTTS_PORT and HTTP serves HTTPS. */
+  LOA_TLS_CERT_FILE: z.string().min(1).optional(),
+  LOA_TLS_KEY_FILE: z.string().min(1).optional(),
+  LOA_MQTTS_PORT: port.default(8883),
+  /** With TLS configured, keep the plain MQTT listener too (e.g. bound to a private interface)? */
+  LOA_MQTT_PLAIN: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Failed device logins (per device id and per source address) before logins are refused for a while. */
+  LOA_DEVICE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  LOA_DEVICE_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

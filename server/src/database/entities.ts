@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { DeliveryState, DeviceKind, PreemptPolicy, Priority } from '@loa/shared';
 import { epochMs, jsonArray, jsonOrNull } from './columns.js';
 
@@ -51,6 +51,9 @@ export class DeviceEntity {
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
   /** Lower-case labels that group tag rules match on; stored as a JSON array of strings. */
   @Column({ type: 'text', default: '[]', transformer: jsonArray }) tags?: string[];
+  /** When `online` last changed, and why (a ConnectionReason, see devices/presence-state.ts). */
+  @Column({ name: 'presence_changed_at', type: 'bigint', nullable: true, transformer: epochMs }) presenceChangedAt?: number | null;
+  @Column({ name: 'presence_reason', type: 'varchar', length: 32, nullable: true }) presenceReason?: string | null;
 }
 
 @Entity('media')
@@ -203,6 +206,158 @@ export class GroupEntity {
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
 }
 
+/** One online↔offline transition of a device (only transitions, never plain heartbeats). */
+@Entity('device_connections')
+@Index(['deviceId', 'at'])
+export class DeviceConnectionEntity {
+  /** Tie-breaker for transitions in the same millisecond; bigint on PostgreSQL, rowid on SQLite. */
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id?: string;
+  @Column({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Column({ type: 'varchar', length: 8 }) state!: 'online' | 'offline';
+  @Column({ type: 'varchar', length: 32 }) reason!: string;
+}
+
+/** One telemetry sample as the agent sent it; (device, at) absorbs a redelivered sample. */
+@Entity('device_telemetry')
+export class DeviceTelemetryEntity {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @PrimaryColumn({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Column({ name: 'received_at', type: 'bigint', transformer: epochMs }) receivedAt!: number;
+  @Column({ name: 'uptime_s', type: 'bigint', transformer: epochMs }) uptimeS!: number;
+  @Column({ name: 'timeline_version', type: 'integer', nullable: true }) timelineVersion!: number | null;
+  @Column({ type: 'varchar', length: 128, nullable: true }) playing!: string | null;
+  @Column({ type: 'integer', nullable: true }) volume!: number | null;
+  @Column({ type: 'boolean', nullable: true }) muted!: boolean | null;
+  @Column({ name: 'free_disk_bytes', type: 'bigint', nullable: true, transformer: epochMs }) freeDiskBytes!: number | null;
+  @Column({ name: 'rss_bytes', type: 'bigint', nullable: true, transformer: epochMs }) rssBytes!: number | null;
+  @Column({ name: 'clock_offset_ms', type: 'bigint', nullable: true, transformer: epochMs }) clockOffsetMs!: number | null;
+  @Column({ name: 'outbox_size', type: 'bigint', nullable: true, transformer: epochMs }) outboxSize!: number | null;
+  @Column({ name: 'agent_version', type: 'varchar', length: 64, nullable: true }) agentVersion!: string | null;
+  @Column({ name: 'output_level_lufs', type: 'real', nullable: true }) outputLevelLufs!: number | null;
+  @Column({ name: 'signal_dbm', type: 'real', nullable: true }) signalDbm!: number | null;
+  @Column({ name: 'temperature_c', type: 'real', nullable: true }) temperatureC!: number | null;
+}
+
+export type AlarmKind = 'offline' | 'low-disk' | 'playback-failures' | 'silence';
+
+/** A condition on a device that needs a person; at most one active (cleared_at NULL) per device and kind. */
+@Entity('alarms')
+export class AlarmEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ type: 'varchar', length: 32 }) kind!: AlarmKind;
+  @Column({ type: 'varchar', length: 500 }) detail!: string;
+  @Index() @Column({ name: 'raised_at', type: 'bigint', transformer: epochMs }) raisedAt!: number;
+  @Column({ name: 'cleared_at', type: 'bigint', nullable: true, transformer: epochMs }) clearedAt!: number | null;
+  @Column({ name: 'cleared_detail', type: 'varchar', length: 500, nullable: true }) clearedDetail!: string | null;
+  @Column({ name: 'acked_at', type: 'bigint', nullable: true, transformer: epochMs }) ackedAt!: number | null;
+  @Column({ name: 'acked_by', type: 'varchar', length: 36, nullable: true }) ackedBy!: string | null;
+  @Column({ name: 'acked_by_name', type: 'varchar', length: 64, nullable: true }) ackedByName!: string | null;
+}
+
+/** A server message an agent refused (unsigned, forged, expired, replayed), as the agent reported it. */
+@Entity('security_events')
+@Index(['deviceId', 'receivedAt'])
+export class SecurityEventEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  /** The agent's clock (corrected) when it refused the message; received_at is the server's. */
+  @Column({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Index() @Column({ name: 'received_at', type: 'bigint', transformer: epochMs }) receivedAt!: number;
+  @Column({ type: 'varchar', length: 300 }) topic!: string;
+  @Column({ type: 'varchar', length: 32 }) reason!: string;
+  @Column({ type: 'varchar', length: 500, nullable: true }) detail!: string | null;
+  @Column({ type: 'varchar', length: 128, nullable: true }) claimed!: string | null;
+}
+
+/** Issue 5: a device whose credentials an operator revoked; re-enabled (row deleted) by rotating its secret. */
+@Entity('device_revocations')
+export class DeviceRevocationEntity {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ name: 'revoked_at', type: 'bigint', transformer: epochMs }) revokedAt!: number;
+  @Column({ name: 'revoked_by', type: 'varchar', length: 36 }) revokedBy!: string;
+}
+
+/** A zero-touch provisioning key: whoever holds it may enrol devices (claimed later by an operator). */
+@Entity('provisioning_keys')
+export class ProvisioningKeyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ type: 'varchar', length: 200 }) label!: string;
+  /** sha256 of the key, which is shown only once. */
+  @Index({ unique: true }) @Column({ name: 'key_hash', type: 'varchar', length: 100 }) keyHash!: string;
+  /** Area proposed when claiming devices enrolled with this key. */
+  @Column({ name: 'area_code', type: 'varchar', length: 32, nullable: true }) areaCode!: string | null;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+  @Column({ name: 'max_uses', type: 'integer' }) maxUses!: number;
+  @Column({ type: 'integer', default: 0 }) uses!: number;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'deleted_at', type: 'bigint', nullable: true, transformer: epochMs }) deletedAt!: number | null;
+}
+
+export type EnrollmentState = 'pending' | 'claimed' | 'rejected';
+
+/** A device that enrolled with a provisioning key; its id is reserved, and becomes a device when claimed. */
+@Entity('enrollments')
+@Index(['keyId', 'hardwareId'])
+export class EnrollmentEntity {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ name: 'key_id', type: 'varchar', length: 36 }) keyId!: string;
+  @Column({ name: 'hardware_id', type: 'varchar', length: 128 }) hardwareId!: string;
+  @Column({ type: 'varchar', length: 16 }) kind!: DeviceKind;
+  @Column({ type: 'varchar', length: 200, nullable: true }) name!: string | null;
+  @Column({ name: 'secret_hash', type: 'varchar', length: 200 }) secretHash!: string;
+  @Index() @Column({ type: 'varchar', length: 16 }) state!: EnrollmentState;
+  /** The area it was claimed into. */
+  @Column({ name: 'area_code', type: 'varchar', length: 32, nullable: true }) areaCode!: string | null;
+  @Column({ name: 'source_address', type: 'varchar', length: 64, nullable: true }) sourceAddress!: string | null;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
+  @Column({ name: 'decided_at', type: 'bigint', nullable: true, transformer: epochMs }) decidedAt!: number | null;
+  @Column({ name: 'decided_by', type: 'varchar', length: 36, nullable: true }) decidedBy!: string | null;
+}
+
+export type CommandTargetKind = 'device' | 'group' | 'area';
+/** Per-device state of a remote command: queued → sent → ok | error | rejected, or expired before an answer. */
+export type CommandState = 'queued' | 'sent' | 'ok' | 'error' | 'rejected' | 'expired';
+
+/** Issue 5: a remote command as an operator gave it (playNow already resolved into a slot). */
+@Entity('commands')
+export class CommandEntity {
+  /** Time-ordered (UUIDv7): ordering by id is creation order. */
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ type: 'varchar', length: 16 }) type!: string;
+  /** The `command` object of the device message, as JSON. */
+  @Column({ type: 'text' }) payload!: string;
+  @Column({ name: 'target_kind', type: 'varchar', length: 16 }) targetKind!: CommandTargetKind;
+  @Column({ name: 'target_ref', type: 'varchar', length: 64 }) targetRef!: string;
+  @Column({ name: 'device_count', type: 'integer' }) deviceCount!: number;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  @Index() @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+}
+
+/** One target device of a command and what became of it there. */
+@Entity('command_results')
+@Index(['deviceId', 'state'])
+@Index(['state', 'expiresAt'])
+@Index(['commandId', 'state'])
+export class CommandResultEntity {
+  @PrimaryColumn({ name: 'command_id', type: 'varchar', length: 36 }) commandId!: string;
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  @Column({ type: 'varchar', length: 16 }) state!: CommandState;
+  /** The command's expiry, repeated here so the sweep and the per-device queue need no join. */
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+  /** Last (re)send; the agent tells a resend from a replay by it. */
+  @Column({ name: 'sent_at', type: 'bigint', nullable: true, transformer: epochMs }) sentAt!: number | null;
+  @Column({ type: 'integer', default: 0 }) attempts!: number;
+  @Column({ name: 'result_at', type: 'bigint', nullable: true, transformer: epochMs }) resultAt!: number | null;
+  @Column({ type: 'varchar', length: 1000, nullable: true }) message!: string | null;
+  @Column({ type: 'text', nullable: true, transformer: jsonOrNull }) data!: Record<string, unknown> | null;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
+}
+
 export const ENTITIES = [
   GroupEntity,
   AlertEntity,
@@ -218,4 +373,13 @@ export const ENTITIES = [
   DeliveryEntity,
   DeviceEventEntity,
   TimelineEntity,
+  DeviceConnectionEntity,
+  DeviceTelemetryEntity,
+  AlarmEntity,
+  SecurityEventEntity,
+  DeviceRevocationEntity,
+  ProvisioningKeyEntity,
+  EnrollmentEntity,
+  CommandEntity,
+  CommandResultEntity,
 ];

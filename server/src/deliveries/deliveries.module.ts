@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlarmsModule } from '../alarms/alarms.module.js';
 import { AreasModule } from '../areas/areas.module.js';
 import { AreaDeliveriesController } from './deliveries.controller.js';
 import { DeliveriesMqttHandler } from './deliveries.mqtt.js';
@@ -7,7 +8,7 @@ import { DeliveriesService } from './deliveries.service.js';
 import { EventIngestService } from './event-ingest.service.js';
 
 @Module({
-  imports: [AreasModule],
+  imports: [AreasModule, AlarmsModule],
   controllers: [AreaDeliveriesController],
   providers: [DeliveriesRepository, DeliveriesService, EventIngestService, DeliveriesMqttHandler],
   exports: [DeliveriesService],

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { deviceTopic, DEVICE_CHANNELS, encodeMessage, PROTOCOL_VERSION, type PlaybackEvent } from '@loa/shared';
+import { deviceTopic, DEVICE_CHANNELS, PROTOCOL_VERSION, type EventsAck, type PlaybackEvent } from '@loa/shared';
+import { SigningService } from '../signing/signing.service.js';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
@@ -25,6 +26,7 @@ export class EventIngestService implements OnModuleDestroy {
     private readonly broker: MessageBroker,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -32,7 +34,7 @@ export class EventIngestService implements OnModuleDestroy {
     await this.batcher.submit({ deviceId, events });
     const ids = [...new Set(events.map((e) => e.id))];
     const ack = DEVICE_CHANNELS['events/ack'];
-    await this.broker.publish(deviceTopic(deviceId, 'events/ack'), encodeMessage({ v: PROTOCOL_VERSION, ids }), { qos: ack.qos, retain: ack.retain });
+    await this.broker.publish(deviceTopic(deviceId, 'events/ack'), this.signing.sign({ v: PROTOCOL_VERSION, deviceId, ids } satisfies EventsAck), { qos: ack.qos, retain: ack.retain });
   }
 
   onModuleDestroy(): Promise<void> {

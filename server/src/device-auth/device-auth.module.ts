@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DeviceCredentialsService } from './device-credentials.service.js';
+import { DeviceLoginService } from './device-login.service.js';
+import { LoginRateLimiter } from './login-rate-limiter.js';
 
-@Module({ providers: [DeviceCredentialsService], exports: [DeviceCredentialsService] })
+@Module({
+  providers: [DeviceCredentialsService, LoginRateLimiter, DeviceLoginService],
+  exports: [DeviceCredentialsService, LoginRateLimiter, DeviceLoginService],
+})
 export class DeviceAuthModule {}

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AreaEntity, DeviceEntity } from '../database/entities.js';
+import { AreaEntity, DeviceEntity, DeviceRevocationEntity } from '../database/entities.js';
 import { randomToken } from '../common/ids.js';
 import { areaCodesOf } from '../areas/area-path.js';
 
@@ -14,6 +14,10 @@ import { areaCodesOf } from '../areas/area-path.js';
 export class DeviceCredentialsService implements OnApplicationBootstrap {
   /** Devices reconnect often over flaky links; their secret and area rarely change. */
   private readonly cache = new Map<string, CachedDevice | null>();
+  /** Bumped whenever a device's credentials change (rotation, revocation): sessions that logged in before are stale. */
+  private readonly revisions = new Map<string, number>();
+  /** Bumped by every forget/invalidate, so a lookup that raced with a change does not cache what it read before. */
+  private epoch = 0;
 
   constructor(private readonly db: DataSource) {}
 
@@ -22,13 +26,10 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
    * rather than a database round trip each (about 200 bytes a device: 60 MB at 300,000).
    */
   async onApplicationBootstrap(): Promise<void> {
-    const rows = await this.db
-      .getRepository(DeviceEntity)
-      .createQueryBuilder('d')
-      .select(['d.id AS "id"', 'd.secret_hash AS "secretHash"', 'a.path AS "path"'])
-      .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
-      .getRawMany<{ id: string; secretHash: string; path: string }>();
-    for (const r of rows) if (!this.cache.has(r.id)) this.cache.set(r.id, { secretHash: r.secretHash, areaCodes: areaCodesOf(r.path) });
+    const epoch = this.epoch;
+    const rows = await this.credentialsQuery().getRawMany<CredentialsRow>();
+    if (epoch !== this.epoch) return; // a device changed meanwhile: load lazily instead
+    for (const r of rows) if (!this.cache.has(r.id)) this.cache.set(r.id, cached(r));
   }
 
   mintSecret(): { secret: string; secretHash: string } {
@@ -38,17 +39,23 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     return { secret, secretHash: hashDeviceSecret(secret) };
   }
 
+  /** Unthrottled check (logins from the network go through DeviceLoginService); false for a revoked device. */
   async verify(deviceId: string, secret: string): Promise<boolean> {
     return (await this.authenticate(deviceId, secret)) !== null;
   }
 
-  /** The device's area codes (root first) when the secret is right, else null. */
+  /** The device's area codes (root first) when the secret is right and the device not revoked, else null. */
   async authenticate(deviceId: string, secret: string): Promise<{ areaCodes: readonly string[] } | null> {
+    const r = await this.check(deviceId, secret);
+    return typeof r === 'string' ? null : r;
+  }
+
+  /** invalid: unknown device or wrong secret; revoked: the right secret of a revoked device. */
+  async check(deviceId: string, secret: string): Promise<{ areaCodes: readonly string[] } | 'invalid' | 'revoked'> {
     const stored = await this.lookup(deviceId);
-    if (stored === null) return null;
-    const given = Buffer.from(hashDeviceSecret(secret));
-    const expected = Buffer.from(stored.secretHash);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { areaCodes: stored.areaCodes } : null;
+    if (stored === null) return 'invalid';
+    if (!secretMatches(secret, stored.secretHash)) return 'invalid';
+    return stored.revoked ? 'revoked' : { areaCodes: stored.areaCodes };
   }
 
   /** The device's current area and ancestors (empty for an unknown device); follows moves once forget() is called. */
@@ -56,31 +63,64 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     return (await this.lookup(deviceId))?.areaCodes ?? [];
   }
 
+  /** Changes whenever invalidate() is called for the device: a session opened under an older revision is stale. */
+  revision(deviceId: string): number {
+    return this.revisions.get(deviceId) ?? 0;
+  }
+
   private async lookup(deviceId: string): Promise<CachedDevice | null> {
     let stored = this.cache.get(deviceId);
     if (stored === undefined) {
-      const row = await this.db
-        .getRepository(DeviceEntity)
-        .createQueryBuilder('d')
-        .select(['d.secret_hash AS "secretHash"', 'a.path AS "path"'])
-        .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
-        .where('d.id = :id', { id: deviceId })
-        .getRawOne<{ secretHash: string; path: string }>();
-      stored = row ? { secretHash: row.secretHash, areaCodes: areaCodesOf(row.path) } : null;
-      if (stored !== null) this.cache.set(deviceId, stored);
+      const epoch = this.epoch;
+      const row = await this.credentialsQuery().where('d.id = :id', { id: deviceId }).getRawOne<CredentialsRow>();
+      stored = row ? cached(row) : null;
+      if (stored !== null && epoch === this.epoch) this.cache.set(deviceId, stored);
     }
     return stored;
   }
 
-  /** Call after a secret changes or a device is removed. */
+  private credentialsQuery() {
+    return this.db
+      .getRepository(DeviceEntity)
+      .createQueryBuilder('d')
+      .select(['d.id AS "id"', 'd.secret_hash AS "secretHash"', 'a.path AS "path"', 'r.revoked_at AS "revokedAt"'])
+      .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
+      .leftJoin(DeviceRevocationEntity, 'r', 'r.device_id = d.id');
+  }
+
+  /** Call after a device's area changes or a device is added or removed. */
   forget(deviceId: string): void {
+    this.epoch++;
     this.cache.delete(deviceId);
   }
+
+  /** Call after a device's secret changed or it was revoked: forgets it and marks its open sessions stale. */
+  invalidate(deviceId: string): void {
+    this.forget(deviceId);
+    this.revisions.set(deviceId, this.revision(deviceId) + 1);
+  }
+}
+
+interface CredentialsRow {
+  id: string;
+  secretHash: string;
+  path: string;
+  revokedAt: string | number | null;
 }
 
 interface CachedDevice {
   secretHash: string;
   areaCodes: readonly string[];
+  revoked: boolean;
 }
 
+const cached = (r: CredentialsRow): CachedDevice => ({ secretHash: r.secretHash, areaCodes: areaCodesOf(r.path), revoked: r.revokedAt !== null && r.revokedAt !== undefined });
+
 export const hashDeviceSecret = (secret: string): string => `sha256$${createHash('sha256').update(secret).digest('hex')}`;
+
+/** Constant-time comparison of a presented secret with a stored hash. */
+export function secretMatches(secret: string, secretHash: string): boolean {
+  const given = Buffer.from(hashDeviceSecret(secret));
+  const expected = Buffer.from(secretHash);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

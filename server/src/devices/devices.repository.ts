@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { DeviceEntity } from '../database/entities.js';
+import { DataSource, In, IsNull, LessThan, type EntityManager } from 'typeorm';
+import { DeviceConnectionEntity, DeviceEntity, DeviceRevocationEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
 
-export interface PresenceUpdate {
-  deviceId: string;
-  at: number;
-  online?: boolean | undefined;
-  agentVersion?: string | undefined;
-}
+export type { PresenceUpdate } from './presence-state.js';
+
+const CHUNK = 500;
 
 @Injectable()
 export class DevicesRepository {
@@ -43,17 +41,110 @@ export class DevicesRepository {
     return out;
   }
 
-  /** One transaction for a batch of presence updates; `online` absent means "seen" only (telemetry). */
-  async writePresence(updates: readonly PresenceUpdate[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(DeviceEntity);
+  /**
+   * One transaction for a batch of presence updates, applied in order on the devices' current state (locked on
+   * PostgreSQL, so several server instances sharing device traffic do not interleave): devices whose presence changed
+   * are updated and every online↔offline transition is appended to `device_connections`.
+   */
+  async writePresence(updates: readonly PresenceUpdate[]): Promise<{ written: number; transitions: PresenceTransition[] }> {
+    const ids = [...new Set(updates.map((u) => u.deviceId))].sort();
+    return this.db.transaction(async (tx) => {
+      const before = await this.presenceStates(tx, ids);
+      const after = new Map(before);
+      const transitions: PresenceTransition[] = [];
       for (const u of updates) {
-        await repo.update(
-          { id: u.deviceId },
-          { lastSeenAt: u.at, ...(u.online === undefined ? {} : { online: u.online }), ...(u.agentVersion ? { agentVersion: u.agentVersion } : {}) },
-        );
+        const s = after.get(u.deviceId);
+        if (!s) continue; // unknown device (removed meanwhile): nothing to record
+        const r = applyPresence(s, u);
+        after.set(u.deviceId, r.state);
+        if (r.transition) transitions.push(r.transition);
       }
+      let written = 0;
+      const repo = tx.getRepository(DeviceEntity);
+      for (const [id, s] of after) {
+        const b = before.get(id);
+        if (b && b.online === s.online && b.lastSeenAt === s.lastSeenAt && b.agentVersion === s.agentVersion && b.changedAt === s.changedAt && b.reason === s.reason) continue;
+        await repo.update(
+          { id },
+          { online: s.online, lastSeenAt: s.lastSeenAt, agentVersion: s.agentVersion, presenceChangedAt: s.changedAt, presenceReason: s.reason },
+        );
+        written++;
+      }
+      for (let i = 0; i < transitions.length; i += CHUNK) {
+        await tx
+          .createQueryBuilder()
+          .insert()
+          .into(DeviceConnectionEntity)
+          .values(transitions.slice(i, i + CHUNK).map((t) => ({ deviceId: t.deviceId, at: t.at, state: t.state, reason: t.reason })))
+          .updateEntity(false)
+          .execute();
+      }
+      return { written, transitions };
     });
+  }
+
+  private async presenceStates(tx: EntityManager, ids: readonly string[]): Promise<Map<string, PresenceState>> {
+    const out = new Map<string, PresenceState>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const qb = tx
+        .getRepository(DeviceEntity)
+        .createQueryBuilder('d')
+        .select(['d.id', 'd.online', 'd.lastSeenAt', 'd.agentVersion', 'd.presenceChangedAt', 'd.presenceReason'])
+        .where('d.id IN (:...ids)', { ids: ids.slice(i, i + CHUNK) })
+        .orderBy('d.id', 'ASC');
+      if (this.db.options.type === 'postgres') qb.setLock('pessimistic_write');
+      for (const d of await qb.getMany()) {
+        out.set(d.id, { online: d.online, lastSeenAt: d.lastSeenAt, agentVersion: d.agentVersion, changedAt: d.presenceChangedAt ?? null, reason: d.presenceReason ?? null });
+      }
+    }
+    return out;
+  }
+
+  /** Devices marked online from which nothing has been heard since `cutoff`. */
+  async silentOnline(cutoff: number): Promise<string[]> {
+    const rows = await this.db.getRepository(DeviceEntity).find({
+      where: [
+        { online: true, lastSeenAt: LessThan(cutoff) },
+        { online: true, lastSeenAt: IsNull() },
+      ],
+      select: { id: true },
+      order: { id: 'ASC' },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /** The device's online↔offline transitions, newest first. */
+  connections(deviceId: string, limit: number): Promise<DeviceConnectionEntity[]> {
+    return this.db.getRepository(DeviceConnectionEntity).find({ where: { deviceId }, order: { at: 'DESC', id: 'DESC' }, take: limit });
+  }
+
+  /**
+   * The latest telemetry sample of each device. One index probe per device (primary key (device_id, at)), so a
+   * fleet-wide list stays cheap however much history is kept.
+   */
+  /** When each of these devices was revoked (absent: not revoked). */
+  async revocations(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await this.db.getRepository(DeviceRevocationEntity).findBy({ deviceId: In(ids.slice(i, i + CHUNK)) });
+      for (const r of rows) out.set(r.deviceId, r.revokedAt);
+    }
+    return out;
+  }
+
+  async latestTelemetry(ids: readonly string[]): Promise<Map<string, DeviceTelemetryEntity>> {
+    const out = new Map<string, DeviceTelemetryEntity>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      // Driven from devices, so the correlated MAX is one backward index probe per device (not per sample).
+      const rows = await this.db
+        .getRepository(DeviceTelemetryEntity)
+        .createQueryBuilder('t')
+        .innerJoin(DeviceEntity, 'd', 't.device_id = d.id AND t.at = (SELECT MAX(x.at) FROM device_telemetry x WHERE x.device_id = d.id)')
+        .where('d.id IN (:...ids)', { ids: ids.slice(i, i + CHUNK) })
+        .getMany();
+      for (const r of rows) out.set(r.deviceId, r);
+    }
+    return out;
   }
 
   async updatePresence(id: string, patch: Pick<DeviceEntity, 'online' | 'lastSeenAt'> & Partial<Pick<DeviceEntity, 'agentVersion'>>): Promise<void> {

@@ -1,8 +1,8 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { DeviceKind, StatusMessage, TelemetryMessage } from '@loa/shared';
+import type { DeviceKind, StatusMessage } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
-import type { DeviceEntity } from '../database/entities.js';
+import type { DeviceEntity, DeviceTelemetryEntity } from '../database/entities.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -12,6 +12,9 @@ import { TimelinesService } from '../timelines/timelines.service.js';
 import { Materializer } from '../schedules/materializer.js';
 import { normTags } from './tags.js';
 import { isoOrNull as iso } from '../common/iso.js';
+import { telemetryView, type TelemetryView } from '../telemetry/telemetry-view.js';
+import { statusUpdate } from './presence-state.js';
+import { SigningService } from '../signing/signing.service.js';
 
 export interface NewDevice {
   id: string;
@@ -35,14 +38,20 @@ export interface DeviceView {
   tags: string[];
   online: boolean;
   lastSeenAt: string | null;
+  /** When `online` last changed and why (connect, shutdown, will, heartbeat-timeout, resumed, revoked). */
+  presenceChangedAt: string | null;
+  presenceReason: string | null;
   agentVersion: string | null;
   timelineVersion: number;
   ackedTimelineVersion: number;
   createdAt: string;
+  /** The latest telemetry sample, if any. */
+  telemetry: TelemetryView | null;
+  /** Set when an operator revoked the device: it may not log in until its credentials are rotated. */
+  revokedAt: string | null;
 }
 
-
-export const deviceView = (d: DeviceEntity): DeviceView => ({
+export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | null = null, revokedAt: number | null = null): DeviceView => ({
   id: d.id,
   name: d.name,
   kind: d.kind,
@@ -50,10 +59,14 @@ export const deviceView = (d: DeviceEntity): DeviceView => ({
   tags: d.tags ?? [],
   online: d.online,
   lastSeenAt: iso(d.lastSeenAt),
+  presenceChangedAt: iso(d.presenceChangedAt),
+  presenceReason: d.presenceReason ?? null,
   agentVersion: d.agentVersion,
   timelineVersion: d.timelineVersion,
   ackedTimelineVersion: d.ackedTimelineVersion,
   createdAt: new Date(d.createdAt).toISOString(),
+  telemetry: telemetry ? telemetryView(telemetry) : null,
+  revokedAt: iso(revokedAt),
 });
 
 @Injectable()
@@ -66,11 +79,13 @@ export class DevicesService {
     private readonly materializer: Materializer,
     private readonly presence: PresenceWriter,
     private readonly clock: Clock,
+    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
   /** Registers a device and returns its secret: the only time the secret is ever shown. */
-  async register(input: NewDevice): Promise<{ device: DeviceView; secret: string }> {
+  /** With the server key to pin, so the installer has the agent's whole configuration in one answer. */
+  async register(input: NewDevice): Promise<{ device: DeviceView; secret: string; serverPublicKey: string }> {
     await this.areas.get(input.areaCode).catch(() => {
       throw new BadRequestException(`area ${input.areaCode} does not exist`);
     });
@@ -81,14 +96,14 @@ export class DevicesService {
     // Whatever already targets its area (or matches its tags) applies to it at once; it always gets a first timeline.
     await this.materializer.reconcileDevices([entity.id], [entity.id]);
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
-    return { device: deviceView({ ...entity, timelineVersion: 1 }), secret };
+    return { device: deviceView({ ...entity, timelineVersion: 1 }), secret, serverPublicKey: this.signing.publicKey };
   }
 
   /**
    * Registers a whole batch (a commune's speakers from a CSV, a simulated fleet) in one transaction. Every
    * device starts with a timeline that names its areas, so it can follow area alerts before anything is scheduled.
    */
-  async registerMany(inputs: readonly NewDevice[]): Promise<Array<{ id: string; secret: string }>> {
+  async registerMany(inputs: readonly NewDevice[]): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string }> {
     const ids = inputs.map((d) => d.id);
     const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
     if (dupes.length > 0) throw new BadRequestException(`device id(s) repeated in the request: ${dupes.slice(0, 20).join(', ')}`);
@@ -100,7 +115,7 @@ export class DevicesService {
     for (const id of ids) this.credentials.forget(id);
     await this.materializer.reconcileDevices(ids, ids);
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
-    return made.map((m) => ({ id: m.entity.id, secret: m.secret }));
+    return { devices: made.map((m) => ({ id: m.entity.id, secret: m.secret })), serverPublicKey: this.signing.publicKey };
   }
 
   private newEntity(input: NewDevice): { entity: DeviceEntity; secret: string } {
@@ -154,23 +169,22 @@ export class DevicesService {
 
   async list(areaCode?: string): Promise<DeviceView[]> {
     const areaPath = areaCode ? (await this.areas.get(areaCode)).path : undefined;
-    return (await this.repo.list({ areaPath })).map(deviceView);
+    const devices = await this.repo.list({ areaPath });
+    const telemetry = await this.repo.latestTelemetry(devices.map((d) => d.id));
+    const revoked = await this.repo.revocations(devices.map((d) => d.id));
+    return devices.map((d) => deviceView(d, telemetry.get(d.id) ?? null, revoked.get(d.id) ?? null));
   }
 
   async get(id: string): Promise<DeviceView> {
     const d = await this.repo.find(id);
     if (!d) throw new NotFoundException(`device ${id} not found`);
-    return deviceView(d);
+    return deviceView(d, (await this.repo.latestTelemetry([id])).get(id) ?? null, (await this.repo.revocations([id])).get(id) ?? null);
   }
 
+  /** The retained `status` channel: presence (transitions logged by the writer), and a resync if it is behind. */
   async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
-    const online = msg.state === 'online';
-    await this.presence.write({ deviceId, online, at: this.clock.now(), agentVersion: msg.agentVersion });
+    await this.presence.write(statusUpdate(deviceId, msg, this.clock.now()));
     this.logger.debug({ ctx: 'devices', deviceId, state: msg.state, reason: msg.reason }, 'device presence');
-    if (online) await this.timelines.resyncIfBehind(deviceId, msg.timelineVersion);
-  }
-
-  async handleTelemetry(deviceId: string, _msg: TelemetryMessage): Promise<void> {
-    await this.presence.write({ deviceId, at: this.clock.now() });
+    if (msg.state === 'online') await this.timelines.resyncIfBehind(deviceId, msg.timelineVersion);
   }
 }

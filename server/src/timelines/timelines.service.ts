@@ -10,6 +10,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
 import { TimelinesRepository } from './timelines.repository.js';
+import { SigningService } from '../signing/signing.service.js';
 import { areaCodesOf } from '../areas/area-path.js';
 
 const TIMELINE = DEVICE_CHANNELS.timeline;
@@ -54,6 +55,7 @@ export class TimelinesService implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -174,6 +176,6 @@ export class TimelinesService implements OnModuleDestroy {
   }
 
   private publish(deviceId: string, payload: string): Promise<void> {
-    return this.broker.publish(deviceTopic(deviceId, 'timeline'), Buffer.from(payload), { qos: TIMELINE.qos, retain: TIMELINE.retain });
+    return this.broker.publish(deviceTopic(deviceId, 'timeline'), this.signing.signText(payload), { qos: TIMELINE.qos, retain: TIMELINE.retain });
   }
 }

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
-import type { DeviceKind } from '@loa/shared';
+import { generateSigningKey, openSigned, signedEnvelopeSchema, verifyKeyFromBase64, type DeviceKind } from '@loa/shared';
+import { z } from 'zod';
+import { SigningService } from '../../src/signing/signing.service.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { Clock } from '../../src/common/clock.js';
 import { Metrics } from '../../src/common/metrics.js';
@@ -24,10 +26,27 @@ export class FixedClock extends Clock {
   }
 }
 
+/** One signing key for every service a test builds; RecordingBroker verifies against it. */
+export const testSigning = new SigningService(generateSigningKey());
+const testVerifyKey = verifyKeyFromBase64(testSigning.publicKey);
+
 export interface Published {
   topic: string;
+  /** The signed JSON inside the envelope once its signature verified against testSigning; else the raw payload. */
   payload: string;
+  /** True when the payload was a signed envelope whose signature verified. */
+  signed: boolean;
+  raw: string;
   options: PublishOptions;
+}
+
+/** Verifies a server → device payload the way an agent does and returns the signed JSON text. */
+export function openServerMessage(payload: Buffer | string): { signed: boolean; text: string } {
+  const raw = payload.toString();
+  const env = signedEnvelopeSchema.safeParse((() => { try { return JSON.parse(raw) as unknown; } catch { return null; } })());
+  if (!env.success) return { signed: false, text: raw };
+  const r = openSigned(z.unknown(), payload, testVerifyKey);
+  return r.ok ? { signed: true, text: env.data.payload } : { signed: false, text: raw };
 }
 
 /** Records publishes; lets a test run a check at the moment of publishing (e.g. "was it committed first?"). */
@@ -38,11 +57,16 @@ export class RecordingBroker extends MessageBroker {
     return null;
   }
   async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
-    const p = { topic, payload: payload.toString('utf8'), options };
+    const opened = openServerMessage(payload);
+    const p = { topic, payload: opened.text, signed: opened.signed, raw: payload.toString('utf8'), options };
     if (this.onPublish) await this.onPublish(p);
     this.published.push(p);
   }
   async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
+  readonly disconnected: string[] = [];
+  async disconnect(clientId: string): Promise<void> {
+    this.disconnected.push(clientId);
+  }
 }
 
 export const newMetrics = (): Metrics => new Metrics();

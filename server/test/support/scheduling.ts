@@ -16,11 +16,11 @@ import { SchedulesRepository } from '../../src/schedules/schedules.repository.js
 import { SchedulesService } from '../../src/schedules/schedules.service.js';
 import { TimelinesRepository } from '../../src/timelines/timelines.repository.js';
 import { TimelinesService } from '../../src/timelines/timelines.service.js';
-import { type FixedClock, newMetrics, type RecordingBroker, silentLogger } from './fixtures.js';
+import { type FixedClock, newMetrics, type RecordingBroker, silentLogger, testSigning } from './fixtures.js';
 
 /** The scheduling services wired by hand over one database, as Nest would wire them. */
 export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppConfig, broker: RecordingBroker) {
-  const timelines = new TimelinesService(new TimelinesRepository(ds), broker, clock, config, newMetrics(), silentLogger);
+  const timelines = new TimelinesService(new TimelinesRepository(ds), broker, clock, config, newMetrics(), testSigning, silentLogger);
   const areas = new AreasService(new AreasRepository(ds), clock);
   const repo = new SchedulesRepository(ds);
   const materializer = new Materializer(repo, areas, timelines, clock, config, silentLogger);
@@ -28,7 +28,7 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const schedules = new SchedulesService(repo, materializer, timelines, deliveries, clock, config, silentLogger);
   const devicesRepo = new DevicesRepository(ds);
   const presence = new PresenceWriter(devicesRepo, newMetrics(), silentLogger);
-  const devices = new DevicesService(devicesRepo, areas, new DeviceCredentialsService(ds), timelines, materializer, presence, clock, silentLogger);
+  const devices = new DevicesService(devicesRepo, areas, new DeviceCredentialsService(ds), timelines, materializer, presence, clock, testSigning, silentLogger);
   const groups = new GroupsService(new GroupsRepository(ds), repo, materializer, clock, silentLogger);
   return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence };
 }
@@ -38,6 +38,7 @@ export function lastTimelines(broker: RecordingBroker): Map<string, TimelineMess
   const out = new Map<string, TimelineMessage>();
   for (const p of broker.published) {
     if (!p.topic.endsWith('/timeline')) continue;
+    if (!p.signed) throw new Error(`timeline on ${p.topic} is not signed by the server key`);
     const t = timelineMessageSchema.parse(JSON.parse(p.payload));
     out.set(t.deviceId, t);
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SIGNING_KEY_PATH } from '@loa/shared';
 import { AGENT_CLI, artifactsDir, tempDir } from './paths.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './processes.js';
@@ -13,6 +14,8 @@ export interface AgentOptions {
   mqttUrl: string;
   deviceId: string;
   secret: string;
+  /** The key the agent pins (default: fetched from the server's GET /api/v1/signing-key, as an installer would). */
+  serverPublicKey?: string;
   kind: 'speaker' | 'board';
   dataDir?: string;
   /** Speaker output, e.g. `file:/tmp/x/out-{occurrenceId}.wav` (default null). */
@@ -23,6 +26,8 @@ export interface AgentOptions {
   /** Wait for "connected to broker" in the log (default true). */
   waitConnected?: boolean;
   connectTimeoutMs?: number;
+  /** More `--flag=value` settings (e.g. `--telemetry-interval-s=1`). */
+  extraArgs?: string[];
 }
 
 export interface BoardState {
@@ -44,6 +49,7 @@ export interface TestAgent {
 /** Starts `node agent/dist/cli.js` with flags (no JSON file, no environment settings). */
 export async function spawnAgent(opts: AgentOptions): Promise<TestAgent> {
   const dataDir = opts.dataDir ?? tempDir(`agent-${opts.deviceId}`);
+  const serverPublicKey = opts.serverPublicKey ?? (await fetchSigningKey(opts.serverUrl));
   // --flag=value throughout: a secret may start with "-" (base64url), which node's parseArgs would take for a flag.
   const args = [
     AGENT_CLI,
@@ -51,9 +57,11 @@ export async function spawnAgent(opts: AgentOptions): Promise<TestAgent> {
     `--mqtt-url=${opts.mqttUrl}`,
     `--device-id=${opts.deviceId}`,
     `--secret=${opts.secret}`,
+    `--server-public-key=${serverPublicKey}`,
     `--kind=${opts.kind}`,
     `--data-dir=${dataDir}`,
     `--log-level=${opts.logLevel ?? 'debug'}`,
+    ...(opts.extraArgs ?? []),
   ];
   let boardUrl: string | null = null;
   if (opts.kind === 'speaker') {
@@ -99,4 +107,10 @@ export async function spawnAgent(opts: AgentOptions): Promise<TestAgent> {
       await proc.stop();
     },
   };
+}
+
+export async function fetchSigningKey(serverUrl: string): Promise<string> {
+  const res = await fetch(new URL(SIGNING_KEY_PATH, serverUrl), { signal: AbortSignal.timeout(5000) });
+  if (res.status !== 200) throw new Error(`GET ${SIGNING_KEY_PATH} answered ${res.status}`);
+  return ((await res.json()) as { publicKey: string }).publicKey;
 }

@@ -1,6 +1,9 @@
 import { Initial1763800000000 } from './1763800000000-initial.js';
 import { Alerts1763900000000 } from './1763900000000-alerts.js';
 import { Scheduling1764000000000 } from './1764000000000-scheduling.js';
+import { FleetStatus1764100000000 } from './1764100000000-fleet-status.js';
+import { Commands1764200000000 } from './1764200000000-commands.js';
+import { Provisioning1764300000000 } from './1764300000000-provisioning.js';
 
 /** Every migration in order. Listed explicitly (no glob) so the same list works from sources and from dist. */
-export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000];
+export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000, FleetStatus1764100000000, Commands1764200000000, Provisioning1764300000000];

@@ -1,0 +1,38 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { areaCodeSchema, deviceIdSchema } from '@loa/shared';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { AlarmsService, type AlarmView } from './alarms.service.js';
+
+const listQuery = z.object({
+  active: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .describe('true: only active alarms; false: only cleared ones; absent: both'),
+  deviceId: deviceIdSchema.optional(),
+  areaCode: areaCodeSchema.optional().describe('devices of this area and every area below it'),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+});
+
+@ApiTags('alarms')
+@ApiBearerAuth()
+@Controller('api/v1/alarms')
+export class AlarmsController {
+  constructor(private readonly alarms: AlarmsService) {}
+
+  /** Alarms, newest first. */
+  @Get()
+  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>): Promise<AlarmView[]> {
+    return this.alarms.list(q);
+  }
+
+  /** Acknowledges an alarm (who and when); it stays active until its condition clears. */
+  @Post(':id/ack')
+  @HttpCode(200)
+  ack(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlarmView> {
+    return this.alarms.ack(id, user);
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, IsNull } from 'typeorm';
+import { AlarmEntity, DeviceEntity, DeviceEventEntity, type AlarmKind } from '../database/entities.js';
+
+const CHUNK = 500;
+
+export interface AlarmFilter {
+  active?: boolean | undefined;
+  deviceId?: string | undefined;
+  areaPath?: string | undefined;
+  limit: number;
+}
+
+export interface OfflineCandidate {
+  deviceId: string;
+  since: number;
+  reason: string | null;
+}
+
+@Injectable()
+export class AlarmsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Active alarms of these devices (and kinds). */
+  async active(deviceIds: readonly string[], kinds?: readonly AlarmKind[]): Promise<AlarmEntity[]> {
+    const ids = [...new Set(deviceIds)];
+    const out: AlarmEntity[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      out.push(
+        ...(await this.db.getRepository(AlarmEntity).find({
+          where: { deviceId: In(ids.slice(i, i + CHUNK)), clearedAt: IsNull(), ...(kinds ? { kind: In([...kinds]) } : {}) },
+        })),
+      );
+    }
+    return out;
+  }
+
+  /** Inserts new active alarms; one already active for the same device and kind (another instance) wins. */
+  async insertRaised(rows: readonly AlarmEntity[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db.createQueryBuilder().insert().into(AlarmEntity).values(rows.slice(i, i + CHUNK)).orIgnore().updateEntity(false).execute();
+    }
+  }
+
+  async clear(id: string, at: number, detail: string): Promise<boolean> {
+    const r = await this.db.getRepository(AlarmEntity).update({ id, clearedAt: IsNull() }, { clearedAt: at, clearedDetail: detail });
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** The device's latest failed or finished playback reports, newest first. */
+  recentOutcomes(deviceId: string, n: number): Promise<Array<Pick<DeviceEventEntity, 'type' | 'reason' | 'occurrenceId'>>> {
+    return this.db.getRepository(DeviceEventEntity).find({
+      where: { deviceId, type: In(['failed', 'finished']) },
+      select: { type: true, reason: true, occurrenceId: true },
+      order: { at: 'DESC' },
+      take: n,
+    });
+  }
+
+  /**
+   * Devices offline since before `cutoff` without an active offline alarm: only devices seen at least once (one
+   * still being installed is not "offline") and not revoked (taken out of service on purpose).
+   */
+  async offlineCandidates(cutoff: number): Promise<OfflineCandidate[]> {
+    const rows = await this.db
+      .getRepository(DeviceEntity)
+      .createQueryBuilder('d')
+      .select(['d.id AS "deviceId"', 'COALESCE(d.presence_changed_at, d.last_seen_at) AS "since"', 'd.presence_reason AS "reason"'])
+      .where('d.online = FALSE')
+      .andWhere('d.last_seen_at IS NOT NULL')
+      .andWhere("(d.presence_reason IS NULL OR d.presence_reason <> 'revoked')")
+      .andWhere('COALESCE(d.presence_changed_at, d.last_seen_at) <= :cutoff', { cutoff })
+      .andWhere("NOT EXISTS (SELECT 1 FROM alarms a WHERE a.device_id = d.id AND a.kind = 'offline' AND a.cleared_at IS NULL)")
+      .orderBy('d.id', 'ASC')
+      .getRawMany<{ deviceId: string; since: string | number; reason: string | null }>();
+    return rows.map((r) => ({ deviceId: r.deviceId, since: Number(r.since), reason: r.reason }));
+  }
+
+  /** Active offline alarms of devices that are back online or were revoked. */
+  staleOffline(): Promise<AlarmEntity[]> {
+    return this.db
+      .getRepository(AlarmEntity)
+      .createQueryBuilder('a')
+      .innerJoin(DeviceEntity, 'd', 'd.id = a.device_id')
+      .where("a.kind = 'offline'")
+      .andWhere('a.cleared_at IS NULL')
+      .andWhere("(d.online = TRUE OR d.presence_reason = 'revoked')")
+      .getMany();
+  }
+
+  list(f: AlarmFilter): Promise<AlarmEntity[]> {
+    const qb = this.db.getRepository(AlarmEntity).createQueryBuilder('a').orderBy('a.raised_at', 'DESC').addOrderBy('a.id', 'ASC').limit(f.limit);
+    if (f.active !== undefined) qb.andWhere(f.active ? 'a.cleared_at IS NULL' : 'a.cleared_at IS NOT NULL');
+    if (f.deviceId !== undefined) qb.andWhere('a.device_id = :deviceId', { deviceId: f.deviceId });
+    if (f.areaPath !== undefined) {
+      qb.innerJoin(DeviceEntity, 'd', 'd.id = a.device_id').innerJoin('areas', 'ar', 'ar.code = d.area_code').andWhere('ar.path LIKE :p', { p: `${f.areaPath}%` });
+    }
+    return qb.getMany();
+  }
+
+  find(id: string): Promise<AlarmEntity | null> {
+    return this.db.getRepository(AlarmEntity).findOneBy({ id });
+  }
+
+  /** Records the first acknowledgement only. */
+  async ack(id: string, at: number, userId: string, username: string): Promise<void> {
+    await this.db.getRepository(AlarmEntity).update({ id, ackedAt: IsNull() }, { ackedAt: at, ackedBy: userId, ackedByName: username });
+  }
+}

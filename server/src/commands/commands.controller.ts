@@ -1,0 +1,96 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import {
+  areaCodeSchema,
+  collectLogsCommandSchema,
+  deviceIdSchema,
+  MAX_COMMAND_TTL_MS,
+  prioritySchema,
+  resyncCommandSchema,
+  restartCommandSchema,
+  selfTestCommandSchema,
+  setVolumeCommandSchema,
+  stopCommandSchema,
+} from '@loa/shared';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { COMMAND_STATES, CommandsService, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
+
+/** The device commands, except that playNow names a content: the server resolves it into a slot. */
+const operatorCommandSchema = z.discriminatedUnion('type', [
+  setVolumeCommandSchema,
+  stopCommandSchema,
+  z.object({
+    type: z.literal('playNow'),
+    contentId: z.string().min(1).max(36),
+    priority: prioritySchema.optional(),
+    volume: z.number().int().min(0).max(100).optional(),
+  }),
+  resyncCommandSchema,
+  restartCommandSchema,
+  collectLogsCommandSchema,
+  selfTestCommandSchema,
+]);
+
+const targetSchema = z.union([
+  z.strictObject({ deviceId: deviceIdSchema }),
+  z.strictObject({ groupId: z.string().min(1).max(36) }),
+  z.strictObject({ areaCode: areaCodeSchema }),
+]);
+
+const createCommandSchema = z.object({
+  command: operatorCommandSchema,
+  target: targetSchema.describe('{deviceId} | {groupId} | {areaCode} (the whole subtree)'),
+  ttlS: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_COMMAND_TTL_MS / 1000)
+    .optional()
+    .describe('how long the command may wait for an offline device; default LOA_COMMAND_TTL_S'),
+});
+
+const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const resultsQuery = pageQuery.extend({ state: z.enum(COMMAND_STATES).optional().describe('only the devices in this state') });
+
+@ApiTags('commands')
+@ApiBearerAuth()
+@Controller('api/v1/commands')
+export class CommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  /** Queues the command for every target device and sends it at once to those online. */
+  @Post()
+  create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandView> {
+    return this.commands.create(body, user.userId);
+  }
+
+  /** Recent commands, newest first, with counts per state. */
+  @Get()
+  list(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>): Promise<Page<CommandView>> {
+    return this.commands.list(q.limit, q.offset);
+  }
+
+  /** One command: counts per state and the per-device rows (paginated, optionally of one state). */
+  @Get(':id')
+  get(@Param('id') id: string, @Query({ schema: resultsQuery }) q: z.infer<typeof resultsQuery>): Promise<CommandDetail> {
+    return this.commands.get(id, q);
+  }
+}
+
+@ApiTags('commands')
+@ApiBearerAuth()
+@Controller('api/v1/devices')
+export class DeviceCommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  /** The commands sent to one device, newest first, with what became of each. */
+  @Get(':id/commands')
+  list(@Param('id') id: string, @Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>): Promise<Page<DeviceCommandView>> {
+    return this.commands.forDevice(id, q.limit, q.offset);
+  }
+}

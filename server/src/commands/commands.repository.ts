@@ -1,0 +1,295 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import type { DeviceKind } from '@loa/shared';
+import { AreaEntity, CommandEntity, CommandResultEntity, ContentEntity, DeviceEntity, GroupEntity, MediaEntity, type CommandState, type TagRule } from '../database/entities.js';
+import { insertIgnoring } from '../schedules/bulk-insert.js';
+import { tagRuleMatches } from '../schedules/targeting.js';
+
+const CHUNK = 500;
+const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** What fan-out needs to know about a target device. */
+export interface TargetDevice {
+  id: string;
+  kind: DeviceKind;
+  online: boolean;
+}
+
+/** A command still owed to a device (queued, or sent without an answer), with what to send. */
+export interface PendingRow {
+  commandId: string;
+  deviceId: string;
+  expiresAt: number;
+  sentAt: number | null;
+  attempts: number;
+  payload: string;
+}
+
+/** A device's answer, reduced to what is stored. */
+export interface ResultUpdate {
+  commandId: string;
+  deviceId: string;
+  state: Extract<CommandState, 'ok' | 'error' | 'rejected'>;
+  message: string | null;
+  data: Record<string, unknown> | null;
+}
+
+export interface SentMark {
+  commandId: string;
+  deviceId: string;
+  sentAt: number;
+}
+
+const OPEN_STATES: CommandState[] = ['queued', 'sent'];
+
+@Injectable()
+export class CommandsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  // ---- targets ------------------------------------------------------------------------------------------------
+
+  async devices(ids: readonly string[]): Promise<TargetDevice[]> {
+    const out: TargetDevice[] = [];
+    for (const c of chunks(ids)) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ where: { id: In(c) }, select: { id: true, kind: true, online: true } });
+      out.push(...rows.map((d) => ({ id: d.id, kind: d.kind, online: Boolean(d.online) })));
+    }
+    return out;
+  }
+
+  async areaPath(code: string): Promise<string | null> {
+    return (await this.db.getRepository(AreaEntity).findOne({ where: { code }, select: { path: true } }))?.path ?? null;
+  }
+
+  /** Devices of an area and all its descendants (materialised path prefix). */
+  async devicesInSubtree(path: string): Promise<TargetDevice[]> {
+    const rows = await this.db
+      .createQueryBuilder()
+      .select(['d.id AS "id"', 'd.kind AS "kind"', 'd.online AS "online"'])
+      .from('devices', 'd')
+      .innerJoin('areas', 'a', 'a.code = d.area_code')
+      .where('a.path LIKE :p', { p: `${path}%` })
+      .getRawMany<{ id: string; kind: DeviceKind; online: boolean | number }>();
+    return rows.map((r) => ({ id: r.id, kind: r.kind, online: Boolean(r.online) }));
+  }
+
+  group(id: string): Promise<GroupEntity | null> {
+    return this.db.getRepository(GroupEntity).findOneBy({ id });
+  }
+
+  /** Members of a group: its listed devices plus those its tag rule matches now (LIKE pre-filter, exact rule here). */
+  async groupMembers(g: GroupEntity): Promise<TargetDevice[]> {
+    const byId = new Map((await this.devices(g.deviceIds)).map((d) => [d.id, d]));
+    const rule: TagRule | null = g.tagRule;
+    const all = rule?.all ?? [];
+    const any = rule?.any ?? [];
+    if (rule && (all.length > 0 || any.length > 0)) {
+      const qb = this.db.getRepository(DeviceEntity).createQueryBuilder('d').select(['d.id', 'd.kind', 'd.online', 'd.tags']).where('1 = 1');
+      all.forEach((t, i) => qb.andWhere(`d.tags LIKE :all${i}`, { [`all${i}`]: `%"${t}"%` }));
+      if (any.length > 0) qb.andWhere(`(${any.map((_, i) => `d.tags LIKE :any${i}`).join(' OR ')})`, Object.fromEntries(any.map((t, i) => [`any${i}`, `%"${t}"%`])));
+      for (const d of await qb.getMany()) {
+        if (tagRuleMatches(rule, d.tags ?? [])) byId.set(d.id, { id: d.id, kind: d.kind, online: Boolean(d.online) });
+      }
+    }
+    return [...byId.values()];
+  }
+
+  async content(id: string): Promise<{ content: ContentEntity; media: MediaEntity | null } | null> {
+    const content = await this.db.getRepository(ContentEntity).findOneBy({ id });
+    if (!content) return null;
+    const media = content.mediaSha256 ? await this.db.getRepository(MediaEntity).findOneBy({ sha256: content.mediaSha256 }) : null;
+    return { content, media };
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------------------
+
+  /** The command and one queued row per device, in one transaction, with multi-row INSERTs. */
+  async insert(command: CommandEntity, deviceIds: readonly string[], now: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(CommandEntity).insert(command);
+      await insertIgnoring(
+        tx,
+        'command_results',
+        ['command_id', 'device_id', 'state', 'expires_at', 'attempts', 'updated_at'],
+        deviceIds.map((d) => [command.id, d, 'queued', command.expiresAt, 0, now]),
+      );
+    });
+  }
+
+  /**
+   * Marks rows sent, one statement per (command, sentAt) and chunk of devices — a fan-out to 10,000 devices is
+   * twenty statements. Rows already answered or expired meanwhile are left alone.
+   */
+  async markSent(marks: readonly SentMark[], now: number): Promise<void> {
+    const groups = new Map<string, { commandId: string; sentAt: number; devices: string[] }>();
+    for (const m of marks) {
+      const key = `${m.commandId}|${m.sentAt}`;
+      const g = groups.get(key);
+      if (g) g.devices.push(m.deviceId);
+      else groups.set(key, { commandId: m.commandId, sentAt: m.sentAt, devices: [m.deviceId] });
+    }
+    if (groups.size === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const g of groups.values()) {
+        for (const c of chunks(g.devices)) {
+          await tx
+            .createQueryBuilder()
+            .update(CommandResultEntity)
+            .set({ state: 'sent', sentAt: g.sentAt, attempts: () => 'attempts + 1', updatedAt: now })
+            .where('command_id = :id AND device_id IN (:...c) AND state IN (:...open)', { id: g.commandId, c, open: OPEN_STATES })
+            .execute();
+        }
+      }
+    });
+  }
+
+  /**
+   * Applies answers in one transaction, only to rows still open (queued or sent) of the answering device. Answers
+   * alike (same command, state, message and data — the usual fan-out case) share one statement. Returns how many
+   * rows changed, so the caller can count ignored answers.
+   */
+  async applyResults(results: readonly ResultUpdate[], now: number): Promise<number> {
+    const groups = new Map<string, { r: ResultUpdate; devices: string[] }>();
+    for (const r of results) {
+      const key = JSON.stringify([r.commandId, r.state, r.message, r.data]);
+      const g = groups.get(key);
+      if (g) g.devices.push(r.deviceId);
+      else groups.set(key, { r, devices: [r.deviceId] });
+    }
+    let changed = 0;
+    await this.db.transaction(async (tx) => {
+      for (const { r, devices } of groups.values()) {
+        for (const c of chunks(devices)) {
+          const res = await tx
+            .createQueryBuilder()
+            .update(CommandResultEntity)
+            .set({ state: r.state, message: r.message, data: r.data as never, resultAt: now, updatedAt: now })
+            .where('command_id = :id AND device_id IN (:...c) AND state IN (:...open)', { id: r.commandId, c, open: OPEN_STATES })
+            .execute();
+          changed += res.affected ?? 0;
+        }
+      }
+    });
+    return changed;
+  }
+
+  /** Open rows past their expiry become expired, in one statement. */
+  async expire(now: number): Promise<number> {
+    const res = await this.db
+      .createQueryBuilder()
+      .update(CommandResultEntity)
+      .set({ state: 'expired', updatedAt: now })
+      .where('state IN (:...open) AND expires_at <= :now', { open: OPEN_STATES, now })
+      .execute();
+    return res.affected ?? 0;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------------------
+
+  /** Everything still owed to these devices and not expired, oldest command first, in one query per chunk. */
+  async pendingFor(deviceIds: readonly string[], now: number): Promise<PendingRow[]> {
+    const out: PendingRow[] = [];
+    for (const c of chunks(deviceIds)) {
+      const rows = await this.db
+        .createQueryBuilder()
+        .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"'])
+        .from('command_results', 'r')
+        .innerJoin('commands', 'c', 'c.id = r.command_id')
+        .where('r.device_id IN (:...c)', { c })
+        .andWhere('r.state IN (:...open)', { open: OPEN_STATES })
+        .andWhere('r.expires_at > :now', { now })
+        .orderBy('r.command_id', 'ASC')
+        .getRawMany<Record<string, unknown>>();
+      out.push(...rows.map(pendingRow));
+    }
+    return out;
+  }
+
+  /** Sent, unanswered and unexpired rows last sent at or before `before`, with fewer than `maxAttempts` sends. */
+  async unanswered(before: number, now: number, maxAttempts: number, limit: number): Promise<Array<PendingRow & { online: boolean }>> {
+    const rows = await this.db
+      .createQueryBuilder()
+      .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"', 'd.online AS "online"'])
+      .from('command_results', 'r')
+      .innerJoin('commands', 'c', 'c.id = r.command_id')
+      .innerJoin('devices', 'd', 'd.id = r.device_id')
+      .where("r.state = 'sent'")
+      .andWhere('r.sent_at <= :before', { before })
+      .andWhere('r.expires_at > :now', { now })
+      .andWhere('r.attempts < :max', { max: maxAttempts })
+      .orderBy('r.command_id', 'ASC')
+      .limit(limit)
+      .getRawMany<Record<string, unknown>>();
+    return rows.map((r) => ({ ...pendingRow(r), online: Boolean(r.online) }));
+  }
+
+  find(id: string): Promise<CommandEntity | null> {
+    return this.db.getRepository(CommandEntity).findOneBy({ id });
+  }
+
+  async list(limit: number, offset: number): Promise<{ items: CommandEntity[]; total: number }> {
+    const [items, total] = await this.db.getRepository(CommandEntity).findAndCount({ order: { id: 'DESC' }, take: limit, skip: offset });
+    return { items, total };
+  }
+
+  /** Counts per state of each command. */
+  async countsByState(commandIds: readonly string[]): Promise<Map<string, Partial<Record<CommandState, number>>>> {
+    const out = new Map<string, Partial<Record<CommandState, number>>>();
+    for (const c of chunks(commandIds)) {
+      const rows = await this.db
+        .createQueryBuilder()
+        .select(['r.command_id AS "commandId"', 'r.state AS "state"', 'COUNT(*) AS "n"'])
+        .from('command_results', 'r')
+        .where('r.command_id IN (:...c)', { c })
+        .groupBy('r.command_id')
+        .addGroupBy('r.state')
+        .getRawMany<{ commandId: string; state: CommandState; n: string | number }>();
+      for (const r of rows) {
+        const m = out.get(r.commandId) ?? {};
+        m[r.state] = Number(r.n);
+        out.set(r.commandId, m);
+      }
+    }
+    return out;
+  }
+
+  async results(commandId: string, f: { state?: CommandState | undefined; limit: number; offset: number }): Promise<{ items: CommandResultEntity[]; total: number }> {
+    const [items, total] = await this.db.getRepository(CommandResultEntity).findAndCount({
+      where: { commandId, ...(f.state ? { state: f.state } : {}) },
+      order: { deviceId: 'ASC' },
+      take: f.limit,
+      skip: f.offset,
+    });
+    return { items, total };
+  }
+
+  async deviceExists(id: string): Promise<boolean> {
+    return (await this.db.getRepository(DeviceEntity).countBy({ id })) > 0;
+  }
+
+  /** A device's commands, newest first, with the command each row belongs to. */
+  async forDevice(deviceId: string, limit: number, offset: number): Promise<{ items: Array<{ result: CommandResultEntity; command: CommandEntity }>; total: number }> {
+    const [rows, total] = await this.db.getRepository(CommandResultEntity).findAndCount({ where: { deviceId }, order: { commandId: 'DESC' }, take: limit, skip: offset });
+    const commands = new Map((await this.db.getRepository(CommandEntity).findBy({ id: In(rows.map((r) => r.commandId)) })).map((c) => [c.id, c]));
+    const items = rows.flatMap((result) => {
+      const command = commands.get(result.commandId);
+      return command ? [{ result, command }] : [];
+    });
+    return { items, total };
+  }
+}
+
+function pendingRow(r: Record<string, unknown>): PendingRow {
+  return {
+    commandId: String(r.commandId),
+    deviceId: String(r.deviceId),
+    expiresAt: Number(r.expiresAt),
+    sentAt: r.sentAt === null || r.sentAt === undefined ? null : Number(r.sentAt),
+    attempts: Number(r.attempts ?? 0),
+    payload: String(r.payload),
+  };
+}

@@ -1,0 +1,408 @@
+import { BadRequestException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import {
+  DEVICE_CHANNELS,
+  deviceTopic,
+  MAX_COMMAND_TTL_MS,
+  PROTOCOL_VERSION,
+  type Command,
+  type CommandResultMessage,
+  type DeviceKind,
+  type Priority,
+  type StatusMessage,
+} from '@loa/shared';
+import { Batcher } from '../common/batcher.js';
+import { Clock } from '../common/clock.js';
+import { isoOrNull as iso } from '../common/iso.js';
+import { Metrics } from '../common/metrics.js';
+import { AppConfig } from '../config/app-config.js';
+import { MessageBroker } from '../broker/message-broker.js';
+import type { CommandEntity, CommandResultEntity, CommandState, CommandTargetKind } from '../database/entities.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { RENDERS } from '../schedules/targeting.js';
+import { SigningService } from '../signing/signing.service.js';
+import { compileSlots } from '../timelines/timeline-compiler.js';
+import { timeOrderedId } from './command-id.js';
+import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark, type TargetDevice } from './commands.repository.js';
+
+/** playNow as an operator gives it: the server turns the content into a slot, as timelines do. */
+export interface OperatorPlayNow {
+  type: 'playNow';
+  contentId: string;
+  priority?: Priority | undefined;
+  volume?: number | undefined;
+}
+export type OperatorCommand = Exclude<Command, { type: 'playNow' }> | OperatorPlayNow;
+export type CommandTarget = { deviceId: string } | { groupId: string } | { areaCode: string };
+
+export interface CreateCommandInput {
+  command: OperatorCommand;
+  target: CommandTarget;
+  /** Seconds the command may wait for an offline device (default AppConfig.commandTtlMs). */
+  ttlS?: number | undefined;
+}
+
+export const COMMAND_STATES = ['queued', 'sent', 'ok', 'error', 'rejected', 'expired'] as const satisfies readonly CommandState[];
+export type StateCounts = Record<CommandState, number>;
+
+export interface CommandView {
+  id: string;
+  type: Command['type'];
+  command: Command;
+  target: CommandTarget;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  devices: number;
+  counts: StateCounts;
+}
+
+export interface CommandResultView {
+  deviceId: string;
+  state: CommandState;
+  sentAt: string | null;
+  attempts: number;
+  resultAt: string | null;
+  message: string | null;
+  data: Record<string, unknown> | null;
+  updatedAt: string;
+}
+
+export interface CommandDetail extends CommandView {
+  results: { total: number; limit: number; offset: number; items: CommandResultView[] };
+}
+
+export interface DeviceCommandView extends CommandResultView {
+  commandId: string;
+  type: Command['type'];
+  command: Command;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface Page<T> {
+  total: number;
+  limit: number;
+  offset: number;
+  items: T[];
+}
+
+/** Priority of an operator's playNow when none is given: above routine programming, below emergencies. */
+export const PLAY_NOW_DEFAULT_PRIORITY: Priority = 'priority';
+/** A sent command without an answer is sent again (to an online device) after this long, a few times at most. */
+export const RESEND_AFTER_MS = 60_000;
+export const MAX_SENDS = 3;
+const RESEND_BATCH = 1000;
+const PUBLISH_CHUNK = 1000;
+const REQ = DEVICE_CHANNELS.req;
+
+/**
+ * Remote commands. A command is stored with one row per target device (queued), published signed on `req` to the
+ * devices online now and to the others when they next come online; answers on `res` close the rows; an expiry
+ * sweep closes what was never answered in time, and expired rows are never sent. All sends go through one chain,
+ * so two sends of a command to a device never share a `sentAt` (the agent would take the second for a replay).
+ */
+@Injectable()
+export class CommandsService implements OnModuleDestroy {
+  /** Presence as last heard by this process, over the table's `online` (which is written in batches). */
+  private readonly presence = new Map<string, boolean>();
+  private readonly comingOnline = new Batcher<string>((ids) => this.serial(() => this.deliverPending(ids)));
+  private readonly answers = new Batcher<{ deviceId: string; msg: CommandResultMessage }>((items) => this.commitResults(items));
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly repo: CommandsRepository,
+    private readonly broker: MessageBroker,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly signing: SigningService,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.comingOnline.drain();
+    await this.answers.drain();
+    await this.chain;
+  }
+
+  // ---- operator side ------------------------------------------------------------------------------------------
+
+  async create(input: CreateCommandInput, userId: string): Promise<CommandView> {
+    const ttlMs = input.ttlS === undefined ? this.config.commandTtlMs : input.ttlS * 1000;
+    if (ttlMs <= 0 || ttlMs > MAX_COMMAND_TTL_MS) throw new BadRequestException(`ttlS must be between 1 and ${MAX_COMMAND_TTL_MS / 1000}`);
+    const resolved = await this.resolveCommand(input.command);
+    const devices = await this.resolveTarget(input.target, resolved.kind);
+    return this.serial(async () => {
+      const now = this.clock.now();
+      const id = timeOrderedId(now);
+      const command: Command = resolved.command.type === 'playNow' ? playNowFor(resolved.command, id, now) : resolved.command;
+      const [targetKind, targetRef] = targetOf(input.target);
+      const entity: CommandEntity = {
+        id,
+        type: command.type,
+        payload: JSON.stringify(command),
+        targetKind,
+        targetRef,
+        deviceCount: devices.length,
+        createdBy: userId,
+        createdAt: now,
+        expiresAt: now + ttlMs,
+      };
+      await this.repo.insert(
+        entity,
+        devices.map((d) => d.id),
+        now,
+      );
+      const online = devices.filter((d) => this.presence.get(d.id) ?? d.online);
+      await this.send(
+        online.map((d) => ({ commandId: id, deviceId: d.id, expiresAt: entity.expiresAt, sentAt: null, attempts: 0, payload: entity.payload })),
+        now,
+      );
+      this.metrics.inc('commands_created');
+      this.metrics.inc('commands_fanned_out', devices.length);
+      this.logger.info({ ctx: 'commands', commandId: id, type: command.type, target: input.target, devices: devices.length, sentNow: online.length }, 'command created');
+      return this.view(entity, (await this.repo.countsByState([id])).get(id));
+    });
+  }
+
+  async list(limit: number, offset: number): Promise<Page<CommandView>> {
+    const { items, total } = await this.repo.list(limit, offset);
+    const counts = await this.repo.countsByState(items.map((c) => c.id));
+    return { total, limit, offset, items: items.map((c) => this.view(c, counts.get(c.id))) };
+  }
+
+  async get(id: string, f: { state?: CommandState | undefined; limit: number; offset: number }): Promise<CommandDetail> {
+    const command = await this.repo.find(id);
+    if (!command) throw new NotFoundException(`command ${id} not found`);
+    const counts = (await this.repo.countsByState([id])).get(id);
+    const { items, total } = await this.repo.results(id, f);
+    return { ...this.view(command, counts), results: { total, limit: f.limit, offset: f.offset, items: items.map(resultView) } };
+  }
+
+  async forDevice(deviceId: string, limit: number, offset: number): Promise<Page<DeviceCommandView>> {
+    if (!(await this.repo.deviceExists(deviceId))) throw new NotFoundException(`device ${deviceId} not found`);
+    const { items, total } = await this.repo.forDevice(deviceId, limit, offset);
+    return {
+      total,
+      limit,
+      offset,
+      items: items.map(({ result, command }) => ({
+        commandId: command.id,
+        type: command.type as Command['type'],
+        command: JSON.parse(command.payload) as Command,
+        createdAt: new Date(command.createdAt).toISOString(),
+        expiresAt: new Date(command.expiresAt).toISOString(),
+        ...resultView(result),
+      })),
+    };
+  }
+
+  // ---- device side ----------------------------------------------------------------------------------------------
+
+  /** A device came online: whatever it is still owed goes out (batched with others coming online together). */
+  async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
+    const online = msg.state === 'online';
+    this.presence.set(deviceId, online);
+    if (online) await this.comingOnline.submit(deviceId);
+  }
+
+  /** An answer on `res`; answers arriving together are committed together. */
+  handleResult(deviceId: string, msg: CommandResultMessage): Promise<void> {
+    return this.answers.submit({ deviceId, msg });
+  }
+
+  /**
+   * Expires open rows past their expiry, then sends again what online devices left unanswered for a while (a send
+   * can be lost when a device's session was not subscribed yet, e.g. right after a broker restart).
+   */
+  async sweep(): Promise<{ expired: number; resent: number }> {
+    const expired = await this.repo.expire(this.clock.now());
+    if (expired > 0) {
+      this.metrics.inc('commands_expired', expired);
+      this.logger.info({ ctx: 'commands', expired }, 'commands expired before an answer');
+    }
+    const resent = await this.serial(async () => {
+      const now = this.clock.now();
+      const rows = (await this.repo.unanswered(now - RESEND_AFTER_MS, now, MAX_SENDS, RESEND_BATCH)).filter((r) => this.presence.get(r.deviceId) ?? r.online);
+      await this.send(rows, now);
+      return rows.length;
+    });
+    if (resent > 0) this.metrics.inc('commands_resent', resent);
+    return { expired, resent };
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------------------
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async deliverPending(deviceIds: string[]): Promise<void> {
+    const now = this.clock.now();
+    const rows = await this.repo.pendingFor([...new Set(deviceIds)], now);
+    if (rows.length === 0) return;
+    await this.send(rows, now);
+    this.metrics.inc('commands_sent_on_reconnect', rows.length);
+    this.logger.info({ ctx: 'commands', devices: new Set(rows.map((r) => r.deviceId)).size, commands: rows.length }, 'queued commands sent to devices that came online');
+  }
+
+  /**
+   * Publishes each row signed, in the given (creation) order, then records the sends in batched statements. A row
+   * sent before gets a later `sentAt`: that is how the agent tells a resend from a replay.
+   */
+  private async send(rows: readonly PendingRow[], now: number): Promise<void> {
+    const marks: SentMark[] = [];
+    for (let i = 0; i < rows.length; i += PUBLISH_CHUNK) {
+      const chunk = rows.slice(i, i + PUBLISH_CHUNK);
+      await Promise.all(
+        chunk.map(async (r) => {
+          const sentAt = Math.max(now, (r.sentAt ?? -1) + 1);
+          const json = `{"v":${PROTOCOL_VERSION},"id":${JSON.stringify(r.commandId)},"deviceId":${JSON.stringify(r.deviceId)},"sentAt":${sentAt},"expiresAt":${r.expiresAt},"command":${r.payload}}`;
+          try {
+            await this.broker.publish(deviceTopic(r.deviceId, 'req'), this.signing.signText(json), { qos: REQ.qos, retain: REQ.retain });
+            marks.push({ commandId: r.commandId, deviceId: r.deviceId, sentAt });
+          } catch (err) {
+            this.metrics.inc('commands_publish_failed');
+            this.logger.warn({ ctx: 'commands', commandId: r.commandId, deviceId: r.deviceId, err: (err as Error).message }, 'command publish failed; it stays queued');
+          }
+        }),
+      );
+    }
+    await this.repo.markSent(marks, now);
+    this.metrics.inc('commands_sent', marks.length);
+  }
+
+  private async commitResults(items: Array<{ deviceId: string; msg: CommandResultMessage }>): Promise<void> {
+    const updates: ResultUpdate[] = [];
+    for (const { deviceId, msg } of items) {
+      this.metrics.inc(`commands_result_${msg.status}`);
+      // A replayed copy the agent refused says nothing about the command itself; the agent reported it on `security`.
+      if (msg.status === 'rejected' && msg.data?.reason === 'replay') {
+        this.metrics.inc('commands_replay_reported');
+        this.logger.warn({ ctx: 'commands', deviceId, commandId: msg.id }, 'device refused a replayed command');
+        continue;
+      }
+      if (msg.status !== 'ok') this.logger.warn({ ctx: 'commands', deviceId, commandId: msg.id, status: msg.status, message: msg.message }, 'command not carried out');
+      updates.push({ commandId: msg.id, deviceId, state: msg.status, message: msg.message ?? null, data: (msg.data as Record<string, unknown> | undefined) ?? null });
+    }
+    if (updates.length === 0) return;
+    try {
+      const changed = await this.repo.applyResults(updates, this.clock.now());
+      // Unknown ids, another device's command, or a row already closed (answered, expired).
+      if (changed < updates.length) this.metrics.inc('commands_result_ignored', updates.length - changed);
+    } catch (err) {
+      this.metrics.inc('commands_result_commit_failed', updates.length);
+      this.logger.error({ ctx: 'commands', err: (err as Error).message, results: updates.length }, 'command results not stored');
+      throw err;
+    }
+  }
+
+  private async resolveCommand(c: OperatorCommand): Promise<{ command: Exclude<Command, { type: 'playNow' }> | ResolvedPlayNow; kind: DeviceKind | null }> {
+    if (c.type !== 'playNow') return { command: c, kind: null };
+    const found = await this.repo.content(c.contentId);
+    if (!found) throw new BadRequestException(`unknown content ${c.contentId}`);
+    const { content, media } = found;
+    const now = this.clock.now();
+    if ((content.validFrom ?? -Infinity) > now || (content.validUntil ?? Infinity) <= now) throw new BadRequestException(`content ${c.contentId} is not valid now`);
+    return {
+      command: { type: 'playNow', content, media, priority: c.priority ?? PLAY_NOW_DEFAULT_PRIORITY, volume: c.volume ?? null },
+      kind: RENDERS[content.type],
+    };
+  }
+
+  /** Target devices, deduplicated; playNow keeps only those that can render the content. */
+  private async resolveTarget(target: CommandTarget, kind: DeviceKind | null): Promise<TargetDevice[]> {
+    let devices: TargetDevice[];
+    if ('deviceId' in target) {
+      devices = await this.repo.devices([target.deviceId]);
+      if (devices.length === 0) throw new BadRequestException(`unknown device ${target.deviceId}`);
+      if (kind && devices[0]!.kind !== kind) throw new BadRequestException(`device ${target.deviceId} cannot play this content (needs a ${kind})`);
+    } else if ('groupId' in target) {
+      const g = await this.repo.group(target.groupId);
+      if (!g) throw new BadRequestException(`unknown group ${target.groupId}`);
+      devices = await this.repo.groupMembers(g);
+    } else {
+      const path = await this.repo.areaPath(target.areaCode);
+      if (path === null) throw new BadRequestException(`unknown area code ${target.areaCode}`);
+      devices = await this.repo.devicesInSubtree(path);
+    }
+    const byId = new Map(devices.filter((d) => !kind || d.kind === kind).map((d) => [d.id, d]));
+    if (byId.size === 0) throw new BadRequestException(kind ? `the target has no ${kind} to play this content` : 'the target has no device');
+    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private view(c: CommandEntity, counts: Partial<StateCounts> | undefined): CommandView {
+    const command = JSON.parse(c.payload) as Command;
+    return {
+      id: c.id,
+      type: command.type,
+      command,
+      target: targetView(c.targetKind, c.targetRef),
+      createdBy: c.createdBy,
+      createdAt: new Date(c.createdAt).toISOString(),
+      expiresAt: new Date(c.expiresAt).toISOString(),
+      devices: c.deviceCount,
+      counts: Object.fromEntries(COMMAND_STATES.map((s) => [s, counts?.[s] ?? 0])) as StateCounts,
+    };
+  }
+}
+
+interface ResolvedPlayNow {
+  type: 'playNow';
+  content: NonNullable<Awaited<ReturnType<CommandsRepository['content']>>>['content'];
+  media: NonNullable<Awaited<ReturnType<CommandsRepository['content']>>>['media'];
+  priority: Priority;
+  volume: number | null;
+}
+
+/** The slot a playNow carries: compiled exactly as a timeline slot would be, as a one-off occurrence of its own. */
+function playNowFor(p: ResolvedPlayNow, commandId: string, now: number): Command {
+  const { content, media } = p;
+  const [slot] = compileSlots([
+    {
+      deviceId: '',
+      occurrenceId: `cmd-${commandId}`,
+      scheduleId: `cmd-${commandId}`,
+      startAt: now,
+      // One play of the content: its media's length, or a text's display time.
+      durationMs: content.durationMs,
+      priority: p.priority,
+      volume: p.volume,
+      onPreempt: null,
+      repeat: 1,
+      gapMs: 0,
+      contentId: content.id,
+      contentType: content.type,
+      url: content.url ?? null,
+      title: content.title,
+      text: content.text,
+      mediaSha256: media?.sha256 ?? null,
+      mediaBytes: media?.bytes ?? null,
+      mediaMime: media?.mime ?? null,
+      mediaDurationMs: media?.durationMs ?? null,
+    },
+  ]);
+  if (!slot) throw new BadRequestException(`content ${content.id} cannot be played (its media or text is missing)`);
+  return { type: 'playNow', slot };
+}
+
+const targetOf = (t: CommandTarget): [CommandTargetKind, string] =>
+  'deviceId' in t ? ['device', t.deviceId] : 'groupId' in t ? ['group', t.groupId] : ['area', t.areaCode];
+
+const targetView = (kind: CommandTargetKind, ref: string): CommandTarget =>
+  kind === 'device' ? { deviceId: ref } : kind === 'group' ? { groupId: ref } : { areaCode: ref };
+
+const resultView = (r: CommandResultEntity): CommandResultView => ({
+  deviceId: r.deviceId,
+  state: r.state,
+  sentAt: iso(r.sentAt),
+  attempts: r.attempts,
+  resultAt: iso(r.resultAt),
+  message: r.message,
+  data: r.data,
+  updatedAt: new Date(r.updatedAt).toISOString(),
+});
+

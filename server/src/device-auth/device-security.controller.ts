@@ -1,0 +1,30 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { DeviceSecurityService, type CredentialsView, type RotatedCredentials } from './device-security.service.js';
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('api/v1/devices/:id')
+export class DeviceSecurityController {
+  constructor(private readonly security: DeviceSecurityService) {}
+
+  @Post('credentials/rotate')
+  @ApiOperation({ summary: 'New device secret, shown once; the old one stops working and the device is disconnected. Re-enables a revoked device.' })
+  rotate(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<RotatedCredentials> {
+    return this.security.rotate(id, user.userId);
+  }
+
+  @Post('revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke the device: disconnected at once, refused by MQTT and HTTP, shown offline (re-enable by rotating).' })
+  revoke(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<CredentialsView> {
+    return this.security.revoke(id, user.userId);
+  }
+
+  @Get('credentials')
+  credentials(@Param('id') id: string): Promise<CredentialsView> {
+    return this.security.view(id);
+  }
+}

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { areaCodeSchema } from '@loa/shared';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { ProvisioningKeysService, type ProvisioningKeyView } from './provisioning-keys.service.js';
+
+const createKeySchema = z.object({
+  label: z.string().trim().min(1).max(200),
+  areaCode: areaCodeSchema.optional(),
+  expiresAt: z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  maxUses: z.number().int().min(1).max(100_000),
+});
+
+@ApiTags('provisioning')
+@ApiBearerAuth()
+@Controller('api/v1/provisioning-keys')
+export class ProvisioningKeysController {
+  constructor(private readonly keys: ProvisioningKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a provisioning key; the key string is returned only in this answer' })
+  create(@Body({ schema: createKeySchema }) body: z.infer<typeof createKeySchema>, @CurrentUser() user: UserPrincipal): Promise<{ provisioningKey: ProvisioningKeyView; key: string }> {
+    return this.keys.create(body, user.userId);
+  }
+
+  @Get()
+  list(): Promise<ProvisioningKeyView[]> {
+    return this.keys.list();
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a key: no more enrolments with it (existing ones stay claimable)' })
+  delete(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<void> {
+    return this.keys.delete(id, user.userId);
+  }
+}

@@ -1,0 +1,26 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import type { TelemetryView } from './telemetry-view.js';
+import { TelemetryService } from './telemetry.service.js';
+
+const telemetryQuery = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional().describe('samples taken at or after; with it, the first `limit` samples from there'),
+    to: z.iso.datetime({ offset: true }).optional().describe('samples taken before; without `from`, the latest `limit` samples before it'),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), 'from must be before to');
+
+@ApiTags('telemetry')
+@ApiBearerAuth()
+@Controller('api/v1/devices')
+export class TelemetryController {
+  constructor(private readonly telemetry: TelemetryService) {}
+
+  /** Telemetry samples of a device, oldest first. */
+  @Get(':id/telemetry')
+  list(@Param('id') id: string, @Query({ schema: telemetryQuery }) q: z.infer<typeof telemetryQuery>): Promise<TelemetryView[]> {
+    return this.telemetry.list(id, { from: q.from === undefined ? undefined : Date.parse(q.from), to: q.to === undefined ? undefined : Date.parse(q.to), limit: q.limit });
+  }
+}

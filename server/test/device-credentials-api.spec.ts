@@ -1,0 +1,209 @@
+import { request as httpRequest } from 'node:http';
+import mqtt, { type MqttClient } from 'mqtt';
+import { deviceTopic, encodeMessage } from '@loa/shared';
+import { openPostgres } from './support/databases.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+/** The whole server in-process, on SQLite or on a fresh PostgreSQL database. */
+async function serverOn(db: string, env: Record<string, string> = {}): Promise<{ t: TestServer; close(): Promise<void> }> {
+  if (db === 'sqlite') {
+    const t = await startTestServer(env);
+    return { t, close: () => t.close() };
+  }
+  const pg = await openPostgres();
+  const t = await startTestServer({ LOA_DATABASE_URL: (pg.dataSource.options as { url: string }).url, ...env });
+  return {
+    t,
+    close: async () => {
+      await t.close();
+      await pg.close();
+    },
+  };
+}
+
+type Outcome = { client: MqttClient } | { refused: number | string };
+
+/** One MQTT connection attempt: the client, or the CONNACK return code that refused it. */
+function connect(url: string, id: string, password: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 5000, clean: true, protocolVersion: 4 });
+    c.once('connect', () => resolve({ client: c }));
+    c.once('error', (err) => {
+      c.end(true);
+      resolve({ refused: (err as { code?: number }).code ?? err.message });
+    });
+  });
+}
+
+async function connected(url: string, id: string, password: string): Promise<MqttClient> {
+  const o = await connect(url, id, password);
+  if ('refused' in o) throw new Error(`${id} refused: ${o.refused}`);
+  return o.client;
+}
+
+const closesWithin = (c: MqttClient, ms: number) =>
+  new Promise<boolean>((resolve) => {
+    if (!c.connected) return resolve(true);
+    const timer = setTimeout(() => resolve(false), ms);
+    c.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+
+/** GET with HTTP Basic from a chosen local address (127.0.0.0/8 is all loopback on Linux). */
+function basicGet(baseUrl: string, path: string, user: string, password: string, localAddress = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${path}`, { localAddress, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const MEDIA = `/api/v1/media/${'0'.repeat(64)}`;
+
+describe.each(['sqlite', 'postgres'])('device credentials over HTTP and MQTT on %s', (dbName) => {
+  let t: TestServer;
+  let close: () => Promise<void>;
+  const clients: MqttClient[] = [];
+  let publicKey: string;
+
+  beforeAll(async () => {
+    ({ t, close } = await serverOn(dbName));
+    publicKey = (await t.api<{ publicKey: string }>('GET', '/api/v1/signing-key')).body.publicKey;
+    await t.api('POST', '/api/v1/areas', { code: '01', name: 'Hà Nội', level: 'province' });
+  });
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
+  afterAll(() => close());
+
+  const register = async (id: string) => {
+    const r = await t.api<{ device: { id: string; revokedAt: unknown }; secret: string; serverPublicKey: string }>('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode: '01' });
+    expect(r.status).toBe(201);
+    return r.body;
+  };
+
+  it('registration answers carry the server key an installer configures the agent with', async () => {
+    const one = await register('reg-1');
+    expect(one.serverPublicKey).toBe(publicKey);
+    expect(one.device.revokedAt).toBeNull();
+    const bulk = await t.api<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string }>('POST', '/api/v1/devices/bulk', {
+      devices: [{ id: 'reg-2', name: 'r2', kind: 'board', areaCode: '01' }],
+    });
+    expect(bulk.status).toBe(201);
+    expect(bulk.body.serverPublicKey).toBe(publicKey);
+    expect(bulk.body.devices.map((d) => d.id)).toEqual(['reg-2']);
+  });
+
+  it('rotation: the live session ends at once, the old secret is refused by MQTT and HTTP, the new one works', async () => {
+    const { secret } = await register('rot-1');
+    const live = await connected(t.mqttUrl, 'rot-1', secret);
+    clients.push(live);
+    expect(await basicGet(t.baseUrl, MEDIA, 'rot-1', secret)).toBe(404); // authenticated; the file just does not exist
+
+    const started = Date.now();
+    const r = await t.api<{ deviceId: string; secret: string; serverPublicKey: string }>('POST', '/api/v1/devices/rot-1/credentials/rotate');
+    expect(r.status).toBe(201);
+    expect(r.body.serverPublicKey).toBe(publicKey);
+    expect(r.body.secret).not.toBe(secret);
+    expect(await closesWithin(live, 1000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    expect(await connect(t.mqttUrl, 'rot-1', secret)).toEqual({ refused: 4 });
+    expect(await basicGet(t.baseUrl, MEDIA, 'rot-1', secret)).toBe(401);
+    const fresh = await connected(t.mqttUrl, 'rot-1', r.body.secret);
+    clients.push(fresh);
+    expect(await basicGet(t.baseUrl, MEDIA, 'rot-1', r.body.secret)).toBe(404);
+  });
+
+  it('revocation: disconnected at once, refused by MQTT and HTTP, offline with revokedAt; rotation re-enables', async () => {
+    const { secret } = await register('rev-1');
+    const live = await connected(t.mqttUrl, 'rev-1', secret);
+    clients.push(live);
+    await live.publishAsync(deviceTopic('rev-1', 'status'), encodeMessage({ v: 1, state: 'online', reason: 'connect', at: Date.now(), kind: 'speaker', agentVersion: '1.0.0' }), { qos: 1, retain: true });
+    await waitUntil(async () => (await t.api<{ online: boolean }>('GET', '/api/v1/devices/rev-1')).body.online);
+
+    const r = await t.api<{ deviceId: string; revokedAt: string }>('POST', '/api/v1/devices/rev-1/revoke');
+    expect(r.status).toBe(200);
+    expect(Date.parse(r.body.revokedAt)).toBeGreaterThan(Date.now() - 10_000);
+    expect(await closesWithin(live, 1000)).toBe(true);
+
+    expect(await connect(t.mqttUrl, 'rev-1', secret)).toEqual({ refused: 5 });
+    expect(await basicGet(t.baseUrl, MEDIA, 'rev-1', secret)).toBe(401);
+    const view = await waitUntil(async () => {
+      const v = (await t.api<{ online: boolean; presenceReason: string | null; revokedAt: string | null }>('GET', '/api/v1/devices/rev-1')).body;
+      return v.online ? undefined : v;
+    });
+    expect(view.revokedAt).toBe(r.body.revokedAt);
+    expect(view.presenceReason).toBe('revoked');
+    const listed = (await t.api<Array<{ id: string; revokedAt: string | null }>>('GET', '/api/v1/devices')).body;
+    expect(listed.find((d) => d.id === 'rev-1')?.revokedAt).toBe(r.body.revokedAt);
+    expect(listed.find((d) => d.id === 'reg-1')?.revokedAt).toBeNull();
+    expect((await t.api('GET', '/api/v1/devices/rev-1/credentials')).body).toEqual({ deviceId: 'rev-1', revokedAt: r.body.revokedAt });
+
+    const rotated = await t.api<{ secret: string }>('POST', '/api/v1/devices/rev-1/credentials/rotate');
+    clients.push(await connected(t.mqttUrl, 'rev-1', rotated.body.secret));
+    expect((await t.api<{ revokedAt: string | null }>('GET', '/api/v1/devices/rev-1')).body.revokedAt).toBeNull();
+  });
+
+  it('answers 404 for unknown devices and 401 without an operator token', async () => {
+    expect((await t.api('POST', '/api/v1/devices/ghost/revoke')).status).toBe(404);
+    expect((await t.api('POST', '/api/v1/devices/ghost/credentials/rotate')).status).toBe(404);
+    const anonymous = await fetch(`${t.baseUrl}/api/v1/devices/reg-1/revoke`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+    const { secret } = await register('dev-basic');
+    // A device's own credentials are no operator's.
+    const asDevice = await fetch(`${t.baseUrl}/api/v1/devices/dev-basic/credentials/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`dev-basic:${secret}`).toString('base64')}` },
+    });
+    expect(asDevice.status).toBe(401);
+  });
+});
+
+describe.each(['sqlite', 'postgres'])('device login throttling on %s', (dbName) => {
+  let t: TestServer;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ t, close } = await serverOn(dbName, { LOA_DEVICE_LOGIN_MAX_FAILURES: '3' }));
+    await t.api('POST', '/api/v1/areas', { code: '01', name: 'Hà Nội', level: 'province' });
+  });
+
+  afterAll(() => close());
+
+  const register = async (id: string) => (await t.api<{ secret: string }>('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode: '01' })).body;
+
+  it('locks a device id after repeated failures: even the right secret is refused, over MQTT and HTTP', async () => {
+    const { secret } = await register('lock-1');
+    for (let i = 0; i < 3; i++) expect(await connect(t.mqttUrl, 'lock-1', `guess-${i}`)).toEqual({ refused: 4 });
+    expect(await connect(t.mqttUrl, 'lock-1', secret)).toEqual({ refused: 5 });
+    expect(await basicGet(t.baseUrl, MEDIA, 'lock-1', secret, '127.0.0.3')).toBe(429);
+    const counters = (await t.api<{ counters: Record<string, number> }>('GET', '/api/health')).body.counters;
+    expect(counters.device_login_throttled).toBeGreaterThanOrEqual(2);
+    expect(counters.device_login_lockouts_id).toBeGreaterThanOrEqual(1);
+  });
+
+  it('locks a source address that guesses many ids, not the other addresses', async () => {
+    const { secret } = await register('addr-ok');
+    for (let i = 0; i < 3; i++) expect(await basicGet(t.baseUrl, MEDIA, `scan-${i}`, 'guess', '127.0.0.2')).toBe(401);
+    expect(await basicGet(t.baseUrl, MEDIA, 'addr-ok', secret, '127.0.0.2')).toBe(429);
+    expect(await basicGet(t.baseUrl, MEDIA, 'addr-ok', secret, '127.0.0.4')).toBe(404);
+  });
+});
+
+async function waitUntil<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
