@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import type { TelemetryMessage } from '@loa/shared';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
@@ -14,7 +14,25 @@ export interface TelemetryOptions {
   sample: () => TelemetrySample;
   /** Extra periodic work piggy-backing on the same timer (e.g. a prefetch sweep). */
   onTick?: () => void;
+  /** SoC temperature where the hardware reports it (default: Linux thermal zone 0; absent elsewhere). */
+  temperatureC?: () => Promise<number | undefined>;
 }
+
+/**
+ * Reads a Linux thermal zone (millidegrees Celsius, e.g. "48500"), as on Raspberry Pi and most ARM boards used in
+ * loudspeaker controllers. Undefined when the file is missing or says something implausible.
+ */
+export const thermalZone =
+  (path = '/sys/class/thermal/thermal_zone0/temp') =>
+  async (): Promise<number | undefined> => {
+    try {
+      const milli = Number((await readFile(path, 'utf8')).trim());
+      const c = Math.round(milli / 100) / 10;
+      return Number.isFinite(c) && c > -60 && c < 200 ? c : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
 /** What the controller knows at sampling time; the rest (uptime, disk, memory) is measured here. */
 export interface TelemetrySample {
@@ -67,9 +85,11 @@ export class Telemetry {
     } catch {
       freeDiskBytes = undefined;
     }
+    const temperatureC = await (this.opts.temperatureC ?? thermalZone())();
     return {
       v: 1,
       at: now,
+      ...(temperatureC !== undefined ? { temperatureC } : {}),
       uptimeS: Math.max(0, Math.round((now - this.startedAt) / 1000)),
       ...(s.timelineVersion !== undefined ? { timelineVersion: s.timelineVersion } : {}),
       playing: s.playing,

@@ -52,6 +52,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     });
     // Bulk device registration (up to 20,000 rows) is the largest JSON body; media goes through multipart.
     app.useBodyParser('json', { limit: '8mb' });
+    // Device batches from spreadsheets (POST /api/v1/devices/import).
+    app.useBodyParser('text', { type: 'text/csv', limit: '8mb' });
     app.useGlobalPipes(new StandardSchemaValidationPipe());
     const doc = SwaggerModule.createDocument(
       app,

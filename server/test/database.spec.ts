@@ -22,4 +22,23 @@ describe.each(DATABASES)('migrations on %s', (_name, open) => {
       await db.close();
     }
   });
+
+  it('runs transactions started together, even when one of them fails', async () => {
+    const db = await open();
+    try {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const tx = (n: number, fail = false) =>
+        db.dataSource.transaction(async (m) => {
+          await m.query('SELECT 1');
+          await sleep(20);
+          if (fail) throw new Error(`tx ${n} fails`);
+          await m.query('SELECT 2');
+          return n;
+        });
+      const results = await Promise.allSettled([tx(1), tx(2, true), tx(3)]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([1, 'tx 2 fails', 3]);
+    } finally {
+      await db.close();
+    }
+  });
 });

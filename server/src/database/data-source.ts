@@ -31,5 +31,22 @@ export async function openDatabase(target: DatabaseTarget): Promise<DataSource> 
   const ds = new DataSource(dataSourceOptions(target));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
+  if (target.type === 'sqlite') serializeTransactions(ds);
   return ds;
+}
+
+/**
+ * better-sqlite3 is one connection, so two transactions open at once fail ("cannot start a transaction within a
+ * transaction"): e.g. a device batch registered while a group commit of reports runs. Transactions are queued
+ * instead, in arrival order. Nested calls go through the transaction's own EntityManager and are not queued.
+ */
+export function serializeTransactions(ds: DataSource): void {
+  const manager = ds.manager;
+  const original = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  manager.transaction = ((...args: unknown[]) => {
+    const run = tail.then(() => original(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  }) as typeof manager.transaction;
 }

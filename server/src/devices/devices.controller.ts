@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { PresenceService, type ConnectionView } from './presence.service.js';
 import { tagsSchema } from './tags.js';
+import { credentialsCsv, devicesFromCsv } from './devices-csv.js';
 
 const registerSchema = z.object({
   id: deviceIdSchema,
@@ -19,6 +21,8 @@ const updateSchema = z
 const listQuery = z.object({ areaCode: areaCodeSchema.optional() });
 const connectionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(100) });
 const bulkSchema = z.object({ devices: z.array(registerSchema).min(1).max(20_000) });
+const csvBody = z.string({ error: 'send the CSV as the request body with content-type text/csv' }).min(1, 'the CSV is empty');
+const importQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -37,6 +41,27 @@ export class DevicesController {
   @Post('bulk')
   async registerMany(@Body({ schema: bulkSchema }) body: z.infer<typeof bulkSchema>): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string }> {
     return this.devices.registerMany(body.devices);
+  }
+
+  /**
+   * A batch from a spreadsheet: `text/csv` with a header row `id,name,kind,areaCode[,tags]` (tags separated by ";").
+   * All rows are checked before any is stored; every bad row is named. The secrets come back once, as JSON or, with
+   * `?format=csv`, as a CSV `id,secret,serverPublicKey` to load into the devices.
+   */
+  @Post('import')
+  async importCsv(
+    @Body({ schema: csvBody }) body: string,
+    @Query({ schema: importQuery }) q: z.infer<typeof importQuery>,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string } | string> {
+    const parsed = devicesFromCsv(body);
+    if (!parsed.ok) throw new BadRequestException({ message: 'invalid device CSV', errors: parsed.errors.slice(0, 100) });
+    if (parsed.devices.length > 20_000) throw new BadRequestException('at most 20,000 devices per import');
+    const made = await this.devices.registerMany(parsed.devices);
+    if (q.format === 'json') return made;
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    return credentialsCsv(made.devices, made.serverPublicKey);
   }
 
   @Get()

@@ -111,11 +111,14 @@ export class DevicesService {
     const existing = await this.repo.existingIds(ids);
     if (existing.length > 0) throw new ConflictException(`device(s) already exist: ${existing.slice(0, 20).join(', ')}${existing.length > 20 ? ', …' : ''}`);
     const made = inputs.map((d) => this.newEntity(d));
+    // Taken before the insert: TypeORM writes generated values back into the entity objects by position and, on
+    // SQLite, may do so in primary-key order, swapping ids between objects (the rows in the database are right).
+    const credentials = made.map((m) => ({ id: m.entity.id, secret: m.secret }));
     await this.repo.insertMany(made.map((m) => m.entity));
     for (const id of ids) this.credentials.forget(id);
     await this.materializer.reconcileDevices(ids, ids);
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
-    return { devices: made.map((m) => ({ id: m.entity.id, secret: m.secret })), serverPublicKey: this.signing.publicKey };
+    return { devices: credentials, serverPublicKey: this.signing.publicKey };
   }
 
   private newEntity(input: NewDevice): { entity: DeviceEntity; secret: string } {

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
+import { tagsSchema } from './tags.js';
+import type { NewDevice } from './devices.service.js';
+
+/** Columns an installer's spreadsheet must carry (any order, header row required); `tags` is optional. */
+export const DEVICE_CSV_COLUMNS = ['id', 'name', 'kind', 'areaCode', 'tags'] as const;
+const REQUIRED = ['id', 'name', 'kind', 'areaCode'] as const;
+
+const rowSchema = z.object({
+  id: deviceIdSchema,
+  name: z.string().trim().min(1).max(200),
+  kind: deviceKindSchema,
+  areaCode: areaCodeSchema,
+  tags: tagsSchema.optional(),
+});
+
+export type CsvParse = { ok: true; devices: NewDevice[] } | { ok: false; errors: string[] };
+
+/**
+ * RFC 4180 records: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF; a UTF-8 BOM (as
+ * spreadsheet programs write) is dropped. Throws only on an unterminated quote, reported with its line.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let line = 1;
+  let quoteLine = 0;
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (s[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (c === '\n') line++;
+        field += c;
+      }
+      continue;
+    }
+    if (c === '"' && field === '') {
+      quoted = true;
+      quoteLine = line;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i++;
+      line++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new Error(`line ${quoteLine}: a quoted field is never closed`);
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => !(r.length === 1 && r[0]!.trim() === ''));
+}
+
+/** Every row checked; all problems reported at once, by line, so one upload fixes a whole sheet. */
+export function devicesFromCsv(text: string): CsvParse {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text);
+  } catch (err) {
+    return { ok: false, errors: [(err as Error).message] };
+  }
+  const [header, ...body] = rows;
+  if (!header) return { ok: false, errors: ['the file is empty: expected a header row id,name,kind,areaCode[,tags]'] };
+  const cols = header.map((h) => h.trim());
+  const missing = REQUIRED.filter((c) => !cols.includes(c));
+  const unknown = cols.filter((c) => !(DEVICE_CSV_COLUMNS as readonly string[]).includes(c));
+  if (missing.length > 0 || unknown.length > 0) {
+    return {
+      ok: false,
+      errors: [
+        ...(missing.length > 0 ? [`header: missing column(s) ${missing.join(', ')}`] : []),
+        ...(unknown.length > 0 ? [`header: unknown column(s) ${unknown.join(', ')} (known: ${DEVICE_CSV_COLUMNS.join(', ')})`] : []),
+      ],
+    };
+  }
+  if (body.length === 0) return { ok: false, errors: ['no device rows after the header'] };
+  const devices: NewDevice[] = [];
+  const errors: string[] = [];
+  body.forEach((cells, i) => {
+    const rowNo = i + 2;
+    const rec = Object.fromEntries(cols.map((c, j) => [c, (cells[j] ?? '').trim()]));
+    const tags = rec.tags ? rec.tags.split(/[;\s]+/).filter(Boolean) : undefined;
+    const r = rowSchema.safeParse({ ...rec, ...(tags ? { tags } : { tags: undefined }) });
+    if (r.success) devices.push(r.data);
+    else errors.push(`row ${rowNo}: ${r.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`).join('; ')}`);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, devices };
+}
+
+/** Credentials for the installer, one row per device: fields never need quoting (ids and secrets are URL-safe). */
+export const credentialsCsv = (devices: ReadonlyArray<{ id: string; secret: string }>, serverPublicKey: string): string =>
+  ['id,secret,serverPublicKey', ...devices.map((d) => `${d.id},${d.secret},${serverPublicKey}`)].join('\r\n') + '\r\n';
