@@ -1,13 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createReadStream } from 'node:fs';
+import { boardPage, renderBoard, sha256Schema, type BoardView, type TextStyle } from '@loa/shared';
 
 export interface BoardMessage {
   occurrenceId: string;
+  /** The text shown (for an image, its title). */
   text: string;
   title: string;
   since: number;
+  /** `#screen` as rendered by the shared board renderer (the same one the server's preview uses). */
+  className: string;
+  html: string;
+  css: string;
 }
+
+/** What to show: a text (with its style) or an image already in the media cache. */
+export type BoardShow = {
+  occurrenceId: string;
+  title: string;
+  since?: number;
+} & ({ text: string; style?: TextStyle | undefined } | { image: { sha256: string; mime: string }; fit?: 'contain' | 'cover' | undefined; background?: string | undefined });
 
 export interface BoardServerOptions {
   host: string;
@@ -16,75 +30,40 @@ export interface BoardServerOptions {
   now?: () => number;
   /** SSE comment sent this often so proxies and the browser keep the stream open. */
   heartbeatMs?: number;
+  /** Verified path of a cached media file (images are served from the agent's media cache at /media/<sha256>). */
+  mediaPath?: (sha256: string) => Promise<string>;
 }
 
-/**
- * The kiosk page shown full-screen on an e-board. It renders `#title` and `#message` from `/events`
- * (Server-Sent Events) without reloading, and shrinks the font until the text fits the screen.
- */
-export const BOARD_PAGE = `<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Loa — Bảng tin</title>
-<style>
-  html, body { margin: 0; height: 100%; background: #0b0f14; color: #f5f7fa; overflow: hidden;
-    font-family: "Noto Sans", "Be Vietnam Pro", "Roboto", "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
-  #screen { box-sizing: border-box; height: 100vh; width: 100vw; padding: 4vh 4vw; display: flex;
-    flex-direction: column; justify-content: center; gap: 3vh; }
-  #title { font-size: 5vh; font-weight: 700; color: #ffd166; line-height: 1.2; }
-  #message { font-size: 12vh; line-height: 1.25; white-space: pre-wrap; overflow-wrap: anywhere; }
-  #screen.idle #message { color: #5c6b7a; font-size: 6vh; text-align: center; }
-  #screen.idle #title { display: none; }
-  #status { position: fixed; right: 1vw; bottom: 1vh; font-size: 1.6vh; color: #5c6b7a; }
-</style>
-</head>
-<body>
-<div id="screen" class="idle" data-occurrence="">
-  <div id="title"></div>
-  <div id="message">Chưa có bản tin</div>
-</div>
-<div id="status">…</div>
-<script>
-(function () {
+/** Updates `#screen` from `/events` (Server-Sent Events) without reloading. */
+const LIVE_SCRIPT = `(function () {
   var screen = document.getElementById('screen');
-  var title = document.getElementById('title');
-  var message = document.getElementById('message');
+  var css = document.getElementById('slot-css');
   var status = document.getElementById('status');
-  function fit() {
-    // Start large and step down until the text fits; long bulletins still end up readable.
-    var size = screen.classList.contains('idle') ? 6 : 12;
-    message.style.fontSize = size + 'vh';
-    while (size > 2 && screen.scrollHeight > window.innerHeight) {
-      size -= 0.5;
-      message.style.fontSize = size + 'vh';
-    }
-  }
   function render(current) {
-    if (current) {
-      screen.className = '';
-      screen.setAttribute('data-occurrence', current.occurrenceId);
-      title.textContent = current.title;
-      message.textContent = current.text;
-    } else {
-      screen.className = 'idle';
-      screen.setAttribute('data-occurrence', '');
-      title.textContent = '';
-      message.textContent = 'Chưa có bản tin';
-    }
-    fit();
+    var c = current || IDLE;
+    screen.className = c.className;
+    screen.setAttribute('data-occurrence', current ? current.occurrenceId : '');
+    css.textContent = c.css;
+    screen.innerHTML = c.html;
+    loaFit();
   }
-  window.addEventListener('resize', fit);
   var es = new EventSource('/events');
   es.addEventListener('state', function (e) { render(JSON.parse(e.data).current); });
   es.onopen = function () { status.textContent = '● trực tuyến'; };
   es.onerror = function () { status.textContent = '○ đang kết nối lại…'; };
-})();
-</script>
-</body>
-</html>
-`;
+})();`;
+
+const IDLE = renderBoard(null);
+
+/**
+ * The kiosk page shown full-screen on an e-board: the shared board page (renderBoard/boardPage from @loa/shared,
+ * as in the server's preview) plus live updates. Auto-sized text shrinks until it fits; styled text keeps its size.
+ */
+export const BOARD_PAGE = boardPage({
+  content: IDLE,
+  extra: '<div id="status">…</div>',
+  script: `var IDLE = ${JSON.stringify(IDLE).replace(/</g, '\\u003c')};\n${LIVE_SCRIPT}`,
+});
 
 export class BoardServer {
   private server: Server | null = null;
@@ -135,8 +114,21 @@ export class BoardServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  show(msg: Omit<BoardMessage, 'since'> & { since?: number }): void {
-    this.current = { ...msg, since: msg.since ?? (this.opts.now ?? Date.now)() };
+  show(msg: BoardShow): void {
+    const view: BoardView =
+      'image' in msg
+        ? { type: 'image', title: msg.title, src: `/media/${msg.image.sha256}`, fit: msg.fit, background: msg.background }
+        : { type: 'text', title: msg.title, text: msg.text, style: msg.style };
+    const r = renderBoard(view);
+    this.current = {
+      occurrenceId: msg.occurrenceId,
+      title: msg.title,
+      text: 'image' in msg ? msg.title : msg.text,
+      since: msg.since ?? (this.opts.now ?? Date.now)(),
+      className: r.className,
+      html: r.html,
+      css: r.css,
+    };
     this.broadcast();
   }
 
@@ -185,7 +177,28 @@ export class BoardServer {
         res.on('close', () => this.clients.delete(res));
         return;
       default:
+        if (path?.startsWith('/media/')) {
+          this.serveMedia(path.slice('/media/'.length), res);
+          return;
+        }
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
     }
+  }
+
+  /** Serves a cached image; only files the verified cache knows, by sha256. */
+  private serveMedia(sha256: string, res: ServerResponse): void {
+    if (!this.opts.mediaPath || !sha256Schema.safeParse(sha256).success) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+      return;
+    }
+    this.opts.mediaPath(sha256).then(
+      (file) => {
+        res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400, immutable' });
+        createReadStream(file)
+          .on('error', () => res.destroy())
+          .pipe(res);
+      },
+      () => res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not cached'),
+    );
   }
 }

@@ -214,9 +214,15 @@ export class Controller {
 
     let runner: SlotRunner;
     if (config.kind === 'board') {
-      this.board = new BoardServer({ host: config.boardHost, port: config.boardPort, logger: logger.child({ feature: 'board' }), now: () => clock.now() });
+      this.board = new BoardServer({
+        host: config.boardHost,
+        port: config.boardPort,
+        logger: logger.child({ feature: 'board' }),
+        now: () => clock.now(),
+        mediaPath: (sha256) => this.cache.verifiedPath(sha256),
+      });
       await this.board.start();
-      runner = new BoardRunner(this.board, clock);
+      runner = new BoardRunner(this.board, clock, this.cache);
     } else {
       const output = parseAudioOutput(config.audioOutput);
       if (!output) throw new Error(`invalid audio output ${config.audioOutput}`); // validated by the config schema already
@@ -253,7 +259,7 @@ export class Controller {
         runner,
         output: this.output,
         prepare: async (slot) => {
-          if (slot.type === 'audio' && config.kind === 'speaker') await this.cache.ensure(slot.media.sha256);
+          if ((slot.type === 'audio' && config.kind === 'speaker') || (slot.type === 'image' && config.kind === 'board')) await this.cache.ensure(slot.media.sha256);
         },
         resync: () => this.resync(),
         restart: () => {
@@ -335,15 +341,16 @@ export class Controller {
     return this.store.version ?? null;
   }
 
-  /** Downloads every upcoming audio file within the prefetch horizon (deduplicated by the cache). */
+  /** Downloads every upcoming audio file (speaker) or image (board) within the prefetch horizon (deduplicated by the cache). */
   private prefetch(): void {
     const t = this.store.timeline;
-    if (!t || this.config.kind !== 'speaker') return;
+    if (!t) return;
+    const wanted = this.config.kind === 'speaker' ? 'audio' : 'image';
     const now = this.clock.now();
     const horizon = now + this.config.prefetchLeadS * 1000;
     const seen = new Set<string>();
     for (const s of t.slots) {
-      if (s.type !== 'audio' || s.startAt + s.durationMs <= now || s.startAt > horizon || seen.has(s.media.sha256)) continue;
+      if ((s.type !== 'audio' && s.type !== 'image') || s.type !== wanted || s.startAt + s.durationMs <= now || s.startAt > horizon || seen.has(s.media.sha256)) continue;
       seen.add(s.media.sha256);
       this.cache.prefetch(s.media.sha256, (path) => this.bus.emit('media.ready', { sha256: s.media.sha256, path }));
     }

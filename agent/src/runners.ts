@@ -51,7 +51,7 @@ export class SpeakerRunner implements SlotRunner {
   }
 
   unsupported(slot: Slot): string | null {
-    return slot.type === 'text' ? 'a speaker cannot show text' : null;
+    return slot.type === 'text' || slot.type === 'image' ? `a speaker cannot show ${slot.type === 'text' ? 'text' : 'images'}` : null;
   }
 
   async prepare(slot: Slot): Promise<void> {
@@ -210,11 +210,13 @@ export class RelayRunner implements SlotRunner {
   }
 }
 
-/** Board: show the text on the kiosk page for the rest of the slot's window. */
+/** Board: show the text (styled) or image on the kiosk page for the rest of the slot's window. */
 export class BoardRunner implements SlotRunner {
   constructor(
     private readonly board: BoardServer,
     private readonly clock: Clock,
+    /** Images come through the verified media cache; without one, image slots cannot start. */
+    private readonly cache: MediaCache | null = null,
   ) {}
 
   unsupported(slot: Slot): string | null {
@@ -223,11 +225,27 @@ export class BoardRunner implements SlotRunner {
     return null;
   }
 
+  async prepare(slot: Slot): Promise<void> {
+    if (slot.type === 'image' && this.cache) await this.cache.ensure(slot.media.sha256);
+  }
+
   async run(slot: Slot, opts: RunOptions = {}): Promise<RunHandle> {
-    if (slot.type !== 'text') throw new CannotStartError(`slot type ${slot.type} cannot be shown on a board`);
+    if (slot.type !== 'text' && slot.type !== 'image') throw new CannotStartError(`slot type ${slot.type} cannot be shown on a board`);
+    if (slot.type === 'image') {
+      if (!this.cache) throw new CannotStartError('this board has no media cache for images');
+      try {
+        await this.cache.verifiedPath(slot.media.sha256);
+      } catch (err) {
+        throw new CannotStartError(err instanceof MediaError ? err.message : errorMessage(err));
+      }
+    }
     const startedAt = this.clock.now();
     const showMs = Math.max(0, Math.min(slot.durationMs, opts.maxMs ?? slot.durationMs));
-    this.board.show({ occurrenceId: slot.occurrenceId, text: slot.text, title: slot.title, since: startedAt });
+    if (slot.type === 'image') {
+      this.board.show({ occurrenceId: slot.occurrenceId, title: slot.title, image: slot.media, fit: slot.fit, background: slot.background, since: startedAt });
+    } else {
+      this.board.show({ occurrenceId: slot.occurrenceId, text: slot.text, title: slot.title, style: slot.style, since: startedAt });
+    }
     let settle!: (r: RunResult) => void;
     const done = new Promise<RunResult>((resolve) => (settle = resolve));
     let finished = false;

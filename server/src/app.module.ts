@@ -26,6 +26,9 @@ import { SecurityEventsModule } from './security-events/security-events.module.j
 import { CommandsModule } from './commands/commands.module.js';
 import { DeviceSecurityModule } from './device-auth/device-security.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { TtsModule } from './tts/tts.module.js';
+import { EventsModule } from './events/events.module.js';
+import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -63,6 +66,8 @@ export class AppModule {
         SecurityEventsModule,
         DeviceSecurityModule,
         ProvisioningModule,
+        BoardProfilesModule,
+        TtsModule,
       ],
     };
   }

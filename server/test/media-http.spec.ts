@@ -65,15 +65,19 @@ describe('media over HTTP', () => {
       const first = await upload(fx.mp3, 'Bản tin sáng.mp3');
       expect(first.status).toBe(201);
       const body = (await first.json()) as Record<string, unknown>;
-      const sha = sha256Of(fx.mp3);
-      expect(body).toMatchObject({ sha256: sha, bytes: statSync(fx.mp3).size, mime: 'audio/mpeg', codec: 'mp3', originalName: 'Bản tin sáng.mp3', created: true });
-      expect(Object.keys(body)).toEqual(expect.arrayContaining(['sha256', 'bytes', 'durationMs', 'mime', 'codec', 'originalName', 'createdAt', 'created']));
+      // Deliberate change (issue 6): the record is the delivered (transcoded, normalised) file; the source is in `audio`.
+      const sha = body.sha256 as string;
+      expect(sha).not.toBe(sha256Of(fx.mp3));
+      expect(body).toMatchObject({ mime: 'audio/mpeg', codec: 'mp3', originalName: 'Bản tin sáng.mp3', created: true });
+      expect((body.audio as Record<string, unknown>).sourceSha256).toBe(sha256Of(fx.mp3));
+      expect(body.bytes).toBe(statSync(path.join(config.mediaDir, sha)).size);
+      expect(Object.keys(body)).toEqual(expect.arrayContaining(['sha256', 'bytes', 'durationMs', 'mime', 'codec', 'originalName', 'createdAt', 'created', 'audio', 'jobId']));
       expect(body.durationMs).toBeGreaterThanOrEqual(1990);
       expect(new Date(body.createdAt as string).toISOString()).toBe(body.createdAt);
 
       const again = await upload(fx.mp3, 'other name.mp3');
       expect(again.status).toBe(200);
-      expect(await again.json()).toEqual({ ...body, created: false });
+      expect(await again.json()).toEqual({ ...body, created: false, jobId: expect.any(String) });
       expect(stored()).toContain(sha);
       expect(temps()).toEqual([]);
     });
@@ -120,7 +124,7 @@ describe('media over HTTP', () => {
       expect((await upload(fx.wav, 'x.wav', null)).status).toBe(401);
       expect((await upload(fx.wav, 'x.wav', 'Bearer not-a-token')).status).toBe(401);
       expect((await upload(fx.wav, 'x.wav', basic('dev-1', 's3cret'))).status).toBe(401);
-      expect(stored()).not.toContain(sha256Of(fx.wav));
+      expect(((await (await fetch(`${base}/api/v1/media`, { headers: { authorization: bearer } })).json()) as Array<{ audio: { sourceSha256: string } | null }>).map((m) => m.audio?.sourceSha256)).not.toContain(sha256Of(fx.wav));
     });
 
     it('removes the temp file of an upload the client abandons half-way, and keeps serving', async () => {
@@ -152,9 +156,10 @@ describe('media over HTTP', () => {
     let bytes: Buffer;
 
     beforeAll(async () => {
-      bytes = readFileSync(fx.wav);
-      sha = sha256Of(fx.wav);
-      expect((await upload(fx.wav)).status).toBe(201);
+      const res = await upload(fx.wav);
+      expect(res.status).toBe(201);
+      sha = ((await res.json()) as { sha256: string }).sha256;
+      bytes = readFileSync(path.join(config.mediaDir, sha));
     });
 
     const get = (headers: Record<string, string> = {}, method = 'GET', auth: string = bearer) =>
@@ -165,7 +170,7 @@ describe('media over HTTP', () => {
       expect(list.map((m) => m.sha256)).toContain(sha);
       const info = await fetch(`${base}/api/v1/media/${sha}/info`, { headers: { authorization: bearer } });
       expect(info.status).toBe(200);
-      expect(await info.json()).toMatchObject({ sha256: sha, bytes: bytes.length, mime: 'audio/wav', codec: 'pcm_s16le', durationMs: 2000 });
+      expect(await info.json()).toMatchObject({ sha256: sha, bytes: bytes.length, mime: 'audio/mpeg', codec: 'mp3', audio: { sourceSha256: sha256Of(fx.wav), sourceMime: 'audio/wav', sourceCodec: 'pcm_s16le', sourceDurationMs: 2000 } });
       expect((await fetch(`${base}/api/v1/media/${'0'.repeat(64)}/info`, { headers: { authorization: bearer } })).status).toBe(404);
     });
 
@@ -174,7 +179,7 @@ describe('media over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).toBe(`"${sha}"`);
       expect(res.headers.get('accept-ranges')).toBe('bytes');
-      expect(res.headers.get('content-type')).toBe('audio/wav');
+      expect(res.headers.get('content-type')).toBe('audio/mpeg');
       expect(res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
       expect(res.headers.get('content-length')).toBe(String(bytes.length));
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);

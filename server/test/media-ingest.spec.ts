@@ -3,18 +3,15 @@ import { BadRequestException } from '@nestjs/common';
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
-import { Clock } from '../src/common/clock.js';
 import { Metrics } from '../src/common/metrics.js';
 import { AppConfig } from '../src/config/app-config.js';
-import { MediaEntity } from '../src/database/entities.js';
+import { MediaAudioEntity, MediaEntity } from '../src/database/entities.js';
 import { MediaIngestService, MediaRefusedException, type ReceivedUpload, type RefusalReason } from '../src/media/media-ingest.service.js';
-import { MediaProber } from '../src/media/media.prober.js';
 import { MediaRepository } from '../src/media/media.repository.js';
-import { MediaService } from '../src/media/media.service.js';
 import { MediaStorage } from '../src/media/media.storage.js';
 import { openSqlite, type TestDatabase } from './support/databases.js';
 import { makeMediaFixtures, sha256Of, type MediaFixtures } from './support/media-fixtures.js';
+import { buildMediaStack, type MediaStack } from './support/media-stack.js';
 
 describe(MediaIngestService.name, () => {
   let root: string;
@@ -25,7 +22,7 @@ describe(MediaIngestService.name, () => {
   let repo: MediaRepository;
   let metrics: Metrics;
   let ingest: MediaIngestService;
-  const logger = pino({ level: 'silent' });
+  let stack: MediaStack;
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'loa-media-ingest-'));
@@ -38,14 +35,13 @@ describe(MediaIngestService.name, () => {
     db = await openSqlite();
     // 0.05 min = 3 s: the 2 s fixtures pass, the 5 s one does not.
     config = AppConfig.load({ LOA_DATA_DIR: mkdtempSync(path.join(root, 'data-')), LOA_MAX_AUDIO_MINUTES: '0.05' });
-    storage = new MediaStorage(config, logger);
-    await storage.onModuleInit();
-    repo = new MediaRepository(db.dataSource);
-    metrics = new Metrics();
-    ingest = new MediaIngestService(repo, storage, new MediaProber(), config, new Clock(), metrics, logger);
+    stack = buildMediaStack(config, db.dataSource);
+    await stack.start();
+    ({ storage, repo, metrics, ingest } = stack);
   });
 
   afterEach(async () => {
+    await stack.stop();
     await db.close();
   });
 
@@ -71,21 +67,25 @@ describe(MediaIngestService.name, () => {
     ['mp3', 'audio/mpeg', 'mp3'],
     ['wav', 'audio/wav', 'pcm_s16le'],
     ['ogg', 'audio/ogg', 'vorbis'],
-  ] as const)('stores a good %s at mediaDir/<sha256> with its row', async (key, mime, codec) => {
+  ] as const)('delivers a good %s as an MP3 at mediaDir/<its sha256> with its rows', async (key, sourceMime, sourceCodec) => {
     const upload = await stage(fx[key], `Bản tin sáng.${key}`);
     const result = await ingest.ingest(upload, 'user-1');
 
     expect(result.created).toBe(true);
-    const sha = sha256Of(fx[key]);
+    const sha = result.media.sha256;
+    // Deliberate change (issue 6): what is stored is the transcoded, normalised file, addressed by its own hash.
+    expect(sha).not.toBe(sha256Of(fx[key]));
     expect(stored()).toEqual([sha]);
-    expect(readFileSync(path.join(config.mediaDir, sha)).equals(readFileSync(fx[key]))).toBe(true);
+    expect(sha256Of(path.join(config.mediaDir, sha))).toBe(sha);
     expect(temps()).toEqual([]);
     const [row, ...others] = await rows();
     expect(others).toEqual([]);
-    expect(row).toMatchObject({ sha256: sha, bytes: statSync(fx[key]).size, mime, codec, originalName: `Bản tin sáng.${key}`, createdBy: 'user-1' });
-    // 2 s of sine, as decoded (MP3 and Vorbis frames may pad a few ms).
+    expect(row).toMatchObject({ sha256: sha, bytes: statSync(path.join(config.mediaDir, sha)).size, mime: 'audio/mpeg', codec: 'mp3', originalName: `Bản tin sáng.${key}`, createdBy: 'user-1' });
+    // 2 s of sine, as encoded (MP3 frames may pad a few ms).
     expect(row!.durationMs).toBeGreaterThanOrEqual(1990);
     expect(row!.durationMs).toBeLessThanOrEqual(2100);
+    const audio = await db.dataSource.getRepository(MediaAudioEntity).find();
+    expect(audio).toEqual([expect.objectContaining({ sha256: sha, sourceSha256: sha256Of(fx[key]), sourceBytes: statSync(fx[key]).size, sourceMime, sourceCodec })]);
     expect(metrics.get('media_upload_accepted')).toBe(1);
   });
 
@@ -139,7 +139,7 @@ describe(MediaIngestService.name, () => {
   });
 
   it('leaves no file when the row cannot be written', async () => {
-    jest.spyOn(repo, 'insert').mockRejectedValueOnce(new Error('database is locked'));
+    jest.spyOn(repo, 'insertProcessed').mockRejectedValueOnce(new Error('database is locked'));
     await expect(ingest.ingest(await stage(fx.mp3), 'user-1')).rejects.toThrow('database is locked');
     expect(await rows()).toEqual([]);
     expect(stored()).toEqual([]);
@@ -147,21 +147,23 @@ describe(MediaIngestService.name, () => {
     expect(metrics.get('media_upload_failed')).toBe(1);
   });
 
-  it('puts a lost file back when its bytes are uploaded again', async () => {
+  it('puts a lost file back when its source is uploaded again (processing is deterministic)', async () => {
     const { media } = await ingest.ingest(await stage(fx.mp3), 'user-1');
+    const delivered = readFileSync(path.join(config.mediaDir, media.sha256));
     unlinkSync(path.join(config.mediaDir, media.sha256));
 
     const again = await ingest.ingest(await stage(fx.mp3), 'user-1');
     expect(again.created).toBe(false);
-    expect(readFileSync(path.join(config.mediaDir, media.sha256)).equals(readFileSync(fx.mp3))).toBe(true);
+    expect(again.media.sha256).toBe(media.sha256);
+    expect(readFileSync(path.join(config.mediaDir, media.sha256)).equals(delivered)).toBe(true);
     expect(temps()).toEqual([]);
   });
 
   describe('MediaService.require', () => {
     it('returns a stored record and refuses an unknown hash with 400 "unknown media <sha>"', async () => {
-      const service = new MediaService(repo, storage, metrics, logger);
+      const service = stack.service;
       const { media } = await ingest.ingest(await stage(fx.wav), 'user-1');
-      await expect(service.require(media.sha256)).resolves.toMatchObject({ sha256: media.sha256, mime: 'audio/wav', createdAt: new Date(media.createdAt).toISOString() });
+      await expect(service.require(media.sha256)).resolves.toMatchObject({ sha256: media.sha256, mime: 'audio/mpeg', createdAt: new Date(media.createdAt).toISOString() });
 
       const unknown = 'f'.repeat(64);
       const err = await service.require(unknown).catch((e: unknown) => e);

@@ -15,7 +15,7 @@ describe('scheduling HTTP API', () => {
     for (const [id, areaCode] of [['spk-1', '00004'], ['spk-2', '00004'], ['spk-3', '00007']] as const) {
       expect((await t.api('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode })).status).toBe(201);
     }
-    const relay = await t.api<Json>('POST', '/api/v1/contents', { type: 'relay', title: 'Đài tỉnh', url: 'http://radio.example.vn/live', durationSeconds: 600 });
+    const relay = await t.api<Json>('POST', '/api/v1/contents', { type: 'relay', title: 'Đài tỉnh', url: 'http://radio.example.vn/live', durationSeconds: 600, approve: true });
     expect(relay.status).toBe(201);
     relayId = String(relay.body.id);
   });

@@ -109,7 +109,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
     it('compiles relay slots for speakers only', async () => {
       await db.dataSource
         .getRepository(ContentEntity)
-        .insert({ id: 'relay-1', type: 'relay', title: 'Đài tỉnh', mediaSha256: null, text: null, url: 'https://radio.example.vn/live.m3u8', durationMs: 1_800_000, createdBy: 'u', createdAt: 0 });
+        .insert({ id: 'relay-1', type: 'relay', title: 'Đài tỉnh', mediaSha256: null, text: null, url: 'https://radio.example.vn/live.m3u8', durationMs: 1_800_000, createdBy: 'u', createdAt: 0, state: 'approved' });
       const s = await create({ contentId: 'relay-1', targets: { areas: ['01'] } });
       expect(s.deviceCount).toBe(3);
       const slot = lastTimelines(broker).get('spk-b1')!.slots[0]!;

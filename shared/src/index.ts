@@ -7,3 +7,4 @@ export * from './codec.js';
 export * from './commands.js';
 export * from './signing.js';
 export * from './provisioning.js';
+export * from './board-render.js';

@@ -127,18 +127,49 @@ export const audioSlotSchema = z.object({
   repeat: z.number().int().min(1).max(20).optional(),
   gapMs: z.number().int().min(0).max(3_600_000).optional(),
 });
-export const textSlotSchema = z.object({ ...slotBase, type: z.literal('text'), text: z.string().min(1).max(5000) });
+/** A colour as #rgb or #rrggbb (lower or upper case). */
+export const hexColorSchema = z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a colour as #rgb or #rrggbb');
+export const BOARD_FONT_SIZES = ['small', 'medium', 'large', 'xlarge'] as const;
+/**
+ * How a board presents a text. `fontSize` is a named size (relative to the screen height) or pixels; absent means
+ * "as large as fits". `mode` static shows the text still; scroll runs it right to left at `scrollSpeed` px/s.
+ */
+export const textStyleSchema = z.object({
+  fontSize: z.union([z.enum(BOARD_FONT_SIZES), z.number().int().min(6).max(2000)]).optional(),
+  color: hexColorSchema.optional(),
+  background: hexColorSchema.optional(),
+  mode: z.enum(['static', 'scroll']).optional(),
+  scrollSpeed: z.number().min(5).max(2000).optional(),
+});
+export type TextStyle = z.infer<typeof textStyleSchema>;
+
+/** Optional `style` (since issue 6): agents that predate it ignore the key and show the text plainly. */
+export const textSlotSchema = z.object({ ...slotBase, type: z.literal('text'), text: z.string().min(1).max(5000), style: textStyleSchema.optional() });
+
+/** An image prepared by the server for the device's board profile (PNG, exactly the profile's resolution). */
+export const imageMediaSchema = z.object({ sha256: sha256Schema, bytes: z.number().int().positive(), mime: z.string().max(100) });
+export type ImageMedia = z.infer<typeof imageMediaSchema>;
+export const IMAGE_FITS = ['contain', 'cover'] as const;
+/** A still image on a board for the slot's window (since issue 6). */
+export const imageSlotSchema = z.object({
+  ...slotBase,
+  type: z.literal('image'),
+  media: imageMediaSchema,
+  fit: z.enum(IMAGE_FITS).default('contain'),
+  background: hexColorSchema.optional(),
+});
 /** Live relay of an upstream stream (e.g. the province station over HTTP/Icecast/HLS) for the slot's duration. */
 export const relaySlotSchema = z.object({
   ...slotBase,
   type: z.literal('relay'),
   url: z.url({ protocol: /^https?$/ }).max(2000),
 });
-export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema, relaySlotSchema]);
+export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema, relaySlotSchema, imageSlotSchema]);
 export type Slot = z.infer<typeof slotSchema>;
 export type AudioSlot = z.infer<typeof audioSlotSchema>;
 export type TextSlot = z.infer<typeof textSlotSchema>;
 export type RelaySlot = z.infer<typeof relaySlotSchema>;
+export type ImageSlot = z.infer<typeof imageSlotSchema>;
 
 export const timelineMessageSchema = z.object({
   v,

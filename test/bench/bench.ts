@@ -16,10 +16,11 @@ import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { toneWav, uploadMedia } from './lib/wav.js';
 import { measureSyncStart, type SyncStartResult } from './sync-start.js';
+import { measureMediaPipeline, type MediaBenchResult } from './lib/media-bench.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'resources', 'sync'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'resources', 'sync', 'media'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -365,8 +366,8 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       meter = new ProcMeter(server.pid);
       // Speakers take audio and boards take text, so "touch every device" is one schedule of each onto the province.
       const sha = await uploadMedia(api.baseUrl, api.token, toneWav(2), 'bench-tone.wav', 'audio/wav');
-      const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bench: bản tin phát thanh', mediaSha256: sha }, [201]);
-      const text = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'text', title: 'Bench: bản tin', text: 'Thông báo lịch cắt điện', displaySeconds: 30 }, [201]);
+      const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bench: bản tin phát thanh', mediaSha256: sha, approve: true }, [201]);
+      const text = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'text', title: 'Bench: bản tin', text: 'Thông báo lịch cắt điện', displaySeconds: 30, approve: true }, [201]);
       await fleet.markTimelines();
       // An hour ahead: nothing plays during the run, every device gets a new version carrying the slot.
       const startAt = new Date(Date.now() + 3_600_000).toISOString();
@@ -494,7 +495,7 @@ interface Row {
   target: string;
 }
 
-function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null, sync: SyncStartResult | null): Row[] {
+function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null, sync: SyncStartResult | null, media: MediaBenchResult | null = null): Row[] {
   const r: Row[] = [];
   const add = (scenario: string, metric: string, l: number | undefined, w: number | undefined, target: string) =>
     r.push({ scenario, metric, loa: l ?? null, raw: w ?? null, ratio: ratio(l, w), target });
@@ -547,6 +548,11 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
     add('6 synchronised start', 'start spread, clocks skewed −30/+7/+30 s (ms)', sync.spreadMs, undefined, '≤ 50');
     add('6 synchronised start', 'latest start after the slot time (ms)', sync.maxLateMs, undefined, '');
   }
+  if (media) {
+    // "raw" here is bare ffmpeg doing the same transcode + two-pass loudnorm on the same file.
+    add('9 media pipeline', `${media.audioS / 60} min WAV: upload → processed (s) [raw: bare ffmpeg]`, media.loaWallS, media.bareWallS, '≤ 1.2× bare ffmpeg');
+    add('9 media pipeline', 'realtime factor (audio s / wall s) [raw: bare ffmpeg]', media.loaRealtime, media.bareRealtime, '');
+  }
   return r;
 }
 
@@ -578,6 +584,7 @@ async function main(): Promise<void> {
   let agent: { rssMB: number; connected: boolean } | null = null;
   let profile: ProfileSummary | null = null;
   let sync: SyncStartResult | null = null;
+  let media: MediaBenchResult | null = null;
   let provisionS = 0;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
@@ -597,6 +604,10 @@ async function main(): Promise<void> {
       log('sync: three agents with skewed clocks start one shared slot');
       sync = await measureSyncStart(server.httpUrl, server.mqttUrl, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
     }
+    if (scenarios.has('media')) {
+      log('media: a 5-minute speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg');
+      media = await measureMediaPipeline(server.httpUrl, api.token, dir);
+    }
   } finally {
     const code = await server.stop();
     if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
@@ -612,7 +623,7 @@ async function main(): Promise<void> {
     if (files[0]) profile = summariseProfile(path.join(profDir, files[0]));
   }
 
-  const r = rows(loa, raw, agent, sync);
+  const r = rows(loa, raw, agent, sync, media);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -635,6 +646,7 @@ async function main(): Promise<void> {
     raw,
     agent,
     sync,
+    media,
     rows: r,
     profile,
   };

@@ -87,12 +87,13 @@ async function main(): Promise<void> {
   const firstCommune = creds.areas?.find((a) => a.level === 'commune');
   // Speakers play audio, boards show text: the morning bulletin goes out as both, province-wide, in a minute.
   const sha = await uploadMedia(api.baseUrl, api.token, toneWav(20), 'ban-tin-sang.wav', 'audio/wav');
-  const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin sáng (phát thanh)', mediaSha256: sha });
+  const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin sáng (phát thanh)', mediaSha256: sha, approve: true });
   const bulletin = await api.request<{ id: string }>('POST', '/api/v1/contents', {
     type: 'text',
     title: 'Bản tin sáng',
     text: 'Thông báo: Ủy ban nhân dân tỉnh tổ chức tiêm chủng mở rộng vào sáng thứ Bảy tại trạm y tế các xã.',
     displaySeconds: 45,
+    approve: true,
   });
   const soon = new Date(Date.now() + 60_000).toISOString();
   const s1 = await api.request<{ id: string; deviceCount: number }>('POST', '/api/v1/schedules', { contentId: audio.id, startAt: soon, targets: { areas: [province] } });
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       title: 'Thông báo của xã',
       text: `${firstCommune.name}: lịch thu gom rác thay đổi từ tuần sau.`,
       displaySeconds: 30,
+      approve: true,
     });
     s2 = await api.request('POST', '/api/v1/schedules', { contentId: local.id, startAt: new Date(Date.now() + 180_000).toISOString(), targets: { areas: [firstCommune.code] } });
   }

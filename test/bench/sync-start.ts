@@ -22,7 +22,7 @@ export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: Lo
   const secrets: string[] = [];
   for (const id of ids) secrets.push((await api.request<{ secret: string }>('POST', '/api/v1/devices', { id, name: id, kind: 'speaker', areaCode }, [201])).secret);
   const sha = await uploadMedia(httpUrl, api.token, toneWav(1), `sync-${tag}.wav`, 'audio/wav');
-  const content = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin đồng bộ', mediaSha256: sha }, [201]);
+  const content = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin đồng bộ', mediaSha256: sha, approve: true }, [201]);
 
   const { publicKey: serverPublicKey } = await api.request<{ publicKey: string }>('GET', SIGNING_KEY_PATH);
   const started: StartInfo[] = [];

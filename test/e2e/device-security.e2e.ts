@@ -317,7 +317,7 @@ describe('TLS with a private CA (openssl)', () => {
     const uploaded = await https('POST', `${base}/api/v1/media`, { token, body: multipart, contentType: `multipart/form-data; boundary=${boundary}` });
     expect(uploaded.status).toBe(201);
     const sha256 = (uploaded.body as { sha256: string }).sha256;
-    const content = await api<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin TLS', mediaSha256: sha256 });
+    const content = await api<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin TLS', mediaSha256: sha256, approve: true });
     await api('POST', '/api/v1/schedules', { contentId: content.id, startAt: new Date(Date.now() + 10 * 60_000).toISOString(), targets: { devices: ['spk-tls-01'] } });
 
     const agent = startAgent('agent-spk-tls-01', [

@@ -305,6 +305,8 @@ export class CommandsService implements OnModuleDestroy {
     const found = await this.repo.content(c.contentId);
     if (!found) throw new BadRequestException(`unknown content ${c.contentId}`);
     const { content, media } = found;
+    if ((content.state ?? 'approved') !== 'approved') throw new BadRequestException(`content ${c.contentId} is ${content.state}: only approved content can be played`);
+    if (content.type === 'image') throw new BadRequestException(`content ${c.contentId} is an image: schedule it (playNow does not carry images yet)`);
     const now = this.clock.now();
     if ((content.validFrom ?? -Infinity) > now || (content.validUntil ?? Infinity) <= now) throw new BadRequestException(`content ${c.contentId} is not valid now`);
     return {

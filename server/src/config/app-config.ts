@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema, type RawConfig } from './config.schema.js';
+import { buildTtsConfig, type TtsConfig } from '../tts/tts-settings.js';
 
 export type DatabaseTarget = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 
@@ -38,7 +39,19 @@ export class AppConfig {
   readonly mqttPlain: boolean;
   readonly deviceLoginMaxFailures: number;
   readonly deviceLoginLockoutMs: number;
+  readonly audio: {
+    format: RawConfig['LOA_AUDIO_FORMAT'];
+    bitrateKbps: number;
+    sampleRate: number;
+    channels: number;
+    targetLufs: number;
+    truePeakDbtp: number;
+    trimSilence: boolean;
+  };
+  readonly mediaConcurrency: number;
 
+  /** Text-to-speech engine and normalisation settings (issue 6). */
+  readonly tts: TtsConfig;
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
     this.httpPort = raw.LOA_HTTP_PORT;
@@ -78,6 +91,21 @@ export class AppConfig {
     this.mqttPlain = raw.LOA_MQTT_PLAIN;
     this.deviceLoginMaxFailures = raw.LOA_DEVICE_LOGIN_MAX_FAILURES;
     this.deviceLoginLockoutMs = raw.LOA_DEVICE_LOGIN_LOCKOUT_S * 1000;
+    this.audio = {
+      format: raw.LOA_AUDIO_FORMAT,
+      bitrateKbps: raw.LOA_AUDIO_BITRATE_KBPS,
+      sampleRate: raw.LOA_AUDIO_FORMAT === 'opus' ? 48_000 : raw.LOA_AUDIO_SAMPLE_RATE,
+      channels: raw.LOA_AUDIO_CHANNELS,
+      targetLufs: raw.LOA_LOUDNESS_TARGET_LUFS,
+      truePeakDbtp: raw.LOA_LOUDNESS_TRUE_PEAK_DBTP,
+      trimSilence: raw.LOA_AUDIO_TRIM_SILENCE,
+    };
+    this.mediaConcurrency = raw.LOA_MEDIA_CONCURRENCY;
+    try {
+      this.tts = buildTtsConfig(raw);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
   }
 
   /** Reads LOA_* from the environment over an optional JSON file named by LOA_CONFIG_FILE. */

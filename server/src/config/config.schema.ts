@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ttsSettingsShape } from '../tts/tts-settings.js';
 
 /** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
 export function isIanaZone(zone: string): boolean {
@@ -63,6 +64,22 @@ export const configSchema = z.object({
   /** Failed device logins (per device id and per source address) before logins are refused for a while. */
   LOA_DEVICE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
   LOA_DEVICE_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Delivery format of processed audio (what devices download): MP3 (CBR) or Opus in Ogg. */
+  LOA_AUDIO_FORMAT: z.enum(['mp3', 'opus']).default('mp3'),
+  LOA_AUDIO_BITRATE_KBPS: z.coerce.number().int().min(8).max(320).default(64),
+  /** Output sample rate (Hz); Opus always uses 48000. */
+  LOA_AUDIO_SAMPLE_RATE: z.coerce.number().int().refine((r) => [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000].includes(r), 'must be a standard rate such as 44100 or 48000').default(44100),
+  LOA_AUDIO_CHANNELS: z.coerce.number().int().min(1).max(2).default(1),
+  /** EBU R128 integrated loudness every delivered file is normalised to (LUFS). */
+  LOA_LOUDNESS_TARGET_LUFS: z.coerce.number().min(-70).max(-5).default(-16),
+  /** Maximum true peak of delivered files (dBTP). */
+  LOA_LOUDNESS_TRUE_PEAK_DBTP: z.coerce.number().min(-9).max(0).default(-1.5),
+  /** Trim leading and trailing silence before normalising. */
+  LOA_AUDIO_TRIM_SILENCE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Audio processing jobs (decode, two-pass loudnorm, encode) run at once; each keeps about one core busy. */
+  LOA_MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Text-to-speech (issue 6): engine, vendor API and extra abbreviations; see docs/tts.md and tts/tts-settings.ts. */
+  ...ttsSettingsShape,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { sha256Schema } from '@loa/shared';
+import { hexColorSchema, sha256Schema, textStyleSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from './contents.service.js';
@@ -10,14 +11,20 @@ const title = z.string().trim().min(1).max(200);
 const instant = z.iso.datetime({ offset: true });
 /** Optional validity window: occurrences starting outside [validFrom, validUntil) are not generated. */
 const validity = { validFrom: instant.optional(), validUntil: instant.optional() };
+/** `submit`: submit for approval at once; `approve`: submit and approve as the same user (implies submit). */
+const flags = { submit: z.boolean().optional(), approve: z.boolean().optional() };
+const displaySeconds = z.number().positive().max(24 * 3600);
 const createContentSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity }),
+  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity, ...flags }),
   z.object({
     type: z.literal('text'),
     title,
     text: z.string().trim().min(1).max(5000),
-    displaySeconds: z.number().positive().max(24 * 3600).default(60),
+    displaySeconds: displaySeconds.default(60),
+    /** Board presentation: fontSize small|medium|large|xlarge or px, color/background #hex, mode static|scroll, scrollSpeed px/s. */
+    style: textStyleSchema.strict().optional(),
     ...validity,
+    ...flags,
   }),
   z.object({
     type: z.literal('relay'),
@@ -26,8 +33,35 @@ const createContentSchema = z.discriminatedUnion('type', [
     url: z.url({ protocol: /^https?$/ }).max(2000),
     durationSeconds: z.number().positive().max(24 * 3600),
     ...validity,
+    ...flags,
   }),
 ]);
+const updateContentSchema = z
+  .object({
+    title: title.optional(),
+    text: z.string().trim().min(1).max(5000).optional(),
+    displaySeconds: displaySeconds.optional(),
+    style: textStyleSchema.strict().nullable().optional(),
+    mediaSha256: sha256Schema.optional(),
+    url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    durationSeconds: z.number().positive().max(24 * 3600).optional(),
+    ...validity,
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** Image uploads carry their fields in the query string; the body is the image itself. */
+const imageQuery = z.object({
+  title,
+  displaySeconds: z.coerce.number().positive().max(24 * 3600).default(60),
+  fit: z.enum(['contain', 'cover']).optional(),
+  background: hexColorSchema.optional(),
+  ...validity,
+  submit: bool.optional(),
+  approve: bool.optional(),
+});
+const rejectSchema = z.object({ reason: z.string().trim().min(1).max(1000) });
+const previewQuery = z.object({ profileId: z.string().min(1).max(36).optional() });
 const ms = (v: string | undefined): number | undefined => (v === undefined ? undefined : Date.parse(v));
 
 @ApiTags('contents')
@@ -41,6 +75,16 @@ export class ContentsController {
     return this.contents.create({ ...body, validFrom: ms(body.validFrom), validUntil: ms(body.validUntil) }, user.userId);
   }
 
+  /**
+   * An image for boards: the request body is a PNG, JPEG or WebP file (at most 20 MB, 8000 px a side), e.g.
+   * `curl --data-binary @poster.png -H 'content-type: image/png' '…/contents/images?title=…&approve=true'`.
+   */
+  @Post('images')
+  createImage(@Req() req: IncomingMessage, @Query({ schema: imageQuery }) q: z.infer<typeof imageQuery>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    return this.contents.createImage(req, Number.isFinite(declared) ? declared : undefined, { ...q, validFrom: ms(q.validFrom), validUntil: ms(q.validUntil) }, user.userId);
+  }
+
   @Get()
   list(): Promise<ContentView[]> {
     return this.contents.list();
@@ -49,5 +93,43 @@ export class ContentsController {
   @Get(':id')
   get(@Param('id') id: string): Promise<ContentView> {
     return this.contents.get(id);
+  }
+
+  /** Edits a draft or rejected content (approved content is immutable). */
+  @Patch(':id')
+  update(@Param('id') id: string, @Body({ schema: updateContentSchema }) body: z.infer<typeof updateContentSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    return this.contents.update(id, { ...body, validFrom: ms(body.validFrom), validUntil: ms(body.validUntil) }, user.userId);
+  }
+
+  @Post(':id/submit')
+  @HttpCode(200)
+  submit(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    return this.contents.submit(id, user.userId);
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  approve(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    return this.contents.approve(id, user.userId);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  reject(@Param('id') id: string, @Body({ schema: rejectSchema }) body: z.infer<typeof rejectSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    return this.contents.reject(id, body.reason, user.userId);
+  }
+
+  @Post(':id/archive')
+  @HttpCode(200)
+  archive(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    return this.contents.archive(id, user.userId);
+  }
+
+  /** The board page for this text or image content at a board profile's resolution: exactly what a board shows. */
+  @Get(':id/preview')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  preview(@Param('id') id: string, @Query({ schema: previewQuery }) q: z.infer<typeof previewQuery>): Promise<string> {
+    return this.contents.preview(id, q.profileId);
   }
 }

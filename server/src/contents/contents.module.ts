@@ -1,7 +1,18 @@
 import { Module } from '@nestjs/common';
+import { BoardProfilesModule } from '../board-profiles/board-profiles.module.js';
+import { MediaStorage } from '../media/media.storage.js';
+import { TimelinesModule } from '../timelines/timelines.module.js';
+import { ContentImages } from './content-images.js';
 import { ContentsController } from './contents.controller.js';
 import { ContentsRepository } from './contents.repository.js';
 import { ContentsService } from './contents.service.js';
+import { ImageProcessor } from './image-processor.js';
 
-@Module({ controllers: [ContentsController], providers: [ContentsRepository, ContentsService], exports: [ContentsService] })
+@Module({
+  imports: [BoardProfilesModule, TimelinesModule],
+  controllers: [ContentsController],
+  // MediaStorage is reused as-is (same directory as the media feature): image files are content-addressed there.
+  providers: [ContentsRepository, ContentsService, ContentImages, ImageProcessor, MediaStorage],
+  exports: [ContentsService],
+})
 export class ContentsModule {}

@@ -1,8 +1,14 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { boardPage, renderBoard, type BoardView, type TextStyle } from '@loa/shared';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity, ContentType } from '../database/entities.js';
-import { ContentsRepository } from './contents.repository.js';
+import type { ContentEntity, ContentEventEntity, ContentState, ContentType } from '../database/entities.js';
+import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
+import { TimelinesService } from '../timelines/timelines.service.js';
+import { ContentImages } from './content-images.js';
+import { isEditable, nextState, type LifecycleAction } from './content-lifecycle.js';
+import { ContentsRepository, type TransitionRecord } from './contents.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
 
 interface Validity {
@@ -10,67 +16,154 @@ interface Validity {
   validUntil?: number | undefined;
 }
 
+export interface LifecycleFlags {
+  /** Submit for approval straight away. */
+  submit?: boolean | undefined;
+  /** Submit and approve as the same user (until roles arrive, admins may approve their own content). */
+  approve?: boolean | undefined;
+}
+
 export type CreateContentInput = Validity &
+  LifecycleFlags &
   (
     | { type: 'audio'; title: string; mediaSha256: string }
-    | { type: 'text'; title: string; text: string; displaySeconds: number }
+    | { type: 'text'; title: string; text: string; displaySeconds: number; style?: TextStyle | undefined }
     | { type: 'relay'; title: string; url: string; durationSeconds: number }
   );
+
+export interface ImageContentInput extends Validity, LifecycleFlags {
+  title: string;
+  displaySeconds: number;
+  fit?: 'contain' | 'cover' | undefined;
+  background?: string | undefined;
+}
+
+export interface UpdateContentInput extends Validity {
+  title?: string | undefined;
+  text?: string | undefined;
+  displaySeconds?: number | undefined;
+  style?: TextStyle | null | undefined;
+  mediaSha256?: string | undefined;
+  url?: string | undefined;
+  durationSeconds?: number | undefined;
+}
+
+export interface ContentStepView {
+  action: string;
+  from: string | null;
+  to: string;
+  by: string;
+  at: string;
+  reason: string | null;
+}
 
 export interface ContentView {
   id: string;
   type: ContentType;
   title: string;
+  state: ContentState;
   mediaSha256: string | null;
   text: string | null;
   url: string | null;
+  style: Record<string, unknown> | null;
+  image: { sha256: string; width: number | null; height: number | null } | null;
   durationMs: number;
   validFrom: string | null;
   validUntil: string | null;
   createdBy: string;
   createdAt: string;
+  updatedAt: string | null;
+  submittedBy: string | null;
+  submittedAt: string | null;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  rejectedBy: string | null;
+  rejectedAt: string | null;
+  rejectReason: string | null;
+  archivedBy: string | null;
+  archivedAt: string | null;
+  /** Every lifecycle step, oldest first. */
+  history: ContentStepView[];
 }
 
+const lastStep = (events: readonly ContentEventEntity[], action: string): ContentEventEntity | undefined => events.filter((e) => e.action === action).at(-1);
 
-export const contentView = (c: ContentEntity): ContentView => ({
-  id: c.id,
-  type: c.type,
-  title: c.title,
-  mediaSha256: c.mediaSha256,
-  text: c.text,
-  url: c.url ?? null,
-  durationMs: c.durationMs,
-  validFrom: iso(c.validFrom),
-  validUntil: iso(c.validUntil),
-  createdBy: c.createdBy,
-  createdAt: new Date(c.createdAt).toISOString(),
-});
+export const contentView = (c: ContentEntity, events: readonly ContentEventEntity[] = []): ContentView => {
+  const submitted = lastStep(events, 'submit');
+  const approved = lastStep(events, 'approve');
+  const rejected = lastStep(events, 'reject');
+  const archived = lastStep(events, 'archive');
+  return {
+    id: c.id,
+    type: c.type,
+    title: c.title,
+    state: c.state ?? 'draft',
+    mediaSha256: c.mediaSha256,
+    text: c.text,
+    url: c.url ?? null,
+    style: c.style ?? null,
+    image: c.imageSha256 ? { sha256: c.imageSha256, width: c.imageWidth ?? null, height: c.imageHeight ?? null } : null,
+    durationMs: c.durationMs,
+    validFrom: iso(c.validFrom),
+    validUntil: iso(c.validUntil),
+    createdBy: c.createdBy,
+    createdAt: new Date(c.createdAt).toISOString(),
+    updatedAt: iso(c.updatedAt),
+    submittedBy: submitted?.userId ?? null,
+    submittedAt: iso(submitted?.at),
+    approvedBy: approved?.userId ?? null,
+    approvedAt: iso(approved?.at),
+    rejectedBy: rejected?.userId ?? null,
+    rejectedAt: iso(rejected?.at),
+    rejectReason: c.rejectReason ?? null,
+    archivedBy: archived?.userId ?? null,
+    archivedAt: iso(archived?.at),
+    history: events.map((e) => ({ action: e.action, from: e.fromState, to: e.toState, by: e.userId, at: new Date(e.at).toISOString(), reason: e.reason })),
+  };
+};
+
+/** Initial steps for a new content: created as draft, then optionally submitted and approved by the creator. */
+function initialSteps(flags: LifecycleFlags, userId: string, at: number): { state: ContentState; steps: TransitionRecord[] } {
+  const steps: TransitionRecord[] = [{ action: 'create', from: null, to: 'draft', userId, at }];
+  if (flags.submit || flags.approve) steps.push({ action: 'submit', from: 'draft', to: 'submitted', userId, at });
+  if (flags.approve) steps.push({ action: 'approve', from: 'submitted', to: 'approved', userId, at });
+  return { state: steps.at(-1)!.to, steps };
+}
 
 /**
- * A bulletin (audio for speakers), a message (text for boards) or a live relay of an upstream stream (speakers).
- * Approval arrives with the content lifecycle.
+ * A bulletin (audio for speakers), a message or image (boards), or a live relay of an upstream stream (speakers),
+ * with its lifecycle: draft → submitted → approved | rejected → archived. Only approved content is scheduled.
  */
 @Injectable()
-export class ContentsService {
+export class ContentsService implements OnModuleInit {
   constructor(
     private readonly repo: ContentsRepository,
+    private readonly images: ContentImages,
+    private readonly profiles: BoardProfilesService,
+    private readonly timelines: TimelinesService,
     private readonly clock: Clock,
   ) {}
 
+  onModuleInit(): void {
+    // A new or resized profile: prepare every image for it, then give its boards timelines that point at it.
+    this.profiles.onResolution(async (profile, devices) => {
+      for (const c of await this.repo.activeImages()) await this.images.prepareAll(c, [profile]);
+      if (devices.length > 0) await this.timelines.recompile(devices);
+    });
+  }
+
   async create(input: CreateContentInput, userId: string): Promise<ContentView> {
-    if (input.validFrom !== undefined && input.validUntil !== undefined && input.validUntil <= input.validFrom) {
-      throw new BadRequestException('validUntil must be after validFrom');
-    }
+    checkValidity(input.validFrom, input.validUntil);
     let durationMs: number;
     if (input.type === 'audio') {
-      const media = await this.repo.findMedia(input.mediaSha256);
-      if (!media) throw new BadRequestException(`unknown media ${input.mediaSha256}: upload it first (POST /api/v1/media)`);
-      durationMs = media.durationMs;
+      durationMs = await this.audioDuration(input.mediaSha256);
     } else if (input.type === 'text') {
       durationMs = Math.round(input.displaySeconds * 1000);
     } else {
       durationMs = Math.round(input.durationSeconds * 1000);
     }
+    const now = this.clock.now();
+    const { state, steps } = initialSteps(input, userId, now);
     const content: ContentEntity = {
       id: newId(),
       type: input.type,
@@ -78,23 +171,168 @@ export class ContentsService {
       mediaSha256: input.type === 'audio' ? input.mediaSha256 : null,
       text: input.type === 'text' ? input.text : null,
       url: input.type === 'relay' ? input.url : null,
+      style: input.type === 'text' && input.style && Object.keys(input.style).length > 0 ? { ...input.style } : null,
       durationMs,
       validFrom: input.validFrom ?? null,
       validUntil: input.validUntil ?? null,
       createdBy: userId,
-      createdAt: this.clock.now(),
+      createdAt: now,
+      state,
+      rejectReason: null,
+      updatedAt: null,
     };
-    await this.repo.insert(content);
-    return contentView(content);
+    await this.repo.insert(content, steps);
+    return this.get(content.id);
+  }
+
+  /** An image content from an uploaded PNG/JPEG/WebP: validated, stored, and resized for every board profile. */
+  async createImage(body: Readable, declaredBytes: number | undefined, input: ImageContentInput, userId: string): Promise<ContentView> {
+    checkValidity(input.validFrom, input.validUntil);
+    const img = await this.images.receive(body, declaredBytes);
+    const now = this.clock.now();
+    const { state, steps } = initialSteps(input, userId, now);
+    const style: Record<string, string> = { fit: input.fit ?? 'contain', ...(input.background ? { background: input.background } : {}) };
+    const content: ContentEntity = {
+      id: newId(),
+      type: 'image',
+      title: input.title,
+      mediaSha256: null,
+      text: null,
+      url: null,
+      style,
+      imageSha256: img.sha256,
+      imageWidth: img.width,
+      imageHeight: img.height,
+      durationMs: Math.round(input.displaySeconds * 1000),
+      validFrom: input.validFrom ?? null,
+      validUntil: input.validUntil ?? null,
+      createdBy: userId,
+      createdAt: now,
+      state,
+      rejectReason: null,
+      updatedAt: null,
+    };
+    await this.repo.insert(content, steps);
+    await this.images.prepareAll(content, await this.profileEntities());
+    return this.get(content.id);
+  }
+
+  /** Edits a draft or rejected content; approved content is immutable (create a new one). */
+  async update(id: string, patch: UpdateContentInput, userId: string): Promise<ContentView> {
+    const c = await this.require(id);
+    const state = c.state ?? 'draft';
+    if (!isEditable(state)) throw new ConflictException(`content ${id} is ${state}: only draft or rejected content can be edited${state === 'approved' ? ' (create a new content instead)' : ''}`);
+    const next: Partial<ContentEntity> = { updatedAt: this.clock.now() };
+    if (patch.title !== undefined) next.title = patch.title;
+    if (patch.validFrom !== undefined) next.validFrom = patch.validFrom;
+    if (patch.validUntil !== undefined) next.validUntil = patch.validUntil;
+    checkValidity(next.validFrom ?? c.validFrom ?? undefined, next.validUntil ?? c.validUntil ?? undefined);
+    const wrongType = (field: string): never => {
+      throw new BadRequestException(`${field} does not apply to ${c.type} content`);
+    };
+    if (patch.text !== undefined) (c.type === 'text' ? (next.text = patch.text) : wrongType('text'));
+    if (patch.style !== undefined) (c.type === 'text' ? (next.style = patch.style && Object.keys(patch.style).length > 0 ? { ...patch.style } : null) : wrongType('style'));
+    if (patch.displaySeconds !== undefined) (c.type === 'text' || c.type === 'image' ? (next.durationMs = Math.round(patch.displaySeconds * 1000)) : wrongType('displaySeconds'));
+    if (patch.url !== undefined) (c.type === 'relay' ? (next.url = patch.url) : wrongType('url'));
+    if (patch.durationSeconds !== undefined) (c.type === 'relay' ? (next.durationMs = Math.round(patch.durationSeconds * 1000)) : wrongType('durationSeconds'));
+    if (patch.mediaSha256 !== undefined) {
+      if (c.type !== 'audio') wrongType('mediaSha256');
+      next.mediaSha256 = patch.mediaSha256;
+      next.durationMs = await this.audioDuration(patch.mediaSha256);
+    }
+    const ok = await this.repo.transition(id, state, next, { action: 'edit', from: state, to: state, userId, at: next.updatedAt! });
+    if (!ok) throw await this.moved(id, 'edit');
+    return this.get(id);
+  }
+
+  async submit(id: string, userId: string): Promise<ContentView> {
+    return this.step(id, 'submit', userId);
+  }
+
+  /** Until roles arrive, any user (an administrator) may approve, including their own content. */
+  async approve(id: string, userId: string): Promise<ContentView> {
+    const view = await this.step(id, 'approve', userId);
+    if (view.type === 'image') await this.images.prepareAll(await this.require(id), await this.profileEntities());
+    return view;
+  }
+
+  async reject(id: string, reason: string, userId: string): Promise<ContentView> {
+    return this.step(id, 'reject', userId, reason);
+  }
+
+  /** Withdraws a content from use: it can no longer be scheduled; schedules made earlier are not cancelled. */
+  async archive(id: string, userId: string): Promise<ContentView> {
+    return this.step(id, 'archive', userId);
   }
 
   async get(id: string): Promise<ContentView> {
-    const c = await this.repo.find(id);
-    if (!c) throw new NotFoundException(`content ${id} not found`);
-    return contentView(c);
+    const c = await this.require(id);
+    return contentView(c, await this.repo.events([id]));
   }
 
   async list(): Promise<ContentView[]> {
-    return (await this.repo.list()).map(contentView);
+    const all = await this.repo.list();
+    const events = await this.repo.events(all.map((c) => c.id));
+    const byContent = new Map<string, ContentEventEntity[]>();
+    for (const e of events) byContent.set(e.contentId, [...(byContent.get(e.contentId) ?? []), e]);
+    return all.map((c) => contentView(c, byContent.get(c.id) ?? []));
   }
+
+  /** The board page for this content at a profile's resolution (1920×1080 without one): what the board shows. */
+  async preview(id: string, profileId: string | undefined): Promise<string> {
+    const c = await this.require(id);
+    const profile = profileId ? await this.profiles.require(profileId, true) : null;
+    const size = profile ? { width: profile.width, height: profile.height } : DEFAULT_BOARD_SIZE;
+    let view: BoardView;
+    if (c.type === 'text') {
+      view = { type: 'text', title: c.title, text: c.text ?? '', style: (c.style ?? undefined) as TextStyle | undefined };
+    } else if (c.type === 'image') {
+      const v = await this.images.variantFor(c, profile);
+      const style = (c.style ?? {}) as { fit?: 'contain' | 'cover'; background?: string };
+      view = { type: 'image', title: c.title, src: await this.images.dataUri(v.sha256, v.mime), fit: style.fit, background: style.background };
+    } else {
+      throw new BadRequestException(`content ${id} is ${c.type}: only text and image content is shown on boards`);
+    }
+    return boardPage({ content: renderBoard(view), size, title: `Xem trước — ${c.title}` });
+  }
+
+  private async step(id: string, action: LifecycleAction, userId: string, reason?: string): Promise<ContentView> {
+    const c = await this.require(id);
+    const from = c.state ?? 'draft';
+    const to = nextState(from, action);
+    if (!to) throw new ConflictException(`content ${id} is ${from}: cannot ${action} it`);
+    const now = this.clock.now();
+    const patch: Partial<ContentEntity> = { state: to, updatedAt: now };
+    if (action === 'reject') patch.rejectReason = reason ?? null;
+    if (action === 'submit') patch.rejectReason = null;
+    const ok = await this.repo.transition(id, from, patch, { action, from, to, userId, at: now, reason: reason ?? null });
+    if (!ok) throw await this.moved(id, action);
+    return this.get(id);
+  }
+
+  private async moved(id: string, action: string): Promise<ConflictException> {
+    const now = await this.repo.find(id);
+    return new ConflictException(`content ${id} changed meanwhile (now ${now?.state ?? 'gone'}): cannot ${action} it`);
+  }
+
+  private async require(id: string): Promise<ContentEntity> {
+    const c = await this.repo.find(id);
+    if (!c) throw new NotFoundException(`content ${id} not found`);
+    return c;
+  }
+
+  private async audioDuration(sha256: string): Promise<number> {
+    const media = await this.repo.findMedia(sha256);
+    if (!media) throw new BadRequestException(`unknown media ${sha256}: upload it first (POST /api/v1/media)`);
+    if (media.mime.startsWith('image/')) throw new BadRequestException(`media ${sha256} is an image, not audio`);
+    return media.durationMs;
+  }
+
+  private async profileEntities() {
+    return Promise.all((await this.profiles.list()).map((p) => this.profiles.require(p.id)));
+  }
+}
+
+function checkValidity(from: number | undefined, until: number | undefined): void {
+  if (from !== undefined && until !== undefined && until <= from) throw new BadRequestException('validUntil must be after validFrom');
 }

@@ -54,6 +54,8 @@ export class DeviceEntity {
   /** When `online` last changed, and why (a ConnectionReason, see devices/presence-state.ts). */
   @Column({ name: 'presence_changed_at', type: 'bigint', nullable: true, transformer: epochMs }) presenceChangedAt?: number | null;
   @Column({ name: 'presence_reason', type: 'varchar', length: 32, nullable: true }) presenceReason?: string | null;
+  /** Board model (issue 6): images are prepared for its resolution. */
+  @Column({ name: 'profile_id', type: 'varchar', length: 36, nullable: true }) profileId?: string | null;
 }
 
 @Entity('media')
@@ -68,7 +70,8 @@ export class MediaEntity {
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
 }
 
-export type ContentType = 'audio' | 'text' | 'relay';
+export type ContentType = 'audio' | 'text' | 'relay' | 'image';
+export type ContentState = 'draft' | 'submitted' | 'approved' | 'rejected' | 'archived';
 
 @Entity('contents')
 export class ContentEntity {
@@ -85,6 +88,53 @@ export class ContentEntity {
   @Column({ name: 'valid_until', type: 'bigint', nullable: true, transformer: epochMs }) validUntil?: number | null;
   /** Upstream stream of a relay content (http/https). */
   @Column({ type: 'varchar', length: 2000, nullable: true }) url?: string | null;
+  /** Issue 6: lifecycle (draft → submitted → approved | rejected → archived); each step is also a content_events row. */
+  @Column({ type: 'varchar', length: 16, default: 'draft' }) state?: ContentState;
+  @Column({ name: 'reject_reason', type: 'varchar', length: 1000, nullable: true }) rejectReason?: string | null;
+  @Column({ name: 'updated_at', type: 'bigint', nullable: true, transformer: epochMs }) updatedAt?: number | null;
+  /** Board presentation of a text (TextStyle JSON); the uploaded original of an image content. */
+  @Column({ type: 'text', nullable: true, transformer: jsonOrNull }) style?: Record<string, string | number | boolean> | null;
+  @Column({ name: 'image_sha256', type: 'varchar', length: 64, nullable: true }) imageSha256?: string | null;
+  @Column({ name: 'image_width', type: 'integer', nullable: true }) imageWidth?: number | null;
+  @Column({ name: 'image_height', type: 'integer', nullable: true }) imageHeight?: number | null;
+}
+
+/** One lifecycle step of a content: who did what, when (and why, for a rejection). */
+@Entity('content_events')
+export class ContentEventEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index() @Column({ name: 'content_id', type: 'varchar', length: 36 }) contentId!: string;
+  @Column({ type: 'varchar', length: 16 }) action!: string;
+  @Column({ name: 'from_state', type: 'varchar', length: 16, nullable: true }) fromState!: string | null;
+  @Column({ name: 'to_state', type: 'varchar', length: 16 }) toState!: string;
+  @Column({ name: 'user_id', type: 'varchar', length: 36 }) userId!: string;
+  @Column({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Column({ type: 'varchar', length: 1000, nullable: true }) reason!: string | null;
+}
+
+/** A board model: the resolution images are prepared for and previews are drawn at. */
+@Entity('board_profiles')
+export class BoardProfileEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index({ unique: true }) @Column({ type: 'varchar', length: 100 }) name!: string;
+  @Column({ type: 'integer' }) width!: number;
+  @Column({ type: 'integer' }) height!: number;
+  @Column({ type: 'varchar', length: 16 }) orientation!: 'landscape' | 'portrait';
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'updated_at', type: 'bigint', nullable: true, transformer: epochMs }) updatedAt!: number | null;
+}
+
+/** An image content resized for one profile ('-': the default for boards without a profile), stored in media. */
+@Entity('content_image_variants')
+export class ContentImageVariantEntity {
+  @PrimaryColumn({ name: 'content_id', type: 'varchar', length: 36 }) contentId!: string;
+  @PrimaryColumn({ name: 'profile_id', type: 'varchar', length: 36 }) profileId!: string;
+  @Column({ type: 'varchar', length: 64 }) sha256!: string;
+  @Column({ type: 'bigint', transformer: epochMs }) bytes!: number;
+  @Column({ type: 'varchar', length: 100 }) mime!: string;
+  @Column({ type: 'integer' }) width!: number;
+  @Column({ type: 'integer' }) height!: number;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
 }
 
 @Entity('schedules')
@@ -358,6 +408,52 @@ export class CommandResultEntity {
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
 }
 
+/** Issue 6: how a delivered media file was made from its source (transcode + EBU R128 loudness normalisation). */
+@Entity('media_audio')
+export class MediaAudioEntity {
+  /** sha256 of the uploaded source; (source, profile) is processed once. */
+  @PrimaryColumn({ name: 'source_sha256', type: 'varchar', length: 64 }) sourceSha256!: string;
+  /** Delivery settings the file was made with, e.g. "mp3/64k/44100/1ch/-16LUFS/-1.5dBTP/notrim". */
+  @PrimaryColumn({ type: 'varchar', length: 100 }) profile!: string;
+  /** The delivered file (media.sha256); two sources with the same decoded audio may share one. */
+  @Column({ type: 'varchar', length: 64 }) sha256!: string;
+  @Column({ name: 'source_bytes', type: 'bigint', transformer: epochMs }) sourceBytes!: number;
+  @Column({ name: 'source_mime', type: 'varchar', length: 100 }) sourceMime!: string;
+  @Column({ name: 'source_codec', type: 'varchar', length: 50 }) sourceCodec!: string;
+  @Column({ name: 'source_duration_ms', type: 'integer' }) sourceDurationMs!: number;
+  @Column({ name: 'input_lufs', type: 'real', nullable: true }) inputLufs!: number | null;
+  @Column({ name: 'input_true_peak_dbtp', type: 'real', nullable: true }) inputTruePeakDbtp!: number | null;
+  @Column({ name: 'input_lra', type: 'real', nullable: true }) inputLra!: number | null;
+  @Column({ name: 'output_lufs', type: 'real', nullable: true }) outputLufs!: number | null;
+  @Column({ name: 'output_true_peak_dbtp', type: 'real', nullable: true }) outputTruePeakDbtp!: number | null;
+  @Column({ name: 'output_lra', type: 'real', nullable: true }) outputLra!: number | null;
+  /** loudnorm's "linear" (one gain) or "dynamic" (when one gain would break the true-peak limit). */
+  @Column({ name: 'normalization', type: 'varchar', length: 16 }) normalization!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+export type MediaJobState = 'queued' | 'receiving' | 'processing' | 'done' | 'failed';
+
+/** Issue 6: one upload (or local file) on its way to a delivered media file. */
+@Entity('media_jobs')
+export class MediaJobEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Column({ type: 'varchar', length: 16 }) state!: MediaJobState;
+  @Column({ type: 'real' }) progress!: number;
+  @Column({ name: 'original_name', type: 'varchar', length: 255 }) originalName!: string;
+  @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  /** The source kept under dataDir/tmp while the job is pending, so a restart can resume it. */
+  @Column({ name: 'source_path', type: 'varchar', length: 1000, nullable: true }) sourcePath!: string | null;
+  @Column({ name: 'source_sha256', type: 'varchar', length: 64, nullable: true }) sourceSha256!: string | null;
+  @Column({ name: 'source_bytes', type: 'bigint', nullable: true, transformer: epochMs }) sourceBytes!: number | null;
+  @Column({ name: 'media_sha256', type: 'varchar', length: 64, nullable: true }) mediaSha256!: string | null;
+  @Column({ type: 'boolean', nullable: true }) created!: boolean | null;
+  @Column({ type: 'varchar', length: 32, nullable: true }) reason!: string | null;
+  @Column({ type: 'varchar', length: 1000, nullable: true }) message!: string | null;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
+}
+
 export const ENTITIES = [
   GroupEntity,
   AlertEntity,
@@ -382,4 +478,9 @@ export const ENTITIES = [
   EnrollmentEntity,
   CommandEntity,
   CommandResultEntity,
+  MediaAudioEntity,
+  MediaJobEntity,
+  ContentEventEntity,
+  BoardProfileEntity,
+  ContentImageVariantEntity,
 ];

@@ -16,8 +16,14 @@ const registerSchema = z.object({
   tags: tagsSchema.optional(),
 });
 const updateSchema = z
-  .object({ name: z.string().trim().min(1).max(200).optional(), areaCode: areaCodeSchema.optional(), tags: tagsSchema.optional() })
-  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined, 'give name, areaCode or tags');
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    areaCode: areaCodeSchema.optional(),
+    tags: tagsSchema.optional(),
+    /** Board profile id (boards only), or null to remove it. */
+    profileId: z.string().min(1).max(36).nullable().optional(),
+  })
+  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined || b.profileId !== undefined, 'give name, areaCode, tags or profileId');
 const listQuery = z.object({ areaCode: areaCodeSchema.optional() });
 const connectionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(100) });
 const bulkSchema = z.object({ devices: z.array(registerSchema).min(1).max(20_000) });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, LessThan, type EntityManager } from 'typeorm';
-import { DeviceConnectionEntity, DeviceEntity, DeviceRevocationEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import { BoardProfileEntity, DeviceConnectionEntity, DeviceEntity, DeviceRevocationEntity, DeviceTelemetryEntity } from '../database/entities.js';
 import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
 
 export type { PresenceUpdate } from './presence-state.js';
@@ -151,8 +151,12 @@ export class DevicesRepository {
     await this.db.getRepository(DeviceEntity).update({ id }, patch);
   }
 
-  async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags'>>): Promise<void> {
+  async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags' | 'profileId'>>): Promise<void> {
     await this.db.getRepository(DeviceEntity).update({ id }, patch);
+  }
+
+  async profileExists(id: string): Promise<boolean> {
+    return this.db.getRepository(BoardProfileEntity).existsBy({ id });
   }
 
   async touch(id: string, at: number): Promise<void> {

@@ -28,6 +28,8 @@ export interface DeviceUpdate {
   name?: string | undefined;
   areaCode?: string | undefined;
   tags?: string[] | undefined;
+  /** Board profile (boards only); null removes it. */
+  profileId?: string | null | undefined;
 }
 
 export interface DeviceView {
@@ -49,6 +51,8 @@ export interface DeviceView {
   telemetry: TelemetryView | null;
   /** Set when an operator revoked the device: it may not log in until its credentials are rotated. */
   revokedAt: string | null;
+  /** Board profile (issue 6), null when none. */
+  profileId: string | null;
 }
 
 export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | null = null, revokedAt: number | null = null): DeviceView => ({
@@ -67,6 +71,7 @@ export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | n
   createdAt: new Date(d.createdAt).toISOString(),
   telemetry: telemetry ? telemetryView(telemetry) : null,
   revokedAt: iso(revokedAt),
+  profileId: d.profileId ?? null,
 });
 
 @Injectable()
@@ -155,17 +160,23 @@ export class DevicesService {
       });
     }
     const tags = patch.tags === undefined ? undefined : normTags(patch.tags);
+    const reprofiled = patch.profileId !== undefined && patch.profileId !== (d.profileId ?? null);
+    if (reprofiled && patch.profileId !== null) {
+      if (d.kind !== 'board') throw new BadRequestException(`device ${id} is a ${d.kind}: only boards have a board profile`);
+      if (!(await this.repo.profileExists(patch.profileId!))) throw new BadRequestException(`unknown board profile ${patch.profileId}`);
+    }
     const moved = patch.areaCode !== undefined && patch.areaCode !== d.areaCode;
     const retagged = tags !== undefined && JSON.stringify(tags) !== JSON.stringify(normTags(d.tags ?? []));
     await this.repo.update(id, {
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(moved ? { areaCode: patch.areaCode } : {}),
       ...(retagged ? { tags } : {}),
+      ...(reprofiled ? { profileId: patch.profileId ?? null } : {}),
     });
     // The broker reads a device's areas (for the alert-channel ACL) through the credentials cache: drop it before
     // the new timeline tells the agent to follow its new areas.
     if (moved) this.credentials.forget(id);
-    if (moved || retagged) await this.materializer.reconcileDevices([id], moved ? [id] : []);
+    if (moved || retagged || reprofiled) await this.materializer.reconcileDevices(moved || retagged ? [id] : [], moved || reprofiled ? [id] : []);
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);
   }

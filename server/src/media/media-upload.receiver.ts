@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import { cleanOriginalName, describeMegabytes } from './media-formats.js';
-import type { ReceivedUpload } from './media-ingest.service.js';
+import type { ReceivedUpload } from './media-types.js';
 import { MediaStorage } from './media.storage.js';
 
 /** The multipart field that carries the audio. */
@@ -42,7 +42,10 @@ interface MulterModule {
 }
 const multer = createRequire(import.meta.url)('multer') as MulterModule;
 
-type RequestWithFile = IncomingMessage & { file?: MulterIncomingFile & StoredInfo };
+/** Where a request carries its progress callback to the storage engine. */
+const ON_BYTES = Symbol('loa.media.onBytes');
+
+type RequestWithFile = IncomingMessage & { file?: MulterIncomingFile & StoredInfo; [ON_BYTES]?: (bytes: number) => void };
 
 /** A disk failure while receiving: the server's fault (500), unlike a malformed or oversized request. */
 class TempWriteError extends Error {}
@@ -72,8 +75,10 @@ export class MediaUploadReceiver {
     }).single(UPLOAD_FIELD);
   }
 
-  async receive(req: IncomingMessage, res: ServerResponse): Promise<ReceivedUpload> {
+  /** `onBytes` is told the file bytes received so far, as they arrive. */
+  async receive(req: IncomingMessage, res: ServerResponse, onBytes?: (bytes: number) => void): Promise<ReceivedUpload> {
     const withFile = req as RequestWithFile;
+    if (onBytes) withFile[ON_BYTES] = onBytes;
     try {
       await new Promise<void>((resolve, reject) => this.middleware(req, res, (err) => (err ? reject(err) : resolve())));
     } catch (err) {
@@ -126,11 +131,11 @@ class HashingTempStorage implements StorageEngine {
 
   constructor(private readonly storage: MediaStorage) {}
 
-  _handleFile(_req: IncomingMessage, file: MulterIncomingFile, cb: (err: Error | null, info?: StoredInfo) => void): void {
+  _handleFile(req: IncomingMessage, file: MulterIncomingFile, cb: (err: Error | null, info?: StoredInfo) => void): void {
     const target = this.storage.newTempPath();
     // multer's abort clean-up removes pending files that have a path.
     file.path = target;
-    const write = this.storage.writeTemp(file.stream, target);
+    const write = this.storage.writeTemp(file.stream, target, (req as RequestWithFile)[ON_BYTES]);
     const settled = write.then(
       () => undefined,
       () => undefined,

@@ -1,5 +1,6 @@
-import { Controller, Get, Head, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Head, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { sha256Schema } from '@loa/shared';
@@ -13,6 +14,10 @@ import { MediaIngestService } from './media-ingest.service.js';
 import { MediaService } from './media.service.js';
 import { MediaUploadReceiver, UPLOAD_FIELD } from './media-upload.receiver.js';
 import { toMediaView, type MediaUploadView, type MediaView } from './media-view.js';
+import { MediaJobService, type MediaJobView } from './media-jobs.service.js';
+
+const jobIdSchema = z.uuid();
+const asyncSchema = z.enum(['true', 'false', '1', '0']).optional();
 
 /** Content-addressed files never change: caches may keep them for a year. */
 const CACHE_CONTROL = 'private, max-age=31536000, immutable';
@@ -27,6 +32,7 @@ export class MediaController {
     private readonly receiver: MediaUploadReceiver,
     private readonly ingest: MediaIngestService,
     private readonly media: MediaService,
+    private readonly jobs: MediaJobService,
     private readonly metrics: Metrics,
     @Inject(LOGGER) logger: AppLogger,
   ) {
@@ -34,18 +40,50 @@ export class MediaController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Upload an audio file (201 stored, 200 the same bytes were already stored, 400 refused with the reason, 413 too large)' })
+  @ApiOperation({
+    summary:
+      'Upload an audio file: it is checked, transcoded to the delivery format and loudness-normalised (EBU R128). ' +
+      '201 stored, 200 the same source was already stored, 202 with ?async=true (the job, at once), 400 refused with the reason, 413 too large',
+  })
   @ApiConsumes('multipart/form-data')
+  @ApiQuery({ name: 'async', required: false, description: 'true: answer 202 with the processing job as soon as the file is received' })
   @ApiBody({ schema: { type: 'object', required: [UPLOAD_FIELD], properties: { [UPLOAD_FIELD]: { type: 'string', format: 'binary' } } } })
   async upload(
     @CurrentUser() user: UserPrincipal,
     @Req() req: IncomingMessage,
     @Res({ passthrough: true }) res: ServerResponse,
-  ): Promise<MediaUploadView> {
-    const received = await this.receiver.receive(req, res);
-    const { media, created } = await this.ingest.ingest(received, user.userId);
+    @Query('async', { schema: asyncSchema }) async?: string,
+  ): Promise<MediaUploadView | MediaJobView> {
+    const job = await this.jobs.startReceiving(user.userId);
+    const expected = Number(req.headers['content-length']);
+    let received;
+    try {
+      received = await this.receiver.receive(req, res, (bytes) => this.jobs.receiving(job.id, bytes, Number.isFinite(expected) ? expected : null));
+    } catch (err) {
+      await this.jobs.failReceiving(job.id, err);
+      throw err;
+    }
+    const submitted = await this.ingest.submit(received, user.userId, job.id);
+    if (async === 'true' || async === '1') {
+      res.statusCode = 202;
+      return submitted.job;
+    }
+    const { media, created, audio, jobId } = await submitted.result;
     res.statusCode = created ? 201 : 200;
-    return { ...toMediaView(media), created };
+    return { ...toMediaView(media, audio), created, jobId };
+  }
+
+  // Declared before ':sha256' so that "jobs" is not taken for a hash.
+  @Get('jobs')
+  @ApiOperation({ summary: 'The last 100 processing jobs, newest first, with live progress' })
+  listJobs(): Promise<MediaJobView[]> {
+    return this.jobs.list();
+  }
+
+  @Get('jobs/:id')
+  @ApiOperation({ summary: 'One processing job: state (queued, receiving, processing, done, failed), progress 0–1, result or reason' })
+  job(@Param('id', { schema: jobIdSchema }) id: string): Promise<MediaJobView> {
+    return this.jobs.get(id);
   }
 
   @Get()

@@ -38,7 +38,6 @@ export type ProbeResult =
     }
   | { ok: false; detail: string };
 
-export type DecodeResult = { ok: true; decodedMs: number } | { ok: false; detail: string };
 
 /** The tool did not run at all (missing binary, cannot spawn): a server fault, not a bad upload. */
 export class MediaToolError extends Error {}
@@ -69,8 +68,6 @@ export class MediaProber {
   private readonly ffprobe: string;
   private readonly ffmpeg: string;
   private readonly probeTimeoutMs: number;
-  private readonly decodeBaseTimeoutMs: number;
-  private readonly decodeMsPerAudioMs: number;
   private readonly maxDecodes: number;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
@@ -79,8 +76,6 @@ export class MediaProber {
     this.ffprobe = options?.ffprobePath ?? ffprobeInstaller.path;
     this.ffmpeg = options?.ffmpegPath ?? ffmpegInstaller.path;
     this.probeTimeoutMs = options?.probeTimeoutMs ?? 30_000;
-    this.decodeBaseTimeoutMs = options?.decodeBaseTimeoutMs ?? 30_000;
-    this.decodeMsPerAudioMs = options?.decodeMsPerAudioMs ?? 1 / 20;
     this.maxDecodes = options?.maxConcurrentDecodes ?? Math.max(1, Math.floor(availableParallelism() / 2));
   }
 
@@ -113,29 +108,6 @@ export class MediaProber {
       durationEstimated: /estimating duration from bit ?rate/i.test(run.stderr),
       streams,
     };
-  }
-
-  /**
-   * Decodes the first audio stream completely and throws the samples away. Any error line, or a non-zero exit,
-   * means the file cannot be played in full. Returns the decoded duration.
-   */
-  async decode(file: string, announcedMs: number): Promise<DecodeResult> {
-    const timeoutMs = Math.round(this.decodeBaseTimeoutMs + announcedMs * this.decodeMsPerAudioMs);
-    await this.acquire();
-    let run: RunResult;
-    try {
-      run = await this.run(
-        this.ffmpeg,
-        ['-v', 'error', '-nostdin', '-format_whitelist', ACCEPTED_DEMUXERS.join(','), '-i', file, '-map', '0:a:0', '-f', 'null', '-nostats', '-progress', 'pipe:1', '-'],
-        timeoutMs,
-      );
-    } finally {
-      this.release();
-    }
-    if (run.timedOut) return { ok: false, detail: `decoding did not finish within ${Math.round(timeoutMs / 1000)} s` };
-    const errors = firstLines(run.stderr, file);
-    if (run.exitCode !== 0 || errors !== '') return { ok: false, detail: errors || `ffmpeg exited with code ${run.exitCode}` };
-    return { ok: true, decodedMs: lastOutTimeMs(run.stdout) };
   }
 
   private run(bin: string, args: string[], timeoutMs: number): Promise<RunResult> {

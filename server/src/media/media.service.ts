@@ -21,31 +21,34 @@ export class MediaService {
   }
 
   async list(): Promise<MediaView[]> {
-    return (await this.repo.list()).map(toMediaView);
+    const all = await this.repo.list();
+    const audio = await this.repo.audioOf(all.map((m) => m.sha256));
+    return all.map((m) => toMediaView(m, audio.get(m.sha256) ?? null));
   }
 
   async get(sha256: string): Promise<MediaView> {
     const media = await this.repo.find(sha256);
     if (!media) throw new NotFoundException(`media ${sha256} not found`);
-    return toMediaView(media);
+    return toMediaView(media, (await this.repo.audioOf([sha256])).get(sha256) ?? null);
   }
 
   /** For features that reference media in a request body: an unknown hash is the caller's mistake (400). */
   async require(sha256: string): Promise<MediaView> {
     const media = await this.repo.find(sha256);
     if (!media) throw new BadRequestException(`unknown media ${sha256}`);
-    return toMediaView(media);
+    return toMediaView(media, (await this.repo.audioOf([sha256])).get(sha256) ?? null);
   }
 
   /** The record and its open file, for a download. 404 if unknown; 500 if the record has lost its file. */
   async open(sha256: string): Promise<{ media: MediaView; file: OpenMedia }> {
-    const media = await this.get(sha256);
+    const media = await this.repo.find(sha256);
+    if (!media) throw new NotFoundException(`media ${sha256} not found`);
     const file = await this.storage.open(sha256);
     if (!file) {
       this.metrics.inc('media_file_missing');
       this.log.error({ sha256 }, 'media record exists but its file is missing from storage');
       throw new InternalServerErrorException(`the file of media ${sha256} is missing from storage`);
     }
-    return { media, file };
+    return { media: toMediaView(media), file };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -23,6 +23,9 @@ export interface OpenMedia {
 }
 
 const TEMP_PREFIX = 'upload-';
+/** Sources of pending processing jobs: kept across restarts (MediaJobService resumes or removes them). */
+const JOB_PREFIX = 'job-';
+const JOB_SUFFIX = '.src';
 const TEMP_SUFFIX = '.part';
 /** Temp files older than this at start-up are leftovers of a crash, not uploads in progress. */
 const STALE_TEMP_MS = 24 * 3_600_000;
@@ -61,13 +64,14 @@ export class MediaStorage implements OnModuleInit {
    * Streams `source` into a new file at `target`, hashing and counting on the way. On any failure the partial
    * file is gone before the promise rejects.
    */
-  async writeTemp(source: Readable, target: string): Promise<WrittenTemp> {
+  async writeTemp(source: Readable, target: string, onBytes?: (bytes: number) => void): Promise<WrittenTemp> {
     const hash = createHash('sha256');
     let bytes = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         bytes += chunk.length;
+        onBytes?.(bytes);
         cb(null, chunk);
       },
     });
@@ -85,6 +89,50 @@ export class MediaStorage implements OnModuleInit {
   /** Removes a temp file; a file already moved or removed is fine. */
   async removeTemp(file: string): Promise<void> {
     await unlinkIfPresent(file);
+  }
+
+  /** Where a job keeps its source until it is done (same file system as tmp and mediaDir). */
+  jobSourcePath(jobId: string): string {
+    return path.join(this.tmpDir, `${JOB_PREFIX}${jobId}${JOB_SUFFIX}`);
+  }
+
+  /** Moves a received temp file to a job's source path. */
+  async adoptAsJobSource(tempPath: string, jobId: string): Promise<string> {
+    const target = this.jobSourcePath(jobId);
+    await rename(tempPath, target);
+    return target;
+  }
+
+  async fileExists(file: string): Promise<boolean> {
+    try {
+      return (await stat(file)).isFile();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async sha256OfFile(file: string): Promise<WrittenTemp> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of createReadStream(file)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  }
+
+  /** Job sources whose job is no longer pending (`keep` holds the paths still needed). */
+  async sweepJobSources(keep: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmpDir)) {
+      if (!name.startsWith(JOB_PREFIX) || !name.endsWith(JOB_SUFFIX)) continue;
+      const file = path.join(this.tmpDir, name);
+      if (keep.has(file)) continue;
+      await unlinkIfPresent(file);
+      removed++;
+    }
+    return removed;
   }
 
   pathOf(sha256: string): string {

@@ -13,6 +13,7 @@ import { defaultOnPreempt } from '../timelines/timeline-compiler.js';
 import { findConflicts, type ConflictNotice, type ConflictReport } from './conflicts.js';
 import { Materializer, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from './materializer.js';
 import { RecurrenceError, validateSpec } from './recurrence.js';
+import { RENDERS } from './targeting.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
 
@@ -101,6 +102,7 @@ export class SchedulesService {
     this.checkStart(input.startAt, now);
     const content = await this.repo.findContent(input.contentId);
     if (!content) throw new BadRequestException(`unknown content ${input.contentId}`);
+    requireApproved(content);
     const targets = normTargets(input.targets);
     const schedule: ScheduleEntity = {
       id: newId(),
@@ -119,7 +121,7 @@ export class SchedulesService {
     this.checkValidity(schedule, content, now - this.config.schedulePastToleranceMs);
     return this.materializer.exclusive(async () => {
       const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
-      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${content.type === 'text' ? 'board' : 'speaker'} device`);
+      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
       const report = await this.analyse(plan, schedule.priority, null, now);
       const early = this.gate(report, plan, input);
@@ -143,6 +145,7 @@ export class SchedulesService {
     if (patch.startAt !== undefined && patch.startAt !== current.startAt) this.checkStart(patch.startAt, now);
     const content = await this.repo.findContent(current.contentId);
     if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
+    requireApproved(content);
     const merged: ScheduleEntity = {
       ...current,
       priority: patch.priority ?? current.priority,
@@ -168,7 +171,7 @@ export class SchedulesService {
     const targets = patch.targets ? normTargets(patch.targets) : targetSpec(await this.repo.targets(id));
     return this.materializer.exclusive(async () => {
       const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
-      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${content.type === 'text' ? 'board' : 'speaker'} device`);
+      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
       const report = await this.analyse(plan, merged.priority, id, now);
       const early = this.gate(report, plan, patch);
@@ -336,3 +339,9 @@ function normTargets(t: CreateScheduleInput['targets']): TargetSpec {
 }
 
 export { windowMs };
+
+/** Only approved content reaches devices (issue 6): the refusal names the content's state. */
+function requireApproved(content: ContentEntity): void {
+  const state = content.state ?? 'approved';
+  if (state !== 'approved') throw new BadRequestException(`content ${content.id} is ${state}: only approved content can be scheduled`);
+}

@@ -2,7 +2,7 @@ import type { DeviceKind } from '@loa/shared';
 import type { ContentType, GroupEntity, ScheduleTargetEntity, TagRule } from '../database/entities.js';
 
 /** Which kind of device can render which kind of content. */
-export const RENDERS: Record<ContentType, DeviceKind> = { audio: 'speaker', text: 'board', relay: 'speaker' };
+export const RENDERS: Record<ContentType, DeviceKind> = { audio: 'speaker', text: 'board', relay: 'speaker', image: 'board' };
 
 /** What targeting needs to know about a device. */
 export interface DeviceFacts {

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+import { PROTOCOL_VERSION, textStyleSchema, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
 
 /**
  * What an interrupted item does when none was chosen: routine and priority items resume (a bulletin cut by an
@@ -21,7 +21,7 @@ export interface SlotRow {
   repeat: number;
   gapMs: number;
   contentId: string;
-  contentType: 'audio' | 'text' | 'relay';
+  contentType: 'audio' | 'text' | 'relay' | 'image';
   url: string | null;
   title: string;
   text: string | null;
@@ -29,6 +29,19 @@ export interface SlotRow {
   mediaBytes: number | null;
   mediaMime: string | null;
   mediaDurationMs: number | null;
+  /** Board presentation (text style JSON; for images fit and background). */
+  style?: Record<string, unknown> | null | undefined;
+  /** The image variant for this device's board profile (or the default size). */
+  imageSha256?: string | null | undefined;
+  imageBytes?: number | null | undefined;
+  imageMime?: string | null | undefined;
+}
+
+/** A stored style that no longer validates (edited by hand, older format) is dropped rather than sent broken. */
+function textStyle(raw: SlotRow['style']): { style?: NonNullable<ReturnType<typeof textStyleSchema.parse>> } {
+  if (!raw) return {};
+  const r = textStyleSchema.safeParse(raw);
+  return r.success && Object.keys(r.data).length > 0 ? { style: r.data } : {};
 }
 
 /** Pure: the rows of one device → the slots its agent executes, in start order. */
@@ -57,8 +70,19 @@ export function compileSlots(rows: readonly SlotRow[]): Slot[] {
       });
     } else if (r.contentType === 'relay') {
       if (r.url) slots.push({ ...base, type: 'relay', url: r.url });
+    } else if (r.contentType === 'image') {
+      if (!r.imageSha256 || !r.imageBytes) continue;
+      const fit = r.style?.fit === 'cover' ? 'cover' : 'contain';
+      const background = typeof r.style?.background === 'string' && /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(r.style.background) ? r.style.background : undefined;
+      slots.push({
+        ...base,
+        type: 'image',
+        media: { sha256: r.imageSha256, bytes: r.imageBytes, mime: r.imageMime ?? 'image/png' },
+        fit,
+        ...(background ? { background } : {}),
+      });
     } else if (r.text) {
-      slots.push({ ...base, type: 'text', text: r.text });
+      slots.push({ ...base, type: 'text', text: r.text, ...textStyle(r.style) });
     }
   }
   return slots;

@@ -36,12 +36,20 @@ export class TimelinesRepository {
           'm.bytes AS "mediaBytes"',
           'm.mime AS "mediaMime"',
           'm.duration_ms AS "mediaDurationMs"',
+          'c.style AS "style"',
+          'COALESCE(iv.sha256, iv0.sha256) AS "imageSha256"',
+          'COALESCE(iv.bytes, iv0.bytes) AS "imageBytes"',
+          'COALESCE(iv.mime, iv0.mime) AS "imageMime"',
         ])
         .from('deliveries', 'del')
         .innerJoin('occurrences', 'o', 'o.id = del.occurrence_id')
         .innerJoin('schedules', 's', 's.id = o.schedule_id')
         .innerJoin('contents', 'c', 'c.id = s.content_id')
         .leftJoin('media', 'm', 'm.sha256 = c.media_sha256')
+        // Image content: the variant for the device's board profile, else the default-size one.
+        .leftJoin('devices', 'dv', "dv.id = del.device_id AND c.type = 'image'")
+        .leftJoin('content_image_variants', 'iv', 'iv.content_id = c.id AND iv.profile_id = dv.profile_id')
+        .leftJoin('content_image_variants', 'iv0', "iv0.content_id = c.id AND iv0.profile_id = '-'")
         .where('del.device_id IN (:...ids)', { ids: chunk })
         .andWhere("s.status = 'active'")
         .andWhere('o.start_at + o.duration_ms > :from', { from })
@@ -196,5 +204,9 @@ function toSlotRow(r: Record<string, unknown>): SlotRow {
     mediaBytes: numOrNull(r.mediaBytes),
     mediaMime: strOrNull(r.mediaMime),
     mediaDurationMs: numOrNull(r.mediaDurationMs),
+    style: typeof r.style === 'string' && r.style !== '' ? (JSON.parse(r.style) as Record<string, unknown>) : null,
+    imageSha256: strOrNull(r.imageSha256),
+    imageBytes: numOrNull(r.imageBytes),
+    imageMime: strOrNull(r.imageMime),
   };
 }

@@ -98,13 +98,13 @@ export async function seedDevice(db: DataSource, id: string, areaCode: string, k
 export async function seedAudioContent(db: DataSource, id = 'content-audio', durationMs = 3000): Promise<ContentEntity> {
   const sha = 'a'.repeat(63) + String(id.length % 10);
   await db.getRepository(MediaEntity).insert({ sha256: sha, bytes: 48_000, mime: 'audio/mpeg', codec: 'mp3', durationMs, originalName: 'x.mp3', createdBy: 'u', createdAt: 0 });
-  const c: ContentEntity = { id, type: 'audio', title: 'Bản tin sáng', mediaSha256: sha, text: null, durationMs, createdBy: 'u', createdAt: 0 };
+  const c: ContentEntity = { id, type: 'audio', title: 'Bản tin sáng', mediaSha256: sha, text: null, durationMs, createdBy: 'u', createdAt: 0, state: 'approved' };
   await db.getRepository(ContentEntity).insert(c);
   return c;
 }
 
 export async function seedTextContent(db: DataSource, id = 'content-text', durationMs = 10_000): Promise<ContentEntity> {
-  const c: ContentEntity = { id, type: 'text', title: 'Thông báo', mediaSha256: null, text: 'Ủy ban nhân dân xã thông báo', durationMs, createdBy: 'u', createdAt: 0 };
+  const c: ContentEntity = { id, type: 'text', title: 'Thông báo', mediaSha256: null, text: 'Ủy ban nhân dân xã thông báo', durationMs, createdBy: 'u', createdAt: 0, state: 'approved' };
   await db.getRepository(ContentEntity).insert(c);
   return c;
 }

@@ -156,9 +156,9 @@ export const loa = {
   createDevice: (api: Api, d: { id: string; name: string; kind: DeviceKind; areaCode: string }) => api.post<CreatedDevice>('/api/v1/devices', d),
   getDevice: (api: Api, id: string) => api.get<DeviceView>(`/api/v1/devices/${encodeURIComponent(id)}`),
   uploadAudio: (api: Api, file: string, mime = 'audio/mpeg') => api.upload<MediaView>('/api/v1/media', file, mime),
-  createAudioContent: (api: Api, title: string, mediaSha256: string) => api.post<ContentView>('/api/v1/contents', { type: 'audio', title, mediaSha256 }),
+  createAudioContent: (api: Api, title: string, mediaSha256: string) => api.post<ContentView>('/api/v1/contents', { type: 'audio', title, mediaSha256, approve: true }),
   createTextContent: (api: Api, title: string, text: string, displaySeconds: number) =>
-    api.post<ContentView>('/api/v1/contents', { type: 'text', title, text, displaySeconds }),
+    api.post<ContentView>('/api/v1/contents', { type: 'text', title, text, displaySeconds, approve: true }),
   createSchedule: (
     api: Api,
     s: { contentId: string; startAt: string; targets: { areas?: string[]; devices?: string[] }; priority?: 'normal' | 'priority' | 'emergency'; volume?: number },

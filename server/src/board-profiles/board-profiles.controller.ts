@@ -1,0 +1,47 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { BoardProfilesService, type BoardProfileView } from './board-profiles.service.js';
+
+const side = z.number().int().min(16).max(8000);
+const profileSchema = z.object({
+  /** e.g. "LED P10 192×96", "LCD 1920×1080", "LCD portrait 1080×1920". */
+  name: z.string().trim().min(1).max(100),
+  width: side,
+  height: side,
+  orientation: z.enum(['landscape', 'portrait']).optional(),
+});
+const patchSchema = profileSchema.partial().refine((b) => Object.keys(b).length > 0, 'give name, width, height or orientation');
+
+@ApiTags('board-profiles')
+@ApiBearerAuth()
+@Controller('api/v1/board-profiles')
+export class BoardProfilesController {
+  constructor(private readonly profiles: BoardProfilesService) {}
+
+  @Post()
+  create(@Body({ schema: profileSchema }) body: z.infer<typeof profileSchema>): Promise<BoardProfileView> {
+    return this.profiles.create(body);
+  }
+
+  @Get()
+  list(): Promise<BoardProfileView[]> {
+    return this.profiles.list();
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<BoardProfileView> {
+    return this.profiles.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id') id: string, @Body({ schema: patchSchema }) body: z.infer<typeof patchSchema>): Promise<BoardProfileView> {
+    return this.profiles.update(id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.profiles.remove(id);
+  }
+}

@@ -1,0 +1,19 @@
+import type { ContentState } from '../database/entities.js';
+
+export type LifecycleAction = 'submit' | 'approve' | 'reject' | 'archive';
+
+/** Pure: which states each step may start from, and where it leads. */
+const STEPS: Record<LifecycleAction, { from: readonly ContentState[]; to: ContentState }> = {
+  submit: { from: ['draft', 'rejected'], to: 'submitted' },
+  approve: { from: ['submitted'], to: 'approved' },
+  reject: { from: ['submitted'], to: 'rejected' },
+  archive: { from: ['draft', 'submitted', 'approved', 'rejected'], to: 'archived' },
+};
+
+export function nextState(current: ContentState, action: LifecycleAction): ContentState | null {
+  const step = STEPS[action];
+  return step.from.includes(current) ? step.to : null;
+}
+
+/** Only draft or rejected content may be edited; approved content is immutable (an edit is a new content). */
+export const isEditable = (s: ContentState): boolean => s === 'draft' || s === 'rejected';

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+
+/** A server event pushed to operators' browsers over /api/v1/events. `type` names it ("media.job", …). */
+export interface ServerEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export type EventListener = (event: ServerEvent) => void;
+
+/** In-process publish/subscribe: features publish, the WebSocket gateway (and tests) subscribe. */
+@Injectable()
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+
+  publish(event: ServerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty listener must not stop the others, nor the publisher.
+      }
+    }
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

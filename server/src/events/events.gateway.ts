@@ -1,0 +1,118 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AuthService } from '../auth/auth.service.js';
+import { Metrics } from '../common/metrics.js';
+import type { AppLogger } from '../logging/logger.js';
+import { LOGGER } from '../logging/logging.module.js';
+import { EventBus, type ServerEvent } from './event-bus.js';
+
+export const EVENTS_PATH = '/api/v1/events';
+/** Subprotocol a browser may offer to carry its token: `bearer.<token>` (browsers cannot set Authorization). */
+const BEARER_PROTOCOL_PREFIX = 'bearer.';
+/** The subprotocol the server answers with when the client offers it. */
+export const EVENTS_PROTOCOL = 'loa.events';
+const PING_EVERY_MS = 30_000;
+/** A client that reads slower than events arrive is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The live event stream for operators: a WebSocket at /api/v1/events on the same HTTP(S) server, authenticated
+ * with the operator bearer token (`?token=` or subprotocol `bearer.<token>`). Every EventBus event goes to every
+ * authenticated client as one JSON text message.
+ */
+@Injectable()
+export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly wss = new WebSocketServer({ noServer: true, clientTracking: true, maxPayload: 64 * 1024, handleProtocols: pickProtocol });
+  private readonly log: AppLogger;
+  private server: Server | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private pinger: NodeJS.Timeout | null = null;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly auth: AuthService,
+    private readonly bus: EventBus,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ ctx: 'events' });
+  }
+
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return;
+    this.server = server;
+    server.on('upgrade', this.onUpgrade);
+    this.unsubscribe = this.bus.subscribe((e) => this.broadcast(e));
+    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
+    this.pinger.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.server?.off('upgrade', this.onUpgrade);
+    this.unsubscribe?.();
+    if (this.pinger) clearInterval(this.pinger);
+    for (const client of this.wss.clients) client.close(1001, 'server shutting down');
+    // Clients that do not answer the close in time are cut off.
+    await new Promise((r) => setTimeout(r, this.wss.clients.size > 0 ? 100 : 0));
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  get clientCount(): number {
+    return this.wss.clients.size;
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== EVENTS_PATH) return; // someone else's upgrade (none today)
+    socket.on('error', () => undefined);
+    const token = url.searchParams.get('token') ?? bearerFromProtocols(req.headers['sec-websocket-protocol']);
+    const user = token ? await this.auth.authenticate(token).catch(() => null) : null;
+    if (!user) {
+      this.metrics.inc('events_ws_refused');
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ninvalid or missing operator token (?token= or subprotocol bearer.<token>)\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.metrics.inc('events_ws_connected');
+      this.log.debug({ userId: user.userId }, 'event stream client connected');
+      ws.on('error', () => undefined);
+      ws.send(JSON.stringify({ type: 'hello', userId: user.userId }));
+    });
+  }
+
+  private broadcast(event: ServerEvent): void {
+    if (this.wss.clients.size === 0) return;
+    const text = JSON.stringify(event);
+    for (const client of this.wss.clients) {
+      if (client.readyState !== WebSocket.OPEN) continue;
+      if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
+        client.terminate();
+        continue;
+      }
+      client.send(text);
+    }
+  }
+
+  private ping(): void {
+    for (const client of this.wss.clients) if (client.readyState === WebSocket.OPEN) client.ping();
+  }
+}
+
+function bearerFromProtocols(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  for (const p of value.split(',').map((s) => s.trim())) if (p.startsWith(BEARER_PROTOCOL_PREFIX)) return p.slice(BEARER_PROTOCOL_PREFIX.length);
+  return null;
+}
+
+/** Answers with `loa.events` when offered; never echoes the token protocol unless it is the only one. */
+function pickProtocol(protocols: Set<string>): string | false {
+  if (protocols.has(EVENTS_PROTOCOL)) return EVENTS_PROTOCOL;
+  const first = protocols.values().next();
+  return first.done ? false : first.value;
+}

@@ -1,0 +1,33 @@
+import { BadRequestException } from '@nestjs/common';
+import type { MediaAudioEntity, MediaEntity } from '../database/entities.js';
+
+/** An upload fully received into a temp file (see MediaUploadReceiver). */
+export interface ReceivedUpload {
+  tempPath: string;
+  bytes: number;
+  sha256: string;
+  originalName: string;
+}
+
+export interface IngestResult {
+  /** The delivered file's record: devices download `media.sha256`. */
+  media: MediaEntity;
+  /** False when this source (or these very delivered bytes) was already stored: nothing new was written. */
+  created: boolean;
+  /** How the delivered file was made (null for media stored before issue 6). */
+  audio: MediaAudioEntity | null;
+  /** The processing job that produced (or found) it. */
+  jobId: string;
+}
+
+export type RefusalReason = 'empty' | 'unrecognised' | 'no_audio' | 'silent_or_empty' | 'silent' | 'too_long' | 'corrupt' | 'truncated' | 'unprocessable';
+
+/** A 400 whose message tells the operator what is wrong with the file; `reason` feeds the refusal counters. */
+export class MediaRefusedException extends BadRequestException {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

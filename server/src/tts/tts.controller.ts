@@ -1,0 +1,64 @@
+import { BadGatewayException, Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { toMediaView, type MediaView } from '../media/media-view.js';
+import { TTS_ACCENTS, TTS_MAX_SPEED, TTS_MIN_SPEED, TTS_VOICES, TtsEngineError } from './tts-engine.js';
+import { TtsService } from './tts.service.js';
+
+export const TTS_MAX_TEXT_CHARS = 20_000;
+
+const text = z.string().trim().min(1, 'text is empty').max(TTS_MAX_TEXT_CHARS, `text is longer than ${TTS_MAX_TEXT_CHARS} characters`);
+
+const speakSchema = z.object({
+  text,
+  voice: z.enum(TTS_VOICES).default('female'),
+  accent: z.enum(TTS_ACCENTS).default('north'),
+  speed: z.number().min(TTS_MIN_SPEED).max(TTS_MAX_SPEED).default(1),
+});
+
+const previewSchema = z.object({ text, accent: z.enum(TTS_ACCENTS).default('north') });
+
+export interface TtsView {
+  media: MediaView;
+  /** False when the same audio was already stored. */
+  created: boolean;
+  jobId: string;
+  normalizedText: string;
+  engine: string;
+  chunks: number;
+  synthesisMs: number;
+}
+
+@ApiTags('tts')
+@ApiBearerAuth()
+@Controller('api/v1/tts')
+export class TtsController {
+  constructor(private readonly tts: TtsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Vietnamese text to speech: normalise, synthesise, store through the audio pipeline (201 with the media and the normalised text; 502 when the engine fails)' })
+  async speak(@Body({ schema: speakSchema }) body: z.infer<typeof speakSchema>, @CurrentUser() user: UserPrincipal): Promise<TtsView> {
+    const r = await this.tts.speak(body, user.userId).catch((err: unknown) => {
+      // The engine (a vendor's service, the synthesiser) failed, not the request: 502 with its reason.
+      throw err instanceof TtsEngineError ? new BadGatewayException(`text-to-speech failed: ${err.message}`) : err;
+    });
+    return {
+      media: toMediaView(r.ingest.media, r.ingest.audio),
+      created: r.ingest.created,
+      jobId: r.ingest.jobId,
+      normalizedText: r.normalizedText,
+      engine: r.engine,
+      chunks: r.chunks,
+      synthesisMs: r.synthesisMs,
+    };
+  }
+
+  @Post('preview-text')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The text as it would be spoken (numbers, dates, abbreviations written out), for the dashboard' })
+  preview(@Body({ schema: previewSchema }) body: z.infer<typeof previewSchema>): { normalizedText: string } {
+    return { normalizedText: this.tts.normalize(body.text, body.accent) };
+  }
+}

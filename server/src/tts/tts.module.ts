@@ -1,0 +1,32 @@
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { MediaModule } from '../media/media.module.js';
+import { EspeakEngine } from './espeak.engine.js';
+import { HttpTtsEngine } from './http-tts.engine.js';
+import { TTS_ENGINE, type TtsEngine } from './tts-engine.js';
+import { TtsController } from './tts.controller.js';
+import { TtsService } from './tts.service.js';
+/** The engine chosen by LOA_TTS_ENGINE; close() stops its worker at shutdown. */
+class EngineLifecycle implements OnApplicationShutdown {
+  constructor(private readonly engine: TtsEngine) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.close?.();
+  }
+}
+
+/** Text-to-speech (issue 6): POST /api/v1/tts and /api/v1/tts/preview-text. */
+@Module({
+  imports: [MediaModule],
+  controllers: [TtsController],
+  providers: [
+    {
+      provide: TTS_ENGINE,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): TtsEngine => (config.tts.http ? new HttpTtsEngine(config.tts.http) : new EspeakEngine()),
+    },
+    { provide: EngineLifecycle, inject: [TTS_ENGINE], useFactory: (engine: TtsEngine) => new EngineLifecycle(engine) },
+    TtsService,
+  ],
+  exports: [TtsService, TTS_ENGINE],
+})
+export class TtsModule {}

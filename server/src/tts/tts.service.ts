@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { AppConfig } from '../config/app-config.js';
+import type { AppLogger } from '../logging/logger.js';
+import { LOGGER } from '../logging/logging.module.js';
+import { MediaIngestService } from '../media/media-ingest.service.js';
+import type { IngestResult } from '../media/media-types.js';
+import { TTS_ENGINE, type TtsAccent, type TtsEngine, type TtsVoice } from './tts-engine.js';
+import { normalizeVietnamese } from './vi-normalize.js';
+
+export interface SpeakRequest {
+  text: string;
+  voice: TtsVoice;
+  accent: TtsAccent;
+  speed: number;
+}
+
+export interface SpeakResult {
+  ingest: IngestResult;
+  normalizedText: string;
+  engine: string;
+  chunks: number;
+  synthesisMs: number;
+}
+
+/**
+ * Text to a stored media: normalise (vi-normalize), synthesise with the configured engine into a WAV, and hand it
+ * to the media pipeline (transcode, EBU R128 loudness, content addressing) exactly like an upload.
+ */
+@Injectable()
+export class TtsService {
+  private readonly log: AppLogger;
+  private readonly workDir: string;
+
+  constructor(
+    @Inject(TTS_ENGINE) private readonly engine: TtsEngine,
+    private readonly ingest: MediaIngestService,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ ctx: 'tts' });
+    this.workDir = path.join(config.dataDir, 'tts-tmp');
+  }
+
+  normalize(text: string, accent: TtsAccent = 'north'): string {
+    return normalizeVietnamese(text, { dialect: accent, abbreviations: this.config.tts.abbreviations });
+  }
+
+  async speak(request: SpeakRequest, createdBy: string): Promise<SpeakResult> {
+    const normalizedText = this.normalize(request.text, request.accent);
+    await mkdir(this.workDir, { recursive: true });
+    const wav = path.join(this.workDir, `tts-${randomBytes(8).toString('hex')}.wav`);
+    try {
+      const synth = await this.engine.synthesize({ ...request, text: normalizedText }, wav);
+      this.log.info(
+        { engine: this.engine.name, chars: normalizedText.length, chunks: synth.chunks, synthesisMs: synth.elapsedMs, voice: request.voice, accent: request.accent, speed: request.speed },
+        'speech synthesised',
+      );
+      const ingest = await this.ingest.ingestLocalFile(wav, originalName(request), createdBy);
+      return { ingest, normalizedText, engine: this.engine.name, chunks: synth.chunks, synthesisMs: synth.elapsedMs };
+    } finally {
+      await rm(wav, { force: true }).catch((err: unknown) => this.log.warn({ err, file: wav }, 'could not remove a synthesised WAV'));
+    }
+  }
+}
+
+/** e.g. "tts-female-north-1x-ngay-bay-thang-chin.wav": recognisable in the media list. */
+function originalName(r: SpeakRequest): string {
+  const words = r.text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[đĐ]/g, 'd')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40)
+    .replace(/-$/, '');
+  return `tts-${r.voice}-${r.accent}-${r.speed}x${words ? `-${words}` : ''}.wav`;
+}
