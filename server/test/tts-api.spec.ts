@@ -16,8 +16,8 @@ interface TtsAnswer {
   engine: string;
 }
 
-/** A real paragraph of KH 179/KH-UBND (shared/seeds/004). */
-const BULLETIN = readFileSync(new URL('../../../shared/seeds/004_975c708b8dfe6e46.txt', import.meta.url), 'utf8')
+/** A real paragraph of KH 179/KH-UBND (copied from the steering seeds, ../shared/seeds/004). */
+const BULLETIN = readFileSync(new URL('./fixtures/bulletin-kh179.txt', import.meta.url), 'utf8')
   .split('\n')
   .find((l) => l.startsWith('Mục tiêu cụ thể')) ?? '';
 

@@ -159,7 +159,7 @@ describe(normalizeVietnamese.name, () => {
   });
 
   it('reads a real bulletin paragraph (KH 179/KH-UBND) with no digit, slash or capital left', () => {
-    const seed = readFileSync(new URL('../../../shared/seeds/004_975c708b8dfe6e46.txt', import.meta.url), 'utf8');
+    const seed = readFileSync(new URL('./fixtures/bulletin-kh179.txt', import.meta.url), 'utf8');
     const paragraph = seed.split('\n').find((l) => l.startsWith('Ngày 07/9/2020')) ?? '';
     expect(paragraph).not.toBe('');
     const spoken = sut(paragraph);
