@@ -344,7 +344,8 @@ describe('fleet simulator', () => {
     await f.start();
     await waitFor(async () => (await f.stats()).disconnects >= 2, 10_000, 'random disconnects');
     await waitFor(async () => (await f.stats()).connects >= 4, 10_000, 'reconnects');
-    expect((await f.stats()).telemetrySent).toBeGreaterThan(0);
+    // Links this flaky leave little time online; a loaded machine may reach the reconnects before any telemetry.
+    await waitFor(async () => (await f.stats()).telemetrySent > 0, 10_000, 'telemetry between disconnects');
     const tel = b.seen.filter((s) => s.topic === deviceTopic('spk-a', 'telemetry'));
     for (const t of tel) expect(decodeMessage(telemetryMessageSchema, t.payload).ok).toBe(true);
   });

@@ -10,6 +10,7 @@ import { SchedulesModule } from './schedules/schedules.module.js';
 import { TimelinesModule } from './timelines/timelines.module.js';
 import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { UsersModule } from './users/users.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { CommonModule } from './common/common.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -49,6 +50,7 @@ export class AppModule {
         SigningModule,
         BrokerModule,
         AuthModule,
+        UsersModule,
         HealthModule,
         AreasModule,
         MediaModule,

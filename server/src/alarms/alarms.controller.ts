@@ -1,4 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, EDITORS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema, deviceIdSchema } from '@loa/shared';
@@ -21,18 +23,27 @@ const listQuery = z.object({
 @ApiBearerAuth()
 @Controller('api/v1/alarms')
 export class AlarmsController {
-  constructor(private readonly alarms: AlarmsService) {}
+  constructor(
+    private readonly alarms: AlarmsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** Alarms, newest first. */
   @Get()
-  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>): Promise<AlarmView[]> {
-    return this.alarms.list(q);
+  @Roles(ANY_ROLE)
+  async list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal): Promise<AlarmView[]> {
+    if (q.areaCode !== undefined) await this.scope.checkArea(user, q.areaCode, 'read');
+    if (q.deviceId !== undefined) await this.scope.checkDevice(user, q.deviceId, 'read');
+    return this.scope.filterByDevice(user, await this.alarms.list(q), (a) => a.deviceId);
   }
 
   /** Acknowledges an alarm (who and when); it stays active until its condition clears. */
   @Post(':id/ack')
   @HttpCode(200)
-  ack(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlarmView> {
+  @Roles(EDITORS)
+  async ack(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlarmView> {
+    const alarm = (await this.alarms.list({ limit: 5000 })).find((a) => a.id === id);
+    if (alarm) await this.scope.checkDevice(user, alarm.deviceId, 'read');
     return this.alarms.ack(id, user);
   }
 }

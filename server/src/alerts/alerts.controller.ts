@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema, prioritySchema, sha256Schema } from '@loa/shared';
@@ -21,26 +23,37 @@ const createAlertSchema = z.object({
 @ApiBearerAuth()
 @Controller('api/v1/alerts')
 export class AlertsController {
-  constructor(private readonly alerts: AlertsService) {}
+  constructor(
+    private readonly alerts: AlertsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   @Post()
-  create(@Body({ schema: createAlertSchema }) body: z.infer<typeof createAlertSchema>, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+  @Roles(EDITORS)
+  async create(@Body({ schema: createAlertSchema }) body: z.infer<typeof createAlertSchema>, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+    await this.scope.checkArea(user, body.areaCode, 'write');
     return this.alerts.create({ ...body, effectiveAt: body.effectiveAt === undefined ? undefined : Date.parse(body.effectiveAt) }, user.userId);
   }
 
   @Get()
-  list(): Promise<AlertView[]> {
-    return this.alerts.list();
+  @Roles(READERS)
+  async list(@CurrentUser() user: UserPrincipal): Promise<AlertView[]> {
+    return this.scope.filterByArea(user, await this.alerts.list(), (a) => a.areaCode);
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Promise<AlertView> {
-    return this.alerts.get(id);
+  @Roles(READERS)
+  async get(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+    const alert = await this.alerts.get(id);
+    await this.scope.checkArea(user, alert.areaCode, 'read');
+    return alert;
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id') id: string): Promise<AlertView> {
+  @Roles(EDITORS)
+  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+    await this.scope.checkArea(user, (await this.alerts.get(id)).areaCode, 'read');
     return this.alerts.cancel(id);
   }
 }

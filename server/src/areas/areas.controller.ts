@@ -1,4 +1,8 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema } from '@loa/shared';
@@ -15,20 +19,27 @@ const createAreaSchema = z.object({
 @ApiBearerAuth()
 @Controller('api/v1/areas')
 export class AreasController {
-  constructor(private readonly areas: AreasService) {}
+  constructor(
+    private readonly areas: AreasService,
+    private readonly scope: ScopeService,
+  ) {}
 
   @Post()
   create(@Body({ schema: createAreaSchema }) body: z.infer<typeof createAreaSchema>): Promise<AreaView> {
     return this.areas.create(body);
   }
 
+  /** A scoped user sees its own subtree. */
   @Get()
-  list(): Promise<AreaView[]> {
-    return this.areas.list();
+  @Roles(ANY_ROLE)
+  async list(@CurrentUser() user: UserPrincipal): Promise<AreaView[]> {
+    return this.scope.filterByArea(user, await this.areas.list(), (a) => a.code);
   }
 
   @Get(':code')
-  get(@Param('code') code: string): Promise<AreaView> {
+  @Roles(ANY_ROLE)
+  async get(@Param('code') code: string, @CurrentUser() user: UserPrincipal): Promise<AreaView> {
+    await this.scope.checkArea(user, code, 'read');
     return this.areas.get(code);
   }
 }

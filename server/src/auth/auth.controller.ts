@@ -2,12 +2,15 @@ import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentUser, Public } from './decorators.js';
+import { ANY_ROLE, Roles } from './roles.js';
 import { AuthService, type LoginResult } from './auth.service.js';
 import type { AuthenticatedRequest, UserPrincipal } from './principal.js';
 
+const passwordSchema = z.object({ current: z.string().min(1).max(200), new: z.string().min(8, 'at least 8 characters').max(200) });
 const loginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
 
 @ApiTags('auth')
+@Roles(ANY_ROLE)
 @Controller('api/v1/auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
@@ -25,6 +28,15 @@ export class AuthController {
   async logout(@Req() req: AuthenticatedRequest): Promise<void> {
     const header = String(req.headers.authorization ?? '');
     await this.auth.logout(header.slice('Bearer '.length));
+  }
+
+  /** Changes one's own password; the user's other sessions end. */
+  @ApiBearerAuth()
+  @Post('password')
+  @HttpCode(204)
+  async password(@Body({ schema: passwordSchema }) body: z.infer<typeof passwordSchema>, @CurrentUser() user: UserPrincipal, @Req() req: AuthenticatedRequest): Promise<void> {
+    const header = String(req.headers.authorization ?? '');
+    await this.auth.changePassword(user.userId, body.current, body.new, header.slice('Bearer '.length));
   }
 
   @ApiBearerAuth()

@@ -1,8 +1,10 @@
-import { CanActivate, ExecutionContext, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { AuthService } from './auth.service.js';
 import { ALLOW_DEVICE, IS_PUBLIC } from './decorators.js';
+import { AppConfig } from '../config/app-config.js';
+import { OFFICER_IF_SCHEDULING, ROLES, type RoleGrant } from './roles.js';
 import type { AuthenticatedRequest } from './principal.js';
 
 /** Global guard: every route needs an operator bearer token unless marked @Public (or @AllowDevice for devices). */
@@ -12,6 +14,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly devices: DeviceLoginService,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -27,6 +30,10 @@ export class AuthGuard implements CanActivate {
       const user = await this.auth.authenticate(credentials);
       if (!user) throw new UnauthorizedException('invalid or expired token');
       req.principal = user;
+      // Roles: the route's @Roles (handler over class); none means admin only (deny by default).
+      const grants = this.reflector.getAllAndOverride<RoleGrant[] | undefined>(ROLES, targets) ?? ['admin'];
+      const allowed = grants.includes(user.role) || (user.role === 'commune_officer' && this.config.officerMaySchedule && grants.includes(OFFICER_IF_SCHEDULING));
+      if (!allowed) throw new ForbiddenException(`role ${user.role} may not do this`);
       return true;
     }
     if (scheme?.toLowerCase() === 'basic' && credentials && this.reflector.getAllAndOverride<boolean>(ALLOW_DEVICE, targets)) {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PasswordHasher } from '../common/password-hasher.js';
 import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
@@ -6,11 +6,14 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { ScopeService } from './area-scope.js';
 
+/** Global: ScopeService (area scoping) and AuthRepository are used by every feature. */
+@Global()
 @Module({
   imports: [DeviceAuthModule],
   controllers: [AuthController],
-  providers: [AuthRepository, AuthService, { provide: PasswordHasher, useValue: new PasswordHasher() }, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [AuthRepository, AuthService, ScopeService, { provide: PasswordHasher, useValue: new PasswordHasher() }, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, AuthRepository, ScopeService, PasswordHasher],
 })
 export class AuthModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThan } from 'typeorm';
+import { DataSource, LessThan, Not } from 'typeorm';
 import { SessionEntity, UserEntity } from '../database/entities.js';
 
 @Injectable()
@@ -32,6 +32,19 @@ export class AuthRepository {
 
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.getRepository(SessionEntity).delete({ tokenHash });
+  }
+
+  async updateUser(id: string, patch: Partial<UserEntity>): Promise<void> {
+    await this.db.getRepository(UserEntity).update({ id }, patch);
+  }
+
+  listUsers(): Promise<UserEntity[]> {
+    return this.db.getRepository(UserEntity).find({ order: { username: 'ASC' } });
+  }
+
+  /** Ends the user's sessions, except `keepTokenHash` when given. */
+  async deleteSessionsOf(userId: string, keepTokenHash?: string): Promise<void> {
+    await this.db.getRepository(SessionEntity).delete(keepTokenHash === undefined ? { userId } : { userId, tokenHash: Not(keepTokenHash) });
   }
 
   async deleteExpiredSessions(now: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
@@ -17,7 +17,13 @@ export interface LoginResult {
   user: { id: string; username: string; role: Role; areaCode: string | null };
 }
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+/** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (kept in memory). */
+export const MAX_FAILED_LOGINS = 5;
+const FAIL_WINDOW_MS = 15 * 60_000;
+const LOCK_MS = 15 * 60_000;
+export const MIN_PASSWORD_LENGTH = 8;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 @Injectable()
 export class AuthService {
@@ -53,14 +59,26 @@ export class AuthService {
     return { created: true, generatedPassword: password };
   }
 
+  /** Failed logins per username (known or not, so that lockout reveals nothing): timestamps in the window, lock end. */
+  private readonly failures = new Map<string, { at: number[]; lockedUntil: number }>();
+
   async login(username: string, password: string): Promise<LoginResult> {
+    const now0 = this.clock.now();
+    const f = this.failures.get(username);
+    if (f && f.lockedUntil > now0) {
+      const minutes = Math.ceil((f.lockedUntil - now0) / 60_000);
+      throw new HttpException(`too many failed logins for this account; try again in ${minutes} min`, HttpStatus.TOO_MANY_REQUESTS);
+    }
     const user = await this.repo.findUserByUsername(username);
     // Verify against a dummy hash when the user is unknown so timing does not reveal which usernames exist.
     const ok = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verify(password, DUMMY_HASH).then(() => false);
     if (!user || !ok) {
+      this.recordFailure(username, now0);
       this.logger.warn({ ctx: 'auth', username }, 'login refused');
       throw new UnauthorizedException('wrong username or password');
     }
+    this.failures.delete(username);
+    if (user.disabled) throw new UnauthorizedException('this account is disabled');
     const token = randomToken(32);
     const now = this.clock.now();
     const expiresAt = now + this.config.sessionTtlMs;
@@ -73,12 +91,34 @@ export class AuthService {
     const session = await this.repo.findSession(hashToken(token));
     if (!session || session.expiresAt <= this.clock.now()) return null;
     const user = await this.repo.findUserById(session.userId);
-    if (!user) return null;
+    if (!user || user.disabled) return null;
     return { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
   }
 
   async logout(token: string): Promise<void> {
     await this.repo.deleteSession(hashToken(token));
+  }
+
+  /** Changes one's own password; every other session of the user is ended (the current one stays). */
+  async changePassword(userId: string, current: string, next: string, currentToken: string): Promise<void> {
+    const user = await this.repo.findUserById(userId);
+    if (!user) throw new UnauthorizedException('unknown user');
+    if (!(await this.hasher.verify(current, user.passwordHash))) throw new BadRequestException('the current password is wrong');
+    if (next === current) throw new BadRequestException('the new password must differ from the current one');
+    await this.repo.updateUser(userId, { passwordHash: await this.hasher.hash(next), updatedAt: this.clock.now() });
+    await this.repo.deleteSessionsOf(userId, hashToken(currentToken));
+  }
+
+  private recordFailure(username: string, now: number): void {
+    const f = this.failures.get(username) ?? { at: [], lockedUntil: 0 };
+    f.at = [...f.at.filter((t) => t > now - FAIL_WINDOW_MS), now];
+    if (f.at.length >= MAX_FAILED_LOGINS) {
+      f.lockedUntil = now + LOCK_MS;
+      f.at = [];
+      this.logger.warn({ ctx: 'auth', username }, 'account locked after repeated failed logins');
+    }
+    this.failures.set(username, f);
+    if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.lockedUntil <= now && (v.at.at(-1) ?? 0) <= now - FAIL_WINDOW_MS) this.failures.delete(k);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { BoardProfilesService, type BoardProfileView } from './board-profiles.service.js';
@@ -25,11 +26,13 @@ export class BoardProfilesController {
   }
 
   @Get()
+  @Roles(READERS)
   list(): Promise<BoardProfileView[]> {
     return this.profiles.list();
   }
 
   @Get(':id')
+  @Roles(READERS)
   get(@Param('id') id: string): Promise<BoardProfileView> {
     return this.profiles.get(id);
   }

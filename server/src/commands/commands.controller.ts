@@ -1,4 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
@@ -51,6 +53,9 @@ const createCommandSchema = z.object({
     .describe('how long the command may wait for an offline device; default LOA_COMMAND_TTL_S'),
 });
 
+const targetsOf = (t: { deviceId: string } | { groupId: string } | { areaCode: string }) =>
+  'deviceId' in t ? { devices: [t.deviceId] } : 'groupId' in t ? { groups: [t.groupId] } : { areas: [t.areaCode] };
+
 const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -61,24 +66,36 @@ const resultsQuery = pageQuery.extend({ state: z.enum(COMMAND_STATES).optional()
 @ApiBearerAuth()
 @Controller('api/v1/commands')
 export class CommandsController {
-  constructor(private readonly commands: CommandsService) {}
+  constructor(
+    private readonly commands: CommandsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** Queues the command for every target device and sends it at once to those online. */
   @Post()
-  create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandView> {
+  @Roles(EDITORS)
+  async create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandView> {
+    await this.scope.checkTargets(user, targetsOf(body.target), 'write');
     return this.commands.create(body, user.userId);
   }
 
   /** Recent commands, newest first, with counts per state. */
+  /** For a scoped user: the commands whose target lies inside its subtree (filtered within the page). */
   @Get()
-  list(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>): Promise<Page<CommandView>> {
-    return this.commands.list(q.limit, q.offset);
+  @Roles(READERS)
+  async list(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>, @CurrentUser() user: UserPrincipal): Promise<Page<CommandView>> {
+    const page = await this.commands.list(q.limit, q.offset);
+    const inside = await Promise.all(page.items.map((c) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, targetsOf(c.target), 'read'))));
+    return { ...page, items: page.items.filter((_, i) => inside[i]) };
   }
 
   /** One command: counts per state and the per-device rows (paginated, optionally of one state). */
   @Get(':id')
-  get(@Param('id') id: string, @Query({ schema: resultsQuery }) q: z.infer<typeof resultsQuery>): Promise<CommandDetail> {
-    return this.commands.get(id, q);
+  @Roles(READERS)
+  async get(@Param('id') id: string, @Query({ schema: resultsQuery }) q: z.infer<typeof resultsQuery>, @CurrentUser() user: UserPrincipal): Promise<CommandDetail> {
+    const c = await this.commands.get(id, q);
+    await this.scope.checkTargets(user, targetsOf(c.target), 'read');
+    return c;
   }
 }
 
@@ -86,11 +103,16 @@ export class CommandsController {
 @ApiBearerAuth()
 @Controller('api/v1/devices')
 export class DeviceCommandsController {
-  constructor(private readonly commands: CommandsService) {}
+  constructor(
+    private readonly commands: CommandsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** The commands sent to one device, newest first, with what became of each. */
   @Get(':id/commands')
-  list(@Param('id') id: string, @Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>): Promise<Page<DeviceCommandView>> {
+  @Roles(READERS)
+  async list(@Param('id') id: string, @Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>, @CurrentUser() user: UserPrincipal): Promise<Page<DeviceCommandView>> {
+    await this.scope.checkDevice(user, id, 'read');
     return this.commands.forDevice(id, q.limit, q.offset);
   }
 }

@@ -23,6 +23,7 @@ export class AppConfig {
   readonly maxUploadBytes: number;
   readonly maxAudioMs: number;
   readonly sessionTtlMs: number;
+  readonly officerMaySchedule: boolean;
   readonly timelineHorizonMs: number;
   readonly schedulePastToleranceMs: number;
   readonly timezone: string;
@@ -72,6 +73,7 @@ export class AppConfig {
     this.maxUploadBytes = Math.round(raw.LOA_MAX_UPLOAD_MB * 1024 * 1024);
     this.maxAudioMs = Math.round(raw.LOA_MAX_AUDIO_MINUTES * 60_000);
     this.sessionTtlMs = Math.round(raw.LOA_SESSION_TTL_HOURS * 3_600_000);
+    this.officerMaySchedule = raw.LOA_OFFICER_MAY_SCHEDULE;
     this.timelineHorizonMs = Math.round(raw.LOA_TIMELINE_HORIZON_DAYS * 86_400_000);
     this.schedulePastToleranceMs = raw.LOA_SCHEDULE_PAST_TOLERANCE_S * 1000;
     this.timezone = raw.LOA_TIMEZONE;

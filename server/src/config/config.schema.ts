@@ -32,6 +32,8 @@ export const configSchema = z.object({
   LOA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOA_MAX_UPLOAD_MB: z.coerce.number().positive().max(4096).default(200),
   LOA_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(24 * 60).default(120),
+  /** Commune officers may create schedules whose targets lie inside their commune. */
+  LOA_OFFICER_MAY_SCHEDULE: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   LOA_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** IANA time zone whose wall clock recurring schedules follow (RRULE evaluation). */
   LOA_TIMEZONE: z

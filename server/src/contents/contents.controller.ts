@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { APPROVERS, EDITORS, OFFICER_IF_SCHEDULING, READERS, Roles } from '../auth/roles.js';
 import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -62,16 +63,22 @@ const imageQuery = z.object({
 });
 const rejectSchema = z.object({ reason: z.string().trim().min(1).max(1000) });
 const previewQuery = z.object({ profileId: z.string().min(1).max(36).optional() });
+/** Creating already approved content (`approve: true`) needs the approver's right. */
+const mayApprove = (user: UserPrincipal, approve: boolean | undefined): void => {
+  if (approve && !APPROVERS.includes(user.role)) throw new ForbiddenException(`role ${user.role} may not approve content`);
+};
 const ms = (v: string | undefined): number | undefined => (v === undefined ? undefined : Date.parse(v));
 
 @ApiTags('contents')
 @ApiBearerAuth()
+@Roles(EDITORS)
 @Controller('api/v1/contents')
 export class ContentsController {
   constructor(private readonly contents: ContentsService) {}
 
   @Post()
   create(@Body({ schema: createContentSchema }) body: z.infer<typeof createContentSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    mayApprove(user, body.approve);
     return this.contents.create({ ...body, validFrom: ms(body.validFrom), validUntil: ms(body.validUntil) }, user.userId);
   }
 
@@ -81,16 +88,19 @@ export class ContentsController {
    */
   @Post('images')
   createImage(@Req() req: IncomingMessage, @Query({ schema: imageQuery }) q: z.infer<typeof imageQuery>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
+    mayApprove(user, q.approve);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
     return this.contents.createImage(req, Number.isFinite(declared) ? declared : undefined, { ...q, validFrom: ms(q.validFrom), validUntil: ms(q.validUntil) }, user.userId);
   }
 
   @Get()
+  @Roles(READERS, OFFICER_IF_SCHEDULING)
   list(): Promise<ContentView[]> {
     return this.contents.list();
   }
 
   @Get(':id')
+  @Roles(READERS, OFFICER_IF_SCHEDULING)
   get(@Param('id') id: string): Promise<ContentView> {
     return this.contents.get(id);
   }
@@ -108,12 +118,14 @@ export class ContentsController {
   }
 
   @Post(':id/approve')
+  @Roles(APPROVERS)
   @HttpCode(200)
   approve(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.approve(id, user.userId);
   }
 
   @Post(':id/reject')
+  @Roles(APPROVERS)
   @HttpCode(200)
   reject(@Param('id') id: string, @Body({ schema: rejectSchema }) body: z.infer<typeof rejectSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.reject(id, body.reason, user.userId);
@@ -127,6 +139,7 @@ export class ContentsController {
 
   /** The board page for this text or image content at a board profile's resolution: exactly what a board shows. */
   @Get(':id/preview')
+  @Roles(READERS, OFFICER_IF_SCHEDULING)
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
   preview(@Param('id') id: string, @Query({ schema: previewQuery }) q: z.infer<typeof previewQuery>): Promise<string> {

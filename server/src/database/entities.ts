@@ -24,6 +24,9 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 32 }) role!: string;
   @Column({ name: 'area_code', type: 'varchar', length: 32, nullable: true }) areaCode!: string | null;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** Issue 7: a disabled user cannot log in and its sessions are dropped. */
+  @Column({ type: 'boolean', default: false }) disabled?: boolean;
+  @Column({ name: 'updated_at', type: 'bigint', nullable: true, transformer: epochMs }) updatedAt?: number | null;
 }
 
 @Entity('sessions')

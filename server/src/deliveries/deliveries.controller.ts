@@ -1,4 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AreasService } from '../areas/areas.service.js';
@@ -20,10 +24,13 @@ export class AreaDeliveriesController {
     private readonly deliveries: DeliveriesService,
     private readonly areas: AreasService,
     private readonly clock: Clock,
+    private readonly scope: ScopeService,
   ) {}
 
   @Get(':code/deliveries/summary')
-  async summary(@Param('code') code: string, @Query({ schema: areaSummaryQuery }) q: z.infer<typeof areaSummaryQuery>): Promise<AreaSummary> {
+  @Roles(ANY_ROLE)
+  async summary(@Param('code') code: string, @Query({ schema: areaSummaryQuery }) q: z.infer<typeof areaSummaryQuery>, @CurrentUser() user: UserPrincipal): Promise<AreaSummary> {
+    await this.scope.checkArea(user, code, 'read');
     const area = await this.areas.get(code);
     const now = this.clock.now();
     return this.deliveries.areaSummary(code, area.path, q.from ? Date.parse(q.from) : now - 7 * DAY_MS, q.to ? Date.parse(q.to) : now + 7 * DAY_MS);

@@ -1,4 +1,8 @@
 import { BadRequestException, Body, Controller, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, EDITORS, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import type { ServerResponse } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -37,6 +41,7 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly presence: PresenceService,
+    private readonly scope: ScopeService,
   ) {}
 
   @Post()
@@ -71,8 +76,10 @@ export class DevicesController {
   }
 
   @Get()
-  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>): Promise<DeviceView[]> {
-    return this.devices.list(q.areaCode);
+  @Roles(ANY_ROLE)
+  async list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal): Promise<DeviceView[]> {
+    if (q.areaCode !== undefined) await this.scope.checkArea(user, q.areaCode, 'read');
+    return this.scope.filterByArea(user, await this.devices.list(q.areaCode), (d) => d.areaCode);
   }
 
   /**
@@ -80,18 +87,25 @@ export class DevicesController {
    * receives future occurrences that now apply and loses those that no longer do, with a new timeline.
    */
   @Patch(':id')
-  update(@Param('id') id: string, @Body({ schema: updateSchema }) body: z.infer<typeof updateSchema>): Promise<DeviceView> {
+  @Roles(EDITORS)
+  async update(@Param('id') id: string, @Body({ schema: updateSchema }) body: z.infer<typeof updateSchema>, @CurrentUser() user: UserPrincipal): Promise<DeviceView> {
+    await this.scope.checkDevice(user, id, 'write');
+    if (body.areaCode !== undefined) await this.scope.checkArea(user, body.areaCode, 'write');
     return this.devices.update(id, body);
   }
 
   /** The device's online↔offline transitions (connect, shutdown, will, heartbeat-timeout, resumed, revoked), newest first. */
   @Get(':id/connections')
-  connections(@Param('id') id: string, @Query({ schema: connectionsQuery }) q: z.infer<typeof connectionsQuery>): Promise<ConnectionView[]> {
+  @Roles(ANY_ROLE)
+  async connections(@Param('id') id: string, @Query({ schema: connectionsQuery }) q: z.infer<typeof connectionsQuery>, @CurrentUser() user: UserPrincipal): Promise<ConnectionView[]> {
+    await this.scope.checkDevice(user, id, 'read');
     return this.presence.connections(id, q.limit);
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Promise<DeviceView> {
+  @Roles(ANY_ROLE)
+  async get(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<DeviceView> {
+    await this.scope.checkDevice(user, id, 'read');
     return this.devices.get(id);
   }
 }

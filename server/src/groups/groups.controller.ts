@@ -1,4 +1,6 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { deviceIdSchema } from '@loa/shared';
@@ -20,25 +22,39 @@ const updateGroupSchema = z.object({ name: name.optional(), deviceIds: z.array(d
 @ApiBearerAuth()
 @Controller('api/v1/groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   @Post()
-  create(@Body({ schema: createGroupSchema }) body: z.infer<typeof createGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
+  @Roles(EDITORS)
+  async create(@Body({ schema: createGroupSchema }) body: z.infer<typeof createGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
+    await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');
     return this.groups.create(body, user.userId);
   }
 
+  /** A group is visible to a scoped user when every current member lies inside its subtree. */
   @Get()
-  list(): Promise<GroupView[]> {
-    return this.groups.list();
+  @Roles(READERS)
+  async list(@CurrentUser() user: UserPrincipal): Promise<GroupView[]> {
+    const all = await this.groups.list();
+    const inside = await Promise.all(all.map((g) => this.scope.inScope(user, (u) => this.scope.checkDevices(u, g.members, 'read'))));
+    return all.filter((_, i) => inside[i]);
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Promise<GroupView> {
+  @Roles(READERS)
+  async get(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
+    await this.scope.checkGroup(user, id, 'read');
     return this.groups.get(id);
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body({ schema: updateGroupSchema }) body: z.infer<typeof updateGroupSchema>): Promise<GroupView> {
+  @Roles(EDITORS)
+  async update(@Param('id') id: string, @Body({ schema: updateGroupSchema }) body: z.infer<typeof updateGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
+    await this.scope.checkGroup(user, id, 'read');
+    await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');
     return this.groups.update(id, body);
   }
 }

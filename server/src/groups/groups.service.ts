@@ -1,4 +1,5 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { GroupEntity, TagRule } from '../database/entities.js';
@@ -48,7 +49,13 @@ export class GroupsService {
     private readonly materializer: Materializer,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
+    @Optional() scope?: ScopeService,
+  ) {
+    scope?.useGroupResolver(async (id) => {
+      const g = await this.repo.find(id);
+      return g ? this.members(g) : null;
+    });
+  }
 
   async create(input: GroupInput, userId: string): Promise<GroupView> {
     const deviceIds = await this.checkDevices(input.deviceIds ?? []);

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { sha256Schema } from '@loa/shared';
 import { AllowDevice, CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
+import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { Metrics } from '../common/metrics.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -24,6 +25,7 @@ const CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
 @ApiTags('media')
 @ApiBearerAuth()
+@Roles(READERS)
 @Controller('api/v1/media')
 export class MediaController {
   private readonly log: AppLogger;
@@ -40,6 +42,7 @@ export class MediaController {
   }
 
   @Post()
+  @Roles(EDITORS)
   @ApiOperation({
     summary:
       'Upload an audio file: it is checked, transcoded to the delivery format and loudness-normalised (EBU R128). ' +

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, EDITORS, OFFICER_IF_SCHEDULING, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -64,57 +66,84 @@ export class SchedulesController {
   constructor(
     private readonly schedules: SchedulesService,
     private readonly deliveries: DeliveriesService,
+    private readonly scope: ScopeService,
   ) {}
 
   /** 201 with the schedule and any notices; 409 on unaccepted same-priority conflicts; 200 for a dry run. */
   @Post()
+  @Roles(EDITORS, OFFICER_IF_SCHEDULING)
   async create(
     @Body({ schema: createScheduleSchema }) body: z.infer<typeof createScheduleSchema>,
     @CurrentUser() user: UserPrincipal,
     @Res({ passthrough: true }) res: ServerResponse,
   ): Promise<SaveResult | DryRunResult> {
+    await this.scope.checkTargets(user, body.targets, 'write');
     const r = await this.schedules.create({ ...body, startAt: Date.parse(body.startAt), exdates: exdatesOf(body.exdates) }, user.userId);
     if ('dryRun' in r) res.statusCode = 200;
     return r;
   }
 
+  /** A schedule is visible to a scoped user when every target lies inside its subtree. */
   @Get()
-  list(): Promise<ScheduleView[]> {
-    return this.schedules.list();
+  @Roles(ANY_ROLE)
+  async list(@CurrentUser() user: UserPrincipal): Promise<ScheduleView[]> {
+    const all = await this.schedules.list();
+    const inside = await Promise.all(all.map((s) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'read'))));
+    return all.filter((_, i) => inside[i]);
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Promise<ScheduleView> {
-    return this.schedules.get(id);
+  @Roles(ANY_ROLE)
+  async get(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
+    return this.readable(id, user);
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>): Promise<SaveResult | DryRunResult> {
+  @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  async update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>, @CurrentUser() user: UserPrincipal): Promise<SaveResult | DryRunResult> {
+    await this.writable(id, user);
+    if (body.targets) await this.scope.checkTargets(user, body.targets, 'write');
     return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : Date.parse(body.startAt), exdates: exdatesOf(body.exdates) });
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id') id: string): Promise<ScheduleView> {
+  @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
+    await this.writable(id, user);
     return this.schedules.cancel(id);
   }
 
   /** The delivery matrix, filterable by occurrence and state; `X-Total-Count` gives the unpaginated total. */
   @Get(':id/deliveries')
+  @Roles(ANY_ROLE)
   async deliveriesOf(
     @Param('id') id: string,
     @Query({ schema: deliveriesQuery }) q: z.infer<typeof deliveriesQuery>,
     @Res({ passthrough: true }) res: ServerResponse,
+    @CurrentUser() user: UserPrincipal,
   ): Promise<DeliveryView[]> {
-    await this.schedules.require(id);
+    await this.readable(id, user);
     const page = await this.deliveries.pageForSchedule(id, q);
     res.setHeader('X-Total-Count', String(page.total));
     return page.items;
   }
 
   @Get(':id/summary')
-  async summary(@Param('id') id: string): Promise<ScheduleSummary> {
-    await this.schedules.require(id);
+  @Roles(ANY_ROLE)
+  async summary(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleSummary> {
+    await this.readable(id, user);
     return this.deliveries.scheduleSummary(id);
+  }
+
+  private async readable(id: string, user: UserPrincipal): Promise<ScheduleView> {
+    const s = await this.schedules.get(id);
+    await this.scope.checkTargets(user, s.targets, 'read');
+    return s;
+  }
+
+  /** Outside the subtree: 404, as for reading (the schedule's existence is not revealed). */
+  private async writable(id: string, user: UserPrincipal): Promise<void> {
+    await this.readable(id, user);
   }
 }

@@ -1,4 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { READERS, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { deviceIdSchema } from '@loa/shared';
@@ -13,11 +17,16 @@ const listQuery = z.object({
 @ApiBearerAuth()
 @Controller('api/v1/security-events')
 export class SecurityEventsController {
-  constructor(private readonly security: SecurityEventsService) {}
+  constructor(
+    private readonly security: SecurityEventsService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** Server messages that agents refused (unsigned, forged, expired, replayed), newest first. */
   @Get()
-  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>): Promise<SecurityEventView[]> {
-    return this.security.list(q);
+  @Roles(READERS)
+  async list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal): Promise<SecurityEventView[]> {
+    if (q.deviceId !== undefined) await this.scope.checkDevice(user, q.deviceId, 'read');
+    return this.scope.filterByDevice(user, await this.security.list(q), (e) => e.deviceId);
   }
 }

@@ -1,4 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { ANY_ROLE, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { TelemetryView } from './telemetry-view.js';
@@ -16,11 +20,16 @@ const telemetryQuery = z
 @ApiBearerAuth()
 @Controller('api/v1/devices')
 export class TelemetryController {
-  constructor(private readonly telemetry: TelemetryService) {}
+  constructor(
+    private readonly telemetry: TelemetryService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** Telemetry samples of a device, oldest first. */
   @Get(':id/telemetry')
-  list(@Param('id') id: string, @Query({ schema: telemetryQuery }) q: z.infer<typeof telemetryQuery>): Promise<TelemetryView[]> {
+  @Roles(ANY_ROLE)
+  async list(@Param('id') id: string, @Query({ schema: telemetryQuery }) q: z.infer<typeof telemetryQuery>, @CurrentUser() user: UserPrincipal): Promise<TelemetryView[]> {
+    await this.scope.checkDevice(user, id, 'read');
     return this.telemetry.list(id, { from: q.from === undefined ? undefined : Date.parse(q.from), to: q.to === undefined ? undefined : Date.parse(q.to), limit: q.limit });
   }
 }

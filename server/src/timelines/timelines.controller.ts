@@ -1,4 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import { READERS, Roles } from '../auth/roles.js';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { TimelinesService, type BehindView } from './timelines.service.js';
@@ -12,11 +16,18 @@ const pageQuery = z.object({
 @ApiBearerAuth()
 @Controller('api/v1/timelines')
 export class TimelinesController {
-  constructor(private readonly timelines: TimelinesService) {}
+  constructor(
+    private readonly timelines: TimelinesService,
+    private readonly scope: ScopeService,
+  ) {}
 
   /** Devices whose acknowledged timeline version is below the current one (offline, or still receiving). */
+  /** For a scoped user, the page is filtered to its subtree (total stays the fleet-wide count). */
   @Get('behind')
-  behind(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>): Promise<{ total: number; devices: BehindView[] }> {
-    return this.timelines.behind(q.limit, q.offset);
+  @Roles(READERS)
+  async behind(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>, @CurrentUser() user: UserPrincipal): Promise<{ total: number; devices: BehindView[] }> {
+    const page = await this.timelines.behind(q.limit, q.offset);
+    const devices = await this.scope.filterByArea(user, page.devices, (d) => d.areaCode);
+    return { total: devices.length === page.devices.length ? page.total : devices.length, devices };
   }
 }

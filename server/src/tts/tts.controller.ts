@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
+import { EDITORS, Roles } from '../auth/roles.js';
 import { toMediaView, type MediaView } from '../media/media-view.js';
 import { TTS_ACCENTS, TTS_MAX_SPEED, TTS_MIN_SPEED, TTS_VOICES, TtsEngineError } from './tts-engine.js';
 import { TtsService } from './tts.service.js';
@@ -33,6 +34,7 @@ export interface TtsView {
 
 @ApiTags('tts')
 @ApiBearerAuth()
+@Roles(EDITORS)
 @Controller('api/v1/tts')
 export class TtsController {
   constructor(private readonly tts: TtsService) {}

@@ -6,6 +6,7 @@ import { Commands1764200000000 } from './1764200000000-commands.js';
 import { Provisioning1764300000000 } from './1764300000000-provisioning.js';
 import { AudioPipeline1764500000000 } from './1764500000000-audio-pipeline.js';
 import { ContentLifecycle1764600000000 } from './1764600000000-content-lifecycle.js';
+import { Users1764700000000 } from './1764700000000-users.js';
 
 /** Every migration in order. Listed explicitly (no glob) so the same list works from sources and from dist. */
-export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000, FleetStatus1764100000000, Commands1764200000000, Provisioning1764300000000, AudioPipeline1764500000000, ContentLifecycle1764600000000];
+export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000, FleetStatus1764100000000, Commands1764200000000, Provisioning1764300000000, AudioPipeline1764500000000, ContentLifecycle1764600000000, Users1764700000000];

@@ -1,0 +1,135 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource, In, Like } from 'typeorm';
+import { AreaEntity, DeviceEntity, GroupEntity } from '../database/entities.js';
+import type { UserPrincipal } from './principal.js';
+
+/** Reading a resource outside the subtree answers 404 (its existence is not revealed); writing to it answers 403. */
+export type Access = 'read' | 'write';
+
+/** The area subtree a user may see and act on. Admins (and users without an area) of role admin see everything. */
+export class AreaScope {
+  constructor(
+    /** Null: everything (admin). */
+    readonly pathPrefix: string | null,
+    /** Codes of the areas in the subtree; null for everything. */
+    private readonly codes: ReadonlySet<string> | null,
+  ) {}
+
+  get all(): boolean {
+    return this.codes === null;
+  }
+
+  contains(areaCode: string): boolean {
+    return this.codes === null || this.codes.has(areaCode);
+  }
+
+  filter<T>(items: readonly T[], areaOf: (item: T) => string): T[] {
+    return this.codes === null ? [...items] : items.filter((i) => this.contains(areaOf(i)));
+  }
+}
+
+export type GroupMembersResolver = (groupId: string) => Promise<string[] | null>;
+
+/**
+ * The one place where area scoping is decided. Controllers call it once per route: `check*` for a single resource or a
+ * write's targets, `filter*` for lists. Roles are checked before (the @Roles guard); this only decides "where".
+ */
+@Injectable()
+export class ScopeService {
+  private groupMembers: GroupMembersResolver | null = null;
+
+  constructor(private readonly db: DataSource) {}
+
+  /** GroupsService registers how to resolve a group's current members (static list ∪ tag rule). */
+  useGroupResolver(resolver: GroupMembersResolver): void {
+    this.groupMembers = resolver;
+  }
+
+  async of(user: UserPrincipal): Promise<AreaScope> {
+    if (user.role === 'admin' && user.areaCode === null) return new AreaScope(null, null);
+    if (user.areaCode === null) return new AreaScope('/nowhere/', new Set()); // misconfigured: sees nothing
+    const root = await this.db.getRepository(AreaEntity).findOneBy({ code: user.areaCode });
+    if (!root) return new AreaScope('/nowhere/', new Set());
+    const areas = await this.db.getRepository(AreaEntity).find({ select: { code: true }, where: { path: Like(`${root.path}%`) } });
+    return new AreaScope(root.path, new Set(areas.map((a) => a.code)));
+  }
+
+  /** An area given by code (a target, a filter, a path parameter). */
+  async checkArea(user: UserPrincipal, code: string, access: Access): Promise<void> {
+    const scope = await this.of(user);
+    if (!scope.contains(code)) refuse(access, `area ${code}`);
+  }
+
+  async checkDevice(user: UserPrincipal, deviceId: string, access: Access): Promise<void> {
+    await this.checkDevices(user, [deviceId], access);
+  }
+
+  /** Unknown devices pass (the service answers 404/400 for them as it would for anyone). */
+  async checkDevices(user: UserPrincipal, deviceIds: readonly string[], access: Access): Promise<void> {
+    const scope = await this.of(user);
+    if (scope.all || deviceIds.length === 0) return;
+    const areas = await this.deviceAreas(deviceIds);
+    for (const id of deviceIds) {
+      const area = areas.get(id);
+      if (area !== undefined && !scope.contains(area)) refuse(access, `device ${id}`);
+    }
+  }
+
+  /** A group is inside the subtree when every current member is. */
+  async checkGroup(user: UserPrincipal, groupId: string, access: Access): Promise<void> {
+    const scope = await this.of(user);
+    if (scope.all) return;
+    const members = this.groupMembers ? await this.groupMembers(groupId) : null;
+    if (members === null) {
+      if (!(await this.db.getRepository(GroupEntity).existsBy({ id: groupId }))) return;
+      refuse(access, `group ${groupId}`);
+    }
+    await this.checkDevices(user, members, access).catch(() => refuse(access, `group ${groupId}`));
+  }
+
+  /** Targets of a schedule or a command: every area, group and device must lie inside the subtree. */
+  async checkTargets(user: UserPrincipal, t: { areas?: readonly string[]; groups?: readonly string[]; devices?: readonly string[] }, access: Access): Promise<void> {
+    for (const a of t.areas ?? []) await this.checkArea(user, a, access);
+    for (const g of t.groups ?? []) await this.checkGroup(user, g, access);
+    await this.checkDevices(user, t.devices ?? [], access);
+  }
+
+  async inScope(user: UserPrincipal, check: (u: UserPrincipal) => Promise<void>): Promise<boolean> {
+    try {
+      await check(user);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundException || err instanceof ForbiddenException) return false;
+      throw err;
+    }
+  }
+
+  /** Keeps the items whose device lies inside the subtree (unknown devices are dropped for scoped users). */
+  async filterByDevice<T>(user: UserPrincipal, items: readonly T[], deviceOf: (item: T) => string): Promise<T[]> {
+    const scope = await this.of(user);
+    if (scope.all) return [...items];
+    const areas = await this.deviceAreas([...new Set(items.map(deviceOf))]);
+    return items.filter((i) => {
+      const area = areas.get(deviceOf(i));
+      return area !== undefined && scope.contains(area);
+    });
+  }
+
+  async filterByArea<T>(user: UserPrincipal, items: readonly T[], areaOf: (item: T) => string): Promise<T[]> {
+    return (await this.of(user)).filter(items, areaOf);
+  }
+
+  private async deviceAreas(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ select: { id: true, areaCode: true }, where: { id: In(ids.slice(i, i + 500)) } });
+      for (const r of rows) out.set(r.id, r.areaCode);
+    }
+    return out;
+  }
+}
+
+function refuse(access: Access, what: string): never {
+  if (access === 'read') throw new NotFoundException(`${what} not found`);
+  throw new ForbiddenException(`${what} is outside your area`);
+}
