@@ -1,25 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic, encodeMessage } from '@loa/shared';
-import { openPostgres } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServerOn, type TestServer } from './support/server.js';
 
-/** The whole server in-process, on SQLite or on a fresh PostgreSQL database. */
-async function serverOn(db: string, env: Record<string, string> = {}): Promise<{ t: TestServer; close(): Promise<void> }> {
-  if (db === 'sqlite') {
-    const t = await startTestServer(env);
-    return { t, close: () => t.close() };
-  }
-  const pg = await openPostgres();
-  const t = await startTestServer({ LOA_DATABASE_URL: (pg.dataSource.options as { url: string }).url, ...env });
-  return {
-    t,
-    close: async () => {
-      await t.close();
-      await pg.close();
-    },
-  };
-}
+const serverOn = startTestServerOn;
 
 type Outcome = { client: MqttClient } | { refused: number | string };
 

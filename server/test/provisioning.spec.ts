@@ -7,24 +7,9 @@ import { DeviceCredentialsService } from '../src/device-auth/device-credentials.
 import { EnrollmentService } from '../src/provisioning/enrollment.service.js';
 import { ProvisioningKeysService } from '../src/provisioning/provisioning-keys.service.js';
 import { SigningService } from '../src/signing/signing.service.js';
-import { openPostgres } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServerOn, type TestServer } from './support/server.js';
 
-async function serverOn(db: string, env: Record<string, string> = {}): Promise<{ t: TestServer; close(): Promise<void> }> {
-  if (db === 'sqlite') {
-    const t = await startTestServer(env);
-    return { t, close: () => t.close() };
-  }
-  const pg = await openPostgres();
-  const t = await startTestServer({ LOA_DATABASE_URL: (pg.dataSource.options as { url: string }).url, ...env });
-  return {
-    t,
-    close: async () => {
-      await t.close();
-      await pg.close();
-    },
-  };
-}
+const serverOn = startTestServerOn;
 
 const HOUR = 3_600_000;
 

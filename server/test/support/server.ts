@@ -1,3 +1,4 @@
+import { openPostgres } from './databases.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,23 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     close: async () => {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The whole server in-process, on SQLite or on a fresh PostgreSQL database (dropped on close). */
+export async function startTestServerOn(db: string, env: Record<string, string> = {}): Promise<{ t: TestServer; close(): Promise<void> }> {
+  if (db === 'sqlite') {
+    const t = await startTestServer(env);
+    return { t, close: () => t.close() };
+  }
+  const pg = await openPostgres();
+  const t = await startTestServer({ LOA_DATABASE_URL: (pg.dataSource.options as { url: string }).url, ...env });
+  return {
+    t,
+    close: async () => {
+      await t.close();
+      await pg.close();
     },
   };
 }
