@@ -30,6 +30,8 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import { EventsModule } from './events/events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
+import { ApprovalsModule } from './approvals/approvals.module.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -69,7 +71,9 @@ export class AppModule {
         DeviceSecurityModule,
         ProvisioningModule,
         BoardProfilesModule,
+        ApprovalsModule,
         TtsModule,
+        AuditModule,
       ],
     };
   }

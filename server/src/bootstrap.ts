@@ -15,6 +15,7 @@ import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.j
 import { listenOrExplain } from './common/listen.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readTlsMaterial } from './common/tls.js';
+import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 
 export interface RunningServer {
   app: NestExpressApplication;
@@ -65,6 +66,7 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
         .build(),
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+    mountDashboard(app, config.dashboardDir ?? defaultDashboardDir(), logger);
     await app.init();
     await app.get(AuthService).ensureFirstAdmin();
     await app.listen(config.httpPort, config.httpHost);

@@ -576,6 +576,8 @@ async function main(): Promise<void> {
     dataDir: path.join(dir, 'loa'),
     adminPassword: password,
     logLevel: 'warn',
+    // Fan-out is measured from the alert request: the two-person rule (issue 7) would hold it for a confirmation.
+    env: { LOA_APPROVAL_RULES_DEFAULT: 'permissive' },
     ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
   });
   children.add(server.proc);

@@ -15,26 +15,54 @@ export class ApiError extends Error {
   }
 }
 
-/** The few REST calls the simulator, the demo and the bench make (admin token after login). */
+/**
+ * The few REST calls the simulator, the demo and the bench make (admin token after login). Access tokens are short-lived
+ * (LOA_ACCESS_TOKEN_TTL_MINUTES), and a bench or demo outlives one: a 401 trades the refresh token for a new pair once.
+ */
 export class LoaApi {
+  private refreshing: Promise<void> | null = null;
+
   private constructor(
     readonly baseUrl: string,
-    readonly token: string,
+    private accessToken: string,
+    private refreshToken: string | null,
   ) {}
+
+  get token(): string {
+    return this.accessToken;
+  }
 
   static async login(baseUrl: string, username: string, password: string): Promise<LoaApi> {
     const base = baseUrl.replace(/\/+$/, '');
-    const { accessToken } = await call<{ accessToken: string }>(base, null, 'POST', '/api/v1/auth/login', { username, password }, [200, 201]);
-    return new LoaApi(base, accessToken);
+    const r = await call<{ accessToken: string; refreshToken?: string }>(base, null, 'POST', '/api/v1/auth/login', { username, password }, [200, 201]);
+    return new LoaApi(base, r.accessToken, r.refreshToken ?? null);
   }
 
-  request<T>(method: string, path: string, body?: unknown, ok: number[] = [200, 201]): Promise<T> {
-    return call<T>(this.baseUrl, this.token, method, path, body, ok);
+  async request<T>(method: string, path: string, body?: unknown, ok: number[] = [200, 201]): Promise<T> {
+    const r = await this.raw(method, path, body);
+    if (!ok.includes(r.status)) throw new ApiError(r.status, r.text, `${method} ${path}`);
+    return (r.text ? JSON.parse(r.text) : undefined) as T;
   }
 
   /** Status and body without throwing on an HTTP status (e.g. to tell "exists" or "not implemented" apart). */
-  raw(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    return rawCall(this.baseUrl, this.token, method, path, body);
+  async raw(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const used = this.accessToken;
+    const r = await rawCall(this.baseUrl, used, method, path, body);
+    if (r.status !== 401 || this.refreshToken === null) return r;
+    await this.renew(used);
+    return rawCall(this.baseUrl, this.accessToken, method, path, body);
+  }
+
+  /** One refresh however many calls hit 401 together (a refresh token works once). */
+  private async renew(expired: string): Promise<void> {
+    if (this.accessToken !== expired) return;
+    this.refreshing ??= call<{ accessToken: string; refreshToken: string }>(this.baseUrl, null, 'POST', '/api/v1/auth/refresh', { refreshToken: this.refreshToken }, [200])
+      .then((r) => {
+        this.accessToken = r.accessToken;
+        this.refreshToken = r.refreshToken;
+      })
+      .finally(() => (this.refreshing = null));
+    await this.refreshing;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { PlaybackEvent } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Batcher } from '../common/batcher.js';
@@ -9,6 +9,7 @@ import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AlarmEntity, AlarmKind } from '../database/entities.js';
 import type { PresenceTransition } from '../devices/presence-state.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { failureDecision, silenceDecisions, telemetryDecisions, type AlarmDecision, type AlarmThresholds, type TelemetryEvidence } from './alarm-rules.js';
@@ -77,6 +78,7 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   private get thresholds(): AlarmThresholds {
@@ -198,9 +200,20 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async raise(decisions: readonly AlarmDecision[], now: number): Promise<void> {
     if (decisions.length === 0) return;
-    await this.repo.insertRaised(
-      decisions.map((d) => ({ id: newId(), deviceId: d.deviceId, kind: d.kind, detail: d.detail.slice(0, 500), raisedAt: now, clearedAt: null, clearedDetail: null, ackedAt: null, ackedBy: null, ackedByName: null })),
-    );
+    const rows: AlarmEntity[] = decisions.map((d) => ({
+      id: newId(),
+      deviceId: d.deviceId,
+      kind: d.kind,
+      detail: d.detail.slice(0, 500),
+      raisedAt: now,
+      clearedAt: null,
+      clearedDetail: null,
+      ackedAt: null,
+      ackedBy: null,
+      ackedByName: null,
+    }));
+    await this.repo.insertRaised(rows);
+    void this.live?.alarm('alarm.raised', rows.map(view));
     for (const d of decisions) {
       this.metrics.inc(`alarms_raised_${d.kind.replace(/-/g, '_')}`);
       this.logger.info({ ctx: 'alarms', deviceId: d.deviceId, kind: d.kind, detail: d.detail }, 'alarm raised');
@@ -209,6 +222,7 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async clearOne(a: AlarmEntity, now: number, detail: string): Promise<void> {
     if (!(await this.repo.clear(a.id, now, detail.slice(0, 500)))) return;
+    void this.live?.alarm('alarm.cleared', [view({ ...a, clearedAt: now, clearedDetail: detail.slice(0, 500) })]);
     this.metrics.inc(`alarms_cleared_${a.kind.replace(/-/g, '_')}`);
     this.logger.info({ ctx: 'alarms', alarmId: a.id, deviceId: a.deviceId, kind: a.kind, detail }, 'alarm cleared');
   }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -7,6 +8,7 @@ import { areaCodeSchema, prioritySchema, sha256Schema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { AlertsService, type AlertView } from './alerts.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const createAlertSchema = z.object({
   areaCode: areaCodeSchema,
@@ -28,11 +30,29 @@ export class AlertsController {
     private readonly scope: ScopeService,
   ) {}
 
+  /** 201 when sent; 202 with status `pending` when the two-person rule holds it for a second user's confirmation. */
   @Post()
   @Roles(EDITORS)
-  async create(@Body({ schema: createAlertSchema }) body: z.infer<typeof createAlertSchema>, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+  @Audit('alerts.create', { resource: 'alert' })
+  async create(
+    @Body({ schema: createAlertSchema }) body: z.infer<typeof createAlertSchema>,
+    @CurrentUser() user: UserPrincipal,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<AlertView> {
     await this.scope.checkArea(user, body.areaCode, 'write');
-    return this.alerts.create({ ...body, effectiveAt: body.effectiveAt === undefined ? undefined : Date.parse(body.effectiveAt) }, user.userId);
+    const alert = await this.alerts.create({ ...body, effectiveAt: body.effectiveAt === undefined ? undefined : Date.parse(body.effectiveAt) }, user.userId);
+    if (alert.status === 'pending') res.statusCode = 202;
+    return alert;
+  }
+
+  /** Two-person rule: another user than the creator publishes a pending alert (409 for the creator, or after 30 min). */
+  @Post(':id/confirm')
+  @HttpCode(200)
+  @Roles(READERS)
+  @Audit('alerts.confirm', { resource: 'alert', idParam: 'id' })
+  async confirm(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+    await this.scope.checkArea(user, (await this.alerts.get(id)).areaCode, 'write');
+    return this.alerts.confirm(id, user.userId);
   }
 
   @Get()
@@ -52,6 +72,7 @@ export class AlertsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles(EDITORS)
+  @Audit('alerts.cancel', { resource: 'alert', idParam: 'id' })
   async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
     await this.scope.checkArea(user, (await this.alerts.get(id)).areaCode, 'read');
     return this.alerts.cancel(id);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
+import { DataSource, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
 import { AlertEntity, MediaEntity } from '../database/entities.js';
 
 @Injectable()
@@ -25,12 +25,12 @@ export class AlertsRepository {
 
   /** Alerts (or cancellations) on their channel and not yet expired. */
   onChannel(now: number): Promise<AlertEntity[]> {
-    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: MoreThan(now) });
+    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: MoreThan(now), status: Not('pending') });
   }
 
   /** Alerts (or cancellations) still retained on their channel after they expired. */
   dueForClearing(now: number): Promise<AlertEntity[]> {
-    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: LessThanOrEqual(now) });
+    return this.db.getRepository(AlertEntity).findBy({ clearedAt: IsNull(), expiresAt: LessThanOrEqual(now), status: Not('pending') });
   }
 
   /**
@@ -41,9 +41,35 @@ export class AlertsRepository {
     await this.db.transaction(async (tx) => {
       const repo = tx.getRepository(AlertEntity);
       await repo.update({ areaCode: alert.areaCode, status: 'active', clearedAt: IsNull() }, { status: 'superseded', clearedAt: alert.sentAt });
-      await repo.update({ areaCode: alert.areaCode, clearedAt: IsNull() }, { clearedAt: alert.sentAt });
+      await repo.update({ areaCode: alert.areaCode, clearedAt: IsNull(), status: Not('pending') }, { clearedAt: alert.sentAt });
       await repo.insert(alert);
     });
+  }
+
+  /** A pending alert (two-person rule) is stored off the channel: nothing it could replace is touched yet. */
+  async insert(alert: AlertEntity): Promise<void> {
+    await this.db.getRepository(AlertEntity).insert(alert);
+  }
+
+  /**
+   * Puts a confirmed alert on its channel, replacing what the channel held, as insertReplacing does for a new one.
+   * Compare-and-set on `pending`: false (and nothing changed) when someone confirmed or cancelled it meanwhile.
+   */
+  async activateReplacing(alert: AlertEntity): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(AlertEntity);
+      const { id, ...rest } = alert;
+      const r = await repo.update({ id, status: 'pending' }, { ...rest, status: 'pending' });
+      if ((r.affected ?? 0) === 0) return false;
+      await repo.update({ areaCode: alert.areaCode, status: 'active', clearedAt: IsNull() }, { status: 'superseded', clearedAt: alert.sentAt });
+      await repo.update({ areaCode: alert.areaCode, clearedAt: IsNull(), status: Not('pending') }, { clearedAt: alert.sentAt });
+      await repo.update({ id }, { status: alert.status });
+      return true;
+    });
+  }
+
+  pending(): Promise<AlertEntity[]> {
+    return this.db.getRepository(AlertEntity).find({ where: { status: 'pending' }, order: { sentAt: 'DESC' } });
   }
 
   async update(id: string, patch: Partial<AlertEntity>): Promise<void> {

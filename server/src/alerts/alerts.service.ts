@@ -1,4 +1,6 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
+import { ALERT_CONFIRM_WINDOW_MS } from '../approvals/approval-rules.js';
 import { SigningService } from '../signing/signing.service.js';
 import { AREA_CHANNELS, areaTopic, PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
@@ -37,6 +39,11 @@ export interface AlertView {
   effectiveAt: string;
   expiresAt: string;
   cancelledAt: string | null;
+  createdBy: string;
+  /** Two-person rule (issue 7): when the creator asked for the alert, who confirmed it and when. */
+  requestedAt: string | null;
+  confirmedBy: string | null;
+  confirmedAt: string | null;
 }
 
 const ALERT = AREA_CHANNELS.alert;
@@ -56,6 +63,8 @@ export class AlertsService {
     private readonly metrics: Metrics,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    /** Issue 7; without it (hand-wired tests) alerts go out at once, as before the two-person rule. */
+    @Optional() private readonly rules?: ApprovalRulesService,
   ) {}
 
   async create(input: CreateAlertInput, userId: string): Promise<AlertView> {
@@ -85,6 +94,13 @@ export class AlertsService {
       clearedAt: null,
       createdBy: userId,
     };
+    if (this.rules && (await this.rules.get()).emergency.twoPerson) {
+      // Off the channel until a second person confirms (POST /alerts/:id/confirm); devices know nothing of it.
+      const pending: AlertEntity = { ...alert, status: 'pending', requestedAt: now };
+      await this.repo.insert(pending);
+      this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, createdBy: userId }, 'alert awaits a second person');
+      return view(pending);
+    }
     const previous = await this.repo.findActive(input.areaCode);
     alert.replaces = previous?.id ?? null;
     await this.repo.insertReplacing(alert);
@@ -94,9 +110,59 @@ export class AlertsService {
     return view(alert);
   }
 
+  /**
+   * Two-person rule: a second user publishes a pending alert exactly as an immediate create would have. An alert
+   * meant to take effect at once does so from the confirmation, keeping its requested duration.
+   */
+  async confirm(id: string, userId: string): Promise<AlertView> {
+    const alert = await this.repo.find(id);
+    if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    if (alert.status !== 'pending') throw new ConflictException(`alert ${id} is ${alert.status}: only a pending alert can be confirmed`);
+    if (alert.createdBy === userId) throw new ConflictException(`alert ${id}: a second person must confirm it (the user who created it cannot)`);
+    const now = this.clock.now();
+    const requestedAt = alert.requestedAt ?? alert.sentAt;
+    if (now - requestedAt > ALERT_CONFIRM_WINDOW_MS) {
+      throw new ConflictException(`alert ${id} expired: it waited more than ${ALERT_CONFIRM_WINDOW_MS / 60_000} minutes for confirmation; send it again`);
+    }
+    const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
+    if (alert.mediaSha256 && !media) throw new BadRequestException(`media ${alert.mediaSha256} no longer exists`);
+    const immediate = alert.effectiveAt <= requestedAt;
+    const effectiveAt = immediate ? now : alert.effectiveAt;
+    const previous = await this.repo.findActive(alert.areaCode);
+    const active: AlertEntity = {
+      ...alert,
+      status: 'active',
+      replaces: previous?.id ?? null,
+      sentAt: now,
+      effectiveAt,
+      expiresAt: immediate ? alert.expiresAt + (now - requestedAt) : alert.expiresAt,
+      requestedAt,
+      confirmedBy: userId,
+      confirmedAt: now,
+    };
+    if (!(await this.repo.activateReplacing(active))) throw new ConflictException(`alert ${id} changed meanwhile: cannot confirm it`);
+    await this.publish(active.areaCode, this.message(active, previous ? 'update' : 'alert', media));
+    this.metrics.inc('alerts_sent');
+    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId }, 'alert confirmed and sent');
+    return view(active);
+  }
+
+  /** Pending alerts still confirmable (younger than the confirmation window). */
+  async pending(): Promise<AlertView[]> {
+    const now = this.clock.now();
+    return (await this.repo.pending()).filter((a) => now - (a.requestedAt ?? a.sentAt) <= ALERT_CONFIRM_WINDOW_MS).map(view);
+  }
+
   async cancel(id: string): Promise<AlertView> {
     const alert = await this.repo.find(id);
     if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    if (alert.status === 'pending') {
+      // Never published: nothing to withdraw from the channel; cleared so no sweep or restart ever publishes it.
+      const now = this.clock.now();
+      await this.repo.update(id, { status: 'cancelled', cancelledAt: now, clearedAt: now });
+      this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'pending alert cancelled');
+      return view({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now });
+    }
     if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
     const now = this.clock.now();
     await this.repo.update(id, { status: 'cancelled', cancelledAt: now });
@@ -186,4 +252,8 @@ const view = (a: AlertEntity): AlertView => ({
   effectiveAt: new Date(a.effectiveAt).toISOString(),
   expiresAt: new Date(a.expiresAt).toISOString(),
   cancelledAt: iso(a.cancelledAt),
+  createdBy: a.createdBy,
+  requestedAt: iso(a.requestedAt),
+  confirmedBy: a.confirmedBy ?? null,
+  confirmedAt: iso(a.confirmedAt),
 });

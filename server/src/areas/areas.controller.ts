@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
@@ -7,6 +7,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { areaCodeSchema } from '@loa/shared';
 import { AREA_LEVELS, AreasService, type AreaView } from './areas.service.js';
+import { AreasImportService, type AreaImportResult } from './areas-import.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const createAreaSchema = z.object({
   code: areaCodeSchema,
@@ -15,6 +17,10 @@ const createAreaSchema = z.object({
   parentCode: areaCodeSchema.nullish(),
 });
 
+const csvBody = z.string({ error: 'send the CSV as the request body with content-type text/csv' }).min(1, 'the CSV is empty');
+const flag = z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1');
+const importQuery = z.object({ dryRun: flag, allowMove: flag });
+
 @ApiTags('areas')
 @ApiBearerAuth()
 @Controller('api/v1/areas')
@@ -22,11 +28,30 @@ export class AreasController {
   constructor(
     private readonly areas: AreasService,
     private readonly scope: ScopeService,
+    private readonly imports: AreasImportService,
   ) {}
 
   @Post()
+  @Audit('areas.create', { resource: 'area' })
   create(@Body({ schema: createAreaSchema }) body: z.infer<typeof createAreaSchema>): Promise<AreaView> {
     return this.areas.create(body);
+  }
+
+  /**
+   * The tree from a spreadsheet: `text/csv` with a header `code,name,level,parentCode` (or `ma,ten,cap,ma_cha`),
+   * comma or semicolon separated. Every row is checked first and every bad one named (400 `{errors: [{line, code,
+   * message}]}`); then all rows are written in one transaction. Existing codes get their name (and level) updated;
+   * moving one under another parent needs `?allowMove=true`. `?dryRun=true` only reports. An admin with an area may
+   * import only inside its subtree (403).
+   */
+  @Post('import')
+  @HttpCode(200)
+  importCsv(
+    @Body({ schema: csvBody }) body: string,
+    @Query({ schema: importQuery }) q: z.infer<typeof importQuery>,
+    @CurrentUser() user: UserPrincipal,
+  ): Promise<AreaImportResult> {
+    return this.imports.import(body, q, user);
   }
 
   /** A scoped user sees its own subtree. */

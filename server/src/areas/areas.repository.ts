@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { AreaEntity } from '../database/entities.js';
+import { AreaEntity, DeviceEntity } from '../database/entities.js';
+import type { AreaWrite } from './areas-csv.js';
 
 @Injectable()
 export class AreasRepository {
@@ -20,5 +21,23 @@ export class AreasRepository {
 
   async insert(area: AreaEntity): Promise<void> {
     await this.db.getRepository(AreaEntity).insert(area);
+  }
+
+  /** One transaction: new areas (parents first, as given) and changed ones (name, level, parent, path). */
+  async applyImport(creates: readonly AreaWrite[], updates: readonly AreaWrite[], now: number): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const repo = m.getRepository(AreaEntity);
+      for (let i = 0; i < creates.length; i += 500) await repo.insert(creates.slice(i, i + 500).map((a) => ({ ...a, createdAt: now })));
+      for (const a of updates) await repo.update({ code: a.code }, { name: a.name, level: a.level, parentCode: a.parentCode, path: a.path });
+    });
+  }
+
+  async deviceIdsIn(areaCodes: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < areaCodes.length; i += 500) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ select: { id: true }, where: { areaCode: In(areaCodes.slice(i, i + 500)) } });
+      ids.push(...rows.map((r) => r.id));
+    }
+    return ids;
   }
 }

@@ -8,6 +8,7 @@ import type { AuthenticatedRequest, UserPrincipal } from './principal.js';
 
 const passwordSchema = z.object({ current: z.string().min(1).max(200), new: z.string().min(8, 'at least 8 characters').max(200) });
 const loginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
+const refreshSchema = z.object({ refreshToken: z.string().min(1).max(200) });
 
 @ApiTags('auth')
 @Roles(ANY_ROLE)
@@ -22,6 +23,15 @@ export class AuthController {
     return this.auth.login(body.username, body.password);
   }
 
+  /** Rotates: the refresh token is spent and a new pair comes back; presenting a spent one again ends the login. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(@Body({ schema: refreshSchema }) body: z.infer<typeof refreshSchema>): Promise<LoginResult> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  /** Ends this login: the bearer token, the other access tokens of the same login and its refresh token. */
   @ApiBearerAuth()
   @Post('logout')
   @HttpCode(204)

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThan, Not } from 'typeorm';
-import { SessionEntity, UserEntity } from '../database/entities.js';
+import { DataSource, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
+import { LoginFailureEntity, RefreshTokenEntity, SessionEntity, UserEntity } from '../database/entities.js';
 
 @Injectable()
 export class AuthRepository {
@@ -22,8 +22,14 @@ export class AuthRepository {
     await this.db.getRepository(UserEntity).insert(user);
   }
 
-  async insertSession(session: SessionEntity): Promise<void> {
-    await this.db.getRepository(SessionEntity).insert(session);
+  /** An access token and the refresh token issued with it, stored together or not at all. */
+  async insertTokens(session: SessionEntity, refresh: RefreshTokenEntity, m: EntityManager = this.db.manager): Promise<void> {
+    await m.getRepository(SessionEntity).insert(session);
+    await m.getRepository(RefreshTokenEntity).insert(refresh);
+  }
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
   }
 
   findSession(tokenHash: string): Promise<SessionEntity | null> {
@@ -34,6 +40,27 @@ export class AuthRepository {
     await this.db.getRepository(SessionEntity).delete({ tokenHash });
   }
 
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenEntity | null> {
+    return this.db.getRepository(RefreshTokenEntity).findOneBy({ tokenHash });
+  }
+
+  /**
+   * Marks the token used if nobody did before: one conditional UPDATE, so of two concurrent refreshes with the same
+   * token (in any server process) exactly one wins and the other is seen as a replay.
+   */
+  async claimRefreshToken(tokenHash: string, now: number, m: EntityManager = this.db.manager): Promise<boolean> {
+    const r = await m.getRepository(RefreshTokenEntity).update({ tokenHash, usedAt: IsNull() }, { usedAt: now });
+    return (r.affected ?? 0) === 1;
+  }
+
+  /** Ends one login everywhere: its access tokens and every refresh token of its rotation chain. */
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.getRepository(SessionEntity).delete({ familyId });
+      await m.getRepository(RefreshTokenEntity).delete({ familyId });
+    });
+  }
+
   async updateUser(id: string, patch: Partial<UserEntity>): Promise<void> {
     await this.db.getRepository(UserEntity).update({ id }, patch);
   }
@@ -42,12 +69,78 @@ export class AuthRepository {
     return this.db.getRepository(UserEntity).find({ order: { username: 'ASC' } });
   }
 
-  /** Ends the user's sessions, except `keepTokenHash` when given. */
-  async deleteSessionsOf(userId: string, keepTokenHash?: string): Promise<void> {
-    await this.db.getRepository(SessionEntity).delete(keepTokenHash === undefined ? { userId } : { userId, tokenHash: Not(keepTokenHash) });
+  /**
+   * Ends the user's logins (access and refresh tokens). `keep` spares the caller's own login: its access token and,
+   * when it has one, its family. Used by user management (disable, role, area, password reset) and by one's own
+   * password change.
+   */
+  async deleteSessionsOf(userId: string, keep?: { tokenHash: string; familyId: string | null }): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const sessions = m.getRepository(SessionEntity);
+      const refresh = m.getRepository(RefreshTokenEntity);
+      if (keep === undefined) {
+        await sessions.delete({ userId });
+        await refresh.delete({ userId });
+        return;
+      }
+      if (keep.familyId === null) {
+        await sessions.delete({ userId, tokenHash: Not(keep.tokenHash) });
+        await refresh.delete({ userId });
+        return;
+      }
+      // `<>` is never true for NULL, so tokens without a family (issued before refresh tokens) go separately.
+      await sessions.delete({ userId, familyId: Not(keep.familyId) });
+      await sessions.delete({ userId, familyId: IsNull() });
+      await refresh.delete({ userId, familyId: Not(keep.familyId) });
+    });
   }
 
-  async deleteExpiredSessions(now: number): Promise<void> {
+  async deleteExpired(now: number, failureWindowMs: number): Promise<void> {
     await this.db.getRepository(SessionEntity).delete({ expiresAt: LessThan(now) });
+    await this.db.getRepository(RefreshTokenEntity).delete({ expiresAt: LessThan(now) });
+    await this.db
+      .createQueryBuilder()
+      .delete()
+      .from(LoginFailureEntity)
+      .where('locked_until < :now AND window_start < :cutoff', { now, cutoff: now - failureWindowMs })
+      .execute();
+  }
+
+  findLoginFailure(username: string): Promise<LoginFailureEntity | null> {
+    return this.db.getRepository(LoginFailureEntity).findOneBy({ username });
+  }
+
+  /**
+   * Counts one failed login in the database with single statements (no read-modify-write), so concurrent failures
+   * in several processes all count. A window older than `windowMs` restarts at this failure. Returns the count.
+   */
+  async addLoginFailure(username: string, now: number, windowMs: number): Promise<number> {
+    await this.db
+      .createQueryBuilder()
+      .insert()
+      .into(LoginFailureEntity)
+      .values({ username, failures: 0, windowStart: now, lockedUntil: 0 })
+      .orIgnore()
+      .execute();
+    await this.db
+      .createQueryBuilder()
+      .update(LoginFailureEntity)
+      .set({
+        failures: () => 'CASE WHEN window_start <= :cutoff THEN 1 ELSE failures + 1 END',
+        windowStart: () => 'CASE WHEN window_start <= :cutoff THEN :now ELSE window_start END',
+      })
+      .where('username = :username', { username })
+      .setParameters({ cutoff: now - windowMs, now })
+      .execute();
+    return (await this.findLoginFailure(username))?.failures ?? 1;
+  }
+
+  /** Locks the username until `until` and starts a fresh count for after the lock. */
+  async lockLogin(username: string, until: number): Promise<void> {
+    await this.db.getRepository(LoginFailureEntity).update({ username }, { lockedUntil: until, failures: 0 });
+  }
+
+  async clearLoginFailures(username: string): Promise<void> {
+    await this.db.getRepository(LoginFailureEntity).delete({ username });
   }
 }

@@ -9,17 +9,21 @@ import type { AppLogger } from '../logging/logger.js';
 import { AuthRepository } from './auth.repository.js';
 import type { Role, UserPrincipal } from './principal.js';
 import type { UserEntity } from '../database/entities.js';
+import type { EntityManager } from 'typeorm';
 
 export interface LoginResult {
   accessToken: string;
   tokenType: 'Bearer';
   expiresAt: string;
+  /** Presented once to POST /auth/refresh for a new pair; a second presentation ends the whole login. */
+  refreshToken: string;
+  refreshExpiresAt: string;
   user: { id: string; username: string; role: Role; areaCode: string | null };
 }
 
-/** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (kept in memory). */
+/** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (counted in the database). */
 export const MAX_FAILED_LOGINS = 5;
-const FAIL_WINDOW_MS = 15 * 60_000;
+export const FAIL_WINDOW_MS = 15 * 60_000;
 const LOCK_MS = 15 * 60_000;
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -59,12 +63,9 @@ export class AuthService {
     return { created: true, generatedPassword: password };
   }
 
-  /** Failed logins per username (known or not, so that lockout reveals nothing): timestamps in the window, lock end. */
-  private readonly failures = new Map<string, { at: number[]; lockedUntil: number }>();
-
   async login(username: string, password: string): Promise<LoginResult> {
     const now0 = this.clock.now();
-    const f = this.failures.get(username);
+    const f = await this.repo.findLoginFailure(username);
     if (f && f.lockedUntil > now0) {
       const minutes = Math.ceil((f.lockedUntil - now0) / 60_000);
       throw new HttpException(`too many failed logins for this account; try again in ${minutes} min`, HttpStatus.TOO_MANY_REQUESTS);
@@ -73,18 +74,39 @@ export class AuthService {
     // Verify against a dummy hash when the user is unknown so timing does not reveal which usernames exist.
     const ok = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verify(password, DUMMY_HASH).then(() => false);
     if (!user || !ok) {
-      this.recordFailure(username, now0);
+      await this.recordFailure(username, now0);
       this.logger.warn({ ctx: 'auth', username }, 'login refused');
       throw new UnauthorizedException('wrong username or password');
     }
-    this.failures.delete(username);
+    if (f) await this.repo.clearLoginFailures(username);
     if (user.disabled) throw new UnauthorizedException('this account is disabled');
-    const token = randomToken(32);
     const now = this.clock.now();
-    const expiresAt = now + this.config.sessionTtlMs;
-    await this.repo.insertSession({ tokenHash: hashToken(token), userId: user.id, expiresAt, createdAt: now });
-    await this.repo.deleteExpiredSessions(now);
-    return { accessToken: token, tokenType: 'Bearer', expiresAt: new Date(expiresAt).toISOString(), user: publicUser(user) };
+    await this.repo.deleteExpired(now, FAIL_WINDOW_MS);
+    return this.issue(user, newId(), null, now);
+  }
+
+  /**
+   * Rotation: the refresh token is spent and a new access + refresh pair of the same family is issued. A token
+   * presented a second time means two parties hold it (one of them stole it), so the whole family is revoked,
+   * including the access token the legitimate refresh just received.
+   */
+  async refresh(refreshToken: string): Promise<LoginResult> {
+    const now = this.clock.now();
+    const hash = hashToken(refreshToken);
+    const row = await this.repo.findRefreshToken(hash);
+    if (!row) throw new UnauthorizedException('invalid refresh token');
+    if (row.usedAt !== null) return this.replayed(row.familyId, row.userId);
+    if (row.expiresAt <= now) throw new UnauthorizedException('the refresh token has expired; log in again');
+    const user = await this.repo.findUserById(row.userId);
+    if (!user || user.disabled) {
+      await this.repo.revokeFamily(row.familyId);
+      throw new UnauthorizedException('this account is disabled');
+    }
+    const result = await this.repo.transaction(async (m) => {
+      if (!(await this.repo.claimRefreshToken(hash, now, m))) return null;
+      return this.issue(user, row.familyId, hash, now, m);
+    });
+    return result ?? this.replayed(row.familyId, row.userId);
   }
 
   async authenticate(token: string): Promise<UserPrincipal | null> {
@@ -95,30 +117,57 @@ export class AuthService {
     return { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
   }
 
+  /** Ends the login the access token belongs to: its refresh tokens and every access token of its family. */
   async logout(token: string): Promise<void> {
-    await this.repo.deleteSession(hashToken(token));
+    const session = await this.repo.findSession(hashToken(token));
+    if (!session) return;
+    if (session.familyId) await this.repo.revokeFamily(session.familyId);
+    else await this.repo.deleteSession(session.tokenHash);
   }
 
-  /** Changes one's own password; every other session of the user is ended (the current one stays). */
+  /** Changes one's own password; every other login of the user is ended (the current one stays). */
   async changePassword(userId: string, current: string, next: string, currentToken: string): Promise<void> {
     const user = await this.repo.findUserById(userId);
     if (!user) throw new UnauthorizedException('unknown user');
     if (!(await this.hasher.verify(current, user.passwordHash))) throw new BadRequestException('the current password is wrong');
     if (next === current) throw new BadRequestException('the new password must differ from the current one');
     await this.repo.updateUser(userId, { passwordHash: await this.hasher.hash(next), updatedAt: this.clock.now() });
-    await this.repo.deleteSessionsOf(userId, hashToken(currentToken));
+    const session = await this.repo.findSession(hashToken(currentToken));
+    await this.repo.deleteSessionsOf(userId, { tokenHash: hashToken(currentToken), familyId: session?.familyId ?? null });
   }
 
-  private recordFailure(username: string, now: number): void {
-    const f = this.failures.get(username) ?? { at: [], lockedUntil: 0 };
-    f.at = [...f.at.filter((t) => t > now - FAIL_WINDOW_MS), now];
-    if (f.at.length >= MAX_FAILED_LOGINS) {
-      f.lockedUntil = now + LOCK_MS;
-      f.at = [];
+  private async issue(user: UserEntity, familyId: string, parentHash: string | null, now: number, m?: EntityManager): Promise<LoginResult> {
+    const accessToken = randomToken(32);
+    const refreshToken = randomToken(32);
+    const expiresAt = now + this.config.accessTokenTtlMs;
+    const refreshExpiresAt = now + this.config.refreshTokenTtlMs;
+    await this.repo.insertTokens(
+      { tokenHash: hashToken(accessToken), userId: user.id, expiresAt, createdAt: now, familyId },
+      { tokenHash: hashToken(refreshToken), familyId, parentHash, userId: user.id, expiresAt: refreshExpiresAt, usedAt: null, createdAt: now },
+      m,
+    );
+    return {
+      accessToken,
+      tokenType: 'Bearer',
+      expiresAt: new Date(expiresAt).toISOString(),
+      refreshToken,
+      refreshExpiresAt: new Date(refreshExpiresAt).toISOString(),
+      user: publicUser(user),
+    };
+  }
+
+  private async replayed(familyId: string, userId: string): Promise<never> {
+    await this.repo.revokeFamily(familyId);
+    this.logger.warn({ ctx: 'auth', userId, familyId }, 'refresh token presented twice: login revoked');
+    throw new UnauthorizedException('this refresh token was already used; the login has been revoked, log in again');
+  }
+
+  private async recordFailure(username: string, now: number): Promise<void> {
+    const failures = await this.repo.addLoginFailure(username, now, FAIL_WINDOW_MS);
+    if (failures >= MAX_FAILED_LOGINS) {
+      await this.repo.lockLogin(username, now + LOCK_MS);
       this.logger.warn({ ctx: 'auth', username }, 'account locked after repeated failed logins');
     }
-    this.failures.set(username, f);
-    if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.lockedUntil <= now && (v.at.at(-1) ?? 0) <= now - FAIL_WINDOW_MS) this.failures.delete(k);
   }
 }
 

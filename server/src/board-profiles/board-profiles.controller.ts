@@ -3,6 +3,7 @@ import { READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { BoardProfilesService, type BoardProfileView } from './board-profiles.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const side = z.number().int().min(16).max(8000);
 const profileSchema = z.object({
@@ -21,6 +22,7 @@ export class BoardProfilesController {
   constructor(private readonly profiles: BoardProfilesService) {}
 
   @Post()
+  @Audit('board-profiles.create', { resource: 'board-profile' })
   create(@Body({ schema: profileSchema }) body: z.infer<typeof profileSchema>): Promise<BoardProfileView> {
     return this.profiles.create(body);
   }
@@ -38,12 +40,14 @@ export class BoardProfilesController {
   }
 
   @Patch(':id')
+  @Audit('board-profiles.update', { resource: 'board-profile', idParam: 'id' })
   update(@Param('id') id: string, @Body({ schema: patchSchema }) body: z.infer<typeof patchSchema>): Promise<BoardProfileView> {
     return this.profiles.update(id, body);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @Audit('board-profiles.delete', { resource: 'board-profile', idParam: 'id' })
   async remove(@Param('id') id: string): Promise<void> {
     await this.profiles.remove(id);
   }

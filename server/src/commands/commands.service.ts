@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException, Optional, type OnModuleDestroy } from '@nestjs/common';
 import {
   DEVICE_CHANNELS,
   deviceTopic,
@@ -16,6 +16,7 @@ import { isoOrNull as iso } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
 import { MessageBroker } from '../broker/message-broker.js';
+import { LiveEvents } from '../events/live-events.js';
 import type { CommandEntity, CommandResultEntity, CommandState, CommandTargetKind } from '../database/entities.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -118,6 +119,7 @@ export class CommandsService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -293,6 +295,9 @@ export class CommandsService implements OnModuleDestroy {
       const changed = await this.repo.applyResults(updates, this.clock.now());
       // Unknown ids, another device's command, or a row already closed (answered, expired).
       if (changed < updates.length) this.metrics.inc('commands_result_ignored', updates.length - changed);
+      void this.live?.commandResults(
+        updates.map((u) => ({ commandId: u.commandId, deviceId: u.deviceId, status: u.state, ...(u.message === null && u.data === null ? {} : { result: { message: u.message, data: u.data } }) })),
+      );
     } catch (err) {
       this.metrics.inc('commands_result_commit_failed', updates.length);
       this.logger.error({ ctx: 'commands', err: (err as Error).message, results: updates.length }, 'command results not stored');

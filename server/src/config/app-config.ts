@@ -16,20 +16,25 @@ export class AppConfig {
   readonly mqttPort: number;
   readonly dataDir: string;
   readonly mediaDir: string;
+  /** Null: the dashboard built in this repository. */
+  readonly dashboardDir: string | null;
   readonly database: DatabaseTarget;
   readonly adminUsername: string;
   readonly adminPassword: string | undefined;
   readonly logLevel: RawConfig['LOA_LOG_LEVEL'];
   readonly maxUploadBytes: number;
   readonly maxAudioMs: number;
-  readonly sessionTtlMs: number;
+  readonly accessTokenTtlMs: number;
+  readonly refreshTokenTtlMs: number;
   readonly officerMaySchedule: boolean;
+  readonly approvalRulesDefault: RawConfig['LOA_APPROVAL_RULES_DEFAULT'];
   readonly timelineHorizonMs: number;
   readonly schedulePastToleranceMs: number;
   readonly timezone: string;
   readonly signingKeyFile: string;
   readonly heartbeatTimeoutMs: number;
   readonly telemetryRetentionMs: number;
+  readonly auditRetentionMs: number;
   readonly alarmOfflineMs: number;
   readonly alarmLowDiskBytes: number;
   readonly alarmPlaybackFailures: number;
@@ -60,6 +65,7 @@ export class AppConfig {
     this.mqttPort = raw.LOA_MQTT_PORT;
     this.dataDir = path.resolve(raw.LOA_DATA_DIR);
     this.mediaDir = path.join(this.dataDir, 'media');
+    this.dashboardDir = raw.LOA_DASHBOARD_DIR === undefined ? null : path.resolve(raw.LOA_DASHBOARD_DIR);
     const url = raw.LOA_DATABASE_URL;
     this.database =
       url === undefined
@@ -72,14 +78,22 @@ export class AppConfig {
     this.logLevel = raw.LOA_LOG_LEVEL;
     this.maxUploadBytes = Math.round(raw.LOA_MAX_UPLOAD_MB * 1024 * 1024);
     this.maxAudioMs = Math.round(raw.LOA_MAX_AUDIO_MINUTES * 60_000);
-    this.sessionTtlMs = Math.round(raw.LOA_SESSION_TTL_HOURS * 3_600_000);
+    this.accessTokenTtlMs = Math.round(raw.LOA_ACCESS_TOKEN_TTL_MINUTES * 60_000);
+    this.refreshTokenTtlMs =
+      raw.LOA_REFRESH_TOKEN_TTL_DAYS !== undefined
+        ? Math.round(raw.LOA_REFRESH_TOKEN_TTL_DAYS * 86_400_000)
+        : raw.LOA_SESSION_TTL_HOURS !== undefined
+          ? Math.round(raw.LOA_SESSION_TTL_HOURS * 3_600_000)
+          : 30 * 86_400_000;
     this.officerMaySchedule = raw.LOA_OFFICER_MAY_SCHEDULE;
+    this.approvalRulesDefault = raw.LOA_APPROVAL_RULES_DEFAULT;
     this.timelineHorizonMs = Math.round(raw.LOA_TIMELINE_HORIZON_DAYS * 86_400_000);
     this.schedulePastToleranceMs = raw.LOA_SCHEDULE_PAST_TOLERANCE_S * 1000;
     this.timezone = raw.LOA_TIMEZONE;
     this.signingKeyFile = path.resolve(raw.LOA_SIGNING_KEY_FILE ?? path.join(this.dataDir, 'signing-key.pem'));
     this.heartbeatTimeoutMs = raw.LOA_HEARTBEAT_TIMEOUT_S * 1000;
     this.telemetryRetentionMs = Math.round(raw.LOA_TELEMETRY_RETENTION_DAYS * 86_400_000);
+    this.auditRetentionMs = Math.round(raw.LOA_AUDIT_RETENTION_DAYS * 86_400_000);
     this.alarmOfflineMs = Math.round(raw.LOA_ALARM_OFFLINE_MINUTES * 60_000);
     this.alarmLowDiskBytes = Math.round(raw.LOA_ALARM_LOW_DISK_MB * 1024 * 1024);
     this.alarmPlaybackFailures = raw.LOA_ALARM_PLAYBACK_FAILURES;

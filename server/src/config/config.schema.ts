@@ -29,12 +29,25 @@ export const configSchema = z.object({
     .optional(),
   LOA_ADMIN_USERNAME: z.string().regex(/^[a-z0-9._-]{3,64}$/, '3-64 chars of a-z, 0-9, ".", "_" or "-"').default('admin'),
   LOA_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** The built dashboard (dashboard/dist); default: the one in this repository. */
+  LOA_DASHBOARD_DIR: z.string().min(1).optional(),
   LOA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOA_MAX_UPLOAD_MB: z.coerce.number().positive().max(4096).default(200),
   LOA_MAX_AUDIO_MINUTES: z.coerce.number().positive().max(24 * 60).default(120),
   /** Commune officers may create schedules whose targets lie inside their commune. */
   LOA_OFFICER_MAY_SCHEDULE: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
-  LOA_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  /**
+   * Approval rules (issue 7) in force until an admin stores some (PUT /api/v1/settings/approval): `standard` asks for an
+   * approver for district-wide, large and emergency sends and a second person for emergencies; `permissive` is the
+   * behaviour before issue 7 (only content waits for an approver), which the test harnesses use.
+   */
+  LOA_APPROVAL_RULES_DEFAULT: z.enum(['standard', 'permissive']).default('standard'),
+  /** Lifetime of an operator's access token; the client renews it with its refresh token. */
+  LOA_ACCESS_TOKEN_TTL_MINUTES: z.coerce.number().positive().max(24 * 60).default(15),
+  /** Lifetime of a refresh token; each refresh issues a new one, so a login idle this long ends. Default 30 (days). */
+  LOA_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().positive().max(365).optional(),
+  /** Deprecated alias of LOA_REFRESH_TOKEN_TTL_DAYS (in hours), honoured when that is unset so old configs keep their policy. */
+  LOA_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).optional(),
   /** IANA time zone whose wall clock recurring schedules follow (RRULE evaluation). */
   LOA_TIMEZONE: z
     .string()
@@ -49,6 +62,8 @@ export const configSchema = z.object({
   /** A device silent (no status, telemetry or event) this long is marked offline, whatever its connection says. */
   LOA_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(2).max(86_400).default(180),
   LOA_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  /** Audit log entries (issue 7) older than this are deleted by a daily sweep. */
+  LOA_AUDIT_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(730),
   LOA_ALARM_OFFLINE_MINUTES: z.coerce.number().positive().max(10_080).default(30),
   LOA_ALARM_LOW_DISK_MB: z.coerce.number().nonnegative().max(1_000_000).default(200),
   /** Consecutive failed playbacks on one device that raise an alarm. */

@@ -7,6 +7,7 @@ import { hexColorSchema, sha256Schema, textStyleSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from './contents.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const title = z.string().trim().min(1).max(200);
 const instant = z.iso.datetime({ offset: true });
@@ -77,6 +78,7 @@ export class ContentsController {
   constructor(private readonly contents: ContentsService) {}
 
   @Post()
+  @Audit('contents.create', { resource: 'content' })
   create(@Body({ schema: createContentSchema }) body: z.infer<typeof createContentSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     mayApprove(user, body.approve);
     return this.contents.create({ ...body, validFrom: ms(body.validFrom), validUntil: ms(body.validUntil) }, user.userId);
@@ -87,6 +89,7 @@ export class ContentsController {
    * `curl --data-binary @poster.png -H 'content-type: image/png' '…/contents/images?title=…&approve=true'`.
    */
   @Post('images')
+  @Audit('contents.create-image', { resource: 'content' })
   createImage(@Req() req: IncomingMessage, @Query({ schema: imageQuery }) q: z.infer<typeof imageQuery>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     mayApprove(user, q.approve);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
@@ -107,12 +110,14 @@ export class ContentsController {
 
   /** Edits a draft or rejected content (approved content is immutable). */
   @Patch(':id')
+  @Audit('contents.update', { resource: 'content', idParam: 'id' })
   update(@Param('id') id: string, @Body({ schema: updateContentSchema }) body: z.infer<typeof updateContentSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.update(id, { ...body, validFrom: ms(body.validFrom), validUntil: ms(body.validUntil) }, user.userId);
   }
 
   @Post(':id/submit')
   @HttpCode(200)
+  @Audit('contents.submit', { resource: 'content', idParam: 'id' })
   submit(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.submit(id, user.userId);
   }
@@ -120,6 +125,7 @@ export class ContentsController {
   @Post(':id/approve')
   @Roles(APPROVERS)
   @HttpCode(200)
+  @Audit('contents.approve', { resource: 'content', idParam: 'id' })
   approve(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.approve(id, user.userId);
   }
@@ -127,12 +133,14 @@ export class ContentsController {
   @Post(':id/reject')
   @Roles(APPROVERS)
   @HttpCode(200)
+  @Audit('contents.reject', { resource: 'content', idParam: 'id' })
   reject(@Param('id') id: string, @Body({ schema: rejectSchema }) body: z.infer<typeof rejectSchema>, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.reject(id, body.reason, user.userId);
   }
 
   @Post(':id/archive')
   @HttpCode(200)
+  @Audit('contents.archive', { resource: 'content', idParam: 'id' })
   archive(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ContentView> {
     return this.contents.archive(id, user.userId);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApprovalRulesModule } from '../approvals/approval-rules.module.js';
 import { BoardProfilesModule } from '../board-profiles/board-profiles.module.js';
 import { MediaStorage } from '../media/media.storage.js';
 import { TimelinesModule } from '../timelines/timelines.module.js';
@@ -9,7 +10,7 @@ import { ContentsService } from './contents.service.js';
 import { ImageProcessor } from './image-processor.js';
 
 @Module({
-  imports: [BoardProfilesModule, TimelinesModule],
+  imports: [BoardProfilesModule, TimelinesModule, ApprovalRulesModule],
   controllers: [ContentsController],
   // MediaStorage is reused as-is (same directory as the media feature): image files are content-addressed there.
   providers: [ContentsRepository, ContentsService, ContentImages, ImageProcessor, MediaStorage],

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException, Optional, type OnModuleInit } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { boardPage, renderBoard, type BoardView, type TextStyle } from '@loa/shared';
 import { Clock } from '../common/clock.js';
@@ -6,6 +6,9 @@ import { newId } from '../common/ids.js';
 import type { ContentEntity, ContentEventEntity, ContentState, ContentType } from '../database/entities.js';
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
+import { LiveEvents } from '../events/live-events.js';
+import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
+import { contentNeedsApprover } from '../approvals/approval-rules.js';
 import { ContentImages } from './content-images.js';
 import { isEditable, nextState, type LifecycleAction } from './content-lifecycle.js';
 import { ContentsRepository, type TransitionRecord } from './contents.repository.js';
@@ -122,11 +125,26 @@ export const contentView = (c: ContentEntity, events: readonly ContentEventEntit
   };
 };
 
-/** Initial steps for a new content: created as draft, then optionally submitted and approved by the creator. */
-function initialSteps(flags: LifecycleFlags, userId: string, at: number): { state: ContentState; steps: TransitionRecord[] } {
+/** Who approved a content the approval rules let through: no person did, so no user id is recorded. */
+export const RULE_APPROVER = 'approval-rules';
+const autoApproval = (type: ContentType, at: number): TransitionRecord => ({
+  action: 'approve',
+  from: 'submitted',
+  to: 'approved',
+  userId: RULE_APPROVER,
+  at,
+  reason: `auto-approved: the approval rules need no approver for ${type} content`,
+});
+
+/**
+ * Initial steps for a new content: created as draft, then optionally submitted and approved by the creator, or
+ * approved by the rules when they need no approver for its kind.
+ */
+function initialSteps(flags: LifecycleFlags, userId: string, at: number, type: ContentType, needsApprover: boolean): { state: ContentState; steps: TransitionRecord[] } {
   const steps: TransitionRecord[] = [{ action: 'create', from: null, to: 'draft', userId, at }];
   if (flags.submit || flags.approve) steps.push({ action: 'submit', from: 'draft', to: 'submitted', userId, at });
   if (flags.approve) steps.push({ action: 'approve', from: 'submitted', to: 'approved', userId, at });
+  else if (flags.submit && !needsApprover) steps.push(autoApproval(type, at));
   return { state: steps.at(-1)!.to, steps };
 }
 
@@ -142,6 +160,9 @@ export class ContentsService implements OnModuleInit {
     private readonly profiles: BoardProfilesService,
     private readonly timelines: TimelinesService,
     private readonly clock: Clock,
+    @Optional() private readonly live?: LiveEvents,
+    /** Issue 7; without it (hand-wired tests) every content kind waits for an approver, as before the rules. */
+    @Optional() private readonly rules?: ApprovalRulesService,
   ) {}
 
   onModuleInit(): void {
@@ -163,7 +184,7 @@ export class ContentsService implements OnModuleInit {
       durationMs = Math.round(input.durationSeconds * 1000);
     }
     const now = this.clock.now();
-    const { state, steps } = initialSteps(input, userId, now);
+    const { state, steps } = initialSteps(input, userId, now, input.type, await this.needsApprover(input.type));
     const content: ContentEntity = {
       id: newId(),
       type: input.type,
@@ -182,6 +203,7 @@ export class ContentsService implements OnModuleInit {
       updatedAt: null,
     };
     await this.repo.insert(content, steps);
+    this.live?.contentState(content.id, state, userId);
     return this.get(content.id);
   }
 
@@ -190,7 +212,7 @@ export class ContentsService implements OnModuleInit {
     checkValidity(input.validFrom, input.validUntil);
     const img = await this.images.receive(body, declaredBytes);
     const now = this.clock.now();
-    const { state, steps } = initialSteps(input, userId, now);
+    const { state, steps } = initialSteps(input, userId, now, 'image', await this.needsApprover('image'));
     const style: Record<string, string> = { fit: input.fit ?? 'contain', ...(input.background ? { background: input.background } : {}) };
     const content: ContentEntity = {
       id: newId(),
@@ -213,6 +235,7 @@ export class ContentsService implements OnModuleInit {
       updatedAt: null,
     };
     await this.repo.insert(content, steps);
+    this.live?.contentState(content.id, state, userId);
     await this.images.prepareAll(content, await this.profileEntities());
     return this.get(content.id);
   }
@@ -245,8 +268,16 @@ export class ContentsService implements OnModuleInit {
     return this.get(id);
   }
 
+  /** Submits for approval; when the approval rules need no approver for this kind, the rules approve it at once. */
   async submit(id: string, userId: string): Promise<ContentView> {
-    return this.step(id, 'submit', userId);
+    const view = await this.step(id, 'submit', userId);
+    if (await this.needsApprover(view.type)) return view;
+    const now = this.clock.now();
+    const ok = await this.repo.transition(id, 'submitted', { state: 'approved', updatedAt: now }, autoApproval(view.type, now));
+    if (!ok) throw await this.moved(id, 'approve');
+    this.live?.contentState(id, 'approved', RULE_APPROVER);
+    if (view.type === 'image') await this.images.prepareAll(await this.require(id), await this.profileEntities());
+    return this.get(id);
   }
 
   /** Until roles arrive, any user (an administrator) may approve, including their own content. */
@@ -307,7 +338,12 @@ export class ContentsService implements OnModuleInit {
     if (action === 'submit') patch.rejectReason = null;
     const ok = await this.repo.transition(id, from, patch, { action, from, to, userId, at: now, reason: reason ?? null });
     if (!ok) throw await this.moved(id, action);
+    this.live?.contentState(id, to, userId);
     return this.get(id);
+  }
+
+  private async needsApprover(type: ContentType): Promise<boolean> {
+    return this.rules ? contentNeedsApprover(await this.rules.get(), type) : true;
   }
 
   private async moved(id: string, action: string): Promise<ConflictException> {

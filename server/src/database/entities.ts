@@ -36,6 +36,31 @@ export class SessionEntity {
   @Index() @Column({ name: 'user_id', type: 'varchar', length: 36 }) userId!: string;
   @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** The login (refresh-token family) this access token belongs to: revoking the family ends it too. */
+  @Index() @Column({ name: 'family_id', type: 'varchar', length: 36, nullable: true }) familyId?: string | null;
+}
+
+/** One refresh token of a login's rotation chain; kept after use (used_at) so that a replay is recognised. */
+@Entity('refresh_tokens')
+export class RefreshTokenEntity {
+  /** sha256 of the token, like sessions. */
+  @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 }) tokenHash!: string;
+  @Index() @Column({ name: 'family_id', type: 'varchar', length: 36 }) familyId!: string;
+  @Column({ name: 'parent_hash', type: 'varchar', length: 64, nullable: true }) parentHash!: string | null;
+  @Index() @Column({ name: 'user_id', type: 'varchar', length: 36 }) userId!: string;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs }) expiresAt!: number;
+  @Column({ name: 'used_at', type: 'bigint', nullable: true, transformer: epochMs }) usedAt!: number | null;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}
+
+/** Failed operator logins per username (known or not), shared by every server process on the database. */
+@Entity('login_failures')
+export class LoginFailureEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) username!: string;
+  /** Failures counted since window_start; reset when the window has passed or the account locks. */
+  @Column({ type: 'integer' }) failures!: number;
+  @Column({ name: 'window_start', type: 'bigint', transformer: epochMs }) windowStart!: number;
+  @Column({ name: 'locked_until', type: 'bigint', transformer: epochMs }) lockedUntil!: number;
 }
 
 @Entity('devices')
@@ -162,7 +187,16 @@ export class ScheduleEntity {
   /** Occurrences (and their deliveries) exist up to this instant; the horizon roller moves it forward. */
   @Column({ name: 'generated_until', type: 'bigint', nullable: true, transformer: epochMs }) generatedUntil?: number | null;
   @Column({ name: 'updated_at', type: 'bigint', nullable: true, transformer: epochMs }) updatedAt?: number | null;
+  /** Issue 7: a pending or rejected schedule has no occurrences and reaches no device (see approvals/). */
+  @Column({ type: 'varchar', length: 16, default: 'not-required' }) approval?: ScheduleApproval;
+  @Column({ name: 'approved_by', type: 'varchar', length: 36, nullable: true }) approvedBy?: string | null;
+  @Column({ name: 'approved_at', type: 'bigint', nullable: true, transformer: epochMs }) approvedAt?: number | null;
+  @Column({ name: 'rejected_by', type: 'varchar', length: 36, nullable: true }) rejectedBy?: string | null;
+  @Column({ name: 'rejected_at', type: 'bigint', nullable: true, transformer: epochMs }) rejectedAt?: number | null;
+  @Column({ name: 'rejected_reason', type: 'varchar', length: 1000, nullable: true }) rejectedReason?: string | null;
 }
+
+export type ScheduleApproval = 'not-required' | 'pending' | 'approved' | 'rejected';
 
 export type TargetKind = 'area' | 'device' | 'group';
 
@@ -219,7 +253,8 @@ export class TimelineEntity {
   @Column({ type: 'text' }) payload!: string;
 }
 
-export type AlertStatus = 'active' | 'superseded' | 'cancelled';
+/** `pending`: waiting for a second person's confirmation (issue 7), not on the area channel. */
+export type AlertStatus = 'pending' | 'active' | 'superseded' | 'cancelled';
 
 @Entity('alerts')
 export class AlertEntity {
@@ -240,6 +275,19 @@ export class AlertEntity {
   /** When the retained message was removed from the area channel (at expiry). */
   @Column({ name: 'cleared_at', type: 'bigint', nullable: true, transformer: epochMs }) clearedAt!: number | null;
   @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
+  /** Two-person rule (issue 7): when the creator asked for it, and who confirmed it when. */
+  @Column({ name: 'requested_at', type: 'bigint', nullable: true, transformer: epochMs }) requestedAt?: number | null;
+  @Column({ name: 'confirmed_by', type: 'varchar', length: 36, nullable: true }) confirmedBy?: string | null;
+  @Column({ name: 'confirmed_at', type: 'bigint', nullable: true, transformer: epochMs }) confirmedAt?: number | null;
+}
+
+/** Issue 7: server-wide settings changed through the API (approval rules), one JSON document per key. */
+@Entity('settings')
+export class SettingEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) key!: string;
+  @Column({ type: 'text' }) value!: string;
+  @Column({ name: 'updated_by', type: 'varchar', length: 36, nullable: true }) updatedBy!: string | null;
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
 }
 
 export interface TagRule {
@@ -457,12 +505,40 @@ export class MediaJobEntity {
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
 }
 
+/**
+ * Issue 7: one audited API call (who, what, when, outcome, before/after). `before`, `after` and `detail` are redacted
+ * JSON texts (see audit/redact.ts); `area_code` is where the resource lies, when known, so scoped readers see it.
+ */
+@Entity('audit_log')
+@Index(['resourceType', 'resourceId'])
+export class AuditEntryEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index() @Column({ type: 'bigint', transformer: epochMs }) at!: number;
+  @Index() @Column({ name: 'actor_id', type: 'varchar', length: 36, nullable: true }) actorId!: string | null;
+  @Column({ name: 'actor_name', type: 'varchar', length: 64 }) actorName!: string;
+  @Column({ name: 'actor_role', type: 'varchar', length: 32 }) actorRole!: string;
+  @Column({ name: 'actor_area_code', type: 'varchar', length: 32, nullable: true }) actorAreaCode!: string | null;
+  @Column({ type: 'varchar', length: 100 }) action!: string;
+  @Column({ name: 'resource_type', type: 'varchar', length: 32, nullable: true }) resourceType!: string | null;
+  @Column({ name: 'resource_id', type: 'varchar', length: 100, nullable: true }) resourceId!: string | null;
+  @Column({ name: 'area_code', type: 'varchar', length: 32, nullable: true }) areaCode!: string | null;
+  @Column({ type: 'varchar', length: 8 }) outcome!: 'ok' | 'refused' | 'error';
+  @Column({ type: 'integer' }) status!: number;
+  @Column({ type: 'text', nullable: true }) before!: string | null;
+  @Column({ type: 'text', nullable: true }) after!: string | null;
+  @Column({ type: 'text', nullable: true }) detail!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) ip!: string | null;
+}
+
 export const ENTITIES = [
+  SettingEntity,
   GroupEntity,
   AlertEntity,
   AreaEntity,
   UserEntity,
   SessionEntity,
+  RefreshTokenEntity,
+  LoginFailureEntity,
   DeviceEntity,
   MediaEntity,
   ContentEntity,
@@ -486,4 +562,5 @@ export const ENTITIES = [
   ContentEventEntity,
   BoardProfileEntity,
   ContentImageVariantEntity,
+  AuditEntryEntity,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { PlaybackEvent } from '@loa/shared';
+import type { DeliveryChange } from '../events/live-events.js';
 import { DeliveryEntity, DeviceEventEntity } from '../database/entities.js';
 import { applyEvent } from './delivery-transition.js';
 
@@ -15,22 +16,23 @@ export class DeliveriesRepository {
 
   /**
    * Commits many devices' batches in one transaction (group commit): stores each event once per (device, id) and
-   * applies new ones to their delivery records. Returns when durably committed.
+   * applies new ones to their delivery records. Returns when durably committed, with the records whose state changed.
    */
-  async commitBatches(batches: readonly IncomingBatch[], now: number): Promise<{ inserted: number; duplicates: number }> {
+  async commitBatches(batches: readonly IncomingBatch[], now: number): Promise<{ inserted: number; duplicates: number; changes: DeliveryChange[] }> {
     let inserted = 0;
     let duplicates = 0;
+    const changes: DeliveryChange[] = [];
     await this.db.transaction(async (tx) => {
       for (const b of batches) {
-        const r = await this.commitOne(tx, b, now);
+        const r = await this.commitOne(tx, b, now, changes);
         inserted += r.inserted;
         duplicates += r.duplicates;
       }
     });
-    return { inserted, duplicates };
+    return { inserted, duplicates, changes };
   }
 
-  private async commitOne(tx: EntityManager, batch: IncomingBatch, now: number): Promise<{ inserted: number; duplicates: number }> {
+  private async commitOne(tx: EntityManager, batch: IncomingBatch, now: number, changes: DeliveryChange[]): Promise<{ inserted: number; duplicates: number }> {
     const ids = [...new Set(batch.events.map((e) => e.id))];
     const seen = new Set(
       (await tx.getRepository(DeviceEventEntity).find({ where: { deviceId: batch.deviceId, eventId: In(ids) }, select: { eventId: true } })).map((e) => e.eventId),
@@ -67,6 +69,7 @@ export class DeliveriesRepository {
       if (patch) {
         Object.assign(d, patch);
         changed.add(d);
+        if (patch.state) changes.push({ scheduleId: d.scheduleId, occurrenceId: d.occurrenceId, deviceId: d.deviceId, state: patch.state, reason: d.reason, at: e.at });
       }
     }
     await tx.getRepository(DeviceEventEntity).insert(rows);

@@ -1,10 +1,11 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { deviceTopic, DEVICE_CHANNELS, PROTOCOL_VERSION, type EventsAck, type PlaybackEvent } from '@loa/shared';
 import { SigningService } from '../signing/signing.service.js';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
 import { MessageBroker } from '../broker/message-broker.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DeliveriesRepository, type IncomingBatch } from './deliveries.repository.js';
@@ -28,6 +29,7 @@ export class EventIngestService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   async receive(deviceId: string, events: readonly PlaybackEvent[]): Promise<void> {
@@ -46,6 +48,7 @@ export class EventIngestService implements OnModuleDestroy {
       const r = await this.repo.commitBatches(batches, this.clock.now());
       this.metrics.inc('events_committed', r.inserted);
       this.metrics.inc('events_duplicate', r.duplicates);
+      void this.live?.deliveries(r.changes);
     } catch (err) {
       // Nothing is acked; agents keep the events and resend them.
       this.metrics.inc('events_commit_failed', batches.length);

@@ -5,6 +5,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { DeviceSecurityService, type CredentialsView, type RotatedCredentials } from './device-security.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -18,6 +19,7 @@ export class DeviceSecurityController {
   @Post('credentials/rotate')
   @ApiOperation({ summary: 'New device secret, shown once; the old one stops working and the device is disconnected. Re-enables a revoked device.' })
   @Roles(EDITORS)
+  @Audit('devices.rotate-credentials', { resource: 'device', idParam: 'id' })
   async rotate(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<RotatedCredentials> {
     await this.scope.checkDevice(user, id, 'write');
     return this.security.rotate(id, user.userId);
@@ -27,6 +29,7 @@ export class DeviceSecurityController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke the device: disconnected at once, refused by MQTT and HTTP, shown offline (re-enable by rotating).' })
   @Roles(EDITORS)
+  @Audit('devices.revoke', { resource: 'device', idParam: 'id' })
   async revoke(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<CredentialsView> {
     await this.scope.checkDevice(user, id, 'write');
     return this.security.revoke(id, user.userId);

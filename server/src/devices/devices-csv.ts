@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
 import { tagsSchema } from './tags.js';
 import type { NewDevice } from './devices.service.js';
+import { parseCsv } from '../common/csv.js';
 
 /** Columns an installer's spreadsheet must carry (any order, header row required); `tags` is optional. */
 export const DEVICE_CSV_COLUMNS = ['id', 'name', 'kind', 'areaCode', 'tags'] as const;
@@ -17,54 +18,8 @@ const rowSchema = z.object({
 
 export type CsvParse = { ok: true; devices: NewDevice[] } | { ok: false; errors: string[] };
 
-/**
- * RFC 4180 records: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF; a UTF-8 BOM (as
- * spreadsheet programs write) is dropped. Throws only on an unterminated quote, reported with its line.
- */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let quoteLine = 0;
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (s[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (c === '\n') line++;
-        field += c;
-      }
-      continue;
-    }
-    if (c === '"' && field === '') {
-      quoted = true;
-      quoteLine = line;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && s[i + 1] === '\n') i++;
-      line++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new Error(`line ${quoteLine}: a quoted field is never closed`);
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0]!.trim() === ''));
-}
+// The tokenizer is shared with the area tree import; re-exported for existing callers.
+export { parseCsv };
 
 /** Every row checked; all problems reported at once, by line, so one upload fixes a whole sheet. */
 export function devicesFromCsv(text: string): CsvParse {

@@ -11,6 +11,7 @@ import { DevicesService, type DeviceView } from './devices.service.js';
 import { PresenceService, type ConnectionView } from './presence.service.js';
 import { tagsSchema } from './tags.js';
 import { credentialsCsv, devicesFromCsv } from './devices-csv.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const registerSchema = z.object({
   id: deviceIdSchema,
@@ -45,6 +46,7 @@ export class DevicesController {
   ) {}
 
   @Post()
+  @Audit('devices.register', { resource: 'device' })
   register(@Body({ schema: registerSchema }) body: z.infer<typeof registerSchema>): Promise<{ device: DeviceView; secret: string }> {
     return this.devices.register(body);
   }
@@ -88,6 +90,7 @@ export class DevicesController {
    */
   @Patch(':id')
   @Roles(EDITORS)
+  @Audit('devices.update', { resource: 'device', idParam: 'id' })
   async update(@Param('id') id: string, @Body({ schema: updateSchema }) body: z.infer<typeof updateSchema>, @CurrentUser() user: UserPrincipal): Promise<DeviceView> {
     await this.scope.checkDevice(user, id, 'write');
     if (body.areaCode !== undefined) await this.scope.checkArea(user, body.areaCode, 'write');

@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import type { DeviceKind, StatusMessage } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import type { DeviceEntity, DeviceTelemetryEntity } from '../database/entities.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -86,6 +87,7 @@ export class DevicesService {
     private readonly clock: Clock,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   /** Registers a device and returns its secret: the only time the secret is ever shown. */
@@ -176,6 +178,7 @@ export class DevicesService {
     // The broker reads a device's areas (for the alert-channel ACL) through the credentials cache: drop it before
     // the new timeline tells the agent to follow its new areas.
     if (moved) this.credentials.forget(id);
+    if (moved) this.live?.forgetDevice(id);
     if (moved || retagged || reprofiled) await this.materializer.reconcileDevices(moved || retagged ? [id] : [], moved || reprofiled ? [id] : []);
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);

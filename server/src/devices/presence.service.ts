@@ -1,9 +1,10 @@
-import { Inject, Injectable, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AlarmsService } from '../alarms/alarms.service.js';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -36,9 +37,11 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() live?: LiveEvents,
   ) {
     // Offline alarms clear as soon as the device is back (raising them is the alarms' own timed sweep).
     writer.onTransitions((ts) => this.alarms.onPresenceTransitions(ts));
+    if (live) writer.onTransitions((ts) => live.presence(ts));
   }
 
   /** Any sign of life (telemetry, playback report, timeline ack); brings back a device marked offline by a timeout. */

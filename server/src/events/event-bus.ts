@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 
-/** A server event pushed to operators' browsers over /api/v1/events. `type` names it ("media.job", …). */
+/**
+ * A server event pushed to operators' browsers over /api/v1/events. `type` names it ("media.job", …). An event
+ * carrying `areaCode` concerns that area only: it reaches the clients whose area scope contains it; one without
+ * goes to every client.
+ */
 export interface ServerEvent {
   type: string;
+  areaCode?: string | undefined;
   [key: string]: unknown;
 }
 

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { AreaScope, ScopeService } from '../auth/area-scope.js';
 import { AuthService } from '../auth/auth.service.js';
 import { Metrics } from '../common/metrics.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -15,13 +16,16 @@ const BEARER_PROTOCOL_PREFIX = 'bearer.';
 /** The subprotocol the server answers with when the client offers it. */
 export const EVENTS_PROTOCOL = 'loa.events';
 const PING_EVERY_MS = 30_000;
+/** Close code (private range) for a stream whose session ended. */
+export const SESSION_ENDED = 4401;
 /** A client that reads slower than events arrive is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /**
  * The live event stream for operators: a WebSocket at /api/v1/events on the same HTTP(S) server, authenticated
  * with the operator bearer token (`?token=` or subprotocol `bearer.<token>`). Every EventBus event goes to every
- * authenticated client as one JSON text message.
+ * authenticated client as one JSON text message, except that an event carrying `areaCode` goes only to clients whose
+ * area scope (computed once at connect) contains that area.
  */
 @Injectable()
 export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
@@ -30,11 +34,14 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private server: Server | null = null;
   private unsubscribe: (() => void) | null = null;
   private pinger: NodeJS.Timeout | null = null;
+  private readonly scopes = new WeakMap<WebSocket, AreaScope>();
+  private readonly tokens = new WeakMap<WebSocket, string>();
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
+    private readonly scope: ScopeService,
     private readonly bus: EventBus,
     private readonly metrics: Metrics,
     @Inject(LOGGER) logger: AppLogger,
@@ -78,7 +85,17 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ninvalid or missing operator token (?token= or subprotocol bearer.<token>)\n');
       return;
     }
+    let scope: AreaScope;
+    try {
+      scope = await this.scope.of(user);
+    } catch (err) {
+      this.log.warn({ userId: user.userId, err: (err as Error).message }, 'event stream: area scope lookup failed');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntry again\n');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.scopes.set(ws, scope);
+      this.tokens.set(ws, token!);
       this.metrics.inc('events_ws_connected');
       this.log.debug({ userId: user.userId }, 'event stream client connected');
       ws.on('error', () => undefined);
@@ -89,8 +106,10 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private broadcast(event: ServerEvent): void {
     if (this.wss.clients.size === 0) return;
     const text = JSON.stringify(event);
+    const areaCode = typeof event.areaCode === 'string' ? event.areaCode : null;
     for (const client of this.wss.clients) {
       if (client.readyState !== WebSocket.OPEN) continue;
+      if (areaCode !== null && !this.scopes.get(client)?.contains(areaCode)) continue;
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.terminate();
         continue;
@@ -99,8 +118,26 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Also re-checks each client's token: a stream must not outlive the session that opened it (logout, an expired
+   * access token, a disabled user, a revoked login). 4401 tells the browser to refresh its token and reconnect.
+   */
   private ping(): void {
     for (const client of this.wss.clients) if (client.readyState === WebSocket.OPEN) client.ping();
+    void this.recheckSessions();
+  }
+
+  /** Closes (4401) every stream whose token no longer authenticates; resolves when all are checked. */
+  async recheckSessions(): Promise<void> {
+    await Promise.all(
+      [...this.wss.clients].map(async (client) => {
+        const token = this.tokens.get(client);
+        if (client.readyState !== WebSocket.OPEN || token === undefined) return;
+        // A database hiccup is not a reason to drop operators' streams: only a definite "no" closes.
+        const user = await this.auth.authenticate(token).catch(() => undefined);
+        if (user === null) client.close(SESSION_ENDED, 'session ended; refresh the token and reconnect');
+      }),
+    );
   }
 }
 

@@ -8,6 +8,7 @@ import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { tagSchema } from '../devices/tags.js';
 import { GroupsService, type GroupView } from './groups.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const tagRuleSchema = z
   .object({ all: z.array(tagSchema).max(20).optional(), any: z.array(tagSchema).max(20).optional() })
@@ -29,6 +30,7 @@ export class GroupsController {
 
   @Post()
   @Roles(EDITORS)
+  @Audit('groups.create', { resource: 'group' })
   async create(@Body({ schema: createGroupSchema }) body: z.infer<typeof createGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
     await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');
     return this.groups.create(body, user.userId);
@@ -52,6 +54,7 @@ export class GroupsController {
 
   @Patch(':id')
   @Roles(EDITORS)
+  @Audit('groups.update', { resource: 'group', idParam: 'id' })
   async update(@Param('id') id: string, @Body({ schema: updateGroupSchema }) body: z.infer<typeof updateGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
     await this.scope.checkGroup(user, id, 'read');
     await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');

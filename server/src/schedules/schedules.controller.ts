@@ -3,12 +3,16 @@ import { ScopeService } from '../auth/area-scope.js';
 import { ANY_ROLE, EDITORS, OFFICER_IF_SCHEDULING, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { areaCodeSchema, DELIVERY_STATES, deviceIdSchema, preemptPolicySchema, prioritySchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { DeliveriesService, type DeliveryView, type ScheduleSummary } from '../deliveries/deliveries.service.js';
+import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.service.js';
+import { ScheduleReads } from '../overview/schedule-reads.js';
 import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const instant = z.iso.datetime({ offset: true });
 const targetsSchema = z
@@ -57,6 +61,9 @@ const deliveriesQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** The CSV is never paginated: it streams the whole (filtered) matrix. */
+const deliveriesCsvQuery = deliveriesQuery.pick({ occurrenceId: true, state: true });
+
 const exdatesOf = (e: string[] | undefined): Array<number | string> | undefined => e?.map((x) => (/^\d{4}-\d{2}-\d{2}$/.test(x) ? x : Date.parse(x)));
 
 @ApiTags('schedules')
@@ -65,13 +72,14 @@ const exdatesOf = (e: string[] | undefined): Array<number | string> | undefined 
 export class SchedulesController {
   constructor(
     private readonly schedules: SchedulesService,
-    private readonly deliveries: DeliveriesService,
+    private readonly reads: ScheduleReads,
     private readonly scope: ScopeService,
   ) {}
 
   /** 201 with the schedule and any notices; 409 on unaccepted same-priority conflicts; 200 for a dry run. */
   @Post()
   @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  @Audit('schedules.create', { resource: 'schedule' })
   async create(
     @Body({ schema: createScheduleSchema }) body: z.infer<typeof createScheduleSchema>,
     @CurrentUser() user: UserPrincipal,
@@ -83,23 +91,25 @@ export class SchedulesController {
     return r;
   }
 
-  /** A schedule is visible to a scoped user when every target lies inside its subtree. */
+  /**
+   * A schedule is visible to a scoped user when any of its devices or targets lies in its subtree; `summary` and
+   * `deviceCount` then count the user's devices only.
+   */
   @Get()
   @Roles(ANY_ROLE)
   async list(@CurrentUser() user: UserPrincipal): Promise<ScheduleView[]> {
-    const all = await this.schedules.list();
-    const inside = await Promise.all(all.map((s) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'read'))));
-    return all.filter((_, i) => inside[i]);
+    return this.reads.list(user);
   }
 
   @Get(':id')
   @Roles(ANY_ROLE)
   async get(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
-    return this.readable(id, user);
+    return this.reads.get(user, id);
   }
 
   @Patch(':id')
   @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  @Audit('schedules.update', { resource: 'schedule', idParam: 'id' })
   async update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>, @CurrentUser() user: UserPrincipal): Promise<SaveResult | DryRunResult> {
     await this.writable(id, user);
     if (body.targets) await this.scope.checkTargets(user, body.targets, 'write');
@@ -109,6 +119,7 @@ export class SchedulesController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  @Audit('schedules.cancel', { resource: 'schedule', idParam: 'id' })
   async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
     await this.writable(id, user);
     return this.schedules.cancel(id);
@@ -123,27 +134,36 @@ export class SchedulesController {
     @Res({ passthrough: true }) res: ServerResponse,
     @CurrentUser() user: UserPrincipal,
   ): Promise<DeliveryView[]> {
-    await this.readable(id, user);
-    const page = await this.deliveries.pageForSchedule(id, q);
+    const page = await this.reads.deliveries(user, id, q);
     res.setHeader('X-Total-Count', String(page.total));
     return page.items;
+  }
+
+  /**
+   * The same matrix as CSV (UTF-8 with BOM, RFC 4180 quoting), streamed page by page from the database so a
+   * 10,000-device matrix is never held in memory; a scoped user gets its own devices' rows.
+   */
+  @Get(':id/deliveries.csv')
+  @Roles(ANY_ROLE)
+  async deliveriesCsv(
+    @Param('id') id: string,
+    @Query({ schema: deliveriesCsvQuery }) q: z.infer<typeof deliveriesCsvQuery>,
+    @Res() res: ServerResponse,
+    @CurrentUser() user: UserPrincipal,
+  ): Promise<void> {
+    const csv = await this.reads.csv(user, id, q);
+    res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${csv.filename}"`, 'Cache-Control': 'no-store' });
+    await pipeline(Readable.from(csv.body), res).catch(() => undefined); // the client went away: nothing to answer
   }
 
   @Get(':id/summary')
   @Roles(ANY_ROLE)
   async summary(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleSummary> {
-    await this.readable(id, user);
-    return this.deliveries.scheduleSummary(id);
+    return this.reads.summary(user, id);
   }
 
-  private async readable(id: string, user: UserPrincipal): Promise<ScheduleView> {
-    const s = await this.schedules.get(id);
-    await this.scope.checkTargets(user, s.targets, 'read');
-    return s;
-  }
-
-  /** Outside the subtree: 404, as for reading (the schedule's existence is not revealed). */
+  /** Outside the subtree: 404 (the schedule's existence is not revealed); visible with a target outside: 403. */
   private async writable(id: string, user: UserPrincipal): Promise<void> {
-    await this.readable(id, user);
+    await this.reads.writable(user, id);
   }
 }

@@ -9,6 +9,7 @@ import {
   OccurrenceEntity,
   ScheduleEntity,
   ScheduleTargetEntity,
+  type ScheduleApproval,
   type TagRule,
 } from '../database/entities.js';
 import { insertIgnoring } from './bulk-insert.js';
@@ -35,6 +36,9 @@ export interface DeliveryKey {
   scheduleId: string;
   state: DeliveryState;
 }
+
+/** Approval states whose schedules reach devices; pending and rejected ones are never materialised (issue 7). */
+export const REACHING: readonly ScheduleApproval[] = ['not-required', 'approved'];
 
 const DELIVERY_COLUMNS = ['occurrence_id', 'device_id', 'schedule_id', 'state', 'queued_at', 'updated_at'];
 
@@ -69,19 +73,20 @@ export class SchedulesRepository {
     return this.db.getRepository(ScheduleEntity).find({ order: { startAt: 'DESC' }, take: 500 });
   }
 
-  /** Active schedules whose materialised occurrences stop before `until`: the horizon roller's work list. */
+  /** Active, approved (or approval-free) schedules whose occurrences stop before `until`: the horizon roller's work list. */
   dueForRoll(until: number): Promise<ScheduleEntity[]> {
     return this.db
       .getRepository(ScheduleEntity)
       .createQueryBuilder('s')
       .where("s.status = 'active'")
+      .andWhere('s.approval IN (:...reaching)', { reaching: REACHING })
       .andWhere('(s.generated_until IS NULL OR s.generated_until < :until)', { until })
       .getMany();
   }
 
-  /** Every active schedule with its targets: what device-side reconciliation matches devices against. */
+  /** Every active schedule that may reach devices, with its targets: what device-side reconciliation matches devices against. */
   async activeWithTargets(): Promise<Array<{ schedule: ScheduleEntity; targets: ScheduleTargetEntity[] }>> {
-    const schedules = await this.db.getRepository(ScheduleEntity).findBy({ status: 'active' });
+    const schedules = await this.db.getRepository(ScheduleEntity).findBy({ status: 'active', approval: In([...REACHING]) });
     const targets = new Map<string, ScheduleTargetEntity[]>();
     for (const c of chunks(schedules.map((s) => s.id))) {
       for (const t of await this.db.getRepository(ScheduleTargetEntity).findBy({ scheduleId: In(c) })) {
@@ -327,6 +332,17 @@ export class SchedulesRepository {
       await tx.getRepository(ScheduleTargetEntity).delete({ scheduleId: id });
       if (targets.length) await tx.getRepository(ScheduleTargetEntity).insert([...targets]);
     }
+  }
+
+  /** Applies an approval decision only if the schedule is still pending (compare-and-set); false when it moved meanwhile. */
+  async decidePending(id: string, patch: Partial<ScheduleEntity>): Promise<boolean> {
+    const r = await this.db.getRepository(ScheduleEntity).update({ id, status: 'active', approval: 'pending' }, patch);
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** Active schedules waiting for an approver, newest first. */
+  pendingApproval(): Promise<ScheduleEntity[]> {
+    return this.db.getRepository(ScheduleEntity).find({ where: { status: 'active', approval: 'pending' }, order: { createdAt: 'DESC' } });
   }
 
   async setGeneratedUntil(tx: EntityManager, scheduleId: string, until: number): Promise<void> {

@@ -1,10 +1,11 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { PreemptPolicy, Priority } from '@loa/shared';
+import { priorityRank, type PreemptPolicy, type Priority } from '@loa/shared';
+import { ApprovalPolicy, type ApprovalFields } from '../approvals/approval-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import { isIanaZone } from '../config/config.schema.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity, ScheduleEntity } from '../database/entities.js';
+import type { ContentEntity, ScheduleApproval, ScheduleEntity } from '../database/entities.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -14,7 +15,7 @@ import { findConflicts, type ConflictNotice, type ConflictReport } from './confl
 import { Materializer, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from './materializer.js';
 import { RecurrenceError, validateSpec } from './recurrence.js';
 import { RENDERS } from './targeting.js';
-import { SchedulesRepository } from './schedules.repository.js';
+import { REACHING, SchedulesRepository } from './schedules.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
 
 export { occurrenceId } from './materializer.js';
@@ -68,9 +69,18 @@ export interface ScheduleView {
   createdBy: string;
   createdAt: string;
   updatedAt: string | null;
+  /** Issue 7: `pending` and `rejected` schedules reach no device. */
+  approval: ScheduleApproval;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  rejectedBy: string | null;
+  rejectedAt: string | null;
+  rejectedReason: string | null;
 }
 
 export interface SaveResult extends ScheduleView {
+  /** Why the approval rules apply to this save (empty when they do not). */
+  approvalReasons: string[];
   /** Overlap notices found when saving (preemptions, and conflicts the operator accepted). */
   conflicts: ConflictNotice[];
   conflictTotals: ConflictReport['totals'];
@@ -95,6 +105,7 @@ export class SchedulesService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly approvals: ApprovalPolicy,
   ) {}
 
   async create(input: CreateScheduleInput, userId: string): Promise<SaveResult | DryRunResult> {
@@ -126,10 +137,18 @@ export class SchedulesService {
       const report = await this.analyse(plan, schedule.priority, null, now);
       const early = this.gate(report, plan, input);
       if (early) return early;
+      const { reasons, ...decision } = await this.approvals.onCreate({ priority: schedule.priority, targets, deviceCount: plan.deviceIds.length }, userId, now);
+      Object.assign(schedule, decision);
+      if (!reaches(decision.approval)) {
+        // Saved with its targets but without occurrences or deliveries: approval materialises it.
+        await this.materializer.insertNew({ ...schedule, generatedUntil: null }, targetRows(schedule.id, targets), NOTHING);
+        this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, reasons }, 'schedule created, awaiting approval');
+        return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
+      }
       await this.materializer.insertNew(schedule, targetRows(schedule.id, targets), plan);
       this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule created');
       await this.timelines.recompile(plan.occurrences.length > 0 ? plan.deviceIds : []);
-      return { ...(await this.get(schedule.id)), conflicts: report.conflicts, conflictTotals: report.totals };
+      return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
     });
   }
 
@@ -176,6 +195,16 @@ export class SchedulesService {
       const report = await this.analyse(plan, merged.priority, id, now);
       const early = this.gate(report, plan, patch);
       if (early) return early;
+      const widened = await this.widens(current, merged, content, targets, plan, patch.targets !== undefined);
+      const { reasons, ...decision } = await this.approvals.onUpdate(approvalOf(current), { priority: merged.priority, targets, deviceCount: plan.deviceIds.length }, widened);
+      Object.assign(merged, decision);
+      if (!reaches(decision.approval)) {
+        // Withdraws whatever this schedule still had queued on devices; approval brings it back.
+        const withdrawn = await this.materializer.applyEdit({ ...merged, generatedUntil: null }, patch.targets ? targetRows(id, targets) : null, NOTHING, now);
+        await this.timelines.recompile([...withdrawn].sort());
+        this.logger.info({ ctx: 'schedules', scheduleId: id, withdrawnFrom: withdrawn.size, reasons }, 'schedule edited, awaiting approval');
+        return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
+      }
       const changed = await this.materializer.applyEdit(merged, patch.targets ? targetRows(id, targets) : null, plan, now);
       const slotChanged =
         merged.priority !== current.priority ||
@@ -186,8 +215,47 @@ export class SchedulesService {
       const recompile = slotChanged ? new Set([...changed, ...plan.deviceIds]) : changed;
       await this.timelines.recompile([...recompile].sort());
       this.logger.info({ ctx: 'schedules', scheduleId: id, devices: recompile.size }, 'schedule edited');
-      return { ...(await this.get(id)), conflicts: report.conflicts, conflictTotals: report.totals };
+      return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
     });
+  }
+
+  /**
+   * Issue 7: accepts a pending schedule and materialises it exactly as a create without approval would have (from
+   * now, within the past tolerance, to the horizon). Who may approve is decided by the caller (approvals/).
+   */
+  async approve(id: string, userId: string): Promise<ScheduleView> {
+    return this.materializer.exclusive(async () => {
+      const now = this.clock.now();
+      const current = await this.requirePending(id, 'approve');
+      const content = await this.repo.findContent(current.contentId);
+      if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
+      requireApproved(content);
+      const s: ScheduleEntity = { ...current, ...approvalFields('approved', userId, now), generatedUntil: now + this.materializer.horizonMs, updatedAt: now };
+      const from = now - this.config.schedulePastToleranceMs;
+      if (occurrenceStarts(s, content, from, from + YEAR_MS, 1).length === 0) {
+        throw new ConflictException(`schedule ${id} has no occurrence left to play (its start has passed); edit its timing first`);
+      }
+      const plan = await this.materializer.plan(s, content, targetSpec(await this.repo.targets(id)), from, now + this.materializer.horizonMs, false);
+      const changed = await this.materializer.applyEdit(s, null, plan, from);
+      await this.timelines.recompile([...changed].sort());
+      this.logger.info({ ctx: 'schedules', scheduleId: id, approvedBy: userId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule approved');
+      return this.get(id);
+    });
+  }
+
+  /** Issue 7: refuses a pending schedule; it stays without deliveries. Editing it resubmits it. */
+  async reject(id: string, reason: string, userId: string): Promise<ScheduleView> {
+    await this.requirePending(id, 'reject');
+    const now = this.clock.now();
+    const ok = await this.repo.decidePending(id, { approval: 'rejected', rejectedBy: userId, rejectedAt: now, rejectedReason: reason, updatedAt: now });
+    if (!ok) throw new ConflictException(`schedule ${id} changed meanwhile: cannot reject it`);
+    this.logger.info({ ctx: 'schedules', scheduleId: id, rejectedBy: userId }, 'schedule rejected');
+    return this.get(id);
+  }
+
+  /** Active schedules waiting for an approver. */
+  async pending(): Promise<ScheduleView[]> {
+    return Promise.all((await this.repo.pendingApproval()).map((s) => this.get(s.id)));
   }
 
   /**
@@ -231,6 +299,12 @@ export class SchedulesService {
       createdBy: s.createdBy,
       createdAt: new Date(s.createdAt).toISOString(),
       updatedAt: iso(s.updatedAt),
+      approval: s.approval ?? 'not-required',
+      approvedBy: s.approvedBy ?? null,
+      approvedAt: iso(s.approvedAt),
+      rejectedBy: s.rejectedBy ?? null,
+      rejectedAt: iso(s.rejectedAt),
+      rejectedReason: s.rejectedReason ?? null,
     };
   }
 
@@ -242,6 +316,28 @@ export class SchedulesService {
     const s = await this.repo.find(id);
     if (!s) throw new NotFoundException(`schedule ${id} not found`);
     return s;
+  }
+
+  private async requirePending(id: string, action: string): Promise<ScheduleEntity> {
+    const s = await this.require(id);
+    if (s.status === 'cancelled') throw new ConflictException(`schedule ${id} is cancelled: cannot ${action} it`);
+    if (s.approval !== 'pending') throw new ConflictException(`schedule ${id} is ${s.approval ?? 'not-required'}: only a pending schedule can be ${action === 'approve' ? 'approved' : 'rejected'}`);
+    return s;
+  }
+
+  /**
+   * Whether an edit widens a schedule: a higher priority, a device it did not reach, or (with new targets) a version
+   * the rules did not cover before, e.g. a commune schedule moved onto its whole district.
+   */
+  private async widens(current: ScheduleEntity, merged: ScheduleEntity, content: ContentEntity, targets: TargetSpec, plan: Plan, targetsChanged: boolean): Promise<boolean> {
+    if (priorityRank(merged.priority) > priorityRank(current.priority)) return true;
+    if (!targetsChanged) return false;
+    const old = targetSpec(await this.repo.targets(current.id));
+    const before = new Set(await this.materializer.resolveTargets(old, RENDERS[content.type], false));
+    if (plan.deviceIds.some((d) => !before.has(d))) return true;
+    const was = await this.approvals.requirement({ priority: current.priority, targets: old, deviceCount: before.size });
+    const will = await this.approvals.requirement({ priority: merged.priority, targets, deviceCount: plan.deviceIds.length });
+    return will.required && !was.required;
   }
 
   // ---- checks -------------------------------------------------------------------------------------------------
@@ -339,6 +435,29 @@ function normTargets(t: CreateScheduleInput['targets']): TargetSpec {
 }
 
 export { windowMs };
+
+/** What a pending schedule is saved with: no occurrence, no device. */
+const NOTHING: Plan = { occurrences: [], deviceIds: [] };
+
+const reaches = (a: ScheduleApproval): boolean => REACHING.includes(a);
+
+const approvalOf = (s: ScheduleEntity): ApprovalFields => ({
+  approval: s.approval ?? 'not-required',
+  approvedBy: s.approvedBy ?? null,
+  approvedAt: s.approvedAt ?? null,
+  rejectedBy: s.rejectedBy ?? null,
+  rejectedAt: s.rejectedAt ?? null,
+  rejectedReason: s.rejectedReason ?? null,
+});
+
+const approvalFields = (approval: ScheduleApproval, by: string, at: number): ApprovalFields => ({
+  approval,
+  approvedBy: by,
+  approvedAt: at,
+  rejectedBy: null,
+  rejectedAt: null,
+  rejectedReason: null,
+});
 
 /** Only approved content reaches devices (issue 6): the refusal names the content's state. */
 function requireApproved(content: ContentEntity): void {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { TelemetryMessage } from '@loa/shared';
 import { AlarmsService } from '../alarms/alarms.service.js';
 import { Batcher } from '../common/batcher.js';
@@ -7,6 +7,7 @@ import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DeviceTelemetryEntity } from '../database/entities.js';
 import { PresenceService } from '../devices/presence.service.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { telemetryRow, telemetryView, type TelemetryView } from './telemetry-view.js';
@@ -39,6 +40,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   /** One telemetry message: stored, and the device counted as seen. Resolves once both are committed. */
@@ -84,6 +86,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.error({ ctx: 'telemetry', err: (err as Error).message, samples: rows.length }, 'telemetry write failed');
       throw err;
     }
+    void this.live?.telemetry(rows);
     await this.alarms.onTelemetry(rows);
   }
 }

@@ -130,9 +130,14 @@ export class TimelinesRepository {
   /**
    * Records many acks in one transaction (group commit). Each ack moves the device's acked version forward and
    * marks the occurrences carried by that version delivered; devices that acked the same version with the same
-   * occurrences (the usual case after a fleet-wide change) share one statement.
+   * occurrences (the usual case after a fleet-wide change) share one statement. Returns the deliveries it moved to
+   * `delivered`, for the live dashboard.
    */
-  async recordAcks(acks: ReadonlyArray<{ deviceId: string; version: number; occurrenceIds: readonly string[] }>, at: number): Promise<void> {
+  async recordAcks(
+    acks: ReadonlyArray<{ deviceId: string; version: number; occurrenceIds: readonly string[] }>,
+    at: number,
+  ): Promise<Array<{ deviceId: string; occurrenceId: string; scheduleId: string }>> {
+    const moved: Array<{ deviceId: string; occurrenceId: string; scheduleId: string }> = [];
     const byVersion = new Map<number, string[]>();
     const byOccurrences = new Map<string, { occ: readonly string[]; devices: string[] }>();
     for (const a of acks) {
@@ -159,16 +164,22 @@ export class TimelinesRepository {
       for (const { occ, devices } of byOccurrences.values()) {
         for (let i = 0; i < devices.length; i += CHUNK) {
           for (let j = 0; j < occ.length; j += CHUNK) {
-            await tx
-              .createQueryBuilder()
-              .update(DeliveryEntity)
-              .set({ state: 'delivered', deliveredAt: at, updatedAt: at })
-              .where("state = 'queued' AND device_id IN (:...ids) AND occurrence_id IN (:...occ)", { ids: devices.slice(i, i + CHUNK), occ: occ.slice(j, j + CHUNK) })
-              .execute();
+            const where = "state = 'queued' AND device_id IN (:...ids) AND occurrence_id IN (:...occ)";
+            const params = { ids: devices.slice(i, i + CHUNK), occ: occ.slice(j, j + CHUNK) };
+            const keys = 'device_id AS "deviceId", occurrence_id AS "occurrenceId", schedule_id AS "scheduleId"';
+            const update = tx.createQueryBuilder().update(DeliveryEntity).set({ state: 'delivered', deliveredAt: at, updatedAt: at }).where(where, params);
+            if (this.db.options.type === 'postgres') {
+              moved.push(...((await update.returning(keys).execute()).raw as typeof moved));
+            } else {
+              // SQLite has one writer: the rows read inside this transaction are exactly the ones the update changes.
+              moved.push(...(await tx.createQueryBuilder().select(keys).from('deliveries', 'd').where(where, params).getRawMany<(typeof moved)[number]>()));
+              await update.execute();
+            }
           }
         }
       }
     });
+    return moved;
   }
 
   /** Devices whose confirmed version is below the compiled one, oldest acknowledgement first. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { deviceTopic, DEVICE_CHANNELS } from '@loa/shared';
 import type { TimelineEntity } from '../database/entities.js';
 import { AppConfig } from '../config/app-config.js';
@@ -6,6 +6,7 @@ import { Clock } from '../common/clock.js';
 import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
 import { MessageBroker } from '../broker/message-broker.js';
+import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
@@ -57,6 +58,7 @@ export class TimelinesService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    @Optional() private readonly live?: LiveEvents,
   ) {}
 
   recompile(deviceIds: readonly string[]): Promise<Map<string, number>> {
@@ -166,7 +168,9 @@ export class TimelinesService implements OnModuleDestroy {
         const t = stored.get(deviceId);
         return { deviceId, version, occurrenceIds: t && t.version === version ? occurrencesOf(t.payload) : [] };
       });
-      await this.repo.recordAcks(records, this.clock.now());
+      const now = this.clock.now();
+      const moved = await this.repo.recordAcks(records, now);
+      void this.live?.deliveries(moved.map((m) => ({ ...m, state: 'delivered' as const, reason: null, at: now })));
       this.metrics.inc('timeline_acks_committed', batch.length);
     } catch (err) {
       this.metrics.inc('timeline_acks_failed', batch.length);

@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ALL_ROLES, Roles } from '../auth/roles.js';
 import { UsersService, type UserView } from './users.service.js';
+import { Audit } from '../audit/audit.decorator.js';
 
 const role = z.enum(ALL_ROLES as ['admin', 'operator', 'approver', 'commune_officer']);
 const password = z.string().min(8, 'at least 8 characters').max(200);
@@ -29,6 +30,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @Audit('users.create', { resource: 'user' })
   create(@Body({ schema: createUserSchema }) body: z.infer<typeof createUserSchema>): Promise<UserView> {
     return this.users.create(body);
   }
@@ -45,6 +47,7 @@ export class UsersController {
 
   /** Role, area, password reset or disabled; the user's sessions end. */
   @Patch(':id')
+  @Audit('users.update', { resource: 'user', idParam: 'id' })
   update(@Param('id') id: string, @Body({ schema: updateUserSchema }) body: z.infer<typeof updateUserSchema>, @CurrentUser() user: UserPrincipal): Promise<UserView> {
     return this.users.update(id, body, user.userId);
   }

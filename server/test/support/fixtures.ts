@@ -14,7 +14,7 @@ import { areaPath } from '../../src/areas/area-path.js';
 export const silentLogger = createLogger('silent');
 
 export const testConfig = (env: Record<string, string> = {}): AppConfig =>
-  AppConfig.load({ LOA_DATA_DIR: '/tmp/loa-unused', LOA_LOG_LEVEL: 'silent', ...env });
+  AppConfig.load({ LOA_DATA_DIR: '/tmp/loa-unused', LOA_LOG_LEVEL: 'silent', LOA_APPROVAL_RULES_DEFAULT: 'permissive', ...env });
 
 /** A clock the test moves by hand. */
 export class FixedClock extends Clock {

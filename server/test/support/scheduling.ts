@@ -1,6 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { timelineMessageSchema, type TimelineMessage } from '@loa/shared';
+import { ApprovalPolicy } from '../../src/approvals/approval-policy.js';
+import { ApprovalRulesService } from '../../src/approvals/approval-rules.service.js';
+import { SettingsRepository } from '../../src/approvals/settings.repository.js';
 import { AreasRepository } from '../../src/areas/areas.repository.js';
+import { ScopeService } from '../../src/auth/area-scope.js';
 import { AreasService } from '../../src/areas/areas.service.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { DeliveriesRepository } from '../../src/deliveries/deliveries.repository.js';
@@ -25,12 +29,14 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const repo = new SchedulesRepository(ds);
   const materializer = new Materializer(repo, areas, timelines, clock, config, silentLogger);
   const deliveries = new DeliveriesService(new DeliveriesRepository(ds));
-  const schedules = new SchedulesService(repo, materializer, timelines, deliveries, clock, config, silentLogger);
+  // The rules follow config (LOA_APPROVAL_RULES_DEFAULT; testConfig() is permissive) unless a test stores some.
+  const rules = new ApprovalRulesService(new SettingsRepository(ds), config, clock, silentLogger);
+  const schedules = new SchedulesService(repo, materializer, timelines, deliveries, clock, config, silentLogger, new ApprovalPolicy(rules, ds, new ScopeService(ds)));
   const devicesRepo = new DevicesRepository(ds);
   const presence = new PresenceWriter(devicesRepo, newMetrics(), silentLogger);
   const devices = new DevicesService(devicesRepo, areas, new DeviceCredentialsService(ds), timelines, materializer, presence, clock, testSigning, silentLogger);
   const groups = new GroupsService(new GroupsRepository(ds), repo, materializer, clock, silentLogger);
-  return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence };
+  return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence, rules };
 }
 
 /** The timelines published so far, by device (last one wins), decoded with the agent-side schema. */

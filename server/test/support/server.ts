@@ -18,7 +18,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A whole server in this process on ephemeral loopback ports, SQLite in a temp dir, logged in as admin. */
+/**
+ * A whole server in this process on ephemeral loopback ports, SQLite in a temp dir, logged in as admin. Approval rules
+ * default to `permissive` (the behaviour before issue 7) so suites about other features are not held for approval;
+ * pass LOA_APPROVAL_RULES_DEFAULT=standard or PUT /api/v1/settings/approval to test the rules.
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loa-srv-'));
   const config = AppConfig.load({
@@ -29,6 +33,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOA_MQTT_PORT: '0',
     LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOA_LOG_LEVEL: 'silent',
+    LOA_APPROVAL_RULES_DEFAULT: 'permissive',
     ...env,
   });
   const server = await startServer(config, silentLogger);

@@ -55,6 +55,8 @@ export function launchServer(opts: ServerOptions & { dataDir: string; httpPort: 
     LOA_ADMIN_USERNAME: ADMIN_USERNAME,
     LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOA_LOG_LEVEL: 'info',
+    // The suites predate approval rules (issue 7) and expect sends to go out at once; opt in with env to test them.
+    LOA_APPROVAL_RULES_DEFAULT: 'permissive',
     ...opts.env,
   });
   return new ManagedProcess(opts.name ?? 'server', process.execPath, [SERVER_MAIN], { env, logDir: artifactsDir(opts.suite) });

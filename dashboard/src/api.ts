@@ -1,0 +1,153 @@
+import { loadSession, saveSession, type Session } from './session.js';
+
+/** An API answer other than 2xx, with the server's message (Nest puts it in `message`, a string or a list). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const messageOf = (status: number, body: unknown): string => {
+  if (body && typeof body === 'object' && 'message' in body) {
+    const m = (body as { message: unknown }).message;
+    if (Array.isArray(m)) return m.map(String).join('; ');
+    if (typeof m === 'string') return m;
+  }
+  return typeof body === 'string' && body ? body : `HTTP ${status}`;
+};
+
+let refreshing: Promise<boolean> | null = null;
+
+/** Trades the refresh token for a new pair once, however many requests hit 401 at the same moment. */
+export async function refresh(): Promise<boolean> {
+  const s = loadSession();
+  if (!s?.refreshToken) return false;
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: s.refreshToken }) });
+      if (!res.ok) return false;
+      const next = (await res.json()) as Session;
+      saveSession({ ...next, user: next.user ?? s.user });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      setTimeout(() => (refreshing = null), 0);
+    }
+  })();
+  return refreshing;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Raw body (CSV, FormData); sent as is. */
+  raw?: BodyInit;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined | null>;
+}
+
+export function withQuery(path: string, query?: RequestOptions['query']): string {
+  if (!query) return path;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
+}
+
+async function send(method: string, path: string, opts: RequestOptions, retried: boolean): Promise<Response> {
+  const s = loadSession();
+  const headers: Record<string, string> = {};
+  if (s) headers.authorization = `Bearer ${s.accessToken}`;
+  let body: BodyInit | undefined;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    if (opts.contentType) headers['content-type'] = opts.contentType;
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(withQuery(path, opts.query), { method, headers, body });
+  if (res.status === 401 && s && !retried) {
+    if (await refresh()) return send(method, path, opts, true);
+    saveSession(null);
+  }
+  return res;
+}
+
+/** Calls the API as the signed-in user; throws ApiError with the server's message on failure. */
+export async function api<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(method, path, opts, false);
+  const text = await res.text();
+  let body: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
+  if (!res.ok) throw new ApiError(res.status, messageOf(res.status, body), body);
+  return body as T;
+}
+
+/** Like api() but also returns the response headers (X-Total-Count). */
+export async function apiWithHeaders<T>(method: string, path: string, opts: RequestOptions = {}): Promise<{ data: T; headers: Headers }> {
+  const res = await send(method, path, opts, false);
+  const text = await res.text();
+  const body: unknown = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
+  if (!res.ok) throw new ApiError(res.status, messageOf(res.status, body), body);
+  return { data: body as T, headers: res.headers };
+}
+
+export const get = <T>(path: string, query?: RequestOptions['query']) => api<T>('GET', path, { query });
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, { body: body ?? {} });
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, { body });
+export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, { body });
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+/**
+ * Multipart upload with progress (fetch cannot report upload progress). `onProgress` gets 0..1 of the bytes sent.
+ */
+export function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    const s = loadSession();
+    if (s) xhr.setRequestHeader('authorization', `Bearer ${s.accessToken}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      let body: unknown = xhr.responseText;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON: keep the text
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else reject(new ApiError(xhr.status, messageOf(xhr.status, body), body));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network error', null));
+    xhr.send(form);
+  });
+}
+
+/** Downloads an authenticated file (CSV export) and hands it to the browser as a download. */
+export async function download(path: string, filename: string, query?: RequestOptions['query']): Promise<void> {
+  const res = await send('GET', path, { query }, false);
+  if (!res.ok) throw new ApiError(res.status, messageOf(res.status, await res.text()), null);
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** An authenticated object URL for media (audio preview, images): the server needs the bearer header. */
+export async function objectUrl(path: string): Promise<string> {
+  const res = await send('GET', path, {}, false);
+  if (!res.ok) throw new ApiError(res.status, messageOf(res.status, await res.text()), null);
+  return URL.createObjectURL(await res.blob());
+}

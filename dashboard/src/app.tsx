@@ -1,0 +1,112 @@
+import type { FunctionComponent } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { post } from './api.js';
+import { setLang, useCommon, useLang } from './i18n.js';
+import { startLive, useLiveStatus } from './live.js';
+import { href, useRoute, type Route } from './router.js';
+import { loadSession, onSessionChange, saveSession, type Role, type Session } from './session.js';
+import { LoginPage } from './pages/login.js';
+import { PasswordPage } from './pages/password.js';
+import { OverviewPage } from './pages/overview.js';
+import { DevicesPage } from './pages/devices.js';
+import { DevicePage } from './pages/device.js';
+import { ContentsPage } from './pages/contents.js';
+import { ApprovalsPage } from './pages/approvals.js';
+import { SchedulesPage } from './pages/schedules.js';
+import { DeliveriesPage } from './pages/deliveries.js';
+import { UsersPage } from './pages/users.js';
+import { AreasPage } from './pages/areas.js';
+import { AuditPage } from './pages/audit.js';
+
+/** What every page gets: the route (parts after its own prefix are its parameters) and the signed-in user. */
+export interface PageProps {
+  route: Route;
+  session: Session;
+}
+
+interface Nav {
+  path: string;
+  label: Parameters<ReturnType<typeof useCommon>>[0];
+  roles: Role[];
+  page: FunctionComponent<PageProps>;
+  /** Shown in the menu (detail pages are reached by links). */
+  menu: boolean;
+}
+
+const EVERYONE: Role[] = ['admin', 'operator', 'approver', 'commune_officer'];
+const STAFF: Role[] = ['admin', 'operator', 'approver'];
+
+/** Longest prefix wins: '/devices/:id' before '/devices'. */
+const NAV: Nav[] = [
+  { path: '/', label: 'overview', roles: EVERYONE, page: OverviewPage, menu: true },
+  { path: '/devices', label: 'devices', roles: EVERYONE, page: DevicesPage, menu: true },
+  { path: '/device', label: 'devices', roles: EVERYONE, page: DevicePage, menu: false },
+  { path: '/contents', label: 'contents', roles: STAFF, page: ContentsPage, menu: true },
+  { path: '/schedules', label: 'schedules', roles: EVERYONE, page: SchedulesPage, menu: true },
+  { path: '/deliveries', label: 'deliveries', roles: EVERYONE, page: DeliveriesPage, menu: true },
+  { path: '/approvals', label: 'approvals', roles: STAFF, page: ApprovalsPage, menu: true },
+  { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, menu: true },
+  { path: '/areas', label: 'areas', roles: EVERYONE, page: AreasPage, menu: true },
+  { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },
+  { path: '/password', label: 'password', roles: EVERYONE, page: PasswordPage, menu: false },
+];
+
+const match = (route: Route): Nav | undefined =>
+  NAV.filter((n) => n.path === '/' ? route.path === '/' : route.path === n.path || route.path.startsWith(`${n.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(loadSession);
+  useEffect(() => onSessionChange(setSession), []);
+  useEffect(() => {
+    if (session) startLive();
+  }, [session !== null]);
+  useLang(); // re-render everything on a language switch
+  if (!session) return <LoginPage />;
+  return <Shell session={session} />;
+}
+
+function Shell({ session }: { session: Session }) {
+  const route = useRoute();
+  const c = useCommon();
+  const lang = useLang();
+  const live = useLiveStatus();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const nav = match(route);
+  const allowed = nav && nav.roles.includes(session.user.role);
+  const Page = allowed ? nav.page : null;
+  useEffect(() => setMenuOpen(false), [route.path]);
+  const logout = () => {
+    void post('/api/v1/auth/logout').catch(() => undefined).finally(() => saveSession(null));
+  };
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <button type="button" class="ghost menu-toggle" aria-label={c('menu')} aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>
+          ☰
+        </button>
+        <a class="brand" href={href('/')}>
+          Loa
+        </a>
+        <span class={`live-dot ${live ? 'up' : 'down'}`} title={live ? c('live') : c('reconnecting')} data-testid="live-status" data-live={live ? 'up' : 'down'} />
+        <span class="spacer" />
+        <button type="button" class="ghost" onClick={() => setLang(lang === 'vi' ? 'en' : 'vi')} data-testid="lang-switch">
+          {c('language')}
+        </button>
+        <a class="user" href={href('/password')} title={c('password')}>
+          {session.user.username} · {c(`role_${session.user.role}`)}
+        </a>
+        <button type="button" class="ghost" onClick={logout} data-testid="logout">
+          {c('logout')}
+        </button>
+      </header>
+      <nav class={`sidenav ${menuOpen ? 'open' : ''}`}>
+        {NAV.filter((n) => n.menu && n.roles.includes(session.user.role)).map((n) => (
+          <a key={n.path} href={href(n.path)} class={nav?.path === n.path ? 'active' : ''} data-nav={n.path}>
+            {c(n.label)}
+          </a>
+        ))}
+      </nav>
+      <main class="content">{Page ? <Page route={route} session={session} /> : <p class="muted">404</p>}</main>
+    </div>
+  );
+}

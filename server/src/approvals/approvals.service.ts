@@ -1,0 +1,59 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { AlertsService, type AlertView } from '../alerts/alerts.service.js';
+import { ScopeService } from '../auth/area-scope.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { ContentsService, type ContentView } from '../contents/contents.service.js';
+import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
+import { ApprovalPolicy } from './approval-policy.js';
+
+export interface ApprovalQueue {
+  contents: ContentView[];
+  schedules: ScheduleView[];
+  alerts: AlertView[];
+  counts: { contents: number; schedules: number; alerts: number };
+}
+
+/** Approval actions that need the governed features (schedules, alerts, contents), and the queue over all three. */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    private readonly schedules: SchedulesService,
+    private readonly alerts: AlertsService,
+    private readonly contents: ContentsService,
+    private readonly policy: ApprovalPolicy,
+    private readonly scope: ScopeService,
+  ) {}
+
+  /**
+   * Every target must lie inside the approver's subtree (403 otherwise); under the two-person rule an emergency
+   * schedule needs an approver other than its creator (409).
+   */
+  async approveSchedule(id: string, user: UserPrincipal): Promise<ScheduleView> {
+    const s = await this.schedules.get(id);
+    await this.scope.checkTargets(user, s.targets, 'write');
+    const req = await this.policy.requirement({ priority: s.priority, targets: s.targets, deviceCount: 0 });
+    if (req.secondPerson && s.createdBy === user.userId) {
+      throw new ConflictException(`schedule ${id} is an emergency: a second person must approve it (its creator cannot)`);
+    }
+    return this.schedules.approve(id, user.userId);
+  }
+
+  async rejectSchedule(id: string, reason: string, user: UserPrincipal): Promise<ScheduleView> {
+    const s = await this.schedules.get(id);
+    await this.scope.checkTargets(user, s.targets, 'write');
+    return this.schedules.reject(id, reason, user.userId);
+  }
+
+  /**
+   * What waits for a decision in the user's scope: submitted contents (a shared library, not area-scoped), pending
+   * schedules whose every target is inside the subtree, and pending alerts on areas inside it.
+   */
+  async queue(user: UserPrincipal): Promise<ApprovalQueue> {
+    const contents = (await this.contents.list()).filter((c) => c.state === 'submitted');
+    const pendingSchedules = await this.schedules.pending();
+    const inside = await Promise.all(pendingSchedules.map((s) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'read'))));
+    const schedules = pendingSchedules.filter((_, i) => inside[i]);
+    const alerts = await this.scope.filterByArea(user, await this.alerts.pending(), (a) => a.areaCode);
+    return { contents, schedules, alerts, counts: { contents: contents.length, schedules: schedules.length, alerts: alerts.length } };
+  }
+}

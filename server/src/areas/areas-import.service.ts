@@ -1,0 +1,99 @@
+import { BadRequestException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ScopeService } from '../auth/area-scope.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { Clock } from '../common/clock.js';
+import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { Materializer } from '../schedules/materializer.js';
+import { AreasRepository } from './areas.repository.js';
+import { parseAreasCsv, planAreaImport, type ImportError } from './areas-csv.js';
+
+export const MAX_IMPORT_ROWS = 20_000;
+
+export interface AreaImportResult {
+  dryRun: boolean;
+  created: number;
+  updated: number;
+  unchanged: number;
+  moved: number;
+  codes: { created: string[]; updated: string[]; unchanged: string[]; moved: string[] };
+}
+
+/**
+ * The administrative tree from a spreadsheet (CSV): every row is checked before anything is written, then the whole
+ * file goes in one transaction. Kept apart from AreasService because it reaches into scheduling (Materializer
+ * imports AreasService, so the reverse import would be a cycle).
+ */
+@Injectable()
+export class AreasImportService {
+  constructor(
+    private readonly repo: AreasRepository,
+    private readonly scope: ScopeService,
+    private readonly credentials: DeviceCredentialsService,
+    private readonly clock: Clock,
+    private readonly moduleRef: ModuleRef,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async import(csv: string, opts: { dryRun: boolean; allowMove: boolean }, user: UserPrincipal): Promise<AreaImportResult> {
+    const parsed = parseAreasCsv(csv);
+    if (!parsed.ok) throw invalid(parsed.errors);
+    const badCodes = new Set(parsed.errors.flatMap((e) => (e.code === null ? [] : [e.code])));
+    if (parsed.rows.length > MAX_IMPORT_ROWS) throw new BadRequestException(`at most ${MAX_IMPORT_ROWS} areas per import`);
+    const existing = await this.repo.list();
+    const scope = await this.scope.of(user);
+    // An admin with an area: the rows it touches must lie in its subtree now (checked before planning, so the
+    // answers do not describe areas outside it) and after the import (checked on the resulting paths).
+    const outside: ImportError[] = [];
+    if (!scope.all) {
+      const stored = new Set(existing.map((a) => a.code));
+      for (const r of parsed.rows) if (stored.has(r.code) && !scope.contains(r.code)) outside.push({ line: r.line, code: r.code, message: `area ${r.code} is outside your area` });
+      if (outside.length > 0) throw refused(outside);
+    }
+    const planned = planAreaImport(parsed.rows, existing, { allowMove: opts.allowMove, badCodes });
+    const errors = [...parsed.errors, ...(planned.ok ? [] : planned.errors)].sort((a, b) => a.line - b.line);
+    if (errors.length > 0 || !planned.ok) throw invalid(errors);
+    const { plan } = planned;
+    if (!scope.all) {
+      const lineOf = new Map(parsed.rows.map((r) => [r.code, r.line]));
+      for (const w of [...plan.creates, ...plan.updates]) {
+        const line = lineOf.get(w.code);
+        if (line !== undefined && !w.path.startsWith(scope.pathPrefix!)) outside.push({ line, code: w.code, message: `${w.parentCode ?? 'the top'} is outside your area` });
+      }
+      if (outside.length > 0) throw refused(outside);
+    }
+    const result: AreaImportResult = {
+      dryRun: opts.dryRun,
+      created: plan.created.length,
+      updated: plan.updated.length,
+      unchanged: plan.unchanged.length,
+      moved: plan.moved.length,
+      codes: { created: plan.created, updated: plan.updated, unchanged: plan.unchanged, moved: plan.moved },
+    };
+    if (opts.dryRun) return result;
+    await this.repo.applyImport(plan.creates, plan.updates, this.clock.now());
+    this.logger.info({ ctx: 'areas', userId: user.userId, created: result.created, updated: result.updated, moved: result.moved }, 'area tree imported');
+    const oldPath = new Map(existing.map((a) => [a.code, a.path]));
+    const repathed = plan.updates.filter((u) => oldPath.get(u.code) !== u.path).map((u) => u.code);
+    if (repathed.length > 0) await this.followMoves(repathed);
+    return result;
+  }
+
+  /**
+   * Devices under a moved area keep their areaCode, but their ancestors changed: the broker's cached area list (alert
+   * channels) is dropped, and schedules aimed at the old or new ancestors are re-evaluated for them.
+   */
+  private async followMoves(areaCodes: string[]): Promise<void> {
+    const ids = await this.repo.deviceIdsIn(areaCodes);
+    if (ids.length === 0) return;
+    for (const id of ids) this.credentials.forget(id);
+    // Resolved at call time: SchedulesModule imports AreasModule, so AreasModule cannot import it back.
+    const materializer = this.moduleRef.get(Materializer, { strict: false });
+    await materializer.reconcileDevices(ids, ids);
+  }
+}
+
+const invalid = (errors: ImportError[]) => new BadRequestException({ message: 'invalid area CSV', errors: errors.slice(0, 500) });
+const refused = (errors: ImportError[]) => new ForbiddenException({ message: 'the import reaches outside your area', errors: errors.slice(0, 500) });

@@ -1,0 +1,47 @@
+import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { CurrentUser } from '../auth/decorators.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { Roles } from '../auth/roles.js';
+import { AuditService, type AuditEntryView } from './audit.service.js';
+
+const filters = {
+  actor: z.string().min(1).max(64).optional().describe('user id or username'),
+  action: z.string().min(1).max(100).optional().describe('exact action, or a prefix ending in * (devices.*)'),
+  resourceType: z.string().min(1).max(32).optional(),
+  resourceId: z.string().min(1).max(100).optional(),
+  outcome: z.enum(['ok', 'refused', 'error']).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('inclusive'),
+  to: z.iso.datetime({ offset: true }).optional().describe('exclusive'),
+  before: z.string().min(1).max(64).optional().describe('cursor: id of the last entry of the previous page, epoch ms or an ISO instant'),
+};
+const listQuery = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(500).default(100) });
+// An export is meant to be complete for the chosen period, hence the larger page.
+const csvQuery = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(10_000).default(10_000) });
+
+/** Issue 7: the audit log. Admins see everything; an approver (or an admin with an area) sees its subtree. */
+@ApiTags('audit')
+@ApiBearerAuth()
+@Roles('admin', 'approver')
+@Controller('api/v1')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get('audit')
+  @ApiOperation({ summary: 'Audit entries, newest first; X-Total-Count gives the number of matches' })
+  async list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal, @Res({ passthrough: true }) res: ServerResponse): Promise<AuditEntryView[]> {
+    const page = await this.audit.list(user, q);
+    res.setHeader('X-Total-Count', String(page.total));
+    return page.items;
+  }
+
+  @Get('audit.csv')
+  @Header('content-type', 'text/csv; charset=utf-8')
+  @Header('content-disposition', 'attachment; filename="audit.csv"')
+  @ApiOperation({ summary: 'The same selection as CSV (UTF-8 with BOM), at most 10,000 rows' })
+  csv(@Query({ schema: csvQuery }) q: z.infer<typeof csvQuery>, @CurrentUser() user: UserPrincipal): Promise<string> {
+    return this.audit.csv(user, q);
+  }
+}

@@ -1,0 +1,20 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const AUDIT_META = 'loa:audit';
+
+export interface AuditOptions {
+  /** Resource type whose snapshot loader (AuditSnapshots) gives `before`/`after`, e.g. 'device'. */
+  resource?: string;
+  /** Route parameter holding the resource id; without it the route is a create and `after` is its response. */
+  idParam?: string;
+}
+
+export interface AuditMeta extends AuditOptions {
+  action: string;
+}
+
+/**
+ * Names the audit action of a mutating route (default: `<controller tag>.<handler>`) and, with `resource`, has the
+ * audit interceptor record the resource's state before and after the call.
+ */
+export const Audit = (action: string, options: AuditOptions = {}) => SetMetadata(AUDIT_META, { action, ...options } satisfies AuditMeta);

@@ -1,0 +1,181 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { ScopeService } from '../auth/area-scope.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { Clock } from '../common/clock.js';
+import { newId } from '../common/ids.js';
+import { AppConfig } from '../config/app-config.js';
+import type { AuditEntryEntity } from '../database/entities.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { AuditRepository, type AuditCursor, type AuditFilter } from './audit.repository.js';
+import { boundedJson, DETAIL_MAX_BYTES, parseJson, SNAPSHOT_MAX_BYTES } from './redact.js';
+
+export type AuditOutcome = 'ok' | 'refused' | 'error';
+
+export interface AuditActor {
+  id: string | null;
+  name: string;
+  role: string;
+  areaCode: string | null;
+}
+
+/** One audited action as a caller describes it; snapshots and detail are redacted and bounded when stored. */
+export interface AuditRecord {
+  actor: AuditActor;
+  action: string;
+  resourceType?: string | null;
+  resourceId?: string | null;
+  areaCode?: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  before?: unknown;
+  after?: unknown;
+  detail?: unknown;
+  ip?: string | null;
+}
+
+export interface AuditEntryView {
+  id: string;
+  at: string;
+  actor: AuditActor;
+  action: string;
+  resourceType: string | null;
+  resourceId: string | null;
+  areaCode: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  before: unknown;
+  after: unknown;
+  detail: unknown;
+  ip: string | null;
+}
+
+export interface AuditQuery {
+  actor?: string | undefined;
+  action?: string | undefined;
+  resourceType?: string | undefined;
+  resourceId?: string | undefined;
+  outcome?: AuditOutcome | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  limit: number;
+  /** Cursor: an entry id (the last one of the previous page), epoch milliseconds or an ISO instant. */
+  before?: string | undefined;
+}
+
+export const AUDIT_CSV_COLUMNS = [
+  'id', 'at', 'actorId', 'actorName', 'actorRole', 'actorAreaCode', 'action', 'resourceType', 'resourceId', 'areaCode', 'outcome', 'status', 'ip', 'before', 'after', 'detail',
+] as const;
+
+const cut = (s: string | null | undefined, max: number): string | null => (s === null || s === undefined ? null : s.length > max ? s.slice(0, max) : s);
+
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly scope: ScopeService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  /** Stores one entry. Never throws: a failed audit write is logged and the audited request goes on. */
+  async record(r: AuditRecord): Promise<void> {
+    try {
+      const entry: AuditEntryEntity = {
+        id: newId(),
+        at: this.clock.now(),
+        actorId: cut(r.actor.id, 36),
+        actorName: cut(r.actor.name, 64) ?? '',
+        actorRole: cut(r.actor.role, 32) ?? '',
+        actorAreaCode: cut(r.actor.areaCode, 32),
+        action: cut(r.action, 100) ?? '',
+        resourceType: cut(r.resourceType, 32),
+        resourceId: cut(r.resourceId, 100),
+        areaCode: cut(r.areaCode, 32),
+        outcome: r.outcome,
+        status: r.status,
+        before: boundedJson(r.before, SNAPSHOT_MAX_BYTES),
+        after: boundedJson(r.after, SNAPSHOT_MAX_BYTES),
+        detail: boundedJson(r.detail, DETAIL_MAX_BYTES),
+        ip: cut(r.ip, 64),
+      };
+      await this.repo.insert(entry);
+    } catch (err) {
+      this.logger.error({ ctx: 'audit', action: r.action, actor: r.actor.name, err: (err as Error).message }, 'audit entry could not be written');
+    }
+  }
+
+  /** Newest first, within the reader's area subtree; `total` counts every match regardless of the cursor. */
+  async list(user: UserPrincipal, q: AuditQuery): Promise<{ items: AuditEntryView[]; total: number }> {
+    const filter = await this.filter(user, q);
+    const cursor = await this.cursor(q.before);
+    const [rows, total] = await Promise.all([this.repo.page(filter, cursor, q.limit), this.repo.count(filter)]);
+    return { items: rows.map(view), total };
+  }
+
+  /** The same selection as a spreadsheet-friendly CSV (UTF-8 with BOM, CRLF, header row). */
+  async csv(user: UserPrincipal, q: AuditQuery): Promise<string> {
+    const rows = await this.repo.page(await this.filter(user, q), await this.cursor(q.before), q.limit);
+    const lines = [AUDIT_CSV_COLUMNS.join(',')];
+    for (const e of rows) {
+      const cells = [e.id, new Date(e.at).toISOString(), e.actorId, e.actorName, e.actorRole, e.actorAreaCode, e.action, e.resourceType, e.resourceId, e.areaCode, e.outcome, String(e.status), e.ip, e.before, e.after, e.detail];
+      lines.push(cells.map(csvCell).join(','));
+    }
+    return '\uFEFF' + lines.join('\r\n') + '\r\n';
+  }
+
+  /** Deletes entries older than LOA_AUDIT_RETENTION_DAYS; returns how many. */
+  async sweep(): Promise<number> {
+    const deleted = await this.repo.deleteBefore(this.clock.now() - this.config.auditRetentionMs);
+    if (deleted > 0) this.logger.info({ ctx: 'audit', deleted, retentionMs: this.config.auditRetentionMs }, 'old audit entries deleted');
+    return deleted;
+  }
+
+  private async filter(user: UserPrincipal, q: AuditQuery): Promise<AuditFilter> {
+    const scope = await this.scope.of(user);
+    return {
+      actor: q.actor,
+      action: q.action,
+      resourceType: q.resourceType,
+      resourceId: q.resourceId,
+      outcome: q.outcome,
+      from: q.from === undefined ? undefined : Date.parse(q.from),
+      to: q.to === undefined ? undefined : Date.parse(q.to),
+      pathPrefix: scope.all ? null : (scope.pathPrefix ?? '/nowhere/'),
+    };
+  }
+
+  private async cursor(before: string | undefined): Promise<AuditCursor | null> {
+    if (before === undefined) return null;
+    if (/^\d{1,15}$/.test(before)) return { at: Number(before), id: null };
+    const entry = await this.repo.findById(before);
+    if (entry) return { at: entry.at, id: entry.id };
+    const t = Date.parse(before);
+    if (/^\d{4}-\d{2}-\d{2}T/.test(before) && !Number.isNaN(t)) return { at: t, id: null };
+    throw new BadRequestException('before: give the id of an audit entry, epoch milliseconds or an ISO instant');
+  }
+}
+
+const view = (e: AuditEntryEntity): AuditEntryView => ({
+  id: e.id,
+  at: new Date(e.at).toISOString(),
+  actor: { id: e.actorId, name: e.actorName, role: e.actorRole, areaCode: e.actorAreaCode },
+  action: e.action,
+  resourceType: e.resourceType,
+  resourceId: e.resourceId,
+  areaCode: e.areaCode,
+  outcome: e.outcome,
+  status: e.status,
+  before: parseJson(e.before),
+  after: parseJson(e.after),
+  detail: parseJson(e.detail),
+  ip: e.ip,
+});
+
+/** RFC 4180 quoting; a leading =, +, - or @ is neutralised so a spreadsheet never runs a name as a formula. */
+function csvCell(v: string | null): string {
+  if (v === null) return '';
+  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

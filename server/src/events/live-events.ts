@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import type { DeliveryState } from '@loa/shared';
+import { DataSource, In } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { DeviceEntity } from '../database/entities.js';
+import { EventBus, type ServerEvent } from './event-bus.js';
+
+/** A device's area is looked up again after this long, so a moved device's events follow it without a restart. */
+const AREA_TTL_MS = 60_000;
+/** Telemetry arrives every few seconds per device; the dashboard needs no more than one sample per device per 10 s. */
+export const TELEMETRY_EVERY_MS = 10_000;
+const CHUNK = 500;
+
+export interface PresenceChange {
+  deviceId: string;
+  at: number;
+  state: 'online' | 'offline';
+  reason: string;
+}
+
+export interface TelemetrySample {
+  deviceId: string;
+  at: number;
+  volume: number | null;
+  muted: boolean | null;
+  playing: string | null;
+  freeDiskBytes: number | null;
+  outputLevelLufs: number | null;
+  temperatureC: number | null;
+  rssBytes: number | null;
+}
+
+/** One delivery record whose state changed (the caller already holds these fields: no lookup per row). */
+export interface DeliveryChange {
+  scheduleId: string;
+  occurrenceId: string;
+  deviceId: string;
+  state: DeliveryState;
+  reason: string | null;
+  at: number;
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round((bytes / MB) * 10) / 10);
+
+/**
+ * What features publish for the operators' live dashboard (see docs/dashboard-api.md). Device events carry the
+ * device's area so the gateway can scope them; areas come from a small cache (one query per batch of unknown
+ * devices), never from a query per event. Publishing is best effort: it never throws into the caller.
+ */
+@Injectable()
+export class LiveEvents {
+  private readonly areas = new Map<string, { code: string; until: number }>();
+  private readonly lastTelemetry = new Map<string, number>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Area code of each known device (unknown devices are absent). */
+  async deviceAreas(ids: Iterable<string>): Promise<Map<string, string>> {
+    const now = this.clock.now();
+    const out = new Map<string, string>();
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const hit = this.areas.get(id);
+      if (hit && hit.until > now) out.set(id, hit.code);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += CHUNK) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ select: { id: true, areaCode: true }, where: { id: In(missing.slice(i, i + CHUNK)) } });
+      for (const r of rows) {
+        this.areas.set(r.id, { code: r.areaCode, until: now + AREA_TTL_MS });
+        out.set(r.id, r.areaCode);
+      }
+    }
+    return out;
+  }
+
+  /** A device moved or was removed: its next event looks its area up again. */
+  forgetDevice(deviceId: string): void {
+    this.areas.delete(deviceId);
+    this.lastTelemetry.delete(deviceId);
+  }
+
+  publish(event: ServerEvent): void {
+    this.bus.publish(event);
+  }
+
+  async presence(changes: readonly PresenceChange[]): Promise<void> {
+    await this.guard(async () => {
+      const areas = await this.deviceAreas(changes.map((c) => c.deviceId));
+      for (const c of changes) {
+        const areaCode = areas.get(c.deviceId);
+        if (areaCode === undefined) continue;
+        this.bus.publish({ type: 'device.presence', deviceId: c.deviceId, areaCode, online: c.state === 'online', reason: c.reason, at: iso(c.at) });
+      }
+    });
+  }
+
+  /** At most one sample per device per TELEMETRY_EVERY_MS (the newest of a batch). */
+  async telemetry(samples: readonly TelemetrySample[]): Promise<void> {
+    await this.guard(async () => {
+      const now = this.clock.now();
+      const latest = new Map<string, TelemetrySample>();
+      for (const s of samples) {
+        const prev = latest.get(s.deviceId);
+        if (!prev || s.at >= prev.at) latest.set(s.deviceId, s);
+      }
+      const due = [...latest.values()].filter((s) => (this.lastTelemetry.get(s.deviceId) ?? -Infinity) + TELEMETRY_EVERY_MS <= now);
+      if (due.length === 0) return;
+      for (const s of due) this.lastTelemetry.set(s.deviceId, now);
+      const areas = await this.deviceAreas(due.map((s) => s.deviceId));
+      for (const s of due) {
+        const areaCode = areas.get(s.deviceId);
+        if (areaCode === undefined) continue;
+        this.bus.publish({
+          type: 'device.telemetry',
+          deviceId: s.deviceId,
+          areaCode,
+          at: iso(s.at),
+          volume: s.volume,
+          muted: s.muted,
+          playing: s.playing,
+          diskFreeMb: mb(s.freeDiskBytes),
+          outputLevelLufs: s.outputLevelLufs,
+          temperatureC: s.temperatureC,
+          rssMb: mb(s.rssBytes),
+        });
+      }
+    });
+  }
+
+  async deliveries(changes: readonly DeliveryChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.guard(async () => {
+      const areas = await this.deviceAreas(changes.map((c) => c.deviceId));
+      for (const c of changes) {
+        const areaCode = areas.get(c.deviceId);
+        if (areaCode === undefined) continue;
+        this.bus.publish({ type: 'delivery.state', scheduleId: c.scheduleId, occurrenceId: c.occurrenceId, deviceId: c.deviceId, areaCode, state: c.state, reason: c.reason, at: iso(c.at) });
+      }
+    });
+  }
+
+  /** `alarm` is the AlarmView after the change. */
+  async alarm(type: 'alarm.raised' | 'alarm.cleared', alarms: ReadonlyArray<{ deviceId: string }>): Promise<void> {
+    if (alarms.length === 0) return;
+    await this.guard(async () => {
+      const areas = await this.deviceAreas(alarms.map((a) => a.deviceId));
+      for (const alarm of alarms) {
+        const areaCode = areas.get(alarm.deviceId);
+        if (areaCode !== undefined) this.bus.publish({ type, alarm, areaCode });
+      }
+    });
+  }
+
+  async commandResults(results: ReadonlyArray<{ commandId: string; deviceId: string; status: string; result?: unknown }>): Promise<void> {
+    if (results.length === 0) return;
+    await this.guard(async () => {
+      const areas = await this.deviceAreas(results.map((r) => r.deviceId));
+      for (const r of results) {
+        const areaCode = areas.get(r.deviceId);
+        if (areaCode === undefined) continue;
+        this.bus.publish({ type: 'command.result', commandId: r.commandId, deviceId: r.deviceId, areaCode, status: r.status, ...(r.result === undefined ? {} : { result: r.result }) });
+      }
+    });
+  }
+
+  /** Content is a shared library, not area-bound: every client gets it. */
+  contentState(contentId: string, state: string, by: string): void {
+    this.bus.publish({ type: 'content.state', contentId, state, by });
+  }
+
+  private async guard(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch {
+      // Live events are a convenience on top of the stored state: losing one must not fail what was committed.
+    }
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
