@@ -6,11 +6,14 @@ import { DeliveriesMqttHandler } from './deliveries.mqtt.js';
 import { DeliveriesRepository } from './deliveries.repository.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { EventIngestService } from './event-ingest.service.js';
+import { DeviceDeliveriesController } from './device-deliveries.controller.js';
+import { DeviceDeliveriesRepository } from './device-deliveries.repository.js';
+import { DeviceDeliveriesService } from './device-deliveries.service.js';
 
 @Module({
   imports: [AreasModule, AlarmsModule],
-  controllers: [AreaDeliveriesController],
-  providers: [DeliveriesRepository, DeliveriesService, EventIngestService, DeliveriesMqttHandler],
+  controllers: [AreaDeliveriesController, DeviceDeliveriesController],
+  providers: [DeliveriesRepository, DeliveriesService, EventIngestService, DeliveriesMqttHandler, DeviceDeliveriesRepository, DeviceDeliveriesService],
   exports: [DeliveriesService],
 })
 export class DeliveriesModule {}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { DeliveryState, Priority } from '@loa/shared';
+import { DataSource } from 'typeorm';
+import { DeviceEntity, type ContentType } from '../database/entities.js';
+
+export interface DeviceDeliveryRow {
+  scheduleId: string;
+  occurrenceId: string;
+  occurrenceStartAt: number;
+  contentId: string;
+  contentTitle: string | null;
+  contentType: ContentType | null;
+  priority: Priority;
+  state: DeliveryState;
+  queuedAt: number;
+  deliveredAt: number | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  playedMs: number | null;
+  reason: string | null;
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** One device's deliveries across all schedules, for its page in the dashboard. */
+@Injectable()
+export class DeviceDeliveriesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  deviceExists(deviceId: string): Promise<boolean> {
+    return this.db.getRepository(DeviceEntity).existsBy({ id: deviceId });
+  }
+
+  /** Newest occurrence first; `before` pages on the occurrence start (exclusive). */
+  async recent(deviceId: string, q: { limit: number; before?: number | undefined }): Promise<DeviceDeliveryRow[]> {
+    const qb = this.db
+      .createQueryBuilder()
+      .from('deliveries', 'd')
+      .innerJoin('occurrences', 'o', 'o.id = d.occurrence_id')
+      .innerJoin('schedules', 's', 's.id = d.schedule_id')
+      // A content row is never expected to vanish under its schedules, but a missing title must not hide the delivery.
+      .leftJoin('contents', 'c', 'c.id = s.content_id')
+      .where('d.device_id = :deviceId', { deviceId });
+    if (q.before !== undefined) qb.andWhere('o.start_at < :before', { before: q.before });
+    const raw = await qb
+      .select([
+        'd.schedule_id AS "scheduleId"',
+        'd.occurrence_id AS "occurrenceId"',
+        'o.start_at AS "occurrenceStartAt"',
+        's.content_id AS "contentId"',
+        'c.title AS "contentTitle"',
+        'c.type AS "contentType"',
+        's.priority AS "priority"',
+        'd.state AS "state"',
+        'd.queued_at AS "queuedAt"',
+        'd.delivered_at AS "deliveredAt"',
+        'd.started_at AS "startedAt"',
+        'd.ended_at AS "endedAt"',
+        'd.played_ms AS "playedMs"',
+        'd.reason AS "reason"',
+      ])
+      .orderBy('o.start_at', 'DESC')
+      .addOrderBy('d.occurrence_id', 'ASC')
+      .limit(q.limit)
+      .getRawMany<Record<string, unknown>>();
+    return raw.map((r) => ({
+      scheduleId: String(r.scheduleId),
+      occurrenceId: String(r.occurrenceId),
+      occurrenceStartAt: num(r.occurrenceStartAt),
+      contentId: String(r.contentId),
+      contentTitle: strOrNull(r.contentTitle),
+      contentType: strOrNull(r.contentType) as ContentType | null,
+      priority: r.priority as Priority,
+      state: r.state as DeliveryState,
+      queuedAt: num(r.queuedAt),
+      deliveredAt: numOrNull(r.deliveredAt),
+      startedAt: numOrNull(r.startedAt),
+      endedAt: numOrNull(r.endedAt),
+      playedMs: numOrNull(r.playedMs),
+      reason: strOrNull(r.reason),
+    }));
+  }
+}
