@@ -20,7 +20,7 @@ import { measureMediaPipeline, type MediaBenchResult } from './lib/media-bench.j
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'resources', 'sync', 'media'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -154,6 +154,7 @@ interface CommandsResult {
 interface SideResults {
   heartbeat?: HeartbeatResult;
   commands?: CommandsResult;
+  dashboard?: DashboardResult;
   connect?: ConnectResult;
   initialTimelineS?: number;
   fanout?: FanoutResult;
@@ -446,12 +447,60 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       out.commands = { allOkS: round(((okAt || Date.now()) - t1) / 1000, 2), apiMs, ok, complete: ok >= N, resources: meter.result() };
     }
 
+    if (scenarios.has('dashboard')) {
+      log('loa: dashboard reads with the whole fleet online');
+      out.dashboard = await dashboardReads(api);
+    }
+
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(server.pid);
     await sleep(2000);
     out.idle = idle.result();
   } finally {
     await fleet.stop();
+  }
+  return out;
+}
+
+interface DashboardRead {
+  medianMs: number;
+  maxMs: number;
+  bytes: number;
+}
+type DashboardResult = Record<string, DashboardRead>;
+
+/**
+ * What the dashboard asks for when an operator opens its pages, timed as the browser would see it (whole body read):
+ * five calls each, median and max. The schedule is the largest one the earlier scenarios made.
+ */
+async function dashboardReads(api: LoaApi): Promise<DashboardResult> {
+  const schedules = await api.request<Array<{ id: string; deviceCount: number }>>('GET', '/api/v1/schedules');
+  const biggest = [...schedules].sort((a, b) => b.deviceCount - a.deviceCount)[0];
+  const now = Date.now();
+  const week = `from=${new Date(now - 3 * 86_400_000).toISOString()}&to=${new Date(now + 4 * 86_400_000).toISOString()}`;
+  const reads: Array<[string, string]> = [
+    ['GET /overview', '/api/v1/overview'],
+    ['GET /devices (all)', '/api/v1/devices'],
+    ['GET /schedules/occurrences (week)', `/api/v1/schedules/occurrences?${week}`],
+    ['GET /alarms?active=true', '/api/v1/alarms?active=true&limit=5000'],
+  ];
+  if (biggest) {
+    reads.push(['GET /schedules/:id/deliveries (matrix)', `/api/v1/schedules/${biggest.id}/deliveries?limit=10000`]);
+    reads.push(['GET /schedules/:id/deliveries.csv', `/api/v1/schedules/${biggest.id}/deliveries.csv`]);
+  }
+  const out: DashboardResult = {};
+  for (const [name, url] of reads) {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const r = await api.raw('GET', url);
+      if (r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+      times.push(performance.now() - t0);
+      bytes = Buffer.byteLength(r.text);
+    }
+    times.sort((a, b) => a - b);
+    out[name] = { medianMs: round(times[2]!, 1), maxMs: round(times[4]!, 1), bytes };
   }
   return out;
 }
@@ -523,6 +572,12 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
     add('7 heartbeats', `server CPU over ${loa.heartbeat.windowS} s (s)`, loa.heartbeat.resources.cpuS, undefined, '');
     add('7 heartbeats', 'server CPU (% of one core)', loa.heartbeat.resources.cpuPct, undefined, '');
     add('7 heartbeats', 'server peak RSS (MB)', loa.heartbeat.resources.peakRssMB, undefined, '≤ 800');
+  }
+  if (loa.dashboard) {
+    for (const [name, d] of Object.entries(loa.dashboard)) {
+      add('10 dashboard reads', `${name}: median (ms), ${Math.round(d.bytes / 1024)} KB`, d.medianMs, undefined, '');
+      add('10 dashboard reads', `${name}: max of 5 (ms)`, d.maxMs, undefined, '');
+    }
   }
   if (loa.commands) {
     add('8 command to all', 'every result ok (s)', loa.commands.allOkS, undefined, '');

@@ -34,7 +34,7 @@ describe('bench smoke', () => {
     const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null };
     expect(result.devices).toBe(N);
     const scenarios = new Set(result.rows.map((r) => r.scenario));
-    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline']);
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads'].sort());
     for (const r of result.rows) {
       expect(typeof r.loa).toBe('number');
       expect(Number.isFinite(r.loa)).toBe(true);

@@ -126,6 +126,11 @@ describe('dashboard in a real browser', () => {
     await page.waitForSelector('[data-testid=delivery-row][data-device-id=loa-taydang-01]');
     await page.waitForSelector('[data-testid=delivery-row][data-device-id=loa-taydang-01][data-state=finished]', { timeout: 120_000 });
     await shot(page, '07-delivery-played');
+    // The device's own page lists the same broadcast among its recent deliveries.
+    await page.goto(`${server.baseUrl}/#/device/loa-taydang-01`);
+    await page.waitForSelector('[data-testid=device-delivery-row][data-state=finished]', { timeout: 15_000 });
+    expect(await page.textContent('body')).toContain(TITLE);
+    await shot(page, '08-device-page');
     await agent.stop();
     await page.close();
   });
@@ -140,17 +145,17 @@ describe('dashboard in a real browser', () => {
     expect(overview.body.devices.total).toBe(2); // the admin sees both
     await page.waitForSelector('[data-testid=logout]');
     expect(await page.textContent('body')).not.toContain(TITLE);
-    await shot(page, '08-officer-overview-phone');
+    await shot(page, '09-officer-overview-phone');
     await page.goto(`${server.baseUrl}/#/devices`);
     await page.waitForSelector('[data-testid=device-row]');
     const ids = await page.$$eval('[data-testid=device-row]', (rows) => rows.map((r) => r.getAttribute('data-device-id')));
     expect(ids).toEqual(['loa-vanthang-01']);
-    await shot(page, '09-officer-devices-phone');
+    await shot(page, '10-officer-devices-phone');
     // Another commune's device page does not open for it.
     await page.goto(`${server.baseUrl}/#/device/loa-taydang-01`);
     await page.waitForSelector('[role=alert]');
     expect(await page.textContent('body')).not.toContain('Cụm loa thôn Yên Thịnh');
-    await shot(page, '10-officer-other-commune-refused');
+    await shot(page, '11-officer-other-commune-refused');
     await page.close();
   });
 });
