@@ -17,6 +17,8 @@ import { DeliveriesPage } from './pages/deliveries.js';
 import { UsersPage } from './pages/users.js';
 import { AreasPage } from './pages/areas.js';
 import { AuditPage } from './pages/audit.js';
+import { AlertsPage } from './pages/alerts.js';
+import { FleetPage } from './pages/fleet.js';
 
 /** What every page gets: the route (parts after its own prefix are its parameters) and the signed-in user. */
 export interface PageProps {
@@ -44,7 +46,9 @@ const NAV: Nav[] = [
   { path: '/contents', label: 'contents', roles: STAFF, page: ContentsPage, menu: true },
   { path: '/schedules', label: 'schedules', roles: EVERYONE, page: SchedulesPage, menu: true },
   { path: '/deliveries', label: 'deliveries', roles: EVERYONE, page: DeliveriesPage, menu: true },
+  { path: '/alerts', label: 'alerts', roles: STAFF, page: AlertsPage, menu: true },
   { path: '/approvals', label: 'approvals', roles: STAFF, page: ApprovalsPage, menu: true },
+  { path: '/fleet', label: 'fleet', roles: ['admin', 'operator'], page: FleetPage, menu: true },
   { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, menu: true },
   { path: '/areas', label: 'areas', roles: EVERYONE, page: AreasPage, menu: true },
   { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },

@@ -151,6 +151,7 @@ export interface ScheduleView {
   approval?: 'not-required' | 'pending' | 'approved' | 'rejected';
   approvedBy?: string | null;
   approvedAt?: string | null;
+  rejectedBy?: string | null;
   rejectedReason?: string | null;
   targets: TargetSpec;
   occurrences: Array<{ id: string; startAt: string; durationMs: number }>;

@@ -21,6 +21,7 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
   const tokens: Record<string, string> = {};
   const ids: Record<string, string> = {};
   const secrets: Record<string, string> = {};
+  const userIds: Record<string, string> = {};
   const clients: MqttClient[] = [];
   /** What is still pending at the end, for the queue check. */
   const pending = { schedules: new Set<string>(), alerts: new Set<string>(), contents: new Set<string>() };
@@ -61,10 +62,11 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
       ['admin2', 'admin', null],
     ];
     for (const [username, role, areaCode] of users) {
-      await ok('admin', 'POST', '/api/v1/users', { username, password: PW, role, ...(areaCode ? { areaCode } : {}) });
+      userIds[username] = (await ok<{ id: string }>('admin', 'POST', '/api/v1/users', { username, password: PW, role, ...(areaCode ? { areaCode } : {}) })).id;
       tokens[username] = (await ok<{ accessToken: string }>('nobody', 'POST', '/api/v1/auth/login', { username, password: PW })).accessToken;
     }
     ids.content = (await ok<{ id: string }>('admin', 'POST', '/api/v1/contents', { type: 'text', title: 'Tin', text: 'Xin chào', approve: true })).id;
+    userIds.admin = (await ok<Array<{ id: string; username: string }>>('admin', 'GET', '/api/v1/users')).find((u) => u.username === 'admin')!.id;
   });
   afterAll(async () => {
     for (const c of clients) c.end(true);
@@ -104,10 +106,12 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
       targets: { areas: ['001'] },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ approval: 'pending', deviceCount: 0, occurrences: [] });
+    // Not materialised, yet the approver sees how far it would reach: brd-a and brd-c.
+    expect(created.body).toMatchObject({ approval: 'pending', deviceCount: 2, occurrences: [] });
     expect(created.body.approvalReasons[0]).toMatch(/district/);
     const id = created.body.id;
     expect(await deliveries(id)).toHaveLength(0);
+    expect(await ok('approver', 'GET', `/api/v1/schedules/${id}`)).toMatchObject({ approval: 'pending', deviceCount: 2 });
     expect((await ok<{ timelineVersion: number }>('admin', 'GET', '/api/v1/devices/brd-a')).timelineVersion).toBe(before);
 
     // Approvers outside the targets, and operators, may not decide.
@@ -161,11 +165,53 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
     const s = await ok<{ id: string }>('operator', 'POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(200), targets: { areas: ['01'] }, acceptConflicts: true });
     expect((await call('approver', 'POST', `/api/v1/schedules/${s.id}/reject`, {})).status).toBe(400);
     const rejected = await ok('approver', 'POST', `/api/v1/schedules/${s.id}/reject`, { reason: 'sai giờ' });
-    expect(rejected).toMatchObject({ approval: 'rejected', rejectedReason: 'sai giờ', deviceCount: 0 });
+    expect(rejected).toMatchObject({ approval: 'rejected', rejectedReason: 'sai giờ', deviceCount: 3 });
     expect(await deliveries(s.id)).toHaveLength(0);
     // Kept pending for the queue check below.
     const waiting = await ok<{ id: string }>('operator', 'POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(230), targets: { areas: ['001'] }, acceptConflicts: true });
     pending.schedules.add(waiting.id);
+  });
+
+  it('counts the devices a pending schedule would reach, a scoped reader only its own, without queuing any', async () => {
+    const s = await ok<{ id: string; approval: string; deviceCount: number }>('operator', 'POST', '/api/v1/schedules', {
+      contentId: ids.content,
+      startAt: future(260),
+      targets: { areas: ['001'], devices: ['brd-b'] },
+      acceptConflicts: true,
+    });
+    expect(s).toMatchObject({ approval: 'pending', deviceCount: 3 });
+    expect(await deliveries(s.id)).toHaveLength(0);
+    expect(await ok('admin', 'GET', `/api/v1/schedules/${s.id}`)).toMatchObject({ deviceCount: 3 });
+    // Approver-b's subtree (00005) holds brd-b only.
+    expect(await ok('approver-b', 'GET', `/api/v1/schedules/${s.id}`)).toMatchObject({ approval: 'pending', deviceCount: 1 });
+    const listed = (await ok<Array<{ id: string; deviceCount: number }>>('approver-b', 'GET', '/api/v1/schedules')).find((x) => x.id === s.id);
+    expect(listed?.deviceCount).toBe(1);
+    const queued = (await ok<{ schedules: Array<{ id: string; deviceCount: number }> }>('approver', 'GET', '/api/v1/approvals')).schedules.find((x) => x.id === s.id);
+    expect(queued?.deviceCount).toBe(3);
+    // Cancelled, it reaches nothing any more (and leaves the queue check below alone).
+    expect(await ok('operator', 'POST', `/api/v1/schedules/${s.id}/cancel`)).toMatchObject({ status: 'cancelled', deviceCount: 0 });
+  });
+
+  it('keeps a widening edit approved when its editor may approve it, except under the two-person rule', async () => {
+    type Saved = { id: string; approval: string; approvedBy: string | null; deviceCount: number; approvalReasons: string[] };
+    const byAdmin = await ok<Saved>('operator', 'POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(300), targets: { areas: ['00004'] }, acceptConflicts: true });
+    expect(byAdmin).toMatchObject({ approval: 'not-required', deviceCount: 1 });
+    const widened = await ok<Saved>('admin', 'PATCH', `/api/v1/schedules/${byAdmin.id}`, { targets: { areas: ['001'] }, acceptConflicts: true });
+    expect(widened).toMatchObject({ approval: 'approved', approvedBy: userIds.admin, deviceCount: 2 });
+    expect(widened.approvalReasons[0]).toMatch(/district/);
+    expect(await deliveries(byAdmin.id)).toHaveLength(2);
+
+    const byOperator = await ok<Saved>('operator', 'POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(330), targets: { areas: ['00004'] }, acceptConflicts: true });
+    const held = await ok<Saved>('operator', 'PATCH', `/api/v1/schedules/${byOperator.id}`, { targets: { areas: ['001'] }, acceptConflicts: true });
+    expect(held).toMatchObject({ approval: 'pending', approvedBy: null, deviceCount: 2 });
+    expect(await deliveries(byOperator.id)).toHaveLength(0);
+
+    // Raising to emergency widens it too, and an emergency needs a second person whoever edits it.
+    const emergency = await ok<Saved>('admin', 'PATCH', `/api/v1/schedules/${byAdmin.id}`, { priority: 'emergency', acceptConflicts: true });
+    expect(emergency).toMatchObject({ approval: 'pending', approvedBy: null, deviceCount: 2 });
+    expect(await deliveries(byAdmin.id)).toHaveLength(0);
+
+    for (const id of [byAdmin.id, byOperator.id]) await ok('operator', 'POST', `/api/v1/schedules/${id}/cancel`);
   });
 
   it('keeps an alert off the channel until a second person confirms it', async () => {
@@ -246,10 +292,14 @@ describe.each(DATABASES)('pending schedules in the scheduling engine on %s', (_n
     const s = (await g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR_MS, rrule: 'FREQ=DAILY', targets: { areas: ['01'] }, priority: 'normal' }, 'someone')) as SaveResult;
     expect(s.approval).toBe('pending');
     const count = () => db.dataSource.getRepository(DeliveryEntity).countBy({ scheduleId: s.id });
+    expect(s.deviceCount).toBe(1);
     clock.t += 2 * DAY;
     expect(await g.materializer.rollHorizon()).toEqual([]);
     await seedDevice(db.dataSource, 'spk-a2', '00004');
     expect(await g.materializer.reconcileDevices(['spk-a2'])).toEqual([]);
+    expect(await count()).toBe(0);
+    // The count follows the targets as they resolve now, still without a delivery.
+    expect((await g.schedules.get(s.id)).deviceCount).toBe(2);
     expect(await count()).toBe(0);
 
     const approved = await g.schedules.approve(s.id, 'approver-1');

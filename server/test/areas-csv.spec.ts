@@ -1,3 +1,4 @@
+import { levelProblem } from '../src/areas/area-levels.js';
 import { parseAreasCsv, planAreaImport, type AreaRow, type ExistingArea } from '../src/areas/areas-csv.js';
 import { detectSeparator, parseCsvRecords } from '../src/common/csv.js';
 
@@ -140,15 +141,44 @@ describe(planAreaImport.name, () => {
     expect(r).toEqual({ ok: false, errors: [{ line: 2, code: 'A', message: 'a commune cannot be under a commune (B); cycle: A → B → A' }] });
   });
 
-  it('does not judge rows under a row that is itself bad', () => {
-    const parsed = parseAreasCsv('code,name,level,parentCode\n70001,Huyện,hamlet,01\n70002,Xã,commune,70001\n70003,Xã,commune,88888\n');
+  it('names rows under a row that is itself bad instead of judging their level, and judges the rest', () => {
+    const parsed = parseAreasCsv('code,name,level,parentCode\n70001,Huyện,hamlet,01\n70002,Xã,commune,70001\n70003,Xã,commune,88888\n70004,Thôn,village,01\n');
     if (!parsed.ok) throw new Error('unreadable');
-    const r = planAreaImport(parsed.rows, db, { allowMove: false, badCodes: new Set(parsed.errors.map((e) => e.code!)) });
-    expect(r).toEqual({ ok: false, errors: [{ line: 4, code: '70003', message: 'unknown parent 88888: neither in the database nor in the file' }] });
+    const r = planAreaImport(parsed.rows, db, { allowMove: false, badRows: new Map(parsed.errors.map((e) => [e.code!, e.line])) });
+    expect(r).toEqual({
+      ok: false,
+      errors: [
+        { line: 3, code: '70002', message: 'parent row 2 is invalid' },
+        { line: 4, code: '70003', message: 'unknown parent 88888: neither in the database nor in the file' },
+        { line: 5, code: '70004', message: 'a village cannot be under a province (01)' },
+      ],
+    });
   });
 
   it('refuses a level change that its stored children no longer fit', () => {
     const rows = rowsOf('code,name,level,parentCode\n271,Ba Vì,commune,01\n');
     expect(planAreaImport(rows, db, { allowMove: false })).toEqual({ ok: false, errors: [{ line: 2, code: '271', message: 'cannot become a commune: its commune 09955 would no longer fit' }] });
+  });
+});
+
+describe(levelProblem.name, () => {
+  it.each([
+    ['province', null],
+    ['country', null],
+    ['province', 'country'],
+    ['district', 'province'],
+    ['commune', 'district'],
+    ['commune', 'province'], // 2025 two-tier reform
+    ['village', 'commune'],
+  ])('lets a %s sit under %s', (level, parentLevel) => {
+    expect(levelProblem(level, parentLevel === null ? null : { code: 'P', level: parentLevel })).toBeNull();
+  });
+
+  it('names what does not fit', () => {
+    expect(levelProblem('district', { code: '00004', level: 'commune' })).toBe('a district cannot be under a commune (00004)');
+    expect(levelProblem('village', { code: '01', level: 'province' })).toBe('a village cannot be under a province (01)');
+    expect(levelProblem('commune', null)).toBe('a commune needs a parent (only country or province may be at the top)');
+    expect(levelProblem('commune', { code: 'R', level: 'region' })).toBe('a commune cannot be under a region (R)');
+    expect(levelProblem('hamlet', null)).toBe('unknown level "hamlet"');
   });
 });

@@ -88,6 +88,38 @@ describe.each(DATABASES)('area tree import on %s', (name) => {
     expect((await call('admin', 'GET', '/api/v1/areas/50001')).status).toBe(404);
   });
 
+  it('names format, parent and level problems in one answer, even when other rows are malformed', async () => {
+    const csv = [
+      'code,name,level,parentCode',
+      '51001,,commune,016', // malformed: empty name
+      '51002,Thôn Dưới,village,51001', // under the malformed row
+      '51003,Xã Lạc,commune,77777', // unknown parent
+      '51004,Thôn Tỉnh,village,01', // level does not fit
+      '51005,Xã Hợp Lệ,commune,01', // two-tier: fine
+    ].join('\n');
+    const r = await importCsv('admin', csv);
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([
+      { line: 2, code: '51001', message: 'the name is empty' },
+      { line: 3, code: '51002', message: 'parent row 2 is invalid' },
+      { line: 4, code: '51003', message: 'unknown parent 77777: neither in the database nor in the file' },
+      { line: 5, code: '51004', message: 'a village cannot be under a province (01)' },
+    ]);
+    expect((await call('admin', 'GET', '/api/v1/areas/51005')).status).toBe(404);
+  });
+
+  it('the single create follows the same level rules as the import', async () => {
+    const create = (body: Record<string, unknown>) => call<{ message: string; path: string }>('admin', 'POST', '/api/v1/areas', body);
+    expect(await create({ code: '52001', name: 'Phường hai cấp', level: 'commune', parentCode: '01' })).toMatchObject({ status: 201, body: { path: '/01/52001/' } });
+    expect(await create({ code: '52002', name: 'Thôn', level: 'village', parentCode: '52001' })).toMatchObject({ status: 201, body: { path: '/01/52001/52002/' } });
+    expect(await create({ code: '52003', name: 'Huyện trong xã', level: 'district', parentCode: '52001' })).toMatchObject({ status: 400, body: { message: 'a district cannot be under a commune (52001)' } });
+    expect(await create({ code: '52004', name: 'Thôn của tỉnh', level: 'village', parentCode: '01' })).toMatchObject({ status: 400, body: { message: 'a village cannot be under a province (01)' } });
+    expect(await create({ code: '52005', name: 'Xã mồ côi', level: 'commune' })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^a commune needs a parent/) } });
+    expect((await create({ code: '52006', name: 'Quốc gia', level: 'country' })).status).toBe(201);
+    expect((await create({ code: '52007', name: 'Tỉnh', level: 'province', parentCode: '52006' })).status).toBe(201);
+    for (const code of ['52003', '52004', '52005']) expect((await call('admin', 'GET', `/api/v1/areas/${code}`)).status).toBe(404);
+  });
+
   it('dryRun reports and writes nothing; allowMove rewrites the subtree, and its scoped users still see their devices', async () => {
     expect((await call('admin', 'POST', '/api/v1/devices', { id: 'spk-taydang-01', name: 'Cụm loa Đông Phú', kind: 'speaker', areaCode: '09955' })).status).toBe(201);
     expect((await call('admin', 'POST', '/api/v1/users', { username: 'op-bavi', password: PW, role: 'operator', areaCode: '271' })).status).toBe(201);
@@ -127,5 +159,16 @@ describe.each(DATABASES)('area tree import on %s', (name) => {
     const inside = await importCsv('adminHanoi', 'ma,ten,cap,ma_cha\n60002,Xã Sóc Sơn,commune,016\n');
     expect(inside.body).toMatchObject({ created: 1 });
     expect((await importCsv('hanoi', 'code,name,level,parentCode\n60003,Xã,commune,016\n')).status).toBe(403);
+  });
+
+  it('an admin with an area creates single areas only inside its subtree', async () => {
+    const create = (body: Record<string, unknown>) => call('adminHanoi', 'POST', '/api/v1/areas', body);
+    expect((await create({ code: '61001', name: 'Xã Hà Giang', level: 'commune', parentCode: '02' })).status).toBe(403);
+    expect((await create({ code: '61002', name: 'Tỉnh mới', level: 'province' })).status).toBe(403);
+    // An existing code outside is refused for where it would go, not answered 409.
+    expect((await create({ code: '02', name: 'Trùng', level: 'commune', parentCode: '02' })).status).toBe(403);
+    expect((await create({ code: '61003', name: 'Xã Sóc Sơn', level: 'commune', parentCode: '016' })).status).toBe(201);
+    expect((await create({ code: '61004', name: 'Huyện trong xã', level: 'district', parentCode: '61003' })).status).toBe(400);
+    for (const code of ['61001', '61002']) expect((await call('admin', 'GET', `/api/v1/areas/${code}`)).status).toBe(404);
   });
 });

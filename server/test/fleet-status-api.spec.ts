@@ -131,6 +131,12 @@ describe('fleet status over MQTT and HTTP', () => {
     expect(acked.status).toBe(200);
     expect(acked.body).toMatchObject({ active: true, ackedBy: 'admin' });
     expect((await t.api('POST', '/api/v1/alarms/00000000-0000-0000-0000-000000000000/ack')).status).toBe(404);
+    // An operator of Hà Giang (spk-c's province) may not acknowledge spk-a's alarm, but sees 404 for an unknown one.
+    expect((await t.api('POST', '/api/v1/users', { username: 'op-hagiang', password: 'password-123', role: 'operator', areaCode: '02' })).status).toBe(201);
+    const login = await t.api<{ accessToken: string }>('POST', '/api/v1/auth/login', { username: 'op-hagiang', password: 'password-123' });
+    const asHaGiang = async (url: string) => (await fetch(t.baseUrl + url, { method: 'POST', headers: { authorization: `Bearer ${login.body.accessToken}` } })).status;
+    expect(await asHaGiang(`/api/v1/alarms/${inHanoi[0]?.id}/ack`)).toBe(403);
+    expect(await asHaGiang('/api/v1/alarms/00000000-0000-0000-0000-000000000000/ack')).toBe(404);
     expect((await t.api('GET', '/api/v1/alarms?active=maybe')).status).toBe(400);
     expect((await t.api('GET', '/api/v1/alarms?areaCode=99')).status).toBe(404);
   });

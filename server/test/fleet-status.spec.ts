@@ -1,8 +1,11 @@
 import { jest } from '@jest/globals';
+import { ForbiddenException, NotFoundException } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { deviceTopic, PROTOCOL_VERSION, type DeviceChannel, type PlaybackEvent, type TelemetryMessage } from '@loa/shared';
 import { AlarmsRepository } from '../src/alarms/alarms.repository.js';
 import { AlarmsService } from '../src/alarms/alarms.service.js';
+import { ScopeService } from '../src/auth/area-scope.js';
+import type { UserPrincipal } from '../src/auth/principal.js';
 import { DeviceMessageRouter } from '../src/broker/device-message-router.js';
 import type { MessageHandler } from '../src/broker/message-broker.js';
 import type { AppConfig } from '../src/config/app-config.js';
@@ -23,6 +26,7 @@ import { FixedClock, RecordingBroker, newMetrics, seedArea, seedDevice, silentLo
 import { schedulingGraph } from './support/scheduling.js';
 
 const T0 = Date.UTC(2025, 5, 2, 1, 0, 0);
+const user = (userId: string, username: string, areaCode: string | null): UserPrincipal => ({ type: 'user', userId, username, role: areaCode === null ? 'admin' : 'operator', areaCode });
 const MIN = 60_000;
 const MB = 1024 * 1024;
 
@@ -57,7 +61,7 @@ async function fleetGraph(ds: DataSource, clock: FixedClock, cfg: AppConfig = co
   const broker = new LoopbackBroker();
   const metrics = newMetrics();
   const g = schedulingGraph(ds, clock, cfg, broker);
-  const alarms = new AlarmsService(new AlarmsRepository(ds), g.areas, clock, cfg, metrics, silentLogger);
+  const alarms = new AlarmsService(new AlarmsRepository(ds), g.areas, new ScopeService(ds), clock, cfg, metrics, silentLogger);
   const presence = new PresenceService(g.presence, new DevicesRepository(ds), alarms, clock, cfg, metrics, silentLogger);
   const telemetry = new TelemetryService(new TelemetryRepository(ds), presence, alarms, clock, cfg, metrics, silentLogger);
   const security = new SecurityEventsService(new SecurityEventsRepository(ds), clock, metrics, silentLogger);
@@ -507,16 +511,29 @@ describe.each(DATABASES)(`${AlarmsService.name} on %s`, (_name, open) => {
 
     const [a] = await sut.list({ deviceId: 'spk-a' });
     clock.t += 5000;
-    const acked = await sut.ack(a?.id ?? '', { userId: 'u-1', username: 'tuan' });
+    const acked = await sut.ack(a?.id ?? '', user('u-1', 'tuan', null));
     expect(acked).toMatchObject({ active: true, ackedAt: new Date(clock.t).toISOString(), ackedBy: 'tuan', ackedByUserId: 'u-1' });
     clock.t += 5000;
-    expect(await sut.ack(a?.id ?? '', { userId: 'u-2', username: 'lan' })).toMatchObject({ ackedBy: 'tuan', ackedAt: acked.ackedAt });
-    await expect(sut.ack('nope', { userId: 'u-1', username: 'tuan' })).rejects.toThrow(/not found/);
+    expect(await sut.ack(a?.id ?? '', user('u-2', 'lan', null))).toMatchObject({ ackedBy: 'tuan', ackedAt: acked.ackedAt });
+    await expect(sut.ack('nope', user('u-1', 'tuan', null))).rejects.toThrow(NotFoundException);
+  });
+
+  it('acknowledges by id inside the user\'s subtree, refuses outside it (403) and answers 404 for an unknown id', async () => {
+    // More alarms than the old ack looked through (it searched the newest 5,000), the target being the oldest.
+    const row = (id: string, deviceId: string, raisedAt: number): AlarmEntity => ({ id, deviceId, kind: 'offline', detail: 'x', raisedAt, clearedAt: raisedAt + 1, clearedDetail: 'x', ackedAt: null, ackedBy: null, ackedByName: null });
+    const rows = [row('old-c', 'spk-c', T0 - 1), row('old-a', 'spk-a', T0 - 1), ...Array.from({ length: 5001 }, (_, i) => row(`bulk-${i}`, 'spk-b', T0 + i))];
+    for (let i = 0; i < rows.length; i += 500) await db.dataSource.getRepository(AlarmEntity).insert(rows.slice(i, i + 500));
+    const commune = user('u-3', 'xa', '00004');
+    await expect(sut.ack('old-c', commune)).rejects.toThrow(ForbiddenException);
+    expect((await db.dataSource.getRepository(AlarmEntity).findOneByOrFail({ id: 'old-c' })).ackedAt).toBeNull();
+    await expect(sut.ack('ghost', commune)).rejects.toThrow(NotFoundException);
+    expect(await sut.ack('old-a', commune)).toMatchObject({ id: 'old-a', ackedBy: 'xa', ackedAt: new Date(clock.t).toISOString() });
+    expect(await sut.ack('old-c', user('u-4', 'hg', '02'))).toMatchObject({ id: 'old-c', ackedBy: 'hg' });
   });
 
   it('sweeps every min(alarmOfflineMs / 4, 60 s)', () => {
     expect(sut.sweepIntervalMs()).toBe(60_000);
-    const quick = new AlarmsService(new AlarmsRepository(db.dataSource), null as never, clock, testConfig({ LOA_ALARM_OFFLINE_MINUTES: '2' }), newMetrics(), silentLogger);
+    const quick = new AlarmsService(new AlarmsRepository(db.dataSource), null as never, null as never, clock, testConfig({ LOA_ALARM_OFFLINE_MINUTES: '2' }), newMetrics(), silentLogger);
     expect(quick.sweepIntervalMs()).toBe(30_000);
   });
 });

@@ -24,11 +24,14 @@ const nextMinute = (leadMs: number): number => Math.ceil((Date.now() + leadMs) /
 describe('dashboard in a real browser', () => {
   let server: TestServer;
   let browser: Browser;
+  /** The bulletin approved in the first test, reused by the alert test. */
+  let bulletinId = '';
   const shots = artifactsDir(SUITE);
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    server = await spawnServer({ suite: SUITE, env: { LOA_HEARTBEAT_TIMEOUT_S: '60' } });
+    // The rules a new install runs: content needs an approver, emergencies a second person.
+    server = await spawnServer({ suite: SUITE, env: { LOA_HEARTBEAT_TIMEOUT_S: '60', LOA_APPROVAL_RULES_DEFAULT: 'standard' } });
     const { api } = server;
     await loa.createArea(api, { code: '01', name: 'Thành phố Hà Nội', level: 'province' });
     await loa.createArea(api, { code: '271', name: 'Huyện Ba Vì', level: 'district', parentCode: '01' });
@@ -84,6 +87,7 @@ describe('dashboard in a real browser', () => {
     const done = await page.waitForSelector('[data-testid=upload-done]', { timeout: 60_000 });
     const contentId = await done.getAttribute('data-content-id');
     expect(contentId).toBeTruthy();
+    bulletinId = contentId!;
     const seen = new Set(await page.evaluate<string[]>('window.__seen'));
     expect(seen).toContain('pct:100');
     expect([...seen].filter((v) => v.startsWith('state:'))).toEqual(expect.arrayContaining(['state:done']));
@@ -157,5 +161,40 @@ describe('dashboard in a real browser', () => {
     expect(await page.textContent('body')).not.toContain('Cụm loa thôn Yên Thịnh');
     await shot(page, '11-officer-other-commune-refused');
     await page.close();
+  });
+
+  it('an emergency alert sent by an operator goes out only once a second person confirms it', async () => {
+    const { api } = server;
+    const operator = { username: 'bientap.bavi', password: 'ba-vi-operator-1' };
+    await api.post('/api/v1/users', { username: operator.username, password: operator.password, role: 'operator', areaCode: '271' });
+    const op = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await login(op, operator.username, operator.password);
+    await op.goto(`${server.baseUrl}/#/alerts`);
+    await op.selectOption('[data-testid=alert-area]', '09955');
+    await op.selectOption('[data-testid=alert-content]', bulletinId);
+    await op.click('[data-testid=alert-send]');
+    await op.waitForSelector('[data-testid=alert-confirm-dialog]');
+    await shot(op, '12-alert-confirm-dialog');
+    await op.click('[data-testid=alert-send-confirm]');
+    const pending = await op.waitForSelector('[data-testid=alert-row][data-status=pending]');
+    const alertId = await pending.getAttribute('data-alert-id');
+    // The requester cannot confirm its own alert, and nothing has been published yet.
+    expect(await (await pending.$('[data-testid=alert-confirm]'))?.isDisabled()).toBe(true);
+    expect((await api.get<{ status: string }>(`/api/v1/alerts/${alertId}`)).status).toBe('pending');
+    await shot(op, '13-alert-pending');
+
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await login(admin, ADMIN_USERNAME, ADMIN_PASSWORD);
+    await admin.goto(`${server.baseUrl}/#/alerts`);
+    await (await admin.waitForSelector(`[data-testid=alert-row][data-alert-id="${alertId}"] [data-testid=alert-confirm]`)).click();
+    await admin.waitForSelector(`[data-testid=alert-row][data-alert-id="${alertId}"][data-status=active]`, { timeout: 20_000 });
+    const confirmed = await api.get<{ status: string; confirmedBy: string | null }>(`/api/v1/alerts/${alertId}`);
+    expect(confirmed.status).toBe('active');
+    expect(confirmed.confirmedBy).toBeTruthy();
+    await shot(admin, '14-alert-confirmed');
+    // The requester's page follows (it polls while open).
+    await op.waitForSelector(`[data-testid=alert-row][data-alert-id="${alertId}"][data-status=active]`, { timeout: 20_000 });
+    await op.close();
+    await admin.close();
   });
 });

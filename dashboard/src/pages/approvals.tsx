@@ -386,7 +386,7 @@ function ScheduleQueue({ items, session, onChanged }: { items: ScheduleView[]; s
                 <dd style={DD}>{recurrence(s.rrule)}</dd>
                 <dt class="muted">{t('col_devices')}</dt>
                 <dd style={DD} data-testid="schedule-devices">
-                  {s.deviceCount > 0 ? s.deviceCount : '—'}
+                  {s.deviceCount}
                 </dd>
                 <dt class="muted">{t('col_creator')}</dt>
                 <dd style={DD}>

@@ -9,6 +9,7 @@ import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useT } from '../i18n.js';
 import type { Session } from '../session.js';
 import type { ContentView, MediaView } from '../types.js';
+import { useUserNames as useDirectoryNames } from '../user-names.js';
 import { Badge, ErrorBox, Field, Loading, Modal, toneOf, useAsync } from '../ui.js';
 import { boardPage, renderBoard, type BoardView } from '../../../shared/src/board-render.js';
 
@@ -174,27 +175,15 @@ export function useNarrow(maxWidth = 760): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// User names: ids in views; only admins may list users, others see their own name and short ids.
+// User names: the directory's names, plus the rules' own approvals and "(you)".
 
-let usersCache: Promise<Map<string, string>> | null = null;
 export function useUserNames(session: Session): (id: string | null | undefined) => string {
   const t = useT(CS);
-  const admin = session.user.role === 'admin';
-  const names = useAsync<Map<string, string>>(() => {
-    if (!admin) return Promise.resolve(new Map());
-    usersCache ??= get<Array<{ id: string; username: string }>>('/api/v1/users')
-      .then((us) => new Map(us.map((u) => [u.id, u.username])))
-      .catch(() => {
-        usersCache = null;
-        return new Map<string, string>();
-      });
-    return usersCache;
-  }, [admin]);
+  const name = useDirectoryNames();
   return (id) => {
-    if (!id) return '—';
     if (id === 'approval-rules') return t('autoRule');
-    if (id === session.user.id) return `${session.user.username} (${t('you')})`;
-    return names.data?.get(id) ?? (id.length > 10 ? `${id.slice(0, 8)}…` : id);
+    if (id && id === session.user.id) return `${session.user.username} (${t('you')})`;
+    return name(id);
   };
 }
 

@@ -6,6 +6,7 @@ import { href } from '../router.js';
 import type { Session } from '../session.js';
 import { DELIVERY_STATES, type ScheduleView } from '../types.js';
 import { ActionButton, Badge, ErrorBox, Loading, Modal, areaName, toneOf, useAreas, useAsync } from '../ui.js';
+import { useUserNames } from '../user-names.js';
 import { approvalTone, contentLabel, deviceMap, describeRecurrence, loadContents, loadDevices, loadGroups, priorityTone, useWords, type ScheduleSummary } from './schedule-common.js';
 
 const S = defineStrings({
@@ -36,7 +37,7 @@ const S = defineStrings({
     nextOcc: 'Lượt tới: {t}',
     createdBy: 'Tạo bởi {by} lúc {at}',
     approvedBy: 'Duyệt bởi {by} lúc {at}',
-    rejected: 'Lý do từ chối: {r}',
+    rejected: '{by} từ chối: {r}',
     edit: 'Sửa',
     cancelSchedule: 'Hủy lịch phát',
     confirmCancel: 'Hủy lịch phát này? Các lượt chưa phát sẽ bị bỏ qua trên mọi thiết bị.',
@@ -73,7 +74,7 @@ const S = defineStrings({
     nextOcc: 'Next: {t}',
     createdBy: 'Created by {by} at {at}',
     approvedBy: 'Approved by {by} at {at}',
-    rejected: 'Rejected: {r}',
+    rejected: 'Rejected by {by}: {r}',
     edit: 'Edit',
     cancelSchedule: 'Cancel schedule',
     confirmCancel: 'Cancel this schedule? Occurrences not yet played are skipped on every device.',
@@ -98,6 +99,7 @@ export function ScheduleDetail({ id, session, onClose, onEdit, onChanged }: { id
   const devices = useAsync(() => loadDevices().catch(() => []), []);
   const devById = useMemo(() => deviceMap(devices.data), [devices.data]);
   const [confirming, setConfirming] = useState(false);
+  const userName = useUserNames();
   const s = sched.data;
   const content = s ? contents.data?.find((x) => x.id === s.contentId) : undefined;
   const role = session.user.role;
@@ -170,9 +172,9 @@ export function ScheduleDetail({ id, session, onClose, onEdit, onChanged }: { id
             </dd>
             <dt class="field-label">{t('approval')}</dt>
             <dd style={{ margin: 0 }} class="small">
-              <div>{t('createdBy', { by: s.createdBy, at: fmtDateTime(s.createdAt) })}</div>
-              {s.approvedBy && s.approvedAt ? <div>{t('approvedBy', { by: s.approvedBy, at: fmtDateTime(s.approvedAt) })}</div> : null}
-              {s.rejectedReason ? <div class="error inline">{t('rejected', { r: s.rejectedReason })}</div> : null}
+              <div>{t('createdBy', { by: userName(s.createdBy), at: fmtDateTime(s.createdAt) })}</div>
+              {s.approvedBy && s.approvedAt ? <div>{t('approvedBy', { by: userName(s.approvedBy), at: fmtDateTime(s.approvedAt) })}</div> : null}
+              {s.rejectedReason ? <div class="error inline">{t('rejected', { by: userName(s.rejectedBy), r: s.rejectedReason })}</div> : null}
               {s.approval === 'pending' && role !== 'commune_officer' ? (
                 <div>
                   <a href={href('/approvals')}>{t('toApprovals')}</a>

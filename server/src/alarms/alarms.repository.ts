@@ -102,8 +102,22 @@ export class AlarmsRepository {
     return this.db.getRepository(AlarmEntity).findOneBy({ id });
   }
 
-  /** Records the first acknowledgement only. */
-  async ack(id: string, at: number, userId: string, username: string): Promise<void> {
-    await this.db.getRepository(AlarmEntity).update({ id, ackedAt: IsNull() }, { ackedAt: at, ackedBy: userId, ackedByName: username });
+  /** The alarm and the area its device is in (null if the device row is gone), in one query. */
+  async findWithArea(id: string): Promise<{ alarm: AlarmEntity; areaCode: string | null } | null> {
+    const { entities, raw } = await this.db
+      .getRepository(AlarmEntity)
+      .createQueryBuilder('a')
+      .leftJoin(DeviceEntity, 'd', 'd.id = a.device_id')
+      .addSelect('d.area_code', 'areaCode')
+      .where('a.id = :id', { id })
+      .getRawAndEntities<{ areaCode: string | null }>();
+    const alarm = entities[0];
+    return alarm ? { alarm, areaCode: raw[0]?.areaCode ?? null } : null;
+  }
+
+  /** Records the first acknowledgement only; false if the alarm already had one. */
+  async ack(id: string, at: number, userId: string, username: string): Promise<boolean> {
+    const r = await this.db.getRepository(AlarmEntity).update({ id, ackedAt: IsNull() }, { ackedAt: at, ackedBy: userId, ackedByName: username });
+    return (r.affected ?? 0) > 0;
   }
 }

@@ -1,6 +1,8 @@
-import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { PlaybackEvent } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
+import { ScopeService } from '../auth/area-scope.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
@@ -74,6 +76,7 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly repo: AlarmsRepository,
     private readonly areas: AreasService,
+    private readonly scope: ScopeService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -136,12 +139,19 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
     return (await this.repo.list({ active: q.active, deviceId: q.deviceId, areaPath, limit: q.limit ?? 500 })).map(view);
   }
 
-  /** Records who acknowledged the alarm and when; acknowledging again keeps the first acknowledgement. */
-  async ack(id: string, user: { userId: string; username: string }): Promise<AlarmView> {
-    if (!(await this.repo.find(id))) throw new NotFoundException(`alarm ${id} not found`);
-    await this.repo.ack(id, this.clock.now(), user.userId, user.username);
-    const a = await this.repo.find(id);
-    if (!a) throw new NotFoundException(`alarm ${id} not found`);
+  /**
+   * Records who acknowledged the alarm and when; acknowledging again keeps the first acknowledgement. Acknowledging
+   * is a write on the alarm's device: outside the user's subtree it is refused (403), an unknown id is 404.
+   */
+  async ack(id: string, user: UserPrincipal): Promise<AlarmView> {
+    const found = await this.repo.findWithArea(id);
+    if (!found) throw new NotFoundException(`alarm ${id} not found`);
+    if (found.areaCode !== null) await this.scope.checkArea(user, found.areaCode, 'write');
+    else if (!(await this.scope.of(user)).all) throw new ForbiddenException(`alarm ${id} is outside your area`);
+    const now = this.clock.now();
+    const first = await this.repo.ack(id, now, user.userId, user.username);
+    // Someone else may have acknowledged it since it was read: theirs is the one kept, so read it back.
+    const a = first ? { ...found.alarm, ackedAt: now, ackedBy: user.userId, ackedByName: user.username } : ((await this.repo.find(id)) ?? found.alarm);
     this.logger.info({ ctx: 'alarms', alarmId: id, deviceId: a.deviceId, kind: a.kind, by: user.username }, 'alarm acknowledged');
     return view(a);
   }

@@ -73,12 +73,19 @@ export class ApprovalPolicy {
   /**
    * An edit. A pending or rejected schedule is re-examined (an edit resubmits a rejected one). One already reaching
    * devices goes back to `pending` only when the edit widens it (new devices or areas, a higher priority) and the
-   * rules cover the new version: the editor is not known here, so a widening is never self-approved.
+   * rules cover the new version, unless its editor may approve that version (as a creator may on create; never
+   * under the two-person rule). Without a known editor a widening is never self-approved.
    */
-  async onUpdate(current: ApprovalFields, s: ScheduleSubject, widened: boolean): Promise<ApprovalFields & { reasons: string[] }> {
+  async onUpdate(current: ApprovalFields, s: ScheduleSubject, widened: boolean, editedBy: string | null, at: number): Promise<ApprovalFields & { reasons: string[] }> {
     const req = await this.requirement(s);
     if (current.approval === 'pending' || current.approval === 'rejected') return { ...fields(req.required ? 'pending' : 'not-required'), reasons: req.reasons };
-    if (req.required && widened) return { ...fields('pending'), reasons: req.reasons };
+    if (req.required && widened) {
+      if (!req.secondPerson && editedBy !== null) {
+        const editor = await this.principal(editedBy);
+        if (editor && (await this.mayApprove(editor, s.targets))) return { ...fields('approved', editedBy, at), reasons: req.reasons };
+      }
+      return { ...fields('pending'), reasons: req.reasons };
+    }
     return { ...current, reasons: [] };
   }
 

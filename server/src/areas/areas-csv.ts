@@ -1,7 +1,7 @@
 import { areaCodeSchema } from '@loa/shared';
 import { detectSeparator, parseCsvRecords } from '../common/csv.js';
 import { areaPath } from './area-path.js';
-import { AREA_LEVELS, type AreaLevel } from './areas.service.js';
+import { AREA_LEVELS, levelProblem, type AreaLevel } from './area-levels.js';
 
 /** One problem of an import file: the line it is on (1 = header) and the code of that row when it has one. */
 export interface ImportError {
@@ -79,18 +79,6 @@ const LEVEL_ALIASES: Record<string, AreaLevel> = {
   'to dan pho': 'village',
 };
 
-/**
- * Which levels may hold which: province → district → commune (→ village), and since the 2025 two-tier reform a
- * commune directly under a province. Only a country or a province may be a root.
- */
-export const ALLOWED_PARENT_LEVELS: Record<AreaLevel, ReadonlyArray<AreaLevel | null>> = {
-  country: [null],
-  province: [null, 'country'],
-  district: ['province'],
-  commune: ['district', 'province'],
-  village: ['commune'],
-};
-
 /** "Tỉnh", "Thị trấn", "MÃ_CHA" → "tinh", "thi tran", "ma_cha": case, diacritics and đ folded. */
 const fold = (s: string): string =>
   s
@@ -164,7 +152,8 @@ export function parseAreasCsv(text: string): { ok: true; rows: AreaRow[]; errors
 export function planAreaImport(
   rows: readonly AreaRow[],
   existing: readonly ExistingArea[],
-  opts: { allowMove: boolean; badCodes?: ReadonlySet<string> },
+  /** Codes of the rows parseAreasCsv refused, with their line: rows under them are named, not judged. */
+  opts: { allowMove: boolean; badRows?: ReadonlyMap<string, number> },
 ): { ok: true; plan: ImportPlan } | { ok: false; errors: ImportError[] } {
   const stored = new Map(existing.map((a) => [a.code, a]));
   const byCode = new Map(rows.map((r) => [r.code, r]));
@@ -180,15 +169,19 @@ export function planAreaImport(
 
   for (const r of rows) {
     const old = stored.get(r.code);
-    // Under a row that is itself bad nothing can be judged; that row is already named.
-    if (r.parentCode !== null && opts.badCodes?.has(r.parentCode) && !parentOf.has(r.parentCode)) continue;
+    const badParentLine = r.parentCode === null || parentOf.has(r.parentCode) ? undefined : opts.badRows?.get(r.parentCode);
+    if (badParentLine !== undefined) {
+      // Its level cannot be judged against a row that is itself bad; saying so keeps the answer to one round.
+      fail(r, `parent row ${badParentLine} is invalid`);
+      continue;
+    }
     if (r.parentCode !== null && !parentOf.has(r.parentCode)) {
       fail(r, `unknown parent ${r.parentCode}: neither in the database nor in the file`);
       continue;
     }
-    const parentLevel = r.parentCode === null ? null : (levelOf.get(r.parentCode) as AreaLevel);
-    if (!ALLOWED_PARENT_LEVELS[r.level].includes(parentLevel)) {
-      fail(r, r.parentCode === null ? `a ${r.level} needs a parent (only ${rootLevels().join(' or ')} may be at the top)` : `a ${r.level} cannot be under a ${parentLevel} (${r.parentCode})`);
+    const misfit = levelProblem(r.level, r.parentCode === null ? null : { code: r.parentCode, level: levelOf.get(r.parentCode)! });
+    if (misfit !== null) {
+      fail(r, misfit);
       continue;
     }
     if (old && old.parentCode !== r.parentCode && !opts.allowMove) {
@@ -197,7 +190,7 @@ export function planAreaImport(
     }
     if (old && old.level !== r.level) {
       // Stored children that the file does not also move must still fit the new level.
-      const misfits = existing.filter((c) => c.parentCode === r.code && parentOf.get(c.code) === r.code && !byCode.has(c.code) && !ALLOWED_PARENT_LEVELS[c.level as AreaLevel]?.includes(r.level));
+      const misfits = existing.filter((c) => c.parentCode === r.code && parentOf.get(c.code) === r.code && !byCode.has(c.code) && levelProblem(c.level, { code: r.code, level: r.level }) !== null);
       if (misfits.length > 0) fail(r, `cannot become a ${r.level}: its ${misfits.map((c) => `${c.level} ${c.code}`).join(', ')} would no longer fit`);
     }
   }
@@ -254,8 +247,6 @@ function cycleThrough(code: string, parentOf: ReadonlyMap<string, string | null>
   }
   return null;
 }
-
-const rootLevels = (): AreaLevel[] => AREA_LEVELS.filter((l) => ALLOWED_PARENT_LEVELS[l].includes(null));
 
 /** One entry per line, problems of the same row joined. */
 function dedupe(errors: ImportError[]): ImportError[] {

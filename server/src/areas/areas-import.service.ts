@@ -40,7 +40,9 @@ export class AreasImportService {
   async import(csv: string, opts: { dryRun: boolean; allowMove: boolean }, user: UserPrincipal): Promise<AreaImportResult> {
     const parsed = parseAreasCsv(csv);
     if (!parsed.ok) throw invalid(parsed.errors);
-    const badCodes = new Set(parsed.errors.flatMap((e) => (e.code === null ? [] : [e.code])));
+    // Where each refused code is first named, for the rows that hang under it.
+    const badRows = new Map<string, number>();
+    for (const e of parsed.errors) if (e.code !== null && !badRows.has(e.code)) badRows.set(e.code, e.line);
     if (parsed.rows.length > MAX_IMPORT_ROWS) throw new BadRequestException(`at most ${MAX_IMPORT_ROWS} areas per import`);
     const existing = await this.repo.list();
     const scope = await this.scope.of(user);
@@ -52,7 +54,7 @@ export class AreasImportService {
       for (const r of parsed.rows) if (stored.has(r.code) && !scope.contains(r.code)) outside.push({ line: r.line, code: r.code, message: `area ${r.code} is outside your area` });
       if (outside.length > 0) throw refused(outside);
     }
-    const planned = planAreaImport(parsed.rows, existing, { allowMove: opts.allowMove, badCodes });
+    const planned = planAreaImport(parsed.rows, existing, { allowMove: opts.allowMove, badRows });
     const errors = [...parsed.errors, ...(planned.ok ? [] : planned.errors)].sort((a, b) => a.line - b.line);
     if (errors.length > 0 || !planned.ok) throw invalid(errors);
     const { plan } = planned;

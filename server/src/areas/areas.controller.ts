@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
@@ -31,9 +31,15 @@ export class AreasController {
     private readonly imports: AreasImportService,
   ) {}
 
+  /**
+   * The level must fit the parent (see area-levels.ts; 400 otherwise). An admin with an area grows only its own
+   * subtree: a parent outside it, or no parent at all, is 403 (checked first, so codes outside are not revealed).
+   */
   @Post()
   @Audit('areas.create', { resource: 'area' })
-  create(@Body({ schema: createAreaSchema }) body: z.infer<typeof createAreaSchema>): Promise<AreaView> {
+  async create(@Body({ schema: createAreaSchema }) body: z.infer<typeof createAreaSchema>, @CurrentUser() user: UserPrincipal): Promise<AreaView> {
+    if (body.parentCode) await this.scope.checkArea(user, body.parentCode, 'write');
+    else if (!(await this.scope.of(user)).all) throw new ForbiddenException('a top-level area is outside your area');
     return this.areas.create(body);
   }
 

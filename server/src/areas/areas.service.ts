@@ -3,13 +3,9 @@ import { Clock } from '../common/clock.js';
 import type { AreaEntity } from '../database/entities.js';
 import { AreasRepository } from './areas.repository.js';
 import { areaPath } from './area-path.js';
+import { levelProblem, type AreaLevel } from './area-levels.js';
 
-/**
- * Levels are labels, not fixed depths: the same tree holds the pre-2025 province → district → commune units and
- * the two-tier province → commune → village ones.
- */
-export const AREA_LEVELS = ['country', 'province', 'district', 'commune', 'village'] as const;
-export type AreaLevel = (typeof AREA_LEVELS)[number];
+export { AREA_LEVELS, type AreaLevel } from './area-levels.js';
 
 export interface AreaView {
   code: string;
@@ -28,18 +24,16 @@ export class AreasService {
 
   async create(input: { code: string; name: string; level: AreaLevel; parentCode?: string | null | undefined }): Promise<AreaView> {
     if (await this.repo.find(input.code)) throw new ConflictException(`area ${input.code} already exists`);
-    let parentPath: string | null = null;
-    if (input.parentCode) {
-      const parent = await this.repo.find(input.parentCode);
-      if (!parent) throw new BadRequestException(`parent area ${input.parentCode} does not exist`);
-      parentPath = parent.path;
-    }
+    const parent = input.parentCode ? await this.repo.find(input.parentCode) : null;
+    if (input.parentCode && !parent) throw new BadRequestException(`parent area ${input.parentCode} does not exist`);
+    const misfit = levelProblem(input.level, parent);
+    if (misfit !== null) throw new BadRequestException(misfit);
     const area: AreaEntity = {
       code: input.code,
       name: input.name,
       level: input.level,
       parentCode: input.parentCode ?? null,
-      path: areaPath(parentPath, input.code),
+      path: areaPath(parent?.path ?? null, input.code),
       createdAt: this.clock.now(),
     };
     await this.repo.insert(area);

@@ -115,14 +115,22 @@ export class ScheduleReads {
     return scope;
   }
 
-  /** Full views; for a scoped user, `summary` and `deviceCount` count its own devices only. */
+  /**
+   * Full views; for a scoped user, `summary` and `deviceCount` count its own devices only (for a schedule awaiting an
+   * approver, the devices its targets would reach).
+   */
   private async views(scope: AreaScope, ids: readonly string[]): Promise<ScheduleView[]> {
     const views = await Promise.all(ids.map((id) => this.schedules.get(id)));
     if (scope.all) return views;
     const counts = await this.visibility.counts(scope, ids);
-    return views.map((v) => {
-      const c = counts.get(v.id);
-      return c ? { ...v, summary: c.byState, deviceCount: c.devices } : v;
-    });
+    return Promise.all(
+      views.map(async (v) => {
+        const c = counts.get(v.id);
+        const waiting = v.status === 'active' && (v.approval === 'pending' || v.approval === 'rejected');
+        const prospective = waiting ? await this.schedules.prospectiveDevices(v.id) : null;
+        const deviceCount = prospective ? await this.visibility.devicesInScope(scope, prospective) : c?.devices;
+        return c ? { ...v, summary: c.byState, deviceCount: deviceCount ?? v.deviceCount } : v;
+      }),
+    );
   }
 }

@@ -119,6 +119,25 @@ export class ScheduleVisibility {
     return out;
   }
 
+  /** How many of these devices lie in the scope. */
+  async devicesInScope(scope: AreaScope, deviceIds: readonly string[]): Promise<number> {
+    const pattern = scopePattern(scope);
+    if (pattern === null) return deviceIds.length;
+    let n = 0;
+    for (let i = 0; i < deviceIds.length; i += CHUNK) {
+      const row = await this.db
+        .createQueryBuilder()
+        .from('devices', 'dev')
+        .innerJoin('areas', 'a', 'a.code = dev.area_code')
+        .where('dev.id IN (:...ids)', { ids: deviceIds.slice(i, i + CHUNK) })
+        .andWhere('a.path LIKE :scopePath', { scopePath: pattern })
+        .select('COUNT(*)', 'n')
+        .getRawOne<{ n: unknown }>();
+      n += num(row?.n ?? 0);
+    }
+    return n;
+  }
+
   /** Counts per occurrence and state of one schedule, over the scope's devices. */
   async occurrenceCounts(scope: AreaScope, scheduleId: string): Promise<Array<{ occurrenceId: string; startAt: number; state: string; n: number }>> {
     const rows = await this.scoped(

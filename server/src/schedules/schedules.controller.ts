@@ -113,7 +113,7 @@ export class SchedulesController {
   async update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>, @CurrentUser() user: UserPrincipal): Promise<SaveResult | DryRunResult> {
     await this.writable(id, user);
     if (body.targets) await this.scope.checkTargets(user, body.targets, 'write');
-    return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : Date.parse(body.startAt), exdates: exdatesOf(body.exdates) });
+    return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : Date.parse(body.startAt), exdates: exdatesOf(body.exdates) }, user.userId);
   }
 
   @Post(':id/cancel')

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { isIanaZone } from '../config/config.schema.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity, ScheduleApproval, ScheduleEntity } from '../database/entities.js';
+import type { ContentEntity, ScheduleApproval, ScheduleEntity, ScheduleTargetEntity } from '../database/entities.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -155,9 +155,10 @@ export class SchedulesService {
   /**
    * Edits timing, targets, volume, priority or policy. Occurrences starting after now are regenerated; deliveries
    * already playing or played are untouched. Only devices whose slots changed get a new timeline version (all
-   * targeted devices when a slot attribute such as volume or priority changed).
+   * targeted devices when a slot attribute such as volume or priority changed). `editedBy` may keep a widening
+   * approved when that user may approve it; without it a widening that the rules cover always waits for an approver.
    */
-  async update(id: string, patch: UpdateScheduleInput): Promise<SaveResult | DryRunResult> {
+  async update(id: string, patch: UpdateScheduleInput, editedBy: string | null = null): Promise<SaveResult | DryRunResult> {
     const now = this.clock.now();
     const current = await this.require(id);
     if (current.status === 'cancelled') throw new ConflictException(`schedule ${id} is cancelled and cannot be edited`);
@@ -196,7 +197,7 @@ export class SchedulesService {
       const early = this.gate(report, plan, patch);
       if (early) return early;
       const widened = await this.widens(current, merged, content, targets, plan, patch.targets !== undefined);
-      const { reasons, ...decision } = await this.approvals.onUpdate(approvalOf(current), { priority: merged.priority, targets, deviceCount: plan.deviceIds.length }, widened);
+      const { reasons, ...decision } = await this.approvals.onUpdate(approvalOf(current), { priority: merged.priority, targets, deviceCount: plan.deviceIds.length }, widened, editedBy, now);
       Object.assign(merged, decision);
       if (!reaches(decision.approval)) {
         // Withdraws whatever this schedule still had queued on devices; approval brings it back.
@@ -278,6 +279,7 @@ export class SchedulesService {
   async get(id: string): Promise<ScheduleView> {
     const s = await this.require(id);
     const [targets, occurrences, summary] = await Promise.all([this.repo.targets(id), this.repo.occurrences(id, 500), this.deliveries.summary(id)]);
+    const prospective = await this.prospective(s, targets);
     return {
       id: s.id,
       contentId: s.contentId,
@@ -294,7 +296,7 @@ export class SchedulesService {
       targets: targetSpec(targets),
       occurrences: occurrences.map((o) => ({ id: o.id, startAt: new Date(o.startAt).toISOString(), durationMs: o.durationMs })),
       generatedUntil: iso(s.generatedUntil),
-      deviceCount: await this.deliveries.deviceCount(id),
+      deviceCount: prospective ? prospective.length : await this.deliveries.deviceCount(id),
       summary,
       createdBy: s.createdBy,
       createdAt: new Date(s.createdAt).toISOString(),
@@ -306,6 +308,23 @@ export class SchedulesService {
       rejectedAt: iso(s.rejectedAt),
       rejectedReason: s.rejectedReason ?? null,
     };
+  }
+
+  /**
+   * The devices a schedule waiting for (or refused by) an approver would reach if approved now: it has no deliveries
+   * to count, and an approver needs to see how far it goes. Null for any other schedule (its deliveries tell).
+   */
+  async prospectiveDevices(id: string): Promise<string[] | null> {
+    const s = await this.require(id);
+    return this.prospective(s, await this.repo.targets(id));
+  }
+
+  private async prospective(s: ScheduleEntity, targets: readonly ScheduleTargetEntity[]): Promise<string[] | null> {
+    if (s.status !== 'active' || (s.approval !== 'pending' && s.approval !== 'rejected')) return null;
+    const content = await this.repo.findContent(s.contentId);
+    if (!content) return [];
+    // The resolution the approval rules counted on save (minDevices), on the devices as they are now.
+    return this.materializer.resolveTargets(targetSpec(targets), RENDERS[content.type], false);
   }
 
   async list(): Promise<ScheduleView[]> {

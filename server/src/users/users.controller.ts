@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { areaCodeSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { ALL_ROLES, Roles } from '../auth/roles.js';
-import { UsersService, type UserView } from './users.service.js';
+import { ALL_ROLES, ANY_ROLE, Roles } from '../auth/roles.js';
+import { UsersService, type UserName, type UserView } from './users.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 
 const role = z.enum(ALL_ROLES as ['admin', 'operator', 'approver', 'commune_officer']);
@@ -21,7 +21,7 @@ const updateUserSchema = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password or disabled');
 
-/** Accounts: admin only (no @Roles on the class → admin only). */
+/** Accounts: admin only, except the name directory. */
 @ApiTags('users')
 @ApiBearerAuth()
 @Roles('admin')
@@ -38,6 +38,16 @@ export class UsersController {
   @Get()
   list(): Promise<UserView[]> {
     return this.users.list();
+  }
+
+  /**
+   * Names for the ids that views carry (createdBy, approvedBy…), for every role. Declared before `:id`, which would
+   * otherwise take "directory" as an id (Nest matches routes in declaration order).
+   */
+  @Get('directory')
+  @Roles(ANY_ROLE)
+  directory(): Promise<UserName[]> {
+    return this.users.directory();
   }
 
   @Get(':id')

@@ -17,6 +17,12 @@ export interface UserView {
   updatedAt: string | null;
 }
 
+/** What every signed-in user may know of an account: enough to show a name instead of an id. */
+export interface UserName {
+  id: string;
+  username: string;
+}
+
 export interface UserInput {
   username: string;
   password: string;
@@ -70,6 +76,11 @@ export class UsersService {
 
   async list(): Promise<UserView[]> {
     return (await this.repo.listUsers()).map(view);
+  }
+
+  /** Every account, disabled ones too: they still authored past records. */
+  async directory(): Promise<UserName[]> {
+    return (await this.repo.listUsers()).map((u) => ({ id: u.id, username: u.username }));
   }
 
   async get(id: string): Promise<UserView> {
