@@ -50,3 +50,22 @@ describe('dashboard static files', () => {
     }
   });
 });
+
+/** Phones on 3G: JSON and the dashboard's files go gzipped when the browser asks; media is never re-encoded. */
+describe('HTTP compression', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  it('gzips a large JSON answer for a client that accepts it, and leaves it plain for one that does not', async () => {
+    for (let i = 0; i < 40; i++) await t.api('POST', '/api/v1/areas', { code: `${10 + i}`, name: `Tỉnh thử nghiệm số ${i}`, level: 'province' });
+    const gz = await fetch(`${t.baseUrl}/api/v1/areas`, { headers: { authorization: `Bearer ${t.token}`, 'accept-encoding': 'gzip' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(((await gz.json()) as unknown[]).length).toBe(40); // fetch decodes it
+    const plain = await fetch(`${t.baseUrl}/api/v1/areas`, { headers: { authorization: `Bearer ${t.token}`, 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(((await plain.json()) as unknown[]).length).toBe(40);
+  });
+});
