@@ -9,6 +9,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditRepository, type AuditCursor, type AuditFilter } from './audit.repository.js';
 import { boundedJson, DETAIL_MAX_BYTES, parseJson, SNAPSHOT_MAX_BYTES } from './redact.js';
+import { csvField, UTF8_BOM } from '../common/csv.js';
 
 export type AuditOutcome = 'ok' | 'refused' | 'error';
 
@@ -122,7 +123,7 @@ export class AuditService {
       const cells = [e.id, new Date(e.at).toISOString(), e.actorId, e.actorName, e.actorRole, e.actorAreaCode, e.action, e.resourceType, e.resourceId, e.areaCode, e.outcome, String(e.status), e.ip, e.before, e.after, e.detail];
       lines.push(cells.map(csvCell).join(','));
     }
-    return '\uFEFF' + lines.join('\r\n') + '\r\n';
+    return UTF8_BOM + lines.join('\r\n') + '\r\n';
   }
 
   /** Deletes entries older than LOA_AUDIT_RETENTION_DAYS; returns how many. */
@@ -173,9 +174,7 @@ const view = (e: AuditEntryEntity): AuditEntryView => ({
   ip: e.ip,
 });
 
-/** RFC 4180 quoting; a leading =, +, - or @ is neutralised so a spreadsheet never runs a name as a formula. */
+/** A leading =, +, - or @ is neutralised so a spreadsheet never runs a name or a request body as a formula. */
 function csvCell(v: string | null): string {
-  if (v === null) return '';
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 }

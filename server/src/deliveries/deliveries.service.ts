@@ -39,12 +39,12 @@ export class DeliveriesService {
   constructor(private readonly repo: DeliveriesRepository) {}
 
   async forSchedule(scheduleId: string, filter: DeliveryFilter = {}): Promise<DeliveryView[]> {
-    return (await this.repo.listForSchedule(scheduleId, filter)).items.map(view);
+    return (await this.repo.listForSchedule(scheduleId, filter)).items.map(deliveryView);
   }
 
   async pageForSchedule(scheduleId: string, filter: DeliveryFilter): Promise<{ items: DeliveryView[]; total: number }> {
     const { items, total } = await this.repo.listForSchedule(scheduleId, filter);
-    return { items: items.map(view), total };
+    return { items: items.map(deliveryView), total };
   }
 
   summary(scheduleId: string): Promise<Record<string, number>> {
@@ -84,7 +84,10 @@ export class DeliveriesService {
   }
 }
 
-const view = (d: DeliveryEntity): DeliveryView => ({
+/** The fields a delivery view is made of, whether read as an entity or as a raw row of a scoped query. */
+export type DeliveryRecord = Pick<DeliveryEntity, 'occurrenceId' | 'deviceId' | 'state' | 'queuedAt' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'reason'>;
+
+export const deliveryView = (d: DeliveryRecord): DeliveryView => ({
   occurrenceId: d.occurrenceId,
   deviceId: d.deviceId,
   state: d.state,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import type { DeliveryState, Priority } from '@loa/shared';
 import { DataSource } from 'typeorm';
 import { DeviceEntity, type ContentType } from '../database/entities.js';
@@ -20,9 +21,6 @@ export interface DeviceDeliveryRow {
   reason: string | null;
 }
 
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** One device's deliveries across all schedules, for its page in the dashboard. */
 @Injectable()

@@ -28,6 +28,11 @@ export class EventBus {
     }
   }
 
+  /** Whether anyone listens: publishers skip the work of building events (area look-ups) when no one would get them. */
+  get listening(): boolean {
+    return this.listeners.size > 0;
+  }
+
   /** Returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);

@@ -54,7 +54,6 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     if (!server) return;
     this.server = server;
     server.on('upgrade', this.onUpgrade);
-    this.unsubscribe = this.bus.subscribe((e) => this.broadcast(e));
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     this.pinger.unref();
   }
@@ -99,6 +98,13 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics.inc('events_ws_connected');
       this.log.debug({ userId: user.userId }, 'event stream client connected');
       ws.on('error', () => undefined);
+      // Listen to the bus only while someone is connected (ws has already dropped a closed client from the set).
+      this.unsubscribe ??= this.bus.subscribe((e) => this.broadcast(e));
+      ws.on('close', () => {
+        if (this.wss.clients.size > 0) return;
+        this.unsubscribe?.();
+        this.unsubscribe = null;
+      });
       ws.send(JSON.stringify({ type: 'hello', userId: user.userId }));
     });
   }

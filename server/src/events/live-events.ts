@@ -175,6 +175,8 @@ export class LiveEvents {
   }
 
   private async guard(work: () => Promise<void>): Promise<void> {
+    // Ingestion calls this for every committed batch; with no dashboard open there is nothing to look up or build.
+    if (!this.bus.listening) return;
     try {
       await work();
     } catch {

@@ -2,9 +2,9 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { ScopeService, type AreaScope } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { isoOrNull as iso } from '../common/iso.js';
-import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.service.js';
+import { deliveryView, type DeliveryView, type ScheduleSummary } from '../deliveries/deliveries.service.js';
 import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
-import { csvLine, UTF8_BOM } from './csv.js';
+import { csvLine, UTF8_BOM } from '../common/csv.js';
 import { ScheduleVisibility, type MatrixFilter, type MatrixRow } from './schedule-visibility.js';
 
 export const CSV_HEADER = ['occurrenceId', 'occurrenceStart', 'deviceId', 'deviceName', 'areaCode', 'areaName', 'state', 'deliveredAt', 'startedAt', 'endedAt', 'playedSeconds', 'reason'];
@@ -13,18 +13,6 @@ export interface CsvDownload {
   filename: string;
   body: AsyncIterable<string>;
 }
-
-const deliveryView = (r: MatrixRow): DeliveryView => ({
-  occurrenceId: r.occurrenceId,
-  deviceId: r.deviceId,
-  state: r.state,
-  queuedAt: new Date(r.queuedAt).toISOString(),
-  deliveredAt: iso(r.deliveredAt),
-  startedAt: iso(r.startedAt),
-  endedAt: iso(r.endedAt),
-  playedMs: r.playedMs,
-  reason: r.reason,
-});
 
 const csvRow = (r: MatrixRow): string =>
   csvLine([

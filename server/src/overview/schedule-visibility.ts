@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import type { DeliveryState } from '@loa/shared';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { AreaScope } from '../auth/area-scope.js';
@@ -49,9 +50,6 @@ export interface ScopedCounts {
   devices: number;
 }
 
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /**
  * Which schedules a user may read, and the parts of them that concern its devices. Readable: any delivery or target

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import { DataSource, In } from 'typeorm';
 import { AreaEntity, DeliveryEntity, DeviceEntity, TimelineEntity } from '../database/entities.js';
 import type { SlotRow } from './timeline-compiler.js';
@@ -190,9 +191,6 @@ export class TimelinesRepository {
   }
 }
 
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function toSlotRow(r: Record<string, unknown>): SlotRow {
   return {
