@@ -4,6 +4,7 @@ import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { areaCodeSchema, prioritySchema, sha256Schema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -17,7 +18,7 @@ const createAlertSchema = z.object({
   mediaSha256: sha256Schema.optional(),
   volume: z.number().int().min(0).max(100).optional(),
   priority: prioritySchema.default('emergency'),
-  effectiveAt: z.iso.datetime({ offset: true }).optional(),
+  effectiveAt: instantSchema.optional(),
   expiresInS: z.number().int().min(10).max(7 * 86_400).default(3600),
 });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
 import { AlertEntity, MediaEntity } from '../database/entities.js';
+import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()
 export class AlertsRepository {
@@ -73,6 +74,6 @@ export class AlertsRepository {
   }
 
   async update(id: string, patch: Partial<AlertEntity>): Promise<void> {
-    await this.db.getRepository(AlertEntity).update({ id }, patch);
+    await updateColumns(this.db.getRepository(AlertEntity), { id }, patch);
   }
 }

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
 import { AlertsService, type AlertView } from '../alerts/alerts.service.js';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -30,7 +30,7 @@ export class ApprovalsService {
    */
   async approveSchedule(id: string, user: UserPrincipal): Promise<ScheduleView> {
     const s = await this.schedules.get(id);
-    await this.scope.checkTargets(user, s.targets, 'write');
+    await this.checkDecidable(user, s);
     const req = await this.policy.requirement({ priority: s.priority, targets: s.targets, deviceCount: 0 });
     if (req.secondPerson && s.createdBy === user.userId) {
       throw new ConflictException(`schedule ${id} is an emergency: a second person must approve it (its creator cannot)`);
@@ -40,8 +40,15 @@ export class ApprovalsService {
 
   async rejectSchedule(id: string, reason: string, user: UserPrincipal): Promise<ScheduleView> {
     const s = await this.schedules.get(id);
-    await this.scope.checkTargets(user, s.targets, 'write');
+    await this.checkDecidable(user, s);
     return this.schedules.reject(id, reason, user.userId);
+  }
+
+  /** The refusal names none of the targets: the approver did not name them, and some lie outside its area. */
+  private async checkDecidable(user: UserPrincipal, s: ScheduleView): Promise<void> {
+    if (!(await this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'write')))) {
+      throw new ForbiddenException(`schedule ${s.id} has targets outside your area`);
+    }
   }
 
   /**

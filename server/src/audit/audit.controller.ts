@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Roles } from '../auth/roles.js';
@@ -13,8 +14,8 @@ const filters = {
   resourceType: z.string().min(1).max(32).optional(),
   resourceId: z.string().min(1).max(100).optional(),
   outcome: z.enum(['ok', 'refused', 'error']).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('inclusive'),
-  to: z.iso.datetime({ offset: true }).optional().describe('exclusive'),
+  from: instantSchema.optional().describe('inclusive'),
+  to: instantSchema.optional().describe('exclusive'),
   before: z.string().min(1).max(64).optional().describe('cursor: id of the last entry of the previous page, epoch ms or an ISO instant'),
 };
 const listQuery = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(500).default(100) });

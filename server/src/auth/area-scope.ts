@@ -19,6 +19,11 @@ export class AreaScope {
     return this.codes === null;
   }
 
+  /** The subtree as a LIKE pattern on `areas.path`, for scoping in SQL; null for everything. */
+  get pathPattern(): string | null {
+    return this.pathPrefix === null ? null : `${this.pathPrefix}%`;
+  }
+
   contains(areaCode: string): boolean {
     return this.codes === null || this.codes.has(areaCode);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
 import { LoginFailureEntity, RefreshTokenEntity, SessionEntity, UserEntity } from '../database/entities.js';
+import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()
 export class AuthRepository {
@@ -62,7 +63,7 @@ export class AuthRepository {
   }
 
   async updateUser(id: string, patch: Partial<UserEntity>): Promise<void> {
-    await this.db.getRepository(UserEntity).update({ id }, patch);
+    await updateColumns(this.db.getRepository(UserEntity), { id }, patch);
   }
 
   listUsers(): Promise<UserEntity[]> {

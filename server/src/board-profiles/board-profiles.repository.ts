@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BoardProfileEntity, DeviceEntity } from '../database/entities.js';
+import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()
 export class BoardProfilesRepository {
@@ -23,7 +24,7 @@ export class BoardProfilesRepository {
   }
 
   async update(id: string, patch: Partial<BoardProfileEntity>): Promise<void> {
-    await this.db.getRepository(BoardProfileEntity).update({ id }, patch);
+    await updateColumns(this.db.getRepository(BoardProfileEntity), { id }, patch);
   }
 
   async remove(id: string): Promise<void> {

@@ -79,23 +79,25 @@ export class CommandsController {
     return this.commands.create(body, user.userId);
   }
 
-  /** Recent commands, newest first, with counts per state. */
-  /** For a scoped user: the commands whose target lies inside its subtree (filtered within the page). */
+  /**
+   * Recent commands, newest first, with counts per state. A scoped user gets the commands every device of which lies
+   * inside its subtree (and whose area target does), paginated and counted in SQL: `total` counts only those.
+   */
   @Get()
   @Roles(READERS)
   async list(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>, @CurrentUser() user: UserPrincipal): Promise<Page<CommandView>> {
-    const page = await this.commands.list(q.limit, q.offset);
-    const inside = await Promise.all(page.items.map((c) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, targetsOf(c.target), 'read'))));
-    return { ...page, items: page.items.filter((_, i) => inside[i]) };
+    return this.commands.list(q.limit, q.offset, await this.scopePath(user));
   }
 
-  /** One command: counts per state and the per-device rows (paginated, optionally of one state). */
+  /** One command: counts per state and the per-device rows (paginated, optionally of one state); 404 outside the subtree. */
   @Get(':id')
   @Roles(READERS)
   async get(@Param('id') id: string, @Query({ schema: resultsQuery }) q: z.infer<typeof resultsQuery>, @CurrentUser() user: UserPrincipal): Promise<CommandDetail> {
-    const c = await this.commands.get(id, q);
-    await this.scope.checkTargets(user, targetsOf(c.target), 'read');
-    return c;
+    return this.commands.get(id, q, await this.scopePath(user));
+  }
+
+  private async scopePath(user: UserPrincipal): Promise<string | null> {
+    return (await this.scope.of(user)).pathPattern;
   }
 }
 

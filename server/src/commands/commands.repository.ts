@@ -46,6 +46,17 @@ export interface SentMark {
 
 const OPEN_STATES: CommandState[] = ['queued', 'sent'];
 
+/**
+ * SQL: command `c` is readable in the subtree bound as `:scopePath` when every device it was sent to lies there now
+ * (so its counts and per-device rows show nothing from elsewhere, whatever its group became or wherever a device
+ * moved since) and, for an area target, that area lies there too.
+ */
+const READABLE_IN_SUBTREE = `(
+  NOT EXISTS (SELECT 1 FROM command_results sr LEFT JOIN devices sd ON sd.id = sr.device_id LEFT JOIN areas sa ON sa.code = sd.area_code
+              WHERE sr.command_id = c.id AND (sa.path IS NULL OR sa.path NOT LIKE :scopePath))
+  AND (c.target_kind <> 'area' OR EXISTS (SELECT 1 FROM areas ta WHERE ta.code = c.target_ref AND ta.path LIKE :scopePath))
+)`;
+
 @Injectable()
 export class CommandsRepository {
   constructor(private readonly db: DataSource) {}
@@ -231,9 +242,17 @@ export class CommandsRepository {
     return this.db.getRepository(CommandEntity).findOneBy({ id });
   }
 
-  async list(limit: number, offset: number): Promise<{ items: CommandEntity[]; total: number }> {
-    const [items, total] = await this.db.getRepository(CommandEntity).findAndCount({ order: { id: 'DESC' }, take: limit, skip: offset });
+  /** Newest first; with `scopePath` (a subtree's LIKE pattern) only the commands readable there, and their total. */
+  async list(limit: number, offset: number, scopePath: string | null = null): Promise<{ items: CommandEntity[]; total: number }> {
+    const qb = this.db.getRepository(CommandEntity).createQueryBuilder('c').orderBy('c.id', 'DESC').skip(offset).take(limit);
+    if (scopePath !== null) qb.where(READABLE_IN_SUBTREE, { scopePath });
+    const [items, total] = await qb.getManyAndCount();
     return { items, total };
+  }
+
+  /** Whether the command is readable in the subtree whose LIKE pattern is `scopePath`. */
+  async readableIn(id: string, scopePath: string): Promise<boolean> {
+    return this.db.getRepository(CommandEntity).createQueryBuilder('c').where('c.id = :id', { id }).andWhere(READABLE_IN_SUBTREE, { scopePath }).getExists();
   }
 
   /** Counts per state of each command. */

@@ -168,15 +168,16 @@ export class CommandsService implements OnModuleDestroy {
     });
   }
 
-  async list(limit: number, offset: number): Promise<Page<CommandView>> {
-    const { items, total } = await this.repo.list(limit, offset);
+  /** `scopePath`: a subtree's LIKE pattern, for a scoped reader (null: everything). */
+  async list(limit: number, offset: number, scopePath: string | null = null): Promise<Page<CommandView>> {
+    const { items, total } = await this.repo.list(limit, offset, scopePath);
     const counts = await this.repo.countsByState(items.map((c) => c.id));
     return { total, limit, offset, items: items.map((c) => this.view(c, counts.get(c.id))) };
   }
 
-  async get(id: string, f: { state?: CommandState | undefined; limit: number; offset: number }): Promise<CommandDetail> {
+  async get(id: string, f: { state?: CommandState | undefined; limit: number; offset: number }, scopePath: string | null = null): Promise<CommandDetail> {
     const command = await this.repo.find(id);
-    if (!command) throw new NotFoundException(`command ${id} not found`);
+    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw new NotFoundException(`command ${id} not found`);
     const counts = (await this.repo.countsByState([id])).get(id);
     const { items, total } = await this.repo.results(id, f);
     return { ...this.view(command, counts), results: { total, limit: f.limit, offset: f.offset, items: items.map(resultView) } };

@@ -3,6 +3,7 @@ import { APPROVERS, EDITORS, OFFICER_IF_SCHEDULING, READERS, Roles } from '../au
 import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { hexColorSchema, sha256Schema, textStyleSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -10,7 +11,7 @@ import { ContentsService, type ContentView } from './contents.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 
 const title = z.string().trim().min(1).max(200);
-const instant = z.iso.datetime({ offset: true });
+const instant = instantSchema;
 /** Optional validity window: occurrences starting outside [validFrom, validUntil) are not generated. */
 const validity = { validFrom: instant.optional(), validUntil: instant.optional() };
 /** `submit`: submit for approval at once; `approve`: submit and approve as the same user (implies submit). */

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { ScopeService } from '../auth/area-scope.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -9,7 +10,7 @@ import { DeviceDeliveriesService, type DeviceDeliveryView } from './device-deliv
 
 const deviceDeliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.iso.datetime({ offset: true }).optional().describe('occurrences starting before this instant (paging: the last item’s occurrenceStartAt)'),
+  before: instantSchema.optional().describe('occurrences starting before this instant (paging: the last item’s occurrenceStartAt)'),
 });
 
 /** Proof of play seen from one device: its deliveries across all schedules, for the device page. */

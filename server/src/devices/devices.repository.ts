@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, LessThan, type EntityManager } from 'typeorm';
 import { BoardProfileEntity, DeviceConnectionEntity, DeviceEntity, DeviceRevocationEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import { updateColumns } from '../database/update-columns.js';
 import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
 
 export type { PresenceUpdate } from './presence-state.js';
@@ -148,11 +149,12 @@ export class DevicesRepository {
   }
 
   async updatePresence(id: string, patch: Pick<DeviceEntity, 'online' | 'lastSeenAt'> & Partial<Pick<DeviceEntity, 'agentVersion'>>): Promise<void> {
-    await this.db.getRepository(DeviceEntity).update({ id }, patch);
+    await updateColumns(this.db.getRepository(DeviceEntity), { id }, patch);
   }
 
+  /** Only the given fields; a patch that changes nothing writes nothing. */
   async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags' | 'profileId'>>): Promise<void> {
-    await this.db.getRepository(DeviceEntity).update({ id }, patch);
+    await updateColumns(this.db.getRepository(DeviceEntity), { id }, patch);
   }
 
   async profileExists(id: string): Promise<boolean> {

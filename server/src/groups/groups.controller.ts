@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Param, Patch, Post } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -7,6 +7,7 @@ import { deviceIdSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { tagSchema } from '../devices/tags.js';
+import type { TagRule } from '../database/entities.js';
 import { GroupsService, type GroupView } from './groups.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 
@@ -33,6 +34,7 @@ export class GroupsController {
   @Audit('groups.create', { resource: 'group' })
   async create(@Body({ schema: createGroupSchema }) body: z.infer<typeof createGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
     await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');
+    await this.checkRule(user, body.tagRule);
     return this.groups.create(body, user.userId);
   }
 
@@ -58,6 +60,20 @@ export class GroupsController {
   async update(@Param('id') id: string, @Body({ schema: updateGroupSchema }) body: z.infer<typeof updateGroupSchema>, @CurrentUser() user: UserPrincipal): Promise<GroupView> {
     await this.scope.checkGroup(user, id, 'read');
     await this.scope.checkDevices(user, body.deviceIds ?? [], 'write');
+    if (body.tagRule) await this.checkRule(user, body.tagRule);
     return this.groups.update(id, body);
+  }
+
+  /**
+   * A group is inside the subtree when every member is (docs/roles.md), so a scoped user's tag rule may match only
+   * devices of its subtree; otherwise the answer's `members` would list devices from anywhere. The refusal names no
+   * device: the caller did not name them and must not learn them.
+   */
+  private async checkRule(user: UserPrincipal, rule: TagRule | null | undefined): Promise<void> {
+    if (!rule || (await this.scope.of(user)).all) return;
+    const matches = await this.groups.members({ deviceIds: [], tagRule: rule });
+    if (!(await this.scope.inScope(user, (u) => this.scope.checkDevices(u, matches, 'write')))) {
+      throw new ForbiddenException('the tag rule matches devices outside your area: narrow it with a tag that only devices of your area carry');
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GroupEntity } from '../database/entities.js';
+import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()
 export class GroupsRepository {
@@ -20,7 +21,7 @@ export class GroupsRepository {
 
   async update(g: GroupEntity): Promise<void> {
     const { id, ...rest } = g;
-    await this.db.getRepository(GroupEntity).update({ id }, rest);
+    await updateColumns(this.db.getRepository(GroupEntity), { id }, rest);
   }
 
   /** Whether any active schedule targets the group (only then does a membership change move deliveries). */

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
@@ -12,8 +13,8 @@ const DAY_MS = 86_400_000;
 
 const windowQuery = z
   .object({
-    from: z.iso.datetime({ offset: true }).describe('occurrences starting at or after this instant'),
-    to: z.iso.datetime({ offset: true }).describe(`occurrences starting before this instant (at most ${MAX_WINDOW_DAYS} days after from)`),
+    from: instantSchema.describe('occurrences starting at or after this instant'),
+    to: instantSchema.describe(`occurrences starting before this instant (at most ${MAX_WINDOW_DAYS} days after from)`),
   })
   .transform((q) => ({ from: Date.parse(q.from), to: Date.parse(q.to) }))
   .refine((q) => q.to > q.from, 'to must be after from')

@@ -46,12 +46,12 @@ export class ScheduleReads {
   async list(user: UserPrincipal): Promise<ScheduleView[]> {
     const scope = await this.scope.of(user);
     const ids = await this.visibility.listIds(scope);
-    return this.views(scope, ids);
+    return this.views(user, scope, ids);
   }
 
   async get(user: UserPrincipal, id: string): Promise<ScheduleView> {
     const scope = await this.readable(user, id);
-    const [view] = await this.views(scope, [id]);
+    const [view] = await this.views(user, scope, [id]);
     if (!view) throw new NotFoundException(`schedule ${id} not found`);
     return view;
   }
@@ -92,8 +92,8 @@ export class ScheduleReads {
 
   /** Outside the subtree: 404 (not revealed); visible but with a target outside the subtree: 403. */
   async writable(user: UserPrincipal, id: string): Promise<void> {
-    const view = await this.get(user, id);
-    await this.scope.checkTargets(user, view.targets, 'write');
+    await this.readable(user, id);
+    await this.scope.checkTargets(user, (await this.schedules.get(id)).targets, 'write');
   }
 
   private async readable(user: UserPrincipal, id: string): Promise<AreaScope> {
@@ -105,9 +105,9 @@ export class ScheduleReads {
 
   /**
    * Full views; for a scoped user, `summary` and `deviceCount` count its own devices only (for a schedule awaiting an
-   * approver, the devices its targets would reach).
+   * approver, the devices its targets would reach), and `targets.devices` lists only its own devices.
    */
-  private async views(scope: AreaScope, ids: readonly string[]): Promise<ScheduleView[]> {
+  private async views(user: UserPrincipal, scope: AreaScope, ids: readonly string[]): Promise<ScheduleView[]> {
     const views = await Promise.all(ids.map((id) => this.schedules.get(id)));
     if (scope.all) return views;
     const counts = await this.visibility.counts(scope, ids);
@@ -117,7 +117,8 @@ export class ScheduleReads {
         const waiting = v.status === 'active' && (v.approval === 'pending' || v.approval === 'rejected');
         const prospective = waiting ? await this.schedules.prospectiveDevices(v.id) : null;
         const deviceCount = prospective ? await this.visibility.devicesInScope(scope, prospective) : c?.devices;
-        return c ? { ...v, summary: c.byState, deviceCount: deviceCount ?? v.deviceCount } : v;
+        const targets = { ...v.targets, devices: await this.scope.filterByDevice(user, v.targets.devices, (d) => d) };
+        return c ? { ...v, targets, summary: c.byState, deviceCount: deviceCount ?? v.deviceCount } : { ...v, targets };
       }),
     );
   }

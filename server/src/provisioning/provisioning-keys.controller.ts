@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { instantSchema } from '../common/instant.js';
 import { areaCodeSchema } from '@loa/shared';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -9,7 +10,7 @@ import { ProvisioningKeysService, type ProvisioningKeyView } from './provisionin
 const createKeySchema = z.object({
   label: z.string().trim().min(1).max(200),
   areaCode: areaCodeSchema.optional(),
-  expiresAt: z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  expiresAt: instantSchema.transform((s) => Date.parse(s)),
   maxUses: z.number().int().min(1).max(100_000),
 });
 

@@ -13,8 +13,10 @@ import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.ser
 import { ScheduleReads } from '../overview/schedule-reads.js';
 import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { instantIn, wallClockSchema } from '../common/instant.js';
 
-const instant = z.iso.datetime({ offset: true });
+/** Schedule times may be wall-clock times (no offset): they are read on the schedule's zone, as an operator means them. */
+const instant = wallClockSchema;
 const targetsSchema = z
   .object({
     areas: z.array(areaCodeSchema).max(1000).default([]),
@@ -29,7 +31,7 @@ const timing = {
     .array(z.union([instant, z.iso.date()]))
     .max(500)
     .optional()
-    .describe('exception dates: instants (exact occurrence) or local dates YYYY-MM-DD (that whole day in the zone)'),
+    .describe('exception dates: instants (exact occurrence; without offset, read on the zone) or local dates YYYY-MM-DD (that whole day in the zone)'),
   timezone: z.string().min(1).max(64).optional().describe('IANA zone of the wall clock; default LOA_TIMEZONE'),
   repeat: z.number().int().min(1).max(20).optional().describe('plays within one slot (audio)'),
   gapSeconds: z.number().min(0).max(3600).optional().describe('pause between plays'),
@@ -41,7 +43,7 @@ const timing = {
 
 const createScheduleSchema = z.object({
   contentId: z.string().min(1).max(36),
-  startAt: instant.describe('first occurrence (DTSTART), ISO-8601 with offset, e.g. 2026-11-23T06:30:00+07:00'),
+  startAt: instant.describe('first occurrence (DTSTART), ISO-8601, e.g. 2026-11-23T06:30:00+07:00; without an offset (2026-11-23T06:30) it is read on `timezone`'),
   targets: targetsSchema,
   priority: prioritySchema.default('normal'),
   ...timing,
@@ -64,7 +66,7 @@ const deliveriesQuery = z.object({
 /** The CSV is never paginated: it streams the whole (filtered) matrix. */
 const deliveriesCsvQuery = deliveriesQuery.pick({ occurrenceId: true, state: true });
 
-const exdatesOf = (e: string[] | undefined): Array<number | string> | undefined => e?.map((x) => (/^\d{4}-\d{2}-\d{2}$/.test(x) ? x : Date.parse(x)));
+const exdatesOf = (e: string[] | undefined, zone: string): Array<number | string> | undefined => e?.map((x) => (/^\d{4}-\d{2}-\d{2}$/.test(x) ? x : instantIn(x, zone)));
 
 @ApiTags('schedules')
 @ApiBearerAuth()
@@ -86,7 +88,8 @@ export class SchedulesController {
     @Res({ passthrough: true }) res: ServerResponse,
   ): Promise<SaveResult | DryRunResult> {
     await this.scope.checkTargets(user, body.targets, 'write');
-    const r = await this.schedules.create({ ...body, startAt: Date.parse(body.startAt), exdates: exdatesOf(body.exdates) }, user.userId);
+    const zone = await this.schedules.zoneOf(body.timezone);
+    const r = await this.schedules.create({ ...body, startAt: instantIn(body.startAt, zone), exdates: exdatesOf(body.exdates, zone) }, user.userId);
     if ('dryRun' in r) res.statusCode = 200;
     return r;
   }
@@ -113,7 +116,8 @@ export class SchedulesController {
   async update(@Param('id') id: string, @Body({ schema: updateScheduleSchema }) body: z.infer<typeof updateScheduleSchema>, @CurrentUser() user: UserPrincipal): Promise<SaveResult | DryRunResult> {
     await this.writable(id, user);
     if (body.targets) await this.scope.checkTargets(user, body.targets, 'write');
-    return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : Date.parse(body.startAt), exdates: exdatesOf(body.exdates) }, user.userId);
+    const zone = await this.schedules.zoneOf(body.timezone, id);
+    return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : instantIn(body.startAt, zone), exdates: exdatesOf(body.exdates, zone) }, user.userId);
   }
 
   @Post(':id/cancel')

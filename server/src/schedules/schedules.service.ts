@@ -331,6 +331,16 @@ export class SchedulesService {
     return Promise.all((await this.repo.list()).map((s) => this.get(s.id)));
   }
 
+  /**
+   * The zone a schedule's wall-clock times (a `startAt` or exdate without offset) are read in: the one the request
+   * gives, else the schedule's own (on an edit), else LOA_TIMEZONE. 400 when it is not an IANA zone.
+   */
+  async zoneOf(timezone: string | undefined, id?: string): Promise<string> {
+    const zone = timezone ?? (id === undefined ? undefined : (await this.require(id)).timezone) ?? this.config.timezone;
+    if (!isIanaZone(zone)) throw new BadRequestException(`timezone "${zone}" is not an IANA time zone`);
+    return zone;
+  }
+
   async require(id: string): Promise<ScheduleEntity> {
     const s = await this.repo.find(id);
     if (!s) throw new NotFoundException(`schedule ${id} not found`);

@@ -22,12 +22,10 @@ export class TimelinesController {
   ) {}
 
   /** Devices whose acknowledged timeline version is below the current one (offline, or still receiving). */
-  /** For a scoped user, the page is filtered to its subtree (total stays the fleet-wide count). */
+  /** For a scoped user, paginated and counted over its subtree in SQL (`total` counts nothing from elsewhere). */
   @Get('behind')
   @Roles(READERS)
   async behind(@Query({ schema: pageQuery }) q: z.infer<typeof pageQuery>, @CurrentUser() user: UserPrincipal): Promise<{ total: number; devices: BehindView[] }> {
-    const page = await this.timelines.behind(q.limit, q.offset);
-    const devices = await this.scope.filterByArea(user, page.devices, (d) => d.areaCode);
-    return { total: devices.length === page.devices.length ? page.total : devices.length, devices };
+    return this.timelines.behind(q.limit, q.offset, (await this.scope.of(user)).pathPattern);
   }
 }

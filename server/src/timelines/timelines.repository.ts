@@ -184,8 +184,9 @@ export class TimelinesRepository {
   }
 
   /** Devices whose confirmed version is below the compiled one, oldest acknowledgement first. */
-  async behind(limit: number, offset: number): Promise<{ total: number; devices: DeviceEntity[] }> {
+  async behind(limit: number, offset: number, scopePath: string | null = null): Promise<{ total: number; devices: DeviceEntity[] }> {
     const qb = this.db.getRepository(DeviceEntity).createQueryBuilder('d').where('d.acked_timeline_version < d.timeline_version');
+    if (scopePath !== null) qb.innerJoin('areas', 'a', 'a.code = d.area_code').andWhere('a.path LIKE :scopePath', { scopePath });
     const [devices, total] = await qb.orderBy('d.id', 'ASC').skip(offset).take(limit).getManyAndCount();
     return { total, devices };
   }

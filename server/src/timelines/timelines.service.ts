@@ -143,8 +143,9 @@ export class TimelinesService implements OnModuleDestroy {
   }
 
   /** Devices whose acknowledged timeline is older than the one compiled for them. */
-  async behind(limit = 1000, offset = 0): Promise<{ total: number; devices: BehindView[] }> {
-    const { total, devices } = await this.repo.behind(limit, offset);
+  /** `scopePath`: a subtree's LIKE pattern for a scoped reader; the page and `total` then cover its devices only. */
+  async behind(limit = 1000, offset = 0, scopePath: string | null = null): Promise<{ total: number; devices: BehindView[] }> {
+    const { total, devices } = await this.repo.behind(limit, offset, scopePath);
     return {
       total,
       devices: devices.map((d) => ({
