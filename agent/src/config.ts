@@ -40,6 +40,8 @@ export const agentConfigSchema = z.object({
   boardPort: port.default(8080),
   boardHost: z.string().min(1).default('127.0.0.1'),
   prefetchLeadS: z.coerce.number().int().nonnegative().default(86_400),
+  /** Free space a media download must leave on the disk (the outbox, timeline and logs need room too). */
+  mediaReserveMb: z.coerce.number().nonnegative().default(32),
   clockSyncIntervalS: z.coerce.number().int().nonnegative().default(300),
   /** Telemetry doubles as the heartbeat: keep it well under the server's LOA_HEARTBEAT_TIMEOUT_S (default 180). */
   telemetryIntervalS: z.coerce.number().positive().max(3600).default(60),
@@ -90,10 +92,11 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'serverPublicKey', flag: 'server-public-key', env: 'LOA_AGENT_SERVER_PUBLIC_KEY', help: 'server signing key to pin (GET /api/v1/signing-key)' },
   { key: 'kind', flag: 'kind', env: 'LOA_AGENT_KIND', help: 'speaker | board' },
   { key: 'dataDir', flag: 'data-dir', env: 'LOA_AGENT_DATA_DIR', help: 'local state: timeline, outbox, media (default ./loa-agent-data)' },
-  { key: 'audioOutput', flag: 'audio-output', env: 'LOA_AGENT_AUDIO_OUTPUT', help: 'null | alsa:<device> | file:<path>.wav|.mp3, path may contain {occurrenceId} (default alsa:default)' },
+  { key: 'audioOutput', flag: 'audio-output', env: 'LOA_AGENT_AUDIO_OUTPUT', help: 'null | alsa:<device> | file:<path>.wav|.mp3, path may contain {occurrenceId} and {seq} (default alsa:default)' },
   { key: 'boardPort', flag: 'board-port', env: 'LOA_AGENT_BOARD_PORT', help: 'board kiosk page port, 0 = ephemeral (default 8080)' },
   { key: 'boardHost', flag: 'board-host', env: 'LOA_AGENT_BOARD_HOST', help: 'board kiosk page address (default 127.0.0.1)' },
   { key: 'prefetchLeadS', flag: 'prefetch-lead-s', env: 'LOA_AGENT_PREFETCH_LEAD_S', help: 'download media this many seconds ahead (default 86400)' },
+  { key: 'mediaReserveMb', flag: 'media-reserve-mb', env: 'LOA_AGENT_MEDIA_RESERVE_MB', help: 'refuse a media download that would leave less free disk than this (default 32)' },
   { key: 'clockSyncIntervalS', flag: 'clock-sync-interval-s', env: 'LOA_AGENT_CLOCK_SYNC_INTERVAL_S', help: 'measure the offset from the server clock this often; 0 = only at start and reconnect (default 300)' },
   { key: 'telemetryIntervalS', flag: 'telemetry-interval-s', env: 'LOA_AGENT_TELEMETRY_INTERVAL_S', help: 'health sample (and heartbeat) period; keep under the server heartbeat timeout (default 60)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOA_AGENT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },

@@ -47,7 +47,7 @@ export interface ControllerDeps {
   /** The device's own clock (default: the system clock); the agent runs on it corrected by ClockSync. */
   clock?: Clock;
   /** Clock-sync tuning (tests, benchmarks); false disables it (the agent then runs on its own clock). */
-  clockSync?: false | Partial<Omit<ClockSyncOptions, 'serverUrl' | 'local' | 'logger' | 'dataDir' | 'isBusy' | 'onStep'>>;
+  clockSync?: false | Partial<Omit<ClockSyncOptions, 'serverUrl' | 'local' | 'logger' | 'dataDir' | 'isBusy' | 'onStep' | 'onLocalStep'>>;
   fetch?: FetchFn;
   connect?: ConnectFn;
   player?: Player;
@@ -121,6 +121,7 @@ export class Controller {
         this.bus.emit('clock.stepped', { deltaMs, offsetMs: this.clockSync.offsetMs });
         this.executor?.replan();
       },
+      onLocalStep: (deltaMs) => this.bus.emit('clock.local-stepped', { deltaMs }),
     });
     this.clock = deps.clockSync === false ? this.localClock : new CorrectedClock(this.localClock, (local) => this.clockSync.offsetAt(local));
     this.guard = new MessageGuard({
@@ -173,6 +174,9 @@ export class Controller {
       clock,
       logger: logger.child({ feature: 'media' }),
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      reserveBytes: Math.round(config.mediaReserveMb * 1024 * 1024),
+      // The server's low-disk alarm should not wait for the next periodic sample.
+      onDiskShort: () => void this.telemetry?.send(),
     });
 
     this.connection = new Connection({
@@ -282,6 +286,7 @@ export class Controller {
         playing: executor.playing,
         outboxSize: this.outbox.size,
         agentVersion: AGENT_VERSION,
+        mediaBlockedBytes: this.cache.blockedBytes,
         ...(this.output ? { ...this.output.state, outputLevelLufs: this.output.levelLufs(TELEMETRY_LEVEL_WINDOW_MS) } : {}),
         ...(this.deps.clockSync !== false && this.clockSync.source !== 'local' ? { clockOffsetMs: Math.round(this.clockSync.offsetMs) } : {}),
       }),

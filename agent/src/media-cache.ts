@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mediaPath, sha256Schema } from '@loa/shared';
 import type { Logger } from 'pino';
@@ -9,6 +9,28 @@ import type { Clock } from './clock.js';
 import { errorMessage, fsyncDir } from './fsutil.js';
 
 export type FetchFn = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+
+/** Bytes this process may still write on the file system holding `dir` (a port: tests and odd platforms swap it). */
+export type FreeSpaceFn = (dir: string) => Promise<number>;
+
+export const statfsFreeSpace: FreeSpaceFn = async (dir) => {
+  const s = await statfs(dir);
+  return Number(s.bavail) * Number(s.bsize);
+};
+
+/** Default free space a download must leave: the outbox, timeline and logs need room too. */
+export const DEFAULT_MEDIA_RESERVE_BYTES = 32 * 1024 * 1024;
+/** A download without a Content-Length re-checks free space this often. */
+const RECHECK_EVERY_BYTES = 1024 * 1024;
+
+/** A download refused (or stopped) because it would not fit. */
+export interface DiskShortage {
+  sha256: string;
+  /** What the download still needed (its announced length, or what was written when it had none). */
+  neededBytes: number;
+  freeBytes: number;
+  reserveBytes: number;
+}
 
 export interface MediaCacheOptions {
   dir: string;
@@ -19,6 +41,11 @@ export interface MediaCacheOptions {
   logger: Logger;
   fetch?: FetchFn;
   backoff?: Backoff;
+  freeSpace?: FreeSpaceFn;
+  /** Free space every download must leave (default DEFAULT_MEDIA_RESERVE_BYTES). */
+  reserveBytes?: number;
+  /** Told when a download does not fit, so the low-disk alarm can be raised at once (telemetry). */
+  onDiskShort?: (shortage: DiskShortage) => void;
 }
 
 export class MediaError extends Error {
@@ -38,12 +65,18 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+
 /**
  * Content-addressed media store: `media/<sha>` exists only after its hash was verified, so its presence
  * means "playable". Downloads go to `<sha>.part` (ETag kept in `<sha>.etag`) and resume with Range/If-Range.
+ * A download starts only when its announced length fits in the free space less a reserve: a device whose disk
+ * fills to zero can no longer keep its outbox or timeline.
  */
 export class MediaCache {
   private readonly inflight = new Map<string, Promise<string>>();
+  /** Downloads refused for lack of space (sha → bytes needed), until they succeed. */
+  private readonly shortages = new Map<string, number>();
   private readonly retryTimers = new Map<string, ReturnType<Clock['setTimer']>>();
   private stopped = false;
   private readonly fetchFn: FetchFn;
@@ -55,6 +88,33 @@ export class MediaCache {
 
   get dir(): string {
     return this.opts.dir;
+  }
+
+  /** Bytes of media this device needs but cannot store (0: none refused); telemetry reports it. */
+  get blockedBytes(): number {
+    let sum = 0;
+    for (const n of this.shortages.values()) sum += n;
+    return sum;
+  }
+
+  private get reserveBytes(): number {
+    return this.opts.reserveBytes ?? DEFAULT_MEDIA_RESERVE_BYTES;
+  }
+
+  /** Infinity where the platform cannot tell: the download then goes ahead as before, guarded by ENOSPC only. */
+  private freeSpace(): Promise<number> {
+    return (this.opts.freeSpace ?? statfsFreeSpace)(this.opts.dir).catch(() => Number.POSITIVE_INFINITY);
+  }
+
+  /** Records a shortage and throws the MediaError that says it (retryable: space may be freed). */
+  private async refuse(sha256: string, neededBytes: number, freeBytes: number): Promise<never> {
+    const shortage: DiskShortage = { sha256, neededBytes, freeBytes, reserveBytes: this.reserveBytes };
+    this.shortages.set(sha256, neededBytes);
+    this.opts.logger.error(shortage, 'media does not fit on the disk');
+    this.opts.onDiskShort?.(shortage);
+    throw new MediaError(
+      `not enough disk space for media ${sha256}: it needs ${mb(neededBytes)}, ${mb(freeBytes)} free in ${this.opts.dir}, ${mb(this.reserveBytes)} kept in reserve`,
+    );
   }
 
   pathFor(sha256: string): string {
@@ -168,24 +228,64 @@ export class MediaCache {
         throw new MediaError(`unexpected Content-Range "${res.headers.get('content-range')}" for a resume at ${have}`);
       }
     }
+    const lengthHeader = res.headers.get('content-length');
+    const announced = lengthHeader === null ? NaN : Number(lengthHeader);
+    /** Bytes whose room was checked before the first write. */
+    let checkedUpTo = 0;
+    if (Number.isSafeInteger(announced) && announced >= 0) {
+      checkedUpTo = announced;
+      const free = await this.freeSpace();
+      if (announced + this.reserveBytes > free) {
+        await res.body?.cancel();
+        return this.refuse(sha256, announced, free);
+      }
+    }
     const newEtag = res.headers.get('etag');
     if (newEtag) await writeFile(etagFile, newEtag);
     else if (!append) await unlink(etagFile).catch(() => undefined);
     logger.debug({ sha256, status: res.status, resumeFrom: append ? have : 0 }, 'downloading media');
 
     const fh = await open(part, append ? 'a' : 'w');
+    let written = 0;
+    let shortOf: { needed: number; free: number } | null = null;
     try {
       if (res.body) {
         const reader = res.body.getReader();
+        let sinceCheck = 0;
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          await fh.write(value);
+          // No announced length (or a server sending more than it said): keep checking, never eat into the reserve.
+          if (written + value.length > checkedUpTo && (sinceCheck += value.length) >= RECHECK_EVERY_BYTES) {
+            sinceCheck = 0;
+            const free = await this.freeSpace();
+            if (free - value.length < this.reserveBytes) {
+              shortOf = { needed: written + value.length, free };
+              await reader.cancel();
+              break;
+            }
+          }
+          try {
+            await fh.write(value);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' && (err as NodeJS.ErrnoException).code !== 'EDQUOT') throw err;
+            shortOf = { needed: written + value.length, free: 0 };
+            await reader.cancel().catch(() => undefined);
+            break;
+          }
+          written += value.length;
         }
       }
-      await fh.sync();
+      if (!shortOf) await fh.sync();
     } finally {
       await fh.close();
+    }
+    if (shortOf) {
+      // A partial file on a full disk only takes room the device needs: start over once there is space.
+      await unlink(part).catch(() => undefined);
+      await unlink(etagFile).catch(() => undefined);
+      const free = await this.freeSpace();
+      return this.refuse(sha256, shortOf.needed, Number.isFinite(free) ? free : shortOf.free);
     }
     return this.finish(sha256, part, final, etagFile);
   }
@@ -201,6 +301,7 @@ export class MediaCache {
     await rename(part, final);
     await unlink(etagFile).catch(() => undefined);
     await fsyncDir(this.opts.dir);
+    this.shortages.delete(sha256);
     this.opts.logger.info({ sha256 }, 'media cached');
     return final;
   }

@@ -46,6 +46,8 @@ export interface TelemetrySample {
   muted?: boolean;
   /** Loudest momentary level (LUFS) at the output over the last 10 s of what is playing; absent when nothing plays or it is not measured. */
   outputLevelLufs?: number;
+  /** Media downloads refused because they would not fit (MediaCache.blockedBytes); 0 or absent: none. */
+  mediaBlockedBytes?: number;
 }
 
 /** Periodic health sample (QoS 0: a lost one is replaced by the next). */
@@ -95,6 +97,7 @@ export class Telemetry {
       playing: s.playing,
       rssBytes: process.memoryUsage.rss(),
       ...(freeDiskBytes !== undefined && Number.isSafeInteger(freeDiskBytes) ? { freeDiskBytes } : {}),
+      ...(s.mediaBlockedBytes ? { mediaBlockedBytes: s.mediaBlockedBytes } : {}),
       outboxSize: s.outboxSize,
       ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
       ...(s.agentVersion !== undefined ? { agentVersion: s.agentVersion } : {}),

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { Clock } from '../src/common/clock.js';
+import { Metrics } from '../src/common/metrics.js';
+import { StorageFull } from '../src/common/storage-full.filter.js';
 import { AppConfig } from '../src/config/app-config.js';
 import type { MediaEntity } from '../src/database/entities.js';
 import { EventBus } from '../src/events/event-bus.js';
@@ -48,7 +50,7 @@ describe(MediaJobService.name, () => {
     const bus = new EventBus();
     events = [];
     bus.subscribe((e) => events.push(e.job as MediaJobView));
-    sut = new MediaJobService(new MediaRepository(db.dataSource), storage, pipeline as unknown as MediaPipeline, bus, new Clock(), config, logger);
+    sut = new MediaJobService(new MediaRepository(db.dataSource), storage, pipeline as unknown as MediaPipeline, bus, new Clock(), config, logger, new StorageFull(config, new Metrics(), logger));
     await sut.onApplicationBootstrap();
   });
 

@@ -437,6 +437,15 @@ describe.each(DATABASES)(`${AlarmsService.name} on %s`, (_name, open) => {
     expect(f.metrics.get('alarms_cleared_low_disk')).toBe(1);
   });
 
+  it('raises low-disk when the device refuses media that does not fit, although free disk is above the threshold (issue 12)', async () => {
+    await f.tele('spk-a', { freeDiskBytes: 300 * MB, mediaBlockedBytes: 400 * MB });
+    expect(await active('spk-a')).toEqual(['low-disk']);
+    expect((await alarms('spk-a'))[0]?.detail).toBe('media of 400.0 MB does not fit on the device (free disk 300.0 MB)');
+    clock.t += MIN;
+    await f.tele('spk-a', { freeDiskBytes: 300 * MB }); // still enough for what it has: no refusal any more
+    expect(await active('spk-a')).toEqual([]);
+  });
+
   const playback = async (deviceId: string, events: PlaybackEvent[]) => {
     await new DeliveriesRepository(db.dataSource).commitBatches([{ deviceId, events }], clock.t);
     await sut.onPlaybackEvents(deviceId, events);

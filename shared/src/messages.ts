@@ -27,6 +27,8 @@ export const telemetryMessageSchema = z.object({
   playing: opaqueIdSchema.nullable().optional(),
   volume: z.number().int().min(0).max(100).optional(),
   freeDiskBytes: z.number().int().nonnegative().optional(),
+  /** Media the device needs but cannot store: downloads refused because they would not fit (raises `low-disk`). */
+  mediaBlockedBytes: z.number().int().nonnegative().optional(),
   rssBytes: z.number().int().nonnegative().optional(),
   clockOffsetMs: z.number().optional(),
   outboxSize: z.number().int().nonnegative().optional(),
@@ -55,7 +57,15 @@ export const playbackEventSchema = z.object({
   type: playbackEventTypeSchema,
   /** Device clock corrected by its estimated offset from the server. */
   at: epochMsSchema,
+  /** Audio really output (ffmpeg's progress, not its run time) or time shown, every run of the occurrence included. */
   playedMs: z.number().int().nonnegative().optional(),
+  /**
+   * How much of the item was output at least once (since issue 12): per play of an audio file, the furthest point
+   * reached, so a part heard twice (restart) counts once. Equal to `itemMs` when the whole item was heard.
+   */
+  heardMs: z.number().int().nonnegative().optional(),
+  /** The whole item: `repeat` × the file's length for audio, the window for text, images and relays (since issue 12). */
+  itemMs: z.number().int().positive().optional(),
   reason: z.string().max(500).optional(),
   /** Loudest momentary level (LUFS) measured at the output while this item played: proof it was audible. */
   outputLevelLufs: z.number().min(-200).max(20).optional(),

@@ -21,6 +21,8 @@ export interface TelemetryEvidence {
   deviceId: string;
   at: number;
   freeDiskBytes: number | null;
+  /** Media the device refused to download because it would not fit (agents since issue 12); null: none said. */
+  mediaBlockedBytes?: number | null;
   playing: string | null;
   outputLevelLufs: number | null;
 }
@@ -40,13 +42,18 @@ function lastPerAlarm(decisions: AlarmDecision[]): AlarmDecision[] {
 }
 
 /**
- * Telemetry: free disk below the threshold raises `low-disk` (cleared once above); something playing with a
+ * Telemetry: free disk below the threshold, or media the device could not fit, raises `low-disk` (cleared once
+ * free disk is above the threshold and nothing is refused); something playing with a
  * momentary output level below the silence threshold raises `silence` (only an audible finished playback clears it).
  */
 export function telemetryDecisions(samples: readonly TelemetryEvidence[], t: AlarmThresholds): AlarmDecision[] {
   const out: AlarmDecision[] = [];
   for (const s of [...samples].sort((a, b) => a.at - b.at)) {
-    if (s.freeDiskBytes !== null) {
+    const blocked = s.mediaBlockedBytes ?? 0;
+    if (blocked > 0) {
+      const free = s.freeDiskBytes === null ? '' : ` (free disk ${mb(s.freeDiskBytes)})`;
+      out.push({ deviceId: s.deviceId, kind: 'low-disk', action: 'raise', detail: `media of ${mb(blocked)} does not fit on the device${free}` });
+    } else if (s.freeDiskBytes !== null) {
       out.push(
         s.freeDiskBytes < t.lowDiskBytes
           ? { deviceId: s.deviceId, kind: 'low-disk', action: 'raise', detail: `free disk ${mb(s.freeDiskBytes)}, below ${mb(t.lowDiskBytes)}` }

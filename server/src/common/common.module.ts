@@ -1,7 +1,9 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { Clock } from './clock.js';
 import { Metrics } from './metrics.js';
+import { StorageFull, StorageFullFilter } from './storage-full.filter.js';
 
 @Global()
-@Module({ providers: [Clock, Metrics], exports: [Clock, Metrics] })
+@Module({ providers: [Clock, Metrics, StorageFull, { provide: APP_FILTER, useClass: StorageFullFilter }], exports: [Clock, Metrics, StorageFull] })
 export class CommonModule {}

@@ -1,5 +1,7 @@
 import { Inject, Injectable, NotFoundException, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { StorageFull } from '../common/storage-full.filter.js';
+import { InsufficientStorageException } from '../common/storage-full.js';
 import { newId } from '../common/ids.js';
 import { AppConfig } from '../config/app-config.js';
 import type { MediaJobEntity, MediaJobState } from '../database/entities.js';
@@ -36,6 +38,9 @@ export interface MediaJobView {
 }
 
 export const MEDIA_JOB_EVENT = 'media.job';
+
+/** `reason` of a job that failed because the data directory (or the database) had no room left. */
+export const DISK_FULL = 'disk_full';
 
 /** Progress events per job at most this often (state changes always go out at once). */
 const PROGRESS_EVERY_MS = 200;
@@ -78,6 +83,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly clock: Clock,
     config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
+    private readonly storageFull: StorageFull,
   ) {
     this.log = logger.child({ ctx: 'media-jobs' });
     this.concurrency = config.mediaConcurrency;
@@ -110,12 +116,13 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     if (expectedBytes && expectedBytes > 0) this.setProgress(p, Math.min(0.999, bytes / expectedBytes));
   }
 
-  /** The upload never arrived whole (aborted, too large, malformed): the job fails with the same message. */
+  /** The upload never arrived whole (aborted, too large, malformed, no room): the job fails with the same message. */
   async failReceiving(id: string, err: unknown): Promise<void> {
     const p = this.pending.get(id);
     if (!p) return;
     const message = err instanceof Error ? err.message : String(err);
-    await this.finish(p.row, { state: 'failed', reason: 'upload', message: message.slice(0, 1000) });
+    const reason = err instanceof InsufficientStorageException ? DISK_FULL : 'upload';
+    await this.finish(p.row, { state: 'failed', reason, message: message.slice(0, 1000) });
   }
 
   /**
@@ -205,14 +212,16 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
         return;
       }
       const refused = err instanceof MediaRefusedException;
+      // Transcoding onto a full disk fails inside ffmpeg: the job says so, not "processing failed".
+      const full = refused ? null : this.storageFull.explain(err);
       await this.removeSource(row);
       await this.finish(row, {
         state: 'failed',
-        reason: refused ? err.reason : 'error',
-        message: (refused ? err.message : `processing failed: ${err instanceof Error ? err.message : String(err)}`).slice(0, 1000),
+        reason: refused ? err.reason : full ? DISK_FULL : 'error',
+        message: (refused ? err.message : full ? full.message : `processing failed: ${err instanceof Error ? err.message : String(err)}`).slice(0, 1000),
         sourcePath: null,
       }).catch((e: unknown) => this.log.error({ err: e, jobId: row.id }, 'could not record a failed media job'));
-      settle((w) => w.reject(err));
+      settle((w) => w.reject(full ?? err));
     }
   }
 

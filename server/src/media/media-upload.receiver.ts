@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Metrics } from '../common/metrics.js';
+import { StorageFull } from '../common/storage-full.filter.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -64,6 +65,7 @@ export class MediaUploadReceiver {
     private readonly config: AppConfig,
     private readonly storage: MediaStorage,
     private readonly metrics: Metrics,
+    private readonly storageFull: StorageFull,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ ctx: 'media' });
@@ -93,6 +95,12 @@ export class MediaUploadReceiver {
   }
 
   private translate(err: unknown, req: IncomingMessage): Error {
+    // First: a full disk also tears the request down, and must not read as the client's abort (issue 12).
+    const full = this.storageFull.explain(err);
+    if (full) {
+      this.metrics.inc('media_upload_disk_full');
+      return full;
+    }
     if (err instanceof multer.MulterError) {
       if (err.code === 'LIMIT_FILE_SIZE') {
         this.metrics.inc('media_upload_refused');

@@ -46,7 +46,7 @@ export class MediaController {
   @ApiOperation({
     summary:
       'Upload an audio file: it is checked, transcoded to the delivery format and loudness-normalised (EBU R128). ' +
-      '201 stored, 200 the same source was already stored, 202 with ?async=true (the job, at once), 400 refused with the reason, 413 too large',
+      '201 stored, 200 the same source was already stored, 202 with ?async=true (the job, at once), 400 refused with the reason, 413 too large, 507 the data directory is full (the job fails as disk_full)',
   })
   @ApiConsumes('multipart/form-data')
   @ApiQuery({ name: 'async', required: false, description: 'true: answer 202 with the processing job as soon as the file is received' })

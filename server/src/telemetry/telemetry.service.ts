@@ -16,6 +16,12 @@ import { TelemetryRepository } from './telemetry.repository.js';
 const RETENTION_SWEEP_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** A sample to store, with what only the alarms need (not kept: the alarm's detail records it). */
+interface TelemetrySample {
+  row: DeviceTelemetryEntity;
+  mediaBlockedBytes: number | null;
+}
+
 export interface TelemetryQuery {
   from?: number | undefined;
   to?: number | undefined;
@@ -29,7 +35,7 @@ export interface TelemetryQuery {
  */
 @Injectable()
 export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly batcher = new Batcher<DeviceTelemetryEntity>((rows) => this.commit(rows));
+  private readonly batcher = new Batcher<TelemetrySample>((samples) => this.commit(samples));
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -45,7 +51,8 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** One telemetry message: stored, and the device counted as seen. Resolves once both are committed. */
   async receive(deviceId: string, msg: TelemetryMessage): Promise<void> {
-    await Promise.all([this.batcher.submit(telemetryRow(deviceId, msg, this.clock.now())), this.presence.seen(deviceId, msg.agentVersion)]);
+    const sample = { row: telemetryRow(deviceId, msg, this.clock.now()), mediaBlockedBytes: msg.mediaBlockedBytes ?? null };
+    await Promise.all([this.batcher.submit(sample), this.presence.seen(deviceId, msg.agentVersion)]);
   }
 
   async list(deviceId: string, q: TelemetryQuery): Promise<TelemetryView[]> {
@@ -77,7 +84,8 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
     await this.batcher.drain();
   }
 
-  private async commit(rows: DeviceTelemetryEntity[]): Promise<void> {
+  private async commit(samples: TelemetrySample[]): Promise<void> {
+    const rows = samples.map((s) => s.row);
     try {
       const stored = await this.repo.insertMany(rows);
       this.metrics.inc('telemetry_samples_stored', stored);
@@ -87,6 +95,6 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
       throw err;
     }
     void this.live?.telemetry(rows);
-    await this.alarms.onTelemetry(rows);
+    await this.alarms.onTelemetry(samples.map((s) => ({ ...s.row, mediaBlockedBytes: s.mediaBlockedBytes })));
   }
 }

@@ -40,7 +40,7 @@ export class TtsController {
   constructor(private readonly tts: TtsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Vietnamese text to speech: normalise, synthesise, store through the audio pipeline (201 with the media and the normalised text; 502 when the engine fails)' })
+  @ApiOperation({ summary: 'Vietnamese text to speech: normalise, synthesise, store through the audio pipeline (201 with the media and the normalised text; 502 when the engine fails; 507 when the data directory is full)' })
   async speak(@Body({ schema: speakSchema }) body: z.infer<typeof speakSchema>, @CurrentUser() user: UserPrincipal): Promise<TtsView> {
     const r = await this.tts.speak(body, user.userId).catch((err: unknown) => {
       // The engine (a vendor's service, the synthesiser) failed, not the request: 502 with its reason.

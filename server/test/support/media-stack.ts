@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { pino } from 'pino';
 import { Clock } from '../../src/common/clock.js';
 import { Metrics } from '../../src/common/metrics.js';
+import { StorageFull } from '../../src/common/storage-full.filter.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { EventBus, type ServerEvent } from '../../src/events/event-bus.js';
 import { AudioProcessor } from '../../src/media/audio-processor.js';
@@ -42,7 +43,7 @@ export function buildMediaStack(config: AppConfig, db: DataSource, opts: { proce
   const clock = new Clock();
   const processor = opts.processor ?? new AudioProcessor();
   const pipeline = new MediaPipeline(repo, storage, new MediaProber(), processor, config, clock, metrics, logger);
-  const jobs = new MediaJobService(repo, storage, pipeline, bus, clock, config, logger);
+  const jobs = new MediaJobService(repo, storage, pipeline, bus, clock, config, logger, new StorageFull(config, metrics, logger));
   const ingest = new MediaIngestService(jobs, storage);
   const service = new MediaService(repo, storage, metrics, logger);
   return {
