@@ -67,6 +67,12 @@ interface Progress {
   notes: string[];
   /** Loudest momentary level measured at the output over every run (LUFS), when the runner measures it. */
   maxLevelLufs?: number;
+  /** Audio: per play, how far into the file the output got (a restart or a resume overlap counts once). */
+  heard: number[];
+  /** Time spent interrupted, every interruption included: what a resumed audio item may win back. */
+  lostMs: number;
+  /** Audio resumed after preemption: the end of its window, extended into free time (see extensionEnd). */
+  extendedEnd?: number;
 }
 
 interface Current {
@@ -83,11 +89,28 @@ interface Suspended {
   slot: Slot;
   progress: Progress;
   policy: PreemptPolicy;
+  /** When it was interrupted (corrected clock). */
+  since: number;
 }
 
 const endOf = (s: Slot): number => s.startAt + s.durationMs;
 const levelOf = (p: Progress): { outputLevelLufs?: number } => (p.maxLevelLufs === undefined ? {} : { outputLevelLufs: p.maxLevelLufs });
-const freshProgress = (): Progress => ({ playIndex: 0, offsetMs: 0, playedMs: 0, startedReported: false, preemptedBy: [], notes: [] });
+const freshProgress = (): Progress => ({ playIndex: 0, offsetMs: 0, playedMs: 0, startedReported: false, preemptedBy: [], notes: [], heard: [], lostMs: 0 });
+
+/** How long the whole item is: every play of an audio file; the window for what is shown or relayed. */
+export const itemMsOf = (s: Slot): number => (s.type === 'audio' ? s.media.durationMs * (s.repeat ?? 1) : s.durationMs);
+
+/** How much of the item was output at least once (audio: per play, the furthest position reached). */
+const heardMsOf = (s: Slot, p: Progress): number =>
+  Math.min(itemMsOf(s), s.type === 'audio' ? p.heard.reduce((a, b) => a + b, 0) : p.playedMs);
+
+/** What a report says about an item that started: output time, how much of the item was heard, and the level. */
+const proofOf = (s: Slot, p: Progress): { playedMs: number; heardMs: number; itemMs: number; outputLevelLufs?: number } => ({
+  playedMs: Math.round(p.playedMs),
+  heardMs: Math.round(heardMsOf(s, p)),
+  itemMs: itemMsOf(s),
+  ...levelOf(p),
+});
 
 /** Higher priority first, then earlier start: the order in which due slots get the output. */
 const compareDue = (a: Slot, b: Slot): number => priorityRank(b.priority) - priorityRank(a.priority) || a.startAt - b.startAt;
@@ -158,7 +181,7 @@ export class Executor {
       }
       this.suspended.delete(id);
       if (sus.progress.startedReported) {
-        this.report('skipped', sus.slot, { playedMs: sus.progress.playedMs, ...levelOf(sus.progress), reason: 'removed from the timeline while preempted' });
+        this.report('skipped', sus.slot, { ...proofOf(sus.slot, sus.progress), reason: 'removed from the timeline while preempted' });
       }
     }
     const cur = this.current;
@@ -213,7 +236,7 @@ export class Executor {
     for (const [id, sus] of [...this.suspended]) {
       this.suspended.delete(id);
       if (sus.progress.startedReported) {
-        this.report('failed', sus.slot, { playedMs: sus.progress.playedMs, ...levelOf(sus.progress), reason: 'agent stopped while the item was preempted' });
+        this.report('failed', sus.slot, { ...proofOf(sus.slot, sus.progress), reason: 'agent stopped while the item was preempted' });
       }
     }
     await this.flush();
@@ -284,7 +307,7 @@ export class Executor {
       if (endOf(sus.slot) <= now) {
         this.suspended.delete(id);
         const by = sus.progress.preemptedBy.join(', ');
-        this.report('preempted', sus.slot, { playedMs: Math.round(sus.progress.playedMs), ...levelOf(sus.progress), reason: `preempted by ${by}; window closed before it could ${sus.policy}` });
+        this.report('preempted', sus.slot, { ...proofOf(sus.slot, sus.progress), reason: `preempted by ${by}; window closed before it could ${sus.policy}` });
       } else {
         wake(endOf(sus.slot));
       }
@@ -330,6 +353,10 @@ export class Executor {
     if (next.suspended) {
       const sus = this.suspended.get(id)!;
       this.suspended.delete(id);
+      sus.progress.lostMs += Math.max(0, now - sus.since);
+      const extendedEnd = this.extensionEnd(sus.slot, sus.progress, now);
+      if (extendedEnd === undefined) delete sus.progress.extendedEnd;
+      else sus.progress.extendedEnd = extendedEnd;
       this.opts.logger.info(
         { occurrenceId: id, policy: sus.policy, playIndex: sus.progress.playIndex, offsetMs: Math.round(sus.progress.offsetMs) },
         `continuing preempted item (${sus.policy})`,
@@ -343,6 +370,23 @@ export class Executor {
       this.opts.logger.warn({ occurrenceId: id, lateMs }, 'starting slot late (still inside its window)');
     }
     this.startSession(next.slot, freshProgress());
+  }
+
+  /**
+   * What `resume` and `restart` promise an audio item: the time the interruption took is won back past the end of
+   * its window, but only from free time: never past the start of another slot, and not at all while another item
+   * waits for the output. What still does not fit is cut, and the item ends `preempted` (see play()). Boards and
+   * relays are not extended: a text is shown again for the rest of its window, and a live stream is live.
+   */
+  private extensionEnd(slot: Slot, p: Progress, now: number): number | undefined {
+    if (slot.type !== 'audio' || p.lostMs <= 0) return undefined;
+    const end = endOf(slot);
+    if (this.waiting.size > 0 || this.suspended.size > 0) return undefined;
+    let until = end + p.lostMs;
+    for (const s of this.slots) {
+      if (s.occurrenceId !== slot.occurrenceId && s.startAt > now && s.startAt < until && !this.handled(s.occurrenceId)) until = s.startAt;
+    }
+    return until > end ? until : undefined;
   }
 
   private startSession(slot: Slot, progress: Progress): void {
@@ -380,7 +424,7 @@ export class Executor {
   private async play(cur: Current, log: Logger): Promise<void> {
     const { clock, runner } = this.opts;
     const { slot, progress: p } = cur;
-    const end = endOf(slot);
+    const end = p.extendedEnd ?? endOf(slot);
     const plays = slot.type === 'audio' ? (slot.repeat ?? 1) : 1;
     const gapMs = slot.type === 'audio' ? (slot.gapMs ?? 0) : 0;
     const overrun = this.opts.overrunMs ?? 2000;
@@ -422,10 +466,17 @@ export class Executor {
 
       const r = await handle.done;
       cur.handle = null;
-      p.playedMs += r.playedMs;
+      // Played is what was output (the player's progress), not how long the process ran.
+      const outMs = r.mediaMs ?? r.playedMs;
+      p.playedMs += outMs;
+      if (slot.type === 'audio') {
+        // A play that ran to its natural end was heard to the end, whatever the rounding of the progress.
+        const reached = r.ok && !capped ? slot.media.durationMs : Math.min(slot.media.durationMs, offsetMs + outMs);
+        p.heard[p.playIndex] = Math.max(p.heard[p.playIndex] ?? 0, reached);
+      }
       if (r.maxLevelLufs !== undefined) p.maxLevelLufs = Math.max(p.maxLevelLufs ?? r.maxLevelLufs, r.maxLevelLufs);
       if (cur.stopReason) {
-        if (slot.type === 'audio') p.offsetMs = offsetMs + r.playedMs;
+        if (slot.type === 'audio') p.offsetMs = offsetMs + outMs;
         break;
       }
       if (!r.ok) {
@@ -453,12 +504,12 @@ export class Executor {
       }
     }
 
-    const playedMs = Math.round(p.playedMs);
+    const proof = proofOf(slot, p);
+    const { playedMs } = proof;
     const by = cur.preemptedBy ?? 'a higher priority slot';
-    const level = levelOf(p);
     switch (cur.stopReason) {
       case 'stopped':
-        this.report('preempted', slot, { playedMs, ...level, reason: 'stopped by remote command' });
+        this.report('preempted', slot, { ...proof, reason: 'stopped by remote command' });
         break;
       case 'preempted': {
         const policy = preemptPolicyOf(slot);
@@ -468,23 +519,23 @@ export class Executor {
             this.waiting.set(slot.occurrenceId, { slot, blockedBy: by });
             break;
           }
-          this.report('preempted', slot, { playedMs, ...level, reason: `preempted by ${by}` });
+          this.report('preempted', slot, { ...proof, reason: `preempted by ${by}` });
         } else {
           if (policy === 'restart') {
             p.playIndex = 0;
             p.offsetMs = 0;
           }
           p.preemptedBy.push(by);
-          this.suspended.set(slot.occurrenceId, { slot, progress: p, policy });
+          this.suspended.set(slot.occurrenceId, { slot, progress: p, policy, since: clock.now() });
           log.info({ by, policy, playedMs }, 'playback preempted; will continue when the output frees up');
         }
         break;
       }
       case 'removed':
-        this.report('skipped', slot, { playedMs, ...level, reason: 'removed from the timeline while playing' });
+        this.report('skipped', slot, { ...proof, reason: 'removed from the timeline while playing' });
         break;
       case 'shutdown':
-        this.report('failed', slot, { playedMs, ...level, reason: 'agent stopped during playback' });
+        this.report('failed', slot, { ...proof, reason: 'agent stopped during playback' });
         break;
       default: {
         const notes: string[] = [];
@@ -494,9 +545,12 @@ export class Executor {
         if (outcome.kind === 'window') notes.push(outcome.note);
         notes.push(...p.notes);
         if (outcome.kind === 'failed') {
-          this.report('failed', slot, { ...(p.startedReported ? { playedMs } : {}), ...level, reason: [outcome.reason, ...notes].join('; ') });
+          this.report('failed', slot, { ...(p.startedReported ? proof : levelOf(p)), reason: [outcome.reason, ...notes].join('; ') });
+        } else if (slot.type === 'audio' && p.preemptedBy.length > 0 && proof.heardMs < proof.itemMs) {
+          // Resumed, but even its extension into free time could not hold the rest: not `finished`.
+          this.report('preempted', slot, { ...proof, reason: notes.join('; ') });
         } else {
-          this.report('finished', slot, { playedMs, ...level, ...(notes.length ? { reason: notes.join('; ') } : {}) });
+          this.report('finished', slot, { ...proof, ...(notes.length ? { reason: notes.join('; ') } : {}) });
         }
       }
     }
@@ -504,7 +558,11 @@ export class Executor {
   }
 
   /** Records the decision at once (so it is never taken twice) and persists the report in order. */
-  private report(type: PlaybackEventType, slot: Slot, extra: { playedMs?: number; reason?: string; outputLevelLufs?: number } = {}): void {
+  private report(
+    type: PlaybackEventType,
+    slot: Slot,
+    extra: { playedMs?: number; heardMs?: number; itemMs?: number; reason?: string; outputLevelLufs?: number } = {},
+  ): void {
     const at = this.opts.clock.now();
     const event: PlaybackEvent = {
       id: newEventId(at),
@@ -512,6 +570,8 @@ export class Executor {
       type,
       at,
       ...(extra.playedMs !== undefined ? { playedMs: Math.max(0, Math.round(extra.playedMs)) } : {}),
+      ...(extra.heardMs !== undefined ? { heardMs: Math.max(0, Math.round(extra.heardMs)) } : {}),
+      ...(extra.itemMs !== undefined ? { itemMs: Math.max(1, Math.round(extra.itemMs)) } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason.slice(0, 500) } : {}),
       ...(extra.outputLevelLufs !== undefined ? { outputLevelLufs: clampLufs(extra.outputLevelLufs) } : {}),
     };

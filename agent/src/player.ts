@@ -9,7 +9,7 @@ export type SpawnFn = (command: string, args: readonly string[], options: SpawnO
 
 /**
  * `playedMs` is the wall time the process ran; `mediaMs`, when the player could tell, is how much audio it
- * really output (ffmpeg progress), which for a network stream may be far less.
+ * really output (ffmpeg progress): the proof of play, which for a network stream may be far less than the run time.
  */
 export type PlayResult = (
   | { ok: true; playedMs: number; mediaMs?: number; note?: string }
@@ -42,11 +42,15 @@ export interface PlayRequest {
   occurrenceId: string;
   /** Start this far into the input (resume after preemption), via an input seek. */
   offsetMs?: number;
-  /** Stop after this much output (`-t`), e.g. at the end of the slot's window. */
+  /**
+   * Stop after this much output, e.g. at the end of the slot's window. Applied to the input (`-t` before `-i`):
+   * as an output option ffmpeg would stop writing but keep reading (the meter branch keeps the graph alive), so the
+   * output would be held, silent, until the input ran out.
+   */
   maxMs?: number;
   /** Extra input options placed before `-i` (e.g. reconnect options for a network stream). */
   inputArgs?: readonly string[];
-  /** Ask ffmpeg for progress reports so the result carries `mediaMs`. */
+  /** Ask ffmpeg for progress reports so the result carries `mediaMs` (FfmpegPlayer always does). */
   progress?: boolean;
 }
 
@@ -72,6 +76,8 @@ export interface FfmpegPlayerOptions {
 export interface FfmpegArgsOptions {
   meter?: boolean | undefined;
   liveVolume?: boolean | undefined;
+  /** Replaces `{seq}` in a file output's path: the player's playback counter. */
+  seq?: number | undefined;
 }
 
 /** 0-100 → the `volume` filter's factor; two decimals unless that would lose a quiet level. */
@@ -90,8 +96,8 @@ export function ffmpegArgs(req: PlayRequest, output: AudioOutput, opts: FfmpegAr
   if (req.progress) args.push('-progress', 'pipe:1');
   args.push(...(req.inputArgs ?? []));
   if (req.offsetMs !== undefined && req.offsetMs > 0) args.push('-ss', (req.offsetMs / 1000).toFixed(3));
-  args.push('-re', '-i', req.file);
   if (req.maxMs !== undefined) args.push('-t', (Math.max(0, req.maxMs) / 1000).toFixed(3));
+  args.push('-re', '-i', req.file);
   // A live-controlled playback always has a volume filter, so there is something to send the command to.
   const volume = req.volume ?? (opts.liveVolume ? 100 : undefined);
   const chain = volume === undefined ? [] : [`volume=${gainArg(volume)}`];
@@ -103,7 +109,7 @@ export function ffmpegArgs(req: PlayRequest, output: AudioOutput, opts: FfmpegAr
     case 'alsa':
       return { args: [...args, '-f', 'alsa', output.device] };
     case 'file': {
-      const outFile = output.path.replaceAll('{occurrenceId}', req.occurrenceId);
+      const outFile = output.path.replaceAll('{occurrenceId}', req.occurrenceId).replaceAll('{seq}', String(opts.seq ?? 0));
       return { args: [...args, '-y', outFile], outFile };
     }
   }
@@ -128,11 +134,14 @@ export class FfmpegPlayer implements Player {
   }
 
   private readonly madeDirs = new Set<string>();
+  private seq = 0;
 
-  async play(req: PlayRequest): Promise<Playback> {
+  async play(request: PlayRequest): Promise<Playback> {
+    // Progress always: what ffmpeg output, not how long it ran, is what a report may call played.
+    const req: PlayRequest = { ...request, progress: true };
     const meter = this.opts.meter === true;
     const live = this.opts.liveVolume === true;
-    const { args, outFile } = ffmpegArgs(req, this.opts.output, { meter, liveVolume: live });
+    const { args, outFile } = ffmpegArgs(req, this.opts.output, { meter, liveVolume: live, seq: ++this.seq });
     if (outFile && !this.madeDirs.has(dirname(outFile))) {
       await mkdir(dirname(outFile), { recursive: true });
       this.madeDirs.add(dirname(outFile)); // once: a precise start should not wait for the file system

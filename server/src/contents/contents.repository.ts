@@ -85,6 +85,18 @@ export class ContentsRepository {
     });
   }
 
+  /** Active schedules of this content: withdrawn when the content is archived. */
+  async activeScheduleIds(contentId: string): Promise<string[]> {
+    const rows = await this.db
+      .createQueryBuilder()
+      .select('s.id', 'id')
+      .from('schedules', 's')
+      .where('s.content_id = :contentId', { contentId })
+      .andWhere("s.status = 'active'")
+      .getRawMany<{ id: string }>();
+    return rows.map((r) => r.id);
+  }
+
   /** Devices (of any schedule's targets) whose timelines carry this content: recompiled when a variant changes. */
   async scheduledDevices(contentId: string): Promise<string[]> {
     const rows = await this.db

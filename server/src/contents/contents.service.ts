@@ -5,6 +5,7 @@ import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { ContentEntity, ContentEventEntity, ContentState, ContentType } from '../database/entities.js';
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
+import { SchedulesService } from '../schedules/schedules.service.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
 import { LiveEvents } from '../events/live-events.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
@@ -163,6 +164,8 @@ export class ContentsService implements OnModuleInit {
     @Optional() private readonly live?: LiveEvents,
     /** Issue 7; without it (hand-wired tests) every content kind waits for an approver, as before the rules. */
     @Optional() private readonly rules?: ApprovalRulesService,
+    /** Issue 12: archiving withdraws the content's schedules; without it (hand-wired tests) archive only changes state. */
+    @Optional() private readonly schedules?: SchedulesService,
   ) {}
 
   onModuleInit(): void {
@@ -291,9 +294,16 @@ export class ContentsService implements OnModuleInit {
     return this.step(id, 'reject', userId, reason);
   }
 
-  /** Withdraws a content from use: it can no longer be scheduled; schedules made earlier are not cancelled. */
+  /**
+   * Withdraws a content from use: it can no longer be scheduled, and its active schedules are cancelled like an
+   * operator's cancel (deliveries not yet played become `skipped`, "cancelled"; devices get timelines without them,
+   * which stops an occurrence playing now). Slots carry only approved content, so an archived one leaves the devices.
+   * The state changes first, so no new schedule can take the content while the old ones are withdrawn.
+   */
   async archive(id: string, userId: string): Promise<ContentView> {
-    return this.step(id, 'archive', userId);
+    const view = await this.step(id, 'archive', userId);
+    for (const scheduleId of this.schedules ? await this.repo.activeScheduleIds(id) : []) await this.schedules?.cancel(scheduleId);
+    return view;
   }
 
   async get(id: string): Promise<ContentView> {

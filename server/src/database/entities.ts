@@ -226,6 +226,9 @@ export class DeliveryEntity {
   @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: epochMs }) startedAt!: number | null;
   @Column({ name: 'ended_at', type: 'bigint', nullable: true, transformer: epochMs }) endedAt!: number | null;
   @Column({ name: 'played_ms', type: 'integer', nullable: true }) playedMs!: number | null;
+  /** How much of the item was heard, and the whole item's length (issue 12; NULL when the agent did not say). */
+  @Column({ name: 'heard_ms', type: 'integer', nullable: true }) heardMs!: number | null;
+  @Column({ name: 'item_ms', type: 'integer', nullable: true }) itemMs!: number | null;
   @Column({ type: 'varchar', length: 500, nullable: true }) reason!: string | null;
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs }) updatedAt!: number;
 }
@@ -238,6 +241,8 @@ export class DeviceEventEntity {
   @Column({ type: 'varchar', length: 16 }) type!: string;
   @Column({ type: 'bigint', transformer: epochMs }) at!: number;
   @Column({ name: 'played_ms', type: 'integer', nullable: true }) playedMs!: number | null;
+  @Column({ name: 'heard_ms', type: 'integer', nullable: true }) heardMs!: number | null;
+  @Column({ name: 'item_ms', type: 'integer', nullable: true }) itemMs!: number | null;
   @Column({ type: 'varchar', length: 500, nullable: true }) reason!: string | null;
   /** False when the report names an occurrence not scheduled on this device: kept as evidence, not applied. */
   @Column({ type: 'boolean' }) applied!: boolean;

@@ -60,6 +60,8 @@ export class DeliveriesRepository {
         type: e.type,
         at: e.at,
         playedMs: e.playedMs ?? null,
+        heardMs: e.heardMs ?? null,
+        itemMs: e.itemMs ?? null,
         reason: e.reason ?? null,
         applied: d !== undefined,
         receivedAt: now,

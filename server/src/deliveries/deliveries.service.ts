@@ -13,6 +13,9 @@ export interface DeliveryView {
   startedAt: string | null;
   endedAt: string | null;
   playedMs: number | null;
+  /** How much of the item was heard, of `itemMs` (null when the agent did not say). */
+  heardMs: number | null;
+  itemMs: number | null;
   reason: string | null;
 }
 
@@ -85,7 +88,7 @@ export class DeliveriesService {
 }
 
 /** The fields a delivery view is made of, whether read as an entity or as a raw row of a scoped query. */
-export type DeliveryRecord = Pick<DeliveryEntity, 'occurrenceId' | 'deviceId' | 'state' | 'queuedAt' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'reason'>;
+export type DeliveryRecord = Pick<DeliveryEntity, 'occurrenceId' | 'deviceId' | 'state' | 'queuedAt' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'heardMs' | 'itemMs' | 'reason'>;
 
 export const deliveryView = (d: DeliveryRecord): DeliveryView => ({
   occurrenceId: d.occurrenceId,
@@ -96,5 +99,7 @@ export const deliveryView = (d: DeliveryRecord): DeliveryView => ({
   startedAt: iso(d.startedAt),
   endedAt: iso(d.endedAt),
   playedMs: d.playedMs,
+  heardMs: d.heardMs,
+  itemMs: d.itemMs,
   reason: d.reason,
 });

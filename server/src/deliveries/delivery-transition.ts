@@ -1,7 +1,7 @@
 import { deliveryStateRank, isTerminalDeliveryState, type DeliveryState, type PlaybackEvent } from '@loa/shared';
 import type { DeliveryEntity } from '../database/entities.js';
 
-export type DeliveryPatch = Partial<Pick<DeliveryEntity, 'state' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'reason' | 'updatedAt'>>;
+export type DeliveryPatch = Partial<Pick<DeliveryEntity, 'state' | 'deliveredAt' | 'startedAt' | 'endedAt' | 'playedMs' | 'heardMs' | 'itemMs' | 'reason' | 'updatedAt'>>;
 
 /**
  * Pure: how one reported event changes a delivery record. Records only move forward (an old `started` replayed
@@ -18,6 +18,8 @@ export function applyEvent(current: Pick<DeliveryEntity, 'state' | 'deliveredAt'
     if (isTerminalDeliveryState(next)) {
       patch.endedAt = event.at;
       if (event.playedMs !== undefined) patch.playedMs = event.playedMs;
+      if (event.heardMs !== undefined) patch.heardMs = event.heardMs;
+      if (event.itemMs !== undefined) patch.itemMs = event.itemMs;
       if (event.reason !== undefined) patch.reason = event.reason;
     }
   }

@@ -18,6 +18,8 @@ export interface DeviceDeliveryRow {
   startedAt: number | null;
   endedAt: number | null;
   playedMs: number | null;
+  heardMs: number | null;
+  itemMs: number | null;
   reason: string | null;
 }
 
@@ -57,6 +59,8 @@ export class DeviceDeliveriesRepository {
         'd.started_at AS "startedAt"',
         'd.ended_at AS "endedAt"',
         'd.played_ms AS "playedMs"',
+        'd.heard_ms AS "heardMs"',
+        'd.item_ms AS "itemMs"',
         'd.reason AS "reason"',
       ])
       .orderBy('o.start_at', 'DESC')
@@ -77,6 +81,8 @@ export class DeviceDeliveriesRepository {
       startedAt: numOrNull(r.startedAt),
       endedAt: numOrNull(r.endedAt),
       playedMs: numOrNull(r.playedMs),
+      heardMs: numOrNull(r.heardMs),
+      itemMs: numOrNull(r.itemMs),
       reason: strOrNull(r.reason),
     }));
   }

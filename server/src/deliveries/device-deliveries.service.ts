@@ -18,6 +18,9 @@ export interface DeviceDeliveryView {
   startedAt: string | null;
   endedAt: string | null;
   playedMs: number | null;
+  /** How much of the item was heard, of `itemMs` (null when the agent did not say). */
+  heardMs: number | null;
+  itemMs: number | null;
   reason: string | null;
 }
 

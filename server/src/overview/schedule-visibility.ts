@@ -42,6 +42,8 @@ export interface MatrixRow {
   startedAt: number | null;
   endedAt: number | null;
   playedMs: number | null;
+  heardMs: number | null;
+  itemMs: number | null;
   reason: string | null;
 }
 
@@ -203,6 +205,8 @@ export class ScheduleVisibility {
         'd.started_at AS "startedAt"',
         'd.ended_at AS "endedAt"',
         'd.played_ms AS "playedMs"',
+        'd.heard_ms AS "heardMs"',
+        'd.item_ms AS "itemMs"',
         'd.reason AS "reason"',
       ])
       .orderBy('d.occurrence_id', 'ASC')
@@ -221,6 +225,8 @@ export class ScheduleVisibility {
       startedAt: numOrNull(r.startedAt),
       endedAt: numOrNull(r.endedAt),
       playedMs: numOrNull(r.playedMs),
+      heardMs: numOrNull(r.heardMs),
+      itemMs: numOrNull(r.itemMs),
       reason: strOrNull(r.reason),
     }));
   }
