@@ -3,18 +3,24 @@ import { generateSigningKey } from '@loa/shared';
 import { MessageBroker, type MessageHandler } from '../src/broker/message-broker.js';
 import { Metrics } from '../src/common/metrics.js';
 import { DeviceEntity, DeviceRevocationEntity } from '../src/database/entities.js';
-import { DeviceCredentialsService } from '../src/device-auth/device-credentials.service.js';
+import { DeviceCredentialsService, type CredentialsRow } from '../src/device-auth/device-credentials.service.js';
 import { DeviceLoginService } from '../src/device-auth/device-login.service.js';
 import { DevicePresence } from '../src/device-auth/device-presence.js';
 import { DeviceSecurityRepository } from '../src/device-auth/device-security.repository.js';
 import { DeviceSecurityService } from '../src/device-auth/device-security.service.js';
+import { LoginDelay } from '../src/device-auth/login-delay.js';
 import { LoginRateLimiter } from '../src/device-auth/login-rate-limiter.js';
 import { SigningService } from '../src/signing/signing.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, seedArea, seedDevice, silentLogger, testConfig } from './support/fixtures.js';
 
-const limiterConfig = (maxFailures = 3, lockoutS = 60) =>
-  testConfig({ LOA_DEVICE_LOGIN_MAX_FAILURES: String(maxFailures), LOA_DEVICE_LOGIN_LOCKOUT_S: String(lockoutS) });
+const limiterConfig = (maxFailures = 3, windowS = 60, unknownPerAddress = 5, maxDelayS = 10) =>
+  testConfig({
+    LOA_DEVICE_LOGIN_MAX_FAILURES: String(maxFailures),
+    LOA_DEVICE_LOGIN_LOCKOUT_S: String(windowS),
+    LOA_DEVICE_LOGIN_UNKNOWN_PER_ADDRESS: String(unknownPerAddress),
+    LOA_DEVICE_LOGIN_MAX_DELAY_S: String(maxDelayS),
+  });
 
 describe(LoginRateLimiter.name, () => {
   let clock: FixedClock;
@@ -24,66 +30,79 @@ describe(LoginRateLimiter.name, () => {
   beforeEach(() => {
     clock = new FixedClock(1_000_000);
     metrics = new Metrics();
-    sut = new LoginRateLimiter(limiterConfig(3, 60), clock, metrics);
+    sut = new LoginRateLimiter(limiterConfig(3, 60, 5, 10), clock, metrics);
   });
 
-  it('locks a device id after the allowed failures, for the lockout time, whatever the address', () => {
-    sut.recordFailure('dev-a', '10.0.0.1');
-    sut.recordFailure('dev-a', '10.0.0.2');
-    expect(sut.lockedUntil('dev-a', '10.0.0.9')).toBeNull();
-    sut.recordFailure('dev-a', '10.0.0.3');
-    expect(sut.lockedUntil('dev-a', '10.0.0.9')).toBe(1_000_000 + 60_000);
-    expect(sut.lockedUntil('dev-b', '10.0.0.9')).toBeNull();
+  it('answers the first failures of a pair at once, then with doubling delays up to the cap', () => {
+    const delays = Array.from({ length: 9 }, () => sut.recordFailure('dev-a', '10.0.0.1', false));
+    expect(delays).toEqual([0, 0, 0, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect(metrics.get('device_login_failed')).toBe(9);
+  });
+
+  it('slows down only that (id, address) pair: not the id from elsewhere, not another id from the same address', () => {
+    for (let i = 0; i < 5; i++) sut.recordFailure('dev-a', '10.0.0.1', false);
+    expect(sut.recordFailure('dev-a', '10.0.0.2', false)).toBe(0);
+    expect(sut.recordFailure('dev-b', '10.0.0.1', false)).toBe(0);
+    expect(sut.recordFailure('dev-a', '10.0.0.1', false)).toBe(4000);
+  });
+
+  it('clears a pair on success, and forgets it one window after its last failure', () => {
+    for (let i = 0; i < 4; i++) sut.recordFailure('dev-a', '198.51.100.1', false);
+    sut.recordSuccess('dev-a', '198.51.100.2'); // another address: no effect
+    expect(sut.recordFailure('dev-a', '198.51.100.1', false)).toBe(2000);
+    sut.recordSuccess('dev-a', '198.51.100.1');
+    expect(sut.recordFailure('dev-a', '198.51.100.1', false)).toBe(0);
+    for (let i = 0; i < 3; i++) sut.recordFailure('dev-a', '198.51.100.1', false);
     clock.t += 59_999;
-    expect(sut.lockedUntil('dev-a', undefined)).not.toBeNull();
-    clock.t += 1;
-    expect(sut.lockedUntil('dev-a', undefined)).toBeNull();
-    expect(metrics.get('device_login_failed')).toBe(3);
-    expect(metrics.get('device_login_lockouts_id')).toBe(1);
-  });
-
-  it('locks a source address that fails with many different ids', () => {
-    for (const id of ['x1', 'x2', 'x3']) sut.recordFailure(id, '192.0.2.7');
-    expect(sut.lockedUntil('healthy-device', '192.0.2.7')).not.toBeNull();
-    expect(sut.lockedUntil('healthy-device', '192.0.2.8')).toBeNull();
-    expect(metrics.get('device_login_lockouts_address')).toBe(1);
-  });
-
-  it('forgets failures older than the window', () => {
-    sut.recordFailure('dev-a', 'a1');
-    sut.recordFailure('dev-a', 'a2');
+    expect(sut.recordFailure('dev-a', '198.51.100.1', false)).toBe(2000);
     clock.t += 60_000;
-    sut.recordFailure('dev-a', 'a3');
-    expect(sut.lockedUntil('dev-a', undefined)).toBeNull();
+    expect(sut.recordFailure('dev-a', '198.51.100.1', false)).toBe(0);
   });
 
-  it('clears the failures of an id on success, but not those of the address', () => {
-    sut.recordFailure('dev-a', '198.51.100.1');
-    sut.recordFailure('dev-a', '198.51.100.1');
-    sut.recordSuccess('dev-a');
-    sut.recordFailure('dev-a', '198.51.100.2');
-    sut.recordFailure('dev-a', '198.51.100.2');
-    expect(sut.lockedUntil('dev-a', undefined)).toBeNull();
-    // The attacker's address keeps its two failures: a third (with any id) locks it.
-    sut.recordFailure('other', '198.51.100.1');
-    expect(sut.lockedUntil('dev-a', '198.51.100.1')).not.toBeNull();
+  it('gives each address a budget of unknown ids; past it, every failure from there waits the longest delay', () => {
+    for (let i = 0; i < 5; i++) {
+      expect(sut.hasUnknownBudget('192.0.2.7')).toBe(true);
+      expect(sut.recordFailure(`ghost-${i}`, '192.0.2.7', true)).toBe(0);
+    }
+    expect(sut.hasUnknownBudget('192.0.2.7')).toBe(false);
+    expect(sut.recordFailure('ghost-5', '192.0.2.7', true)).toBe(10_000);
+    // A known id with a wrong secret from the scanning address looks the same, so the answer tells nothing.
+    expect(sut.recordFailure('dev-a', '192.0.2.7', false)).toBe(10_000);
+    expect(metrics.get('device_login_unknown_limited')).toBe(1);
+    // Other addresses are untouched.
+    expect(sut.hasUnknownBudget('192.0.2.8')).toBe(true);
+    expect(sut.recordFailure('ghost-0', '192.0.2.8', true)).toBe(0);
+    // The budget refills over the window: one id back after a fifth of it.
+    clock.t += 12_000;
+    expect(sut.hasUnknownBudget('192.0.2.7')).toBe(true);
+    expect(sut.recordFailure('ghost-6', '192.0.2.7', true)).toBe(0);
+    expect(sut.hasUnknownBudget('192.0.2.7')).toBe(false);
+  });
+
+  it('bounds the answers held back, in all and per address', () => {
+    sut.maxPending = 3;
+    sut.maxPendingPerAddress = 2;
+    expect([sut.hold('a1'), sut.hold('a1'), sut.hold('a1')]).toEqual([true, true, false]);
+    expect([sut.hold('a2'), sut.hold('a3')]).toEqual([true, false]);
+    sut.release('a1');
+    expect(sut.pending).toBe(2);
+    expect(sut.hold('a3')).toBe(true);
   });
 
   it('keeps memory bounded, dropping the least recently touched', () => {
     sut.maxTracked = 100;
-    for (let i = 0; i < 1000; i++) sut.recordFailure(`scan-${i}`, undefined);
+    for (let i = 0; i < 1000; i++) sut.recordFailure(`scan-${i}`, undefined, false);
     expect(sut.size).toBe(100);
     expect(metrics.get('device_login_limiter_evicted')).toBe(900);
     // The most recent survive.
-    sut.recordFailure('scan-999', undefined);
-    sut.recordFailure('scan-999', undefined);
-    expect(sut.lockedUntil('scan-999', undefined)).not.toBeNull();
+    for (let i = 0; i < 2; i++) sut.recordFailure('scan-999', undefined, false);
+    expect(sut.recordFailure('scan-999', undefined, false)).toBe(1000);
   });
 
-  it('sweeps counters whose window and lock are over', () => {
-    sut.recordFailure('old', 'addr-old');
+  it('sweeps pairs and addresses one window after they were last touched', () => {
+    sut.recordFailure('old', 'addr-old', true);
     clock.t += 30_000;
-    sut.recordFailure('new', undefined);
+    sut.recordFailure('new', 'addr-new', false);
     clock.t += 30_000;
     sut.sweep();
     expect(sut.size).toBe(1);
@@ -111,42 +130,133 @@ class FakePresence extends DevicePresence {
   }
 }
 
+/** Holds delayed answers until the test releases them, so order can be asserted without timing. */
+class ManualDelay extends LoginDelay {
+  readonly held: Array<{ ms: number; release: () => void }> = [];
+  override wait(ms: number): Promise<void> {
+    return new Promise((release) => this.held.push({ ms, release }));
+  }
+}
+
+/** Counts the database lookups of single devices. */
+class CountingCredentials extends DeviceCredentialsService {
+  readonly fetched: string[] = [];
+  protected override async fetch(deviceId: string): Promise<CredentialsRow | undefined> {
+    this.fetched.push(deviceId);
+    return super.fetch(deviceId);
+  }
+}
+
+/** Settles with the outcome, recording when it did into `order`. */
+const track = <T>(p: Promise<T>, name: string, order: string[]) => p.then((v) => (order.push(name), v));
+
 describe.each(DATABASES)(`${DeviceLoginService.name} on %s`, (_name, open) => {
   let db: TestDatabase;
   let sut: DeviceLoginService;
+  let credentials: CountingCredentials;
+  let limiter: LoginRateLimiter;
+  let delay: ManualDelay;
   let metrics: Metrics;
 
   beforeEach(async () => {
     db = await open();
     await seedArea(db.dataSource, '001');
     await seedDevice(db.dataSource, 'dev-a', '001', 'speaker', 'right-secret');
+    await seedDevice(db.dataSource, 'dev-b', '001', 'speaker', 'b-secret');
     metrics = new Metrics();
-    const clock = new FixedClock(5_000);
-    sut = new DeviceLoginService(new DeviceCredentialsService(db.dataSource), new LoginRateLimiter(limiterConfig(3, 60), clock, metrics), metrics);
+    credentials = new CountingCredentials(db.dataSource);
+    await credentials.onApplicationBootstrap();
+    limiter = new LoginRateLimiter(limiterConfig(2, 60, 3, 10), new FixedClock(5_000), metrics);
+    delay = new ManualDelay();
+    sut = new DeviceLoginService(credentials, limiter, delay, metrics);
   });
 
   afterEach(() => db.close());
 
-  it('accepts the right secret and refuses a wrong one', async () => {
+  it('accepts the right secret and refuses a wrong one or an unknown id', async () => {
     expect(await sut.login('dev-a', 'right-secret', '10.1.1.1')).toEqual({ ok: true, areaCodes: ['001'] });
     expect(await sut.login('dev-a', 'wrong', '10.1.1.1')).toEqual({ ok: false, reason: 'invalid' });
     expect(await sut.login('nobody', 'right-secret', '10.1.1.1')).toEqual({ ok: false, reason: 'invalid' });
   });
 
-  it('refuses even the right secret, without checking it, once the id is locked', async () => {
-    for (let i = 0; i < 3; i++) await sut.login('dev-a', `guess-${i}`, `10.2.0.${i}`);
-    expect(await sut.login('dev-a', 'right-secret', '10.9.9.9')).toMatchObject({ ok: false, reason: 'locked', retryAt: 65_000 });
+  it('holds back wrong answers of a hammered pair while its right secret and a neighbour pass at once', async () => {
+    const order: string[] = [];
+    for (let i = 0; i < 2; i++) expect(await sut.login('dev-a', `guess-${i}`, '10.2.0.1')).toEqual({ ok: false, reason: 'invalid' });
+    expect(delay.held).toHaveLength(0);
+    const wrong = track(sut.login('dev-a', 'guess-2', '10.2.0.1'), 'wrong', order);
+    const wronger = track(sut.login('dev-a', 'guess-3', '10.2.0.1'), 'wrong-again', order);
+    await waitUntil(() => delay.held.length === 2);
+    expect(delay.held.map((h) => h.ms)).toEqual([1000, 2000]);
+    expect(metrics.get('device_login_pending')).toBe(2);
+
+    const same = await track(sut.login('dev-a', 'right-secret', '10.2.0.1'), 'device, same address', order);
+    const elsewhere = await track(sut.login('dev-a', 'right-secret', '10.9.9.9'), 'device, other address', order);
+    const neighbour = await track(sut.login('dev-b', 'b-secret', '10.2.0.1'), 'neighbour', order);
+    expect([same.ok, elsewhere.ok, neighbour.ok]).toEqual([true, true, true]);
+
+    for (const h of delay.held) h.release();
+    expect(await wrong).toEqual({ ok: false, reason: 'invalid' });
+    expect(await wronger).toEqual({ ok: false, reason: 'invalid' });
+    expect(order).toEqual(['device, same address', 'device, other address', 'neighbour', 'wrong', 'wrong-again']);
+    expect(metrics.get('device_login_delayed')).toBe(2);
+    expect(metrics.get('device_login_pending')).toBe(0);
+    expect(limiter.pending).toBe(0);
+    // The success cleared the pair: the next failure goes out at once again.
+    expect(await sut.login('dev-a', 'guess-4', '10.2.0.1')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('answers at once as throttled once too many answers are held', async () => {
+    limiter.maxPendingPerAddress = 1;
+    for (let i = 0; i < 2; i++) await sut.login('dev-a', `guess-${i}`, '10.4.0.1');
+    const held = sut.login('dev-a', 'guess-2', '10.4.0.1');
+    await waitUntil(() => delay.held.length === 1);
+    expect(await sut.login('dev-a', 'guess-3', '10.4.0.1')).toEqual({ ok: false, reason: 'throttled' });
+    expect(await sut.login('dev-a', 'right-secret', '10.4.0.1')).toMatchObject({ ok: true });
     expect(metrics.get('device_login_throttled')).toBe(1);
-    expect(metrics.get('device_login_failed')).toBe(3);
+    delay.held[0]!.release();
+    expect(await held).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('limits a flood of unknown ids from one address: no database lookup past the budget, known devices still pass', async () => {
+    for (let i = 0; i < 3; i++) expect(await sut.login(`ghost-${i}`, 'x', '10.5.0.1')).toEqual({ ok: false, reason: 'invalid' });
+    expect(credentials.fetched).toEqual(['ghost-0', 'ghost-1', 'ghost-2']);
+    const flood = Array.from({ length: 20 }, (_, i) => sut.login(`ghost-x${i}`, 'x', '10.5.0.1'));
+    await waitUntil(() => delay.held.length === 20);
+    expect(credentials.fetched).toHaveLength(3);
+    expect(delay.held.every((h) => h.ms === 10_000)).toBe(true);
+    expect(metrics.get('device_login_unknown_limited')).toBe(20);
+
+    expect(await sut.login('dev-a', 'right-secret', '10.5.0.1')).toMatchObject({ ok: true });
+    // A device added since the bootstrap load (forgotten, so not surely unknown) is still looked up and passes.
+    await seedDevice(db.dataSource, 'dev-new', '001', 'speaker', 'new-secret');
+    credentials.forget('dev-new');
+    expect(await sut.login('dev-new', 'new-secret', '10.5.0.1')).toMatchObject({ ok: true });
+    expect(credentials.fetched).toEqual(['ghost-0', 'ghost-1', 'ghost-2', 'dev-new']);
+    // Another address still has its whole budget.
+    expect(await sut.login('ghost-y', 'x', '10.5.0.2')).toEqual({ ok: false, reason: 'invalid' });
+    expect(credentials.fetched).toContain('ghost-y');
+
+    for (const h of delay.held) h.release();
+    expect(await Promise.all(flood)).toEqual(Array.from({ length: 20 }, () => ({ ok: false, reason: 'invalid' })));
   });
 
   it('does not count a revoked device presenting its right secret as a failure', async () => {
     await db.dataSource.getRepository(DeviceRevocationEntity).insert({ deviceId: 'dev-a', revokedAt: 1, revokedBy: 'u' });
+    credentials.invalidate('dev-a');
     for (let i = 0; i < 5; i++) expect(await sut.login('dev-a', 'right-secret', '10.3.3.3')).toEqual({ ok: false, reason: 'revoked' });
     expect(metrics.get('device_login_failed')).toBe(0);
     expect(metrics.get('device_login_revoked')).toBe(5);
+    expect(delay.held).toHaveLength(0);
   });
 });
+
+async function waitUntil(probe: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe.each(DATABASES)(`${DeviceSecurityService.name} on %s`, (_name, open) => {
   let db: TestDatabase;

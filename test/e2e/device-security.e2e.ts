@@ -83,7 +83,7 @@ describe('device security with real server and agents', () => {
   let publicKey = '';
 
   beforeAll(async () => {
-    server = await spawnServer({ suite: SUITE, env: { LOA_LOG_LEVEL: 'trace', LOA_DEVICE_LOGIN_MAX_FAILURES: '50' } });
+    server = await spawnServer({ suite: SUITE, env: { LOA_LOG_LEVEL: 'trace', LOA_DEVICE_LOGIN_MAX_FAILURES: '3' } });
     await loa.createArea(server.api, { code: '01', name: 'Thành phố Hà Nội', level: 'province' });
     await loa.createArea(server.api, { code: '09955', name: 'Xã Tây Đằng', level: 'commune', parentCode: '01' });
     publicKey = (await server.api.get<{ publicKey: string }>('/api/v1/signing-key')).publicKey;
@@ -224,6 +224,34 @@ describe('device security with real server and agents', () => {
     const keys = await server.api.get<Array<{ id: string; uses: number }>>('/api/v1/provisioning-keys');
     expect(keys.find((k) => k.id === created.provisioningKey.id)?.uses).toBe(1);
     await restarted.proc.stop();
+  });
+
+  it('(e) wrong secrets hammered at a device id from its own address keep neither it nor its neighbour off the air', async () => {
+    const secret = await register('spk-sec-hammered');
+    const neighbourSecret = await register('spk-sec-neighbour');
+    // Everything here comes from 127.0.0.1, like devices behind one commune router: twelve wrong secrets at once.
+    const guesses = Array.from({ length: 12 }, (_, i) => `hammer-guess-${i}-${Date.now()}`);
+    secrets.push(...guesses);
+    let answered = 0;
+    const wrong = guesses.map((password) =>
+      tryConnect(server.mqttUrl, { clientId: 'spk-sec-hammered', username: 'spk-sec-hammered', password }, 60_000).then((o) => (answered++, o)),
+    );
+    // Each attempt has been checked: answered at once (the first 3) or held back.
+    await waitFor(async () => answered + ((await server.health()).counters.device_login_pending ?? 0) === 12, 15_000, { what: 'all wrong attempts checked' });
+
+    const agent = startAgent('agent-spk-sec-hammered', identityFlags('spk-sec-hammered', secret));
+    const neighbour = startAgent('agent-spk-sec-neighbour', identityFlags('spk-sec-neighbour', neighbourSecret));
+    await waitLog(agent, '"msg":"connected to broker"', 30_000);
+    await waitLog(neighbour, '"msg":"connected to broker"', 30_000);
+    await waitFor(async () => (await view('spk-sec-hammered')).online && (await view('spk-sec-neighbour')).online, 15_000, { what: 'both online' });
+    expect(agent.proc.stdout()).not.toContain('broker refused the device credentials');
+
+    // The wrong ones were slowed down, and all are refused as plain wrong secrets in the end.
+    const outcomes = await Promise.all(wrong);
+    expect(outcomes.map((o) => (o.connected ? 'connected' : o.code))).toEqual(guesses.map(() => 4));
+    expect((await server.health()).counters.device_login_delayed).toBeGreaterThanOrEqual(9);
+    await agent.proc.stop();
+    await neighbour.proc.stop();
   });
 
   it('never writes a secret, a provisioning key or a tried password into the server log', () => {

@@ -41,14 +41,14 @@ export class AuthGuard implements CanActivate {
       const colon = decoded.indexOf(':');
       const deviceId = decoded.slice(0, colon);
       if (colon <= 0) throw new UnauthorizedException('invalid device credentials');
-      // Throttled like MQTT logins: per device id and per source address.
+      // Like MQTT logins: the secret is checked first, failures are answered late (per device id and source address).
       const address = (req as { socket?: { remoteAddress?: string } }).socket?.remoteAddress;
       const login = await this.devices.login(deviceId, decoded.slice(colon + 1), address);
       if (login.ok) {
         req.principal = { type: 'device', deviceId };
         return true;
       }
-      if (login.reason === 'locked') throw new HttpException('too many failed device logins; try again later', HttpStatus.TOO_MANY_REQUESTS);
+      if (login.reason === 'throttled') throw new HttpException('invalid device credentials, and too many failed device logins from this address; try again later', HttpStatus.TOO_MANY_REQUESTS);
       throw new UnauthorizedException(login.reason === 'revoked' ? 'device revoked' : 'invalid device credentials');
     }
     throw new UnauthorizedException('unsupported Authorization scheme');

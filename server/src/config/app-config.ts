@@ -43,8 +43,14 @@ export class AppConfig {
   readonly tls: { certFile: string; keyFile: string } | null;
   readonly mqttsPort: number;
   readonly mqttPlain: boolean;
+  /** LOA_PUBLIC_HTTP_URL / LOA_PUBLIC_MQTT_URL; null: derived from the listeners (device-endpoints). */
+  readonly publicHttpUrl: string | null;
+  readonly publicMqttUrl: string | null;
   readonly deviceLoginMaxFailures: number;
-  readonly deviceLoginLockoutMs: number;
+  readonly deviceLoginMaxDelayMs: number;
+  /** LOA_DEVICE_LOGIN_LOCKOUT_S: how long failed device logins are remembered. */
+  readonly deviceLoginWindowMs: number;
+  readonly deviceLoginUnknownPerAddress: number;
   readonly audio: {
     format: RawConfig['LOA_AUDIO_FORMAT'];
     bitrateKbps: number;
@@ -105,8 +111,12 @@ export class AppConfig {
     this.tls = cert !== undefined && key !== undefined ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : null;
     this.mqttsPort = raw.LOA_MQTTS_PORT;
     this.mqttPlain = raw.LOA_MQTT_PLAIN;
+    this.publicHttpUrl = raw.LOA_PUBLIC_HTTP_URL ?? null;
+    this.publicMqttUrl = raw.LOA_PUBLIC_MQTT_URL ?? null;
     this.deviceLoginMaxFailures = raw.LOA_DEVICE_LOGIN_MAX_FAILURES;
-    this.deviceLoginLockoutMs = raw.LOA_DEVICE_LOGIN_LOCKOUT_S * 1000;
+    this.deviceLoginMaxDelayMs = raw.LOA_DEVICE_LOGIN_MAX_DELAY_S * 1000;
+    this.deviceLoginWindowMs = raw.LOA_DEVICE_LOGIN_LOCKOUT_S * 1000;
+    this.deviceLoginUnknownPerAddress = raw.LOA_DEVICE_LOGIN_UNKNOWN_PER_ADDRESS;
     this.audio = {
       format: raw.LOA_AUDIO_FORMAT,
       bitrateKbps: raw.LOA_AUDIO_BITRATE_KBPS,

@@ -78,9 +78,27 @@ export const configSchema = z.object({
   LOA_MQTTS_PORT: port.default(8883),
   /** With TLS configured, keep the plain MQTT listener too (e.g. bound to a private interface)? */
   LOA_MQTT_PLAIN: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  /** Failed device logins (per device id and per source address) before logins are refused for a while. */
-  LOA_DEVICE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  /**
+   * Device-facing addresses shown to installers (agent command line, GET /api/v1/device-endpoints) when devices reach
+   * the server through NAT, a port forward or a proxy; default: derived from the ports the server listens on.
+   */
+  LOA_PUBLIC_HTTP_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://loa.example.gov.vn' })
+    .refine((u) => !/[?#]/.test(u), 'must not carry a query or fragment')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  LOA_PUBLIC_MQTT_URL: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL, e.g. mqtts://loa.example.gov.vn:8883' })
+    .refine((u) => !/[?#]/.test(u), 'must not carry a query or fragment')
+    .optional(),
+  /** Wrong device secrets in a row per (device id, source address) answered at once; later ones are answered late. */
+  LOA_DEVICE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(0).max(1000).default(5),
+  /** Longest a failed device login's answer is held back (the delay doubles from 1 s up to this). */
+  LOA_DEVICE_LOGIN_MAX_DELAY_S: z.coerce.number().int().min(1).max(300).default(10),
+  /** How long failed device logins are remembered (name kept from the former lockout); also the unknown-id budget's period. */
   LOA_DEVICE_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Unknown device ids one source address may try per LOA_DEVICE_LOGIN_LOCKOUT_S before it is treated as a scan. */
+  LOA_DEVICE_LOGIN_UNKNOWN_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Delivery format of processed audio (what devices download): MP3 (CBR) or Opus in Ogg. */
   LOA_AUDIO_FORMAT: z.enum(['mp3', 'opus']).default('mp3'),
   LOA_AUDIO_BITRATE_KBPS: z.coerce.number().int().min(8).max(320).default(64),

@@ -1,38 +1,69 @@
 import { Injectable } from '@nestjs/common';
 import { Metrics } from '../common/metrics.js';
 import { DeviceCredentialsService } from './device-credentials.service.js';
+import { LoginDelay } from './login-delay.js';
 import { LoginRateLimiter } from './login-rate-limiter.js';
 
-/** Outcome of a device login (MQTT CONNECT or HTTP Basic). */
-export type DeviceLogin =
-  | { ok: true; areaCodes: readonly string[] }
-  /** invalid: unknown device or wrong secret; revoked: right secret of a revoked device; locked: too many failures. */
-  | { ok: false; reason: 'invalid' | 'revoked' | 'locked'; retryAt?: number };
+/**
+ * Outcome of a device login (MQTT CONNECT or HTTP Basic). invalid: unknown device or wrong secret (perhaps answered
+ * late); revoked: right secret of a revoked device; throttled: wrong, and too many failed answers are already held
+ * back, so this one goes out at once.
+ */
+export type DeviceLogin = { ok: true; areaCodes: readonly string[] } | { ok: false; reason: 'invalid' | 'revoked' | 'throttled' };
 
 /**
- * The one entry point for device logins from the network (the broker's CONNECT, HTTP Basic on device routes):
- * throttled per device id and per source address by the LoginRateLimiter, then checked. A revoked device presenting
- * its right secret is refused without counting as a failure: it is not guessing, and its retries must not lock out
- * the healthy devices behind the same address.
+ * The one entry point for device logins from the network (the broker's CONNECT, HTTP Basic on device routes). The
+ * secret is checked first, always: a correct one passes at once whatever other clients did, from any address. Only
+ * failures are slowed down, by holding their answer back as long as the LoginRateLimiter says (per device id and
+ * address, and per address for unknown ids). A revoked device presenting its right secret is refused at once without
+ * counting as a failure: it is not guessing.
  */
 @Injectable()
 export class DeviceLoginService {
   constructor(
     private readonly credentials: DeviceCredentialsService,
     private readonly limiter: LoginRateLimiter,
+    private readonly delay: LoginDelay,
     private readonly metrics: Metrics,
   ) {}
 
   async login(deviceId: string, secret: string, address: string | undefined): Promise<DeviceLogin> {
-    const retryAt = this.limiter.lockedUntil(deviceId, address);
-    if (retryAt !== null) {
-      this.metrics.inc('device_login_throttled');
-      return { ok: false, reason: 'locked', retryAt };
+    const r = await this.credentials.checkLogin(deviceId, secret, !this.limiter.hasUnknownBudget(address));
+    if (r === 'revoked') {
+      this.metrics.inc('device_login_revoked');
+      return { ok: false, reason: 'revoked' };
     }
-    const r = await this.credentials.check(deviceId, secret);
-    if (r === 'invalid') this.limiter.recordFailure(deviceId, address);
-    else if (r === 'revoked') this.metrics.inc('device_login_revoked');
-    else this.limiter.recordSuccess(deviceId);
-    return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, areaCodes: r.areaCodes };
+    if (typeof r !== 'string') {
+      this.succeeded(deviceId, address);
+      return { ok: true, areaCodes: r.areaCodes };
+    }
+    return { ok: false, reason: await this.failed(deviceId, address, r === 'unknown') };
+  }
+
+  /** A correct credential (also used by enrolment): clears that id's failures from that address. */
+  succeeded(id: string, address: string | undefined): void {
+    this.limiter.recordSuccess(id, address);
+  }
+
+  /**
+   * Counts a failed credential (also used by enrolment, with the key as id) and resolves when its answer may go out:
+   * 'invalid' after the delay, or 'throttled' at once when too many answers are held already.
+   */
+  async failed(id: string, address: string | undefined, unknown: boolean): Promise<'invalid' | 'throttled'> {
+    const ms = this.limiter.recordFailure(id, address, unknown);
+    if (ms <= 0) return 'invalid';
+    if (!this.limiter.hold(address)) {
+      this.metrics.inc('device_login_throttled');
+      return 'throttled';
+    }
+    this.metrics.inc('device_login_delayed');
+    this.metrics.inc('device_login_pending');
+    try {
+      await this.delay.wait(ms);
+    } finally {
+      this.limiter.release(address);
+      this.metrics.inc('device_login_pending', -1);
+    }
+    return 'invalid';
   }
 }

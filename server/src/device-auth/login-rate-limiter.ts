@@ -3,109 +3,197 @@ import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
 
-interface Counter {
+interface PairState {
+  /** Failures in a row of this id from this address, forgotten one window after the last. */
   failures: number;
-  windowStart: number;
-  lockedUntil: number;
-  /** Last change; the map is kept in this order (oldest first) for eviction. */
+  /** Last change; the map is kept in this order (oldest first) for eviction and sweeping. */
   touchedAt: number;
 }
 
-/** Whose failures a key counts: a device id (or another credential's id) or a source address. */
-export type LimitKey = `id:${string}` | `addr:${string}`;
+interface AddressState {
+  /** Unknown ids this address may still try at full cost; refills to the budget over one window. */
+  tokens: number;
+  refilledAt: number;
+  touchedAt: number;
+}
 
-/** Bound on tracked ids and addresses together (about 100 bytes each). */
+/** The first delayed answer waits this long; each further failure doubles it, up to the configured cap. */
+export const BASE_DELAY_MS = 1000;
+/** Bound on pair and address entries each (about 100 bytes an entry). */
 export const MAX_TRACKED = 100_000;
+/**
+ * Bounds on answers held back at once. Each held answer keeps a paused connection open; past these bounds a failed
+ * login is answered at once as throttled, so delays can never grow into a memory or socket exhaustion.
+ */
+export const MAX_PENDING = 2000;
+export const MAX_PENDING_PER_ADDRESS = 50;
 
 /**
- * Throttles password guessing against device credentials (MQTT login, HTTP Basic, enrolment). After
- * `deviceLoginMaxFailures` failures within `deviceLoginLockoutMs`, counted separately per credential id and per
- * source address, the id or address is locked for `deviceLoginLockoutMs`: attempts are refused without checking the
- * secret. A success clears the failures of that id only, never of the address (an attacker behind the same address
- * as a healthy device keeps its count).
+ * Decides how much to slow down failed device credentials (MQTT login, HTTP Basic, enrolment). It never refuses a
+ * login: callers check the secret first and ask only about failures, so a correct secret always passes whatever
+ * others did from the same address or with the same id.
  *
- * Memory is bounded: counters are kept in last-touched order, expired ones are swept from the front, and beyond
- * `maxTracked` the least recently touched are dropped.
+ * - Per (id, address): the first `deviceLoginMaxFailures` failures in a row are answered at once, each further one
+ *   after a delay that doubles from BASE_DELAY_MS up to `deviceLoginMaxDelayMs`. A success clears the pair; so does
+ *   one window (`deviceLoginWindowMs`) without failure. Failures from one address never slow down another address,
+ *   nor another id from the same address.
+ * - Per address, a budget of unknown ids (`deviceLoginUnknownPerAddress` per window, a token bucket): a carrier NAT
+ *   shows hundreds of devices as one address, and only a scan burns through it. Past the budget, ids not known in
+ *   memory cost no database lookup, and every failed login from that address is answered after the longest delay,
+ *   so an unknown id looks no different from a known one with a wrong secret.
+ *
+ * State is in memory, per server process: with several instances each throttles what it sees. Memory is bounded:
+ * entries are kept in last-touched order, expired ones are swept from the front, beyond `maxTracked` the least
+ * recently touched are dropped.
  */
 @Injectable()
 export class LoginRateLimiter {
-  private readonly counters = new Map<LimitKey, Counter>();
-  private readonly maxFailures: number;
+  private readonly pairs = new Map<string, PairState>();
+  private readonly addresses = new Map<string, AddressState>();
+  private readonly pendingByAddress = new Map<string, number>();
+  private pendingTotal = 0;
+  private readonly freeFailures: number;
+  private readonly maxDelayMs: number;
   private readonly windowMs: number;
+  private readonly unknownBudget: number;
   private ops = 0;
+
+  /** Limits; overridable for tests. */
+  maxTracked = MAX_TRACKED;
+  maxPending = MAX_PENDING;
+  maxPendingPerAddress = MAX_PENDING_PER_ADDRESS;
 
   constructor(
     config: AppConfig,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
   ) {
-    this.maxFailures = config.deviceLoginMaxFailures;
-    this.windowMs = config.deviceLoginLockoutMs;
+    this.freeFailures = config.deviceLoginMaxFailures;
+    this.maxDelayMs = config.deviceLoginMaxDelayMs;
+    this.windowMs = config.deviceLoginWindowMs;
+    this.unknownBudget = config.deviceLoginUnknownPerAddress;
   }
 
-  /** Tracked ids and addresses (for tests and health). */
+  /** Tracked pairs and addresses (for tests and health). */
   get size(): number {
-    return this.counters.size;
+    return this.pairs.size + this.addresses.size;
   }
 
-  /** Limit on tracked entries; overridable for tests. */
-  maxTracked = MAX_TRACKED;
-
-  /** When the id or the address is locked: the instant the lock ends (epoch ms); else null. */
-  lockedUntil(id: string, address: string | undefined): number | null {
-    const now = this.clock.now();
-    const a = this.lockOf(`id:${id}`, now);
-    const b = address ? this.lockOf(`addr:${address}`, now) : 0;
-    const until = Math.max(a, b);
-    return until > now ? until : null;
+  /** Answers held back right now. */
+  get pending(): number {
+    return this.pendingTotal;
   }
 
-  /** Counts one failed attempt (wrong or unknown credentials) against the id and the address. */
-  recordFailure(id: string, address: string | undefined): void {
-    const now = this.clock.now();
-    this.bump(`id:${id}`, now);
-    if (address) this.bump(`addr:${address}`, now);
-    this.metrics.inc('device_login_failed');
-    if (++this.ops % 1000 === 0) this.sweep(now);
-  }
-
-  /** A correct login clears that id's failures; the address keeps its count. */
-  recordSuccess(id: string): void {
-    this.counters.delete(`id:${id}`);
-  }
-
-  private lockOf(key: LimitKey, now: number): number {
-    const c = this.counters.get(key);
-    return c && c.lockedUntil > now ? c.lockedUntil : 0;
-  }
-
-  private bump(key: LimitKey, now: number): void {
-    let c = this.counters.get(key);
-    if (c) this.counters.delete(key);
-    if (!c || (now - c.windowStart >= this.windowMs && c.lockedUntil <= now)) c = { failures: 0, windowStart: now, lockedUntil: 0, touchedAt: now };
-    c.failures++;
-    c.touchedAt = now;
-    if (c.failures >= this.maxFailures && c.lockedUntil <= now) {
-      c.lockedUntil = now + this.windowMs;
-      this.metrics.inc(key.startsWith('id:') ? 'device_login_lockouts_id' : 'device_login_lockouts_address');
-    }
-    this.counters.set(key, c);
-    while (this.counters.size > this.maxTracked) {
-      const oldest = this.counters.keys().next();
-      if (oldest.done) break;
-      this.counters.delete(oldest.value);
-      this.metrics.inc('device_login_limiter_evicted');
-    }
+  /** False once the address has spent its budget of unknown ids: then only ids known in memory are looked up. */
+  hasUnknownBudget(address: string | undefined): boolean {
+    const a = this.addresses.get(addressKey(address));
+    return a === undefined || this.refill(a, this.clock.now()) >= 1;
   }
 
   /**
-   * Drops counters that no longer matter. A counter expires at most one window after it was last touched (its
-   * window and any lock started no later), and the map is in touch order, so the sweep stops at the first live one.
+   * Counts a failed login (`unknown`: no such id, or not looked up because the address is past its budget) and
+   * returns how long to hold its answer back (ms, 0 for at once).
+   */
+  recordFailure(id: string, address: string | undefined, unknown: boolean): number {
+    const now = this.clock.now();
+    const addr = addressKey(address);
+    this.metrics.inc('device_login_failed');
+    if (++this.ops % 1000 === 0) this.sweep(now);
+    const scanning = this.isScanning(addr, now);
+    if (unknown && scanning) {
+      // Past the budget: the pair is not tracked, or a scan of random ids would flush real pairs from memory.
+      this.metrics.inc('device_login_unknown_limited');
+      return this.maxDelayMs;
+    }
+    if (unknown) this.touchAddress(addr, now).tokens -= 1;
+    const failures = this.bumpPair(`${id}\n${addr}`, now);
+    const extra = failures - this.freeFailures;
+    const pairDelay = extra <= 0 ? 0 : Math.min(BASE_DELAY_MS * 2 ** Math.min(extra - 1, 30), this.maxDelayMs);
+    return scanning ? this.maxDelayMs : pairDelay;
+  }
+
+  /** A correct login clears the failures of its own (id, address) pair only. */
+  recordSuccess(id: string, address: string | undefined): void {
+    this.pairs.delete(`${id}\n${addressKey(address)}`);
+  }
+
+  /** Takes a slot to hold an answer back; false when too many are held (in all, or for this address). */
+  hold(address: string | undefined): boolean {
+    const addr = addressKey(address);
+    const mine = this.pendingByAddress.get(addr) ?? 0;
+    if (this.pendingTotal >= this.maxPending || mine >= this.maxPendingPerAddress) return false;
+    this.pendingByAddress.set(addr, mine + 1);
+    this.pendingTotal++;
+    return true;
+  }
+
+  release(address: string | undefined): void {
+    const addr = addressKey(address);
+    const mine = (this.pendingByAddress.get(addr) ?? 1) - 1;
+    if (mine > 0) this.pendingByAddress.set(addr, mine);
+    else this.pendingByAddress.delete(addr);
+    this.pendingTotal = Math.max(0, this.pendingTotal - 1);
+  }
+
+  /**
+   * Drops entries that no longer matter. A pair is forgotten one window after its last failure; an address has
+   * refilled its whole budget one window after its last unknown id. Both maps are in touch order, so the sweep
+   * stops at the first live entry.
    */
   sweep(now = this.clock.now()): void {
-    for (const [key, c] of this.counters) {
-      if (c.touchedAt + this.windowMs > now) break;
-      this.counters.delete(key);
+    for (const map of [this.pairs, this.addresses] as Array<Map<string, { touchedAt: number }>>) {
+      for (const [key, s] of map) {
+        if (s.touchedAt + this.windowMs > now) break;
+        map.delete(key);
+      }
+    }
+  }
+
+  private isScanning(addr: string, now: number): boolean {
+    const a = this.addresses.get(addr);
+    return a !== undefined && this.refill(a, now) < 1;
+  }
+
+  /** Brings the address's tokens up to now and returns them. */
+  private refill(a: AddressState, now: number): number {
+    const elapsed = now - a.refilledAt;
+    if (elapsed > 0) {
+      a.tokens = Math.min(this.unknownBudget, a.tokens + (elapsed * this.unknownBudget) / this.windowMs);
+      a.refilledAt = now;
+    }
+    return a.tokens;
+  }
+
+  private touchAddress(addr: string, now: number): AddressState {
+    let a = this.addresses.get(addr);
+    if (a) this.addresses.delete(addr);
+    else a = { tokens: this.unknownBudget, refilledAt: now, touchedAt: now };
+    a.touchedAt = now;
+    this.addresses.set(addr, a);
+    this.evict(this.addresses);
+    return a;
+  }
+
+  private bumpPair(key: string, now: number): number {
+    let p = this.pairs.get(key);
+    if (p) this.pairs.delete(key);
+    if (!p || now - p.touchedAt >= this.windowMs) p = { failures: 0, touchedAt: now };
+    p.failures++;
+    p.touchedAt = now;
+    this.pairs.set(key, p);
+    this.evict(this.pairs);
+    return p.failures;
+  }
+
+  private evict(map: Map<string, unknown>): void {
+    while (map.size > this.maxTracked) {
+      const oldest = map.keys().next();
+      if (oldest.done) break;
+      map.delete(oldest.value);
+      this.metrics.inc('device_login_limiter_evicted');
     }
   }
 }
+
+/** Logins without a known source address (rare: a socket already gone) share one key. */
+const addressKey = (address: string | undefined): string => address ?? '?';

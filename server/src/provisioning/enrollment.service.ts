@@ -15,7 +15,7 @@ import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import type { EnrollmentEntity, EnrollmentState } from '../database/entities.js';
 import { DeviceCredentialsService, secretMatches } from '../device-auth/device-credentials.service.js';
-import { LoginRateLimiter } from '../device-auth/login-rate-limiter.js';
+import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { DevicesService, type DeviceView } from '../devices/devices.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -80,7 +80,7 @@ export class EnrollmentService {
     private readonly repo: ProvisioningRepository,
     private readonly devices: DevicesService,
     private readonly credentials: DeviceCredentialsService,
-    private readonly limiter: LoginRateLimiter,
+    private readonly logins: DeviceLoginService,
     private readonly signing: SigningService,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
@@ -88,20 +88,20 @@ export class EnrollmentService {
   ) {}
 
   /**
-   * Public: the key is the credential, throttled like device logins (per key and per address). Enrolling again with
+   * Public: the key is the credential, slowed down like device logins (an unknown key counts as an unknown id, against
+   * the address's budget); a valid key is never refused for others' failures. Enrolling again with
    * the same key and hardware id while pending returns the same enrolment with a fresh secret (the old one stops
    * working) and does not use up the key.
    */
   async enroll(req: EnrollRequest, address: string | undefined): Promise<EnrollResponse> {
     const keyHash = hashProvisioningKey(req.provisioningKey);
     const limitId = `pk:${keyHash.slice(7, 23)}`;
-    if (this.limiter.lockedUntil(limitId, address) !== null) {
-      this.metrics.inc('enroll_throttled');
-      throw tooMany();
-    }
     const key = await this.repo.findKeyByHash(keyHash);
     if (!key || key.deletedAt !== null) {
-      this.limiter.recordFailure(limitId, address);
+      if ((await this.logins.failed(limitId, address, true)) === 'throttled') {
+        this.metrics.inc('enroll_throttled');
+        throw tooMany();
+      }
       this.metrics.inc('enroll_refused');
       this.logger.warn({ ctx: 'provisioning', address, hardwareId: req.hardwareId }, 'enrolment refused: unknown provisioning key');
       throw new UnauthorizedException('invalid provisioning key');
@@ -148,7 +148,7 @@ export class EnrollmentService {
         throw err;
       }
       if (!stored) throw new ForbiddenException('provisioning key used up, expired or deleted');
-      this.limiter.recordSuccess(limitId);
+      this.logins.succeeded(limitId, address);
       this.metrics.inc('enrolled');
       this.logger.info({ ctx: 'provisioning', deviceId, hardwareId: req.hardwareId, kind: req.kind, keyId: key.id, address }, 'device enrolled; waiting to be claimed');
       return response(deviceId);
@@ -186,20 +186,16 @@ export class EnrollmentService {
     return this.view(deviceId);
   }
 
-  /** For the enrolled device itself (HTTP Basic with its id and secret), throttled like any device login. */
+  /** For the enrolled device itself (HTTP Basic with its id and secret), slowed down like any device login. */
   async status(deviceId: string, secret: string, address: string | undefined): Promise<EnrollmentStatus> {
-    if (this.limiter.lockedUntil(deviceId, address) !== null) {
-      this.metrics.inc('device_login_throttled');
-      throw tooMany();
-    }
     const e = await this.repo.findEnrollment(deviceId);
     // Once claimed, the device's own credentials count (rotated or revoked since, perhaps).
     const ok = e !== null && (e.state === 'claimed' ? (await this.credentials.check(deviceId, secret)) !== 'invalid' : secretMatches(secret, e.secretHash));
     if (!e || !ok) {
-      this.limiter.recordFailure(deviceId, address);
+      if ((await this.logins.failed(deviceId, address, e === null)) === 'throttled') throw tooMany();
       throw new UnauthorizedException('invalid enrolment credentials');
     }
-    this.limiter.recordSuccess(deviceId);
+    this.logins.succeeded(deviceId, address);
     return { deviceId, state: e.state, areaCode: e.state === 'claimed' ? e.areaCode : null };
   }
 
