@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
@@ -17,6 +17,11 @@ import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readTlsMaterial } from './common/tls.js';
 import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 import compression from 'compression';
+import { HttpDrain } from './common/http-drain.js';
+import { PresenceService } from './devices/presence.service.js';
+
+/** How long a stop waits for HTTP requests in progress (uploads, downloads) before cutting them. */
+const HTTP_STOP_GRACE_MS = 5000;
 
 export interface RunningServer {
   app: NestExpressApplication;
@@ -46,6 +51,7 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   const tls = config.tls === null ? null : readTlsMaterial(config.tls);
   const dataSource = await openDatabase(config.database);
   let app: NestExpressApplication | undefined;
+  let drain: HttpDrain | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, dataSource }), {
       logger: new NestPinoLogger(logger),
@@ -71,8 +77,11 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
     mountDashboard(app, config.dashboardDir ?? defaultDashboardDir(), logger);
+    drain = new HttpDrain(app.getHttpServer() as HttpServer);
     await app.init();
     await app.get(AuthService).ensureFirstAdmin();
+    // Devices are let in once every feature listens to them (see EmbeddedBroker.listen).
+    await app.get(EmbeddedBroker).listen();
     await app.listen(config.httpPort, config.httpHost);
   } catch (err) {
     await app?.close().catch(() => undefined);
@@ -80,6 +89,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     throw err;
   }
   const started = app;
+  const http = drain;
+  let closing: Promise<void> | undefined;
   const httpPort = (started.getHttpServer().address() as AddressInfo).port;
   const broker = started.get(EmbeddedBroker);
   const mqttPort = broker.port;
@@ -99,11 +110,24 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
       logger.info({ ctx: 'server', certFile: config.tls.certFile }, 'TLS certificate reloaded');
       return true;
     },
-    close: async () => {
-      await started.close();
-      if (dataSource.isInitialized) await dataSource.destroy();
-    },
+    close: () => (closing ??= stop()),
   };
+
+  async function stop(): Promise<void> {
+    // Intake stops first, on both ports at once: devices are refused by TCP and retry as after a crash, and nothing
+    // new reaches the database while it is flushed. Then the sessions the stop ended are recorded, the requests in
+    // progress finish (bounded), and Nest's hooks drain the batchers, stop the timers and close the broker.
+    const requests = http?.close(HTTP_STOP_GRACE_MS) ?? Promise.resolve(0);
+    const ended = await broker.stop();
+    await started
+      .get(PresenceService)
+      .serverStopped(ended)
+      .catch((err: Error) => logger.error({ ctx: 'server', err: err.message }, 'could not record the device sessions ended by the stop'));
+    const cut = await requests;
+    if (cut > 0) logger.warn({ ctx: 'server', requests: cut }, 'HTTP requests still running were cut by the stop');
+    await started.close();
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
 }
 
 async function assertPortFree(port: number, host: string, what: string, setting: string): Promise<void> {

@@ -17,10 +17,11 @@ import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { toneWav, uploadMedia } from './lib/wav.js';
 import { measureSyncStart, type SyncStartResult } from './sync-start.js';
 import { measureMediaPipeline, type MediaBenchResult } from './lib/media-bench.js';
+import { measureRestart, restartRows, type RestartResult } from './lib/restart.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -642,6 +643,7 @@ async function main(): Promise<void> {
   let profile: ProfileSummary | null = null;
   let sync: SyncStartResult | null = null;
   let media: MediaBenchResult | null = null;
+  let restart: RestartResult | null = null;
   let provisionS = 0;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
@@ -665,6 +667,10 @@ async function main(): Promise<void> {
       log('media: a 5-minute speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg');
       media = await measureMediaPipeline(server.httpUrl, api.token, dir);
     }
+    if (scenarios.has('restart')) {
+      log('restart: SIGTERM and SIGKILL of a server with every device connected; time to exit and to have every device back');
+      restart = await measureRestart({ dir, devices: N, processes: PROCESSES, maxConnecting: MAX_CONNECTING, track: (c) => children.add(c), log });
+    }
   } finally {
     const code = await server.stop();
     if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
@@ -681,6 +687,7 @@ async function main(): Promise<void> {
   }
 
   const r = rows(loa, raw, agent, sync, media);
+  if (restart) r.push(...restartRows(restart));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -704,6 +711,7 @@ async function main(): Promise<void> {
     agent,
     sync,
     media,
+    restart,
     rows: r,
     profile,
   };

@@ -12,6 +12,7 @@ import { readTlsMaterial, type TlsMaterial } from '../common/tls.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { indexedMemoryPersistence } from './indexed-persistence.js';
+import { guardPacketSize, PACKET_LIMITS, type OversizeReason } from './packet-size-guard.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from './message-broker.js';
 
 const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
@@ -19,13 +20,13 @@ const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Obj
 const LOGIN_REFUSED = {
   invalid: 'MQTT login refused: unknown device or wrong secret',
   revoked: 'MQTT login refused: the device is revoked',
-  locked: 'MQTT login refused without checking: too many failed logins from this device id or address',
+  throttled: 'MQTT login refused: wrong secret, answered at once because too many failed logins are already held back',
   error: 'MQTT login refused: credentials could not be checked',
 } as const;
 
 /**
- * aedes inside the server process: one command runs everything. Devices log in with their id and secret (throttled
- * per id and address, see LoginRateLimiter); the ACL (derived from the topic table in @loa/shared) confines each
+ * aedes inside the server process: one command runs everything. Devices log in with their id and secret (failures
+ * are answered late per id and address, see DeviceLoginService); the ACL (derived from the topic table in @loa/shared) confines each
  * device to its own topics. With TLS configured it also listens for MQTT over TLS (LOA_MQTTS_PORT), and the plain
  * listener is kept only if LOA_MQTT_PLAIN says so.
  */
@@ -40,6 +41,12 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   private readonly clients = new Map<string, Client>();
   /** The credentials revision each client logged in under; a session registered after a change is closed at once. */
   private readonly loginRevision = new WeakMap<Client, number>();
+  /** Every open MQTT socket, logged in or not: a stop cuts them all, or a half-open login would hold the port. */
+  private readonly sockets = new Set<Socket>();
+  /** Server-side handlers still running for messages already taken from devices; a stop lets them finish. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+  private stopped: Promise<string[]> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -61,7 +68,11 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     return this.boundTlsPort;
   }
 
-  /** Features subscribe in onApplicationBootstrap, which Nest runs after every onModuleInit. */
+  /**
+   * The broker exists from onModuleInit (features subscribe in onApplicationBootstrap), but devices are let in only by
+   * `listen()`, once every feature listens: a fleet reconnecting the moment the port opens must not have its
+   * `online` status or its reports published to nobody.
+   */
   async onModuleInit(): Promise<void> {
     const aedes = await Aedes.createBroker({
       persistence: indexedMemoryPersistence(),
@@ -76,15 +87,20 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       if (this.clients.get(client.id) === client) this.clients.delete(client.id);
     });
     this.aedes = aedes;
+  }
+
+  /** Opens the MQTT port(s); startServer calls it after the application is initialised. */
+  async listen(): Promise<void> {
+    const aedes = this.requireBroker();
     const tls = this.config.tls;
     if (tls === null || this.config.mqttPlain) {
-      this.server = createServer(aedes.handle);
+      this.server = this.track(createServer((socket) => this.accept(aedes, socket)));
       this.boundPort = await listenOrExplain(this.server, this.config.mqttPort, this.config.mqttHost, 'LOA_MQTT_PORT', 'MQTT');
       this.logger.info({ ctx: 'mqtt', port: this.boundPort, host: this.config.mqttHost }, 'embedded MQTT broker listening');
     }
     if (tls !== null) {
       const material = readTlsMaterial(tls);
-      const server = createTlsServer({ cert: material.cert, key: material.key }, aedes.handle);
+      const server = this.track(createTlsServer({ cert: material.cert, key: material.key }, (socket) => this.accept(aedes, socket)));
       // A failed handshake (wrong CA, plain MQTT on the TLS port) is the client's problem, never the server's.
       server.on('tlsClientError', (err) => this.logger.debug({ ctx: 'mqtt', err: err.message }, 'TLS handshake failed'));
       this.tlsServer = server;
@@ -93,20 +109,67 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     }
   }
 
+  /** Every connection goes to aedes behind the packet-size guard. */
+  private accept(aedes: Aedes, socket: Socket): void {
+    guardPacketSize(socket, PACKET_LIMITS, (reason) => this.refuseOversize(socket, reason));
+    aedes.handle(socket);
+  }
+
+  private refuseOversize(socket: Socket, reason: OversizeReason): void {
+    this.metrics.inc('mqtt_packet_too_large');
+    this.logger.warn({ ctx: 'mqtt', address: socket.remoteAddress, ...reason }, 'MQTT packet over the size limit; connection closed before buffering it');
+  }
+
   /** Swaps in a renewed certificate and key; sessions already open keep theirs, new handshakes use the new ones. */
   reloadTls(material: TlsMaterial): void {
     this.tlsServer?.setSecureContext({ cert: material.cert, key: material.key });
   }
 
   async onModuleDestroy(): Promise<void> {
-    const servers = [this.server, this.tlsServer];
+    await this.stop();
     const aedes = this.aedes;
+    this.aedes = null;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  }
+
+  /**
+   * First step of a graceful stop, quick and for every device the same as a crash: the ports close at once (a
+   * reconnecting device is refused by TCP, not left waiting for a CONNACK), every socket is cut (logins in progress
+   * too, which aedes would otherwise leave hanging until the device's connect timeout, holding the process), no last
+   * will is published (the server records why the sessions ended), and messages already taken from devices are
+   * handled to the end, so reports received before the stop are committed. The broker itself stays up for the
+   * server's own publishes until onModuleDestroy. Resolves with the device ids whose sessions it ended; idempotent.
+   */
+  stop(): Promise<string[]> {
+    this.stopping = true;
+    this.stopped ??= this.shutDown();
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<string[]> {
+    const servers = [this.server, this.tlsServer].filter((s): s is Server => s !== null);
+    const closed = servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+    const ended = [...this.clients.keys()];
+    for (const socket of this.sockets) socket.destroy();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.clients.clear();
+    await Promise.all(closed);
     this.server = null;
     this.tlsServer = null;
-    this.aedes = null;
-    this.clients.clear();
-    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    for (const server of servers) if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.logger.info({ ctx: 'mqtt', sessions: ended.length }, 'MQTT ports closed and device sessions ended');
+    return ended;
+  }
+
+  private track<S extends Server>(server: S): S {
+    server.on('connection', (socket: Socket) => {
+      if (this.stopping) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    return server;
   }
 
   async disconnect(clientId: string): Promise<void> {
@@ -150,9 +213,11 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
         filter,
         (packet, done) => {
           // Handlers own their errors; a throw here must never reach aedes' emitter and stall delivery.
-          Promise.resolve()
+          const handled: Promise<void> = Promise.resolve()
             .then(() => handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)))
-            .catch((err: Error) => this.logger.error({ ctx: 'mqtt', topic: packet.topic, err: err.message }, 'message handler failed'));
+            .catch((err: Error) => this.logger.error({ ctx: 'mqtt', topic: packet.topic, err: err.message }, 'message handler failed'))
+            .finally(() => this.inFlight.delete(handled));
+          this.inFlight.add(handled);
           // Acknowledging synchronously lets mqemitter deliver the next queued message inside this call; thousands
           // queued in a connect storm then overflow the stack. Deferring keeps the stack flat.
           setImmediate(done);
@@ -177,11 +242,14 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     const reason = login?.reason ?? 'error';
     this.logger.warn({ ctx: 'mqtt', deviceId: username, address, reason }, LOGIN_REFUSED[reason]);
     // 5 "not authorized" for a revoked or throttled device, 4 "bad user name or password" otherwise.
-    return reason === 'revoked' || reason === 'locked' ? authError('not authorized', 5) : authError('bad username or password', 4);
+    return reason === 'revoked' || reason === 'throttled' ? authError('not authorized', 5) : authError('bad username or password', 4);
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
     if (!client) return null;
+    // Stopping: nothing more is taken from devices (unacknowledged, it is sent again after the restart), and the last
+    // wills of the sessions the server itself ends stay unpublished: those devices did not lose their link.
+    if (this.stopping) return new Error('the server is stopping');
     if (!mayDevicePublish(client.id, packet.topic)) {
       this.metrics.inc('mqtt_publish_refused');
       this.logger.warn({ ctx: 'mqtt', deviceId: client.id, topic: packet.topic }, 'publish refused: not this device\'s topic; disconnecting');

@@ -5,7 +5,8 @@
  * - will: the broker published the agent's last will (connection lost);
  * - heartbeat-timeout: nothing heard for longer than the heartbeat timeout while marked online;
  * - resumed: a heartbeat (telemetry, report, ack) seen while marked offline;
- * - revoked: an operator revoked the device's credentials.
+ * - revoked: an operator revoked the device's credentials;
+ * - server-restart: the server ended the session because it was stopping (SIGTERM), not because the link failed.
  */
 export const CONNECTION_REASONS = ['connect', 'shutdown', 'will', 'heartbeat-timeout', 'resumed', 'revoked', 'server-restart'] as const;
 export type ConnectionReason = (typeof CONNECTION_REASONS)[number];
