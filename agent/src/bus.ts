@@ -11,7 +11,10 @@ export interface AgentEvents {
   'playback.current': [{ occurrenceId: string } | null];
   /** A slot really started (first time): target vs actual start, for synchronised-start measurements. */
   'playback.started': [StartInfo];
+  /** The offset to the server was stepped (a measurement disagreed by more than a slew can fix, or nothing played). */
   'clock.stepped': [{ deltaMs: number; offsetMs: number }];
+  /** The device's own clock was set (a step against the monotonic clock); the offset absorbed it. */
+  'clock.local-stepped': [{ deltaMs: number }];
   'media.ready': [{ sha256: string; path: string }];
   'media.failed': [{ sha256: string; error: string }];
   'alert.changed': [{ areaCode: string }];

@@ -34,6 +34,8 @@ export interface ClockSyncOptions {
   isBusy?: () => boolean;
   /** Called after the offset was stepped (by `deltaMs`): whoever armed timers should re-plan. */
   onStep?: (deltaMs: number) => void;
+  /** Called after the local clock itself stepped (by `deltaMs`) and the offset was moved to hide it. */
+  onLocalStep?: (deltaMs: number) => void;
 }
 
 export interface ClockSample {
@@ -83,6 +85,12 @@ export class ClockSync {
   private running = false;
   private inflight: Promise<ClockEstimate | null> | null = null;
   private failures = 0;
+  /** How many local clock steps were seen: a round that straddles one measured two different local clocks. */
+  private localSteps = 0;
+  private unfollow: (() => void) | null = null;
+  /** A local step was absorbed and no measurement has confirmed the held time yet. */
+  private unconfirmedStep = false;
+  private storing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ClockSyncOptions) {}
 
@@ -122,6 +130,7 @@ export class ClockSync {
 
   /** Applies the offset stored by the previous run, if it still makes sense; call before anything reads the time. */
   async load(): Promise<void> {
+    this.followLocalSteps();
     const parsed = storedSchema.safeParse(await readJsonIfExists(this.file).catch(() => undefined));
     const now = this.opts.local.now();
     if (parsed.success && now + parsed.data.offsetMs >= parsed.data.serverAt - 60_000) {
@@ -140,6 +149,7 @@ export class ClockSync {
   /** Starts measuring (now, then every intervalMs). */
   start(): void {
     this.running = true;
+    this.followLocalSteps();
     const interval = this.opts.intervalMs ?? 300_000;
     // Measured already (e.g. awaited at start-up)? Then the next round is due after the interval.
     if (this.last && interval > 0) this.schedule(interval);
@@ -148,6 +158,8 @@ export class ClockSync {
 
   stop(): void {
     this.running = false;
+    this.unfollow?.();
+    this.unfollow = null;
     this.opts.local.clearTimer(this.timer);
     this.timer = null;
   }
@@ -157,6 +169,34 @@ export class ClockSync {
     if (!this.running || this.inflight) return;
     if (this.last && Math.abs(this.opts.local.now() - this.last.measuredAt) < 30_000) return;
     this.schedule(0);
+  }
+
+  private followLocalSteps(): void {
+    this.unfollow ??= this.opts.local.onStep?.((d) => this.onLocalStep(d)) ?? null;
+  }
+
+  /**
+   * The local clock jumped by `deltaMs` while the monotonic clock says no such time passed: a person or NTP set it.
+   * The offset absorbs the jump so the corrected clock (and every timer and decision on it) stays continuous, then
+   * the server is asked at once which clock was right.
+   */
+  private onLocalStep(deltaMs: number): void {
+    this.localSteps++;
+    this.unconfirmedStep = true;
+    this.from -= deltaMs;
+    this.to -= deltaMs;
+    this.slewStart += deltaMs;
+    if (this.last) this.last = { ...this.last, measuredAt: this.last.measuredAt + deltaMs };
+    this.opts.logger.warn(
+      { stepMs: Math.round(deltaMs), offsetMs: Math.round(this.to), source: this.state },
+      'local clock stepped (against the monotonic clock): corrected time held continuous; re-measuring against the server',
+    );
+    if (this.state !== 'local') void this.store(this.last ?? { offsetMs: this.to, rttMs: 0, samples: 0, measuredAt: this.opts.local.now() }, this.to);
+    this.opts.onLocalStep?.(deltaMs);
+    if (this.running) {
+      this.failures = 0;
+      this.schedule(0);
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -185,8 +225,32 @@ export class ClockSync {
     return this.inflight;
   }
 
+  /**
+   * Measures until one round saw a single local clock: samples taken across a step disagree by the step, and a step
+   * that lands after the estimate was applied still wants the server's word on the held time.
+   */
   private async round(): Promise<ClockEstimate | null> {
     const { local, logger } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      const stepsBefore = this.localSteps;
+      const { samples, lastError } = await this.collect();
+      const stepped = stepsBefore !== this.localSteps;
+      const est = stepped ? null : estimateOffset(samples);
+      if (!est) {
+        if (stepped && attempt < 3) continue;
+        const err = stepped ? 'the local clock stepped during the measurement' : lastError;
+        logger.warn({ err, offsetMs: Math.round(this.offsetMs), source: this.state }, 'clock sync failed; keeping the current offset');
+        return null;
+      }
+      const estimate: ClockEstimate = { ...est, samples: samples.length, measuredAt: local.now() };
+      this.apply(estimate);
+      await this.store(estimate, estimate.offsetMs);
+      if (this.unconfirmedStep && attempt < 3) continue;
+      return estimate;
+    }
+  }
+
+  private async collect(): Promise<{ samples: ClockSample[]; lastError: string }> {
     const n = Math.max(1, this.opts.samples ?? 8);
     const samples: ClockSample[] = [];
     let lastError = '';
@@ -198,20 +262,16 @@ export class ClockSync {
         lastError = errorMessage(err);
       }
     }
-    const est = estimateOffset(samples);
-    if (!est) {
-      logger.warn({ err: lastError, offsetMs: Math.round(this.offsetMs), source: this.state }, 'clock sync failed; keeping the current offset');
-      return null;
-    }
-    const estimate: ClockEstimate = { ...est, samples: samples.length, measuredAt: local.now() };
-    this.apply(estimate);
-    await writeJsonAtomic(this.file, {
-      offsetMs: estimate.offsetMs,
-      rttMs: estimate.rttMs,
-      measuredAt: estimate.measuredAt,
-      serverAt: estimate.measuredAt + estimate.offsetMs,
-    }).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'could not store the clock offset'));
-    return estimate;
+    return { samples, lastError };
+  }
+
+  /** Writes clock.json; writes are chained so a slow earlier one never lands over a later one. */
+  private store(est: ClockEstimate, offsetMs: number): Promise<void> {
+    const content = { offsetMs, rttMs: est.rttMs, measuredAt: est.measuredAt, serverAt: est.measuredAt + offsetMs };
+    this.storing = this.storing.then(() =>
+      writeJsonAtomic(this.file, content).catch((err: unknown) => this.opts.logger.warn({ err: errorMessage(err) }, 'could not store the clock offset')),
+    );
+    return this.storing;
   }
 
   private async exchange(): Promise<ClockSample> {
@@ -242,14 +302,17 @@ export class ClockSync {
     if (first || !busy || Math.abs(delta) > (this.opts.stepThresholdMs ?? 1000)) {
       this.from = this.to = est.offsetMs;
       if (first) logger.info(log, 'clock synchronised with the server');
+      else if (this.unconfirmedStep) logger.info(log, 'clock re-measured after the local clock stepped');
       else logger.debug(log, 'clock offset stepped');
       if (Math.abs(delta) >= 1) this.opts.onStep?.(delta);
     } else {
       this.from = current;
       this.to = est.offsetMs;
       this.slewStart = now;
-      logger.debug(log, 'clock offset slewing (playback running)');
+      if (this.unconfirmedStep) logger.info(log, 'clock re-measured after the local clock stepped (slewing)');
+      else logger.debug(log, 'clock offset slewing (playback running)');
     }
+    this.unconfirmedStep = false;
   }
 
   private pause(ms: number): Promise<void> {

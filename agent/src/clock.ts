@@ -15,7 +15,32 @@ export interface Clock {
    * gets to it (armed early, finished with a short spin). Used for slot starts; optional for test clocks.
    */
   setPreciseTimer?(fn: () => void, delayMs: number): TimerHandle;
+  /**
+   * Subscribes to steps of this clock: jumps of its reading that the monotonic clock contradicts (someone set the
+   * time, NTP stepped it). The listener runs synchronously inside the first reading that sees the step, before the
+   * reading is returned, so whoever corrects for it does so before anyone acts on the jumped time. Returns an
+   * unsubscribe. Optional: clocks without it never step on their own.
+   */
+  onStep?(listener: (deltaMs: number) => void): () => void;
 }
+
+/** Where a SystemClock reads the time; injectable so detection can be tested without setting the host's clock. */
+export interface TimeSources {
+  /** The wall clock (epoch ms): settable, may jump. */
+  wall(): number;
+  /** A monotonic clock (ms from any origin): never jumps, never set. */
+  mono(): number;
+}
+
+const hostTime: TimeSources = { wall: () => Date.now(), mono: () => performance.now() };
+
+/**
+ * A wall-clock move against the monotonic clock at least this large, between two readings, is a step. NTP slews
+ * at most 0.5 ms/s and readings are at most STEP_WATCH_MS apart while anyone listens, so a slew never looks like one.
+ */
+export const STEP_DETECT_MS = 500;
+/** While someone listens for steps, the clock is read this often, so an idle agent notices a step promptly. */
+export const STEP_WATCH_MS = 1000;
 
 /** How early a precise timer arms its coarse timeout before spinning to the due instant. */
 export const PRECISE_LEAD_MS = 30;
@@ -27,22 +52,58 @@ export const setPrecise = (clock: Clock, fn: () => void, delayMs: number): Timer
 // Node clamps delays above 2^31-1 ms to 1 ms; long waits are split so a far-future slot never fires early.
 const MAX_NODE_DELAY = 2 ** 31 - 1;
 
+/**
+ * The host's wall clock, watched against the monotonic clock: a step of the wall clock is reported to onStep
+ * listeners. Timers run on monotonic time (a delay is a duration), so a step never makes one fire early or late.
+ */
 export class SystemClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly stepListeners = new Set<(deltaMs: number) => void>();
+  /** wall − mono at the last reading: what a step changes. */
+  private wallMinusMono: number;
+  private watch: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly time: TimeSources = hostTime,
+    private readonly stepDetectMs = STEP_DETECT_MS,
+  ) {
+    this.wallMinusMono = time.wall() - time.mono();
+  }
 
   now(): number {
-    return Date.now();
+    const wall = this.time.wall();
+    const drift = wall - this.time.mono() - this.wallMinusMono;
+    // Small drifts (slew, rounding of Date.now) are absorbed; a step is reported once, then becomes the new base.
+    this.wallMinusMono += drift;
+    if (Math.abs(drift) >= this.stepDetectMs) for (const l of [...this.stepListeners]) l(drift);
+    return wall;
+  }
+
+  onStep(listener: (deltaMs: number) => void): () => void {
+    if (!this.watch) {
+      this.now(); // re-base: a step from before anyone listened was nobody's to correct
+      this.watch = setInterval(() => this.now(), STEP_WATCH_MS);
+      this.watch.unref(); // watching never keeps the process alive
+    }
+    this.stepListeners.add(listener);
+    return () => {
+      this.stepListeners.delete(listener);
+      if (this.stepListeners.size === 0 && this.watch) {
+        clearInterval(this.watch);
+        this.watch = null;
+      }
+    };
   }
 
   setTimer(fn: () => void, delayMs: number): TimerHandle {
     const id = this.nextId++;
-    const due = Date.now() + Math.max(0, delayMs);
+    const due = this.time.mono() + Math.max(0, delayMs);
     const arm = (): void => {
-      const left = due - Date.now();
+      const left = due - this.time.mono();
       const t = setTimeout(
         () => {
-          if (due - Date.now() > 0 && left > MAX_NODE_DELAY) return arm();
+          if (due - this.time.mono() > 0 && left > MAX_NODE_DELAY) return arm();
           this.timers.delete(id);
           fn();
         },
@@ -65,14 +126,14 @@ export class SystemClock implements Clock {
   private readonly spinning = new Set<number>();
 
   setPreciseTimer(fn: () => void, delayMs: number): TimerHandle {
-    const due = this.now() + Math.max(0, delayMs);
+    const due = this.time.mono() + Math.max(0, delayMs);
     const handle = this.setTimer(() => {
       // The coarse timer fired PRECISE_LEAD_MS early (or late under load); spin on setImmediate, which keeps
       // I/O flowing, until the due instant.
       this.spinning.add(handle.id);
       const spin = (): void => {
         if (!this.spinning.has(handle.id)) return;
-        if (this.now() < due) {
+        if (this.time.mono() < due) {
           setImmediate(spin);
           return;
         }
@@ -92,7 +153,7 @@ export class SkewedClock extends SystemClock {
   }
 
   override now(): number {
-    return Date.now() + this.skewMs;
+    return super.now() + this.skewMs;
   }
 }
 
@@ -172,6 +233,7 @@ export class CorrectedClock implements Clock {
 export class ManualClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, { due: number; fn: () => void }>();
+  private readonly stepListeners = new Set<(deltaMs: number) => void>();
 
   constructor(private current = 0) {}
 
@@ -187,6 +249,21 @@ export class ManualClock implements Clock {
 
   clearTimer(handle: TimerHandle | null | undefined): void {
     if (handle) this.timers.delete(handle.id);
+  }
+
+  onStep(listener: (deltaMs: number) => void): () => void {
+    this.stepListeners.add(listener);
+    return () => this.stepListeners.delete(listener);
+  }
+
+  /**
+   * Sets the clock by `deltaMs` as a person or NTP would: the reading jumps, no time passes (timers stay as far
+   * from firing as they were, like monotonic timers), and step listeners are told.
+   */
+  jump(deltaMs: number): void {
+    this.current += deltaMs;
+    for (const t of this.timers.values()) t.due += deltaMs;
+    for (const l of [...this.stepListeners]) l(deltaMs);
   }
 
   get pendingTimers(): number {

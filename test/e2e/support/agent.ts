@@ -28,6 +28,8 @@ export interface AgentOptions {
   connectTimeoutMs?: number;
   /** More `--flag=value` settings (e.g. `--telemetry-interval-s=1`). */
   extraArgs?: string[];
+  /** Extra environment for the agent process (e.g. LD_PRELOAD of libfaketime to fake its wall clock). */
+  env?: Record<string, string>;
 }
 
 export interface BoardState {
@@ -71,7 +73,7 @@ export async function spawnAgent(opts: AgentOptions): Promise<TestAgent> {
     args.push(`--board-port=${port}`, '--board-host=127.0.0.1');
     boardUrl = `http://127.0.0.1:${port}/`;
   }
-  const proc = new ManagedProcess(opts.name ?? `agent-${opts.deviceId}`, process.execPath, args, { env: childEnv({}), logDir: artifactsDir(opts.suite), stopFirst: true });
+  const proc = new ManagedProcess(opts.name ?? `agent-${opts.deviceId}`, process.execPath, args, { env: childEnv(opts.env ?? {}), logDir: artifactsDir(opts.suite), stopFirst: true });
   const boardState = async (): Promise<BoardState> => {
     if (!boardUrl) throw new Error(`${opts.deviceId} is not a board`);
     const res = await fetch(new URL('/state', boardUrl), { signal: AbortSignal.timeout(5000) });
