@@ -171,7 +171,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       if (seen.has(spec.id)) throw new Error(`device ${spec.id} appears twice`);
       seen.add(spec.id);
       const skew = spec.skewMs ?? Math.round((this.random() * 2 - 1) * this.o.clockSkewMs);
-      const dev = new SimDevice(spec.id, spec.secret, spec.kind, spec.areaCodes ?? [], skew, new Backoff({ ...backoff, random: this.random }));
+      const dev = new SimDevice(spec.id, spec.secret, spec.kind, spec.areaCodes ?? [], skew, new Backoff({ ...backoff, random: this.random, now: this.now }));
       if (history) dev.reported = [];
       this.devices.push(dev);
     }

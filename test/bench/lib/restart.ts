@@ -1,7 +1,7 @@
 // Restart: how long a stop takes and how long the fleet is away, for a planned restart (SIGTERM, then start) against
 // a crash (SIGKILL, then start) of a server with every device connected (issue 12, item 2). The server is its own
 // (fresh data directory, same ports across the restarts, so devices find it again) and the simulated devices
-// reconnect with the real agent's policy: jittered back-off from 1 s to 60 s, 15 s connect timeout.
+// reconnect with the real agent's policy: jittered back-off from 1 s to 60 s, never wider than the outage is old, 15 s connect timeout.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createFleet, provision, type FleetStats } from '@loa/agent/dist/simulator/index.js';
