@@ -8,6 +8,8 @@ export interface Published {
   retain: boolean;
   qos: number;
   clientId: string | null;
+  /** Date.now() when the broker got it: a reference for timestamps the sender wrote. */
+  receivedAt: number;
 }
 
 export interface TestBroker {
@@ -52,7 +54,7 @@ export async function startBroker(
   });
   broker.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS')) return;
-    published.push({ topic: packet.topic, payload: Buffer.from(packet.payload), retain: packet.retain, qos: packet.qos, clientId: client?.id ?? null });
+    published.push({ topic: packet.topic, payload: Buffer.from(packet.payload), retain: packet.retain, qos: packet.qos, clientId: client?.id ?? null, receivedAt: Date.now() });
   });
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {

@@ -14,7 +14,7 @@ import { Backoff } from '../src/backoff.js';
 import { agentConfigSchema } from '../src/config.js';
 import { Controller } from '../src/controller.js';
 import { startBroker, type TestBroker } from './broker.js';
-import { silentLogger, sleep, tempDir, waitFor } from './helpers.js';
+import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 const DEVICE = 'brd-guard-01';
 const OTHER = 'brd-guard-02';
@@ -76,10 +76,13 @@ describe('agent message guard (broker-level injection)', () => {
     expect(reports().at(-1)?.claimed).toBe('4');
     expect(agent.timelineVersion).toBe(5);
     expect(await shown()).toBe('Lịch thật');
-    // The genuine retained copy coming back is no attack: it is acked again, not reported.
+    // The genuine retained copy coming back is no attack: it is not reported. Proof: an unsigned copy sent after it on
+    // the same topic is handled (messages of one topic arrive in order) and its report comes straight after the five.
     await broker.publish(topic, timeline(5, 'Lịch thật'));
-    await sleep(300);
-    expect(reports()).toHaveLength(5);
+    await broker.publishRaw(topic, encodeMessage(timeline(10, 'giả: sau bản thật')));
+    await waitFor(() => reports().length >= 6, 5000, 'the report of the unsigned copy sent after the genuine one');
+    expect(reports().map((r) => r.reason)).toEqual(['unsigned', 'unknown-key', 'bad-signature', 'wrong-device', 'replay', 'unsigned']);
+    expect(agent.timelineVersion).toBe(5);
   });
 
   it('keeps its reports when an events/ack is forged', async () => {

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, redactConfig, type AgentSettings } from '../sr
 import { IdentityError, identityPath, readIdentity, writeIdentity } from '../src/identity.js';
 import { ProvisioningError, resolveIdentity } from '../src/provisioning.js';
 import type { HttpFetch } from '../src/tls.js';
+import { waitFor } from './helpers.js';
 
 const serverKey = generateSigningKey().publicKeyB64;
 const logger = pino({ level: 'silent' });
@@ -166,7 +167,9 @@ describe(resolveIdentity.name, () => {
     const server = fakeServer({ [ENROLL_PATH]: [{ status: 201, body: enrolled }], [enrollmentStatusPath('spk-wanted')]: [status('pending')] });
     const stop = new AbortController();
     const waiting = resolveIdentity(await settings(keyEnv, dir), { logger, fetch: server.fetch, signal: stop.signal, backoff: new Backoff({ baseMs: 50, capMs: 50 }) });
-    setTimeout(() => stop.abort(new Error('shutdown')), 100);
+    // Shut down once it is waiting for the claim (it has asked for its status twice), not after a guessed delay.
+    await waitFor(() => server.calls.filter((c) => c.url === enrollmentStatusPath('spk-wanted')).length >= 2, 10_000, 'two status polls');
+    stop.abort(new Error('shutdown'));
     await expect(waiting).rejects.toThrow('shutdown');
     expect(JSON.parse(await readFile(identityPath(dir), 'utf8'))).toMatchObject({ claimed: false });
   });

@@ -211,10 +211,12 @@ describe('fleet simulator', () => {
     await waitFor(() => f.device('spk-a')?.ackedVersion === 2, 5000, 'ack v2');
     await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 2));
     await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 1));
-    await waitFor(() => b.on('spk-a', 'timeline/ack').length === 3, 5000, 're-ack');
-    await sleep(100);
+    // The current version once more: its re-ack, after the older one on the same ordered topic, shows that older one
+    // was handled (an ack of it would come between).
+    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 2));
+    await waitFor(() => b.on('spk-a', 'timeline/ack').length >= 4, 5000, 're-acks');
     const acks = b.on('spk-a', 'timeline/ack').map((s) => decodeMessage(timelineAckSchema, s.payload)).map((r) => (r.ok ? r.value.version : -1));
-    expect(acks).toEqual([1, 2, 2]);
+    expect(acks).toEqual([1, 2, 2, 2]);
     expect(f.device('spk-a')?.timelineVersion).toBe(2);
 
     // A timeline for another device (e.g. forged) is refused.
@@ -258,11 +260,11 @@ describe('fleet simulator', () => {
     const events = eventsOf(b, 'spk-a');
     expect(events.map((e) => e.type)).toEqual(['delivered', 'started', 'finished']);
     const [delivered, started, finished] = events;
-    expect(delivered!.at).toBeLessThan(startAt);
+    // Never early; how late (a tick or two when idle) depends on the machine's load, not on the simulator's logic.
+    expect(delivered!.at).toBeLessThanOrEqual(started!.at);
     expect(started!.at).toBeGreaterThanOrEqual(startAt);
-    expect(started!.at - startAt).toBeLessThan(150);
     expect(finished!.at).toBeGreaterThanOrEqual(startAt + 300);
-    expect(finished!.at - (startAt + 300)).toBeLessThan(150);
+    expect(finished!.at - started!.at).toBeGreaterThanOrEqual(300);
     expect(finished!.playedMs).toBe(300);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
     await waitFor(() => f.device('spk-a')?.outbox.length === 0, 5000, 'outbox emptied by acks');
@@ -285,9 +287,15 @@ describe('fleet simulator', () => {
 
     b.state.ackEvents = true;
     await waitFor(() => f.device('spk-a')?.outbox.length === 0, 5000, 'acked');
-    const count = eventsOf(b, 'spk-a').length;
-    await sleep(700);
-    expect(eventsOf(b, 'spk-a').length).toBe(count);
+    const sends = (id: string) => eventsOf(b, 'spk-a').filter((e) => e.id === id).length;
+    const before = [...ids].map(sends);
+    // One more report, never acked: once it is resent, a resend pass has run after the ack, and it would have resent
+    // the three too had they still been pending (they are older).
+    b.state.ackEvents = false;
+    await f.injectEvents({ perDevice: 1, occurrenceId: 'occ-later' });
+    const later = await waitFor(() => eventsOf(b, 'spk-a').find((e) => e.occurrenceId === 'occ-later'), 5000, 'the later report');
+    await waitFor(() => sends(later.id) >= 2, 5000, 'the later report resent');
+    expect([...ids].map(sends)).toEqual(before);
     const s = await f.stats();
     expect(s.eventsAcked).toBe(3);
     expect(s.firstEventSentAt).toBeGreaterThan(0);
@@ -323,20 +331,24 @@ describe('fleet simulator', () => {
     await b.publish(deviceTopic('brd-b', 'timeline'), timeline('brd-b', 1, [{ occ: 'occ-s', startAt, durationMs: 200 }]), true);
     await waitFor(() => eventsOf(b, 'spk-a').some((e) => e.type === 'finished') && eventsOf(b, 'brd-b').some((e) => e.type === 'finished'), 8000, 'both finished');
 
+    // Uncorrected and corrected differ by the whole skew; how close each lands to its target is the load's doing, so
+    // the bounds are half the skew: right and wrong stay apart however slow the machine.
+    const HALF = skew / 2;
     // Uncorrected: plays when its own clock says so, i.e. `skew` too early in true time, and stamps its own clock.
     const a = plain.device('spk-a')!.reported.find((r) => r.type === 'started')!;
-    expect(startAt - a.trueAt).toBeGreaterThan(skew - 200);
     expect(a.at - a.trueAt).toBe(skew);
+    expect(a.at).toBeGreaterThanOrEqual(startAt);
     // Corrected: the estimate is within the delivery delay of -skew, so it starts on time and stamps server time.
     const c = corrected.device('brd-b')!;
-    expect(Math.abs(c.offsetEstimateMs + skew)).toBeLessThan(200);
+    expect(Math.abs(c.offsetEstimateMs + skew)).toBeLessThan(HALF);
     const cs = c.reported.find((r) => r.type === 'started')!;
-    expect(Math.abs(cs.trueAt - startAt)).toBeLessThan(250);
-    expect(Math.abs(cs.at - cs.trueAt)).toBeLessThan(200);
+    expect(cs.trueAt).toBeGreaterThan(startAt - HALF);
+    expect(cs.trueAt).toBeGreaterThan(a.trueAt);
+    expect(Math.abs(cs.at - cs.trueAt)).toBeLessThan(HALF);
     const tel = b.on('brd-b', 'telemetry').map((s) => decodeMessage(telemetryMessageSchema, s.payload));
     expect(tel.length).toBeGreaterThan(0);
     const last = tel[tel.length - 1]!;
-    expect(last.ok && Math.abs((last.value.clockOffsetMs ?? 0) + skew)).toBeLessThan(200);
+    expect(last.ok && Math.abs((last.value.clockOffsetMs ?? 0) + skew)).toBeLessThan(HALF);
   });
 
   it('simulates flaky links: random disconnects with reconnects, and added latency', async () => {

@@ -32,6 +32,7 @@ import { EventsModule } from './events/events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -74,6 +75,7 @@ export class AppModule {
         ApprovalsModule,
         TtsModule,
         AuditModule,
+        DeviceEndpointsModule,
       ],
     };
   }

@@ -139,6 +139,26 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     await send(c, id, 'status', { v: PROTOCOL_VERSION, state: 'online', reason: 'connect', at: Date.now(), agentVersion: '2.0.0' }, true);
     return c;
   };
+  /** Resolves once every frame the server sent on this socket before it read our ping has arrived: the pong follows them. */
+  const flushed = (ws: WebSocket): Promise<void> =>
+    new Promise((resolve) => {
+      ws.once('pong', () => resolve());
+      ws.ping();
+    });
+  /** Resolves with the next (non-retained) events/ack the server sends this device, as text (a signed envelope). */
+  const nextAck = async (c: MqttClient, id: string): Promise<string> => {
+    const topic = deviceTopic(id, 'events/ack');
+    const got = new Promise<string>((resolve) => {
+      const on = (t: string, payload: Buffer, packet: { retain: boolean }) => {
+        if (t !== topic || packet.retain) return;
+        c.off('message', on);
+        resolve(payload.toString());
+      };
+      c.on('message', on);
+    });
+    await c.subscribeAsync(topic, { qos: 1 });
+    return got;
+  };
   const ofType = (messages: Msg[], type: string, deviceId?: string) => messages.filter((m) => m.type === type && (deviceId === undefined || m.deviceId === deviceId));
 
   beforeAll(async () => {
@@ -196,9 +216,11 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     const raised = await waitFor('admin alarm.raised', () => ofType(admin.messages, 'alarm.raised'), (m) => m.length >= 1);
     expect(raised[0]).toMatchObject({ areaCode: '00005', alarm: { deviceId: 'brd-b1', kind: 'low-disk', active: true } });
 
-    // A second sample within 10 s is not forwarded.
+    // A second sample within 10 s is not forwarded. Once it is stored, the throttle has decided (it runs right after
+    // the write, on a cached area), and the pong comes after anything sent on the officer's socket before.
     await send(a1, 'brd-a1', 'telemetry', { v: PROTOCOL_VERSION, at: Date.now(), uptimeS: 6, freeDiskBytes: 900 * MB, volume: 41 });
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the second sample stored', () => json<Array<{ volume: number | null }>>('admin', '/api/v1/devices/brd-a1/telemetry'), (r) => r.body.some((x) => x.volume === 41));
+    await flushed(officer.ws);
     expect(ofType(officer.messages, 'device.telemetry', 'brd-a1')).toHaveLength(1);
 
     expect(ofType(officer.messages, 'device.presence', 'brd-b1')).toEqual([]);
@@ -238,9 +260,12 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     await send(a1, 'brd-a1', 'events', { v: PROTOCOL_VERSION, events: [{ id: 'ev-1', occurrenceId, type: 'started', at }] });
     const started = await waitFor('officer started', () => ofType(officer.messages, 'delivery.state', 'brd-a1').filter((m) => m.state === 'started'), (m) => m.length >= 1);
     expect(started[0]).toMatchObject({ at: new Date(at).toISOString(), scheduleId: ids.province });
-    // The same report again changes nothing and is not published twice.
+    // The same report again changes nothing and is not published twice. Its ack follows the commit, after which the
+    // live event would have gone out at once; the pong then follows anything sent on the officer's socket before.
+    const acked = nextAck(a1, 'brd-a1');
     await send(a1, 'brd-a1', 'events', { v: PROTOCOL_VERSION, events: [{ id: 'ev-1', occurrenceId, type: 'started', at }] });
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await acked).toContain('ev-1');
+    await flushed(officer.ws);
     expect(ofType(officer.messages, 'delivery.state', 'brd-a1').filter((m) => m.state === 'started')).toHaveLength(1);
     expect(ofType(officer.messages, 'delivery.state', 'brd-b1')).toEqual([]);
     expect(ofType(admin.messages, 'delivery.state', 'brd-b1').length).toBeGreaterThanOrEqual(1);

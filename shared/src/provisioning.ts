@@ -36,3 +36,16 @@ export type EnrollmentStatus = z.infer<typeof enrollmentStatusSchema>;
 
 export const signingKeyResponseSchema = z.object({ alg: z.literal('Ed25519'), kid: z.string(), publicKey: z.string() });
 export type SigningKeyResponse = z.infer<typeof signingKeyResponseSchema>;
+
+/**
+ * Where devices reach this server (GET DEVICE_ENDPOINTS_PATH): what an installer puts in the agent's
+ * LOA_AGENT_SERVER_URL and LOA_AGENT_MQTT_URL. `setting` when LOA_PUBLIC_HTTP_URL / LOA_PUBLIC_MQTT_URL name the
+ * public address (NAT, reverse proxy); `listener` when derived from the ports the server really listens on.
+ */
+export const deviceEndpointsSchema = z.object({
+  httpUrl: z.string(),
+  mqttUrl: z.string(),
+  httpUrlSource: z.enum(['setting', 'listener']),
+  mqttUrlSource: z.enum(['setting', 'listener']),
+});
+export type DeviceEndpoints = z.infer<typeof deviceEndpointsSchema>;

@@ -22,3 +22,6 @@ export const ENROLL_PATH = '/api/v1/provisioning/enroll';
 
 /** Device-authenticated (HTTP Basic, the enrolment's id and secret): has an operator claimed me yet? */
 export const enrollmentStatusPath = (deviceId: string): string => `/api/v1/provisioning/enrollments/${deviceId}/status`;
+
+/** Operator-authenticated: the device-facing HTTP and MQTT URLs of this server (DeviceEndpoints). */
+export const DEVICE_ENDPOINTS_PATH = '/api/v1/device-endpoints';

@@ -1,13 +1,14 @@
 /**
  * The administrator's side of the dashboard in a real Chromium against a real server: a device registered through the
  * fleet page gets a secret shown once, and that secret really logs the device in to the broker; the audit log page
- * then shows who registered it, and the secret appears nowhere in the audit log.
+ * then shows who registered it, and the secret appears nowhere in the audit log. The agent settings shown beside the
+ * secret name the server's real ports, and an agent started with exactly those settings connects.
  */
 import { jest } from '@jest/globals';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { deviceTopic, encodeMessage, PROTOCOL_VERSION } from '@loa/shared';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, artifactsDir, loa, spawnServer, stopAll, tryConnect, type TestServer } from './support/index.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, AGENT_CLI, ManagedProcess, WaitAborted, artifactsDir, childEnv, loa, spawnServer, stopAll, tempDir, tryConnect, waitFor, type TestServer } from './support/index.js';
 
 jest.setTimeout(120_000);
 
@@ -51,14 +52,40 @@ describe('dashboard administration in a real browser', () => {
     expect(secret.length).toBeGreaterThanOrEqual(20);
     await shot('01-device-registered');
 
-    // The secret shown is the one the broker accepts (and a wrong one is refused).
+    // The agent settings name the ports the server really listens on (ephemeral here, never the default 1883), and
+    // the secret travels in the environment, never as a flag that `ps` shows to every local user.
+    const envText = ((await (await page.waitForSelector('[data-testid=agent-env]')).textContent()) ?? '').trim();
+    const settings = Object.fromEntries(envText.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    expect(settings).toMatchObject({ LOA_AGENT_MQTT_URL: server.mqttUrl, LOA_AGENT_SERVER_URL: server.baseUrl, LOA_AGENT_DEVICE_ID: 'loa-minhchau-07', LOA_AGENT_SECRET: secret });
+    const command = (await page.textContent('[data-testid=agent-command]')) ?? '';
+    expect(command).toContain(`--mqtt-url=${server.mqttUrl}`);
+    expect(command).not.toContain('--secret');
+    expect(command.startsWith(`LOA_AGENT_SECRET=`)).toBe(true);
+
+    // The secret shown is the one the broker accepts at the MQTT URL shown (and a wrong one is refused).
     const will = { topic: deviceTopic('loa-minhchau-07', 'status'), payload: encodeMessage({ v: PROTOCOL_VERSION, state: 'offline', reason: 'will' }), qos: 1 as const, retain: true };
-    const good = await tryConnect(server.mqttUrl, { clientId: 'loa-minhchau-07', username: 'loa-minhchau-07', password: secret, reconnectPeriod: 0, will });
+    const good = await tryConnect(settings.LOA_AGENT_MQTT_URL!, { clientId: 'loa-minhchau-07', username: 'loa-minhchau-07', password: secret, reconnectPeriod: 0, will });
     expect(good.connected).toBe(true);
     if (good.connected) good.client.end(true);
-    const bad = await tryConnect(server.mqttUrl, { clientId: 'loa-minhchau-07', username: 'loa-minhchau-07', password: `${secret}x`, reconnectPeriod: 0 });
+    const bad = await tryConnect(settings.LOA_AGENT_MQTT_URL!, { clientId: 'loa-minhchau-07', username: 'loa-minhchau-07', password: `${secret}x`, reconnectPeriod: 0 });
     expect(bad.connected).toBe(false);
     if (bad.connected) bad.client.end(true);
+
+    // An agent given exactly the settings file shown (with a test data dir and no sound card) connects.
+    const agent = new ManagedProcess('agent-from-dashboard', process.execPath, [AGENT_CLI], {
+      env: childEnv({ ...settings, LOA_AGENT_DATA_DIR: tempDir('agent-from-dashboard'), LOA_AGENT_AUDIO_OUTPUT: 'null' }),
+      logDir: artifactsDir(SUITE),
+      stopFirst: true,
+    });
+    await waitFor(
+      () => {
+        if (agent.exit) throw new WaitAborted(`agent exited (${JSON.stringify(agent.exit)})\n${agent.tail()}`);
+        return agent.stdout().includes('"msg":"connected to broker"');
+      },
+      60_000,
+      { what: 'the agent configured from the dashboard to connect' },
+    );
+    await agent.stop();
 
     // The audit page lists the registration by the admin; the stored entries never hold the secret.
     await page.goto(`${server.baseUrl}/#/audit`);

@@ -7,6 +7,8 @@ import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { ErrorBox, Modal, areaOptions, useAreas, useAsync } from '../ui.js';
+import type { DeviceEndpoints } from '../../../shared/src/provisioning.js';
+import { DEVICE_ENDPOINTS_PATH } from '../../../shared/src/version.js';
 
 /** GET /api/v1/board-profiles (server/src/board-profiles/board-profiles.service.ts). */
 export interface BoardProfile {
@@ -35,11 +37,13 @@ const F = defineStrings({
     secret: 'Mã bí mật của thiết bị',
     deviceId: 'Mã thiết bị',
     serverKey: 'Khóa công khai của máy chủ',
-    command: 'Lệnh chạy phần mềm thiết bị (agent)',
-    commandHint: 'Dán vào máy điều khiển cụm loa / bảng tin. Giữ dấu "=" trong --secret=… vì mã bí mật có thể bắt đầu bằng dấu "-".',
-    envFile: 'Hoặc tệp cấu hình /etc/loa/agent.env',
+    command: 'Hoặc chạy thử từ dòng lệnh',
+    commandHint: 'Mã bí mật nằm trong biến môi trường, không nằm trên dòng lệnh (ở đó mọi người dùng trên máy đều đọc được bằng ps).',
+    envFile: 'Tệp cấu hình /etc/loa/agent.env của thiết bị',
+    envHint: 'Lưu với quyền 0640 (root:loa-agent); dịch vụ systemd loa-agent đọc tệp này (xem deploy/README.md).',
     mqttUrl: 'Địa chỉ MQTT mà thiết bị kết nối',
-    mqttHint: 'Cổng MQTT của máy chủ (LOA_MQTT_PORT, mặc định 1883); dùng mqtts:// khi qua Internet.',
+    mqttFromListener: 'Theo cổng máy chủ đang nghe. Nếu thiết bị đi qua NAT hoặc proxy, hãy đặt LOA_PUBLIC_MQTT_URL và LOA_PUBLIC_HTTP_URL trên máy chủ.',
+    mqttFromSetting: 'Theo cấu hình LOA_PUBLIC_MQTT_URL của máy chủ.',
     confirm: 'Xác nhận',
   },
   en: {
@@ -50,11 +54,13 @@ const F = defineStrings({
     secret: 'Device secret',
     deviceId: 'Device id',
     serverKey: 'Server public key',
-    command: 'Agent command line',
-    commandHint: 'Paste it on the loudspeaker controller / e-board. Keep the "=" in --secret=…: a secret may start with "-".',
-    envFile: 'Or the settings file /etc/loa/agent.env',
+    command: 'Or try it from a shell',
+    commandHint: 'The secret goes in the environment, not on the command line, where every local user could read it with ps.',
+    envFile: "The device's settings file /etc/loa/agent.env",
+    envHint: 'Install it with mode 0640 (root:loa-agent); the loa-agent systemd unit reads it (see deploy/README.md).',
     mqttUrl: 'MQTT address the device connects to',
-    mqttHint: "The server's MQTT port (LOA_MQTT_PORT, default 1883); use mqtts:// across the Internet.",
+    mqttFromListener: 'The port the server listens on. If devices reach it through NAT or a proxy, set LOA_PUBLIC_MQTT_URL and LOA_PUBLIC_HTTP_URL on the server.',
+    mqttFromSetting: "From the server's LOA_PUBLIC_MQTT_URL.",
     confirm: 'Confirm',
   },
 });
@@ -144,93 +150,66 @@ export function OnceWarning({ children }: { children?: ComponentChildren }) {
 /** Shell quoting for the command line: single quotes, an inner ' as '\''. */
 export const shq = (s: string): string => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-const MQTT_KEY = 'loa.fleet.mqttUrl';
-const defaultMqtt = (): string => {
-  try {
-    const saved = localStorage.getItem(MQTT_KEY);
-    if (saved) return saved;
-  } catch {
-    // private mode
-  }
-  return `mqtt://${location.hostname || 'localhost'}:1883`;
-};
-
 export function useSigningKey() {
   return useAsync(() => get<SigningKey>('/api/v1/signing-key'), []);
 }
 
 export type AgentIdentity = { kind: 'identity'; deviceId: string; secret: string; serverPublicKey: string; deviceKind: string } | { kind: 'provisioning'; key: string; deviceKind: string; serverPublicKey: string | null };
 
-/** The agent's settings for this device as a command line and as agent.env, with the MQTT address editable. */
+/**
+ * The agent's settings for this device as agent.env (first: the way to install it) and as a command line, with the
+ * server's device-facing addresses (GET /api/v1/device-endpoints) and the MQTT address editable. Credentials (secret,
+ * provisioning key) travel in the environment only: a flag is visible to every local user in `ps`.
+ */
 export function AgentCommand({ identity }: { identity: AgentIdentity }) {
+  const c = useCommon();
+  const endpoints = useAsync(() => get<DeviceEndpoints>(DEVICE_ENDPOINTS_PATH), []);
+  if (!endpoints.data) return endpoints.error ? <ErrorBox error={endpoints.error} /> : <p class="muted small">{c('loading')}</p>;
+  return <AgentSettings identity={identity} endpoints={endpoints.data} />;
+}
+
+function AgentSettings({ identity, endpoints }: { identity: AgentIdentity; endpoints: DeviceEndpoints }) {
   const w = useT(F);
-  const [mqtt, setMqtt] = useState(defaultMqtt);
-  const serverUrl = location.origin;
+  const [mqtt, setMqtt] = useState(endpoints.mqttUrl);
   const kind = identity.deviceKind === 'board' ? 'board' : 'speaker';
-  const flags: Array<[string, string]> = [
-    ['--server-url', serverUrl],
-    ['--mqtt-url', mqtt],
+  const secrets: Array<[string, string]> = identity.kind === 'identity' ? [['LOA_AGENT_SECRET', identity.secret]] : [['LOA_AGENT_PROVISIONING_KEY', identity.key]];
+  const flags: Array<[string, string, string]> = [
+    ['--server-url', 'LOA_AGENT_SERVER_URL', endpoints.httpUrl],
+    ['--mqtt-url', 'LOA_AGENT_MQTT_URL', mqtt],
   ];
-  const env: Array<[string, string]> = [
-    ['LOA_AGENT_SERVER_URL', serverUrl],
-    ['LOA_AGENT_MQTT_URL', mqtt],
-  ];
-  if (identity.kind === 'identity') {
-    flags.push(['--device-id', identity.deviceId], ['--secret', identity.secret], ['--server-public-key', identity.serverPublicKey]);
-    env.push(['LOA_AGENT_DEVICE_ID', identity.deviceId], ['LOA_AGENT_SECRET', identity.secret], ['LOA_AGENT_SERVER_PUBLIC_KEY', identity.serverPublicKey]);
-  } else {
-    flags.push(['--provisioning-key', identity.key]);
-    env.push(['LOA_AGENT_PROVISIONING_KEY', identity.key]);
-    if (identity.serverPublicKey) {
-      flags.push(['--server-public-key', identity.serverPublicKey]);
-      env.push(['LOA_AGENT_SERVER_PUBLIC_KEY', identity.serverPublicKey]);
-    }
-  }
-  flags.push(['--kind', kind]);
-  env.push(['LOA_AGENT_KIND', kind]);
-  if (kind === 'speaker') {
-    flags.push(['--audio-output', 'alsa:default']);
-    env.push(['LOA_AGENT_AUDIO_OUTPUT', 'alsa:default']);
-  }
-  flags.push(['--data-dir', '/var/lib/loa-agent']);
-  env.push(['LOA_AGENT_DATA_DIR', '/var/lib/loa-agent']);
-  const cmd = ['node /opt/loa/agent/dist/cli.js', ...flags.map(([f, v]) => `${f}=${shq(v)}`)].join(' \\\n  ');
-  const envText = env.map(([k, v]) => `${k}=${v}`).join('\n');
+  if (identity.kind === 'identity') flags.push(['--device-id', 'LOA_AGENT_DEVICE_ID', identity.deviceId], ['--server-public-key', 'LOA_AGENT_SERVER_PUBLIC_KEY', identity.serverPublicKey]);
+  else if (identity.serverPublicKey) flags.push(['--server-public-key', 'LOA_AGENT_SERVER_PUBLIC_KEY', identity.serverPublicKey]);
+  flags.push(['--kind', 'LOA_AGENT_KIND', kind]);
+  if (kind === 'speaker') flags.push(['--audio-output', 'LOA_AGENT_AUDIO_OUTPUT', 'alsa:default']);
+  flags.push(['--data-dir', 'LOA_AGENT_DATA_DIR', '/var/lib/loa-agent']);
+  const envText = [...flags.map(([, k, v]): [string, string] => [k, v]), ...secrets].map(([k, v]) => `${k}=${v}`).join('\n');
+  const cmd = [`${secrets.map(([k, v]) => `${k}=${shq(v)}`).join(' ')} node /opt/loa/agent/dist/cli.js`, ...flags.map(([f, , v]) => `${f}=${shq(v)}`)].join(' \\\n  ');
   return (
     <div>
       <label class="field">
         <span class="field-label">{w('mqttUrl')}</span>
-        <input
-          value={mqtt}
-          onInput={(e) => {
-            const v = (e.target as HTMLInputElement).value;
-            setMqtt(v);
-            try {
-              localStorage.setItem(MQTT_KEY, v);
-            } catch {
-              // private mode
-            }
-          }}
-          data-testid="agent-mqtt-url"
-        />
-        <span class="field-hint">{w('mqttHint')}</span>
+        <input value={mqtt} onInput={(e) => setMqtt((e.target as HTMLInputElement).value)} data-testid="agent-mqtt-url" />
+        <span class="field-hint">{endpoints.mqttUrlSource === 'setting' ? w('mqttFromSetting') : w('mqttFromListener')}</span>
       </label>
       <div class="field">
-        <span class="field-label">{w('command')}</span>
-        <pre style={{ ...monoBox, flex: 'none', overflowX: 'auto', wordBreak: 'normal', whiteSpace: 'pre' }} data-testid="agent-command">
+        <span class="field-label">{w('envFile')}</span>
+        <pre style={{ ...monoBox, flex: 'none', overflowX: 'auto', wordBreak: 'normal', whiteSpace: 'pre' }} data-testid="agent-env">
+          {envText}
+        </pre>
+        <div class="row" style={{ marginTop: '.3rem' }}>
+          <CopyButton text={`${envText}\n`} testid="agent-env-copy" />
+        </div>
+        <span class="field-hint">{w('envHint')}</span>
+      </div>
+      <details>
+        <summary class="small">{w('command')}</summary>
+        <pre style={{ ...monoBox, flex: 'none', overflowX: 'auto', wordBreak: 'normal', whiteSpace: 'pre', marginTop: '.4rem' }} data-testid="agent-command">
           {cmd}
         </pre>
         <div class="row" style={{ marginTop: '.3rem' }}>
           <CopyButton text={cmd.replace(/ \\\n {2}/g, ' ')} testid="agent-command-copy" />
         </div>
         <span class="field-hint">{w('commandHint')}</span>
-      </div>
-      <details>
-        <summary class="small">{w('envFile')}</summary>
-        <pre style={{ ...monoBox, flex: 'none', overflowX: 'auto', wordBreak: 'normal', whiteSpace: 'pre', marginTop: '.4rem' }}>{envText}</pre>
-        <div class="row" style={{ marginTop: '.3rem' }}>
-          <CopyButton text={`${envText}\n`} />
-        </div>
       </details>
     </div>
   );
