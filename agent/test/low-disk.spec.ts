@@ -8,7 +8,7 @@ import { Controller } from '../src/controller.js';
 import { startBroker, type TestBroker } from './broker.js';
 import { silentLogger, waitFor } from './helpers.js';
 import { startMediaServer, type MediaServer } from './media-server.js';
-import { mountSmallDisk, type SmallDisk } from './small-disk.js';
+import { mountSmallDisk, type SmallDisk } from '../../test/support/small-disk.js';
 
 const DEVICE = 'spk-disk-01';
 const SECRET = 'pw-disk';

@@ -5,7 +5,7 @@ import { SystemClock } from '../src/clock.js';
 import { MediaCache, type DiskShortage, type FetchFn } from '../src/media-cache.js';
 import { silentLogger } from './helpers.js';
 import { sha256, startMediaServer, type MediaServer } from './media-server.js';
-import { mountSmallDisk, type SmallDisk } from './small-disk.js';
+import { mountSmallDisk, type SmallDisk } from '../../test/support/small-disk.js';
 
 const MB = 1024 * 1024;
 

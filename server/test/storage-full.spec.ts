@@ -10,7 +10,7 @@ import { AppConfig } from '../src/config/app-config.js';
 import { PG_ADMIN_URL } from './support/databases.js';
 import { silentLogger } from './support/fixtures.js';
 import { makeMediaFixtures, type MediaFixtures } from './support/media-fixtures.js';
-import { mountSmallDisk, type SmallDisk } from './support/small-disk.js';
+import { mountSmallDisk, type SmallDisk } from '../../test/support/small-disk.js';
 
 interface Job {
   id: string;
