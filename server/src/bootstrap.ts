@@ -114,9 +114,9 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   };
 
   async function stop(): Promise<void> {
-    // Intake stops first, on both ports at once: devices are refused by TCP and retry as after a crash, and nothing
-    // new reaches the database while it is flushed. Then the sessions the stop ended are recorded, the requests in
-    // progress finish (bounded), and Nest's hooks drain the batchers, stop the timers and close the broker.
+    // Intake stops first, on both ports at once, so nothing new reaches the database while it is flushed. Then the
+    // sessions the stop ends are recorded, the requests in progress finish (bounded), and Nest's hooks drain the
+    // batchers, stop the timers and close the broker, which cuts the device sessions last (see EmbeddedBroker.stop).
     const requests = http?.close(HTTP_STOP_GRACE_MS) ?? Promise.resolve(0);
     const ended = await broker.stop();
     await started

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { z } from 'zod';
 import { alertMessageSchema, areaTopic, deviceTopic, encodeMessage, MAX_PAYLOAD_BYTES, openSigned, timelineMessageSchema, verifyKeyFromBase64, type VerifyKey } from '@loa/shared';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -15,7 +16,59 @@ function connect(url: string, clientId: string, username: string, password: stri
   });
 }
 
+/** MQTT's remaining-length encoding (7 bits a byte), for packets written by hand. */
+function remainingLength(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    out.push((n % 128) | (n >= 128 ? 0x80 : 0));
+    n = Math.floor(n / 128);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+const mqttString = (v: string) => Buffer.concat([Buffer.from([v.length >> 8, v.length & 0xff]), Buffer.from(v)]);
+const connectPacket = (id: string, secret: string) => {
+  const body = Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0xc2, 0, 60]), mqttString(id), mqttString(id), mqttString(secret)]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+};
+
+/** A raw TCP session to the broker, for what mqtt.js will not send; `closed` resolves when the server ends it. */
+async function rawSession(url: string): Promise<{ socket: Socket; received: () => Buffer; closed: Promise<void> }> {
+  const { hostname, port } = new URL(url);
+  const socket = tcpConnect({ host: hostname, port: Number(port) });
+  let received = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, received: () => received, closed };
+}
+
+/** Writes up to `bytes` of filler, stopping when the server closes the connection; resolves with the bytes written. */
+async function stream(socket: Socket, bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 0x41);
+  let sent = 0;
+  while (sent < bytes && !socket.destroyed) {
+    sent += chunk.length;
+    if (!socket.write(chunk))
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.on('drain', done).on('close', done);
+      });
+  }
+  return sent;
+}
+
 const closed = (c: MqttClient) => new Promise<void>((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
+/** Polls a condition of the test's own state (no clock involved): data arrives on its own schedule. */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
 const counters = async (t: TestServer) => (await t.api<{ counters: Record<string, number> }>('GET', '/api/health')).body.counters;
 
 describe('embedded MQTT broker', () => {
@@ -94,6 +147,34 @@ describe('embedded MQTT broker', () => {
     c.publish(deviceTopic('dev-a', 'events'), Buffer.alloc(MAX_PAYLOAD_BYTES + 10, 0x41), { qos: 1 });
     await gone;
     expect((await counters(t)).mqtt_publish_refused).toBe(before + 1);
+  });
+
+  // A client announcing a huge packet would otherwise have the whole of it buffered by aedes' parser, logged in or not.
+  it('closes a connection whose CONNECT announces more than a login can need, without buffering it', async () => {
+    const before = (await counters(t)).mqtt_packet_too_large ?? 0;
+    const s = await rawSession(t.mqttUrl);
+    s.socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(50 * 1024 * 1024)]));
+    const written = await stream(s.socket, 50 * 1024 * 1024);
+    await s.closed;
+    // Cut at the header: what got through is at most what the socket buffers held, far from the 50 MB announced.
+    expect(written).toBeLessThan(10 * 1024 * 1024);
+    expect((await counters(t)).mqtt_packet_too_large).toBe(before + 1);
+    expect((await t.api('GET', '/api/health')).status).toBe(200);
+  });
+
+  it('closes a logged-in device\'s connection at the header of an oversized PUBLISH', async () => {
+    const before = (await counters(t)).mqtt_packet_too_large ?? 0;
+    const s = await rawSession(t.mqttUrl);
+    s.socket.write(connectPacket('dev-a', secrets['dev-a']!));
+    await waitUntil(() => s.received().length >= 4);
+    expect([...s.received().subarray(0, 4)]).toEqual([0x20, 2, 0, 0]); // CONNACK, accepted
+    const topic = mqttString(deviceTopic('dev-a', 'events'));
+    s.socket.write(Buffer.concat([Buffer.from([0x32]), remainingLength(50 * 1024 * 1024), topic, Buffer.from([0, 1])]));
+    const written = await stream(s.socket, 50 * 1024 * 1024);
+    await s.closed;
+    expect(written).toBeLessThan(10 * 1024 * 1024);
+    expect((await counters(t)).mqtt_packet_too_large).toBe(before + 1);
+    // A payload just over MAX_PAYLOAD_BYTES still reaches the ACL, which refuses it by name (test above).
   });
 
   it.each([

@@ -18,10 +18,11 @@ import { toneWav, uploadMedia } from './lib/wav.js';
 import { measureSyncStart, type SyncStartResult } from './sync-start.js';
 import { measureMediaPipeline, type MediaBenchResult } from './lib/media-bench.js';
 import { measureRestart, restartRows, type RestartResult } from './lib/restart.js';
+import { measureSoak, soakRows, type SoakResult } from './lib/soak.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-bulk': { type: 'boolean', default: false },
     'telemetry-s': { type: 'string', default: '60' },
+    'soak-rounds': { type: 'string', default: '300' },
+    'soak-idle-s': { type: 'string', default: '60' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -56,6 +59,8 @@ if (args.help) {
   --keep                   keep the temporary data directory
   --no-bulk                register one device per request instead of POST /api/v1/devices/bulk
   --telemetry-s S          heartbeat (telemetry) period of every simulated device (default 60, as in the field)
+  --soak-rounds R          rounds of malformed MQTT and HTTP input in the soak scenario (default 300)
+  --soak-idle-s S          idle time after the soak input before the last memory reading (default 60)
 `);
   process.exit(0);
 }
@@ -68,6 +73,8 @@ const scenarios = new Set(args.scenarios.split(',').map((s) => s.trim()).filter(
 for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}" (known: ${ALL_SCENARIOS.join(', ')})`);
 const RAW = !args['no-raw'];
 const TELEMETRY_MS = Math.max(1, Number(args['telemetry-s'])) * 1000;
+const SOAK_ROUNDS = Math.max(1, Math.floor(Number(args['soak-rounds'])));
+const SOAK_IDLE_S = Math.max(1, Number(args['soak-idle-s']));
 
 // Every wait is bounded in time; the bound grows with N so a slow machine reports a slow figure, not a hang.
 const T_CONNECT = Math.max(60_000, N * 10);
@@ -644,6 +651,7 @@ async function main(): Promise<void> {
   let sync: SyncStartResult | null = null;
   let media: MediaBenchResult | null = null;
   let restart: RestartResult | null = null;
+  let soak: SoakResult | null = null;
   let provisionS = 0;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
@@ -671,6 +679,10 @@ async function main(): Promise<void> {
       log('restart: SIGTERM and SIGKILL of a server with every device connected; time to exit and to have every device back');
       restart = await measureRestart({ dir, devices: N, processes: PROCESSES, maxConnecting: MAX_CONNECTING, track: (c) => children.add(c), log });
     }
+    if (scenarios.has('soak')) {
+      log(`soak: a fresh server takes ${SOAK_ROUNDS} rounds of malformed MQTT and HTTP input, then idles ${SOAK_IDLE_S} s`);
+      soak = await measureSoak({ dir, rounds: SOAK_ROUNDS, concurrency: 4, idleMs: SOAK_IDLE_S * 1000, track: (c) => children.add(c), log });
+    }
   } finally {
     const code = await server.stop();
     if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
@@ -688,6 +700,7 @@ async function main(): Promise<void> {
 
   const r = rows(loa, raw, agent, sync, media);
   if (restart) r.push(...restartRows(restart));
+  if (soak) r.push(...soakRows(soak));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -712,6 +725,7 @@ async function main(): Promise<void> {
     sync,
     media,
     restart,
+    soak,
     rows: r,
     profile,
   };

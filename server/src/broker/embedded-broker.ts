@@ -15,7 +15,7 @@ import { indexedMemoryPersistence } from './indexed-persistence.js';
 import { guardPacketSize, PACKET_LIMITS, type OversizeReason } from './packet-size-guard.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from './message-broker.js';
 
-const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
+const authError = (message: string, returnCode: 3 | 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
 
 const LOGIN_REFUSED = {
   invalid: 'MQTT login refused: unknown device or wrong secret',
@@ -46,6 +46,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   /** Server-side handlers still running for messages already taken from devices; a stop lets them finish. */
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
+  private portsClosed: Promise<unknown> = Promise.resolve();
   private stopped: Promise<string[]> | null = null;
 
   constructor(
@@ -127,37 +128,45 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
 
   async onModuleDestroy(): Promise<void> {
     await this.stop();
+    await this.cutSessions();
     const aedes = this.aedes;
     this.aedes = null;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
   }
 
   /**
-   * First step of a graceful stop, quick and for every device the same as a crash: the ports close at once (a
-   * reconnecting device is refused by TCP, not left waiting for a CONNACK), every socket is cut (logins in progress
-   * too, which aedes would otherwise leave hanging until the device's connect timeout, holding the process), no last
-   * will is published (the server records why the sessions ended), and messages already taken from devices are
-   * handled to the end, so reports received before the stop are committed. The broker itself stays up for the
-   * server's own publishes until onModuleDestroy. Resolves with the device ids whose sessions it ended; idempotent.
+   * First step of a graceful stop: intake ends at once and the rest of the stop runs with the fleet still attached.
+   * The ports stop accepting, a login still in progress is answered "server unavailable", every further publish
+   * is refused (unacknowledged, the device sends it again after the restart) and no last will is published (the
+   * server records why the sessions end). Messages already taken from devices are handled to the end, so reports
+   * received before the stop are committed. The sessions themselves are cut last (cutSessions, from
+   * onModuleDestroy), just before the process exits: a device's outage then starts when the process goes, as after
+   * a crash, instead of at the signal, so a planned restart costs the fleet no more than a crash. Resolves with the
+   * device ids whose sessions the stop ends; idempotent.
    */
   stop(): Promise<string[]> {
     this.stopping = true;
-    this.stopped ??= this.shutDown();
+    this.stopped ??= this.endIntake();
     return this.stopped;
   }
 
-  private async shutDown(): Promise<string[]> {
+  private async endIntake(): Promise<string[]> {
     const servers = [this.server, this.tlsServer].filter((s): s is Server => s !== null);
-    const closed = servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+    // close() stops accepting at once; its callback waits for the open sockets, which cutSessions ends.
+    this.portsClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
     const ended = [...this.clients.keys()];
-    for (const socket of this.sockets) socket.destroy();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.logger.info({ ctx: 'mqtt', sessions: ended.length }, 'MQTT ports closed to new sessions; device messages in progress handled');
+    return ended;
+  }
+
+  /** Last step of a stop: every device socket is cut (logins in progress too), and the ports are closed. */
+  private async cutSessions(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
     this.clients.clear();
-    await Promise.all(closed);
+    await this.portsClosed;
     this.server = null;
     this.tlsServer = null;
-    this.logger.info({ ctx: 'mqtt', sessions: ended.length }, 'MQTT ports closed and device sessions ended');
-    return ended;
   }
 
   private track<S extends Server>(server: S): S {
@@ -228,6 +237,9 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    // A login that arrives while the server stops is told to come back (3 "server unavailable": the device retries
+    // with its ordinary back-off, not the long one for refused credentials).
+    if (this.stopping) return authError('the server is stopping', 3);
     // The client id must be the device id, or one device could take over another's session.
     if (!username || !password || client.id !== username) {
       this.metrics.inc('mqtt_auth_refused');

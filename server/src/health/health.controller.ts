@@ -6,6 +6,20 @@ import { Metrics } from '../common/metrics.js';
 import { Public } from '../auth/decorators.js';
 import { MessageBroker } from '../broker/message-broker.js';
 
+/** Memory that should come back after a burst of load: watch rssBytes against heapUsedBytes to tell a leak (both grow) from an allocator that keeps freed pages. */
+interface ProcessMemory {
+  rssBytes: number;
+  heapTotalBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
+
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers };
+}
+
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
@@ -17,7 +31,7 @@ export class HealthController {
 
   @Public()
   @Get()
-  async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; uptimeS: number; counters: Record<string, number> }> {
+  async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; uptimeS: number; memory: ProcessMemory; counters: Record<string, number> }> {
     try {
       await this.db.query('SELECT 1');
     } catch (err) {
@@ -29,6 +43,7 @@ export class HealthController {
       database: this.db.options.type === 'better-sqlite3' ? 'sqlite' : this.db.options.type,
       mqttPort: this.broker.port,
       uptimeS: Math.round(process.uptime()),
+      memory: processMemory(),
       counters: this.metrics.snapshot(),
     };
   }
