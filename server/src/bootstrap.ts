@@ -17,8 +17,13 @@ import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readTlsMaterial } from './common/tls.js';
 import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 import compression from 'compression';
+import { json } from 'body-parser';
 import { HttpDrain } from './common/http-drain.js';
 import { PresenceService } from './devices/presence.service.js';
+
+/** Largest JSON body on every route but bulk registration. */
+export const JSON_BODY_LIMIT = '1mb';
+const BULK_JSON_ROUTE = '/api/v1/devices/bulk';
 
 /** How long a stop waits for HTTP requests in progress (uploads, downloads) before cutting them. */
 const HTTP_STOP_GRACE_MS = 5000;
@@ -61,8 +66,11 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // Operators open the dashboard on phones over 3G: the device list of a province is ~7 MB of JSON and ~0.7 MB
     // gzipped. Audio and images are not compressible types, so media downloads (and their Range requests) pass as is.
     app.use(compression({ threshold: 1024 }));
-    // Bulk device registration (up to 20,000 rows) is the largest JSON body; media goes through multipart.
-    app.useBodyParser('json', { limit: '8mb' });
+    // Bulk device registration (up to 20,000 rows) is the one large JSON body; everything else fits in 1 MB (a group
+    // of 15,000 device ids is 0.3 MB). Bodies are parsed before authentication, so an anonymous client must not get
+    // to make the server parse 8 MB of `[{},{},…]` on every route. Media goes through multipart.
+    app.use(BULK_JSON_ROUTE, json({ limit: '8mb' }));
+    app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
     // Device batches from spreadsheets (POST /api/v1/devices/import).
     app.useBodyParser('text', { type: 'text/csv', limit: '8mb' });
     app.useGlobalPipes(new StandardSchemaValidationPipe());

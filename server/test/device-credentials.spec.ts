@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { NotFoundException } from '@nestjs/common';
 import { generateSigningKey } from '@loa/shared';
 import { MessageBroker, type MessageHandler } from '../src/broker/message-broker.js';
@@ -106,6 +107,21 @@ describe(LoginRateLimiter.name, () => {
     clock.t += 30_000;
     sut.sweep();
     expect(sut.size).toBe(1);
+  });
+
+  it('sweeps on its own timer once an attack stops, not only on further failures', () => {
+    jest.useFakeTimers({ doNotFake: ['Date', 'performance', 'nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      sut.onApplicationBootstrap();
+      for (let i = 0; i < 500; i++) sut.recordFailure(`scan-${i}`, `10.0.${i % 7}.1`, true);
+      expect(sut.size).toBeGreaterThan(0);
+      clock.t += 60_000;
+      jest.advanceTimersByTime(60_000);
+      expect(sut.size).toBe(0);
+    } finally {
+      sut.onModuleDestroy();
+      jest.useRealTimers();
+    }
   });
 });
 

@@ -111,6 +111,20 @@ describe('HTTP API', () => {
     expect(res.status).toBe(413);
     expect((await anon('GET', '/api/health')).status).toBe(200);
   });
+
+  it('refuses an anonymous 2 MB JSON body at once (1 MB outside bulk registration) and takes a 2 MB bulk registration', async () => {
+    // Bodies are parsed before authentication: an 8 MB limit everywhere let anyone make the server parse megabytes.
+    const flood = `[${Array.from({ length: 700_000 }, () => '{}').join(',')}]`;
+    expect(Buffer.byteLength(flood)).toBeGreaterThan(2 * 1024 * 1024 - 1);
+    const login = await fetch(`${t.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: flood });
+    expect(login.status).toBe(413);
+    const devices = Array.from({ length: 10_000 }, (_, i) => ({ id: `bulk-big-${i}`, name: `Cụm loa ${i} ${'x'.repeat(170)}`, kind: 'speaker', areaCode: '00004' }));
+    const body = JSON.stringify({ devices });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2 * 1024 * 1024);
+    const bulk = await fetch(`${t.baseUrl}/api/v1/devices/bulk`, { method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, body });
+    expect(bulk.status).toBe(201);
+    expect(((await bulk.json()) as { devices: unknown[] }).devices).toHaveLength(10_000);
+  });
 });
 
 describe('start-up on a busy port', () => {

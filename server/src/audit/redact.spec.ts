@@ -1,4 +1,4 @@
-import { boundedJson, parseJson, redact } from './redact.js';
+import { boundedJson, MAX_NODES, parseJson, redact } from './redact.js';
 
 describe(redact.name, () => {
   it('drops every key naming a password, secret, token or key, at any depth and in arrays', () => {
@@ -52,5 +52,18 @@ describe(parseJson.name, () => {
     expect(parseJson('{"a":[1]}')).toEqual({ a: [1] });
     expect(parseJson(null)).toBeNull();
     expect(parseJson('{oops')).toBe('{oops');
+  });
+});
+
+describe('redact on hostile sizes', () => {
+  it('copies at most MAX_NODES values of a huge body and says how much was left out', () => {
+    const huge = Array.from({ length: 300_000 }, () => ({}));
+    const out = redact({ list: huge }) as { list: unknown[] };
+    expect(out.list).toHaveLength(MAX_NODES);
+    expect(out.list[MAX_NODES - 1]).toBe(`[… ${300_000 - MAX_NODES + 1} more]`);
+    const wide = Object.fromEntries(Array.from({ length: MAX_NODES + 10 }, (_, i) => [`k${i}`, i]));
+    const cut = redact(wide) as Record<string, unknown>;
+    expect(cut['…']).toBe('more properties left out');
+    expect(Object.keys(cut)).toHaveLength(MAX_NODES + 1);
   });
 });

@@ -7,16 +7,22 @@ export const DETAIL_MAX_BYTES = 8 * 1024;
 export const SNAPSHOT_MAX_BYTES = 64 * 1024;
 
 const MAX_DEPTH = 20;
+/**
+ * Values copied at most: what is stored is cut to 64 KiB anyway, and an anonymous 7 MB body of `[{},{},…]` (2.3 million
+ * objects) must not cost the server seconds of CPU and hundreds of MB to copy, serialise and throw away.
+ */
+export const MAX_NODES = 20_000;
 
 /**
  * A JSON-safe copy of `value` without any property whose name matches SECRET_KEY. Dates become ISO strings, Buffers
- * and functions are left out, cycles and very deep nesting are cut off, so whatever a handler returns can be stored.
+ * and functions are left out, cycles and very deep nesting are cut off, and past MAX_NODES values the rest is
+ * replaced by a marker, so whatever a handler returns or a client sends can be stored cheaply.
  */
 export function redact(value: unknown): unknown {
-  return copy(value, 0, new WeakSet());
+  return copy(value, 0, new WeakSet(), { left: MAX_NODES });
 }
 
-function copy(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+function copy(value: unknown, depth: number, seen: WeakSet<object>, budget: { left: number }): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'bigint') return value.toString();
@@ -26,11 +32,25 @@ function copy(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (depth >= MAX_DEPTH || seen.has(value)) return '[…]';
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((v) => copy(v, depth + 1, seen) ?? null);
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length; i++) {
+        if (budget.left-- <= 0) {
+          out.push(`[… ${value.length - i} more]`);
+          break;
+        }
+        out.push(copy(value[i], depth + 1, seen, budget) ?? null);
+      }
+      return out;
+    }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (SECRET_KEY.test(k)) continue;
-      const c = copy(v, depth + 1, seen);
+    for (const k in value) {
+      if (!Object.hasOwn(value, k) || SECRET_KEY.test(k)) continue;
+      if (budget.left-- <= 0) {
+        out['…'] = 'more properties left out';
+        break;
+      }
+      const c = copy((value as Record<string, unknown>)[k], depth + 1, seen, budget);
       if (c !== undefined) out[k] = c;
     }
     return out;

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
@@ -26,6 +26,8 @@ export const MAX_TRACKED = 100_000;
  * login is answered at once as throttled, so delays can never grow into a memory or socket exhaustion.
  */
 export const MAX_PENDING = 2000;
+/** Longest pause between sweeps of expired entries. */
+export const SWEEP_EVERY_MS = 60_000;
 export const MAX_PENDING_PER_ADDRESS = 50;
 
 /**
@@ -47,7 +49,7 @@ export const MAX_PENDING_PER_ADDRESS = 50;
  * recently touched are dropped.
  */
 @Injectable()
-export class LoginRateLimiter {
+export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pairs = new Map<string, PairState>();
   private readonly addresses = new Map<string, AddressState>();
   private readonly pendingByAddress = new Map<string, number>();
@@ -57,6 +59,7 @@ export class LoginRateLimiter {
   private readonly windowMs: number;
   private readonly unknownBudget: number;
   private ops = 0;
+  private sweeper: NodeJS.Timeout | null = null;
 
   /** Limits; overridable for tests. */
   maxTracked = MAX_TRACKED;
@@ -133,6 +136,20 @@ export class LoginRateLimiter {
     if (mine > 0) this.pendingByAddress.set(addr, mine);
     else this.pendingByAddress.delete(addr);
     this.pendingTotal = Math.max(0, this.pendingTotal - 1);
+  }
+
+  /**
+   * Sweeps on a timer too: a sweep every 1,000th failure stops with the attack, leaving up to MAX_TRACKED entries per
+   * map held for good. Per process on purpose (the state is this process's own), so not behind the leader gate.
+   */
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(this.windowMs, SWEEP_EVERY_MS));
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 
   /**
