@@ -14,7 +14,7 @@ import { ManualClock } from '../src/clock.js';
 import { JOURNAL_GRACE_MS } from '../src/command-journal.js';
 import { CommandRejectedError, Commands, type CommandHandlers, type CommandOutcome } from '../src/commands.js';
 import { MessageGuard } from '../src/guard.js';
-import { silentLogger, tempDir } from './helpers.js';
+import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 const DEVICE = 'spk-cmd-01';
 const T0 = 1_770_000_000_000;
@@ -188,8 +188,7 @@ describe(Commands.name, () => {
     let release!: () => void;
     behaviour.selfTest = () => new Promise<CommandOutcome>((r) => (release = () => r({})));
     sut.receive(signMessage(key, msg({ command: { type: 'selfTest' } })));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(calls).toHaveLength(1);
+    await waitFor(() => calls.length === 1, 5000, 'the self-test to start');
     // A second agent on the same data: as if the first had crashed mid-command.
     const after = make();
     await after.start();
@@ -246,7 +245,8 @@ describe(Commands.name, () => {
     expect((await files()).sort()).toEqual(['cmd-1.json', 'other.json']);
     clock.advance(1);
     await deliver(msg({ id: 'third', expiresAt: T0 + 10 * JOURNAL_GRACE_MS }));
-    await new Promise((r) => setTimeout(r, 50));
+    // Pruning follows the delivery asynchronously: wait for the expired entry to go, then check what is left.
+    await waitFor(async () => !(await files()).includes('cmd-1.json'), 5000, 'the expired journal entry to go');
     expect((await files()).sort()).toEqual(['other.json', 'third.json']);
     // A copy of the forgotten one is expired anyway: never run.
     await deliver(msg({ expiresAt: T0 + 1000 }));

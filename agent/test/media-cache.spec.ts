@@ -3,7 +3,7 @@ import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemClock } from '../src/clock.js';
 import { MediaCache, MediaError } from '../src/media-cache.js';
-import { silentLogger, tempDir } from './helpers.js';
+import { silentLogger, tempDir, waitFor } from './helpers.js';
 import { sha256, startMediaServer, type MediaServer } from './media-server.js';
 
 describe('MediaCache', () => {
@@ -100,8 +100,8 @@ describe('MediaCache', () => {
       backoff: new (await import('../src/backoff.js')).Backoff({ baseMs: 50, capMs: 100 }),
     });
     const ready = new Promise<string>((resolve) => retrying.prefetch(sha, resolve));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(server.requests.some((r) => r.status === 404)).toBe(true);
+    // Refused twice: it did not give up after the first 404.
+    await waitFor(() => server.requests.filter((r) => r.status === 404).length >= 2, 10_000, 'two refused attempts');
     server.add(data);
     expect(sha256(await readFile(await ready))).toBe(sha);
     retrying.stop();

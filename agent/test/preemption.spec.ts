@@ -245,7 +245,7 @@ describe('Executor with a board: a preempted text resumes for the rest of its wi
 });
 
 describe('Executor: precise start on the system clock', () => {
-  it('starts within a few ms of the target', async () => {
+  it('starts within a few ms of the target, as a plain timer of the same process does', async () => {
     const { dir, cleanup } = await tempDir();
     const clock = new SystemClock();
     const starts: number[] = [];
@@ -267,11 +267,16 @@ describe('Executor: precise start on the system clock', () => {
       const base = Date.now();
       const slots = [0, 1, 2, 3, 4].map((i) => audio(`p${i}`, 0, 0.05, 0.2, 'normal', { startAt: base + 400 + i * 300 }));
       ex.start(slots);
-      await waitFor(() => starts.length === 5, 5000, 'five starts');
+      // The baseline: a plain timer per target in this same event loop. A busy machine delays it as much as the
+      // executor; a start that waited for a coarse tick or a poll would not keep up with it.
+      const baseline: number[] = [];
+      for (const s of slots) setTimeout(() => baseline.push(Date.now() - s.startAt), s.startAt - Date.now());
+      await waitFor(() => starts.length === 5 && baseline.length === 5, 10_000, 'five starts and five baseline timers');
       const late = starts.map((s, i) => s - slots[i]!.startAt);
       for (const l of late) expect(l).toBeGreaterThanOrEqual(0); // never early
-      // typically 0–1 ms each; the median keeps one starved moment on a loaded CI from failing the test
-      expect([...late].sort((a, b) => a - b)[2]).toBeLessThanOrEqual(10);
+      // Typically 0–1 ms each on an idle machine; medians keep one starved moment from deciding.
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+      expect(median(late)).toBeLessThanOrEqual(Math.max(0, median(baseline)) + 10);
     } finally {
       await ex.stop();
       await cleanup();

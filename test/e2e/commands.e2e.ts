@@ -1,11 +1,12 @@
 /**
  * Remote commands with a real server process and real agent processes: a command waits for an offline device and
  * runs when it comes back; one whose ttl passes first expires and never runs; a live device answers at once.
+ * Deadlines of the waits below are generous: what proves "at once" or "never" is an order of events, not a time.
  */
 import { jest } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loa, sleep, spawnAgent, spawnServer, stopAll, waitFor, type Api, type TestAgent, type TestServer } from './support/index.js';
+import { loa, spawnAgent, spawnServer, stopAll, waitFor, type Api, type TestAgent, type TestServer } from './support/index.js';
 
 jest.setTimeout(180_000);
 
@@ -63,17 +64,17 @@ describe('remote commands', () => {
   const waitPresence = (deviceId: string, online: boolean) =>
     waitFor(async () => (await loa.getDevice(api, deviceId)).online === online, 15_000, { what: `${deviceId} ${online ? 'online' : 'offline'}` });
 
-  it('answers a setVolume to a live device within a few seconds', async () => {
+  it('answers a setVolume to a live device at once, on its live session', async () => {
     const agent = await startAgent('spk-cmd-a');
     await waitPresence('spk-cmd-a', true);
-    const t0 = Date.now();
     const c = await createCommand(api, { command: { type: 'setVolume', volume: 60 }, target: { deviceId: 'spk-cmd-a' } });
     expect(c.devices).toBe(1);
     const row = await waitFor(async () => {
       const r = await stateOf(api, c.id, 'spk-cmd-a');
       return r?.state === 'ok' ? r : undefined;
-    }, 5000, { what: 'the setVolume answer', intervalMs: 100 });
-    expect(Date.now() - t0).toBeLessThan(5000);
+    }, 30_000, { what: 'the setVolume answer', intervalMs: 100 });
+    // Sent to the session that was live when it was created: not held for a reconnect.
+    expect(agent.proc.stdout().split('"msg":"connected to broker"')).toHaveLength(2);
     expect(row.data).toEqual({ volume: 60, muted: false });
     expect(outputSetting(agent)).toEqual({ volume: 60, muted: false });
     await agent.stop();
@@ -107,15 +108,17 @@ describe('remote commands', () => {
     const c = await createCommand(api, { command: { type: 'setVolume', volume: 25, muted: true }, target: { areaCode: '09955' }, ttlS: 300 });
     expect(c.devices).toBe(2);
     expect(c.counts.queued).toBe(2);
-    await sleep(1500);
     expect((await stateOf(api, c.id, 'spk-cmd-a'))?.state).toBe('queued');
     expect(outputSetting(first)).not.toEqual({ volume: 25, muted: true });
 
+    // Kept while offline: it is sent only once the device is back (server time, same host as this clock).
+    const backAt = Date.now();
     const again = await startAgent('spk-cmd-a', first.dataDir, 'agent-spk-cmd-a-2');
     const row = await waitFor(async () => {
       const r = await stateOf(api, c.id, 'spk-cmd-a');
       return r?.state === 'ok' ? r : undefined;
-    }, 20_000, { what: 'the queued command to run after the restart' });
+    }, 30_000, { what: 'the queued command to run after the restart' });
+    expect(Date.parse(String(row.sentAt))).toBeGreaterThanOrEqual(backAt);
     expect(row.data).toEqual({ volume: 25, muted: true });
     expect(outputSetting(again)).toEqual({ volume: 25, muted: true });
     expect(again.proc.stdout()).toContain(c.id);
@@ -135,8 +138,12 @@ describe('remote commands', () => {
 
     const agent = await startAgent('spk-cmd-c');
     // The one still valid is delivered and runs: the device does get its queue on coming back...
-    await waitFor(async () => (await stateOf(api, long.id, 'spk-cmd-c'))?.state === 'ok', 20_000, { what: 'the valid command to run' });
-    await sleep(2000);
+    await waitFor(async () => (await stateOf(api, long.id, 'spk-cmd-c'))?.state === 'ok', 30_000, { what: 'the valid command to run' });
+    // Sentinel: a command created after all that, on the same channel to the device. Once it has run, anything
+    // sent to the device before it has arrived too.
+    const sentinel = await createCommand(api, { command: { type: 'collectLogs', lines: 1 }, target: { deviceId: 'spk-cmd-c' } });
+    await waitFor(async () => (await stateOf(api, sentinel.id, 'spk-cmd-c'))?.state === 'ok', 30_000, { what: 'the sentinel command to run' });
+    expect(agent.proc.stdout()).toContain(sentinel.id);
     // ...but never the expired one: not sent, not received (no journal entry, not in its log), not run.
     const detail = await getCommand(api, short.id);
     expect(detail.counts).toMatchObject({ expired: 1, ok: 0, sent: 0, queued: 0, rejected: 0 });

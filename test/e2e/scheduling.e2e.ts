@@ -11,7 +11,6 @@ import {
   loa,
   makeTone,
   probeDuration,
-  sleep,
   spawnAgent,
   spawnServer,
   stopAll,
@@ -19,6 +18,7 @@ import {
   waitFor,
   type Api,
   type DeliveryView,
+  type ScheduleView,
   type TestServer,
 } from './support/index.js';
 
@@ -149,7 +149,12 @@ describe('scheduling engine', () => {
     await api.post(`/api/v1/schedules/${s.id}/cancel`, {}, 200);
     agent = await spawnAgent({ ...opts, name: 'agent-spk-offline-2' });
     await acked(api, 'spk-offline', version + 1);
-    await sleep(Math.max(0, startAt + 3000 + 2000 - Date.now()));
+    // A sentinel on the same device, due once the cancelled slot would have ended: when it has played, the agent
+    // has run past the cancelled slot's time, so the checks below are not made too early.
+    const sentinel = await loa.createSchedule(api, { contentId: content.id, startAt: iso(startAt + 4000), targets: { devices: ['spk-offline'] } });
+    const [played] = await finalDeliveries(api, sentinel.id, 1);
+    expect(played).toMatchObject({ deviceId: 'spk-offline', state: 'finished' });
+    expect(existsSync(path.join(work, `offline-${sentinel.occurrences[0]!.id}.wav`))).toBe(true);
     expect(existsSync(path.join(work, `offline-${s.occurrences[0]!.id}.wav`))).toBe(false);
     const [delivery] = await loa.deliveries(api, s.id);
     expect(delivery?.state).not.toBe('finished');
@@ -159,19 +164,22 @@ describe('scheduling engine', () => {
 
   it('plays several slots on time with the server down, and the server records each report exactly once', async () => {
     const d = await loa.createDevice(api, { id: 'spk-outage', name: 'Cụm loa thôn Bắc', kind: 'speaker', areaCode: '10002' });
-    await spawnAgent({ suite: SUITE, serverUrl: server.baseUrl, mqttUrl: server.mqttUrl, deviceId: 'spk-outage', secret: d.secret, kind: 'speaker', audioOutput: `file:${work}/outage-{occurrenceId}.wav` });
+    const agent = await spawnAgent({ suite: SUITE, serverUrl: server.baseUrl, mqttUrl: server.mqttUrl, deviceId: 'spk-outage', secret: d.secret, kind: 'speaker', audioOutput: `file:${work}/outage-{occurrenceId}.wav` });
     const content = await loa.createAudioContent(api, 'Bản tin khi mất kết nối', tones.short);
     const t0 = Date.now() + 15_000;
-    const schedules = [];
+    const schedules: ScheduleView[] = [];
     for (const offset of [0, 4000, 8000]) {
       schedules.push(await loa.createSchedule(api, { contentId: content.id, startAt: iso(t0 + offset), targets: { devices: ['spk-outage'] } }));
     }
     await acked(api, 'spk-outage', (await loa.getDevice(api, 'spk-outage')).timelineVersion);
-    await sleep(1000); // media prefetch
+    await waitFor(() => existsSync(agent.mediaPath(tones.short)), 20_000, { what: 'the agent to cache the media' });
     const { options } = server;
     await server.stop();
     expect(Date.now()).toBeLessThan(t0 - 1000);
-    await sleep(Math.max(0, t0 + 8000 + 2000 + 1500 - Date.now()));
+    // The agent says when each slot's playback ended (the last is due at t0 + 8 s), with the server still down.
+    const ended = (occurrenceId: string) => agent.proc.stdout().split('\n').some((l) => l.includes('"msg":"playback ended"') && l.includes(`"occurrenceId":"${occurrenceId}"`));
+    await waitFor(() => schedules.every((s) => ended(s.occurrences[0]!.id)), 60_000, { what: 'the agent to end all three slots' });
+    const serverBackAt = Date.now();
     for (const s of schedules) {
       const seconds = await probeDuration(path.join(work, `outage-${s.occurrences[0]!.id}.wav`));
       expect(Math.abs(seconds - 2)).toBeLessThan(0.25);
@@ -179,11 +187,20 @@ describe('scheduling engine', () => {
 
     server = await spawnServer({ ...options, name: 'server-after-outage' });
     api = server.api;
+    const startedAt: number[] = [];
     for (const s of schedules) {
       const [delivery] = await finalDeliveries(api, s.id, 1);
       expect(delivery).toMatchObject({ deviceId: 'spk-outage', state: 'finished' });
-      expect(Math.abs(Date.parse(String(delivery!.startedAt)) - Date.parse(String(s.occurrences[0]!.startAt)))).toBeLessThan(500);
+      startedAt.push(Date.parse(String(delivery!.startedAt)));
     }
+    // On time, as ordering: never early (same host, synced clocks agree to a few ms), each on air before the next
+    // one was due (none waited behind another), all on the agent's own clock while the server was down.
+    schedules.forEach((s, i) => {
+      const due = Date.parse(String(s.occurrences[0]!.startAt));
+      expect(startedAt[i]).toBeGreaterThanOrEqual(due - 100);
+      const next = schedules[i + 1];
+      expect(startedAt[i]).toBeLessThan(next ? Date.parse(String(next.occurrences[0]!.startAt)) : serverBackAt);
+    });
     // Exactly once: the agent may resend, but each report is stored once.
     const db = new Database(path.join(options.dataDir, 'loa.sqlite'), { readonly: true, fileMustExist: true });
     try {
