@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createFleet, provision, type FleetStats } from '@loa/agent/dist/simulator/index.js';
 import { startLoaServer, type LoaServer } from './loa-server.js';
-import { round } from './proc.js';
+import { round, sampleProc } from './proc.js';
 
 export interface RestartOptions {
   dir: string;
@@ -30,6 +30,8 @@ export interface RestartRun {
   failedAttempts: number;
   /** CONNACKs refusing the credentials in that time (each sends the device to its maximum back-off). */
   authRefused: number;
+  /** CPU seconds the new server spent from its start until every device was back. */
+  serverCpuS: number;
 }
 
 export interface RestartResult {
@@ -56,6 +58,7 @@ function meanRun(runs: readonly RestartRun[]): RestartRun {
     complete: runs.every((r) => r.complete),
     failedAttempts: mean((r) => r.failedAttempts, 0),
     authRefused: mean((r) => r.authRefused, 0),
+    serverCpuS: mean((r) => r.serverCpuS, 2),
   };
 }
 
@@ -113,7 +116,9 @@ export async function measureRestart(o: RestartOptions): Promise<RestartResult> 
     server = await start({ httpPort: server.httpPort, mqttPort: server.mqttPort });
     const upS = (Date.now() - t0) / 1000;
     const back = await allOnline(server, before, t0);
+    const serverCpuS = sampleProc(server.proc.pid ?? 0)?.cpuS ?? 0;
     return {
+      serverCpuS: round(serverCpuS, 2),
       exitS: round(exitS, 2),
       upS: round(upS, 2),
       allBackS: round(((back.at || Date.now()) - t0) / 1000, 2),
@@ -132,10 +137,10 @@ export async function measureRestart(o: RestartOptions): Promise<RestartResult> 
       o.log(`restart: round ${i}/${ROUNDS}: SIGTERM with every device connected, then start again`);
       const g = await restart('SIGTERM');
       gracefulRuns.push(g);
-      o.log(`restart: graceful: exit ${g.exitS} s, up ${g.upS} s, all back ${g.allBackS} s; now SIGKILL, then start again`);
+      o.log(`restart: graceful: exit ${g.exitS} s, up ${g.upS} s, all back ${g.allBackS} s, server CPU ${g.serverCpuS} s; now SIGKILL, then start again`);
       const c = await restart('SIGKILL');
       crashRuns.push(c);
-      o.log(`restart: crash: up ${c.upS} s, all back ${c.allBackS} s`);
+      o.log(`restart: crash: up ${c.upS} s, all back ${c.allBackS} s, server CPU ${c.serverCpuS} s`);
     }
     const graceful = meanRun(gracefulRuns);
     const crash = meanRun(crashRuns);
@@ -164,6 +169,8 @@ export function restartRows(r: RestartResult): Array<{ scenario: string; metric:
     row(`crash (SIGKILL): all back online, mean of ${ROUNDS} (s)`, r.crash.allBackS, ''),
     row('planned restart: server up again (s)', r.graceful.upS, ''),
     row('crash: server up again (s)', r.crash.upS, ''),
+    row('planned restart: new server CPU until all back (s)', r.graceful.serverCpuS, ''),
+    row('crash: new server CPU until all back (s)', r.crash.serverCpuS, ''),
     row('planned restart: failed connection attempts', r.graceful.failedAttempts, ''),
     row('crash: failed connection attempts', r.crash.failedAttempts, ''),
     row('planned restart: logins refused (CONNACK 4/5)', r.graceful.authRefused, '0'),
