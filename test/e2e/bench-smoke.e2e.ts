@@ -24,17 +24,17 @@ describe('bench smoke', () => {
     const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-b', 'test/bench'], { cwd: REPO, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     const json = path.join(dir, 'bench.json');
-    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--telemetry-s', '5', '--json', json], {
+    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--telemetry-s', '5', '--soak-rounds', '10', '--soak-idle-s', '2', '--json', json], {
       cwd: REPO,
       encoding: 'utf8',
-      timeout: 170_000,
+      timeout: 300_000,
     });
     if (run.status !== 0) throw new Error(`bench exited with ${run.status}\n${run.stdout}\n${run.stderr}`);
-    for (const s of ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline']) expect(run.stdout).toContain(s);
-    const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null };
+    for (const s of ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '11 restart', '12 soak']) expect(run.stdout).toContain(s);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null; restart: { graceful: { complete: boolean }; crash: { complete: boolean } } };
     expect(result.devices).toBe(N);
     const scenarios = new Set(result.rows.map((r) => r.scenario));
-    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads'].sort());
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '11 restart', '12 soak, malformed input'].sort());
     for (const r of result.rows) {
       expect(typeof r.loa).toBe('number');
       expect(Number.isFinite(r.loa)).toBe(true);
@@ -48,5 +48,10 @@ describe('bench smoke', () => {
     for (const k of ['connect', 'fanout', 'timeline', 'events', 'commands']) expect(result.loa[k]?.complete).toBe(true);
     expect(result.rows.find((r) => r.metric.startsWith('received /s'))?.loa).toBeGreaterThan(0);
     expect(result.raw).not.toBeNull();
+    // Every device came back after both kinds of restart, and hostile input never got a 5xx.
+    expect([result.restart.graceful.complete, result.restart.crash.complete]).toEqual([true, true]);
+    expect(result.rows.find((r) => r.metric === 'planned restart: logins refused (CONNACK 4/5)')?.loa).toBe(0);
+    expect(result.rows.find((r) => r.metric === 'HTTP answers ≥ 500')?.loa).toBe(0);
+    expect(result.rows.find((r) => r.metric === 'server healthy at the end (1 = yes)')?.loa).toBe(1);
   });
 });
