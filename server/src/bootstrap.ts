@@ -19,7 +19,6 @@ import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-stati
 import compression from 'compression';
 import { json } from 'body-parser';
 import { HttpDrain } from './common/http-drain.js';
-import { PresenceService } from './devices/presence.service.js';
 
 /** Largest JSON body on every route but bulk registration. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -126,11 +125,13 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // sessions the stop ends are recorded, the requests in progress finish (bounded), and Nest's hooks drain the
     // batchers, stop the timers and close the broker, which cuts the device sessions last (see EmbeddedBroker.stop).
     const requests = http?.close(HTTP_STOP_GRACE_MS) ?? Promise.resolve(0);
+    // The sessions a stop ends are not device outages: presence stays as it was, exactly as after a crash, and the
+    // devices' own reconnect (seconds) or, failing that, the heartbeat timeout decides it. Marking every device
+    // offline at each deploy flapped the whole fleet, charged device availability with server maintenance, and made
+    // the new process record a transition per device during its reconnect storm (a planned restart cost the fleet
+    // more than a crash).
     const ended = await broker.stop();
-    await started
-      .get(PresenceService)
-      .serverStopped(ended)
-      .catch((err: Error) => logger.error({ ctx: 'server', err: err.message }, 'could not record the device sessions ended by the stop'));
+    logger.info({ ctx: 'server', sessions: ended.length }, 'device sessions end with the stop; their presence is left as it was');
     const cut = await requests;
     if (cut > 0) logger.warn({ ctx: 'server', requests: cut }, 'HTTP requests still running were cut by the stop');
     await started.close();

@@ -6,7 +6,8 @@
  * - heartbeat-timeout: nothing heard for longer than the heartbeat timeout while marked online;
  * - resumed: a heartbeat (telemetry, report, ack) seen while marked offline;
  * - revoked: an operator revoked the device's credentials;
- * - server-restart: the server ended the session because it was stopping (SIGTERM), not because the link failed.
+ * - server-restart: kept for rows written by earlier versions, whose graceful stop marked every device offline (a
+ *   stop now leaves presence as it was: a server restart is not a device outage).
  */
 export const CONNECTION_REASONS = ['connect', 'shutdown', 'will', 'heartbeat-timeout', 'resumed', 'revoked', 'server-restart'] as const;
 export type ConnectionReason = (typeof CONNECTION_REASONS)[number];

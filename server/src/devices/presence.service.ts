@@ -58,15 +58,6 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.writer.write({ deviceId, at: this.clock.now(), online: false, decided: true, reason: reason.slice(0, 32) as ConnectionReason });
   }
 
-  /**
-   * Records the sessions a server stop ended (reason `server-restart`): those devices did not lose their link nor
-   * fall silent, and they come back as `connect` once the server is up again. Resolves once committed.
-   */
-  async serverStopped(deviceIds: readonly string[]): Promise<void> {
-    const at = this.clock.now();
-    await Promise.all(deviceIds.map((deviceId) => this.writer.write({ deviceId, at, online: false, decided: true, reason: 'server-restart' })));
-  }
-
   /** Marks offline every device still online but silent for longer than the heartbeat timeout; returns how many. */
   async sweep(): Promise<number> {
     const now = this.clock.now();
