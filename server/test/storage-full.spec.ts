@@ -20,6 +20,30 @@ interface Job {
 }
 
 // Issue 12, item 3: the server's data directory on a real, small file system (tmpfs) that the tests fill up.
+/** A server on loopback with ephemeral ports, its data where the test says. */
+function loopbackConfig(env: Record<string, string>): AppConfig {
+  return AppConfig.load({
+    LOA_HTTP_HOST: '127.0.0.1',
+    LOA_HTTP_PORT: '0',
+    LOA_MQTT_HOST: '127.0.0.1',
+    LOA_MQTT_PORT: '0',
+    LOA_ADMIN_PASSWORD: 'test-password',
+    LOA_LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+async function startAndLogin(config: AppConfig): Promise<{ server: RunningServer; base: string; bearer: string }> {
+  const server = await startServer(config, silentLogger);
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'test-password' }),
+  });
+  return { server, base, bearer: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
+}
+
 describe('a full data directory answers 507 and names it', () => {
   let disk: SmallDisk;
   let root: string;
@@ -37,26 +61,13 @@ describe('a full data directory answers 507 and names it', () => {
     fx = await makeMediaFixtures(root);
     otherWav = path.join(root, 'other.wav');
     execFileSync(ffmpegInstaller.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=770:duration=4', '-ac', '2', '-c:a', 'pcm_s16le', otherWav]);
-    config = AppConfig.load({
+    config = loopbackConfig({
       LOA_DATA_DIR: path.join(disk.dir, 'data'),
-      LOA_HTTP_HOST: '127.0.0.1',
-      LOA_HTTP_PORT: '0',
-      LOA_MQTT_HOST: '127.0.0.1',
-      LOA_MQTT_PORT: '0',
-      LOA_ADMIN_PASSWORD: 'test-password',
-      LOA_LOG_LEVEL: 'silent',
       // A delivered file larger than the room left after receiving the source (see the processing test).
       LOA_AUDIO_BITRATE_KBPS: '320',
       LOA_AUDIO_CHANNELS: '2',
     });
-    server = await startServer(config, silentLogger);
-    base = `http://127.0.0.1:${server.httpPort}`;
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'test-password' }),
-    });
-    bearer = `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`;
+    ({ server, base, bearer } = await startAndLogin(config));
   }, 60_000);
 
   afterEach(() => disk.unfill());
@@ -163,24 +174,7 @@ describe('a full PostgreSQL disk answers 507 (SQLSTATE 53100)', () => {
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
     dataDir = mkdtempSync(path.join(tmpdir(), 'loa-full-pg-data-'));
-    const config = AppConfig.load({
-      LOA_DATA_DIR: dataDir,
-      LOA_DATABASE_URL: url.toString(),
-      LOA_HTTP_HOST: '127.0.0.1',
-      LOA_HTTP_PORT: '0',
-      LOA_MQTT_HOST: '127.0.0.1',
-      LOA_MQTT_PORT: '0',
-      LOA_ADMIN_PASSWORD: 'test-password',
-      LOA_LOG_LEVEL: 'silent',
-    });
-    server = await startServer(config, silentLogger);
-    base = `http://127.0.0.1:${server.httpPort}`;
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'test-password' }),
-    });
-    bearer = `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`;
+    ({ server, base, bearer } = await startAndLogin(loopbackConfig({ LOA_DATA_DIR: dataDir, LOA_DATABASE_URL: url.toString() })));
   }, 60_000);
 
   afterAll(async () => {
