@@ -1,5 +1,5 @@
 // One Jest run covers every workspace. Sources are ESM TypeScript compiled on the fly by SWC (with decorator
-// metadata for NestJS); @loa/shared is mapped to its sources so unit tests never need a prior build.
+// metadata for NestJS); @loa/shared and its subpaths are mapped to their sources so unit tests never need a prior build.
 const swc = [
   '@swc/jest',
   {
@@ -34,6 +34,9 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@loa/shared$': '<rootDir>/../shared/src/index.ts',
+    '^@loa/shared/rest$': '<rootDir>/../shared/src/rest/index.ts',
+    '^@loa/shared/recurrence$': '<rootDir>/../shared/src/recurrence.ts',
+    '^@loa/shared/board-render$': '<rootDir>/../shared/src/board-render.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
@@ -44,6 +47,14 @@ export default {
     { ...common, displayName: 'shared', rootDir: 'shared', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'server', rootDir: 'server', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
     { ...common, displayName: 'agent', rootDir: 'agent', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'] },
+    // The fleet simulator lives beside the tests; the agent pieces it shares are mapped to their sources.
+    {
+      ...common,
+      displayName: 'sim',
+      rootDir: 'test/sim',
+      testMatch: ['<rootDir>/spec/**/*.spec.ts'],
+      moduleNameMapper: { '^@loa/agent/dist/(.*)\\.js$': '<rootDir>/../../agent/src/$1.ts', ...common.moduleNameMapper, '^@loa/shared$': '<rootDir>/../../shared/src/index.ts' },
+    },
     {
       ...common,
       displayName: 'dashboard',

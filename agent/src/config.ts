@@ -119,8 +119,6 @@ export function usage(): string {
   const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(26)} ${s.help}`);
   return [
     'Usage: loa-agent [--config <file.json>] [options]',
-    '       loa-agent simulate --devices-file <creds.json> [options]   (fleet simulator; simulate --help)',
-    '       loa-agent provision --server-url <url> --devices <n> [options]   (sample devices; provision --help)',
     '',
     'Loa edge agent: plays the device timeline on time (speaker via ffmpeg, board via a local kiosk page),',
     'also offline, and reports every playback.',

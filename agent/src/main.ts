@@ -14,9 +14,6 @@ export interface MainIo {
 
 /** The CLI without process globals: returns the exit code (2 = bad configuration). */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: MainIo): Promise<number> {
-  // Subcommands load lazily, so a real device's agent never carries the simulator in memory.
-  if (argv[0] === 'simulate') return (await import('./simulator/cli.js')).simulateMain(argv.slice(1), env, io);
-  if (argv[0] === 'provision') return (await import('./simulator/cli.js')).provisionMain(argv.slice(1), env, io);
   let result;
   try {
     result = await loadConfig({ argv, env });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { areaTopic, deviceTopic, type AlertMessage, type PlaybackEvent } from '@loa/shared';
-import { AlertBook, alertSlot } from '../src/alerts.js';
+import { AlertBook, alertSlot } from '../src/features/alerts/alert-book.js';
 import { Backoff } from '../src/backoff.js';
 import { agentConfigSchema } from '../src/config.js';
 import { Controller } from '../src/controller.js';

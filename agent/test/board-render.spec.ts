@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { ImageSlot, TextSlot } from '@loa/shared';
-import { BoardServer } from '../src/board.js';
+import { BoardServer } from '../src/features/board/board.js';
 import { SystemClock } from '../src/clock.js';
-import type { MediaCache } from '../src/media-cache.js';
-import { BoardRunner } from '../src/runners.js';
+import type { MediaCache } from '../src/features/media/media-cache.js';
+import { BoardRunner } from '../src/features/playback/runners.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 jest.setTimeout(60_000);

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { BoardServer } from '../src/board.js';
+import { BoardServer } from '../src/features/board/board.js';
 import { silentLogger } from './helpers.js';
 
 /** Collects SSE `state` events from /events. */

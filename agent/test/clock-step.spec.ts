@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlaybackEvent, Slot } from '@loa/shared';
 import { CorrectedClock, ManualClock, STEP_DETECT_MS, SystemClock, type Clock, type TimeSources } from '../src/clock.js';
-import { ClockSync, type TimeFetchFn } from '../src/clock-sync.js';
-import { Executor } from '../src/executor.js';
-import type { PlayResult } from '../src/player.js';
-import type { RunHandle, SlotRunner } from '../src/runners.js';
-import { OccurrenceLedger } from '../src/timeline-store.js';
+import { ClockSync, type TimeFetchFn } from '../src/features/clock/clock-sync.js';
+import { Executor } from '../src/features/playback/executor.js';
+import type { PlayResult } from '../src/features/playback/player.js';
+import type { RunHandle, SlotRunner } from '../src/features/playback/runners.js';
+import { OccurrenceLedger } from '../src/features/playback/occurrence-ledger.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 // The end-to-end proof (a real agent process on a libfaketime wall clock) is test/e2e/clock-step.e2e.ts; these pin

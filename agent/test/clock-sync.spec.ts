@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorrectedClock, ManualClock, SkewedClock, SystemClock } from '../src/clock.js';
-import { ClockSync, estimateOffset, sampleOf, type TimeFetchFn } from '../src/clock-sync.js';
+import { ClockSync, estimateOffset, sampleOf, type TimeFetchFn } from '../src/features/clock/clock-sync.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 import { startMediaServer, type MediaServer } from './media-server.js';
 

@@ -11,9 +11,9 @@ import {
   type SecurityReport,
 } from '@loa/shared';
 import { ManualClock } from '../src/clock.js';
-import { JOURNAL_GRACE_MS } from '../src/command-journal.js';
-import { CommandRejectedError, Commands, type CommandHandlers, type CommandOutcome } from '../src/commands.js';
-import { MessageGuard } from '../src/guard.js';
+import { JOURNAL_GRACE_MS } from '../src/features/commands/command-journal.js';
+import { CommandRejectedError, Commands, type CommandHandlers, type CommandOutcome } from '../src/features/commands/commands.js';
+import { MessageGuard } from '../src/router/guard.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 const DEVICE = 'spk-cmd-01';

@@ -1,9 +1,9 @@
 import type { PlaybackEvent, Slot } from '@loa/shared';
-import { BoardServer } from '../src/board.js';
+import { BoardServer } from '../src/features/board/board.js';
 import { ManualClock } from '../src/clock.js';
-import { Executor } from '../src/executor.js';
-import { BoardRunner, type SlotRunner } from '../src/runners.js';
-import { OccurrenceLedger } from '../src/timeline-store.js';
+import { Executor } from '../src/features/playback/executor.js';
+import { BoardRunner, type SlotRunner } from '../src/features/playback/runners.js';
+import { OccurrenceLedger } from '../src/features/playback/occurrence-ledger.js';
 import { silentLogger, tempDir } from './helpers.js';
 
 const T0 = 1_750_000_000_000;

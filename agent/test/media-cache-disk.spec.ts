@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemClock } from '../src/clock.js';
-import { MediaCache, type DiskShortage, type FetchFn } from '../src/media-cache.js';
+import { MediaCache, type DiskShortage, type FetchFn } from '../src/features/media/media-cache.js';
 import { silentLogger } from './helpers.js';
 import { sha256, startMediaServer, type MediaServer } from './media-server.js';
 import { mountSmallDisk, type SmallDisk } from '../../test/support/small-disk.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemClock } from '../src/clock.js';
-import { MediaCache, MediaError } from '../src/media-cache.js';
+import { MediaCache, MediaError } from '../src/features/media/media-cache.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 import { sha256, startMediaServer, type MediaServer } from './media-server.js';
 

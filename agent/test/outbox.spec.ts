@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { MAX_EVENTS_PER_BATCH, type PlaybackEvent } from '@loa/shared';
-import { newEventId, Outbox } from '../src/outbox.js';
+import { newEventId, Outbox } from '../src/features/reports/outbox.js';
 import { tempDir } from './helpers.js';
 
 const ev = (i: number): PlaybackEvent => ({ id: `e-${i}`, occurrenceId: `o-${i}`, type: 'started', at: 1_700_000_000_000 + i });

@@ -1,6 +1,6 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfmpegPlayer, ffmpegArgs } from '../src/player.js';
+import { FfmpegPlayer, ffmpegArgs } from '../src/features/playback/player.js';
 import { makeTone, probeDuration } from './audio.js';
 import { tempDir, waitFor } from './helpers.js';
 

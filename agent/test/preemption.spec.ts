@@ -1,10 +1,10 @@
 import type { PlaybackEvent, Slot } from '@loa/shared';
 import { ManualClock, SystemClock, type Clock } from '../src/clock.js';
-import { Executor, preemptPolicyOf } from '../src/executor.js';
-import type { PlayResult } from '../src/player.js';
-import { BoardRunner, type RunHandle, type RunOptions, type SlotRunner } from '../src/runners.js';
-import { OccurrenceLedger } from '../src/timeline-store.js';
-import { BoardServer } from '../src/board.js';
+import { Executor, preemptPolicyOf } from '../src/features/playback/executor.js';
+import type { PlayResult } from '../src/features/playback/player.js';
+import { BoardRunner, type RunHandle, type RunOptions, type SlotRunner } from '../src/features/playback/runners.js';
+import { OccurrenceLedger } from '../src/features/playback/occurrence-ledger.js';
+import { BoardServer } from '../src/features/board/board.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';
 
 const T0 = 1_750_000_000_000;

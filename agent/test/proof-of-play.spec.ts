@@ -4,7 +4,7 @@ import { areaTopic, deviceTopic, type AlertMessage, type PlaybackEvent, type Slo
 import { Backoff } from '../src/backoff.js';
 import { agentConfigSchema } from '../src/config.js';
 import { Controller } from '../src/controller.js';
-import { FfmpegPlayer } from '../src/player.js';
+import { FfmpegPlayer } from '../src/features/playback/player.js';
 import { makeTone } from './audio.js';
 import { startBroker, type TestBroker } from './broker.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';

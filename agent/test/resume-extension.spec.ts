@@ -1,9 +1,9 @@
 import type { PlaybackEvent, Slot } from '@loa/shared';
 import { ManualClock } from '../src/clock.js';
-import { Executor } from '../src/executor.js';
-import type { PlayResult } from '../src/player.js';
-import type { RunHandle, RunOptions, SlotRunner } from '../src/runners.js';
-import { OccurrenceLedger } from '../src/timeline-store.js';
+import { Executor } from '../src/features/playback/executor.js';
+import type { PlayResult } from '../src/features/playback/player.js';
+import type { RunHandle, RunOptions, SlotRunner } from '../src/features/playback/runners.js';
+import { OccurrenceLedger } from '../src/features/playback/occurrence-ledger.js';
 import { silentLogger, tempDir } from './helpers.js';
 
 /**

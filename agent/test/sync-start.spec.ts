@@ -5,7 +5,7 @@ import { Backoff } from '../src/backoff.js';
 import { SkewedClock } from '../src/clock.js';
 import { agentConfigSchema } from '../src/config.js';
 import { Controller } from '../src/controller.js';
-import { startSpread, type StartInfo } from '../src/executor.js';
+import { startSpread, type StartInfo } from '../src/features/playback/executor.js';
 import { makeTone, probeDuration } from './audio.js';
 import { startBroker, type TestBroker } from './broker.js';
 import { silentLogger, tempDir, waitFor } from './helpers.js';

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { telemetryMessageSchema, type TelemetryMessage } from '@loa/shared';
 import { SystemClock } from '../src/clock.js';
-import { Telemetry, thermalZone } from '../src/telemetry.js';
+import { Telemetry, thermalZone } from '../src/features/telemetry/telemetry.js';
 import { silentLogger, tempDir } from './helpers.js';
 
 describe(Telemetry.name, () => {

@@ -2,7 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { get } from './api.js';
 import { useCommon } from './i18n.js';
-import type { AreaView } from './types.js';
+import type { AreaView } from '@loa/shared/rest';
 
 export interface Async<T> {
   data: T | undefined;

@@ -12,7 +12,9 @@ import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { UsersModule } from './users/users.module.js';
 import { BrokerModule } from './broker/broker.module.js';
+import { DeviceGatewayModule } from './device-gateway/device-gateway.module.js';
 import { CommonModule } from './common/common.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -29,6 +31,9 @@ import { DeviceSecurityModule } from './device-auth/device-security.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import { EventsModule } from './events/events.module.js';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { DomainEventsModule } from './domain-events/domain-events.js';
+import { LiveEventsModule } from './events/live-events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
@@ -50,14 +55,23 @@ export class AppModule {
         LoggingModule.forRoot(deps.logger),
         DatabaseModule.forRoot(deps.dataSource),
         CommonModule,
+        // Periodic work (sweeps, retention, the horizon roll) on the leader instance only; see jobs/job-scheduler.ts.
+        JobsModule,
+        // Domain events: producers publish what happened, listeners (@OnEvent) react; see events/domain-events.ts.
+        EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
+        DomainEventsModule,
+        // The operators' event stream (EventBus, WebSocket); no feature module imports it any more.
+        EventsModule,
         SigningModule,
         BrokerModule,
+        DeviceGatewayModule,
         AuthModule,
         UsersModule,
         HealthModule,
         AreasModule,
         MediaModule,
         DevicesModule,
+        LiveEventsModule,
         GroupsModule,
         ContentsModule,
         SchedulesModule,

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { AppConfig } from './config/app-config.js';
-import { openDatabase } from './database/data-source.js';
+import { openAppDatabase } from './app.database.js';
 import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.js';
 import { listenOrExplain } from './common/listen.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -53,7 +53,7 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   if (config.tls !== null) await assertPortFree(config.mqttsPort, config.mqttHost, 'MQTT over TLS', 'LOA_MQTTS_PORT');
   // Read before anything opens, so a missing or malformed file is reported first (as a ConfigError).
   const tls = config.tls === null ? null : readTlsMaterial(config.tls);
-  const dataSource = await openDatabase(config.database);
+  const dataSource = await openAppDatabase(config.database);
   let app: NestExpressApplication | undefined;
   let drain: HttpDrain | undefined;
   try {

@@ -4,9 +4,9 @@ import { AlertsRepository } from '../src/alerts/alerts.repository.js';
 import { AlertsService } from '../src/alerts/alerts.service.js';
 import { AreasRepository } from '../src/areas/areas.repository.js';
 import { AreasService } from '../src/areas/areas.service.js';
-import { AlertEntity } from '../src/database/entities.js';
+import { AlertEntity } from '../src/alerts/alert.entity.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger, testSigning } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger, testGateway } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 
@@ -22,7 +22,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     await seedArea(db.dataSource, '00004', province);
     broker = new RecordingBroker();
     clock = new FixedClock(NOW);
-    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), testSigning, silentLogger);
+    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), testGateway(broker), clock, newMetrics(), silentLogger);
   });
   afterEach(() => db.close());
 
@@ -96,7 +96,7 @@ describe.each(DATABASES)(`${AlertsService.name} after a restart on %s`, (_name, 
       await seedArea(db.dataSource, '00004', province);
       const clock = new FixedClock(NOW);
       const make = (broker: RecordingBroker) =>
-        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), broker, clock, newMetrics(), testSigning, silentLogger);
+        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), testGateway(broker), clock, newMetrics(), silentLogger);
       const before = make(new RecordingBroker());
       const base = { title: 'Cảnh báo', text: 'Sơ tán', priority: 'emergency' as const };
       const kept = await before.create({ ...base, areaCode: '01', expiresInS: 600 }, 'u');

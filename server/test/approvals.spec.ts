@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { areaTopic } from '@loa/shared';
 import { STANDARD_RULES } from '../src/approvals/approval-rules.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
-import { DeliveryEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
 import type { SaveResult } from '../src/schedules/schedules.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, seedArea, seedAudioContent, seedDevice, testConfig } from './support/fixtures.js';

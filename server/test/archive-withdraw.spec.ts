@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { timelineMessageSchema } from '@loa/shared';
-import { DeliveryEntity, TimelineEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { TimelineEntity } from '../src/timelines/timeline.entity.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;

@@ -6,14 +6,14 @@ import { Clock } from '../src/common/clock.js';
 import { Metrics } from '../src/common/metrics.js';
 import { StorageFull } from '../src/common/storage-full.filter.js';
 import { AppConfig } from '../src/config/app-config.js';
-import type { MediaEntity } from '../src/database/entities.js';
-import { EventBus } from '../src/events/event-bus.js';
-import { MediaJobService, type MediaJobView } from '../src/media/media-jobs.service.js';
+import type { MediaEntity } from '../src/media/media.entity.js';
+import { MediaJobService } from '../src/media/media-jobs.service.js';
 import type { MediaPipeline, ProcessResult, SourceFile } from '../src/media/media-pipeline.js';
 import { MediaRepository } from '../src/media/media.repository.js';
 import { MediaStorage } from '../src/media/media.storage.js';
 import { MediaRefusedException } from '../src/media/media-types.js';
 import { openSqlite, type TestDatabase } from './support/databases.js';
+import { TestDomainEvents } from './support/domain-events.js';
 
 /** A pipeline the test finishes by hand. */
 class ManualPipeline {
@@ -36,7 +36,7 @@ describe(MediaJobService.name, () => {
   let db: TestDatabase;
   let storage: MediaStorage;
   let pipeline: ManualPipeline;
-  let events: MediaJobView[];
+  let events: TestDomainEvents;
   let sut: MediaJobService;
 
   beforeEach(async () => {
@@ -44,13 +44,11 @@ describe(MediaJobService.name, () => {
     db = await openSqlite();
     const config = AppConfig.load({ LOA_DATA_DIR: root, LOA_MEDIA_CONCURRENCY: '1' });
     const logger = pino({ level: 'silent' });
-    storage = new MediaStorage(config, logger);
+    storage = new MediaStorage(config, logger, new Clock());
     await storage.onModuleInit();
     pipeline = new ManualPipeline();
-    const bus = new EventBus();
-    events = [];
-    bus.subscribe((e) => events.push(e.job as MediaJobView));
-    sut = new MediaJobService(new MediaRepository(db.dataSource), storage, pipeline as unknown as MediaPipeline, bus, new Clock(), config, logger, new StorageFull(config, new Metrics(), logger));
+    events = new TestDomainEvents();
+    sut = new MediaJobService(new MediaRepository(db.dataSource), storage, pipeline as unknown as MediaPipeline, events, new Clock(), config, logger, new StorageFull(config, new Metrics(), logger));
     await sut.onApplicationBootstrap();
   });
 
@@ -85,7 +83,7 @@ describe(MediaJobService.name, () => {
     expect(await sut.get(b.job.id)).toMatchObject({ state: 'failed', reason: 'corrupt', message: 'the audio is damaged' });
     // Sources are gone once their jobs ended.
     expect(readdirSync(storage.tmpDir)).toEqual([]);
-    expect(events.filter((j) => j.id === a.job.id).map((j) => j.state)).toEqual(['queued', 'processing', 'processing', 'done']);
+    expect(events.payloads('media.jobChanged').map((e) => e.job).filter((j) => j.id === a.job.id).map((j) => j.state)).toEqual(['queued', 'processing', 'processing', 'done']);
     expect((await sut.list()).map((j) => j.id).sort()).toEqual([a.job.id, b.job.id].sort());
   });
 

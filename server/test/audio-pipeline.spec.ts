@@ -2,7 +2,9 @@ import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppConfig } from '../src/config/app-config.js';
-import { MediaAudioEntity, MediaEntity, MediaJobEntity } from '../src/database/entities.js';
+import { MediaAudioEntity } from '../src/media/media-audio.entity.js';
+import { MediaJobEntity } from '../src/media/media-job.entity.js';
+import { MediaEntity } from '../src/media/media.entity.js';
 import { MediaIngestService, MediaRefusedException, type ReceivedUpload, type RefusalReason } from '../src/media/media-ingest.service.js';
 import type { MediaJobView } from '../src/media/media-jobs.service.js';
 import { makeAudioFixtures, makeSpeechWav, measureEbur128, probeFile, type AudioFixtures } from './support/audio-fixtures.js';

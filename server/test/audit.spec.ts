@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditService, AUDIT_CSV_COLUMNS, type AuditEntryView } from '../src/audit/audit.service.js';
-import { AuditEntryEntity } from '../src/database/entities.js';
+import { AuditEntryEntity } from '../src/audit/audit-entry.entity.js';
 import { DATABASES } from './support/databases.js';
 import { ADMIN_PASSWORD, startTestServerOn, type TestServer } from './support/server.js';
 

@@ -1,4 +1,5 @@
-import { DeliveryEntity, DeviceEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
 import { DATABASES } from './support/databases.js';
 import { seedArea } from './support/fixtures.js';
 

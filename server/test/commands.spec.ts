@@ -1,14 +1,24 @@
 import { jest } from '@jest/globals';
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { commandMessageSchema, DEVICE_CHANNELS, deviceTopic, type CommandResultMessage } from '@loa/shared';
+import { commandMessageSchema, DEVICE_CHANNELS, deviceTopic, type CommandResultMessage, type StatusMessage } from '@loa/shared';
 import { CommandsRepository } from '../src/commands/commands.repository.js';
 import { CommandsService, MAX_SENDS, RESEND_AFTER_MS, type CreateCommandInput } from '../src/commands/commands.service.js';
 import type { Metrics } from '../src/common/metrics.js';
-import { CommandResultEntity, DeviceEntity, GroupEntity } from '../src/database/entities.js';
+import { CommandResultEntity } from '../src/commands/command-result.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
+import { GroupEntity } from '../src/groups/group.entity.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, seedTextContent, silentLogger, testConfig, testSigning } from './support/fixtures.js';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InProcessNamedLocks } from '../src/common/named-locks.js';
+import { DomainEvents } from '../src/domain-events/domain-events.js';
+import { TargetResolver } from '../src/targeting/target-resolver.js';
+import { TargetsRepository } from '../src/targeting/targets.repository.js';
+import { DevicesRepository } from '../src/devices/devices.repository.js';
+import { statusUpdate } from '../src/devices/presence-state.js';
+import { PresenceWriter } from '../src/devices/presence-writer.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, seedTextContent, silentLogger, testConfig, testGateway } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 const TTL_S = 600;
@@ -20,6 +30,7 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
   let clock: FixedClock;
   let metrics: Metrics;
   let sut: CommandsService;
+  let presence: PresenceWriter;
 
   beforeEach(async () => {
     db = await open();
@@ -34,14 +45,21 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
     broker = new RecordingBroker();
     clock = new FixedClock(NOW);
     metrics = newMetrics();
-    sut = new CommandsService(new CommandsRepository(ds), broker, clock, testConfig({ LOA_COMMAND_TTL_S: '3600' }), metrics, testSigning, silentLogger);
+    presence = new PresenceWriter(new DevicesRepository(ds), metrics, silentLogger, new DomainEvents(new EventEmitter2(), silentLogger));
+    sut = new CommandsService(new CommandsRepository(ds), testGateway(broker), new InProcessNamedLocks(), presence, clock, testConfig({ LOA_COMMAND_TTL_S: '3600' }), metrics, silentLogger, new DomainEvents(new EventEmitter2(), silentLogger), new TargetResolver(new TargetsRepository(ds)));
   });
   afterEach(async () => {
     await sut.onModuleDestroy();
+    await presence.onModuleDestroy();
     await db.close();
   });
 
   const setOnline = (ids: string[], online = true) => ds.getRepository(DeviceEntity).update(ids, { online });
+  /** A `status` message, routed as the server does: to presence (committed in the background) and to commands. */
+  const status = (deviceId: string, msg: StatusMessage) => {
+    void presence.write(statusUpdate(deviceId, msg, clock.t));
+    return sut.handleStatus(deviceId, msg);
+  };
   const create = (over: Partial<CreateCommandInput> = {}) => sut.create({ command: { type: 'setVolume', volume: 40 }, target: { areaCode: '01' }, ttlS: TTL_S, ...over }, 'user-1');
   /** Commands published so far, verified as an agent would (signature, schema), with their topic. */
   const sent = () =>
@@ -196,25 +214,25 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
       const second = await create({ target: { deviceId: 'spk-1' }, command: { type: 'selfTest' } });
       expect(sent()).toHaveLength(0);
       clock.t = NOW + 10_000;
-      await sut.handleStatus('spk-1', { v: 1, state: 'online', at: clock.t });
+      await status('spk-1', { v: 1, state: 'online', at: clock.t });
       expect(sent().map((m) => [m.msg.id, m.msg.sentAt])).toEqual([
         [first.id, NOW + 10_000],
         [second.id, NOW + 10_000],
       ]);
       await sut.handleResult('spk-1', answer(first.id));
       // Connection lost before the second answer: on the next online only the unanswered one goes, with a later sentAt.
-      await sut.handleStatus('spk-1', { v: 1, state: 'offline', reason: 'will' });
+      await status('spk-1', { v: 1, state: 'offline', reason: 'will' });
       clock.t = NOW + 20_000;
-      await sut.handleStatus('spk-1', { v: 1, state: 'online', at: clock.t });
+      await status('spk-1', { v: 1, state: 'online', at: clock.t });
       expect(sent().slice(2).map((m) => [m.msg.id, m.msg.sentAt])).toEqual([[second.id, NOW + 20_000]]);
       expect(await row(second.id, 'spk-1')).toMatchObject({ state: 'sent', sentAt: NOW + 20_000, attempts: 2 });
       // Even within the same millisecond a resend never repeats a sentAt (the agent would take it for a replay).
-      await sut.handleStatus('spk-1', { v: 1, state: 'online', at: clock.t });
+      await status('spk-1', { v: 1, state: 'online', at: clock.t });
       expect(sent().at(-1)?.msg.sentAt).toBe(NOW + 20_001);
     });
 
     it('sends to a device that announced itself online even before the presence table says so', async () => {
-      await sut.handleStatus('spk-2', { v: 1, state: 'online', at: NOW });
+      await status('spk-2', { v: 1, state: 'online', at: NOW });
       const c = await create({ target: { deviceId: 'spk-2' } });
       expect(sent().map((m) => m.msg.id)).toEqual([c.id]);
     });
@@ -223,14 +241,14 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
       await setOnline(['spk-1']);
       const c = await create({ ttlS: 30 });
       clock.t = NOW + 30_000;
-      await sut.handleStatus('spk-2', { v: 1, state: 'online', at: clock.t });
+      await status('spk-2', { v: 1, state: 'online', at: clock.t });
       // spk-2 comes online exactly at expiry: too late.
       expect(sent().map((m) => m.msg.deviceId)).toEqual(['spk-1']);
       expect(await sut.sweep()).toEqual({ expired: 3, resent: 0 });
       expect((await sut.get(c.id, { limit: 10, offset: 0 })).counts).toEqual({ queued: 0, sent: 0, ok: 0, error: 0, rejected: 0, expired: 3 });
       await sut.handleResult('spk-1', answer(c.id));
       expect((await row(c.id, 'spk-1')).state).toBe('expired');
-      await sut.handleStatus('spk-2', { v: 1, state: 'online', at: clock.t });
+      await status('spk-2', { v: 1, state: 'online', at: clock.t });
       expect(sent()).toHaveLength(1);
       expect(await sut.sweep()).toEqual({ expired: 0, resent: 0 });
     });

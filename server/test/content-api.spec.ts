@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { timelineMessageSchema } from '@loa/shared';
-import { TimelineEntity } from '../src/database/entities.js';
+import { TimelineEntity } from '../src/timelines/timeline.entity.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;

@@ -12,11 +12,14 @@ import { ContentImages } from '../src/contents/content-images.js';
 import { ContentsRepository } from '../src/contents/contents.repository.js';
 import { ContentsService } from '../src/contents/contents.service.js';
 import { ImageProcessor } from '../src/contents/image-processor.js';
-import { ContentImageVariantEntity, MediaEntity } from '../src/database/entities.js';
+import { ContentImageVariantEntity } from '../src/contents/content-image-variant.entity.js';
+import { MediaEntity } from '../src/media/media.entity.js';
+import { ChildProcessMediaTools } from '../src/media/media-tools.js';
 import { MediaStorage } from '../src/media/media.storage.js';
 import type { TimelinesService } from '../src/timelines/timelines.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, silentLogger, testConfig } from './support/fixtures.js';
+import { TestDomainEvents } from './support/domain-events.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 const work = mkdtempSync(path.join(tmpdir(), 'loa-img-'));
@@ -52,13 +55,13 @@ describe.each(DATABASES)(`${ContentsService.name} on %s`, (_name, open) => {
     db = await open();
     dataDir = mkdtempSync(path.join(tmpdir(), 'loa-content-'));
     const clock = new FixedClock(NOW);
-    const storage = new MediaStorage(testConfig({ LOA_DATA_DIR: dataDir }), silentLogger);
+    const storage = new MediaStorage(testConfig({ LOA_DATA_DIR: dataDir }), silentLogger, clock);
     await storage.ensureDirs();
     const repo = new ContentsRepository(db.dataSource);
     recompiled = [];
     const timelines = { recompile: async (ids: readonly string[]) => (recompiled.push([...ids]), new Map()) } as unknown as TimelinesService;
     profiles = new BoardProfilesService(new BoardProfilesRepository(db.dataSource), clock);
-    sut = new ContentsService(repo, new ContentImages(storage, new ImageProcessor(), repo, clock, silentLogger), profiles, timelines, clock);
+    sut = new ContentsService(repo, new ContentImages(storage, new ImageProcessor(new ChildProcessMediaTools()), repo, clock, silentLogger), profiles, timelines, clock, new TestDomainEvents());
     sut.onModuleInit();
   });
   afterEach(async () => {

@@ -1,4 +1,4 @@
-import { ENTITIES } from '../src/database/entities.js';
+import { ENTITIES } from '../src/app.database.js';
 import { MIGRATIONS } from '../src/database/migrations/index.js';
 import { DATABASES } from './support/databases.js';
 

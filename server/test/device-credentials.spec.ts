@@ -3,7 +3,9 @@ import { NotFoundException } from '@nestjs/common';
 import { generateSigningKey } from '@loa/shared';
 import { MessageBroker, type MessageHandler } from '../src/broker/message-broker.js';
 import { Metrics } from '../src/common/metrics.js';
-import { DeviceEntity, DeviceRevocationEntity } from '../src/database/entities.js';
+import { DeviceRevocationEntity } from '../src/device-auth/device-revocation.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
+import { DeviceCredentialsRepository } from '../src/device-auth/device-credentials.repository.js';
 import { DeviceCredentialsService, type CredentialsRow } from '../src/device-auth/device-credentials.service.js';
 import { DeviceLoginService } from '../src/device-auth/device-login.service.js';
 import { DevicePresence } from '../src/device-auth/device-presence.js';
@@ -180,7 +182,7 @@ describe.each(DATABASES)(`${DeviceLoginService.name} on %s`, (_name, open) => {
     await seedDevice(db.dataSource, 'dev-a', '001', 'speaker', 'right-secret');
     await seedDevice(db.dataSource, 'dev-b', '001', 'speaker', 'b-secret');
     metrics = new Metrics();
-    credentials = new CountingCredentials(db.dataSource);
+    credentials = new CountingCredentials(new DeviceCredentialsRepository(db.dataSource));
     await credentials.onApplicationBootstrap();
     limiter = new LoginRateLimiter(limiterConfig(2, 60, 3, 10), new FixedClock(5_000), metrics);
     delay = new ManualDelay();
@@ -289,7 +291,7 @@ describe.each(DATABASES)(`${DeviceSecurityService.name} on %s`, (_name, open) =>
     await seedDevice(db.dataSource, 'dev-a', '001', 'speaker', 'first-secret');
     broker = new FakeBroker();
     presence = new FakePresence();
-    credentials = new DeviceCredentialsService(db.dataSource);
+    credentials = new DeviceCredentialsService(new DeviceCredentialsRepository(db.dataSource));
     await credentials.onApplicationBootstrap();
     signing = new SigningService(generateSigningKey());
     clock = new FixedClock(1_700_000_000_000);

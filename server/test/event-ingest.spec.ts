@@ -1,9 +1,13 @@
 import { DEVICE_CHANNELS, deviceTopic, type PlaybackEvent } from '@loa/shared';
-import { DeliveryEntity, DeviceEventEntity, OccurrenceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { DeviceEventEntity } from '../src/deliveries/device-event.entity.js';
+import { OccurrenceEntity } from '../src/schedules/occurrence.entity.js';
+import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
 import { EventIngestService } from '../src/deliveries/event-ingest.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger, testSigning } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger, testGateway } from './support/fixtures.js';
+import { TestDomainEvents } from './support/domain-events.js';
 
 describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
   let db: TestDatabase;
@@ -24,7 +28,7 @@ describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
       await ds.getRepository(DeliveryEntity).insert({ occurrenceId: OCC, deviceId, scheduleId: 'sched-1', state: 'queued', queuedAt: 0, deliveredAt: null, startedAt: null, endedAt: null, playedMs: null, reason: null, updatedAt: 0 });
     }
     broker = new RecordingBroker();
-    sut = new EventIngestService(new DeliveriesRepository(ds), broker, new FixedClock(5000), newMetrics(), testSigning, silentLogger);
+    sut = new EventIngestService(new DeliveriesRepository(ds), testGateway(broker), new FixedClock(5000), newMetrics(), silentLogger, new TestDomainEvents());
   });
 
   afterEach(() => db.close());

@@ -1,29 +1,41 @@
 import { jest } from '@jest/globals';
 import { ForbiddenException, NotFoundException } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import type { DataSource } from 'typeorm';
 import { deviceTopic, PROTOCOL_VERSION, type DeviceChannel, type PlaybackEvent, type TelemetryMessage } from '@loa/shared';
 import { AlarmsRepository } from '../src/alarms/alarms.repository.js';
 import { AlarmsService } from '../src/alarms/alarms.service.js';
+import { OfflineAlarmsJob } from '../src/alarms/offline-alarms.job.js';
 import { ScopeService } from '../src/auth/area-scope.js';
+import { ScopeRepository } from '../src/auth/scope.repository.js';
 import type { UserPrincipal } from '../src/auth/principal.js';
 import { DeviceMessageRouter } from '../src/broker/device-message-router.js';
 import type { MessageHandler } from '../src/broker/message-broker.js';
 import type { AppConfig } from '../src/config/app-config.js';
-import { AlarmEntity, DeviceConnectionEntity, DeviceEntity, DeviceTelemetryEntity, SecurityEventEntity } from '../src/database/entities.js';
+import { AlarmEntity } from '../src/alarms/alarm.entity.js';
+import { DeviceConnectionEntity } from '../src/devices/device-connection.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
+import { SecurityEventEntity } from '../src/security-events/security-event.entity.js';
+import { DeviceTelemetryEntity } from '../src/telemetry/device-telemetry.entity.js';
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
 import { DevicesMqttHandler } from '../src/devices/devices.mqtt.js';
 import { DevicesRepository } from '../src/devices/devices.repository.js';
 import { applyPresence, type PresenceState } from '../src/devices/presence-state.js';
+import { PresenceSweepJob } from '../src/devices/presence-sweep.job.js';
 import { PresenceService } from '../src/devices/presence.service.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
+import { SingleInstanceLeaderGate } from '../src/jobs/leader-gate.js';
 import { SecurityEventsMqttHandler } from '../src/security-events/security-events.mqtt.js';
 import { SecurityEventsRepository } from '../src/security-events/security-events.repository.js';
 import { SecurityEventsService } from '../src/security-events/security-events.service.js';
 import { TelemetryMqttHandler } from '../src/telemetry/telemetry.mqtt.js';
+import { TelemetryRetentionJob } from '../src/telemetry/telemetry-retention.job.js';
 import { TelemetryRepository } from '../src/telemetry/telemetry.repository.js';
 import { TelemetryService } from '../src/telemetry/telemetry.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, newMetrics, seedArea, seedDevice, silentLogger, testConfig } from './support/fixtures.js';
 import { schedulingGraph } from './support/scheduling.js';
+import { TestDomainEvents } from './support/domain-events.js';
 
 const T0 = Date.UTC(2025, 5, 2, 1, 0, 0);
 const user = (userId: string, username: string, areaCode: string | null): UserPrincipal => ({ type: 'user', userId, username, role: areaCode === null ? 'admin' : 'operator', areaCode });
@@ -61,9 +73,10 @@ async function fleetGraph(ds: DataSource, clock: FixedClock, cfg: AppConfig = co
   const broker = new LoopbackBroker();
   const metrics = newMetrics();
   const g = schedulingGraph(ds, clock, cfg, broker);
-  const alarms = new AlarmsService(new AlarmsRepository(ds), g.areas, new ScopeService(ds), clock, cfg, metrics, silentLogger);
-  const presence = new PresenceService(g.presence, new DevicesRepository(ds), alarms, clock, cfg, metrics, silentLogger);
-  const telemetry = new TelemetryService(new TelemetryRepository(ds), presence, alarms, clock, cfg, metrics, silentLogger);
+  const alarms = new AlarmsService(new AlarmsRepository(ds), g.areas, new ScopeService(new ScopeRepository(ds)), clock, cfg, metrics, silentLogger, g.events);
+  g.events.listen(alarms);
+  const presence = new PresenceService(g.presence, new DevicesRepository(ds), clock, cfg, metrics, silentLogger);
+  const telemetry = new TelemetryService(new TelemetryRepository(ds), presence, clock, cfg, metrics, silentLogger, g.events);
   const security = new SecurityEventsService(new SecurityEventsRepository(ds), clock, metrics, silentLogger);
   const router = new DeviceMessageRouter(broker, metrics, silentLogger);
   await new DevicesMqttHandler(router, g.devices, presence).onApplicationBootstrap();
@@ -74,6 +87,9 @@ async function fleetGraph(ds: DataSource, clock: FixedClock, cfg: AppConfig = co
   const tele = (id: string, extra: Partial<TelemetryMessage> = {}) => broker.fromDevice(id, 'telemetry', { v: PROTOCOL_VERSION, at: clock.t, uptimeS: 100, ...extra });
   return { broker, metrics, devices: g.devices, alarms, presence, telemetry, security, status, tele };
 }
+
+/** The scheduler as Nest wires it on a single instance (always the leader). */
+const jobScheduler = () => new JobScheduler(new SchedulerRegistry(), new SingleInstanceLeaderGate(), silentLogger);
 
 const baseState: PresenceState = { online: false, lastSeenAt: null, agentVersion: null, changedAt: null, reason: null };
 
@@ -215,11 +231,12 @@ describe.each(DATABASES)(`${PresenceService.name} on %s`, (_name, open) => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     try {
       const sweep = jest.spyOn(sut, 'sweep').mockResolvedValue(0);
-      sut.onApplicationBootstrap();
+      const jobs = jobScheduler();
+      new PresenceSweepJob(sut, jobs).onApplicationBootstrap();
       expect(sweep).toHaveBeenCalledTimes(1); // at start
       await jest.advanceTimersByTimeAsync(15_000);
       expect(sweep).toHaveBeenCalledTimes(2);
-      sut.onModuleDestroy();
+      await jobs.onModuleDestroy();
       await jest.advanceTimersByTimeAsync(60_000);
       expect(sweep).toHaveBeenCalledTimes(2);
     } finally {
@@ -339,11 +356,12 @@ describe.each(DATABASES)(`${TelemetryService.name} on %s`, (_name, open) => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     try {
       const sweep = jest.spyOn(sut, 'sweepRetention').mockResolvedValue(0);
-      sut.onApplicationBootstrap();
+      const jobs = jobScheduler();
+      new TelemetryRetentionJob(sut, jobs).onApplicationBootstrap();
       expect(sweep).toHaveBeenCalledTimes(1);
       await jest.advanceTimersByTimeAsync(3_600_000);
       expect(sweep).toHaveBeenCalledTimes(2);
-      await sut.onModuleDestroy();
+      await jobs.onModuleDestroy();
       await jest.advanceTimersByTimeAsync(3_600_000);
       expect(sweep).toHaveBeenCalledTimes(2);
     } finally {
@@ -540,10 +558,24 @@ describe.each(DATABASES)(`${AlarmsService.name} on %s`, (_name, open) => {
     expect(await sut.ack('old-c', user('u-4', 'hg', '02'))).toMatchObject({ id: 'old-c', ackedBy: 'hg' });
   });
 
-  it('sweeps every min(alarmOfflineMs / 4, 60 s)', () => {
+  it('sweeps every min(alarmOfflineMs / 4, 60 s)', async () => {
     expect(sut.sweepIntervalMs()).toBe(60_000);
-    const quick = new AlarmsService(new AlarmsRepository(db.dataSource), null as never, null as never, clock, testConfig({ LOA_ALARM_OFFLINE_MINUTES: '2' }), newMetrics(), silentLogger);
+    const quick = new AlarmsService(new AlarmsRepository(db.dataSource), null as never, null as never, clock, testConfig({ LOA_ALARM_OFFLINE_MINUTES: '2' }), newMetrics(), silentLogger, new TestDomainEvents());
     expect(quick.sweepIntervalMs()).toBe(30_000);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const sweep = jest.spyOn(quick, 'sweepOffline').mockResolvedValue(0);
+      const jobs = jobScheduler();
+      new OfflineAlarmsJob(quick, jobs).onApplicationBootstrap();
+      expect(sweep).toHaveBeenCalledTimes(1); // at start
+      await jest.advanceTimersByTimeAsync(30_000);
+      expect(sweep).toHaveBeenCalledTimes(2);
+      await jobs.onModuleDestroy();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(sweep).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

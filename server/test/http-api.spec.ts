@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { TIME_PATH, timeResponseSchema } from '@loa/shared';
+import { createScheduleRequestSchema } from '@loa/shared/rest';
 import { AppConfig } from '../src/config/app-config.js';
 import { startServer } from '../src/bootstrap.js';
 import { ListenError } from '../src/common/listen.js';
@@ -97,6 +98,13 @@ describe('HTTP API', () => {
   it('publishes the OpenAPI document and its UI', async () => {
     const doc = await json(await anon('GET', '/api/docs-json'));
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/schedules', '/api/v1/devices', '/api/v1/auth/login', '/api/health']));
+    // Request bodies come from the REST contract's zod schemas (@loa/shared/rest), not from hand-written decorators.
+    type Schema = { $ref?: string; properties?: Record<string, unknown>; required?: string[] };
+    const openapi = doc as { components: { schemas: Record<string, Schema> }; paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }> };
+    const deref = (x: Schema): Schema => (x.$ref ? (openapi.components.schemas[x.$ref.split('/').pop() as string] as Schema) : x);
+    const body = deref(openapi.paths['/api/v1/schedules']!.post.requestBody.content['application/json']!.schema);
+    expect(Object.keys(body.properties ?? {})).toEqual(expect.arrayContaining(Object.keys(createScheduleRequestSchema.shape)));
+    expect(body.required).toEqual(expect.arrayContaining(['contentId', 'startAt', 'targets']));
     const ui = await anon('GET', '/api/docs');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

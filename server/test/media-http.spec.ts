@@ -6,7 +6,8 @@ import { DataSource } from 'typeorm';
 import { mediaPath } from '@loa/shared';
 import { startServer, type RunningServer } from '../src/bootstrap.js';
 import { AppConfig } from '../src/config/app-config.js';
-import { AreaEntity, DeviceEntity } from '../src/database/entities.js';
+import { AreaEntity } from '../src/areas/area.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
 import { hashDeviceSecret } from '../src/device-auth/device-credentials.service.js';
 import { makeMediaFixtures, sha256Of, type MediaFixtures } from './support/media-fixtures.js';
 

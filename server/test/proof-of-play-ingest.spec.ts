@@ -1,10 +1,14 @@
 import type { PlaybackEvent } from '@loa/shared';
-import { DeliveryEntity, DeviceEventEntity, OccurrenceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { DeviceEventEntity } from '../src/deliveries/device-event.entity.js';
+import { OccurrenceEntity } from '../src/schedules/occurrence.entity.js';
+import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository.js';
 import { deliveryView } from '../src/deliveries/deliveries.service.js';
 import { EventIngestService } from '../src/deliveries/event-ingest.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
-import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger, testSigning } from './support/fixtures.js';
+import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, silentLogger, testGateway } from './support/fixtures.js';
+import { TestDomainEvents } from './support/domain-events.js';
 
 /** Issue 12: a report says how much of the item was heard; the server keeps it on the delivery and the stored report. */
 describe.each(DATABASES)('proof of play ingestion (heardMs, itemMs) on %s', (_name, open) => {
@@ -21,7 +25,7 @@ describe.each(DATABASES)('proof of play ingestion (heardMs, itemMs) on %s', (_na
     await ds.getRepository(ScheduleEntity).insert({ id: 'sched-1', contentId: content.id, priority: 'normal', startAt: 1000, volume: null, status: 'active', createdBy: 'u', createdAt: 0 });
     await ds.getRepository(OccurrenceEntity).insert({ id: OCC, scheduleId: 'sched-1', startAt: 1000, durationMs: 30_000 });
     await ds.getRepository(DeliveryEntity).insert({ occurrenceId: OCC, deviceId: 'spk-1', scheduleId: 'sched-1', state: 'queued', queuedAt: 0, deliveredAt: null, startedAt: null, endedAt: null, playedMs: null, reason: null, updatedAt: 0 });
-    sut = new EventIngestService(new DeliveriesRepository(ds), new RecordingBroker(), new FixedClock(50_000), newMetrics(), testSigning, silentLogger);
+    sut = new EventIngestService(new DeliveriesRepository(ds), testGateway(new RecordingBroker()), new FixedClock(50_000), newMetrics(), silentLogger, new TestDomainEvents());
   });
   afterEach(() => db.close());
 

@@ -2,7 +2,9 @@ import { ConflictException, ForbiddenException, UnauthorizedException } from '@n
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { enrollResponseSchema, type EnrollRequest } from '@loa/shared';
-import { DeviceEntity, EnrollmentEntity, ProvisioningKeyEntity } from '../src/database/entities.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
+import { EnrollmentEntity } from '../src/provisioning/enrollment.entity.js';
+import { ProvisioningKeyEntity } from '../src/provisioning/provisioning-key.entity.js';
 import { DeviceCredentialsService } from '../src/device-auth/device-credentials.service.js';
 import { EnrollmentService } from '../src/provisioning/enrollment.service.js';
 import { ProvisioningKeysService } from '../src/provisioning/provisioning-keys.service.js';

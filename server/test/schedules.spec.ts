@@ -1,6 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 import { deviceTopic, timelineMessageSchema } from '@loa/shared';
-import { DeliveryEntity, DeviceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { DeviceEntity } from '../src/devices/device.entity.js';
+import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
 import { SchedulesService, type SaveResult } from '../src/schedules/schedules.service.js';
 import type { TimelinesService } from '../src/timelines/timelines.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';

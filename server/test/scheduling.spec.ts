@@ -1,5 +1,8 @@
 import { BadRequestException, ConflictException } from '@nestjs/common';
-import { ContentEntity, DeliveryEntity, OccurrenceEntity, ScheduleEntity } from '../src/database/entities.js';
+import { ContentEntity } from '../src/contents/content.entity.js';
+import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
+import { OccurrenceEntity } from '../src/schedules/occurrence.entity.js';
+import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
 import type { CreateScheduleInput, SaveResult } from '../src/schedules/schedules.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, seedArea, seedAudioContent, seedDevice, seedTextContent, testConfig } from './support/fixtures.js';

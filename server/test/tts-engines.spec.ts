@@ -5,7 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Clock } from '../src/common/clock.js';
 import { AppConfig, ConfigError } from '../src/config/app-config.js';
+import { ChildProcessMediaTools } from '../src/media/media-tools.js';
 import { EspeakEngine, espeakRate, espeakVoiceName } from '../src/tts/espeak.engine.js';
 import { HttpTtsEngine, type HttpTtsSettings } from '../src/tts/http-tts.engine.js';
 import { TtsEngineError, type SynthesisRequest } from '../src/tts/tts-engine.js';
@@ -25,6 +27,9 @@ function integratedLufs(file: string): Promise<number> {
 
 const durationOf = (file: string): number => wavDurationMs(readFileSync(file)) ?? NaN;
 
+const tools = new ChildProcessMediaTools();
+const clock = new Clock();
+
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'loa-tts-'));
@@ -32,7 +37,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe(EspeakEngine.name, () => {
-  const sut = new EspeakEngine();
+  const sut = new EspeakEngine(tools);
   afterAll(() => sut.close());
   const sentence = normalizeVietnamese('Ngày 07/9/2020, UBND Thành phố ban hành Kế hoạch số 179/KH-UBND về thông tin cơ sở.');
   const syllables = sentence.split(/\s+/).length;
@@ -157,7 +162,7 @@ describe(HttpTtsEngine.name, () => {
   it('sends headers, the filled body template and the mapped voice, and keeps a WAV answer as it is', async () => {
     const wav = tone(800);
     handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav);
-    const sut = new HttpTtsEngine(settings());
+    const sut = new HttpTtsEngine(settings(), tools, clock);
     const out = path.join(dir, 'http.wav');
     await sut.synthesize(req, out);
     expect(readFileSync(out).equals(wav)).toBe(true);
@@ -171,7 +176,7 @@ describe(HttpTtsEngine.name, () => {
   });
 
   it('falls back to the voice-only key of the map and fails clearly when neither key is mapped', async () => {
-    const sut = new HttpTtsEngine(settings());
+    const sut = new HttpTtsEngine(settings(), tools, clock);
     expect(sut.vendorVoice({ voice: 'female', accent: 'south' })).toBe('lannhi');
     await expect(sut.synthesize({ ...req, voice: 'male', accent: 'south' }, path.join(dir, 'x.wav'))).rejects.toThrow(
       /LOA_TTS_HTTP_VOICE_MAP has no voice for "male-south"/,
@@ -186,7 +191,7 @@ describe(HttpTtsEngine.name, () => {
       if (audioHits < 3) return void res.writeHead(404).end('not yet');
       res.writeHead(200, { 'content-type': 'audio/wav' }).end(tone(600));
     };
-    const sut = new HttpTtsEngine(settings({ audioUrlPath: 'async', bodyTemplate: '{{text}}' }));
+    const sut = new HttpTtsEngine(settings({ audioUrlPath: 'async', bodyTemplate: '{{text}}' }), tools, clock);
     const out = path.join(dir, 'async.wav');
     await sut.synthesize(req, out);
     expect(audioHits).toBe(3);
@@ -197,7 +202,7 @@ describe(HttpTtsEngine.name, () => {
 
   it('splits long text into several requests and joins the answers into one WAV', async () => {
     handler = (_r, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(tone(500));
-    const sut = new HttpTtsEngine(settings({ maxChars: 100 }));
+    const sut = new HttpTtsEngine(settings({ maxChars: 100 }), tools, clock);
     const text = Array.from({ length: 5 }, (_, i) => `đây là câu thứ ${i} của bản tin phát thanh hôm nay gửi tới bà con trong xã.`).join(' ');
     const out = path.join(dir, 'joined.wav');
     const result = await sut.synthesize({ ...req, text }, out);
@@ -209,7 +214,7 @@ describe(HttpTtsEngine.name, () => {
 
   it('reports the service error with its status and message', async () => {
     handler = (_r, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"invalid api key"}');
-    const sut = new HttpTtsEngine(settings());
+    const sut = new HttpTtsEngine(settings(), tools, clock);
     const err = await sut.synthesize(req, path.join(dir, 'err.wav')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TtsEngineError);
     expect((err as Error).message).toMatch(/answered 401.*invalid api key/);
@@ -217,10 +222,10 @@ describe(HttpTtsEngine.name, () => {
 
   it('says so when a JSON answer has no audio at the configured path, and when the service is unreachable', async () => {
     handler = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":1,"message":"quota exceeded"}');
-    await expect(new HttpTtsEngine(settings({ audioUrlPath: 'async' })).synthesize(req, path.join(dir, 'e.wav'))).rejects.toThrow(
+    await expect(new HttpTtsEngine(settings({ audioUrlPath: 'async' }), tools, clock).synthesize(req, path.join(dir, 'e.wav'))).rejects.toThrow(
       /no audio at "async".*quota exceeded/,
     );
-    await expect(new HttpTtsEngine(settings({ url: 'http://127.0.0.1:1/tts' })).synthesize(req, path.join(dir, 'e.wav'))).rejects.toThrow(
+    await expect(new HttpTtsEngine(settings({ url: 'http://127.0.0.1:1/tts' }), tools, clock).synthesize(req, path.join(dir, 'e.wav'))).rejects.toThrow(
       /could not be reached/,
     );
   });

@@ -1,29 +1,13 @@
 import { z } from 'zod';
+import { DELIVERY_STATES, DEVICE_KINDS, PRIORITIES } from './constants.js';
 
-export const DEVICE_KINDS = ['speaker', 'board'] as const;
 export const deviceKindSchema = z.enum(DEVICE_KINDS);
 export type DeviceKind = z.infer<typeof deviceKindSchema>;
 
-/** Circular 39/2020/TT-BTTTT ordering: a later entry preempts an earlier one. */
-export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
 export const prioritySchema = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof prioritySchema>;
 export const priorityRank = (p: Priority): number => PRIORITIES.indexOf(p);
 
-/**
- * Proof-of-play states of one occurrence on one device. `queued` is set by the server when the slot is
- * compiled into the device's timeline; the rest are driven by what the agent reports.
- */
-export const DELIVERY_STATES = [
-  'queued',
-  'delivered',
-  'started',
-  'finished',
-  'failed',
-  'preempted',
-  'skipped',
-  'expired',
-] as const;
 export const deliveryStateSchema = z.enum(DELIVERY_STATES);
 export type DeliveryState = z.infer<typeof deliveryStateSchema>;
 

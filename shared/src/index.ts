@@ -8,3 +8,5 @@ export * from './commands.js';
 export * from './signing.js';
 export * from './provisioning.js';
 export * from './board-render.js';
+export * from './recurrence.js';
+export * from './constants.js';

@@ -1,5 +1,7 @@
 import {
   allDevicesTopic,
+  DEVICE_CHANNELS,
+  DOWNSTREAM_DEVICE_CHANNELS,
   areaTopic,
   deviceTopic,
   mayDevicePublish,
@@ -65,5 +67,12 @@ describe('area channels', () => {
 
   it('never lets a device publish on an area channel', () => {
     expect(mayDevicePublish('a1', areaTopic('01', 'alert'))).toBe(false);
+  });
+});
+
+describe('downstream channels', () => {
+  it('lists exactly the channels DEVICE_CHANNELS sends down to a device', () => {
+    const down = Object.entries(DEVICE_CHANNELS).filter(([, spec]) => spec.direction === 'down').map(([name]) => name);
+    expect([...DOWNSTREAM_DEVICE_CHANNELS].sort()).toEqual(down.sort());
   });
 });

@@ -30,6 +30,12 @@ export const DEVICE_CHANNELS = {
 export type DeviceChannel = keyof typeof DEVICE_CHANNELS;
 
 /**
+ * The channels a device subscribes to: exactly the downstream ones of DEVICE_CHANNELS (topics.spec pins that), in
+ * the order the agent subscribes (its timeline first, so a reconnecting device gets its retained plan at once).
+ */
+export const DOWNSTREAM_DEVICE_CHANNELS = ['timeline', 'events/ack', 'req'] as const satisfies readonly DeviceChannel[];
+
+/**
  * Per-area channels: one publish reaches every device of an area subtree, because each device subscribes to the
  * channels of its own area and of every ancestor (province → … → its unit).
  */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { areaTopic, type AlertMessage } from '@loa/shared';
-import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/agent/dist/simulator/index.js';
+import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/e2e/sim/dist/index.js';
 import { AGENT_CLI, REPO, startLoaServer, type LoaServer } from './lib/loa-server.js';
 import { freePort } from './lib/ports.js';
 import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';

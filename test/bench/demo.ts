@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Fleet, LoaApi, provision, writeCredentials } from '@loa/agent/dist/simulator/index.js';
+import { Fleet, LoaApi, provision, writeCredentials } from '@loa/e2e/sim/dist/index.js';
 import { startLoaServer, type LoaServer } from './lib/loa-server.js';
 import { freePort } from './lib/ports.js';
 import { toneWav, uploadMedia } from './lib/wav.js';

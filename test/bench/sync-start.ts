@@ -5,7 +5,7 @@ import { SIGNING_KEY_PATH } from '@loa/shared';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { agentConfigSchema, Controller, SkewedClock, startSpread, type StartInfo } from '@loa/agent/dist/index.js';
-import type { LoaApi } from '@loa/agent/dist/simulator/index.js';
+import type { LoaApi } from '@loa/e2e/sim/dist/index.js';
 import { toneWav, uploadMedia } from './lib/wav.js';
 
 export const SKEWS_MS = [-30_000, 7_000, 30_000] as const;

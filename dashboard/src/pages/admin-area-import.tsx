@@ -2,16 +2,10 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { Badge, ErrorBox } from '../ui.js';
+import type { AreaImportResult } from '@loa/shared/rest';
 
-/** POST /api/v1/areas/import (server/src/areas/areas-import.service.ts). */
-interface ImportResult {
-  dryRun: boolean;
-  created: number;
-  updated: number;
-  unchanged: number;
-  moved: number;
-  codes: { created: string[]; updated: string[]; unchanged: string[]; moved: string[] };
-}
+/** POST /api/v1/areas/import */
+type ImportResult = AreaImportResult;
 
 /** A bad row as the server names it (400/403 `{message, errors: [{line, code, message}]}`). */
 interface LineError {

@@ -4,7 +4,7 @@
  */
 import { useLang, type Lang } from '../i18n.js';
 import type { Tone } from '../ui.js';
-import type { AreaView } from '../types.js';
+import type { AreaView } from '@loa/shared/rest';
 
 export const AREA_LEVELS = ['country', 'province', 'district', 'commune', 'village'] as const;
 export type AreaLevel = (typeof AREA_LEVELS)[number];

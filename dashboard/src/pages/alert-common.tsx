@@ -5,29 +5,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { defineStrings } from '../i18n.js';
-import type { DeviceView, Priority } from '../types.js';
+import type { AlertView, DeviceView } from '@loa/shared/rest';
 import type { Tone } from '../ui.js';
 
-/** server/src/alerts/alerts.service.ts AlertView. */
-export interface AlertView {
-  id: string;
-  areaCode: string;
-  priority: Priority;
-  title: string;
-  text: string | null;
-  mediaSha256: string | null;
-  volume: number | null;
-  status: 'pending' | 'active' | 'superseded' | 'cancelled';
-  replaces: string | null;
-  sentAt: string;
-  effectiveAt: string;
-  expiresAt: string;
-  cancelledAt: string | null;
-  createdBy: string;
-  requestedAt: string | null;
-  confirmedBy: string | null;
-  confirmedAt: string | null;
-}
+export type { AlertView };
 
 /** Two-person rule: a pending alert may be confirmed for 30 minutes after it was requested (server ALERT_CONFIRM_WINDOW_MS). */
 export const CONFIRM_WINDOW_MS = 30 * 60_000;

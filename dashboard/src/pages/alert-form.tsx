@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { fmtDateTime, fromLocalInput, toLocalInput } from '../format.js';
 import { useT } from '../i18n.js';
-import type { AreaView, ContentView } from '../types.js';
+import type { AreaView, ContentView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Modal, areaName, areaOptions, useAsync } from '../ui.js';
 import { AS, loadReach, type AlertView, type Reach } from './alert-common.js';
 import { AudioPlayer } from './content-shared.js';

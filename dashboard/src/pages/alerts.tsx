@@ -8,7 +8,7 @@ import type { PageProps } from '../app.js';
 import { get, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { useCommon, useT } from '../i18n.js';
-import type { AreaView } from '../types.js';
+import type { AreaView } from '@loa/shared/rest';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, Modal, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
 import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, fmtLeft, isScheduled, loadReach, phaseOf, useNow, type AlertPhase, type AlertView, type Reach } from './alert-common.js';
 import { AlertForm } from './alert-form.js';

@@ -8,7 +8,7 @@ import { get, post, put } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
-import type { ContentView, Priority, ScheduleView } from '../types.js';
+import type { AlertView, ApprovalQueue, ContentView, Priority, ScheduleView } from '@loa/shared/rest';
 import { ActionButton, areaName, Badge, Empty, ErrorBox, Field, Loading, PageHeader, useAreas, useAsync } from '../ui.js';
 import { canApprove, canEdit, ContentPreview, RejectDialog, useContentWords, useUserNames } from './content-shared.js';
 
@@ -133,30 +133,6 @@ const S = defineStrings({
   },
 });
 
-interface AlertView {
-  id: string;
-  areaCode: string;
-  priority: Priority;
-  title: string;
-  text: string | null;
-  mediaSha256: string | null;
-  volume: number | null;
-  status: string;
-  sentAt: string;
-  effectiveAt: string;
-  expiresAt: string;
-  createdBy: string;
-  requestedAt: string | null;
-  confirmedBy: string | null;
-  confirmedAt: string | null;
-}
-
-interface ApprovalQueue {
-  contents: ContentView[];
-  schedules: ScheduleView[];
-  alerts: AlertView[];
-  counts: { contents: number; schedules: number; alerts: number };
-}
 
 interface ApprovalRules {
   content: { audio: boolean; text: boolean; image: boolean };

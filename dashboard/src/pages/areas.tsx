@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { get, post } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
-import type { AreaView, DeviceView } from '../types.js';
+import type { AreaView, DeviceView } from '@loa/shared/rest';
 import { Badge, Empty, ErrorBox, Field, Loading, Modal, PageHeader, areaOptions, loadAreas, useAsync } from '../ui.js';
 import { ALLOWED_PARENT_LEVELS, AREA_LEVELS, buildTree, useLevelWord, type AreaLevel, type AreaTree } from './admin-common.js';
 import { AreaImport } from './admin-area-import.js';

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, patch, post } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
-import type { ContentView } from '../types.js';
+import type { ContentView } from '@loa/shared/rest';
 import { ErrorBox, Field } from '../ui.js';
 import { BoardFrame, localBoardHtml, ProfileSelect, ServerBoardPreview, sizeOf, useBoardProfiles, type TextStyle } from './content-shared.js';
 

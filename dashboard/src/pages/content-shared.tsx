@@ -8,54 +8,23 @@ import { api, get, objectUrl } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useT } from '../i18n.js';
 import type { Session } from '../session.js';
-import type { ContentView, MediaView } from '../types.js';
+import type { BoardProfileView, ContentView, LoudnessView, MediaAudioView, MediaView, TextStyle } from '@loa/shared/rest';
 import { useUserNames as useDirectoryNames } from '../user-names.js';
 import { Badge, ErrorBox, Field, Loading, Modal, toneOf, useAsync } from '../ui.js';
-import { boardPage, renderBoard, type BoardView } from '../../../shared/src/board-render.js';
+import { boardPage, renderBoard, type BoardView } from '@loa/shared/board-render';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Types (server views not in types.ts)
+// Types: the server's views, from the REST contract
 
-export interface LoudnessView {
-  integratedLufs: number | null;
-  truePeakDbtp: number | null;
-  lraLu: number | null;
-}
-
-export interface MediaAudioInfo {
-  sourceSha256: string;
-  sourceBytes: number;
-  sourceMime: string;
-  sourceCodec: string;
-  sourceDurationMs: number;
-  profile: string;
-  loudnessBefore: LoudnessView;
-  loudnessAfter: LoudnessView;
-  normalization: string;
-}
-
-export interface BoardProfileView {
-  id: string;
-  name: string;
-  width: number;
-  height: number;
-  orientation: 'landscape' | 'portrait';
-}
-
-export interface TextStyle {
-  fontSize?: 'small' | 'medium' | 'large' | 'xlarge' | number;
-  color?: string;
-  background?: string;
-  mode?: 'static' | 'scroll';
-  scrollSpeed?: number;
-}
+export type { BoardProfileView, LoudnessView, TextStyle };
+export type MediaAudioInfo = MediaAudioView;
 
 export type Role = Session['user']['role'];
 export const canEdit = (role: Role): boolean => role === 'admin' || role === 'operator';
 export const canApprove = (role: Role): boolean => role === 'admin' || role === 'approver';
 
 /** The audio facts of a media record, if the pipeline recorded them. */
-export const audioOf = (m: MediaView | null | undefined): MediaAudioInfo | null => (m?.audio ? (m.audio as unknown as MediaAudioInfo) : null);
+export const audioOf = (m: MediaView | null | undefined): MediaAudioInfo | null => (m?.audio ?? null);
 
 export const fmtLufs = (l: LoudnessView | null | undefined): string => {
   if (!l || l.integratedLufs === null) return '—';

@@ -5,10 +5,9 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
-import type { ContentView } from '../types.js';
+import type { ContentView, TtsView } from '@loa/shared/rest';
 import { ActionButton, ErrorBox, Field } from '../ui.js';
 import { AudioPlayer, LoudnessFacts } from './content-shared.js';
-import type { MediaView } from '../types.js';
 
 const S = defineStrings({
   vi: {
@@ -61,15 +60,6 @@ const S = defineStrings({
   },
 });
 
-interface TtsView {
-  media: MediaView;
-  created: boolean;
-  jobId: string;
-  normalizedText: string;
-  engine: string;
-  chunks: number;
-  synthesisMs: number;
-}
 
 type Voice = 'male' | 'female';
 type Accent = 'north' | 'central' | 'south';

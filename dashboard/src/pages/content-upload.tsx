@@ -7,7 +7,7 @@ import { get, post, upload } from '../api.js';
 import { fmtBytes } from '../format.js';
 import { defineStrings, useT } from '../i18n.js';
 import { useLive } from '../live.js';
-import type { ContentView, MediaJobView } from '../types.js';
+import type { ContentView, MediaJobView } from '@loa/shared/rest';
 import { ErrorBox, Field, Progress } from '../ui.js';
 import { AudioPreview } from './content-shared.js';
 

@@ -9,7 +9,7 @@ import { get, patch, post } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
-import type { ContentView, MediaView } from '../types.js';
+import type { ContentView, MediaView } from '@loa/shared/rest';
 import { ActionButton, Empty, ErrorBox, Field, Loading, Modal, PageHeader, useAsync } from '../ui.js';
 import { BoardEditor, ImageUpload } from './content-board.js';
 import { audioOf, useNarrow, canApprove, canEdit, ContentHistory, ContentPreview, fmtLufs, RejectDialog, StateBadge, useContentWords, useUserNames } from './content-shared.js';

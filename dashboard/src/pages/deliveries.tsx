@@ -4,7 +4,7 @@ import { ApiError, get } from '../api.js';
 import { fmtDate, fmtDuration, fmtTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href, navigate } from '../router.js';
-import { DELIVERY_STATES, type ScheduleView } from '../types.js';
+import { DELIVERY_STATES, type ScheduleView } from '@loa/shared/rest';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Progress, toneOf, useAsync } from '../ui.js';
 import { priorityTone, useWords, type CalendarOccurrence, type OverviewToday, type TodayBroadcast } from './schedule-common.js';
 import { DeliveryMatrix } from './delivery-matrix.js';

@@ -4,7 +4,7 @@ import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive, type LiveEvent } from '../live.js';
 import { href } from '../router.js';
-import { DELIVERY_STATES, type DeliveryState, type DeliveryView, type ScheduleView } from '../types.js';
+import { DELIVERY_STATES, type DeliveryState, type DeliveryView, type ScheduleView } from '@loa/shared/rest';
 import { ActionButton, Badge, ErrorBox, Loading, PageHeader, areaName, toneOf, useAreas, useAsync } from '../ui.js';
 import { approvalTone, deviceMap, describeRecurrence, loadContents, loadDevices, priorityTone, useWords, type CalendarOccurrence, type ScheduleSummary } from './schedule-common.js';
 

@@ -1,7 +1,7 @@
 import { ZONE } from '../format.js';
 import { defineStrings, getLang, useT } from '../i18n.js';
 import type { Tone } from '../ui.js';
-import type { AlarmView, DeviceView } from '../types.js';
+import type { AlarmView, DeviceView } from '@loa/shared/rest';
 
 /** Shared by the overview, devices and device pages: labels for alarm kinds, presence reasons, priorities, commands. */
 export const DEV = defineStrings({

@@ -4,27 +4,11 @@ import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href } from '../router.js';
-import type { DeliveryState } from '../types.js';
+import type { DeliveryState } from '@loa/shared/rest';
 import { ActionButton, Badge, ErrorBox, Loading, toneOf, useAsync } from '../ui.js';
 import { useWords } from './schedule-common.js';
+import type { DeviceDeliveryView } from '@loa/shared/rest';
 
-/** server/src/deliveries/device-deliveries.service.ts */
-interface DeviceDeliveryView {
-  scheduleId: string;
-  occurrenceId: string;
-  occurrenceStartAt: string;
-  contentId: string;
-  contentTitle: string | null;
-  contentType: string | null;
-  priority: string;
-  state: DeliveryState;
-  queuedAt: string;
-  deliveredAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  playedMs: number | null;
-  reason: string | null;
-}
 
 const S = defineStrings({
   vi: {

@@ -4,7 +4,7 @@ import { LineChart, type ChartPoint } from '../components/chart.js';
 import { fmtBytes } from '../format.js';
 import { defineStrings, useT } from '../i18n.js';
 import { useLive } from '../live.js';
-import type { TelemetryView } from '../types.js';
+import type { TelemetryView } from '@loa/shared/rest';
 import { ErrorBox, Loading, useAsync } from '../ui.js';
 import type { TelemetryEvent } from './device-common.js';
 

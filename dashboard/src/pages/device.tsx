@@ -6,7 +6,7 @@ import { fmtAgo, fmtBytes, fmtDateTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href } from '../router.js';
-import type { AlarmView, ContentView, DeviceView } from '../types.js';
+import type { AlarmView, ContentView, DeviceView } from '@loa/shared/rest';
 import { ActionButton, Badge, ErrorBox, Loading, Modal, OnlineBadge, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
 import {
   COMMAND_FINAL,
@@ -25,47 +25,8 @@ import {
 } from './device-common.js';
 import { DeviceDeliveries } from './device-deliveries.js';
 import { TelemetryCharts } from './device-telemetry.js';
+import type { CommandDetail, CommandResultView, CommandView, ConnectionView, DeviceCommandView, Page } from '@loa/shared/rest';
 
-/** server/src/commands/commands.service.ts */
-interface CommandResultView {
-  deviceId: string;
-  state: string;
-  sentAt: string | null;
-  attempts: number;
-  resultAt: string | null;
-  message: string | null;
-  data: Record<string, unknown> | null;
-  updatedAt: string;
-}
-interface DeviceCommandView extends CommandResultView {
-  commandId: string;
-  type: string;
-  command: Record<string, unknown>;
-  createdAt: string;
-  expiresAt: string;
-}
-interface CommandView {
-  id: string;
-  type: string;
-  createdAt: string;
-  expiresAt: string;
-  counts: Record<string, number>;
-}
-interface CommandDetail extends CommandView {
-  results: { total: number; items: CommandResultView[] };
-}
-interface Page<T> {
-  total: number;
-  limit: number;
-  offset: number;
-  items: T[];
-}
-/** server/src/devices/presence.service.ts */
-interface ConnectionView {
-  at: string;
-  state: 'online' | 'offline';
-  reason: string;
-}
 
 const S = defineStrings({
   vi: {
@@ -350,7 +311,7 @@ function CommandPanel({ d, onSent, onOutput }: { d: DeviceView; onSent: () => vo
     const now = new Date().toISOString();
     setLast({
       ...cur,
-      result: { deviceId: e.deviceId, state: e.status, sentAt: cur.result?.sentAt ?? null, attempts: cur.result?.attempts ?? 1, resultAt: now, message: e.result?.message ?? null, data: e.result?.data ?? null, updatedAt: now },
+      result: { deviceId: e.deviceId, state: e.status as CommandResultView['state'], sentAt: cur.result?.sentAt ?? null, attempts: cur.result?.attempts ?? 1, resultAt: now, message: e.result?.message ?? null, data: e.result?.data ?? null, updatedAt: now },
     });
   });
   const lastId = last?.id;

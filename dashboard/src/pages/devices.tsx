@@ -5,7 +5,7 @@ import { fmtAgo, fmtBytes } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
-import type { AlarmView, AreaView, DeviceView } from '../types.js';
+import type { AlarmView, AreaView, DeviceView } from '@loa/shared/rest';
 import { AreaSelect, Badge, ErrorBox, Field, Loading, OnlineBadge, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
 import { VolumeText, fmtInstant, scheduleOfOccurrence, withPresence, withTelemetry, type AlarmEvent, type PresenceEvent, type TelemetryEvent } from './device-common.js';
 

@@ -7,26 +7,13 @@ import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { ErrorBox, Modal, areaOptions, useAreas, useAsync } from '../ui.js';
-import type { DeviceEndpoints } from '../../../shared/src/provisioning.js';
-import { DEVICE_ENDPOINTS_PATH } from '../../../shared/src/version.js';
+import { DEVICE_ENDPOINTS_PATH, type BoardProfileView, type DeviceEndpoints, type SigningKeyResponse } from '@loa/shared/rest';
 
-/** GET /api/v1/board-profiles (server/src/board-profiles/board-profiles.service.ts). */
-export interface BoardProfile {
-  id: string;
-  name: string;
-  width: number;
-  height: number;
-  orientation: 'landscape' | 'portrait';
-  createdAt: string;
-  updatedAt: string | null;
-}
+/** GET /api/v1/board-profiles */
+export type BoardProfile = BoardProfileView;
 
 /** GET /api/v1/signing-key (public). */
-export interface SigningKey {
-  alg: string;
-  kid: string;
-  publicKey: string;
-}
+export type SigningKey = SigningKeyResponse;
 
 const F = defineStrings({
   vi: {

@@ -3,7 +3,7 @@ import { get, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href } from '../router.js';
-import type { DeviceView } from '../types.js';
+import type { DeviceView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Loading, OnlineBadge, areaName, useAreas, useAsync } from '../ui.js';
 import { ConfirmModal, SecretPanel, fold } from './fleet-common.js';
 

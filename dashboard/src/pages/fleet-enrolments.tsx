@@ -5,36 +5,13 @@ import { defineStrings, useCommon, useT } from '../i18n.js';
 import { Badge, Empty, ErrorBox, Field, Loading, Modal, areaName, useAreas, useAsync } from '../ui.js';
 import { useUserNames } from '../user-names.js';
 import { AgentCommand, AreaPicker, ConfirmModal, CopyField, OnceWarning, TAG_RE, splitTags, useSigningKey } from './fleet-common.js';
+import type { EnrollmentView, ProvisioningKeyView } from '@loa/shared/rest';
 
-/** GET /api/v1/provisioning/enrollments (server/src/provisioning/enrollment.service.ts). */
-interface Enrolment {
-  deviceId: string;
-  hardwareId: string;
-  kind: 'speaker' | 'board';
-  name: string | null;
-  state: 'pending' | 'claimed' | 'rejected';
-  keyId: string;
-  keyLabel: string | null;
-  proposedAreaCode: string | null;
-  areaCode: string | null;
-  sourceAddress: string | null;
-  enrolledAt: string;
-  updatedAt: string;
-  decidedAt: string | null;
-}
+/** GET /api/v1/provisioning/enrollments */
+type Enrolment = EnrollmentView;
 
-/** GET /api/v1/provisioning-keys (server/src/provisioning/provisioning-keys.service.ts). */
-interface ProvisioningKey {
-  id: string;
-  label: string;
-  areaCode: string | null;
-  expiresAt: string;
-  maxUses: number;
-  uses: number;
-  active: boolean;
-  createdAt: string;
-  createdBy: string;
-}
+/** GET /api/v1/provisioning-keys */
+type ProvisioningKey = ProvisioningKeyView;
 
 const S = defineStrings({
   vi: {

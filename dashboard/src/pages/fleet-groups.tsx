@@ -2,26 +2,13 @@ import { useMemo, useState } from 'preact/hooks';
 import { get, patch, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
-import type { DeviceView } from '../types.js';
+import type { DeviceView, GroupView, TagRuleView } from '@loa/shared/rest';
 import { Badge, Empty, ErrorBox, Field, Loading, Modal, areaName, useAreas, useAsync } from '../ui.js';
 import { TAG_RE, fold, splitTags } from './fleet-common.js';
 
-/** GET /api/v1/groups (server/src/groups/groups.service.ts). */
-interface TagRule {
-  all?: string[];
-  any?: string[];
-}
-interface Group {
-  id: string;
-  name: string;
-  deviceIds: string[];
-  tagRule: TagRule | null;
-  members: string[];
-  memberCount: number;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** GET /api/v1/groups */
+type Group = GroupView;
+type TagRule = TagRuleView;
 
 const S = defineStrings({
   vi: {

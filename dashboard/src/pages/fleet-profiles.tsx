@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { del, get, patch, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
-import type { DeviceView } from '../types.js';
+import type { DeviceView } from '@loa/shared/rest';
 import { Empty, ErrorBox, Field, Loading, Modal, useAsync } from '../ui.js';
 import { ConfirmModal, type BoardProfile } from './fleet-common.js';
 

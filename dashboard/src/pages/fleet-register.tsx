@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, get, patch, post } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
-import type { DeviceView } from '../types.js';
+import type { DeviceView } from '@loa/shared/rest';
 import { ErrorBox, Field, useAsync } from '../ui.js';
 import { AreaPicker, CopyField, DEVICE_ID_RE, OnceWarning, SecretPanel, TAG_RE, saveText, splitTags, useSigningKey, type BoardProfile } from './fleet-common.js';
 

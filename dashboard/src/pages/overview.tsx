@@ -5,36 +5,10 @@ import { fmtAgo, fmtDateTime, fmtDuration, fmtTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
-import type { AlarmView } from '../types.js';
+import type { AlarmView, Overview, TodayBroadcast } from '@loa/shared/rest';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, PageHeader, Progress, useAsync } from '../ui.js';
 import { mayCommand, priorityTone, useDevLabels } from './device-common.js';
 
-/** GET /api/v1/overview (server/src/overview/overview.service.ts). */
-interface AreaDevices {
-  areaCode: string;
-  name: string;
-  level: string;
-  total: number;
-  online: number;
-  offline: number;
-}
-interface TodayBroadcast {
-  scheduleId: string;
-  occurrenceId: string;
-  contentId: string;
-  contentTitle: string;
-  contentKind: string;
-  priority: string;
-  startAt: string;
-  durationMs: number;
-  total: number;
-  counts: Record<string, number>;
-}
-interface Overview {
-  devices: { total: number; online: number; offline: number; byArea: AreaDevices[] };
-  today: { from: string; to: string; broadcasts: TodayBroadcast[] };
-  alarms: { active: number; byKind: Record<string, number>; latest: AlarmView[] };
-}
 
 const S = defineStrings({
   vi: {

@@ -1,96 +1,42 @@
 /**
- * Shared by the schedules calendar, the schedule editor/detail and the deliveries matrix: view types the server
- * answers with (declared here, types.ts is not ours), cached look-ups (devices, contents, groups), RRULE building,
- * parsing, wording and a small client-side expander (for pending schedules, which have no occurrences yet).
+ * Shared by the schedules calendar, the schedule editor/detail and the deliveries matrix: the server's view types
+ * (from the REST contract), cached look-ups (devices, contents, groups), RRULE building,
+ * parsing and wording, and client-side expansion (for pending schedules, which have no occurrences yet).
  */
+import { expand, RecurrenceError } from '@loa/shared/recurrence';
 import { get } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
 import { vnInstant, zonedParts } from '../format.js';
 import type { Tone } from '../ui.js';
-import type { ContentView, DeviceView, Priority, ScheduleView } from '../types.js';
+import type {
+  CalendarOccurrence as ServerCalendarOccurrence,
+  ConflictNotice,
+  ConflictTotals,
+  ContentView,
+  DeviceView,
+  DryRunResult,
+  GroupView,
+  Overview,
+  SaveResult,
+  ScheduleSummary,
+  ScheduleView,
+  TodayBroadcast,
+} from '@loa/shared/rest';
 
 // ---- server views ----------------------------------------------------------------------------------------------
 
-/** GET /api/v1/schedules/occurrences */
-export interface CalendarOccurrence {
-  occurrenceId: string;
-  scheduleId: string;
-  contentId: string;
-  contentTitle: string;
-  contentKind: string;
-  priority: string;
-  startAt: string;
-  durationMs: number;
-  scheduleStatus: string;
-  deviceCount: number;
+export type { ConflictNotice, ConflictTotals, DryRunResult, GroupView, SaveResult, ScheduleSummary, TodayBroadcast };
+
+/** GET /api/v1/schedules/occurrences, with what the dashboard adds when it expands a rule itself. */
+export type CalendarOccurrence = ServerCalendarOccurrence & {
   /** Set by the dashboard for pending schedules expanded client-side. */
   pending?: boolean;
   /** Set by the dashboard for occurrences of a recurring schedule beyond the server's horizon (not yet on devices). */
   planned?: boolean;
-}
-
-/** GET /api/v1/schedules/:id/summary */
-export interface ScheduleSummary {
-  scheduleId: string;
-  totals: Record<string, number>;
-  deviceCount: number;
-  occurrences: Array<{ occurrenceId: string; startAt: string; counts: Record<string, number>; total: number }>;
-}
-
-export interface ConflictNotice {
-  deviceId: string;
-  occurrenceStart: string;
-  occurrenceEnd: string;
-  priority: Priority;
-  otherScheduleId: string;
-  otherOccurrenceId: string;
-  otherStart: string;
-  otherEnd: string;
-  otherPriority: Priority;
-  kind: 'conflict' | 'preemption';
-  preempts: 'this' | 'other' | null;
-}
-
-export interface ConflictTotals {
-  conflicts: number;
-  preemptions: number;
-  devices: number;
-  truncated: boolean;
-}
-
-export interface DryRunResult {
-  dryRun: true;
-  occurrences: Array<{ startAt: string; durationMs: number }>;
-  deviceCount: number;
-  conflicts: ConflictNotice[];
-  conflictTotals: ConflictTotals;
-}
-
-export type SaveResult = ScheduleView & { approvalReasons?: string[]; conflicts: ConflictNotice[]; conflictTotals: ConflictTotals };
-
-export interface GroupView {
-  id: string;
-  name: string;
-  memberCount: number;
-  members: string[];
-}
+};
 
 /** GET /api/v1/overview (only the part the deliveries page reads). */
-export interface TodayBroadcast {
-  scheduleId: string;
-  occurrenceId: string;
-  contentId: string;
-  contentTitle: string;
-  contentKind: string;
-  priority: string;
-  startAt: string;
-  durationMs: number;
-  total: number;
-  counts: Record<string, number>;
-}
-export interface OverviewToday {
-  today: { from: string; to: string; broadcasts: TodayBroadcast[] };
-}
+export type OverviewToday = Pick<Overview, 'today'>;
 
 // ---- cached look-ups -------------------------------------------------------------------------------------------
 
@@ -377,56 +323,18 @@ export function describeRecurrence(words: Words, rrule: string | null | undefine
 }
 
 /**
- * Occurrence starts of a schedule inside [from, to), expanded here (the server holds no occurrences for a pending
- * schedule). Covers what the editor writes (DAILY/WEEKLY/MONTHLY, INTERVAL, BYDAY, BYMONTHDAY, COUNT, UNTIL,
- * EXDATE) on the Vietnam wall clock; good enough for a calendar preview.
+ * Occurrence starts of a schedule inside [from, to), for what the server holds no occurrences of yet (a pending
+ * schedule, weeks beyond the horizon). The expander is the server's own (@loa/shared/recurrence), so the calendar
+ * draws exactly what devices will play; a rule it refuses draws nothing.
  */
-export function expandStarts(s: Pick<ScheduleView, 'startAt' | 'rrule' | 'exdates'>, from: number, to: number): number[] {
-  const dtstart = Date.parse(s.startAt);
-  const r = parseRrule(s.rrule);
-  const exDays = new Set(s.exdates.filter((e) => /^\d{4}-\d{2}-\d{2}$/.test(e)));
-  const exInstants = new Set(s.exdates.filter((e) => !/^\d{4}-\d{2}-\d{2}$/.test(e)).map((e) => Date.parse(e)));
-  const keep = (t: number) => t >= from && t < to && !exInstants.has(t) && !exDays.has(ymdString(ymdOf(new Date(t))));
-  if (!r.freq) return keep(dtstart) ? [dtstart] : [];
-  const p = zonedParts(new Date(dtstart));
-  const start = dayNumber({ y: p.y, m: p.m, d: p.day });
-  const untilYmd = parseYmd(r.until);
-  const untilMs = untilYmd ? dayStart(dayNumber(untilYmd) + 1).getTime() : Infinity;
-  const out: number[] = [];
-  let count = 0;
-  const lastDay = dayNumber(ymdOf(new Date(to))) + 1;
-  for (let day = start; day <= lastDay && day - start < 800; day++) {
-    const x = fromDayNumber(day);
-    const wd = weekdayOfDay(day);
-    let match = false;
-    if (r.freq === 'DAILY') match = (day - start) % r.interval === 0 && (r.byDay.length === 0 || r.byDay.some((b) => b.weekday === wd));
-    else if (r.freq === 'WEEKLY') {
-      const weeks = Math.floor((day - wd - (start - p.weekday)) / 7);
-      match = weeks % r.interval === 0 && (r.byDay.length > 0 ? r.byDay.some((b) => b.weekday === wd) : wd === p.weekday);
-    } else if (r.freq === 'MONTHLY' || r.freq === 'YEARLY') {
-      const months = (x.y - p.y) * 12 + (x.m - p.m);
-      const periodOk = r.freq === 'MONTHLY' ? months % r.interval === 0 : x.m === p.m && (x.y - p.y) % r.interval === 0;
-      const len = new Date(Date.UTC(x.y, x.m, 0)).getUTCDate();
-      if (periodOk) {
-        if (r.byDay.length > 0) {
-          const nth = Math.floor((x.d - 1) / 7) + 1;
-          const fromEnd = -(Math.floor((len - x.d) / 7) + 1);
-          match = r.byDay.some((b) => b.weekday === wd && (b.n === null || b.n === nth || b.n === fromEnd));
-        } else {
-          const days = r.byMonthDay.length > 0 ? r.byMonthDay : [p.day];
-          match = days.some((d) => (d > 0 ? d === x.d : len + d + 1 === x.d));
-        }
-      }
-    }
-    if (!match) continue;
-    const t = vnInstant(x.y, x.m, x.d, p.hh, p.mm).getTime();
-    if (t < dtstart) continue;
-    if (t > untilMs) break;
-    count++;
-    if (r.count && count > r.count) break;
-    if (keep(t)) out.push(t);
+export function expandStarts(s: Pick<ScheduleView, 'startAt' | 'rrule' | 'exdates' | 'timezone'>, from: number, to: number): number[] {
+  const exdates = s.exdates.map((e) => (/^\d{4}-\d{2}-\d{2}$/.test(e) ? e : Date.parse(e)));
+  try {
+    return expand({ dtstart: Date.parse(s.startAt), rrule: s.rrule, exdates, timezone: s.timezone }, from, to);
+  } catch (err) {
+    if (err instanceof RecurrenceError) return [];
+    throw err;
   }
-  return out;
 }
 
 export const contentLabel = (c: Pick<ContentView, 'title' | 'type'>, words: Words): string => `[${words.kind(c.type)}] ${c.title}`;

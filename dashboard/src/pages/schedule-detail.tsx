@@ -4,7 +4,7 @@ import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href } from '../router.js';
 import type { Session } from '../session.js';
-import { DELIVERY_STATES, type ScheduleView } from '../types.js';
+import { DELIVERY_STATES, type ScheduleView } from '@loa/shared/rest';
 import { ActionButton, Badge, ErrorBox, Loading, Modal, areaName, toneOf, useAreas, useAsync } from '../ui.js';
 import { useUserNames } from '../user-names.js';
 import { approvalTone, contentLabel, deviceMap, describeRecurrence, loadContents, loadDevices, loadGroups, priorityTone, useWords, type ScheduleSummary } from './schedule-common.js';

@@ -3,7 +3,7 @@ import { ApiError, api, get } from '../api.js';
 import { fmtDate, fmtDateTime, fmtDuration, fmtTime, fromLocalInput, toLocalInput, zonedParts } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href } from '../router.js';
-import type { ContentView, DeviceView, Priority, ScheduleView } from '../types.js';
+import type { ContentView, DeviceView, Priority, ScheduleView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Loading, Modal, areaName, areaOptions, useAreas, useAsync } from '../ui.js';
 import {
   approvalTone,

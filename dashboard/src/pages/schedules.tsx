@@ -4,7 +4,7 @@ import { ApiError, get } from '../api.js';
 import { fmtDuration, fmtTime, zonedParts } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { navigate } from '../router.js';
-import type { ContentView, ScheduleView } from '../types.js';
+import type { ContentView, ScheduleView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Loading, PageHeader, useAsync } from '../ui.js';
 import {
   PRIORITY_COLOURS,

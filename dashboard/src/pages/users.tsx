@@ -4,20 +4,13 @@ import { get, patch, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import type { Role } from '../session.js';
-import type { AreaView } from '../types.js';
+import type { AreaView } from '@loa/shared/rest';
 import { ActionButton, AreaSelect, areaName, Badge, Empty, ErrorBox, Field, Loading, Modal, PageHeader, useAreas, useAsync } from '../ui.js';
 import { CommuneSelect, ROLE_TONES } from './admin-common.js';
+import type { UserView } from '@loa/shared/rest';
 
-/** GET /api/v1/users (server/src/users/users.service.ts UserView). */
-interface UserRow {
-  id: string;
-  username: string;
-  role: Role;
-  areaCode: string | null;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string | null;
-}
+/** GET /api/v1/users */
+type UserRow = UserView;
 
 const ROLES: Role[] = ['admin', 'operator', 'approver', 'commune_officer'];
 

@@ -1,5 +1,5 @@
 import type { PlaybackEvent } from '@loa/shared';
-import type { AlarmKind } from '../database/entities.js';
+import type { AlarmKind } from './alarm.entity.js';
 
 export const ALARM_KINDS = ['offline', 'low-disk', 'playback-failures', 'silence'] as const satisfies readonly AlarmKind[];
 

@@ -3,21 +3,10 @@ import { ScopeService } from '../auth/area-scope.js';
 import { ANY_ROLE, EDITORS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { areaCodeSchema, deviceIdSchema } from '@loa/shared';
+import { listAlarmsQuerySchema as listQuery } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { AlarmsService, type AlarmView } from './alarms.service.js';
-
-const listQuery = z.object({
-  active: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === 'true'))
-    .describe('true: only active alarms; false: only cleared ones; absent: both'),
-  deviceId: deviceIdSchema.optional(),
-  areaCode: areaCodeSchema.optional().describe('devices of this area and every area below it'),
-  limit: z.coerce.number().int().min(1).max(5000).default(500),
-});
 
 @ApiTags('alarms')
 @ApiBearerAuth()

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull } from 'typeorm';
-import { AlarmEntity, DeviceEntity, DeviceEventEntity, type AlarmKind } from '../database/entities.js';
+import { DeviceEventEntity } from '../deliveries/device-event.entity.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { AlarmEntity, type AlarmKind } from './alarm.entity.js';
 
 const CHUNK = 500;
 

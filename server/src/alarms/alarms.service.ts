@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import type { PlaybackEvent } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { ScopeService } from '../auth/area-scope.js';
@@ -9,28 +9,15 @@ import { newId } from '../common/ids.js';
 import { isoOrNull } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
-import type { AlarmEntity, AlarmKind } from '../database/entities.js';
-import type { PresenceTransition } from '../devices/presence-state.js';
-import { LiveEvents } from '../events/live-events.js';
+import type { AlarmEntity, AlarmKind } from './alarm.entity.js';
+import { OnEvent } from '@nestjs/event-emitter';
+import { DomainEvents, type DomainEventMap, type PresenceChange } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { failureDecision, silenceDecisions, telemetryDecisions, type AlarmDecision, type AlarmThresholds, type TelemetryEvidence } from './alarm-rules.js';
 import { AlarmsRepository } from './alarms.repository.js';
-
-export interface AlarmView {
-  id: string;
-  deviceId: string;
-  kind: AlarmKind;
-  active: boolean;
-  detail: string;
-  raisedAt: string;
-  clearedAt: string | null;
-  clearedDetail: string | null;
-  ackedAt: string | null;
-  /** Username of whoever acknowledged it, and their user id. */
-  ackedBy: string | null;
-  ackedByUserId: string | null;
-}
+import type { AlarmView } from '@loa/shared/rest';
+export type { AlarmView } from '@loa/shared/rest';
 
 export interface AlarmQuery {
   active?: boolean | undefined;
@@ -68,10 +55,9 @@ interface PlaybackBatch {
  * transitions, the periodic offline sweep) and is evaluated one batch at a time, so decisions never interleave.
  */
 @Injectable()
-export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
+export class AlarmsService implements OnModuleDestroy {
   private readonly playback = new Batcher<PlaybackBatch>((batches) => this.evaluatePlayback(batches), 500);
   private queue: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repo: AlarmsRepository,
@@ -81,11 +67,30 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
   ) {}
 
   private get thresholds(): AlarmThresholds {
     return { lowDiskBytes: this.config.alarmLowDiskBytes, silenceLufs: this.config.alarmSilenceLufs, playbackFailures: this.config.alarmPlaybackFailures };
+  }
+
+  // Evidence arrives as domain events; the handlers return the evaluation's promise, so a producer that awaits its
+  // listeners (presence's emitAsync) still waits for the alarms as it did when it called them.
+
+  @OnEvent('playback.reported')
+  onPlaybackReported({ deviceId, events }: DomainEventMap['playback.reported']): Promise<void> {
+    return this.onPlaybackEvents(deviceId, events);
+  }
+
+  @OnEvent('telemetry.received')
+  onTelemetryReceived({ samples }: DomainEventMap['telemetry.received']): Promise<void> {
+    return this.onTelemetry(samples);
+  }
+
+  /** Offline alarms clear as soon as the device is back (raising them is the alarms' own timed sweep). */
+  @OnEvent('presence.changed')
+  onPresenceChanged({ changes }: DomainEventMap['presence.changed']): Promise<void> {
+    return this.onPresenceTransitions(changes);
   }
 
   /** Playback reports of a device, once committed: failures and silence. Never throws. */
@@ -100,8 +105,8 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Devices back online (or revoked) no longer have an offline alarm. Never throws. */
-  onPresenceTransitions(transitions: readonly PresenceTransition[]): Promise<void> {
-    const last = new Map<string, PresenceTransition>();
+  onPresenceTransitions(transitions: readonly PresenceChange[]): Promise<void> {
+    const last = new Map<string, PresenceChange>();
     for (const t of transitions) last.set(t.deviceId, t);
     const decisions: AlarmDecision[] = [];
     for (const t of last.values()) {
@@ -156,21 +161,12 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
     return view(a);
   }
 
-  /** Every min(alarmOfflineMs / 4, 60 s). */
+  /** Every min(alarmOfflineMs / 4, 60 s): OfflineAlarmsJob's interval. */
   sweepIntervalMs(): number {
     return Math.max(1000, Math.min(Math.floor(this.config.alarmOfflineMs / 4), MAX_SWEEP_INTERVAL_MS));
   }
 
-  onApplicationBootstrap(): void {
-    const run = () => void this.sweepOffline().catch((err: Error) => this.logger.error({ ctx: 'alarms', err: err.message }, 'offline alarm sweep failed'));
-    run();
-    this.timer = setInterval(run, this.sweepIntervalMs());
-    this.timer.unref();
-  }
-
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     await this.playback.drain();
     await this.queue;
   }
@@ -223,7 +219,7 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
       ackedByName: null,
     }));
     await this.repo.insertRaised(rows);
-    void this.live?.alarm('alarm.raised', rows.map(view));
+    this.events.emit('alarm.raised', { alarms: rows.map(view) });
     for (const d of decisions) {
       this.metrics.inc(`alarms_raised_${d.kind.replace(/-/g, '_')}`);
       this.logger.info({ ctx: 'alarms', deviceId: d.deviceId, kind: d.kind, detail: d.detail }, 'alarm raised');
@@ -232,7 +228,7 @@ export class AlarmsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async clearOne(a: AlarmEntity, now: number, detail: string): Promise<void> {
     if (!(await this.repo.clear(a.id, now, detail.slice(0, 500)))) return;
-    void this.live?.alarm('alarm.cleared', [view({ ...a, clearedAt: now, clearedDetail: detail.slice(0, 500) })]);
+    this.events.emit('alarm.cleared', { alarms: [view({ ...a, clearedAt: now, clearedDetail: detail.slice(0, 500) })] });
     this.metrics.inc(`alarms_cleared_${a.kind.replace(/-/g, '_')}`);
     this.logger.info({ ctx: 'alarms', alarmId: a.id, deviceId: a.deviceId, kind: a.kind, detail }, 'alarm cleared');
   }

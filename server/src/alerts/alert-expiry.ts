@@ -1,30 +1,27 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { JobScheduler } from '../jobs/job-scheduler.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsService } from './alerts.service.js';
 
 const SWEEP_MS = 5000;
+export const ALERT_EXPIRY_JOB = 'alerts.expiry';
 
-/** At start-up puts alerts in force back on their channels; then clears expired ones every few seconds. */
+/**
+ * At start-up puts alerts in force back on their channels; then (on the leader) clears expired ones every few
+ * seconds. The put-back is not leader-gated: it fills this process's own broker with the retained alerts.
+ */
 @Injectable()
-export class AlertExpiry implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-
+export class AlertExpiry implements OnApplicationBootstrap {
   constructor(
     private readonly alerts: AlertsService,
+    private readonly jobs: JobScheduler,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const sweep = () => void this.alerts.clearExpired().catch((err: Error) => this.logger.error({ ctx: 'alerts', err: err.message }, 'alert expiry sweep failed'));
     const restored = await this.alerts.republishRetained();
     if (restored > 0) this.logger.info({ ctx: 'alerts', restored }, 'alerts in force put back on their channels');
-    sweep();
-    this.timer = setInterval(sweep, SWEEP_MS);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.jobs.schedule({ name: ALERT_EXPIRY_JOB, intervalMs: SWEEP_MS, runAtStart: true, run: () => this.alerts.clearExpired() });
   }
 }

@@ -4,23 +4,11 @@ import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
-import { areaCodeSchema, prioritySchema, sha256Schema } from '@loa/shared';
+import { createAlertRequestSchema as createAlertSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { AlertsService, type AlertView } from './alerts.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const createAlertSchema = z.object({
-  areaCode: areaCodeSchema,
-  title: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(5000).optional(),
-  mediaSha256: sha256Schema.optional(),
-  volume: z.number().int().min(0).max(100).optional(),
-  priority: prioritySchema.default('emergency'),
-  effectiveAt: instantSchema.optional(),
-  expiresInS: z.number().int().min(10).max(7 * 86_400).default(3600),
-});
 
 @ApiTags('alerts')
 @ApiBearerAuth()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
-import { AlertEntity, MediaEntity } from '../database/entities.js';
+import { MediaEntity } from '../media/media.entity.js';
+import { AlertEntity } from './alert.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()

@@ -1,18 +1,20 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { ALERT_CONFIRM_WINDOW_MS } from '../approvals/approval-rules.js';
-import { SigningService } from '../signing/signing.service.js';
-import { AREA_CHANNELS, areaTopic, PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
+import { PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import { Metrics } from '../common/metrics.js';
-import { MessageBroker } from '../broker/message-broker.js';
-import type { AlertEntity, MediaEntity } from '../database/entities.js';
+import { DeviceGateway } from '../device-gateway/device-gateway.js';
+import type { MediaEntity } from '../media/media.entity.js';
+import type { AlertEntity } from './alert.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsRepository } from './alerts.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
+import type { AlertView } from '@loa/shared/rest';
+export type { AlertView } from '@loa/shared/rest';
 
 export interface CreateAlertInput {
   areaCode: string;
@@ -25,29 +27,6 @@ export interface CreateAlertInput {
   expiresInS: number;
 }
 
-export interface AlertView {
-  id: string;
-  areaCode: string;
-  priority: Priority;
-  title: string;
-  text: string | null;
-  mediaSha256: string | null;
-  volume: number | null;
-  status: AlertEntity['status'];
-  replaces: string | null;
-  sentAt: string;
-  effectiveAt: string;
-  expiresAt: string;
-  cancelledAt: string | null;
-  createdBy: string;
-  /** Two-person rule (issue 7): when the creator asked for the alert, who confirmed it and when. */
-  requestedAt: string | null;
-  confirmedBy: string | null;
-  confirmedAt: string | null;
-}
-
-const ALERT = AREA_CHANNELS.alert;
-
 /**
  * Area-wide alerts: one retained publish reaches every device of the subtree, including those that connect
  * later. A new alert on an area replaces the previous one; a cancellation is itself retained until the alert
@@ -58,10 +37,9 @@ export class AlertsService {
   constructor(
     private readonly repo: AlertsRepository,
     private readonly areas: AreasService,
-    private readonly broker: MessageBroker,
+    private readonly gateway: DeviceGateway,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
-    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
     /** Issue 7; without it (hand-wired tests) alerts go out at once, as before the two-person rule. */
     @Optional() private readonly rules?: ApprovalRulesService,
@@ -104,7 +82,7 @@ export class AlertsService {
     const previous = await this.repo.findActive(input.areaCode);
     alert.replaces = previous?.id ?? null;
     await this.repo.insertReplacing(alert);
-    await this.publish(alert.areaCode, this.message(alert, previous ? 'update' : 'alert', media));
+    await this.gateway.publishAlert(this.message(alert, previous ? 'update' : 'alert', media));
     this.metrics.inc('alerts_sent');
     this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, replaces: alert.replaces }, 'alert sent');
     return view(alert);
@@ -141,7 +119,7 @@ export class AlertsService {
       confirmedAt: now,
     };
     if (!(await this.repo.activateReplacing(active))) throw new ConflictException(`alert ${id} changed meanwhile: cannot confirm it`);
-    await this.publish(active.areaCode, this.message(active, previous ? 'update' : 'alert', media));
+    await this.gateway.publishAlert(this.message(active, previous ? 'update' : 'alert', media));
     this.metrics.inc('alerts_sent');
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId }, 'alert confirmed and sent');
     return view(active);
@@ -166,7 +144,7 @@ export class AlertsService {
     if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
     const now = this.clock.now();
     await this.repo.update(id, { status: 'cancelled', cancelledAt: now });
-    await this.publish(alert.areaCode, this.cancelMessage(alert, now));
+    await this.gateway.publishAlert(this.cancelMessage(alert, now));
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'alert cancelled');
     return view({ ...alert, status: 'cancelled', cancelledAt: now });
   }
@@ -190,10 +168,10 @@ export class AlertsService {
     let n = 0;
     for (const alert of await this.repo.onChannel(now)) {
       if (alert.status === 'cancelled') {
-        await this.publish(alert.areaCode, this.cancelMessage(alert, alert.cancelledAt ?? now));
+        await this.gateway.publishAlert(this.cancelMessage(alert, alert.cancelledAt ?? now));
       } else {
         const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
-        await this.publish(alert.areaCode, this.message(alert, alert.replaces ? 'update' : 'alert', media));
+        await this.gateway.publishAlert(this.message(alert, alert.replaces ? 'update' : 'alert', media));
       }
       n++;
     }
@@ -205,7 +183,7 @@ export class AlertsService {
     const now = this.clock.now();
     const due = await this.repo.dueForClearing(now);
     for (const alert of due) {
-      await this.broker.publish(areaTopic(alert.areaCode, 'alert'), Buffer.alloc(0), { qos: ALERT.qos, retain: true });
+      await this.gateway.clearAlert(alert.areaCode);
       await this.repo.update(alert.id, { clearedAt: now });
     }
     return due.length;
@@ -231,10 +209,6 @@ export class AlertsService {
       ...(media ? { media: { sha256: media.sha256, bytes: media.bytes, durationMs: media.durationMs, mime: media.mime } } : {}),
       ...(alert.volume === null ? {} : { volume: alert.volume }),
     };
-  }
-
-  private publish(areaCode: string, msg: AlertMessage): Promise<void> {
-    return this.broker.publish(areaTopic(areaCode, 'alert'), this.signing.sign(msg), { qos: ALERT.qos, retain: ALERT.retain });
   }
 }
 

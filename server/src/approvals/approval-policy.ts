@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
 import type { Priority } from '@loa/shared';
 import { ScopeService } from '../auth/area-scope.js';
 import type { Role, UserPrincipal } from '../auth/principal.js';
-import { AreaEntity, UserEntity, type ScheduleApproval } from '../database/entities.js';
+import type { ScheduleApproval } from '../schedules/schedule.entity.js';
+import { ApprovalPolicyRepository } from './approval-policy.repository.js';
 import { ApprovalRulesService } from './approval-rules.service.js';
 import { scheduleRequirement, type ScheduleRequirement } from './approval-rules.js';
 
@@ -47,12 +47,12 @@ const fields = (approval: ScheduleApproval, approvedBy: string | null = null, ap
 export class ApprovalPolicy {
   constructor(
     private readonly rules: ApprovalRulesService,
-    private readonly db: DataSource,
+    private readonly repo: ApprovalPolicyRepository,
     private readonly scope: ScopeService,
   ) {}
 
   async requirement(s: ScheduleSubject): Promise<ScheduleRequirement> {
-    const areaLevels = s.targets.areas.length === 0 ? [] : (await this.db.getRepository(AreaEntity).find({ select: { code: true, level: true }, where: { code: In([...s.targets.areas]) } })).map((a) => a.level);
+    const areaLevels = s.targets.areas.length === 0 ? [] : await this.repo.areaLevels(s.targets.areas);
     return scheduleRequirement(await this.rules.get(), { priority: s.priority, areaLevels, deviceCount: s.deviceCount });
   }
 
@@ -97,7 +97,7 @@ export class ApprovalPolicy {
   }
 
   private async principal(userId: string): Promise<UserPrincipal | null> {
-    const u = await this.db.getRepository(UserEntity).findOneBy({ id: userId });
+    const u = await this.repo.findUser(userId);
     if (!u || u.disabled) return null;
     return { type: 'user', userId: u.id, username: u.username, role: u.role as Role, areaCode: u.areaCode };
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApprovalPolicy } from './approval-policy.js';
+import { ApprovalPolicyRepository } from './approval-policy.repository.js';
 import { ApprovalRulesService } from './approval-rules.service.js';
 import { SettingsController } from './settings.controller.js';
 import { SettingsRepository } from './settings.repository.js';
@@ -10,7 +11,7 @@ import { SettingsRepository } from './settings.repository.js';
  */
 @Module({
   controllers: [SettingsController],
-  providers: [SettingsRepository, ApprovalRulesService, ApprovalPolicy],
+  providers: [SettingsRepository, ApprovalRulesService, ApprovalPolicyRepository, ApprovalPolicy],
   exports: [ApprovalRulesService, ApprovalPolicy],
 })
 export class ApprovalRulesModule {}

@@ -1,13 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { rejectScheduleRequestSchema as rejectSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { APPROVERS, READERS, Roles } from '../auth/roles.js';
 import type { ScheduleView } from '../schedules/schedules.service.js';
 import { ApprovalsService, type ApprovalQueue } from './approvals.service.js';
-
-const rejectSchema = z.object({ reason: z.string().trim().min(1).max(1000) });
 
 @ApiTags('approvals')
 @ApiBearerAuth()

@@ -5,13 +5,8 @@ import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from '../contents/contents.service.js';
 import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
 import { ApprovalPolicy } from './approval-policy.js';
-
-export interface ApprovalQueue {
-  contents: ContentView[];
-  schedules: ScheduleView[];
-  alerts: AlertView[];
-  counts: { contents: number; schedules: number; alerts: number };
-}
+import type { ApprovalQueue } from '@loa/shared/rest';
+export type { ApprovalQueue } from '@loa/shared/rest';
 
 /** Approval actions that need the governed features (schedules, alerts, contents), and the queue over all three. */
 @Injectable()

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { SettingEntity } from '../database/entities.js';
+import { SettingEntity } from './setting.entity.js';
 
 /** Key/value JSON documents in the `settings` table. */
 @Injectable()

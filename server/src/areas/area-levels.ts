@@ -5,8 +5,10 @@
  * Levels are labels, not fixed depths: the same tree holds the pre-2025 province → district → commune units and
  * the two-tier province → commune → village ones.
  */
-export const AREA_LEVELS = ['country', 'province', 'district', 'commune', 'village'] as const;
-export type AreaLevel = (typeof AREA_LEVELS)[number];
+import { AREA_LEVELS, type AreaLevel } from '@loa/shared/rest';
+
+// The levels themselves are part of the REST contract (a request names one).
+export { AREA_LEVELS, type AreaLevel };
 
 /**
  * Which levels may hold which: province → district → commune (→ village), and since the 2025 two-tier reform a

@@ -1,39 +1,29 @@
 import { BadRequestException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
-import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { Materializer } from '../schedules/materializer.js';
 import { AreasRepository } from './areas.repository.js';
 import { parseAreasCsv, planAreaImport, type ImportError } from './areas-csv.js';
+import type { AreaImportResult } from '@loa/shared/rest';
+export type { AreaImportResult } from '@loa/shared/rest';
 
 export const MAX_IMPORT_ROWS = 20_000;
 
-export interface AreaImportResult {
-  dryRun: boolean;
-  created: number;
-  updated: number;
-  unchanged: number;
-  moved: number;
-  codes: { created: string[]; updated: string[]; unchanged: string[]; moved: string[] };
-}
-
 /**
  * The administrative tree from a spreadsheet (CSV): every row is checked before anything is written, then the whole
- * file goes in one transaction. Kept apart from AreasService because it reaches into scheduling (Materializer
- * imports AreasService, so the reverse import would be a cycle).
+ * file goes in one transaction. Moved areas are announced (`areas.moved`): the credentials cache and planning
+ * follow them, without this feature knowing either.
  */
 @Injectable()
 export class AreasImportService {
   constructor(
     private readonly repo: AreasRepository,
     private readonly scope: ScopeService,
-    private readonly credentials: DeviceCredentialsService,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
+    private readonly events: DomainEvents,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -85,15 +75,13 @@ export class AreasImportService {
 
   /**
    * Devices under a moved area keep their areaCode, but their ancestors changed: the broker's cached area list (alert
-   * channels) is dropped, and schedules aimed at the old or new ancestors are re-evaluated for them.
+   * channels) must be dropped, and schedules aimed at the old or new ancestors re-evaluated for them. The import
+   * answers once that is done (as before), hence emitAsync.
    */
   private async followMoves(areaCodes: string[]): Promise<void> {
-    const ids = await this.repo.deviceIdsIn(areaCodes);
-    if (ids.length === 0) return;
-    for (const id of ids) this.credentials.forget(id);
-    // Resolved at call time: SchedulesModule imports AreasModule, so AreasModule cannot import it back.
-    const materializer = this.moduleRef.get(Materializer, { strict: false });
-    await materializer.reconcileDevices(ids, ids);
+    const deviceIds = await this.repo.deviceIdsIn(areaCodes);
+    if (deviceIds.length === 0) return;
+    await this.events.emitAsync('areas.moved', { areaCodes, deviceIds });
   }
 }
 

@@ -4,22 +4,11 @@ import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { areaCodeSchema } from '@loa/shared';
-import { AREA_LEVELS, AreasService, type AreaView } from './areas.service.js';
+import type { z } from 'zod';
+import { createAreaRequestSchema as createAreaSchema, csvBodySchema as csvBody, importAreasQuerySchema as importQuery } from '@loa/shared/rest';
+import { AreasService, type AreaView } from './areas.service.js';
 import { AreasImportService, type AreaImportResult } from './areas-import.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const createAreaSchema = z.object({
-  code: areaCodeSchema,
-  name: z.string().trim().min(1).max(200),
-  level: z.enum(AREA_LEVELS),
-  parentCode: areaCodeSchema.nullish(),
-});
-
-const csvBody = z.string({ error: 'send the CSV as the request body with content-type text/csv' }).min(1, 'the CSV is empty');
-const flag = z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1');
-const importQuery = z.object({ dryRun: flag, allowMove: flag });
 
 @ApiTags('areas')
 @ApiBearerAuth()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { AreaEntity, DeviceEntity } from '../database/entities.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { AreaEntity } from './area.entity.js';
 import type { AreaWrite } from './areas-csv.js';
 
 @Injectable()

@@ -1,19 +1,13 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { AreaEntity } from '../database/entities.js';
+import type { AreaEntity } from './area.entity.js';
 import { AreasRepository } from './areas.repository.js';
 import { areaPath } from './area-path.js';
 import { levelProblem, type AreaLevel } from './area-levels.js';
+import type { AreaView } from '@loa/shared/rest';
+export type { AreaView } from '@loa/shared/rest';
 
 export { AREA_LEVELS, type AreaLevel } from './area-levels.js';
-
-export interface AreaView {
-  code: string;
-  name: string;
-  level: string;
-  parentCode: string | null;
-  path: string;
-}
 
 @Injectable()
 export class AreasService {

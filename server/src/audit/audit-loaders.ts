@@ -1,18 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import {
-  AlertEntity,
-  AreaEntity,
-  BoardProfileEntity,
-  ContentEntity,
-  DeviceEntity,
-  DeviceRevocationEntity,
-  GroupEntity,
-  ScheduleEntity,
-  ScheduleTargetEntity,
-  UserEntity,
-} from '../database/entities.js';
 import { AuditSnapshots } from './audit-snapshots.js';
+import { AuditSnapshotsRepository } from './audit-snapshots.repository.js';
 
 /** Only the listed fields: what an operator sets, not what changes by itself (presence, timeline versions). */
 function pick<T extends object, K extends keyof T>(row: T | null, keys: readonly K[]): Pick<T, K> | null {
@@ -26,13 +14,13 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /**
  * Snapshot loaders for the resources whose changes the audit log shows as before/after. They read the tables
- * directly (no feature service) so that auditing never changes a feature's behaviour, and they never select
- * password or secret hashes.
+ * directly (AuditSnapshotsRepository, no feature service) so that auditing never changes a feature's behaviour,
+ * and they never pick password or secret hashes.
  */
 @Injectable()
 export class AuditLoaders implements OnModuleInit {
   constructor(
-    private readonly db: DataSource,
+    private readonly db: AuditSnapshotsRepository,
     private readonly snapshots: AuditSnapshots,
   ) {}
 
@@ -42,26 +30,26 @@ export class AuditLoaders implements OnModuleInit {
     s.register(
       'device',
       async (id) => {
-        const d = pick(await db.getRepository(DeviceEntity).findOneBy({ id }), ['id', 'name', 'kind', 'areaCode', 'tags', 'profileId']);
+        const d = pick(await db.device(id), ['id', 'name', 'kind', 'areaCode', 'tags', 'profileId']);
         if (!d) return null;
-        return { ...d, revoked: await db.getRepository(DeviceRevocationEntity).existsBy({ deviceId: id }) };
+        return { ...d, revoked: await db.deviceRevoked(id) };
       },
       // A registration answers { device, secret }.
       { areaOf: (d) => str(d.areaCode), idOf: (r) => str((r.device as { id?: unknown } | undefined)?.id) ?? str(r.id) },
     );
     s.register('content', async (id) =>
-      pick(await db.getRepository(ContentEntity).findOneBy({ id }), [
+      pick(await db.content(id), [
         'id', 'type', 'title', 'state', 'rejectReason', 'mediaSha256', 'text', 'url', 'style', 'imageSha256', 'durationMs', 'validFrom', 'validUntil', 'createdBy',
       ]),
     );
     s.register(
       'schedule',
       async (id) => {
-        const row = pick(await db.getRepository(ScheduleEntity).findOneBy({ id }), [
+        const row = pick(await db.schedule(id), [
           'id', 'contentId', 'status', 'priority', 'startAt', 'rrule', 'exdates', 'timezone', 'repeat', 'gapMs', 'onPreempt', 'volume', 'createdBy',
         ]);
         if (!row) return null;
-        const targets = await db.getRepository(ScheduleTargetEntity).find({ where: { scheduleId: id }, order: { kind: 'ASC', ref: 'ASC' } });
+        const targets = await db.scheduleTargets(id);
         const of = (kind: string) => targets.filter((t) => t.kind === kind).map((t) => t.ref);
         return { ...row, targets: { areas: of('area'), groups: of('group'), devices: of('device') } };
       },
@@ -73,22 +61,22 @@ export class AuditLoaders implements OnModuleInit {
         },
       },
     );
-    s.register('group', async (id) => pick(await db.getRepository(GroupEntity).findOneBy({ id }), ['id', 'name', 'deviceIds', 'tagRule']));
-    s.register('user', async (id) => pick(await db.getRepository(UserEntity).findOneBy({ id }), ['id', 'username', 'role', 'areaCode', 'disabled']), {
+    s.register('group', async (id) => pick(await db.group(id), ['id', 'name', 'deviceIds', 'tagRule']));
+    s.register('user', async (id) => pick(await db.user(id), ['id', 'username', 'role', 'areaCode', 'disabled']), {
       areaOf: (u) => str(u.areaCode),
     });
-    s.register('area', async (code) => pick(await db.getRepository(AreaEntity).findOneBy({ code }), ['code', 'name', 'level', 'parentCode']), {
+    s.register('area', async (code) => pick(await db.area(code), ['code', 'name', 'level', 'parentCode']), {
       areaOf: (a) => str(a.code),
       idOf: (r) => str(r.code),
     });
     s.register(
       'alert',
       async (id) =>
-        pick(await db.getRepository(AlertEntity).findOneBy({ id }), [
+        pick(await db.alert(id), [
           'id', 'areaCode', 'status', 'priority', 'title', 'text', 'mediaSha256', 'volume', 'replaces', 'effectiveAt', 'expiresAt', 'cancelledAt',
         ]),
       { areaOf: (a) => str(a.areaCode) },
     );
-    s.register('board-profile', async (id) => pick(await db.getRepository(BoardProfileEntity).findOneBy({ id }), ['id', 'name', 'width', 'height', 'orientation']));
+    s.register('board-profile', async (id) => pick(await db.boardProfile(id), ['id', 'name', 'width', 'height', 'orientation']));
   }
 }

@@ -1,36 +1,19 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { LOGGER } from '../logging/logging.module.js';
-import type { AppLogger } from '../logging/logger.js';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { JobScheduler } from '../jobs/job-scheduler.js';
 import { AuditService } from './audit.service.js';
 
 export const AUDIT_SWEEP_MS = 24 * 3_600_000;
+export const AUDIT_RETENTION_JOB = 'audit.retention';
 
-/** At start-up and then daily: deletes audit entries older than LOA_AUDIT_RETENTION_DAYS. */
+/** At start-up and then daily (on the leader): deletes audit entries older than LOA_AUDIT_RETENTION_DAYS. */
 @Injectable()
-export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-
+export class AuditRetention implements OnApplicationBootstrap {
   constructor(
     private readonly audit: AuditService,
-    @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly jobs: JobScheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = (): void => {
-      if (this.running) return;
-      this.running = this.audit
-        .sweep()
-        .catch((err: Error) => this.logger.error({ ctx: 'audit', err: err.message }, 'audit retention sweep failed'))
-        .finally(() => (this.running = null));
-    };
-    tick();
-    this.timer = setInterval(tick, AUDIT_SWEEP_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    this.jobs.schedule({ name: AUDIT_RETENTION_JOB, intervalMs: AUDIT_SWEEP_MS, runAtStart: true, run: () => this.audit.sweep() });
   }
 }

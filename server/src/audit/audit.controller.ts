@@ -1,26 +1,12 @@
 import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
+import type { z } from 'zod';
+import { auditCsvQuerySchema as csvQuery, auditListQuerySchema as listQuery } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Roles } from '../auth/roles.js';
 import { AuditService, type AuditEntryView } from './audit.service.js';
-
-const filters = {
-  actor: z.string().min(1).max(64).optional().describe('user id or username'),
-  action: z.string().min(1).max(100).optional().describe('exact action, or a prefix ending in * (devices.*)'),
-  resourceType: z.string().min(1).max(32).optional(),
-  resourceId: z.string().min(1).max(100).optional(),
-  outcome: z.enum(['ok', 'refused', 'error']).optional(),
-  from: instantSchema.optional().describe('inclusive'),
-  to: instantSchema.optional().describe('exclusive'),
-  before: z.string().min(1).max(64).optional().describe('cursor: id of the last entry of the previous page, epoch ms or an ISO instant'),
-};
-const listQuery = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(500).default(100) });
-// An export is meant to be complete for the chosen period, hence the larger page.
-const csvQuery = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(10_000).default(10_000) });
 
 /** Issue 7: the audit log. Admins see everything; an approver (or an admin with an area) sees its subtree. */
 @ApiTags('audit')

@@ -5,6 +5,7 @@ import { AuditRefusalMiddleware } from './audit-refusal.middleware.js';
 import { AuditRetention } from './audit-retention.js';
 import { AuditRoutes } from './audit-routes.js';
 import { AuditSnapshots } from './audit-snapshots.js';
+import { AuditSnapshotsRepository } from './audit-snapshots.repository.js';
 import { AuditController } from './audit.controller.js';
 import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditRepository } from './audit.repository.js';
@@ -21,6 +22,7 @@ import { AuditService } from './audit.service.js';
     AuditRepository,
     AuditService,
     AuditSnapshots,
+    AuditSnapshotsRepository,
     AuditLoaders,
     AuditRoutes,
     AuditRetention,

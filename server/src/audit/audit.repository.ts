@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, LessThan, type SelectQueryBuilder } from 'typeorm';
-import { AuditEntryEntity, UserEntity } from '../database/entities.js';
+import { UserEntity } from '../users/user.entity.js';
+import { AuditEntryEntity } from './audit-entry.entity.js';
 
 export interface AuditFilter {
   /** A user id or a username (failed logins have only the name). */

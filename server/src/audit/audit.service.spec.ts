@@ -1,5 +1,5 @@
 import type { ScopeService } from '../auth/area-scope.js';
-import type { AuditEntryEntity } from '../database/entities.js';
+import type { AuditEntryEntity } from './audit-entry.entity.js';
 import { AuditService } from './audit.service.js';
 import type { AuditRepository } from './audit.repository.js';
 import { FixedClock, silentLogger, testConfig } from '../../test/support/fixtures.js';

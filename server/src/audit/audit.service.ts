@@ -4,7 +4,7 @@ import type { UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import { AppConfig } from '../config/app-config.js';
-import type { AuditEntryEntity } from '../database/entities.js';
+import type { AuditEntryEntity } from './audit-entry.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditRepository, type AuditCursor, type AuditFilter } from './audit.repository.js';

@@ -1,7 +1,7 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource, In, Like } from 'typeorm';
-import { AreaEntity, DeviceEntity, GroupEntity } from '../database/entities.js';
+import { ForbiddenException, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { TargetResolver } from '../targeting/target-resolver.js';
 import type { UserPrincipal } from './principal.js';
+import { ScopeRepository } from './scope.repository.js';
 
 /** Reading a resource outside the subtree answers 404 (its existence is not revealed); writing to it answers 403. */
 export type Access = 'read' | 'write';
@@ -33,30 +33,24 @@ export class AreaScope {
   }
 }
 
-export type GroupMembersResolver = (groupId: string) => Promise<string[] | null>;
-
 /**
  * The one place where area scoping is decided. Controllers call it once per route: `check*` for a single resource or a
  * write's targets, `filter*` for lists. Roles are checked before (the @Roles guard); this only decides "where".
  */
 @Injectable()
 export class ScopeService {
-  private groupMembers: GroupMembersResolver | null = null;
-
-  constructor(private readonly db: DataSource) {}
-
-  /** GroupsService registers how to resolve a group's current members (static list ∪ tag rule). */
-  useGroupResolver(resolver: GroupMembersResolver): void {
-    this.groupMembers = resolver;
-  }
+  constructor(
+    private readonly repo: ScopeRepository,
+    /** A group's current members (static list ∪ tag rule), as planning and commands resolve them. */
+    @Optional() private readonly targets?: TargetResolver,
+  ) {}
 
   async of(user: UserPrincipal): Promise<AreaScope> {
     if (user.role === 'admin' && user.areaCode === null) return new AreaScope(null, null);
     if (user.areaCode === null) return new AreaScope('/nowhere/', new Set()); // misconfigured: sees nothing
-    const root = await this.db.getRepository(AreaEntity).findOneBy({ code: user.areaCode });
+    const root = await this.repo.findArea(user.areaCode);
     if (!root) return new AreaScope('/nowhere/', new Set());
-    const areas = await this.db.getRepository(AreaEntity).find({ select: { code: true }, where: { path: Like(`${root.path}%`) } });
-    return new AreaScope(root.path, new Set(areas.map((a) => a.code)));
+    return new AreaScope(root.path, new Set(await this.repo.areaCodesUnder(root.path)));
   }
 
   /** An area given by code (a target, a filter, a path parameter). */
@@ -73,7 +67,7 @@ export class ScopeService {
   async checkDevices(user: UserPrincipal, deviceIds: readonly string[], access: Access): Promise<void> {
     const scope = await this.of(user);
     if (scope.all || deviceIds.length === 0) return;
-    const areas = await this.deviceAreas(deviceIds);
+    const areas = await this.repo.deviceAreas(deviceIds);
     for (const id of deviceIds) {
       const area = areas.get(id);
       if (area !== undefined && !scope.contains(area)) refuse(access, `device ${id}`);
@@ -84,9 +78,9 @@ export class ScopeService {
   async checkGroup(user: UserPrincipal, groupId: string, access: Access): Promise<void> {
     const scope = await this.of(user);
     if (scope.all) return;
-    const members = this.groupMembers ? await this.groupMembers(groupId) : null;
+    const members = this.targets ? await this.targets.groupMembers(groupId) : null;
     if (members === null) {
-      if (!(await this.db.getRepository(GroupEntity).existsBy({ id: groupId }))) return;
+      if (!(await this.repo.groupExists(groupId))) return;
       refuse(access, `group ${groupId}`);
     }
     await this.checkDevices(user, members, access).catch(() => refuse(access, `group ${groupId}`));
@@ -113,7 +107,7 @@ export class ScopeService {
   async filterByDevice<T>(user: UserPrincipal, items: readonly T[], deviceOf: (item: T) => string): Promise<T[]> {
     const scope = await this.of(user);
     if (scope.all) return [...items];
-    const areas = await this.deviceAreas([...new Set(items.map(deviceOf))]);
+    const areas = await this.repo.deviceAreas([...new Set(items.map(deviceOf))]);
     return items.filter((i) => {
       const area = areas.get(deviceOf(i));
       return area !== undefined && scope.contains(area);
@@ -122,15 +116,6 @@ export class ScopeService {
 
   async filterByArea<T>(user: UserPrincipal, items: readonly T[], areaOf: (item: T) => string): Promise<T[]> {
     return (await this.of(user)).filter(items, areaOf);
-  }
-
-  private async deviceAreas(ids: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.db.getRepository(DeviceEntity).find({ select: { id: true, areaCode: true }, where: { id: In(ids.slice(i, i + 500)) } });
-      for (const r of rows) out.set(r.id, r.areaCode);
-    }
-    return out;
   }
 }
 

@@ -1,14 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { changePasswordRequestSchema as passwordSchema, loginRequestSchema as loginSchema, refreshRequestSchema as refreshSchema } from '@loa/shared/rest';
 import { CurrentUser, Public } from './decorators.js';
 import { ANY_ROLE, Roles } from './roles.js';
 import { AuthService, type LoginResult } from './auth.service.js';
 import type { AuthenticatedRequest, UserPrincipal } from './principal.js';
-
-const passwordSchema = z.object({ current: z.string().min(1).max(200), new: z.string().min(8, 'at least 8 characters').max(200) });
-const loginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
-const refreshSchema = z.object({ refreshToken: z.string().min(1).max(200) });
 
 @ApiTags('auth')
 @Roles(ANY_ROLE)

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
-import { LoginFailureEntity, RefreshTokenEntity, SessionEntity, UserEntity } from '../database/entities.js';
+import { DataSource, IsNull, LessThan, Not } from 'typeorm';
+import { inTransaction, managerOf } from '../database/transaction-runner.js';
+import { UserEntity } from '../users/user.entity.js';
+import { LoginFailureEntity } from './login-failure.entity.js';
+import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { SessionEntity } from './session.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()
@@ -24,13 +28,10 @@ export class AuthRepository {
   }
 
   /** An access token and the refresh token issued with it, stored together or not at all. */
-  async insertTokens(session: SessionEntity, refresh: RefreshTokenEntity, m: EntityManager = this.db.manager): Promise<void> {
+  async insertTokens(session: SessionEntity, refresh: RefreshTokenEntity): Promise<void> {
+    const m = managerOf(this.db);
     await m.getRepository(SessionEntity).insert(session);
     await m.getRepository(RefreshTokenEntity).insert(refresh);
-  }
-
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
   }
 
   findSession(tokenHash: string): Promise<SessionEntity | null> {
@@ -49,14 +50,14 @@ export class AuthRepository {
    * Marks the token used if nobody did before: one conditional UPDATE, so of two concurrent refreshes with the same
    * token (in any server process) exactly one wins and the other is seen as a replay.
    */
-  async claimRefreshToken(tokenHash: string, now: number, m: EntityManager = this.db.manager): Promise<boolean> {
-    const r = await m.getRepository(RefreshTokenEntity).update({ tokenHash, usedAt: IsNull() }, { usedAt: now });
+  async claimRefreshToken(tokenHash: string, now: number): Promise<boolean> {
+    const r = await managerOf(this.db).getRepository(RefreshTokenEntity).update({ tokenHash, usedAt: IsNull() }, { usedAt: now });
     return (r.affected ?? 0) === 1;
   }
 
   /** Ends one login everywhere: its access tokens and every refresh token of its rotation chain. */
   async revokeFamily(familyId: string): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await inTransaction(this.db, async (m) => {
       await m.getRepository(SessionEntity).delete({ familyId });
       await m.getRepository(RefreshTokenEntity).delete({ familyId });
     });
@@ -76,7 +77,7 @@ export class AuthRepository {
    * password change.
    */
   async deleteSessionsOf(userId: string, keep?: { tokenHash: string; familyId: string | null }): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await inTransaction(this.db, async (m) => {
       const sessions = m.getRepository(SessionEntity);
       const refresh = m.getRepository(RefreshTokenEntity);
       if (keep === undefined) {

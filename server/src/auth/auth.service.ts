@@ -8,18 +8,10 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuthRepository } from './auth.repository.js';
 import type { Role, UserPrincipal } from './principal.js';
-import type { UserEntity } from '../database/entities.js';
-import type { EntityManager } from 'typeorm';
-
-export interface LoginResult {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresAt: string;
-  /** Presented once to POST /auth/refresh for a new pair; a second presentation ends the whole login. */
-  refreshToken: string;
-  refreshExpiresAt: string;
-  user: { id: string; username: string; role: Role; areaCode: string | null };
-}
+import type { UserEntity } from '../users/user.entity.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import type { LoginResult } from '@loa/shared/rest';
+export type { LoginResult } from '@loa/shared/rest';
 
 /** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (counted in the database). */
 export const MAX_FAILED_LOGINS = 5;
@@ -37,6 +29,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly tx: TransactionRunner,
   ) {}
 
   /**
@@ -102,9 +95,10 @@ export class AuthService {
       await this.repo.revokeFamily(row.familyId);
       throw new UnauthorizedException('this account is disabled');
     }
-    const result = await this.repo.transaction(async (m) => {
-      if (!(await this.repo.claimRefreshToken(hash, now, m))) return null;
-      return this.issue(user, row.familyId, hash, now, m);
+    // The claim and the new pair commit together: a crash between them can neither burn the token nor mint twice.
+    const result = await this.tx.run(async () => {
+      if (!(await this.repo.claimRefreshToken(hash, now))) return null;
+      return this.issue(user, row.familyId, hash, now);
     });
     return result ?? this.replayed(row.familyId, row.userId);
   }
@@ -136,7 +130,7 @@ export class AuthService {
     await this.repo.deleteSessionsOf(userId, { tokenHash: hashToken(currentToken), familyId: session?.familyId ?? null });
   }
 
-  private async issue(user: UserEntity, familyId: string, parentHash: string | null, now: number, m?: EntityManager): Promise<LoginResult> {
+  private async issue(user: UserEntity, familyId: string, parentHash: string | null, now: number): Promise<LoginResult> {
     const accessToken = randomToken(32);
     const refreshToken = randomToken(32);
     const expiresAt = now + this.config.accessTokenTtlMs;
@@ -144,7 +138,6 @@ export class AuthService {
     await this.repo.insertTokens(
       { tokenHash: hashToken(accessToken), userId: user.id, expiresAt, createdAt: now, familyId },
       { tokenHash: hashToken(refreshToken), familyId, parentHash, userId: user.id, expiresAt: refreshExpiresAt, usedAt: null, createdAt: now },
-      m,
     );
     return {
       accessToken,

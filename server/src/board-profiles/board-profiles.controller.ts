@@ -1,19 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { boardProfileRequestSchema as profileSchema, updateBoardProfileRequestSchema as patchSchema } from '@loa/shared/rest';
 import { BoardProfilesService, type BoardProfileView } from './board-profiles.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const side = z.number().int().min(16).max(8000);
-const profileSchema = z.object({
-  /** e.g. "LED P10 192×96", "LCD 1920×1080", "LCD portrait 1080×1920". */
-  name: z.string().trim().min(1).max(100),
-  width: side,
-  height: side,
-  orientation: z.enum(['landscape', 'portrait']).optional(),
-});
-const patchSchema = profileSchema.partial().refine((b) => Object.keys(b).length > 0, 'give name, width, height or orientation');
 
 @ApiTags('board-profiles')
 @ApiBearerAuth()

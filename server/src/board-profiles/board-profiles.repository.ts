@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { BoardProfileEntity, DeviceEntity } from '../database/entities.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { BoardProfileEntity } from './board-profile.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()

@@ -1,20 +1,12 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { BoardProfileEntity } from '../database/entities.js';
+import type { BoardProfileEntity } from './board-profile.entity.js';
 import { BoardProfilesRepository } from './board-profiles.repository.js';
+import type { BoardProfileView } from '@loa/shared/rest';
+export type { BoardProfileView } from '@loa/shared/rest';
 
 export type Orientation = 'landscape' | 'portrait';
-
-export interface BoardProfileView {
-  id: string;
-  name: string;
-  width: number;
-  height: number;
-  orientation: Orientation;
-  createdAt: string;
-  updatedAt: string | null;
-}
 
 export interface BoardProfileInput {
   name: string;

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, parseAreaTopic } from '@loa/shared';
+import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, MQTT_BAD_CREDENTIALS, MQTT_NOT_AUTHORIZED, parseAreaTopic } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { listenOrExplain } from '../common/listen.js';
 import { Metrics } from '../common/metrics.js';
@@ -244,7 +244,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     if (!username || !password || client.id !== username) {
       this.metrics.inc('mqtt_auth_refused');
       this.logger.warn({ ctx: 'mqtt', clientId: client.id, username }, 'MQTT login refused: client id must equal the device id');
-      return authError('bad username or password', 4);
+      return authError('bad username or password', MQTT_BAD_CREDENTIALS);
     }
     this.loginRevision.set(client, this.credentials.revision(username));
     const address = (client.conn as Partial<Socket>).remoteAddress;
@@ -254,7 +254,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     const reason = login?.reason ?? 'error';
     this.logger.warn({ ctx: 'mqtt', deviceId: username, address, reason }, LOGIN_REFUSED[reason]);
     // 5 "not authorized" for a revoked or throttled device, 4 "bad user name or password" otherwise.
-    return reason === 'revoked' || reason === 'throttled' ? authError('not authorized', 5) : authError('bad username or password', 4);
+    return reason === 'revoked' || reason === 'throttled' ? authError('not authorized', MQTT_NOT_AUTHORIZED) : authError('bad username or password', MQTT_BAD_CREDENTIALS);
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {

@@ -1,36 +1,19 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { LOGGER } from '../logging/logging.module.js';
-import type { AppLogger } from '../logging/logger.js';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { JobScheduler } from '../jobs/job-scheduler.js';
 import { CommandsService } from './commands.service.js';
 
 export const COMMAND_SWEEP_MS = 5000;
+export const COMMAND_SWEEP_JOB = 'commands.sweep';
 
-/** Every few seconds: expires commands nobody answered in time, and sends again what online devices left unanswered. */
+/** Every few seconds (on the leader): expires commands nobody answered in time, and sends again what online devices left unanswered. */
 @Injectable()
-export class CommandSweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-
+export class CommandSweeper implements OnApplicationBootstrap {
   constructor(
     private readonly commands: CommandsService,
-    @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly jobs: JobScheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = (): void => {
-      if (this.running) return;
-      this.running = this.commands
-        .sweep()
-        .catch((err: Error) => this.logger.error({ ctx: 'commands', err: err.message }, 'command sweep failed'))
-        .finally(() => (this.running = null));
-    };
-    tick();
-    this.timer = setInterval(tick, COMMAND_SWEEP_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    this.jobs.schedule({ name: COMMAND_SWEEP_JOB, intervalMs: COMMAND_SWEEP_MS, runAtStart: true, run: () => this.commands.sweep() });
   }
 }

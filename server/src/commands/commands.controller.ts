@@ -2,65 +2,14 @@ import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import {
-  areaCodeSchema,
-  collectLogsCommandSchema,
-  deviceIdSchema,
-  MAX_COMMAND_TTL_MS,
-  prioritySchema,
-  resyncCommandSchema,
-  restartCommandSchema,
-  selfTestCommandSchema,
-  setVolumeCommandSchema,
-  stopCommandSchema,
-} from '@loa/shared';
+import type { z } from 'zod';
+import { commandResultsQuerySchema as resultsQuery, commandsPageQuerySchema as pageQuery, createCommandRequestSchema as createCommandSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { COMMAND_STATES, CommandsService, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
-
-/** The device commands, except that playNow names a content: the server resolves it into a slot. */
-const operatorCommandSchema = z.discriminatedUnion('type', [
-  setVolumeCommandSchema,
-  stopCommandSchema,
-  z.object({
-    type: z.literal('playNow'),
-    contentId: z.string().min(1).max(36),
-    priority: prioritySchema.optional(),
-    volume: z.number().int().min(0).max(100).optional(),
-  }),
-  resyncCommandSchema,
-  restartCommandSchema,
-  collectLogsCommandSchema,
-  selfTestCommandSchema,
-]);
-
-const targetSchema = z.union([
-  z.strictObject({ deviceId: deviceIdSchema }),
-  z.strictObject({ groupId: z.string().min(1).max(36) }),
-  z.strictObject({ areaCode: areaCodeSchema }),
-]);
-
-const createCommandSchema = z.object({
-  command: operatorCommandSchema,
-  target: targetSchema.describe('{deviceId} | {groupId} | {areaCode} (the whole subtree)'),
-  ttlS: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_COMMAND_TTL_MS / 1000)
-    .optional()
-    .describe('how long the command may wait for an offline device; default LOA_COMMAND_TTL_S'),
-});
+import { CommandsService, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
 
 const targetsOf = (t: { deviceId: string } | { groupId: string } | { areaCode: string }) =>
   'deviceId' in t ? { devices: [t.deviceId] } : 'groupId' in t ? { groups: [t.groupId] } : { areas: [t.areaCode] };
-
-const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-const resultsQuery = pageQuery.extend({ state: z.enum(COMMAND_STATES).optional().describe('only the devices in this state') });
 
 @ApiTags('commands')
 @ApiBearerAuth()

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module.js';
+import { TargetingModule } from '../targeting/targeting.module.js';
 import { CommandSweeper } from './command-sweeper.js';
 import { CommandsController, DeviceCommandsController } from './commands.controller.js';
 import { CommandsMqttHandler } from './commands.mqtt.js';
@@ -6,6 +8,8 @@ import { CommandsRepository } from './commands.repository.js';
 import { CommandsService } from './commands.service.js';
 
 @Module({
+  // For PresenceReader: which devices are online is the presence feature's to say.
+  imports: [DevicesModule, TargetingModule],
   controllers: [CommandsController, DeviceCommandsController],
   providers: [CommandsRepository, CommandsService, CommandsMqttHandler, CommandSweeper],
   exports: [CommandsService],

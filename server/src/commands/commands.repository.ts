@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import type { DeviceKind } from '@loa/shared';
-import { AreaEntity, CommandEntity, CommandResultEntity, ContentEntity, DeviceEntity, GroupEntity, MediaEntity, type CommandState, type TagRule } from '../database/entities.js';
-import { insertIgnoring } from '../schedules/bulk-insert.js';
-import { tagRuleMatches } from '../schedules/targeting.js';
+import { ContentEntity } from '../contents/content.entity.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { MediaEntity } from '../media/media.entity.js';
+import { CommandResultEntity, type CommandState } from './command-result.entity.js';
+import { CommandEntity } from './command.entity.js';
+import { insertIgnoring } from '../database/bulk-insert.js';
 
 const CHUNK = 500;
 const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
@@ -12,12 +14,6 @@ const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
   return out;
 };
 
-/** What fan-out needs to know about a target device. */
-export interface TargetDevice {
-  id: string;
-  kind: DeviceKind;
-  online: boolean;
-}
 
 /** A command still owed to a device (queued, or sent without an answer), with what to send. */
 export interface PendingRow {
@@ -60,54 +56,6 @@ const READABLE_IN_SUBTREE = `(
 @Injectable()
 export class CommandsRepository {
   constructor(private readonly db: DataSource) {}
-
-  // ---- targets ------------------------------------------------------------------------------------------------
-
-  async devices(ids: readonly string[]): Promise<TargetDevice[]> {
-    const out: TargetDevice[] = [];
-    for (const c of chunks(ids)) {
-      const rows = await this.db.getRepository(DeviceEntity).find({ where: { id: In(c) }, select: { id: true, kind: true, online: true } });
-      out.push(...rows.map((d) => ({ id: d.id, kind: d.kind, online: Boolean(d.online) })));
-    }
-    return out;
-  }
-
-  async areaPath(code: string): Promise<string | null> {
-    return (await this.db.getRepository(AreaEntity).findOne({ where: { code }, select: { path: true } }))?.path ?? null;
-  }
-
-  /** Devices of an area and all its descendants (materialised path prefix). */
-  async devicesInSubtree(path: string): Promise<TargetDevice[]> {
-    const rows = await this.db
-      .createQueryBuilder()
-      .select(['d.id AS "id"', 'd.kind AS "kind"', 'd.online AS "online"'])
-      .from('devices', 'd')
-      .innerJoin('areas', 'a', 'a.code = d.area_code')
-      .where('a.path LIKE :p', { p: `${path}%` })
-      .getRawMany<{ id: string; kind: DeviceKind; online: boolean | number }>();
-    return rows.map((r) => ({ id: r.id, kind: r.kind, online: Boolean(r.online) }));
-  }
-
-  group(id: string): Promise<GroupEntity | null> {
-    return this.db.getRepository(GroupEntity).findOneBy({ id });
-  }
-
-  /** Members of a group: its listed devices plus those its tag rule matches now (LIKE pre-filter, exact rule here). */
-  async groupMembers(g: GroupEntity): Promise<TargetDevice[]> {
-    const byId = new Map((await this.devices(g.deviceIds)).map((d) => [d.id, d]));
-    const rule: TagRule | null = g.tagRule;
-    const all = rule?.all ?? [];
-    const any = rule?.any ?? [];
-    if (rule && (all.length > 0 || any.length > 0)) {
-      const qb = this.db.getRepository(DeviceEntity).createQueryBuilder('d').select(['d.id', 'd.kind', 'd.online', 'd.tags']).where('1 = 1');
-      all.forEach((t, i) => qb.andWhere(`d.tags LIKE :all${i}`, { [`all${i}`]: `%"${t}"%` }));
-      if (any.length > 0) qb.andWhere(`(${any.map((_, i) => `d.tags LIKE :any${i}`).join(' OR ')})`, Object.fromEntries(any.map((t, i) => [`any${i}`, `%"${t}"%`])));
-      for (const d of await qb.getMany()) {
-        if (tagRuleMatches(rule, d.tags ?? [])) byId.set(d.id, { id: d.id, kind: d.kind, online: Boolean(d.online) });
-      }
-    }
-    return [...byId.values()];
-  }
 
   async content(id: string): Promise<{ content: ContentEntity; media: MediaEntity | null } | null> {
     const content = await this.db.getRepository(ContentEntity).findOneBy({ id });
@@ -221,13 +169,12 @@ export class CommandsRepository {
   }
 
   /** Sent, unanswered and unexpired rows last sent at or before `before`, with fewer than `maxAttempts` sends. */
-  async unanswered(before: number, now: number, maxAttempts: number, limit: number): Promise<Array<PendingRow & { online: boolean }>> {
+  async unanswered(before: number, now: number, maxAttempts: number, limit: number): Promise<PendingRow[]> {
     const rows = await this.db
       .createQueryBuilder()
-      .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"', 'd.online AS "online"'])
+      .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"'])
       .from('command_results', 'r')
       .innerJoin('commands', 'c', 'c.id = r.command_id')
-      .innerJoin('devices', 'd', 'd.id = r.device_id')
       .where("r.state = 'sent'")
       .andWhere('r.sent_at <= :before', { before })
       .andWhere('r.expires_at > :now', { now })
@@ -235,7 +182,7 @@ export class CommandsRepository {
       .orderBy('r.command_id', 'ASC')
       .limit(limit)
       .getRawMany<Record<string, unknown>>();
-    return rows.map((r) => ({ ...pendingRow(r), online: Boolean(r.online) }));
+    return rows.map(pendingRow);
   }
 
   find(id: string): Promise<CommandEntity | null> {

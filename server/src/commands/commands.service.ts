@@ -1,9 +1,6 @@
-import { BadRequestException, Inject, Injectable, NotFoundException, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import {
-  DEVICE_CHANNELS,
-  deviceTopic,
   MAX_COMMAND_TTL_MS,
-  PROTOCOL_VERSION,
   type Command,
   type CommandResultMessage,
   type DeviceKind,
@@ -15,16 +12,23 @@ import { Clock } from '../common/clock.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
-import { MessageBroker } from '../broker/message-broker.js';
-import { LiveEvents } from '../events/live-events.js';
-import type { CommandEntity, CommandResultEntity, CommandState, CommandTargetKind } from '../database/entities.js';
+import { NamedLocks } from '../common/named-locks.js';
+import { DeviceGateway } from '../device-gateway/device-gateway.js';
+import { PresenceReader } from '../devices/presence-reader.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
+import type { CommandResultEntity, CommandState } from './command-result.entity.js';
+import type { CommandEntity, CommandTargetKind } from './command.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { RENDERS } from '../schedules/targeting.js';
-import { SigningService } from '../signing/signing.service.js';
+import { requireApproved } from '../contents/content-lifecycle.js';
+import { TargetResolver } from '../targeting/target-resolver.js';
+import type { TargetDevice } from '../targeting/targets.repository.js';
+import { RENDERS } from '../targeting/targeting.js';
 import { compileSlots } from '../timelines/timeline-compiler.js';
 import { timeOrderedId } from './command-id.js';
-import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark, type TargetDevice } from './commands.repository.js';
+import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark } from './commands.repository.js';
+import type { CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
+export type { CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
 
 /** playNow as an operator gives it: the server turns the content into a slot, as timelines do. */
 export interface OperatorPlayNow {
@@ -46,48 +50,6 @@ export interface CreateCommandInput {
 export const COMMAND_STATES = ['queued', 'sent', 'ok', 'error', 'rejected', 'expired'] as const satisfies readonly CommandState[];
 export type StateCounts = Record<CommandState, number>;
 
-export interface CommandView {
-  id: string;
-  type: Command['type'];
-  command: Command;
-  target: CommandTarget;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  devices: number;
-  counts: StateCounts;
-}
-
-export interface CommandResultView {
-  deviceId: string;
-  state: CommandState;
-  sentAt: string | null;
-  attempts: number;
-  resultAt: string | null;
-  message: string | null;
-  data: Record<string, unknown> | null;
-  updatedAt: string;
-}
-
-export interface CommandDetail extends CommandView {
-  results: { total: number; limit: number; offset: number; items: CommandResultView[] };
-}
-
-export interface DeviceCommandView extends CommandResultView {
-  commandId: string;
-  type: Command['type'];
-  command: Command;
-  createdAt: string;
-  expiresAt: string;
-}
-
-export interface Page<T> {
-  total: number;
-  limit: number;
-  offset: number;
-  items: T[];
-}
-
 /** Priority of an operator's playNow when none is given: above routine programming, below emergencies. */
 export const PLAY_NOW_DEFAULT_PRIORITY: Priority = 'priority';
 /** A sent command without an answer is sent again (to an online device) after this long, a few times at most. */
@@ -95,37 +57,38 @@ export const RESEND_AFTER_MS = 60_000;
 export const MAX_SENDS = 3;
 const RESEND_BATCH = 1000;
 const PUBLISH_CHUNK = 1000;
-const REQ = DEVICE_CHANNELS.req;
+/** One lock for every send: a batch of sends spans many devices and commands. */
+const SEND_LOCK = 'commands.send';
 
 /**
  * Remote commands. A command is stored with one row per target device (queued), published signed on `req` to the
  * devices online now and to the others when they next come online; answers on `res` close the rows; an expiry
- * sweep closes what was never answered in time, and expired rows are never sent. All sends go through one chain,
+ * sweep closes what was never answered in time, and expired rows are never sent. All sends go through one lock,
  * so two sends of a command to a device never share a `sentAt` (the agent would take the second for a replay).
  */
 @Injectable()
 export class CommandsService implements OnModuleDestroy {
-  /** Presence as last heard by this process, over the table's `online` (which is written in batches). */
-  private readonly presence = new Map<string, boolean>();
   private readonly comingOnline = new Batcher<string>((ids) => this.serial(() => this.deliverPending(ids)));
   private readonly answers = new Batcher<{ deviceId: string; msg: CommandResultMessage }>((items) => this.commitResults(items));
-  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly repo: CommandsRepository,
-    private readonly broker: MessageBroker,
+    private readonly gateway: DeviceGateway,
+    private readonly locks: NamedLocks,
+    private readonly presence: PresenceReader,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
-    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
+    private readonly targets: TargetResolver,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
     await this.comingOnline.drain();
     await this.answers.drain();
-    await this.chain;
+    // Waits for the sends already queued behind the lock.
+    await this.serial(async () => undefined);
   }
 
   // ---- operator side ------------------------------------------------------------------------------------------
@@ -156,7 +119,10 @@ export class CommandsService implements OnModuleDestroy {
         devices.map((d) => d.id),
         now,
       );
-      const online = devices.filter((d) => this.presence.get(d.id) ?? d.online);
+      // Asked after the rows exist: a device coming online meanwhile is either seen here or finds them when its
+      // own delivery takes the lock.
+      const onlineNow = await this.presence.onlineAmong(devices.map((d) => d.id));
+      const online = devices.filter((d) => onlineNow.has(d.id));
       await this.send(
         online.map((d) => ({ commandId: id, deviceId: d.id, expiresAt: entity.expiresAt, sentAt: null, attempts: 0, payload: entity.payload })),
         now,
@@ -205,9 +171,7 @@ export class CommandsService implements OnModuleDestroy {
 
   /** A device came online: whatever it is still owed goes out (batched with others coming online together). */
   async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
-    const online = msg.state === 'online';
-    this.presence.set(deviceId, online);
-    if (online) await this.comingOnline.submit(deviceId);
+    if (msg.state === 'online') await this.comingOnline.submit(deviceId);
   }
 
   /** An answer on `res`; answers arriving together are committed together. */
@@ -227,7 +191,9 @@ export class CommandsService implements OnModuleDestroy {
     }
     const resent = await this.serial(async () => {
       const now = this.clock.now();
-      const rows = (await this.repo.unanswered(now - RESEND_AFTER_MS, now, MAX_SENDS, RESEND_BATCH)).filter((r) => this.presence.get(r.deviceId) ?? r.online);
+      const unanswered = await this.repo.unanswered(now - RESEND_AFTER_MS, now, MAX_SENDS, RESEND_BATCH);
+      const online = await this.presence.onlineAmong([...new Set(unanswered.map((r) => r.deviceId))]);
+      const rows = unanswered.filter((r) => online.has(r.deviceId));
       await this.send(rows, now);
       return rows.length;
     });
@@ -238,9 +204,7 @@ export class CommandsService implements OnModuleDestroy {
   // ---- internals ------------------------------------------------------------------------------------------------
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.locks.run(SEND_LOCK, fn);
   }
 
   private async deliverPending(deviceIds: string[]): Promise<void> {
@@ -263,9 +227,8 @@ export class CommandsService implements OnModuleDestroy {
       await Promise.all(
         chunk.map(async (r) => {
           const sentAt = Math.max(now, (r.sentAt ?? -1) + 1);
-          const json = `{"v":${PROTOCOL_VERSION},"id":${JSON.stringify(r.commandId)},"deviceId":${JSON.stringify(r.deviceId)},"sentAt":${sentAt},"expiresAt":${r.expiresAt},"command":${r.payload}}`;
           try {
-            await this.broker.publish(deviceTopic(r.deviceId, 'req'), this.signing.signText(json), { qos: REQ.qos, retain: REQ.retain });
+            await this.gateway.sendCommand({ commandId: r.commandId, deviceId: r.deviceId, sentAt, expiresAt: r.expiresAt, command: r.payload });
             marks.push({ commandId: r.commandId, deviceId: r.deviceId, sentAt });
           } catch (err) {
             this.metrics.inc('commands_publish_failed');
@@ -296,9 +259,9 @@ export class CommandsService implements OnModuleDestroy {
       const changed = await this.repo.applyResults(updates, this.clock.now());
       // Unknown ids, another device's command, or a row already closed (answered, expired).
       if (changed < updates.length) this.metrics.inc('commands_result_ignored', updates.length - changed);
-      void this.live?.commandResults(
-        updates.map((u) => ({ commandId: u.commandId, deviceId: u.deviceId, status: u.state, ...(u.message === null && u.data === null ? {} : { result: { message: u.message, data: u.data } }) })),
-      );
+      this.events.emit('command.results', {
+        results: updates.map((u) => ({ commandId: u.commandId, deviceId: u.deviceId, status: u.state, ...(u.message === null && u.data === null ? {} : { result: { message: u.message, data: u.data } }) })),
+      });
     } catch (err) {
       this.metrics.inc('commands_result_commit_failed', updates.length);
       this.logger.error({ ctx: 'commands', err: (err as Error).message, results: updates.length }, 'command results not stored');
@@ -311,7 +274,7 @@ export class CommandsService implements OnModuleDestroy {
     const found = await this.repo.content(c.contentId);
     if (!found) throw new BadRequestException(`unknown content ${c.contentId}`);
     const { content, media } = found;
-    if ((content.state ?? 'approved') !== 'approved') throw new BadRequestException(`content ${c.contentId} is ${content.state}: only approved content can be played`);
+    requireApproved(content, 'played');
     if (content.type === 'image') throw new BadRequestException(`content ${c.contentId} is an image: schedule it (playNow does not carry images yet)`);
     const now = this.clock.now();
     if ((content.validFrom ?? -Infinity) > now || (content.validUntil ?? Infinity) <= now) throw new BadRequestException(`content ${c.contentId} is not valid now`);
@@ -321,25 +284,9 @@ export class CommandsService implements OnModuleDestroy {
     };
   }
 
-  /** Target devices, deduplicated; playNow keeps only those that can render the content. */
-  private async resolveTarget(target: CommandTarget, kind: DeviceKind | null): Promise<TargetDevice[]> {
-    let devices: TargetDevice[];
-    if ('deviceId' in target) {
-      devices = await this.repo.devices([target.deviceId]);
-      if (devices.length === 0) throw new BadRequestException(`unknown device ${target.deviceId}`);
-      if (kind && devices[0]!.kind !== kind) throw new BadRequestException(`device ${target.deviceId} cannot play this content (needs a ${kind})`);
-    } else if ('groupId' in target) {
-      const g = await this.repo.group(target.groupId);
-      if (!g) throw new BadRequestException(`unknown group ${target.groupId}`);
-      devices = await this.repo.groupMembers(g);
-    } else {
-      const path = await this.repo.areaPath(target.areaCode);
-      if (path === null) throw new BadRequestException(`unknown area code ${target.areaCode}`);
-      devices = await this.repo.devicesInSubtree(path);
-    }
-    const byId = new Map(devices.filter((d) => !kind || d.kind === kind).map((d) => [d.id, d]));
-    if (byId.size === 0) throw new BadRequestException(kind ? `the target has no ${kind} to play this content` : 'the target has no device');
-    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  /** Target devices, deduplicated and sorted; playNow keeps only those that can render the content. */
+  private resolveTarget(target: CommandTarget, kind: DeviceKind | null): Promise<TargetDevice[]> {
+    return this.targets.resolveOne(target, kind);
   }
 
   private view(c: CommandEntity, counts: Partial<StateCounts> | undefined): CommandView {

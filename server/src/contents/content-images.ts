@@ -1,10 +1,9 @@
 import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { Clock } from '../common/clock.js';
-import type { BoardProfileEntity, ContentEntity, ContentImageVariantEntity } from '../database/entities.js';
+import type { BoardProfileEntity } from '../board-profiles/board-profile.entity.js';
+import type { ContentImageVariantEntity } from './content-image-variant.entity.js';
+import type { ContentEntity } from './content.entity.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import { MediaStorage } from '../media/media.storage.js';
@@ -18,12 +17,6 @@ export interface StoredImage extends ProbedImage {
 }
 
 class TooLarge extends Error {}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Image content files: the validated original and one PNG per board profile, all content-addressed in the media
@@ -96,7 +89,7 @@ export class ContentImages {
   }
 
   async dataUri(sha256: string, mime: string): Promise<string> {
-    return `data:${mime};base64,${(await readFile(this.storage.pathOf(sha256))).toString('base64')}`;
+    return `data:${mime};base64,${(await this.storage.read(sha256)).toString('base64')}`;
   }
 
   private async makeVariant(content: ContentEntity, key: string, size: { width: number; height: number }): Promise<ContentImageVariantEntity> {
@@ -105,8 +98,7 @@ export class ContentImages {
     try {
       const style = (content.style ?? {}) as { fit?: 'contain' | 'cover'; background?: string };
       await this.images.render(this.storage.pathOf(content.imageSha256), temp, size, style.fit ?? 'contain', style.background ?? '#000000');
-      const sha256 = await sha256File(temp);
-      const bytes = (await stat(temp)).size;
+      const { sha256, bytes } = await this.storage.sha256OfFile(temp);
       await this.storage.commit(temp, sha256);
       const now = this.clock.now();
       const v: ContentImageVariantEntity = { contentId: content.id, profileId: key, sha256, bytes, mime: 'image/png', width: size.width, height: size.height, createdAt: now };

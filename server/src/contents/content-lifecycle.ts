@@ -1,4 +1,5 @@
-import type { ContentState } from '../database/entities.js';
+import { BadRequestException } from '@nestjs/common';
+import type { ContentState } from './content.entity.js';
 
 export type LifecycleAction = 'submit' | 'approve' | 'reject' | 'archive';
 
@@ -17,3 +18,12 @@ export function nextState(current: ContentState, action: LifecycleAction): Conte
 
 /** Only draft or rejected content may be edited; approved content is immutable (an edit is a new content). */
 export const isEditable = (s: ContentState): boolean => s === 'draft' || s === 'rejected';
+
+/**
+ * Only approved content reaches devices (issue 6), by a schedule or a command alike; the refusal names the state.
+ * A content without a state predates the lifecycle and counts as approved.
+ */
+export function requireApproved(content: { id: string; state?: ContentState | null }, use: 'scheduled' | 'played'): void {
+  const state = content.state ?? 'approved';
+  if (state !== 'approved') throw new BadRequestException(`content ${content.id} is ${state}: only approved content can be ${use}`);
+}

@@ -2,69 +2,19 @@ import { Body, Controller, ForbiddenException, Get, Header, HttpCode, Param, Pat
 import { APPROVERS, EDITORS, OFFICER_IF_SCHEDULING, READERS, Roles } from '../auth/roles.js';
 import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
-import { hexColorSchema, sha256Schema, textStyleSchema } from '@loa/shared';
+import type { z } from 'zod';
+import {
+  contentPreviewQuerySchema as previewQuery,
+  createContentRequestSchema as createContentSchema,
+  imageContentQuerySchema as imageQuery,
+  rejectContentRequestSchema as rejectSchema,
+  updateContentRequestSchema as updateContentSchema,
+} from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from './contents.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 
-const title = z.string().trim().min(1).max(200);
-const instant = instantSchema;
-/** Optional validity window: occurrences starting outside [validFrom, validUntil) are not generated. */
-const validity = { validFrom: instant.optional(), validUntil: instant.optional() };
-/** `submit`: submit for approval at once; `approve`: submit and approve as the same user (implies submit). */
-const flags = { submit: z.boolean().optional(), approve: z.boolean().optional() };
-const displaySeconds = z.number().positive().max(24 * 3600);
-const createContentSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity, ...flags }),
-  z.object({
-    type: z.literal('text'),
-    title,
-    text: z.string().trim().min(1).max(5000),
-    displaySeconds: displaySeconds.default(60),
-    /** Board presentation: fontSize small|medium|large|xlarge or px, color/background #hex, mode static|scroll, scrollSpeed px/s. */
-    style: textStyleSchema.strict().optional(),
-    ...validity,
-    ...flags,
-  }),
-  z.object({
-    type: z.literal('relay'),
-    title,
-    /** Upstream stream (HTTP, Icecast or HLS), relayed by speakers for the slot's duration. */
-    url: z.url({ protocol: /^https?$/ }).max(2000),
-    durationSeconds: z.number().positive().max(24 * 3600),
-    ...validity,
-    ...flags,
-  }),
-]);
-const updateContentSchema = z
-  .object({
-    title: title.optional(),
-    text: z.string().trim().min(1).max(5000).optional(),
-    displaySeconds: displaySeconds.optional(),
-    style: textStyleSchema.strict().nullable().optional(),
-    mediaSha256: sha256Schema.optional(),
-    url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
-    durationSeconds: z.number().positive().max(24 * 3600).optional(),
-    ...validity,
-  })
-  .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-/** Image uploads carry their fields in the query string; the body is the image itself. */
-const imageQuery = z.object({
-  title,
-  displaySeconds: z.coerce.number().positive().max(24 * 3600).default(60),
-  fit: z.enum(['contain', 'cover']).optional(),
-  background: hexColorSchema.optional(),
-  ...validity,
-  submit: bool.optional(),
-  approve: bool.optional(),
-});
-const rejectSchema = z.object({ reason: z.string().trim().min(1).max(1000) });
-const previewQuery = z.object({ profileId: z.string().min(1).max(36).optional() });
 /** Creating already approved content (`approve: true`) needs the approver's right. */
 const mayApprove = (user: UserPrincipal, approve: boolean | undefined): void => {
   if (approve && !APPROVERS.includes(user.role)) throw new ForbiddenException(`role ${user.role} may not approve content`);

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { newId } from '../common/ids.js';
-import { ContentEntity, ContentEventEntity, ContentImageVariantEntity, MediaEntity, type ContentState } from '../database/entities.js';
+import { MediaEntity } from '../media/media.entity.js';
+import { ContentEventEntity } from './content-event.entity.js';
+import { ContentImageVariantEntity } from './content-image-variant.entity.js';
+import { ContentEntity, type ContentState } from './content.entity.js';
 
 export interface TransitionRecord {
   action: string;
@@ -83,18 +86,6 @@ export class ContentsRepository {
       await tx.getRepository(ContentImageVariantEntity).delete({ contentId: v.contentId, profileId: v.profileId });
       await tx.getRepository(ContentImageVariantEntity).insert(v);
     });
-  }
-
-  /** Active schedules of this content: withdrawn when the content is archived. */
-  async activeScheduleIds(contentId: string): Promise<string[]> {
-    const rows = await this.db
-      .createQueryBuilder()
-      .select('s.id', 'id')
-      .from('schedules', 's')
-      .where('s.content_id = :contentId', { contentId })
-      .andWhere("s.status = 'active'")
-      .getRawMany<{ id: string }>();
-    return rows.map((r) => r.id);
   }
 
   /** Devices (of any schedule's targets) whose timelines carry this content: recompiled when a variant changes. */

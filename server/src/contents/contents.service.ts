@@ -3,17 +3,19 @@ import type { Readable } from 'node:stream';
 import { boardPage, renderBoard, type BoardView, type TextStyle } from '@loa/shared';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity, ContentEventEntity, ContentState, ContentType } from '../database/entities.js';
+import type { ContentEventEntity } from './content-event.entity.js';
+import type { ContentEntity, ContentState, ContentType } from './content.entity.js';
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
-import { SchedulesService } from '../schedules/schedules.service.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
-import { LiveEvents } from '../events/live-events.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { contentNeedsApprover } from '../approvals/approval-rules.js';
 import { ContentImages } from './content-images.js';
 import { isEditable, nextState, type LifecycleAction } from './content-lifecycle.js';
 import { ContentsRepository, type TransitionRecord } from './contents.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
+import type { ContentStepView, ContentView } from '@loa/shared/rest';
+export type { ContentStepView, ContentView } from '@loa/shared/rest';
 
 interface Validity {
   validFrom?: number | undefined;
@@ -50,44 +52,6 @@ export interface UpdateContentInput extends Validity {
   mediaSha256?: string | undefined;
   url?: string | undefined;
   durationSeconds?: number | undefined;
-}
-
-export interface ContentStepView {
-  action: string;
-  from: string | null;
-  to: string;
-  by: string;
-  at: string;
-  reason: string | null;
-}
-
-export interface ContentView {
-  id: string;
-  type: ContentType;
-  title: string;
-  state: ContentState;
-  mediaSha256: string | null;
-  text: string | null;
-  url: string | null;
-  style: Record<string, unknown> | null;
-  image: { sha256: string; width: number | null; height: number | null } | null;
-  durationMs: number;
-  validFrom: string | null;
-  validUntil: string | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string | null;
-  submittedBy: string | null;
-  submittedAt: string | null;
-  approvedBy: string | null;
-  approvedAt: string | null;
-  rejectedBy: string | null;
-  rejectedAt: string | null;
-  rejectReason: string | null;
-  archivedBy: string | null;
-  archivedAt: string | null;
-  /** Every lifecycle step, oldest first. */
-  history: ContentStepView[];
 }
 
 const lastStep = (events: readonly ContentEventEntity[], action: string): ContentEventEntity | undefined => events.filter((e) => e.action === action).at(-1);
@@ -161,11 +125,9 @@ export class ContentsService implements OnModuleInit {
     private readonly profiles: BoardProfilesService,
     private readonly timelines: TimelinesService,
     private readonly clock: Clock,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
     /** Issue 7; without it (hand-wired tests) every content kind waits for an approver, as before the rules. */
     @Optional() private readonly rules?: ApprovalRulesService,
-    /** Issue 12: archiving withdraws the content's schedules; without it (hand-wired tests) archive only changes state. */
-    @Optional() private readonly schedules?: SchedulesService,
   ) {}
 
   onModuleInit(): void {
@@ -206,7 +168,7 @@ export class ContentsService implements OnModuleInit {
       updatedAt: null,
     };
     await this.repo.insert(content, steps);
-    this.live?.contentState(content.id, state, userId);
+    this.events.emit('content.stateChanged', { contentId: content.id, state: state, by: userId });
     return this.get(content.id);
   }
 
@@ -238,7 +200,7 @@ export class ContentsService implements OnModuleInit {
       updatedAt: null,
     };
     await this.repo.insert(content, steps);
-    this.live?.contentState(content.id, state, userId);
+    this.events.emit('content.stateChanged', { contentId: content.id, state: state, by: userId });
     await this.images.prepareAll(content, await this.profileEntities());
     return this.get(content.id);
   }
@@ -278,7 +240,7 @@ export class ContentsService implements OnModuleInit {
     const now = this.clock.now();
     const ok = await this.repo.transition(id, 'submitted', { state: 'approved', updatedAt: now }, autoApproval(view.type, now));
     if (!ok) throw await this.moved(id, 'approve');
-    this.live?.contentState(id, 'approved', RULE_APPROVER);
+    this.events.emit('content.stateChanged', { contentId: id, state: 'approved', by: RULE_APPROVER });
     if (view.type === 'image') await this.images.prepareAll(await this.require(id), await this.profileEntities());
     return this.get(id);
   }
@@ -302,7 +264,8 @@ export class ContentsService implements OnModuleInit {
    */
   async archive(id: string, userId: string): Promise<ContentView> {
     const view = await this.step(id, 'archive', userId);
-    for (const scheduleId of this.schedules ? await this.repo.activeScheduleIds(id) : []) await this.schedules?.cancel(scheduleId);
+    // Schedules withdraw themselves on this event; awaited, so the answer follows the withdrawal (as before).
+    await this.events.emitAsync('content.archived', { contentId: id, by: userId });
     return view;
   }
 
@@ -348,7 +311,7 @@ export class ContentsService implements OnModuleInit {
     if (action === 'submit') patch.rejectReason = null;
     const ok = await this.repo.transition(id, from, patch, { action, from, to, userId, at: now, reason: reason ?? null });
     if (!ok) throw await this.moved(id, action);
-    this.live?.contentState(id, to, userId);
+    this.events.emit('content.stateChanged', { contentId: id, state: to, by: userId });
     return this.get(id);
   }
 

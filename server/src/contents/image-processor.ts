@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import ffprobeInstaller from '@ffprobe-installer/ffprobe';
-import { execFile } from 'node:child_process';
+import { MediaToolError, MediaTools, type ToolResult } from '../media/media-tools.js';
 
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 export const MAX_IMAGE_PIXELS_SIDE = 8000;
@@ -20,13 +18,18 @@ export class ImageRejected extends Error {
   override name = 'ImageRejected';
 }
 
-const run = (cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+const MAX_OUTPUT = 4 * 1024 * 1024;
+
+/** Exit code of a run; -1 when it was killed or could not start (then the image is refused like an unreadable one). */
+async function exitCodeOf(run: Promise<ToolResult>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run;
+    return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    if (err instanceof MediaToolError) return { code: -1, stdout: '', stderr: '' };
+    throw err;
+  }
+}
 
 /**
  * Every ffprobe/ffmpeg effect of image content: checks that an upload is one decodable PNG/JPEG/WebP picture of a
@@ -34,11 +37,15 @@ const run = (cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
  */
 @Injectable()
 export class ImageProcessor {
-  protected readonly ffprobe: string = ffprobeInstaller.path;
-  protected readonly ffmpeg: string = ffmpegInstaller.path;
+  constructor(private readonly tools: MediaTools) {}
 
   async probe(file: string): Promise<ProbedImage> {
-    const r = await run(this.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_frames', '-of', 'json', file], 15_000);
+    const r = await exitCodeOf(
+      this.tools.ffprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_frames', '-of', 'json', file], {
+        timeoutMs: 15_000,
+        maxStdout: MAX_OUTPUT,
+      }),
+    );
     if (r.code !== 0) throw new ImageRejected('not an image (PNG, JPEG or WebP): the file could not be read as a picture');
     let stream: { codec_name?: string; width?: number; height?: number } | undefined;
     try {
@@ -55,7 +62,7 @@ export class ImageProcessor {
       throw new ImageRejected(`the image is ${width}×${height} px; at most ${MAX_IMAGE_PIXELS_SIDE} px on each side`);
     }
     // Headers can be intact on a truncated or damaged file: decode it fully once.
-    const d = await run(this.ffmpeg, ['-v', 'error', '-xerror', '-i', file, '-frames:v', '1', '-f', 'null', '-'], 30_000);
+    const d = await exitCodeOf(this.tools.ffmpeg(['-v', 'error', '-xerror', '-i', file, '-frames:v', '1', '-f', 'null', '-'], { timeoutMs: 30_000, maxStderr: MAX_OUTPUT }));
     if (d.code !== 0 || d.stderr.trim() !== '') throw new ImageRejected(`the image is corrupt: ${firstLine(d.stderr) || 'it could not be decoded'}`);
     return { mime, codec: stream.codec_name!, width, height };
   }
@@ -68,7 +75,9 @@ export class ImageProcessor {
       fit === 'cover'
         ? `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h}`
         : `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${pad}`;
-    const r = await run(this.ffmpeg, ['-v', 'error', '-y', '-i', file, '-vf', `${vf},setsar=1,format=rgb24`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', out], 60_000);
+    const r = await exitCodeOf(
+      this.tools.ffmpeg(['-v', 'error', '-y', '-i', file, '-vf', `${vf},setsar=1,format=rgb24`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', out], { timeoutMs: 60_000, maxStderr: MAX_OUTPUT }),
+    );
     if (r.code !== 0) throw new Error(`ffmpeg could not resize the image: ${firstLine(r.stderr)}`);
   }
 }

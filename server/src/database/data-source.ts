@@ -1,15 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
+
+/** The entity classes the DataSource maps; the composition root (app.database.ts) owns the list, beside its features. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type EntityList = readonly (Function | EntitySchema)[];
 import type { DatabaseTarget } from '../config/app-config.js';
-import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 
-export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: false, synchronize: false, logging: false } as const;
+export function dataSourceOptions(target: DatabaseTarget, entities: EntityList): DataSourceOptions {
+  const common = { migrations: MIGRATIONS, migrationsRun: false, synchronize: false, logging: false } as const;
+  const mapped = { ...common, entities: [...entities] };
   if (target.type === 'sqlite') {
     return {
-      ...common,
+      ...mapped,
       type: 'better-sqlite3',
       database: target.file,
       // WAL lets the API read while event ingestion writes; NORMAL sync is durable across process crashes in WAL
@@ -22,13 +26,13 @@ export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
       },
     };
   }
-  return { ...common, type: 'postgres', url: target.url, extra: { max: 10 } };
+  return { ...mapped, type: 'postgres', url: target.url, extra: { max: 10 } };
 }
 
 /** Opens the database and brings its schema up to date; the server refuses to start on a failed migration. */
-export async function openDatabase(target: DatabaseTarget): Promise<DataSource> {
+export async function openDatabase(target: DatabaseTarget, entities: EntityList): Promise<DataSource> {
   if (target.type === 'sqlite') mkdirSync(path.dirname(target.file), { recursive: true });
-  const ds = new DataSource(dataSourceOptions(target));
+  const ds = new DataSource(dataSourceOptions(target, entities));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   if (target.type === 'sqlite') serializeTransactions(ds);

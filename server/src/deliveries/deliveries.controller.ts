@@ -4,17 +4,13 @@ import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
+import type { z } from 'zod';
+import { areaSummaryQuerySchema as areaSummaryQuery } from '@loa/shared/rest';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import { DeliveriesService, type AreaSummary } from './deliveries.service.js';
 
 const DAY_MS = 86_400_000;
-const areaSummaryQuery = z.object({
-  from: instantSchema.optional().describe('occurrences starting at or after; default: 7 days ago'),
-  to: instantSchema.optional().describe('occurrences starting before; default: now + 7 days'),
-});
 
 /** Proof of play across an area subtree: counts per state for the devices of the area and its descendants. */
 @ApiTags('deliveries')

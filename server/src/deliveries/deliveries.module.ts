@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AlarmsModule } from '../alarms/alarms.module.js';
 import { AreasModule } from '../areas/areas.module.js';
 import { AreaDeliveriesController } from './deliveries.controller.js';
 import { DeliveriesMqttHandler } from './deliveries.mqtt.js';
@@ -11,7 +10,7 @@ import { DeviceDeliveriesRepository } from './device-deliveries.repository.js';
 import { DeviceDeliveriesService } from './device-deliveries.service.js';
 
 @Module({
-  imports: [AreasModule, AlarmsModule],
+  imports: [AreasModule],
   controllers: [AreaDeliveriesController, DeviceDeliveriesController],
   providers: [DeliveriesRepository, DeliveriesService, EventIngestService, DeliveriesMqttHandler, DeviceDeliveriesRepository, DeviceDeliveriesService],
   exports: [DeliveriesService],

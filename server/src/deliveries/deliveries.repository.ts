@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { PlaybackEvent } from '@loa/shared';
-import type { DeliveryChange } from '../events/live-events.js';
-import { DeliveryEntity, DeviceEventEntity } from '../database/entities.js';
+import type { DeliveryChange } from '../domain-events/domain-events.js';
+import { DeliveryEntity } from './delivery.entity.js';
+import { DeviceEventEntity } from './device-event.entity.js';
 import { applyEvent } from './delivery-transition.js';
 
 export interface IncomingBatch {

@@ -1,41 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { DeliveryState } from '@loa/shared';
-import type { DeliveryEntity } from '../database/entities.js';
+import type { DeliveryEntity } from './delivery.entity.js';
 import { DeliveriesRepository, type DeliveryFilter } from './deliveries.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
-
-export interface DeliveryView {
-  occurrenceId: string;
-  deviceId: string;
-  state: DeliveryState;
-  queuedAt: string;
-  deliveredAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  playedMs: number | null;
-  /** How much of the item was heard, of `itemMs` (null when the agent did not say). */
-  heardMs: number | null;
-  itemMs: number | null;
-  reason: string | null;
-}
-
-export interface ScheduleSummary {
-  scheduleId: string;
-  totals: Record<string, number>;
-  deviceCount: number;
-  occurrences: Array<{ occurrenceId: string; startAt: string; counts: Record<string, number>; total: number }>;
-}
-
-export interface AreaSummary {
-  areaCode: string;
-  from: string;
-  to: string;
-  totals: Record<string, number>;
-  deliveries: number;
-  devices: number;
-  occurrences: number;
-}
-
+import type { AreaSummary, DeliveryView, ScheduleSummary } from '@loa/shared/rest';
+export type { AreaSummary, DeliveryView, ScheduleSummary } from '@loa/shared/rest';
 
 @Injectable()
 export class DeliveriesService {

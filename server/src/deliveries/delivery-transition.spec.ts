@@ -30,4 +30,9 @@ describe(applyEvent.name, () => {
     const finished = { state: 'finished' as const, deliveredAt: null, startedAt: 100 };
     expect(applyEvent(finished, ev('delivered', 50), 999)).toEqual({ deliveredAt: 50, updatedAt: 999 });
   });
+
+  it('leaves "delivered" to the timeline ack: the agent\'s own report never moves a queued record', () => {
+    expect(applyEvent(queued, ev('delivered', 50), 999)).toBeNull();
+    expect(applyEvent({ state: 'delivered' as const, deliveredAt: 40, startedAt: null }, ev('delivered', 50), 999)).toBeNull();
+  });
 });

@@ -1,17 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
+import type { z } from 'zod';
+import { deviceDeliveriesQuerySchema as deviceDeliveriesQuery } from '@loa/shared/rest';
 import { ScopeService } from '../auth/area-scope.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { DeviceDeliveriesService, type DeviceDeliveryView } from './device-deliveries.service.js';
-
-const deviceDeliveriesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: instantSchema.optional().describe('occurrences starting before this instant (paging: the last item’s occurrenceStartAt)'),
-});
 
 /** Proof of play seen from one device: its deliveries across all schedules, for the device page. */
 @ApiTags('deliveries')

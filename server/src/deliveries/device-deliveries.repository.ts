@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import type { DeliveryState, Priority } from '@loa/shared';
 import { DataSource } from 'typeorm';
-import { DeviceEntity, type ContentType } from '../database/entities.js';
+import { type ContentType } from '../contents/content.entity.js';
+import { DeviceEntity } from '../devices/device.entity.js';
 
 export interface DeviceDeliveryRow {
   scheduleId: string;

@@ -1,28 +1,10 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { DeliveryState, Priority } from '@loa/shared';
 import { isoOrNull as iso } from '../common/iso.js';
-import type { ContentType } from '../database/entities.js';
+import type { ContentType } from '../contents/content.entity.js';
 import { DeviceDeliveriesRepository } from './device-deliveries.repository.js';
-
-export interface DeviceDeliveryView {
-  scheduleId: string;
-  occurrenceId: string;
-  occurrenceStartAt: string;
-  contentId: string;
-  contentTitle: string | null;
-  contentType: ContentType | null;
-  priority: Priority;
-  state: DeliveryState;
-  queuedAt: string;
-  deliveredAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  playedMs: number | null;
-  /** How much of the item was heard, of `itemMs` (null when the agent did not say). */
-  heardMs: number | null;
-  itemMs: number | null;
-  reason: string | null;
-}
+import type { DeviceDeliveryView } from '@loa/shared/rest';
+export type { DeviceDeliveryView } from '@loa/shared/rest';
 
 @Injectable()
 export class DeviceDeliveriesService {

@@ -1,9 +1,10 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { AreaEntity, DeviceEntity, DeviceRevocationEntity } from '../database/entities.js';
 import { randomToken } from '../common/ids.js';
 import { areaCodesOf } from '../areas/area-path.js';
+import { DeviceCredentialsRepository, type CredentialsRow } from './device-credentials.repository.js';
+
+export type { CredentialsRow } from './device-credentials.repository.js';
 
 /**
  * Device secrets are 192-bit random tokens minted by the server, so a fast hash is as safe as a slow KDF for
@@ -25,7 +26,7 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
   private complete = false;
   private readonly stale = new Set<string>();
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly repo: DeviceCredentialsRepository) {}
 
   /**
    * Loads every device's credentials in one query, so the connect storm after a restart costs a hash per device
@@ -33,7 +34,7 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     const epoch = this.epoch;
-    const rows = await this.credentialsQuery().getRawMany<CredentialsRow>();
+    const rows = await this.repo.all();
     if (epoch !== this.epoch) return; // a device changed meanwhile: load lazily instead
     for (const r of rows) if (!this.cache.has(r.id)) this.cache.set(r.id, cached(r));
     this.complete = true;
@@ -103,16 +104,7 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
 
   /** One device's row from the database (protected: tests count the lookups). */
   protected async fetch(deviceId: string): Promise<CredentialsRow | undefined> {
-    return this.credentialsQuery().where('d.id = :id', { id: deviceId }).getRawOne<CredentialsRow>();
-  }
-
-  private credentialsQuery() {
-    return this.db
-      .getRepository(DeviceEntity)
-      .createQueryBuilder('d')
-      .select(['d.id AS "id"', 'd.secret_hash AS "secretHash"', 'a.path AS "path"', 'r.revoked_at AS "revokedAt"'])
-      .innerJoin(AreaEntity, 'a', 'a.code = d.area_code')
-      .leftJoin(DeviceRevocationEntity, 'r', 'r.device_id = d.id');
+    return this.repo.one(deviceId);
   }
 
   /** Call after a device's area changes or a device is added or removed. */
@@ -127,13 +119,6 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     this.forget(deviceId);
     this.revisions.set(deviceId, this.revision(deviceId) + 1);
   }
-}
-
-export interface CredentialsRow {
-  id: string;
-  secretHash: string;
-  path: string;
-  revokedAt: string | number | null;
 }
 
 interface CachedDevice {

@@ -5,35 +5,21 @@ import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { ServerResponse } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
+import type { z } from 'zod';
+import {
+  bulkRegisterRequestSchema as bulkSchema,
+  csvBodySchema as csvBody,
+  deviceConnectionsQuerySchema as connectionsQuery,
+  importDevicesQuerySchema as importQuery,
+  listDevicesQuerySchema as listQuery,
+  MAX_BULK_DEVICES,
+  registerDeviceRequestSchema as registerSchema,
+  updateDeviceRequestSchema as updateSchema,
+} from '@loa/shared/rest';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { PresenceService, type ConnectionView } from './presence.service.js';
-import { tagsSchema } from './tags.js';
 import { credentialsCsv, devicesFromCsv } from './devices-csv.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const registerSchema = z.object({
-  id: deviceIdSchema,
-  name: z.string().trim().min(1).max(200),
-  kind: deviceKindSchema,
-  areaCode: areaCodeSchema,
-  tags: tagsSchema.optional(),
-});
-const updateSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200).optional(),
-    areaCode: areaCodeSchema.optional(),
-    tags: tagsSchema.optional(),
-    /** Board profile id (boards only), or null to remove it. */
-    profileId: z.string().min(1).max(36).nullable().optional(),
-  })
-  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined || b.profileId !== undefined, 'give name, areaCode, tags or profileId');
-const listQuery = z.object({ areaCode: areaCodeSchema.optional() });
-const connectionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(100) });
-const bulkSchema = z.object({ devices: z.array(registerSchema).min(1).max(20_000) });
-const csvBody = z.string({ error: 'send the CSV as the request body with content-type text/csv' }).min(1, 'the CSV is empty');
-const importQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -69,7 +55,7 @@ export class DevicesController {
   ): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string } | string> {
     const parsed = devicesFromCsv(body);
     if (!parsed.ok) throw new BadRequestException({ message: 'invalid device CSV', errors: parsed.errors.slice(0, 100) });
-    if (parsed.devices.length > 20_000) throw new BadRequestException('at most 20,000 devices per import');
+    if (parsed.devices.length > MAX_BULK_DEVICES) throw new BadRequestException('at most 20,000 devices per import');
     const made = await this.devices.registerMany(parsed.devices);
     if (q.format === 'json') return made;
     res.setHeader('content-type', 'text/csv; charset=utf-8');

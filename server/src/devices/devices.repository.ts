@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, LessThan, type EntityManager } from 'typeorm';
-import { BoardProfileEntity, DeviceConnectionEntity, DeviceEntity, DeviceRevocationEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import { BoardProfileEntity } from '../board-profiles/board-profile.entity.js';
+import { DeviceRevocationEntity } from '../device-auth/device-revocation.entity.js';
+import { DeviceTelemetryEntity } from '../telemetry/device-telemetry.entity.js';
+import { DeviceConnectionEntity } from './device-connection.entity.js';
+import { DeviceEntity } from './device.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
 
@@ -97,6 +101,26 @@ export class DevicesRepository {
       for (const d of await qb.getMany()) {
         out.set(d.id, { online: d.online, lastSeenAt: d.lastSeenAt, agentVersion: d.agentVersion, changedAt: d.presenceChangedAt ?? null, reason: d.presenceReason ?? null });
       }
+    }
+    return out;
+  }
+
+  /** Those of these devices whose committed presence is online. */
+  async onlineAmong(ids: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ where: { id: In(ids.slice(i, i + CHUNK)), online: true }, select: { id: true } });
+      out.push(...rows.map((r) => r.id));
+    }
+    return out;
+  }
+
+  /** Area code of each of these devices that exists (unknown ids are absent). */
+  async areaCodesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await this.db.getRepository(DeviceEntity).find({ where: { id: In(ids.slice(i, i + CHUNK)) }, select: { id: true, areaCode: true } });
+      for (const r of rows) out.set(r.id, r.areaCode);
     }
     return out;
   }

@@ -1,21 +1,24 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { DeviceKind, StatusMessage } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
-import type { DeviceEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import type { DeviceTelemetryEntity } from '../telemetry/device-telemetry.entity.js';
+import type { DeviceEntity } from './device.entity.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
-import { LiveEvents } from '../events/live-events.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { PresenceWriter } from './presence-writer.js';
 import { TimelinesService } from '../timelines/timelines.service.js';
-import { Materializer } from '../schedules/materializer.js';
+import { Materializer } from '../planning/materializer.js';
 import { normTags } from './tags.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import { telemetryView, type TelemetryView } from '../telemetry/telemetry-view.js';
 import { statusUpdate } from './presence-state.js';
 import { SigningService } from '../signing/signing.service.js';
+import type { DeviceView } from '@loa/shared/rest';
+export type { DeviceView } from '@loa/shared/rest';
 
 export interface NewDevice {
   id: string;
@@ -31,29 +34,6 @@ export interface DeviceUpdate {
   tags?: string[] | undefined;
   /** Board profile (boards only); null removes it. */
   profileId?: string | null | undefined;
-}
-
-export interface DeviceView {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  areaCode: string;
-  tags: string[];
-  online: boolean;
-  lastSeenAt: string | null;
-  /** When `online` last changed and why (connect, shutdown, will, heartbeat-timeout, resumed, revoked). */
-  presenceChangedAt: string | null;
-  presenceReason: string | null;
-  agentVersion: string | null;
-  timelineVersion: number;
-  ackedTimelineVersion: number;
-  createdAt: string;
-  /** The latest telemetry sample, if any. */
-  telemetry: TelemetryView | null;
-  /** Set when an operator revoked the device: it may not log in until its credentials are rotated. */
-  revokedAt: string | null;
-  /** Board profile (issue 6), null when none. */
-  profileId: string | null;
 }
 
 export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | null = null, revokedAt: number | null = null): DeviceView => ({
@@ -87,7 +67,7 @@ export class DevicesService {
     private readonly clock: Clock,
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Registers a device and returns its secret: the only time the secret is ever shown. */
@@ -99,7 +79,8 @@ export class DevicesService {
     if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
     const { entity, secret } = this.newEntity(input);
     await this.repo.insert(entity);
-    this.credentials.forget(input.id);
+    // Before its first timeline: caches that answered "unknown device" (broker login) drop that answer.
+    this.events.emit('device.registered', { deviceIds: [input.id] });
     // Whatever already targets its area (or matches its tags) applies to it at once; it always gets a first timeline.
     await this.materializer.reconcileDevices([entity.id], [entity.id]);
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
@@ -122,7 +103,7 @@ export class DevicesService {
     // SQLite, may do so in primary-key order, swapping ids between objects (the rows in the database are right).
     const credentials = made.map((m) => ({ id: m.entity.id, secret: m.secret }));
     await this.repo.insertMany(made.map((m) => m.entity));
-    for (const id of ids) this.credentials.forget(id);
+    this.events.emit('device.registered', { deviceIds: ids });
     await this.materializer.reconcileDevices(ids, ids);
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
     return { devices: credentials, serverPublicKey: this.signing.publicKey };
@@ -175,10 +156,10 @@ export class DevicesService {
       ...(retagged ? { tags } : {}),
       ...(reprofiled ? { profileId: patch.profileId ?? null } : {}),
     });
-    // The broker reads a device's areas (for the alert-channel ACL) through the credentials cache: drop it before
-    // the new timeline tells the agent to follow its new areas.
-    if (moved) this.credentials.forget(id);
-    if (moved) this.live?.forgetDevice(id);
+    // Listeners run inside emit: caches of the device's area (the broker's alert-channel ACL, live events) are
+    // dropped before the new timeline tells the agent to follow its new areas.
+    if (moved) this.events.emit('device.moved', { deviceId: id, fromArea: d.areaCode, toArea: patch.areaCode! });
+    if (moved || retagged || reprofiled || (patch.name !== undefined && patch.name !== d.name)) this.events.emit('device.updated', { deviceId: id, moved, retagged, reprofiled });
     if (moved || retagged || reprofiled) await this.materializer.reconcileDevices(moved || retagged ? [id] : [], moved || reprofiled ? [id] : []);
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);

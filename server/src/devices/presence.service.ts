@@ -1,21 +1,15 @@
-import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AlarmsService } from '../alarms/alarms.service.js';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
-import { LiveEvents } from '../events/live-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { ConnectionReason } from './presence-state.js';
 import { PresenceWriter } from './presence-writer.js';
-
-export interface ConnectionView {
-  at: string;
-  state: 'online' | 'offline';
-  reason: string;
-}
+import type { ConnectionView } from '@loa/shared/rest';
+export type { ConnectionView } from '@loa/shared/rest';
 
 /** Longest pause between heartbeat sweeps, whatever the timeout. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
@@ -26,23 +20,15 @@ const MAX_SWEEP_INTERVAL_MS = 30_000;
  * a periodic sweep, so no device stays "online" after a silent death. Every online↔offline transition is logged.
  */
 @Injectable()
-export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-
+export class PresenceService {
   constructor(
     private readonly writer: PresenceWriter,
     private readonly repo: DevicesRepository,
-    private readonly alarms: AlarmsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() live?: LiveEvents,
-  ) {
-    // Offline alarms clear as soon as the device is back (raising them is the alarms' own timed sweep).
-    writer.onTransitions((ts) => this.alarms.onPresenceTransitions(ts));
-    if (live) writer.onTransitions((ts) => live.presence(ts));
-  }
+  ) {}
 
   /** Any sign of life (telemetry, playback report, timeline ack); brings back a device marked offline by a timeout. */
   seen(deviceId: string, agentVersion?: string): Promise<void> {
@@ -79,24 +65,5 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Every min(timeout / 4, 30 s), so a silent device is offline at most 1¼ timeouts after its last word. */
   sweepIntervalMs(): number {
     return Math.min(Math.floor(this.config.heartbeatTimeoutMs / 4), MAX_SWEEP_INTERVAL_MS);
-  }
-
-  onApplicationBootstrap(): void {
-    let running = false;
-    const run = () => {
-      if (running) return;
-      running = true;
-      void this.sweep()
-        .catch((err: Error) => this.logger.error({ ctx: 'devices', err: err.message }, 'heartbeat sweep failed'))
-        .finally(() => (running = false));
-    };
-    run();
-    this.timer = setInterval(run, this.sweepIntervalMs());
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 }

@@ -54,6 +54,7 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     if (!server) return;
     this.server = server;
     server.on('upgrade', this.onUpgrade);
+    // Per process on purpose (these sockets are this process's own), so not a leader-gated job (jobs/).
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     this.pinger.unref();
   }

@@ -1,5 +1,6 @@
-import type { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
+import { DeviceAreas } from '../devices/device-areas.js';
+import { TestDomainEvents } from '../../test/support/domain-events.js';
 import { EventBus, type ServerEvent } from './event-bus.js';
 import { LiveEvents, TELEMETRY_EVERY_MS, type TelemetrySample } from './live-events.js';
 
@@ -10,19 +11,16 @@ class ManualClock extends Clock {
   }
 }
 
-/** A DataSource that knows device → area and counts the lookups. */
-function fakeDb(areas: Record<string, string>) {
-  const lookups: string[][] = [];
-  const db = {
-    getRepository: () => ({
-      find: async ({ where }: { where: { id: { value: string[] } } }) => {
-        const ids = where.id.value;
-        lookups.push(ids);
-        return ids.filter((id) => id in areas).map((id) => ({ id, areaCode: areas[id] }));
-      },
-    }),
-  } as unknown as DataSource;
-  return { db, lookups };
+/** Knows device → area and records the lookups. */
+class FakeDeviceAreas extends DeviceAreas {
+  readonly lookups: string[][] = [];
+  constructor(private readonly areas: Record<string, string>) {
+    super();
+  }
+  async of(ids: readonly string[]): Promise<Map<string, string>> {
+    this.lookups.push([...ids]);
+    return new Map(ids.filter((id) => id in this.areas).map((id) => [id, this.areas[id]!]));
+  }
 }
 
 const sample = (deviceId: string, at: number, volume: number): TelemetrySample => ({
@@ -43,8 +41,8 @@ describe(LiveEvents.name, () => {
     const events: ServerEvent[] = [];
     bus.subscribe((e) => events.push(e));
     const clock = new ManualClock();
-    const { db, lookups } = fakeDb({ 'spk-a': '00004', 'spk-b': '00005' });
-    return { sut: new LiveEvents(bus, db, clock), events, clock, lookups };
+    const areas = new FakeDeviceAreas({ 'spk-a': '00004', 'spk-b': '00005' });
+    return { sut: new LiveEvents(bus, areas, clock), events, clock, lookups: areas.lookups };
   };
 
   it('forwards at most one telemetry sample per device per 10 s, the newest of a batch, with its area', async () => {
@@ -82,8 +80,57 @@ describe(LiveEvents.name, () => {
 
   it('never throws into the publisher when the area lookup fails', async () => {
     const bus = new EventBus();
-    const db = { getRepository: () => ({ find: async () => Promise.reject(new Error('db down')) }) } as unknown as DataSource;
-    const sut = new LiveEvents(bus, db, new ManualClock());
+    const down = new (class extends DeviceAreas {
+      of = async (): Promise<Map<string, string>> => Promise.reject(new Error('db down'));
+    })();
+    const sut = new LiveEvents(bus, down, new ManualClock());
     await expect(sut.presence([{ deviceId: 'x', at: 1, state: 'online', reason: 'connect' }])).resolves.toBeUndefined();
+  });
+
+  describe('as a listener of domain events', () => {
+    /** LiveEvents subscribed to domain events as Nest does; `next()` resolves with the next dashboard event. */
+    const wired = () => {
+      const bus = new EventBus();
+      const queue: ServerEvent[] = [];
+      const waiting: Array<(e: ServerEvent) => void> = [];
+      bus.subscribe((e) => (waiting.length > 0 ? waiting.shift()!(e) : queue.push(e)));
+      const next = () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<ServerEvent>((resolve) => waiting.push(resolve)));
+      const areas = new FakeDeviceAreas({ 'spk-a': '00004' });
+      const events = new TestDomainEvents().listen(new LiveEvents(bus, areas, new ManualClock()));
+      return { events, next, areas };
+    };
+
+    it('turns presence.changed into device.presence with the device area', async () => {
+      const { events, next } = wired();
+      events.emit('presence.changed', { changes: [{ deviceId: 'spk-a', at: 7, state: 'online', reason: 'connect' }] });
+      expect(await next()).toEqual({ type: 'device.presence', deviceId: 'spk-a', areaCode: '00004', online: true, reason: 'connect', at: new Date(7).toISOString() });
+    });
+
+    it('turns deliveries, alarms, command results and content states into their dashboard events', async () => {
+      const { events, next } = wired();
+      events.emit('deliveries.changed', { changes: [{ scheduleId: 's', occurrenceId: 's:1', deviceId: 'spk-a', state: 'delivered', reason: null, at: 5 }] });
+      expect(await next()).toEqual({ type: 'delivery.state', scheduleId: 's', occurrenceId: 's:1', deviceId: 'spk-a', areaCode: '00004', state: 'delivered', reason: null, at: new Date(5).toISOString() });
+      const alarm = { id: 'al-1', deviceId: 'spk-a', kind: 'offline' as const, active: true, detail: 'd', raisedAt: '', clearedAt: null, clearedDetail: null, ackedAt: null, ackedBy: null, ackedByUserId: null };
+      events.emit('alarm.raised', { alarms: [alarm] });
+      expect(await next()).toEqual({ type: 'alarm.raised', alarm, areaCode: '00004' });
+      events.emit('command.results', { results: [{ commandId: 'c-1', deviceId: 'spk-a', status: 'ok' }] });
+      expect(await next()).toEqual({ type: 'command.result', commandId: 'c-1', deviceId: 'spk-a', areaCode: '00004', status: 'ok' });
+      events.emit('content.stateChanged', { contentId: 'ct-1', state: 'approved', by: 'u-1' });
+      expect(await next()).toEqual({ type: 'content.state', contentId: 'ct-1', state: 'approved', by: 'u-1' });
+    });
+
+    it('looks a moved device area up again once device.moved was emitted', async () => {
+      const { events, next, areas } = wired();
+      const presence = (at: number) => events.emit('presence.changed', { changes: [{ deviceId: 'spk-a', at, state: 'online', reason: 'connect' }] });
+      presence(1);
+      await next();
+      presence(2);
+      await next();
+      expect(areas.lookups).toEqual([['spk-a']]);
+      events.emit('device.moved', { deviceId: 'spk-a', fromArea: '00004', toArea: '00005' });
+      presence(3);
+      await next();
+      expect(areas.lookups).toEqual([['spk-a'], ['spk-a']]);
+    });
   });
 });

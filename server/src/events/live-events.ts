@@ -1,52 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryState } from '@loa/shared';
-import { DataSource, In } from 'typeorm';
+import { OnEvent } from '@nestjs/event-emitter';
+import type { AlarmView } from '../alarms/alarms.service.js';
 import { Clock } from '../common/clock.js';
-import { DeviceEntity } from '../database/entities.js';
+import { DeviceAreas } from '../devices/device-areas.js';
+import type { CommandResult, DeliveryChange, DomainEventMap, PresenceChange, TelemetrySample } from '../domain-events/domain-events.js';
 import { EventBus, type ServerEvent } from './event-bus.js';
+
+export type { DeliveryChange, PresenceChange, TelemetrySample } from '../domain-events/domain-events.js';
 
 /** A device's area is looked up again after this long, so a moved device's events follow it without a restart. */
 const AREA_TTL_MS = 60_000;
 /** Telemetry arrives every few seconds per device; the dashboard needs no more than one sample per device per 10 s. */
 export const TELEMETRY_EVERY_MS = 10_000;
-const CHUNK = 500;
-
-export interface PresenceChange {
-  deviceId: string;
-  at: number;
-  state: 'online' | 'offline';
-  reason: string;
-}
-
-export interface TelemetrySample {
-  deviceId: string;
-  at: number;
-  volume: number | null;
-  muted: boolean | null;
-  playing: string | null;
-  freeDiskBytes: number | null;
-  outputLevelLufs: number | null;
-  temperatureC: number | null;
-  rssBytes: number | null;
-}
-
-/** One delivery record whose state changed (the caller already holds these fields: no lookup per row). */
-export interface DeliveryChange {
-  scheduleId: string;
-  occurrenceId: string;
-  deviceId: string;
-  state: DeliveryState;
-  reason: string | null;
-  at: number;
-}
 
 const MB = 1024 * 1024;
 const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round((bytes / MB) * 10) / 10);
 
 /**
- * What features publish for the operators' live dashboard (see docs/dashboard-api.md). Device events carry the
- * device's area so the gateway can scope them; areas come from a small cache (one query per batch of unknown
- * devices), never from a query per event. Publishing is best effort: it never throws into the caller.
+ * The operators' live dashboard events (see docs/dashboard-api.md), made from domain events: features publish what
+ * happened and never know this listener. Device events carry the device's area so the gateway can scope them;
+ * areas come from a small cache (one look-up per batch of unknown devices), never from a query per event.
+ *
+ * Every @OnEvent handler starts its work and returns at once (`void`): the producer, even one awaiting its
+ * listeners (emitAsync), is never slowed by dashboard work, and with no dashboard open there is nothing to do
+ * (`guard`). Best effort: it never throws.
  */
 @Injectable()
 export class LiveEvents {
@@ -55,9 +32,51 @@ export class LiveEvents {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly db: DataSource,
+    private readonly deviceAreaLookup: DeviceAreas,
     private readonly clock: Clock,
   ) {}
+
+  @OnEvent('presence.changed')
+  onPresence({ changes }: DomainEventMap['presence.changed']): void {
+    void this.presence(changes);
+  }
+
+  @OnEvent('telemetry.received')
+  onTelemetry({ samples }: DomainEventMap['telemetry.received']): void {
+    void this.telemetry(samples);
+  }
+
+  @OnEvent('deliveries.changed')
+  onDeliveries({ changes }: DomainEventMap['deliveries.changed']): void {
+    void this.deliveries(changes);
+  }
+
+  @OnEvent('alarm.raised')
+  onAlarmRaised({ alarms }: DomainEventMap['alarm.raised']): void {
+    void this.alarm('alarm.raised', alarms);
+  }
+
+  @OnEvent('alarm.cleared')
+  onAlarmCleared({ alarms }: DomainEventMap['alarm.cleared']): void {
+    void this.alarm('alarm.cleared', alarms);
+  }
+
+  @OnEvent('command.results')
+  onCommandResults({ results }: DomainEventMap['command.results']): void {
+    void this.commandResults(results);
+  }
+
+  @OnEvent('content.stateChanged')
+  onContentState({ contentId, state, by }: DomainEventMap['content.stateChanged']): void {
+    this.contentState(contentId, state, by);
+  }
+
+  /** A moved or removed device's next event looks its area up again (synchronously, inside the producer's emit). */
+  @OnEvent('device.moved')
+  @OnEvent('device.removed')
+  onDeviceGone({ deviceId }: { deviceId: string }): void {
+    this.forgetDevice(deviceId);
+  }
 
   /** Area code of each known device (unknown devices are absent). */
   async deviceAreas(ids: Iterable<string>): Promise<Map<string, string>> {
@@ -69,12 +88,10 @@ export class LiveEvents {
       if (hit && hit.until > now) out.set(id, hit.code);
       else missing.push(id);
     }
-    for (let i = 0; i < missing.length; i += CHUNK) {
-      const rows = await this.db.getRepository(DeviceEntity).find({ select: { id: true, areaCode: true }, where: { id: In(missing.slice(i, i + CHUNK)) } });
-      for (const r of rows) {
-        this.areas.set(r.id, { code: r.areaCode, until: now + AREA_TTL_MS });
-        out.set(r.id, r.areaCode);
-      }
+    if (missing.length === 0) return out;
+    for (const [id, code] of await this.deviceAreaLookup.of(missing)) {
+      this.areas.set(id, { code, until: now + AREA_TTL_MS });
+      out.set(id, code);
     }
     return out;
   }
@@ -146,7 +163,7 @@ export class LiveEvents {
   }
 
   /** `alarm` is the AlarmView after the change. */
-  async alarm(type: 'alarm.raised' | 'alarm.cleared', alarms: ReadonlyArray<{ deviceId: string }>): Promise<void> {
+  async alarm(type: 'alarm.raised' | 'alarm.cleared', alarms: readonly AlarmView[]): Promise<void> {
     if (alarms.length === 0) return;
     await this.guard(async () => {
       const areas = await this.deviceAreas(alarms.map((a) => a.deviceId));
@@ -157,7 +174,7 @@ export class LiveEvents {
     });
   }
 
-  async commandResults(results: ReadonlyArray<{ commandId: string; deviceId: string; status: string; result?: unknown }>): Promise<void> {
+  async commandResults(results: readonly CommandResult[]): Promise<void> {
     if (results.length === 0) return;
     await this.guard(async () => {
       const areas = await this.deviceAreas(results.map((r) => r.deviceId));

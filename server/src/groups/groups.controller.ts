@@ -2,23 +2,13 @@ import { Body, Controller, ForbiddenException, Get, Param, Patch, Post } from '@
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { deviceIdSchema } from '@loa/shared';
+import type { z } from 'zod';
+import { createGroupRequestSchema as createGroupSchema, updateGroupRequestSchema as updateGroupSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { tagSchema } from '../devices/tags.js';
-import type { TagRule } from '../database/entities.js';
+import type { TagRule } from './group.entity.js';
 import { GroupsService, type GroupView } from './groups.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const tagRuleSchema = z
-  .object({ all: z.array(tagSchema).max(20).optional(), any: z.array(tagSchema).max(20).optional() })
-  .refine((r) => (r.all?.length ?? 0) + (r.any?.length ?? 0) > 0, 'a tag rule needs at least one tag in all or any');
-const name = z.string().trim().min(1).max(200);
-const createGroupSchema = z
-  .object({ name, deviceIds: z.array(deviceIdSchema).max(10_000).optional(), tagRule: tagRuleSchema.optional() })
-  .refine((g) => (g.deviceIds?.length ?? 0) > 0 || g.tagRule !== undefined, 'give deviceIds and/or a tagRule');
-const updateGroupSchema = z.object({ name: name.optional(), deviceIds: z.array(deviceIdSchema).max(10_000).optional(), tagRule: tagRuleSchema.nullish() });
 
 @ApiTags('groups')
 @ApiBearerAuth()

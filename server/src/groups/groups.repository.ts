@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { GroupEntity } from '../database/entities.js';
+import { GroupEntity } from './group.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 
 @Injectable()

@@ -1,31 +1,19 @@
-import { BadRequestException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
-import { ScopeService } from '../auth/area-scope.js';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { GroupEntity, TagRule } from '../database/entities.js';
+import type { GroupEntity, TagRule } from './group.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { Materializer } from '../schedules/materializer.js';
-import { SchedulesRepository } from '../schedules/schedules.repository.js';
+import { Materializer } from '../planning/materializer.js';
+import { TargetResolver } from '../targeting/target-resolver.js';
 import { GroupsRepository } from './groups.repository.js';
+import type { GroupView } from '@loa/shared/rest';
+export type { GroupView } from '@loa/shared/rest';
 
 export interface GroupInput {
   name: string;
   deviceIds?: string[] | undefined;
   tagRule?: TagRule | null | undefined;
-}
-
-export interface GroupView {
-  id: string;
-  name: string;
-  deviceIds: string[];
-  tagRule: TagRule | null;
-  /** Current members (static list ∪ tag rule matches), sorted. */
-  members: string[];
-  memberCount: number;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
 const normRule = (r: TagRule | null | undefined): TagRule | null => {
@@ -45,17 +33,11 @@ const normRule = (r: TagRule | null | undefined): TagRule | null => {
 export class GroupsService {
   constructor(
     private readonly repo: GroupsRepository,
-    private readonly schedules: SchedulesRepository,
+    private readonly targets: TargetResolver,
     private readonly materializer: Materializer,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() scope?: ScopeService,
-  ) {
-    scope?.useGroupResolver(async (id) => {
-      const g = await this.repo.find(id);
-      return g ? this.members(g) : null;
-    });
-  }
+  ) {}
 
   async create(input: GroupInput, userId: string): Promise<GroupView> {
     const deviceIds = await this.checkDevices(input.deviceIds ?? []);
@@ -103,15 +85,13 @@ export class GroupsService {
   }
 
   /** Static members that exist, plus devices matching the tag rule. */
-  async members(g: Pick<GroupEntity, 'deviceIds' | 'tagRule'>): Promise<string[]> {
-    const ids = new Set((await this.schedules.devicesByIds(g.deviceIds)).map((d) => d.id));
-    if (g.tagRule) for (const d of await this.schedules.devicesByTagRule(g.tagRule, null)) ids.add(d.id);
-    return [...ids].sort();
+  members(g: Pick<GroupEntity, 'deviceIds' | 'tagRule'>): Promise<string[]> {
+    return this.targets.members(g);
   }
 
   private async checkDevices(ids: readonly string[]): Promise<string[]> {
     const unique = [...new Set(ids)].sort();
-    const found = new Set((await this.schedules.devicesByIds(unique)).map((d) => d.id));
+    const found = await this.targets.existing(unique);
     const missing = unique.filter((id) => !found.has(id));
     if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.slice(0, 20).join(', ')}`);
     return unique;

@@ -1,10 +1,10 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { PROTOCOL_VERSION } from '@loa/shared';
 import { Metrics } from '../common/metrics.js';
 import { Public } from '../auth/decorators.js';
 import { MessageBroker } from '../broker/message-broker.js';
+import { DatabaseHealth } from './database-health.js';
 
 /** Memory that should come back after a burst of load: watch rssBytes against heapUsedBytes to tell a leak (both grow) from an allocator that keeps freed pages. */
 interface ProcessMemory {
@@ -24,7 +24,7 @@ function processMemory(): ProcessMemory {
 @Controller('api/health')
 export class HealthController {
   constructor(
-    private readonly db: DataSource,
+    private readonly db: DatabaseHealth,
     private readonly broker: MessageBroker,
     private readonly metrics: Metrics,
   ) {}
@@ -33,14 +33,14 @@ export class HealthController {
   @Get()
   async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; uptimeS: number; memory: ProcessMemory; counters: Record<string, number> }> {
     try {
-      await this.db.query('SELECT 1');
+      await this.db.ping();
     } catch (err) {
       throw new ServiceUnavailableException(`database unreachable: ${(err as Error).message}`);
     }
     return {
       status: 'ok',
       protocol: PROTOCOL_VERSION,
-      database: this.db.options.type === 'better-sqlite3' ? 'sqlite' : this.db.options.type,
+      database: this.db.kind,
       mqttPort: this.broker.port,
       uptimeS: Math.round(process.uptime()),
       memory: processMemory(),

@@ -1,8 +1,6 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { spawn } from 'node:child_process';
+import { Injectable } from '@nestjs/common';
 import { ACCEPTED_DEMUXERS } from './media-formats.js';
-import { MEDIA_TOOLS_OPTIONS, MediaToolError, type MediaToolsOptions } from './media.prober.js';
+import { MediaTools } from './media-tools.js';
 import { encoderArgs, filterChain, trimWindow, type AudioProfile, type Loudness, type LoudnessMeasurement, type RenderResult } from './audio-profile.js';
 
 /** ffmpeg ran but could not do the work (exit code ≠ 0, error lines): the message is fit for an operator. */
@@ -29,6 +27,9 @@ interface RunOutput {
 }
 
 const MAX_STDERR = 256 * 1024;
+/** Every pass gets this much plus MS_PER_AUDIO_MS per millisecond of audio; loudnorm works at 192 kHz. */
+const BASE_TIMEOUT_MS = 30_000;
+const MS_PER_AUDIO_MS = 1 / 2;
 
 /**
  * The two ffmpeg passes of EBU R128 normalisation (loudnorm): `measure` (pass 1, also finds leading and trailing
@@ -37,16 +38,7 @@ const MAX_STDERR = 256 * 1024;
  */
 @Injectable()
 export class AudioProcessor {
-  private readonly ffmpeg: string;
-  private readonly baseTimeoutMs: number;
-  private readonly msPerAudioMs: number;
-
-  constructor(@Optional() @Inject(MEDIA_TOOLS_OPTIONS) options?: MediaToolsOptions) {
-    this.ffmpeg = options?.ffmpegPath ?? ffmpegInstaller.path;
-    this.baseTimeoutMs = options?.decodeBaseTimeoutMs ?? 30_000;
-    // Loudnorm works at 192 kHz: allow far more than a plain decode.
-    this.msPerAudioMs = Math.max(options?.decodeMsPerAudioMs ?? 0, 1 / 2);
-  }
+  constructor(private readonly tools: MediaTools) {}
 
   /**
    * Pass 1, which also serves as the full decode check: every sample is decoded, `decodedMs` is how much audio
@@ -92,61 +84,31 @@ export class AudioProcessor {
   private options(durationMs: number, onProgress: ProgressFn | undefined, signal: AbortSignal | undefined): RunOptions {
     return {
       durationMs,
-      timeoutMs: Math.round(this.baseTimeoutMs + durationMs * this.msPerAudioMs),
+      timeoutMs: Math.round(BASE_TIMEOUT_MS + durationMs * MS_PER_AUDIO_MS),
       ...(onProgress ? { onProgress } : {}),
       ...(signal ? { signal } : {}),
     };
   }
 
-  private run(args: string[], input: string, opts: RunOptions): Promise<RunOutput> {
+  private async run(args: string[], input: string, opts: RunOptions): Promise<RunOutput> {
     const full = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-format_whitelist', ACCEPTED_DEMUXERS.join(','), '-progress', 'pipe:1', ...args];
-    return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) {
-        reject(new AudioProcessingAborted('aborted'));
-        return;
-      }
-      const child = spawn(this.ffmpeg, full, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-      let stderr = '';
-      let stdoutRest = '';
-      let outMs = 0;
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, opts.timeoutMs);
-      const onAbort = () => child.kill('SIGKILL');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        const lines = (stdoutRest + chunk).split('\n');
-        stdoutRest = lines.pop() ?? '';
-        for (const line of lines) {
-          const ms = outTimeMs(line);
-          if (ms === null) continue;
-          outMs = ms;
-          if (opts.onProgress && opts.durationMs > 0) opts.onProgress(Math.min(1, ms / opts.durationMs));
-        }
-      });
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        if (stderr.length < MAX_STDERR) stderr += chunk;
-        else stderr = stderr.slice(chunk.length) + chunk; // keep the tail: loudnorm prints its JSON last
-      });
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        reject(new MediaToolError(`cannot run ${this.ffmpeg}: ${err.message}`));
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (opts.signal?.aborted) return reject(new AudioProcessingAborted('aborted'));
-        if (timedOut) return reject(new AudioProcessingError(`processing did not finish within ${Math.round(opts.timeoutMs / 1000)} s`));
-        const errors = errorLines(stderr, input);
-        if (code !== 0) return reject(new AudioProcessingError(errors || `ffmpeg exited with code ${code}`));
-        resolve({ stderr, outMs, errors });
-      });
+    let outMs = 0;
+    const run = await this.tools.ffmpeg(full, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      maxStderr: MAX_STDERR,
+      onStdoutLine: (line) => {
+        const ms = outTimeMs(line);
+        if (ms === null) return;
+        outMs = ms;
+        if (opts.onProgress && opts.durationMs > 0) opts.onProgress(Math.min(1, ms / opts.durationMs));
+      },
     });
+    if (run.aborted) throw new AudioProcessingAborted('aborted');
+    if (run.timedOut) throw new AudioProcessingError(`processing did not finish within ${Math.round(opts.timeoutMs / 1000)} s`);
+    const errors = errorLines(run.stderr, input);
+    if (run.exitCode !== 0) throw new AudioProcessingError(errors || `ffmpeg exited with code ${run.exitCode}`);
+    return { stderr: run.stderr, outMs, errors };
   }
 }
 

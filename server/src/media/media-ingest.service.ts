@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createReadStream } from 'node:fs';
 import { cleanOriginalName } from './media-formats.js';
 import { MediaJobService, type MediaJobView } from './media-jobs.service.js';
 import { MediaStorage } from './media.storage.js';
@@ -33,8 +32,7 @@ export class MediaIngestService {
    * keeps its file), then processed like an upload — same checks, transcoding, loudness, dedupe and result.
    */
   async ingestLocalFile(path: string, originalName: string, createdBy: string): Promise<IngestResult> {
-    const tempPath = this.storage.newTempPath();
-    const written = await this.storage.writeTemp(createReadStream(path), tempPath);
-    return this.ingest({ tempPath, bytes: written.bytes, sha256: written.sha256, originalName: cleanOriginalName(originalName) }, createdBy);
+    const { tempPath, bytes, sha256 } = await this.storage.copyToTemp(path);
+    return this.ingest({ tempPath, bytes, sha256, originalName: cleanOriginalName(originalName) }, createdBy);
   }
 }

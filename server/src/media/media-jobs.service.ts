@@ -4,8 +4,8 @@ import { StorageFull } from '../common/storage-full.filter.js';
 import { InsufficientStorageException } from '../common/storage-full.js';
 import { newId } from '../common/ids.js';
 import { AppConfig } from '../config/app-config.js';
-import type { MediaJobEntity, MediaJobState } from '../database/entities.js';
-import { EventBus } from '../events/event-bus.js';
+import type { MediaJobEntity, MediaJobState } from './media-job.entity.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import { AudioProcessingAborted } from './audio-processor.js';
@@ -13,31 +13,8 @@ import { MediaPipeline, type ProcessResult } from './media-pipeline.js';
 import { MediaRepository } from './media.repository.js';
 import { MediaStorage } from './media.storage.js';
 import { MediaRefusedException, type IngestResult, type ReceivedUpload } from './media-types.js';
-
-/** A processing job as the API and the event stream show it. */
-export interface MediaJobView {
-  id: string;
-  state: MediaJobState;
-  /** 0–1 of the current state: bytes received while `receiving`, processing done while `processing`; 1 when done. */
-  progress: number;
-  originalName: string;
-  /** Size of the source (known once received). */
-  bytes: number | null;
-  sourceSha256: string | null;
-  /** The delivered media (devices download /api/v1/media/{mediaSha256}); set when done. */
-  mediaSha256: string | null;
-  /** Done: whether this job stored something new (false: the same source was already processed). */
-  created: boolean | null;
-  /** Failed: a short code (empty, corrupt, too_long, interrupted, …) and the message for the operator. */
-  reason: string | null;
-  message: string | null;
-  createdBy: string;
-  /** ISO 8601 */
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const MEDIA_JOB_EVENT = 'media.job';
+import type { MediaJobView } from '@loa/shared/rest';
+export type { MediaJobView } from '@loa/shared/rest';
 
 /** `reason` of a job that failed because the data directory (or the database) had no room left. */
 export const DISK_FULL = 'disk_full';
@@ -58,7 +35,7 @@ interface Pending {
 
 /**
  * Processing jobs: one per upload (or local file), persisted in `media_jobs`, processed by a queue with bounded
- * concurrency (LOA_MEDIA_CONCURRENCY), observable through the API and as `media.job` events.
+ * concurrency (LOA_MEDIA_CONCURRENCY), observable through the API and as `media.jobChanged` domain events.
  *
  * A job keeps its source at dataDir/tmp/job-<id>.src until it is done or failed. At shutdown running work is
  * stopped and left `processing`/`queued`; at start-up such jobs are resumed when their source is still there, and
@@ -79,7 +56,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly repo: MediaRepository,
     private readonly storage: MediaStorage,
     private readonly pipeline: MediaPipeline,
-    private readonly bus: EventBus,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
@@ -292,7 +269,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     const f = Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 1000;
     if (f <= p.row.progress) return;
     p.row.progress = f;
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - p.lastEmit >= PROGRESS_EVERY_MS || f >= 1) {
       p.lastEmit = now;
       this.emit(p.row);
@@ -305,7 +282,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private emit(row: MediaJobEntity): MediaJobView {
     const job = this.view(row);
-    this.bus.publish({ type: MEDIA_JOB_EVENT, job });
+    this.events.emit('media.jobChanged', { job });
     return job;
   }
 

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
-import type { MediaAudioEntity, MediaEntity } from '../database/entities.js';
+import type { MediaAudioEntity } from './media-audio.entity.js';
+import type { MediaEntity } from './media.entity.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import { AudioProcessingAborted, AudioProcessingError, AudioProcessor } from './audio-processor.js';
@@ -78,7 +79,7 @@ export class MediaPipeline {
   }
 
   async process(source: SourceFile, createdBy: string, ctx: ProcessContext = {}): Promise<ProcessResult> {
-    const started = Date.now();
+    const started = this.clock.now();
     try {
       // The same source twice at once: the second waits, then finds the first's result.
       const result = await this.locks.run(source.sha256, () => this.processOne(source, createdBy, ctx));
@@ -94,7 +95,7 @@ export class MediaPipeline {
           originalName: source.originalName,
           inputLufs: result.audio?.inputLufs,
           outputLufs: result.audio?.outputLufs,
-          tookMs: Date.now() - started,
+          tookMs: this.clock.now() - started,
         },
         result.created ? 'media stored' : 'media already stored',
       );

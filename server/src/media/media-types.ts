@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import type { MediaAudioEntity, MediaEntity } from '../database/entities.js';
+import type { MediaAudioEntity } from './media-audio.entity.js';
+import type { MediaEntity } from './media.entity.js';
 
 /** An upload fully received into a temp file (see MediaUploadReceiver). */
 export interface ReceivedUpload {

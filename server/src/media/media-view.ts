@@ -1,49 +1,7 @@
-import type { MediaAudioEntity, MediaEntity } from '../database/entities.js';
-
-/** EBU R128 loudness: integrated (LUFS), true peak (dBTP), loudness range (LU). */
-export interface LoudnessView {
-  integratedLufs: number | null;
-  truePeakDbtp: number | null;
-  lraLu: number | null;
-}
-
-/** How a delivered file was made from its source (issue 6). */
-export interface MediaAudioView {
-  sourceSha256: string;
-  sourceBytes: number;
-  sourceMime: string;
-  sourceCodec: string;
-  sourceDurationMs: number;
-  /** Delivery settings, e.g. "mp3/64k/44100/1ch/-16LUFS/-1.5dBTP/notrim". */
-  profile: string;
-  loudnessBefore: LoudnessView;
-  loudnessAfter: LoudnessView;
-  /** "linear": one gain for the whole file; "dynamic": loudnorm had to compress to respect the true-peak limit. */
-  normalization: string;
-}
-
-/** A media record as the API shows it. `sha256`, `bytes`, `mime`, `durationMs` describe the delivered file. */
-export interface MediaView {
-  sha256: string;
-  bytes: number;
-  durationMs: number;
-  mime: string;
-  codec: string;
-  originalName: string;
-  /** ISO 8601 */
-  createdAt: string;
-  /** User id of the uploader. */
-  createdBy: string;
-  /** Null for media stored before the audio pipeline (kept as uploaded). */
-  audio: MediaAudioView | null;
-}
-
-/** The answer to an upload: the record, and whether this upload created it (false: the same source was already stored). */
-export interface MediaUploadView extends MediaView {
-  created: boolean;
-  /** The processing job (GET /api/v1/media/jobs/{jobId}). */
-  jobId: string;
-}
+import type { MediaAudioEntity } from './media-audio.entity.js';
+import type { MediaEntity } from './media.entity.js';
+import type { LoudnessView, MediaAudioView, MediaUploadView, MediaView } from '@loa/shared/rest';
+export type { LoudnessView, MediaAudioView, MediaUploadView, MediaView } from '@loa/shared/rest';
 
 export const toMediaView = (m: MediaEntity, a: MediaAudioEntity | null = null): MediaView => ({
   sha256: m.sha256,

@@ -1,6 +1,6 @@
 import { Controller, Get, Head, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { mediaAsyncQuerySchema as asyncSchema, mediaJobIdSchema as jobIdSchema } from '@loa/shared/rest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { sha256Schema } from '@loa/shared';
@@ -16,9 +16,6 @@ import { MediaService } from './media.service.js';
 import { MediaUploadReceiver, UPLOAD_FIELD } from './media-upload.receiver.js';
 import { toMediaView, type MediaUploadView, type MediaView } from './media-view.js';
 import { MediaJobService, type MediaJobView } from './media-jobs.service.js';
-
-const jobIdSchema = z.uuid();
-const asyncSchema = z.enum(['true', 'false', '1', '0']).optional();
 
 /** Content-addressed files never change: caches may keep them for a year. */
 const CACHE_CONTROL = 'private, max-age=31536000, immutable';

@@ -1,24 +1,10 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import ffprobeInstaller from '@ffprobe-installer/ffprobe';
-import { execFile } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { ACCEPTED_DEMUXERS } from './media-formats.js';
+import { MediaTools } from './media-tools.js';
 
-export interface MediaToolsOptions {
-  ffprobePath?: string;
-  ffmpegPath?: string;
-  /** ffprobe reads headers only; a file that takes longer is pathological. */
-  probeTimeoutMs?: number;
-  /** Decoding gets this much plus `decodeMsPerAudioMs` per millisecond of announced audio. */
-  decodeBaseTimeoutMs?: number;
-  decodeMsPerAudioMs?: number;
-  /** Full decodes are CPU-bound: at most this many at once, the rest wait their turn. */
-  maxConcurrentDecodes?: number;
-}
-
-export const MEDIA_TOOLS_OPTIONS = Symbol('MEDIA_TOOLS_OPTIONS');
+/** ffprobe reads headers only; a file that takes longer is pathological. */
+const PROBE_TIMEOUT_MS = 30_000;
 
 export interface ProbedStream {
   codecType: string | null;
@@ -38,10 +24,6 @@ export type ProbeResult =
     }
   | { ok: false; detail: string };
 
-
-/** The tool did not run at all (missing binary, cannot spawn): a server fault, not a bad upload. */
-export class MediaToolError extends Error {}
-
 const probeOutputSchema = z.object({
   format: z
     .object({ format_name: z.string().optional(), duration: z.string().optional() })
@@ -52,42 +34,22 @@ const probeOutputSchema = z.object({
     .optional(),
 });
 
-interface RunResult {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
 /**
- * ffprobe and ffmpeg behind one injectable class. Inputs are local temp files named by the server, never by the
- * client; demuxers are restricted to audio formats (see ACCEPTED_DEMUXERS).
+ * What ffprobe says about an uploaded file. Inputs are local temp files named by the server, never by the client;
+ * demuxers are restricted to audio formats (see ACCEPTED_DEMUXERS).
  */
 @Injectable()
 export class MediaProber {
-  private readonly ffprobe: string;
-  private readonly ffmpeg: string;
-  private readonly probeTimeoutMs: number;
-  private readonly maxDecodes: number;
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(@Optional() @Inject(MEDIA_TOOLS_OPTIONS) options?: MediaToolsOptions) {
-    this.ffprobe = options?.ffprobePath ?? ffprobeInstaller.path;
-    this.ffmpeg = options?.ffmpegPath ?? ffmpegInstaller.path;
-    this.probeTimeoutMs = options?.probeTimeoutMs ?? 30_000;
-    this.maxDecodes = options?.maxConcurrentDecodes ?? Math.max(1, Math.floor(availableParallelism() / 2));
-  }
+  constructor(private readonly tools: MediaTools) {}
 
   async probe(file: string): Promise<ProbeResult> {
     // -v warning rather than error: the "Estimating duration from bitrate" warning tells whether the duration
     // can be trusted to detect truncation. The JSON is on stdout either way.
-    const run = await this.run(
-      this.ffprobe,
+    const run = await this.tools.ffprobe(
       ['-v', 'warning', '-format_whitelist', ACCEPTED_DEMUXERS.join(','), '-print_format', 'json', '-show_format', '-show_streams', file],
-      this.probeTimeoutMs,
+      { timeoutMs: PROBE_TIMEOUT_MS },
     );
-    if (run.timedOut) return { ok: false, detail: `ffprobe did not finish within ${this.probeTimeoutMs / 1000} s` };
+    if (run.timedOut) return { ok: false, detail: `ffprobe did not finish within ${PROBE_TIMEOUT_MS / 1000} s` };
     if (run.exitCode !== 0) return { ok: false, detail: firstLines(run.stderr, file) || `ffprobe exited with code ${run.exitCode}` };
     let parsed: z.infer<typeof probeOutputSchema>;
     try {
@@ -109,53 +71,12 @@ export class MediaProber {
       streams,
     };
   }
-
-  private run(bin: string, args: string[], timeoutMs: number): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      execFile(bin, args, { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
-        if (err && typeof err.code === 'string' && err.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-          reject(new MediaToolError(`cannot run ${bin}: ${err.message}`));
-          return;
-        }
-        resolve({
-          exitCode: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-          stdout: String(stdout),
-          stderr: String(stderr),
-          timedOut: err?.killed === true && err.signal === 'SIGTERM',
-        });
-      });
-    });
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.running < this.maxDecodes) {
-      this.running++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
-  }
 }
 
 function secondsToMs(value: string | undefined): number | null {
   if (value === undefined) return null;
   const s = Number(value);
   return Number.isFinite(s) && s >= 0 ? Math.round(s * 1000) : null;
-}
-
-/** The last `out_time=HH:MM:SS.micro` of ffmpeg's -progress output (out_time_ms is microseconds in old builds). */
-function lastOutTimeMs(progress: string): number {
-  let ms = 0;
-  for (const m of progress.matchAll(/^out_time=(-?)(\d+):(\d+):(\d+(?:\.\d+)?)\s*$/gm)) {
-    if (m[1] === '-') continue;
-    ms = Math.round((Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])) * 1000);
-  }
-  return ms;
 }
 
 /**

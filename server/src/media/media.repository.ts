@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { MediaAudioEntity, MediaEntity, MediaJobEntity, type MediaJobState } from '../database/entities.js';
+import { MediaAudioEntity } from './media-audio.entity.js';
+import { MediaJobEntity, type MediaJobState } from './media-job.entity.js';
+import { MediaEntity } from './media.entity.js';
 
 @Injectable()
 export class MediaRepository {

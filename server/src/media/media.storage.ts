@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -40,7 +41,11 @@ export class MediaStorage implements OnModuleInit {
   readonly mediaDir: string;
   private readonly log: AppLogger;
 
-  constructor(config: AppConfig, @Inject(LOGGER) logger: AppLogger) {
+  constructor(
+    config: AppConfig,
+    @Inject(LOGGER) logger: AppLogger,
+    private readonly clock: Clock,
+  ) {
     this.tmpDir = path.join(config.dataDir, 'tmp');
     this.mediaDir = config.mediaDir;
     this.log = logger.child({ ctx: 'media' });
@@ -86,6 +91,17 @@ export class MediaStorage implements OnModuleInit {
     return { bytes, sha256: hash.digest('hex') };
   }
 
+  /** A copy of a file the server made itself (e.g. synthesised speech) as a new temp file; the original stays. */
+  async copyToTemp(file: string): Promise<WrittenTemp & { tempPath: string }> {
+    const tempPath = this.newTempPath();
+    return { tempPath, ...(await this.writeTemp(createReadStream(file), tempPath)) };
+  }
+
+  /** A stored file's bytes (small files only: images for data URIs). */
+  read(sha256: string): Promise<Buffer> {
+    return readFile(this.pathOf(sha256));
+  }
+
   /** Removes a temp file; a file already moved or removed is fine. */
   async removeTemp(file: string): Promise<void> {
     await unlinkIfPresent(file);
@@ -112,6 +128,7 @@ export class MediaStorage implements OnModuleInit {
     }
   }
 
+  /** The one way the server hashes a file it already has (a rendered output, an image variant). */
   async sha256OfFile(file: string): Promise<WrittenTemp> {
     const hash = createHash('sha256');
     let bytes = 0;
@@ -196,7 +213,7 @@ export class MediaStorage implements OnModuleInit {
 
   /** Upload temp files left by a crash (never those of uploads in progress: they are recent). */
   private async sweepStaleTemps(): Promise<void> {
-    const cutoff = Date.now() - STALE_TEMP_MS;
+    const cutoff = this.clock.now() - STALE_TEMP_MS;
     for (const name of await readdir(this.tmpDir)) {
       if (!name.startsWith(TEMP_PREFIX) || !name.endsWith(TEMP_SUFFIX)) continue;
       const file = path.join(this.tmpDir, name);

@@ -3,7 +3,7 @@ import { AlarmsModule } from '../alarms/alarms.module.js';
 import { OverviewController } from './overview.controller.js';
 import { OverviewRepository } from './overview.repository.js';
 import { OverviewService } from './overview.service.js';
-import { ScheduleVisibility } from './schedule-visibility.js';
+import { ScheduleVisibility } from './schedule-visibility.repository.js';
 
 /**
  * The dashboard's reporting API (issue 7): GET /api/v1/overview here; the calendar and the scoped schedule reads

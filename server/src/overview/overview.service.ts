@@ -4,39 +4,11 @@ import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
-import { localParts, zonedToUtc } from '../schedules/recurrence.js';
+import { localParts, zonedToUtc } from '@loa/shared';
 import { OverviewRepository, type CalendarRow } from './overview.repository.js';
-import { ScheduleVisibility, scopePattern } from './schedule-visibility.js';
-
-export interface AreaDevices {
-  areaCode: string;
-  name: string;
-  level: string;
-  total: number;
-  online: number;
-  offline: number;
-}
-
-export interface TodayBroadcast {
-  scheduleId: string;
-  occurrenceId: string;
-  contentId: string;
-  contentTitle: string;
-  contentKind: string;
-  priority: string;
-  startAt: string;
-  durationMs: number;
-  total: number;
-  counts: Record<string, number>;
-}
-
-export interface Overview {
-  devices: { total: number; online: number; offline: number; byArea: AreaDevices[] };
-  today: { from: string; to: string; broadcasts: TodayBroadcast[] };
-  alarms: { active: number; byKind: Record<string, number>; latest: AlarmView[] };
-}
-
-export type CalendarOccurrence = Omit<CalendarRow, 'startAt'> & { startAt: string };
+import { ScheduleVisibility, scopePattern } from './schedule-visibility.repository.js';
+import type { AreaDevices, CalendarOccurrence, Overview, TodayBroadcast } from '@loa/shared/rest';
+export type { AreaDevices, CalendarOccurrence, Overview, TodayBroadcast } from '@loa/shared/rest';
 
 /** The operators' dashboard: one call for the fleet, today's broadcasts and alarms, all within the user's subtree. */
 @Injectable()

@@ -1,16 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Ip, Param, Post, Query, UnauthorizedException } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { areaCodeSchema, deviceIdSchema, ENROLL_PATH, enrollRequestSchema, type EnrollmentStatus, type EnrollRequest, type EnrollResponse } from '@loa/shared';
+import type { z } from 'zod';
+import { claimEnrollmentRequestSchema as claimSchema, listEnrollmentsQuerySchema as listQuery } from '@loa/shared/rest';
+import { deviceIdSchema, ENROLL_PATH, enrollRequestSchema, type EnrollmentStatus, type EnrollRequest, type EnrollResponse } from '@loa/shared';
 import { CurrentUser, Public } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { tagsSchema } from '../devices/tags.js';
 import type { DeviceView } from '../devices/devices.service.js';
 import { EnrollmentService, type EnrollmentView } from './enrollment.service.js';
 
 const BASE = 'api/v1/provisioning';
-const listQuery = z.object({ state: z.enum(['pending', 'claimed', 'rejected']).optional() });
-const claimSchema = z.object({ areaCode: areaCodeSchema.optional(), name: z.string().trim().min(1).max(200).optional(), tags: tagsSchema.optional() });
 
 /** HTTP Basic credentials, or a 401. */
 function basic(header: string | undefined): { user: string; password: string } {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeviceKind, EnrollmentStatus, EnrollRequest, EnrollResponse } from '@loa/shared';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
-import type { EnrollmentEntity, EnrollmentState } from '../database/entities.js';
+import type { EnrollmentEntity, EnrollmentState } from './enrollment.entity.js';
 import { DeviceCredentialsService, secretMatches } from '../device-auth/device-credentials.service.js';
 import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { DevicesService, type DeviceView } from '../devices/devices.service.js';
@@ -23,24 +23,8 @@ import { Metrics } from '../common/metrics.js';
 import { SigningService } from '../signing/signing.service.js';
 import { hashProvisioningKey } from './provisioning-keys.service.js';
 import { ProvisioningRepository, type EnrollmentRow } from './provisioning.repository.js';
-
-export interface EnrollmentView {
-  deviceId: string;
-  hardwareId: string;
-  kind: DeviceKind;
-  name: string | null;
-  state: EnrollmentState;
-  keyId: string;
-  keyLabel: string | null;
-  /** The key's default area, proposed for the claim. */
-  proposedAreaCode: string | null;
-  /** The area it was claimed into. */
-  areaCode: string | null;
-  sourceAddress: string | null;
-  enrolledAt: string;
-  updatedAt: string;
-  decidedAt: string | null;
-}
+import type { EnrollmentView } from '@loa/shared/rest';
+export type { EnrollmentView } from '@loa/shared/rest';
 
 export interface Claim {
   /** Defaults to the provisioning key's area. */

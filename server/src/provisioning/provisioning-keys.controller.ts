@@ -1,18 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
-import { areaCodeSchema } from '@loa/shared';
+import type { z } from 'zod';
+import { createProvisioningKeyRequestSchema as createKeySchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ProvisioningKeysService, type ProvisioningKeyView } from './provisioning-keys.service.js';
-
-const createKeySchema = z.object({
-  label: z.string().trim().min(1).max(200),
-  areaCode: areaCodeSchema.optional(),
-  expiresAt: instantSchema.transform((s) => Date.parse(s)),
-  maxUses: z.number().int().min(1).max(100_000),
-});
 
 @ApiTags('provisioning')
 @ApiBearerAuth()

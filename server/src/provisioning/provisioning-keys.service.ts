@@ -4,10 +4,12 @@ import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import { newId, randomToken } from '../common/ids.js';
 import { isoOrNull } from '../common/iso.js';
-import type { ProvisioningKeyEntity } from '../database/entities.js';
+import type { ProvisioningKeyEntity } from './provisioning-key.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { ProvisioningRepository } from './provisioning.repository.js';
+import type { ProvisioningKeyView } from '@loa/shared/rest';
+export type { ProvisioningKeyView } from '@loa/shared/rest';
 
 export interface NewProvisioningKey {
   label: string;
@@ -15,19 +17,6 @@ export interface NewProvisioningKey {
   /** Epoch ms. */
   expiresAt: number;
   maxUses: number;
-}
-
-export interface ProvisioningKeyView {
-  id: string;
-  label: string;
-  areaCode: string | null;
-  expiresAt: string;
-  maxUses: number;
-  uses: number;
-  /** Not expired and not used up: devices can enrol with it now. */
-  active: boolean;
-  createdAt: string;
-  createdBy: string;
 }
 
 /** Provisioning keys are 192-bit random tokens: a fast hash is enough (see DeviceCredentialsService). */

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import { DeviceEntity, EnrollmentEntity, ProvisioningKeyEntity, type EnrollmentState } from '../database/entities.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { EnrollmentEntity, type EnrollmentState } from './enrollment.entity.js';
+import { ProvisioningKeyEntity } from './provisioning-key.entity.js';
 
 export interface EnrollmentRow extends EnrollmentEntity {
   keyLabel: string | null;

@@ -1,24 +1,22 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { LOGGER } from '../logging/logging.module.js';
-import type { AppLogger } from '../logging/logger.js';
-import { Materializer } from './materializer.js';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { JobScheduler } from '../jobs/job-scheduler.js';
+import { Materializer } from '../planning/materializer.js';
 
 /** How often occurrences are extended to now + horizon. Overridable (tests, or a provider) via this token. */
 export const HORIZON_ROLL_INTERVAL_MS = Symbol('HORIZON_ROLL_INTERVAL_MS');
 export const DEFAULT_HORIZON_ROLL_INTERVAL_MS = 3_600_000;
+export const HORIZON_ROLL_JOB = 'schedules.horizon-roll';
 
 /**
- * Keeps occurrences and deliveries materialised for [now, now + horizon]: once at start-up and then periodically.
- * `roll()` is what the timer calls; tests call it directly with a moved clock.
+ * Keeps occurrences and deliveries materialised for [now, now + horizon]: once at start-up and then periodically,
+ * on the leader. `roll()` is what the job runs; tests call it directly with a moved clock.
  */
 @Injectable()
-export class HorizonRoller implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-
+export class HorizonRoller implements OnApplicationBootstrap {
   constructor(
     private readonly materializer: Materializer,
     @Inject(HORIZON_ROLL_INTERVAL_MS) private readonly intervalMs: number,
-    @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly jobs: JobScheduler,
   ) {}
 
   roll(): Promise<string[]> {
@@ -26,13 +24,6 @@ export class HorizonRoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    const tick = () => void this.roll().catch((err: Error) => this.logger.error({ ctx: 'schedules', err: err.message }, 'horizon roll failed'));
-    tick();
-    this.timer = setInterval(tick, this.intervalMs);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.jobs.schedule({ name: HORIZON_ROLL_JOB, intervalMs: this.intervalMs, runAtStart: true, run: () => this.roll() });
   }
 }

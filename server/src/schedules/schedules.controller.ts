@@ -5,66 +5,20 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { areaCodeSchema, DELIVERY_STATES, deviceIdSchema, preemptPolicySchema, prioritySchema } from '@loa/shared';
+import type { z } from 'zod';
+import {
+  createScheduleRequestSchema as createScheduleSchema,
+  scheduleDeliveriesCsvQuerySchema as deliveriesCsvQuery,
+  scheduleDeliveriesQuerySchema as deliveriesQuery,
+  updateScheduleRequestSchema as updateScheduleSchema,
+} from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.service.js';
 import { ScheduleReads } from '../overview/schedule-reads.js';
 import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-import { instantIn, wallClockSchema } from '../common/instant.js';
-
-/** Schedule times may be wall-clock times (no offset): they are read on the schedule's zone, as an operator means them. */
-const instant = wallClockSchema;
-const targetsSchema = z
-  .object({
-    areas: z.array(areaCodeSchema).max(1000).default([]),
-    groups: z.array(z.string().min(1).max(36)).max(100).default([]),
-    devices: z.array(deviceIdSchema).max(10000).default([]),
-  })
-  .refine((t) => t.areas.length + t.groups.length + t.devices.length > 0, 'give at least one area, group or device');
-
-const timing = {
-  rrule: z.string().max(500).nullish().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=12 (startAt is DTSTART)'),
-  exdates: z
-    .array(z.union([instant, z.iso.date()]))
-    .max(500)
-    .optional()
-    .describe('exception dates: instants (exact occurrence; without offset, read on the zone) or local dates YYYY-MM-DD (that whole day in the zone)'),
-  timezone: z.string().min(1).max(64).optional().describe('IANA zone of the wall clock; default LOA_TIMEZONE'),
-  repeat: z.number().int().min(1).max(20).optional().describe('plays within one slot (audio)'),
-  gapSeconds: z.number().min(0).max(3600).optional().describe('pause between plays'),
-  volume: z.number().int().min(0).max(100).nullish(),
-  onPreempt: preemptPolicySchema.nullish().describe('default: resume (normal, priority), skip (emergency)'),
-  acceptConflicts: z.boolean().optional().describe('save despite same-priority overlaps'),
-  dryRun: z.boolean().optional().describe('only analyse (occurrences, devices, conflicts); nothing is saved'),
-};
-
-const createScheduleSchema = z.object({
-  contentId: z.string().min(1).max(36),
-  startAt: instant.describe('first occurrence (DTSTART), ISO-8601, e.g. 2026-11-23T06:30:00+07:00; without an offset (2026-11-23T06:30) it is read on `timezone`'),
-  targets: targetsSchema,
-  priority: prioritySchema.default('normal'),
-  ...timing,
-});
-
-const updateScheduleSchema = z.object({
-  startAt: instant.optional(),
-  targets: targetsSchema.optional(),
-  priority: prioritySchema.optional(),
-  ...timing,
-});
-
-const deliveriesQuery = z.object({
-  occurrenceId: z.string().min(1).max(128).optional(),
-  state: z.enum(DELIVERY_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
-/** The CSV is never paginated: it streams the whole (filtered) matrix. */
-const deliveriesCsvQuery = deliveriesQuery.pick({ occurrenceId: true, state: true });
+import { instantIn } from '../common/instant.js';
 
 const exdatesOf = (e: string[] | undefined, zone: string): Array<number | string> | undefined => e?.map((x) => (/^\d{4}-\d{2}-\d{2}$/.test(x) ? x : instantIn(x, zone)));
 

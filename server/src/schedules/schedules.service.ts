@@ -1,24 +1,28 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { priorityRank, type PreemptPolicy, type Priority } from '@loa/shared';
+import { defaultOnPreempt, priorityRank, RecurrenceError, validateSpec, type PreemptPolicy, type Priority } from '@loa/shared';
 import { ApprovalPolicy, type ApprovalFields } from '../approvals/approval-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import { isIanaZone } from '../config/config.schema.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
-import type { ContentEntity, ScheduleApproval, ScheduleEntity, ScheduleTargetEntity } from '../database/entities.js';
+import type { ContentEntity } from '../contents/content.entity.js';
+import type { ScheduleTargetEntity } from './schedule-target.entity.js';
+import type { ScheduleApproval, ScheduleEntity } from './schedule.entity.js';
+import { requireApproved } from '../contents/content-lifecycle.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { TimelinesService } from '../timelines/timelines.service.js';
-import { defaultOnPreempt } from '../timelines/timeline-compiler.js';
-import { findConflicts, type ConflictNotice, type ConflictReport } from './conflicts.js';
-import { Materializer, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from './materializer.js';
-import { RecurrenceError, validateSpec } from './recurrence.js';
-import { RENDERS } from './targeting.js';
-import { REACHING, SchedulesRepository } from './schedules.repository.js';
+import { ConflictAnalysis } from '../planning/conflict-analysis.js';
+import type { ConflictNotice, ConflictReport } from '../planning/conflicts.js';
+import { Materializer, NOTHING, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from '../planning/materializer.js';
+import { RENDERS } from '../targeting/targeting.js';
+import { REACHING } from '../planning/planning.repository.js';
+import { SchedulesRepository } from './schedules.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
+import type { DryRunResult, SaveResult, ScheduleView } from '@loa/shared/rest';
+export type { DryRunResult, SaveResult, ScheduleView } from '@loa/shared/rest';
 
-export { occurrenceId } from './materializer.js';
+export { occurrenceId } from '../planning/materializer.js';
 
 const YEAR_MS = 366 * 86_400_000;
 /** More occurrences than this inside the horizon is almost certainly a mistyped rule (e.g. every minute). */
@@ -47,60 +51,18 @@ export interface CreateScheduleInput extends ScheduleTimingInput {
 
 export type UpdateScheduleInput = Partial<Omit<CreateScheduleInput, 'contentId'>>;
 
-export interface ScheduleView {
-  id: string;
-  contentId: string;
-  priority: Priority;
-  startAt: string;
-  rrule: string | null;
-  exdates: string[];
-  timezone: string;
-  repeat: number;
-  gapSeconds: number;
-  volume: number | null;
-  onPreempt: PreemptPolicy;
-  status: 'active' | 'cancelled';
-  targets: TargetSpec;
-  /** Materialised occurrences (up to the horizon), earliest first, at most 500. */
-  occurrences: Array<{ id: string; startAt: string; durationMs: number }>;
-  generatedUntil: string | null;
-  deviceCount: number;
-  summary: Record<string, number>;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string | null;
-  /** Issue 7: `pending` and `rejected` schedules reach no device. */
-  approval: ScheduleApproval;
-  approvedBy: string | null;
-  approvedAt: string | null;
-  rejectedBy: string | null;
-  rejectedAt: string | null;
-  rejectedReason: string | null;
-}
-
-export interface SaveResult extends ScheduleView {
-  /** Why the approval rules apply to this save (empty when they do not). */
-  approvalReasons: string[];
-  /** Overlap notices found when saving (preemptions, and conflicts the operator accepted). */
-  conflicts: ConflictNotice[];
-  conflictTotals: ConflictReport['totals'];
-}
-
-export interface DryRunResult {
-  dryRun: true;
-  occurrences: Array<{ startAt: string; durationMs: number }>;
-  deviceCount: number;
-  conflicts: ConflictNotice[];
-  conflictTotals: ConflictReport['totals'];
-}
-
-
+/**
+ * Schedules: CRUD and approval. Materialisation is planning's (Materializer), called through a narrow interface
+ * rather than told by events (schedule.created …) because a save's answer depends on it, synchronously: unknown
+ * targets (400), same-priority conflicts (409), the dry-run preview, and the schedule row committing in the same
+ * transaction as its deliveries. Planning alone then marks the affected timelines dirty.
+ */
 @Injectable()
 export class SchedulesService {
   constructor(
     private readonly repo: SchedulesRepository,
     private readonly materializer: Materializer,
-    private readonly timelines: TimelinesService,
+    private readonly conflicts: ConflictAnalysis,
     private readonly deliveries: DeliveriesService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -113,7 +75,7 @@ export class SchedulesService {
     this.checkStart(input.startAt, now);
     const content = await this.repo.findContent(input.contentId);
     if (!content) throw new BadRequestException(`unknown content ${input.contentId}`);
-    requireApproved(content);
+    requireApproved(content, 'scheduled');
     const targets = normTargets(input.targets);
     const schedule: ScheduleEntity = {
       id: newId(),
@@ -134,20 +96,19 @@ export class SchedulesService {
       const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
       if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
-      const report = await this.analyse(plan, schedule.priority, null, now);
+      const report = await this.conflicts.analyse(plan, schedule.priority, null, now);
       const early = this.gate(report, plan, input);
       if (early) return early;
       const { reasons, ...decision } = await this.approvals.onCreate({ priority: schedule.priority, targets, deviceCount: plan.deviceIds.length }, userId, now);
       Object.assign(schedule, decision);
       if (!reaches(decision.approval)) {
         // Saved with its targets but without occurrences or deliveries: approval materialises it.
-        await this.materializer.insertNew({ ...schedule, generatedUntil: null }, targetRows(schedule.id, targets), NOTHING);
+        await this.materializer.insertNew(schedule.id, NOTHING, () => this.repo.insertSchedule({ ...schedule, generatedUntil: null }, targetRows(schedule.id, targets)));
         this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, reasons }, 'schedule created, awaiting approval');
         return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
       }
-      await this.materializer.insertNew(schedule, targetRows(schedule.id, targets), plan);
+      await this.materializer.insertNew(schedule.id, plan, () => this.repo.insertSchedule(schedule, targetRows(schedule.id, targets)));
       this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule created');
-      await this.timelines.recompile(plan.occurrences.length > 0 ? plan.deviceIds : []);
       return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
     });
   }
@@ -165,7 +126,7 @@ export class SchedulesService {
     if (patch.startAt !== undefined && patch.startAt !== current.startAt) this.checkStart(patch.startAt, now);
     const content = await this.repo.findContent(current.contentId);
     if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
-    requireApproved(content);
+    requireApproved(content, 'scheduled');
     const merged: ScheduleEntity = {
       ...current,
       priority: patch.priority ?? current.priority,
@@ -193,7 +154,7 @@ export class SchedulesService {
       const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
       if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
-      const report = await this.analyse(plan, merged.priority, id, now);
+      const report = await this.conflicts.analyse(plan, merged.priority, id, now);
       const early = this.gate(report, plan, patch);
       if (early) return early;
       const widened = await this.widens(current, merged, content, targets, plan, patch.targets !== undefined);
@@ -201,20 +162,19 @@ export class SchedulesService {
       Object.assign(merged, decision);
       if (!reaches(decision.approval)) {
         // Withdraws whatever this schedule still had queued on devices; approval brings it back.
-        const withdrawn = await this.materializer.applyEdit({ ...merged, generatedUntil: null }, patch.targets ? targetRows(id, targets) : null, NOTHING, now);
-        await this.timelines.recompile([...withdrawn].sort());
+        const withdrawn = await this.materializer.applyEdit(id, NOTHING, now, () => this.repo.updateSchedule({ ...merged, generatedUntil: null }, patch.targets ? targetRows(id, targets) : null));
         this.logger.info({ ctx: 'schedules', scheduleId: id, withdrawnFrom: withdrawn.size, reasons }, 'schedule edited, awaiting approval');
         return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
       }
-      const changed = await this.materializer.applyEdit(merged, patch.targets ? targetRows(id, targets) : null, plan, now);
       const slotChanged =
         merged.priority !== current.priority ||
         merged.volume !== current.volume ||
         (merged.onPreempt ?? null) !== (current.onPreempt ?? null) ||
         merged.repeat !== current.repeat ||
         merged.gapMs !== current.gapMs;
-      const recompile = slotChanged ? new Set([...changed, ...plan.deviceIds]) : changed;
-      await this.timelines.recompile([...recompile].sort());
+      const alsoDirty = slotChanged ? plan.deviceIds : [];
+      const changed = await this.materializer.applyEdit(id, plan, now, () => this.repo.updateSchedule(merged, patch.targets ? targetRows(id, targets) : null), alsoDirty);
+      const recompile = new Set([...changed, ...alsoDirty]);
       this.logger.info({ ctx: 'schedules', scheduleId: id, devices: recompile.size }, 'schedule edited');
       return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
     });
@@ -230,15 +190,14 @@ export class SchedulesService {
       const current = await this.requirePending(id, 'approve');
       const content = await this.repo.findContent(current.contentId);
       if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
-      requireApproved(content);
+      requireApproved(content, 'scheduled');
       const s: ScheduleEntity = { ...current, ...approvalFields('approved', userId, now), generatedUntil: now + this.materializer.horizonMs, updatedAt: now };
       const from = now - this.config.schedulePastToleranceMs;
       if (occurrenceStarts(s, content, from, from + YEAR_MS, 1).length === 0) {
         throw new ConflictException(`schedule ${id} has no occurrence left to play (its start has passed); edit its timing first`);
       }
       const plan = await this.materializer.plan(s, content, targetSpec(await this.repo.targets(id)), from, now + this.materializer.horizonMs, false);
-      const changed = await this.materializer.applyEdit(s, null, plan, from);
-      await this.timelines.recompile([...changed].sort());
+      await this.materializer.applyEdit(id, plan, from, () => this.repo.updateSchedule(s, null));
       this.logger.info({ ctx: 'schedules', scheduleId: id, approvedBy: userId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule approved');
       return this.get(id);
     });
@@ -268,8 +227,8 @@ export class SchedulesService {
     const s = await this.require(id);
     if (s.status === 'active') {
       await this.materializer.exclusive(async () => {
-        const devices = await this.repo.cancel(id, this.clock.now());
-        await this.timelines.recompile(devices);
+        const now = this.clock.now();
+        const devices = await this.materializer.withdraw(id, now, () => this.repo.markCancelled(id, now));
         this.logger.info({ ctx: 'schedules', scheduleId: id, devices: devices.length }, 'schedule cancelled');
       });
     }
@@ -415,24 +374,6 @@ export class SchedulesService {
     }
   }
 
-  /** Overlaps between the planned occurrences and other active schedules on the same devices. */
-  private async analyse(plan: Plan, priority: Priority, excludeScheduleId: string | null, now: number): Promise<ConflictReport> {
-    if (plan.occurrences.length === 0 || plan.deviceIds.length === 0) return findConflicts([], priority, new Set(), [], new Map());
-    const from = Math.min(...plan.occurrences.map((o) => o.startAt));
-    const to = Math.max(...plan.occurrences.map((o) => o.startAt + o.durationMs));
-    const mine = plan.occurrences.map((o) => ({ startAt: o.startAt, durationMs: o.durationMs }));
-    const candidates = (await this.repo.overlapping(from, to, now, excludeScheduleId)).filter((o) =>
-      mine.some((m) => o.startAt < m.startAt + m.durationMs && o.startAt + o.durationMs > m.startAt),
-    );
-    const devicesOf = new Map<string, string[]>();
-    for (const p of await this.repo.pendingDevicesOf(candidates.map((c) => c.id))) {
-      const list = devicesOf.get(p.occurrenceId);
-      if (list) list.push(p.deviceId);
-      else devicesOf.set(p.occurrenceId, [p.deviceId]);
-    }
-    return findConflicts(mine, priority, new Set(plan.deviceIds), candidates, devicesOf);
-  }
-
   /** 409 on unaccepted same-priority conflicts; the analysis alone for a dry run; null to go ahead and save. */
   private gate(report: ConflictReport, plan: Plan, input: { acceptConflicts?: boolean | undefined; dryRun?: boolean | undefined }): DryRunResult | null {
     if (input.dryRun) {
@@ -465,9 +406,6 @@ function normTargets(t: CreateScheduleInput['targets']): TargetSpec {
 
 export { windowMs };
 
-/** What a pending schedule is saved with: no occurrence, no device. */
-const NOTHING: Plan = { occurrences: [], deviceIds: [] };
-
 const reaches = (a: ScheduleApproval): boolean => REACHING.includes(a);
 
 const approvalOf = (s: ScheduleEntity): ApprovalFields => ({
@@ -487,9 +425,3 @@ const approvalFields = (approval: ScheduleApproval, by: string, at: number): App
   rejectedAt: null,
   rejectedReason: null,
 });
-
-/** Only approved content reaches devices (issue 6): the refusal names the content's state. */
-function requireApproved(content: ContentEntity): void {
-  const state = content.state ?? 'approved';
-  if (state !== 'approved') throw new BadRequestException(`content ${content.id} is ${state}: only approved content can be scheduled`);
-}

@@ -4,14 +4,9 @@ import { READERS, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { deviceIdSchema } from '@loa/shared';
+import type { z } from 'zod';
+import { listSecurityEventsQuerySchema as listQuery } from '@loa/shared/rest';
 import { SecurityEventsService, type SecurityEventView } from './security-events.service.js';
-
-const listQuery = z.object({
-  deviceId: deviceIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(200),
-});
 
 @ApiTags('security')
 @ApiBearerAuth()

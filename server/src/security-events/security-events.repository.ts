@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { DeviceEntity, SecurityEventEntity } from '../database/entities.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { SecurityEventEntity } from './security-event.entity.js';
 
 const CHUNK = 500;
 

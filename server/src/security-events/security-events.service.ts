@@ -5,7 +5,7 @@ import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import { isoOrNull } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
-import type { SecurityEventEntity } from '../database/entities.js';
+import type { SecurityEventEntity } from './security-event.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { SecurityEventsRepository } from './security-events.repository.js';

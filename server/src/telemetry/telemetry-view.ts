@@ -1,25 +1,8 @@
 import type { TelemetryMessage } from '@loa/shared';
 import { isoOrNull } from '../common/iso.js';
-import type { DeviceTelemetryEntity } from '../database/entities.js';
-
-/** A telemetry sample as the API shows it: ISO instants, absent measurements as null. */
-export interface TelemetryView {
-  at: string;
-  receivedAt: string;
-  uptimeS: number;
-  timelineVersion: number | null;
-  playing: string | null;
-  volume: number | null;
-  muted: boolean | null;
-  freeDiskBytes: number | null;
-  rssBytes: number | null;
-  clockOffsetMs: number | null;
-  outboxSize: number | null;
-  agentVersion: string | null;
-  outputLevelLufs: number | null;
-  signalDbm: number | null;
-  temperatureC: number | null;
-}
+import type { DeviceTelemetryEntity } from './device-telemetry.entity.js';
+import type { TelemetryView } from '@loa/shared/rest';
+export type { TelemetryView } from '@loa/shared/rest';
 
 export const telemetryView = (t: DeviceTelemetryEntity): TelemetryView => ({
   at: isoOrNull(t.at) ?? '',

@@ -4,18 +4,10 @@ import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { instantSchema } from '../common/instant.js';
+import type { z } from 'zod';
+import { telemetryQuerySchema as telemetryQuery } from '@loa/shared/rest';
 import type { TelemetryView } from './telemetry-view.js';
 import { TelemetryService } from './telemetry.service.js';
-
-const telemetryQuery = z
-  .object({
-    from: instantSchema.optional().describe('samples taken at or after; with it, the first `limit` samples from there'),
-    to: instantSchema.optional().describe('samples taken before; without `from`, the latest `limit` samples before it'),
-    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), 'from must be before to');
 
 @ApiTags('telemetry')
 @ApiBearerAuth()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, LessThan } from 'typeorm';
-import { DeviceEntity, DeviceTelemetryEntity } from '../database/entities.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { DeviceTelemetryEntity } from './device-telemetry.entity.js';
 
 /** Rows per INSERT: 16 columns × 1000 stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 1000;

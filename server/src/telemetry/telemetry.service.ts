@@ -1,19 +1,17 @@
-import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import type { TelemetryMessage } from '@loa/shared';
-import { AlarmsService } from '../alarms/alarms.service.js';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
 import { AppConfig } from '../config/app-config.js';
-import type { DeviceTelemetryEntity } from '../database/entities.js';
+import type { DeviceTelemetryEntity } from './device-telemetry.entity.js';
 import { PresenceService } from '../devices/presence.service.js';
-import { LiveEvents } from '../events/live-events.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { telemetryRow, telemetryView, type TelemetryView } from './telemetry-view.js';
 import { TelemetryRepository } from './telemetry.repository.js';
 
-const RETENTION_SWEEP_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** A sample to store, with what only the alarms need (not kept: the alarm's detail records it). */
@@ -30,23 +28,22 @@ export interface TelemetryQuery {
 
 /**
  * Telemetry time series: every sample is kept (batched, one multi-row insert per batch, so 10,000 devices every
- * 60 s is a few statements a minute), counts as a heartbeat for presence, feeds the disk and silence alarms, and
- * is deleted after `telemetryRetentionMs` by an hourly sweep.
+ * 60 s is a few statements a minute), counts as a heartbeat for presence, is announced (`telemetry.received`: the disk and silence alarms, the live
+ * dashboard), and
+ * is deleted after `telemetryRetentionMs` by an hourly sweep (TelemetryRetentionJob).
  */
 @Injectable()
-export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy {
+export class TelemetryService implements OnModuleDestroy {
   private readonly batcher = new Batcher<TelemetrySample>((samples) => this.commit(samples));
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repo: TelemetryRepository,
     private readonly presence: PresenceService,
-    private readonly alarms: AlarmsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
   ) {}
 
   /** One telemetry message: stored, and the device counted as seen. Resolves once both are committed. */
@@ -71,16 +68,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
     return deleted;
   }
 
-  onApplicationBootstrap(): void {
-    const run = () => void this.sweepRetention().catch((err: Error) => this.logger.error({ ctx: 'telemetry', err: err.message }, 'telemetry retention sweep failed'));
-    run();
-    this.timer = setInterval(run, RETENTION_SWEEP_MS);
-    this.timer.unref();
-  }
-
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     await this.batcher.drain();
   }
 
@@ -94,7 +82,7 @@ export class TelemetryService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.error({ ctx: 'telemetry', err: (err as Error).message, samples: rows.length }, 'telemetry write failed');
       throw err;
     }
-    void this.live?.telemetry(rows);
-    await this.alarms.onTelemetry(samples.map((s) => ({ ...s.row, mediaBlockedBytes: s.mediaBlockedBytes })));
+    // Awaited as the alarms were before events: a batch's disk and silence alarms are settled before it resolves.
+    await this.events.emitAsync('telemetry.received', { samples: samples.map((s) => ({ ...s.row, mediaBlockedBytes: s.mediaBlockedBytes })) });
   }
 }

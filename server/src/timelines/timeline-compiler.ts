@@ -1,11 +1,10 @@
-import { PROTOCOL_VERSION, textStyleSchema, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+import { defaultOnPreempt, PROTOCOL_VERSION, textStyleSchema, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
 
 /**
  * What an interrupted item does when none was chosen: routine and priority items resume (a bulletin cut by an
  * alert continues where it stopped if its window is still open); an emergency item, interrupted only by another
  * emergency, is skipped, since stale emergency audio replayed after the newer one would confuse listeners.
  */
-export const defaultOnPreempt = (p: Priority): PreemptPolicy => (p === 'emergency' ? 'skip' : 'resume');
 
 /** One scheduled occurrence for one device, as read from the database. */
 export interface SlotRow {

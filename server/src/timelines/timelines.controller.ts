@@ -4,13 +4,9 @@ import { READERS, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { timelinePageQuerySchema as pageQuery } from '@loa/shared/rest';
 import { TimelinesService, type BehindView } from './timelines.service.js';
-
-const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  offset: z.coerce.number().int().min(0).default(0),
-});
 
 @ApiTags('timelines')
 @ApiBearerAuth()

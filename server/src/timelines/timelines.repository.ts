@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import { DataSource, In } from 'typeorm';
-import { AreaEntity, DeliveryEntity, DeviceEntity, TimelineEntity } from '../database/entities.js';
+import { AreaEntity } from '../areas/area.entity.js';
+import { DeliveryEntity } from '../deliveries/delivery.entity.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { TimelineEntity } from './timeline.entity.js';
 import type { SlotRow } from './timeline-compiler.js';
 
 const CHUNK = 500;

@@ -1,23 +1,23 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
-import { deviceTopic, DEVICE_CHANNELS } from '@loa/shared';
-import type { TimelineEntity } from '../database/entities.js';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { TimelineEntity } from './timeline.entity.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
-import { MessageBroker } from '../broker/message-broker.js';
-import { LiveEvents } from '../events/live-events.js';
+import { NamedLocks } from '../common/named-locks.js';
+import { DeviceGateway } from '../device-gateway/device-gateway.js';
+import { OnEvent } from '@nestjs/event-emitter';
+import { DomainEvents, type DomainEventMap } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
 import { TimelinesRepository } from './timelines.repository.js';
-import { SigningService } from '../signing/signing.service.js';
 import { areaCodesOf } from '../areas/area-path.js';
 
-const TIMELINE = DEVICE_CHANNELS.timeline;
 /** Devices compiled, committed and published together. */
 const RECOMPILE_BATCH = 1000;
 const MAX_ACKS_PER_COMMIT = 1000;
+const RECOMPILE_LOCK = 'timelines.recompile';
 
 
 export interface BehindView {
@@ -45,26 +45,35 @@ function occurrencesOf(payload: string): string[] {
  */
 @Injectable()
 export class TimelinesService implements OnModuleDestroy {
-  /** Recompiles are serialised so a device never receives versions out of order. */
-  private chain: Promise<unknown> = Promise.resolve();
   private readonly acks = new Batcher<{ deviceId: string; version: number }>((batch) => this.commitAcks(batch), MAX_ACKS_PER_COMMIT);
   private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items));
 
   constructor(
     private readonly repo: TimelinesRepository,
-    private readonly broker: MessageBroker,
+    private readonly gateway: DeviceGateway,
+    private readonly locks: NamedLocks,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
-    private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
-    @Optional() private readonly live?: LiveEvents,
+    private readonly events: DomainEvents,
   ) {}
 
+  /**
+   * Dispatch follows planning: its `timelines.dirty` names the devices to rebuild. Awaited by planning (emitAsync),
+   * so a schedule save still answers after its devices were sent their timelines.
+   */
+  @OnEvent('timelines.dirty')
+  async onTimelinesDirty({ deviceIds }: DomainEventMap['timelines.dirty']): Promise<void> {
+    await this.recompile(deviceIds);
+  }
+
+  /**
+   * Recompiles are serialised (one lock for all of them, as a batch spans many devices) so a device never receives
+   * versions out of order.
+   */
   recompile(deviceIds: readonly string[]): Promise<Map<string, number>> {
-    const run = this.chain.then(() => this.doRecompile([...new Set(deviceIds)]));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.locks.run(RECOMPILE_LOCK, () => this.doRecompile([...new Set(deviceIds)]));
   }
 
   /**
@@ -97,7 +106,7 @@ export class TimelinesService implements OnModuleDestroy {
       }
       await this.repo.saveTimelines(entities);
       // Publish only after the versions are committed, so a restart can never re-issue a version already sent.
-      await Promise.all(entities.map((e) => this.publish(e.deviceId, e.payload)));
+      await Promise.all(entities.map((e) => this.gateway.publishTimeline(e.deviceId, e.payload)));
       for (const e of entities) versions.set(e.deviceId, e.version);
     }
     this.metrics.inc('timelines_published', versions.size);
@@ -124,7 +133,7 @@ export class TimelinesService implements OnModuleDestroy {
       .map((d) => d.id);
     if (behind.length === 0) return;
     const stored = await this.repo.findTimelines(behind);
-    await Promise.all(stored.map((t) => this.publish(t.deviceId, t.payload)));
+    await Promise.all(stored.map((t) => this.gateway.publishTimeline(t.deviceId, t.payload)));
     this.metrics.inc('timelines_resent', stored.length);
     this.logger.debug({ ctx: 'timelines', devices: stored.length }, 'timelines re-sent to devices that were behind');
   }
@@ -171,16 +180,12 @@ export class TimelinesService implements OnModuleDestroy {
       });
       const now = this.clock.now();
       const moved = await this.repo.recordAcks(records, now);
-      void this.live?.deliveries(moved.map((m) => ({ ...m, state: 'delivered' as const, reason: null, at: now })));
+      if (moved.length > 0) this.events.emit('deliveries.changed', { changes: moved.map((m) => ({ ...m, state: 'delivered' as const, reason: null, at: now })) });
       this.metrics.inc('timeline_acks_committed', batch.length);
     } catch (err) {
       this.metrics.inc('timeline_acks_failed', batch.length);
       this.logger.error({ ctx: 'timelines', err: (err as Error).message, acks: batch.length }, 'timeline ack commit failed');
       throw err;
     }
-  }
-
-  private publish(deviceId: string, payload: string): Promise<void> {
-    return this.broker.publish(deviceTopic(deviceId, 'timeline'), this.signing.signText(payload), { qos: TIMELINE.qos, retain: TIMELINE.retain });
   }
 }

@@ -1,5 +1,3 @@
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { splitForSynthesis } from './vi-normalize.js';
 import { TtsEngineError, type SynthesisRequest, type SynthesisResult, type TtsAccent, type TtsEngine, type TtsVoice } from './tts-engine.js';
 import { encodeWav } from './wav.js';
+import { failureOf, type MediaTools } from '../media/media-tools.js';
 
 /** eSpeak-NG voices of the bundled data (checked: aav/vi, aav/vi-VN-x-central, aav/vi-VN-x-south). */
 export const ESPEAK_ACCENT_VOICES: Record<TtsAccent, string> = { north: 'vi', central: 'vi-vn-x-central', south: 'vi-vn-x-south' };
@@ -25,6 +24,7 @@ const MAX_WPM = 450;
 export const PEAK_LIMITER = 'alimiter=limit=0.3:attack=1:release=30:level=false';
 /** eSpeak is fast; chunks only keep each worker call (and message) moderate. */
 const CHUNK_CHARS = 2000;
+const LIMITER_TIMEOUT_MS = 120_000;
 
 export function espeakVoiceName(voice: TtsVoice, accent: TtsAccent): string {
   return `${ESPEAK_ACCENT_VOICES[accent]}+${ESPEAK_VOICE_VARIANTS[voice]}`;
@@ -86,12 +86,12 @@ export class EspeakEngine implements TtsEngine {
   private readonly pending = new Map<number, { worker: Worker; resolve: (a: WorkerAnswer) => void; reject: (e: Error) => void }>();
 
   constructor(
+    private readonly tools: MediaTools,
     private readonly options: {
       timeoutMsPerChar?: number;
       baseTimeoutMs?: number;
       /** Tame eSpeak's spiky peaks (see PEAK_LIMITER); off gives the synthesiser's raw output. */
       peakLimit?: boolean;
-      ffmpegPath?: string;
     } = {},
   ) {}
 
@@ -113,12 +113,9 @@ export class EspeakEngine implements TtsEngine {
     const raw = `${outFile}.raw.wav`;
     await writeFile(raw, wav);
     try {
-      await new Promise<void>((resolve, reject) => {
-        const args = ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-af', PEAK_LIMITER, '-c:a', 'pcm_s16le', outFile];
-        execFile(this.options.ffmpegPath ?? ffmpegInstaller.path, args, { timeout: 120_000 }, (err, _o, stderr) =>
-          err ? reject(new TtsEngineError(`could not condition eSpeak-NG's audio: ${String(stderr).trim() || err.message}`)) : resolve(),
-        );
-      });
+      const args = ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-af', PEAK_LIMITER, '-c:a', 'pcm_s16le', outFile];
+      const failure = await failureOf(this.tools.ffmpeg(args, { timeoutMs: LIMITER_TIMEOUT_MS }), LIMITER_TIMEOUT_MS);
+      if (failure !== null) throw new TtsEngineError(`could not condition eSpeak-NG's audio: ${failure}`);
     } finally {
       await rm(raw, { force: true });
     }

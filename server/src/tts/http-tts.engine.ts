@@ -1,6 +1,6 @@
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { execFile } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
+import type { Clock } from '../common/clock.js';
+import { failureOf, type MediaTools } from '../media/media-tools.js';
 import { splitForSynthesis } from './vi-normalize.js';
 import { TtsEngineError, type SynthesisRequest, type SynthesisResult, type TtsEngine } from './tts-engine.js';
 import { isWav } from './wav.js';
@@ -52,6 +52,8 @@ export function getPath(obj: unknown, dotPath: string): unknown {
   return cur;
 }
 
+const TO_WAV_TIMEOUT_MS = 120_000;
+
 const snippet = (s: string): string => (s.length > 300 ? `${s.slice(0, 300)}…` : s).replace(/\s+/g, ' ').trim();
 
 /**
@@ -65,7 +67,8 @@ export class HttpTtsEngine implements TtsEngine {
 
   constructor(
     private readonly settings: HttpTtsSettings,
-    private readonly ffmpegPath: string = ffmpegInstaller.path,
+    private readonly tools: MediaTools,
+    private readonly clock: Clock,
   ) {
     this.jsonTemplate = parseJsonOrUndefined(settings.bodyTemplate);
   }
@@ -85,7 +88,7 @@ export class HttpTtsEngine implements TtsEngine {
     const voice = this.vendorVoice(request);
     const chunks = splitForSynthesis(request.text, this.settings.maxChars);
     if (chunks.length === 0) throw new TtsEngineError('nothing to say: the text is empty after normalisation');
-    const deadline = Date.now() + this.settings.timeoutMs * chunks.length;
+    const deadline = this.clock.now() + this.settings.timeoutMs * chunks.length;
     const parts: string[] = [];
     try {
       for (const [i, chunk] of chunks.entries()) {
@@ -155,7 +158,7 @@ export class HttpTtsEngine implements TtsEngine {
       const res = await this.request(url, { method: 'GET' }, deadline);
       const bytes = Buffer.from(await res.arrayBuffer());
       if (res.ok && bytes.length > 0) return bytes;
-      if ((res.status === 404 || res.status === 202 || (res.ok && bytes.length === 0)) && Date.now() + 500 < deadline) {
+      if ((res.status === 404 || res.status === 202 || (res.ok && bytes.length === 0)) && this.clock.now() + 500 < deadline) {
         await new Promise((r) => setTimeout(r, Math.min(2000, 200 * 2 ** attempt)));
         continue;
       }
@@ -164,7 +167,7 @@ export class HttpTtsEngine implements TtsEngine {
   }
 
   private async request(url: string, init: RequestInit, deadline: number): Promise<Response> {
-    const remaining = Math.max(1, deadline - Date.now());
+    const remaining = Math.max(1, deadline - this.clock.now());
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(remaining) });
     } catch (err) {
@@ -175,18 +178,14 @@ export class HttpTtsEngine implements TtsEngine {
   }
 
   /** Any audio the vendor sends (WAV, MP3, OGG…), one file or several, becomes one mono 16-bit WAV. */
-  private toWav(inputs: string[], outFile: string): Promise<void> {
+  private async toWav(inputs: string[], outFile: string): Promise<void> {
     const args = ['-hide_banner', '-loglevel', 'error', '-y'];
     for (const i of inputs) args.push('-i', i);
     const pre = inputs.map((_, i) => `[${i}:a]aresample=44100,aformat=sample_fmts=s16:channel_layouts=mono[a${i}]`).join(';');
     const filter = `${pre};${inputs.map((_, i) => `[a${i}]`).join('')}concat=n=${inputs.length}:v=0:a=1[out]`;
     args.push('-filter_complex', filter, '-map', '[out]', '-c:a', 'pcm_s16le', outFile);
-    return new Promise((resolve, reject) => {
-      execFile(this.ffmpegPath, args, { timeout: 120_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
-        if (err) reject(new TtsEngineError(`the TTS service's audio could not be decoded: ${snippet(String(stderr) || err.message)}`));
-        else resolve();
-      });
-    });
+    const failure = await failureOf(this.tools.ffmpeg(args, { timeoutMs: TO_WAV_TIMEOUT_MS }), TO_WAV_TIMEOUT_MS);
+    if (failure !== null) throw new TtsEngineError(`the TTS service's audio could not be decoded: ${snippet(failure)}`);
   }
 }
 

@@ -1,12 +1,6 @@
-/** Voice options an operator picks for a bulletin. */
-export const TTS_VOICES = ['male', 'female'] as const;
-export const TTS_ACCENTS = ['north', 'central', 'south'] as const;
-export type TtsVoice = (typeof TTS_VOICES)[number];
-export type TtsAccent = (typeof TTS_ACCENTS)[number];
-
-/** Speaking rate as a factor of the engine's normal rate. */
-export const TTS_MIN_SPEED = 0.5;
-export const TTS_MAX_SPEED = 2;
+// Voices, accents and the speed range are part of the REST contract (operators pick them in a request).
+export { TTS_ACCENTS, TTS_MAX_SPEED, TTS_MIN_SPEED, TTS_VOICES, type TtsAccent, type TtsVoice } from '@loa/shared/rest';
+import type { TtsAccent, TtsVoice } from '@loa/shared/rest';
 
 export interface SynthesisRequest {
   /** Already normalised (see vi-normalize.ts): words only, punctuation as pauses. */

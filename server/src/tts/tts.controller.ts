@@ -1,36 +1,13 @@
 import { BadGatewayException, Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { ttsPreviewRequestSchema as previewSchema, ttsSpeakRequestSchema as speakSchema, type TtsView } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { EDITORS, Roles } from '../auth/roles.js';
-import { toMediaView, type MediaView } from '../media/media-view.js';
-import { TTS_ACCENTS, TTS_MAX_SPEED, TTS_MIN_SPEED, TTS_VOICES, TtsEngineError } from './tts-engine.js';
+import { toMediaView } from '../media/media-view.js';
+import { TtsEngineError } from './tts-engine.js';
 import { TtsService } from './tts.service.js';
-
-export const TTS_MAX_TEXT_CHARS = 20_000;
-
-const text = z.string().trim().min(1, 'text is empty').max(TTS_MAX_TEXT_CHARS, `text is longer than ${TTS_MAX_TEXT_CHARS} characters`);
-
-const speakSchema = z.object({
-  text,
-  voice: z.enum(TTS_VOICES).default('female'),
-  accent: z.enum(TTS_ACCENTS).default('north'),
-  speed: z.number().min(TTS_MIN_SPEED).max(TTS_MAX_SPEED).default(1),
-});
-
-const previewSchema = z.object({ text, accent: z.enum(TTS_ACCENTS).default('north') });
-
-export interface TtsView {
-  media: MediaView;
-  /** False when the same audio was already stored. */
-  created: boolean;
-  jobId: string;
-  normalizedText: string;
-  engine: string;
-  chunks: number;
-  synthesisMs: number;
-}
 
 @ApiTags('tts')
 @ApiBearerAuth()

@@ -1,5 +1,8 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
+import { MediaTools } from '../media/media-tools.js';
+import { MediaToolsModule } from '../media/media-tools.module.js';
 import { MediaModule } from '../media/media.module.js';
 import { EspeakEngine } from './espeak.engine.js';
 import { HttpTtsEngine } from './http-tts.engine.js';
@@ -16,13 +19,14 @@ class EngineLifecycle implements OnApplicationShutdown {
 
 /** Text-to-speech (issue 6): POST /api/v1/tts and /api/v1/tts/preview-text. */
 @Module({
-  imports: [MediaModule],
+  imports: [MediaModule, MediaToolsModule],
   controllers: [TtsController],
   providers: [
     {
       provide: TTS_ENGINE,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): TtsEngine => (config.tts.http ? new HttpTtsEngine(config.tts.http) : new EspeakEngine()),
+      inject: [AppConfig, MediaTools, Clock],
+      useFactory: (config: AppConfig, tools: MediaTools, clock: Clock): TtsEngine =>
+        config.tts.http ? new HttpTtsEngine(config.tts.http, tools, clock) : new EspeakEngine(tools),
     },
     { provide: EngineLifecycle, inject: [TTS_ENGINE], useFactory: (engine: TtsEngine) => new EngineLifecycle(engine) },
     TtsService,

@@ -1,25 +1,12 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { areaCodeSchema } from '@loa/shared';
+import type { z } from 'zod';
+import { createUserRequestSchema as createUserSchema, updateUserRequestSchema as updateUserSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { ALL_ROLES, ANY_ROLE, Roles } from '../auth/roles.js';
+import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { UsersService, type UserName, type UserView } from './users.service.js';
 import { Audit } from '../audit/audit.decorator.js';
-
-const role = z.enum(ALL_ROLES as ['admin', 'operator', 'approver', 'commune_officer']);
-const password = z.string().min(8, 'at least 8 characters').max(200);
-const createUserSchema = z.object({
-  username: z.string().regex(/^[a-z0-9._-]{3,64}$/, '3-64 chars of a-z, 0-9, ".", "_" or "-"'),
-  password,
-  role,
-  areaCode: areaCodeSchema.nullish().describe('root of the area subtree; required for every role except admin'),
-});
-const updateUserSchema = z
-  .object({ role: role.optional(), areaCode: areaCodeSchema.nullable().optional(), password: password.optional(), disabled: z.boolean().optional() })
-  .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password or disabled');
 
 /** Accounts: admin only, except the name directory. */
 @ApiTags('users')

@@ -1,27 +1,13 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuthRepository } from '../auth/auth.repository.js';
 import type { Role } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import { PasswordHasher } from '../common/password-hasher.js';
-import { AreaEntity, type UserEntity } from '../database/entities.js';
-
-export interface UserView {
-  id: string;
-  username: string;
-  role: Role;
-  areaCode: string | null;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string | null;
-}
-
-/** What every signed-in user may know of an account: enough to show a name instead of an id. */
-export interface UserName {
-  id: string;
-  username: string;
-}
+import type { UserEntity } from './user.entity.js';
+import { UsersRepository } from './users.repository.js';
+import type { UserName, UserView } from '@loa/shared/rest';
+export type { UserName, UserView } from '@loa/shared/rest';
 
 export interface UserInput {
   username: string;
@@ -54,7 +40,7 @@ export class UsersService {
     private readonly repo: AuthRepository,
     private readonly hasher: PasswordHasher,
     private readonly clock: Clock,
-    private readonly db: DataSource,
+    private readonly users: UsersRepository,
   ) {}
 
   async create(input: UserInput): Promise<UserView> {
@@ -114,7 +100,7 @@ export class UsersService {
       if (role !== 'admin') throw new BadRequestException(`role ${role} needs an areaCode`);
       return null;
     }
-    if (!(await this.db.getRepository(AreaEntity).existsBy({ code: areaCode }))) throw new BadRequestException(`area ${areaCode} does not exist`);
+    if (!(await this.users.areaExists(areaCode))) throw new BadRequestException(`area ${areaCode} does not exist`);
     return areaCode;
   }
 }

@@ -5,10 +5,14 @@ import { SigningService } from '../../src/signing/signing.service.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { Clock } from '../../src/common/clock.js';
 import { Metrics } from '../../src/common/metrics.js';
-import { AreaEntity, ContentEntity, DeviceEntity, MediaEntity } from '../../src/database/entities.js';
+import { AreaEntity } from '../../src/areas/area.entity.js';
+import { ContentEntity } from '../../src/contents/content.entity.js';
+import { DeviceEntity } from '../../src/devices/device.entity.js';
+import { MediaEntity } from '../../src/media/media.entity.js';
 import { hashDeviceSecret } from '../../src/device-auth/device-credentials.service.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
+import { MqttDeviceGateway } from '../../src/device-gateway/mqtt-device-gateway.js';
 import { areaPath } from '../../src/areas/area-path.js';
 
 export const silentLogger = createLogger('silent');
@@ -68,6 +72,9 @@ export class RecordingBroker extends MessageBroker {
     this.disconnected.push(clientId);
   }
 }
+
+/** The real device gateway over a RecordingBroker, signing with testSigning: tests see the exact bytes on the wire. */
+export const testGateway = (broker: MessageBroker): MqttDeviceGateway => new MqttDeviceGateway(broker, testSigning);
 
 export const newMetrics = (): Metrics => new Metrics();
 

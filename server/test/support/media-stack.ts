@@ -5,6 +5,7 @@ import { Metrics } from '../../src/common/metrics.js';
 import { StorageFull } from '../../src/common/storage-full.filter.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { EventBus, type ServerEvent } from '../../src/events/event-bus.js';
+import { MediaJobsLiveListener } from '../../src/events/media-jobs.listener.js';
 import { AudioProcessor } from '../../src/media/audio-processor.js';
 import { MediaIngestService } from '../../src/media/media-ingest.service.js';
 import { MediaJobService } from '../../src/media/media-jobs.service.js';
@@ -12,7 +13,9 @@ import { MediaPipeline } from '../../src/media/media-pipeline.js';
 import { MediaProber } from '../../src/media/media.prober.js';
 import { MediaRepository } from '../../src/media/media.repository.js';
 import { MediaService } from '../../src/media/media.service.js';
+import { ChildProcessMediaTools } from '../../src/media/media-tools.js';
 import { MediaStorage } from '../../src/media/media.storage.js';
+import { TestDomainEvents } from './domain-events.js';
 
 /** The media feature wired by hand (as Nest would), real ffmpeg, on a given database and data dir. */
 export interface MediaStack {
@@ -34,16 +37,18 @@ export interface MediaStack {
 
 export function buildMediaStack(config: AppConfig, db: DataSource, opts: { processor?: AudioProcessor } = {}): MediaStack {
   const logger = pino({ level: 'silent' });
-  const storage = new MediaStorage(config, logger);
+  const clock = new Clock();
+  const tools = new ChildProcessMediaTools();
+  const storage = new MediaStorage(config, logger, clock);
   const repo = new MediaRepository(db);
   const metrics = new Metrics();
   const bus = new EventBus();
   const events: ServerEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const clock = new Clock();
-  const processor = opts.processor ?? new AudioProcessor();
-  const pipeline = new MediaPipeline(repo, storage, new MediaProber(), processor, config, clock, metrics, logger);
-  const jobs = new MediaJobService(repo, storage, pipeline, bus, clock, config, logger, new StorageFull(config, metrics, logger));
+  const domainEvents = new TestDomainEvents().listen(new MediaJobsLiveListener(bus));
+  const processor = opts.processor ?? new AudioProcessor(tools);
+  const pipeline = new MediaPipeline(repo, storage, new MediaProber(tools), processor, config, clock, metrics, logger);
+  const jobs = new MediaJobService(repo, storage, pipeline, domainEvents, clock, config, logger, new StorageFull(config, metrics, logger));
   const ingest = new MediaIngestService(jobs, storage);
   const service = new MediaService(repo, storage, metrics, logger);
   return {

@@ -1,4 +1,4 @@
-import { openPostgres } from './databases.js';
+import { copySqliteTemplate, openPostgres } from './databases.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loa-srv-'));
+  // The server's default SQLite file, pre-migrated: the server's own migration run then finds nothing to do.
+  if (!env.LOA_DATABASE_URL) await copySqliteTemplate(path.join(dataDir, 'loa.sqlite'));
   const config = AppConfig.load({
     LOA_DATA_DIR: dataDir,
     LOA_HTTP_HOST: '127.0.0.1',

@@ -4,7 +4,7 @@
 // reconnect with the real agent's policy: jittered back-off from 1 s to 60 s, never wider than the outage is old, 15 s connect timeout.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createFleet, provision, type FleetStats } from '@loa/agent/dist/simulator/index.js';
+import { createFleet, provision, type FleetStats } from '@loa/e2e/sim/dist/index.js';
 import { startLoaServer, type LoaServer } from './loa-server.js';
 import { round, sampleProc } from './proc.js';
 

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, deviceTopic } from '@loa/shared';
-import { LoaApi, provision } from '@loa/agent/dist/simulator/index.js';
+import { LoaApi, provision } from '@loa/e2e/sim/dist/index.js';
 import { startLoaServer, type LoaServer } from './loa-server.js';
 import { ProcMeter, round, sampleProc } from './proc.js';
 

@@ -1,0 +1,13 @@
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../database/columns.js';
+
+@Entity('areas')
+export class AreaEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) code!: string;
+  @Column({ type: 'varchar', length: 200 }) name!: string;
+  @Column({ type: 'varchar', length: 32 }) level!: string;
+  @Index() @ForeignKey('areas') @Column({ name: 'parent_code', type: 'varchar', length: 32, nullable: true }) parentCode!: string | null;
+  /** Materialised path of codes, "/01/004/00115/": a subtree is one prefix match. */
+  @Index() @Column({ type: 'varchar', length: 400 }) path!: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+}

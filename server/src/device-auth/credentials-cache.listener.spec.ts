@@ -1,0 +1,27 @@
+import { TestDomainEvents } from '../../test/support/domain-events.js';
+import { CredentialsCacheListener } from './credentials-cache.listener.js';
+import type { DeviceCredentialsService } from './device-credentials.service.js';
+
+describe(CredentialsCacheListener.name, () => {
+  const setup = () => {
+    const forgotten: string[] = [];
+    const credentials = { forget: (id: string) => forgotten.push(id) } as unknown as DeviceCredentialsService;
+    const events = new TestDomainEvents().listen(new CredentialsCacheListener(credentials));
+    return { events, forgotten };
+  };
+
+  it('drops the cached entries of registered, moved and re-parented devices before emit returns', () => {
+    const { events, forgotten } = setup();
+    events.emit('device.registered', { deviceIds: ['a', 'b'] });
+    events.emit('device.moved', { deviceId: 'c', fromArea: '01', toArea: '02' });
+    events.emit('device.removed', { deviceId: 'd' });
+    // Synchronously: the producer publishes the new timeline right after emit, and the broker must not use the old areas.
+    expect(forgotten).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('is awaited by an area import (emitAsync) and forgets every device under the moved areas', async () => {
+    const { events, forgotten } = setup();
+    await events.emitAsync('areas.moved', { areaCodes: ['0101'], deviceIds: ['x', 'y'] });
+    expect(forgotten).toEqual(['x', 'y']);
+  });
+});

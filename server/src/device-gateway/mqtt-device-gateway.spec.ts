@@ -1,0 +1,97 @@
+import {
+  alertMessageSchema,
+  areaTopic,
+  commandMessageSchema,
+  deviceTopic,
+  eventsAckSchema,
+  generateSigningKey,
+  openSigned,
+  signMessage,
+  signText,
+  timelineMessageSchema,
+  verifyKeyFromBase64,
+  type AlertMessage,
+} from '@loa/shared';
+import { MessageBroker, type MessageHandler, type PublishOptions } from '../broker/message-broker.js';
+import { SigningService } from '../signing/signing.service.js';
+import { MqttDeviceGateway } from './mqtt-device-gateway.js';
+
+class FakeBroker extends MessageBroker {
+  readonly published: Array<{ topic: string; payload: Buffer; options: PublishOptions }> = [];
+  get port(): number | null {
+    return null;
+  }
+  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    this.published.push({ topic, payload, options });
+  }
+  async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
+  async disconnect(_clientId: string): Promise<void> {}
+}
+
+const key = generateSigningKey();
+const verifyKey = verifyKeyFromBase64(key.publicKeyB64);
+
+describe(MqttDeviceGateway.name, () => {
+  let broker: FakeBroker;
+  let sut: MqttDeviceGateway;
+  beforeEach(() => {
+    broker = new FakeBroker();
+    sut = new MqttDeviceGateway(broker, new SigningService(key));
+  });
+  const only = () => {
+    expect(broker.published).toHaveLength(1);
+    return broker.published[0]!;
+  };
+
+  it('publishes a stored timeline retained at QoS 1, signed over the stored text itself', async () => {
+    const stored = JSON.stringify({ v: 1, deviceId: 'spk-1', version: 7, generatedAt: 1000, areaCodes: ['01'], slots: [] });
+    await sut.publishTimeline('spk-1', stored);
+    const p = only();
+    expect(p.topic).toBe(deviceTopic('spk-1', 'timeline'));
+    expect(p.options).toEqual({ qos: 1, retain: true });
+    // Ed25519 is deterministic: the same text gives the same bytes, as before the gateway existed.
+    expect(p.payload.equals(signText(key, stored))).toBe(true);
+    const opened = openSigned(timelineMessageSchema, p.payload, verifyKey);
+    expect(opened.ok && opened.value.version).toBe(7);
+  });
+
+  it('acks playback reports to their device, not retained, signed with the device id inside', async () => {
+    await sut.ackEvents('spk-2', ['e1', 'e2']);
+    const p = only();
+    expect(p.topic).toBe(deviceTopic('spk-2', 'events/ack'));
+    expect(p.options).toEqual({ qos: 1, retain: false });
+    expect(p.payload.equals(signMessage(key, { v: 1, deviceId: 'spk-2', ids: ['e1', 'e2'] }))).toBe(true);
+    expect(openSigned(eventsAckSchema, p.payload, verifyKey)).toEqual({ ok: true, value: { v: 1, deviceId: 'spk-2', ids: ['e1', 'e2'] } });
+  });
+
+  it('sends a command on req, not retained, with the stored command verbatim and its send time', async () => {
+    const command = '{"type":"setVolume","volume":40}';
+    await sut.sendCommand({ commandId: 'c-1', deviceId: 'spk-3', sentAt: 5001, expiresAt: 9000, command });
+    const p = only();
+    expect(p.topic).toBe(deviceTopic('spk-3', 'req'));
+    expect(p.options).toEqual({ qos: 1, retain: false });
+    expect(p.payload.equals(signText(key, `{"v":1,"id":"c-1","deviceId":"spk-3","sentAt":5001,"expiresAt":9000,"command":${command}}`))).toBe(true);
+    const opened = openSigned(commandMessageSchema, p.payload, verifyKey);
+    expect(opened).toEqual({ ok: true, value: { v: 1, id: 'c-1', deviceId: 'spk-3', sentAt: 5001, expiresAt: 9000, command: { type: 'setVolume', volume: 40 } } });
+  });
+
+  it('publishes an alert retained on its area channel, and clears the channel with an empty retained message', async () => {
+    const alert: AlertMessage = { v: 1, id: 'a-1', msgType: 'alert', areaCode: '0101', priority: 'emergency', sentAt: 1, effectiveAt: 1, expiresAt: 2, title: 'Flood' };
+    await sut.publishAlert(alert);
+    const p = only();
+    expect(p.topic).toBe(areaTopic('0101', 'alert'));
+    expect(p.options).toEqual({ qos: 1, retain: true });
+    expect(p.payload.equals(signMessage(key, alert))).toBe(true);
+    expect(openSigned(alertMessageSchema, p.payload, verifyKey)).toEqual({ ok: true, value: alert });
+
+    await sut.clearAlert('0101');
+    expect(broker.published[1]).toEqual({ topic: areaTopic('0101', 'alert'), payload: Buffer.alloc(0), options: { qos: 1, retain: true } });
+  });
+
+  it('lets a broker failure reach the caller (a command then stays queued)', async () => {
+    broker.publish = async () => {
+      throw new Error('broker down');
+    };
+    await expect(sut.sendCommand({ commandId: 'c', deviceId: 'd', sentAt: 1, expiresAt: 2, command: '{"type":"selfTest"}' })).rejects.toThrow('broker down');
+  });
+});

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { AREA_CHANNELS, areaTopic, DEVICE_CHANNELS, deviceTopic, PROTOCOL_VERSION, type AlertMessage, type EventsAck } from '@loa/shared';
+import { MessageBroker } from '../broker/message-broker.js';
+import { SigningService } from '../signing/signing.service.js';
+import { DeviceGateway, type CommandSend } from './device-gateway.js';
+
+const TIMELINE = DEVICE_CHANNELS.timeline;
+const EVENTS_ACK = DEVICE_CHANNELS['events/ack'];
+const REQ = DEVICE_CHANNELS.req;
+const ALERT = AREA_CHANNELS.alert;
+/** MQTT clears a retained message with an empty retained publish; it carries nothing to sign. */
+const EMPTY = Buffer.alloc(0);
+
+/** The device gateway over the MessageBroker port, every message signed by the server's key. */
+@Injectable()
+export class MqttDeviceGateway extends DeviceGateway {
+  constructor(
+    private readonly broker: MessageBroker,
+    private readonly signing: SigningService,
+  ) {
+    super();
+  }
+
+  publishTimeline(deviceId: string, timeline: string): Promise<void> {
+    return this.broker.publish(deviceTopic(deviceId, 'timeline'), this.signing.signText(timeline), { qos: TIMELINE.qos, retain: TIMELINE.retain });
+  }
+
+  ackEvents(deviceId: string, ids: readonly string[]): Promise<void> {
+    const ack: EventsAck = { v: PROTOCOL_VERSION, deviceId, ids: [...ids] };
+    return this.broker.publish(deviceTopic(deviceId, 'events/ack'), this.signing.sign(ack), { qos: EVENTS_ACK.qos, retain: EVENTS_ACK.retain });
+  }
+
+  sendCommand(s: CommandSend): Promise<void> {
+    // Assembled as text so the stored command goes out exactly as stored, without a parse and re-serialise per send.
+    const json = `{"v":${PROTOCOL_VERSION},"id":${JSON.stringify(s.commandId)},"deviceId":${JSON.stringify(s.deviceId)},"sentAt":${s.sentAt},"expiresAt":${s.expiresAt},"command":${s.command}}`;
+    return this.broker.publish(deviceTopic(s.deviceId, 'req'), this.signing.signText(json), { qos: REQ.qos, retain: REQ.retain });
+  }
+
+  publishAlert(msg: AlertMessage): Promise<void> {
+    return this.broker.publish(areaTopic(msg.areaCode, 'alert'), this.signing.sign(msg), { qos: ALERT.qos, retain: ALERT.retain });
+  }
+
+  clearAlert(areaCode: string): Promise<void> {
+    return this.broker.publish(areaTopic(areaCode, 'alert'), EMPTY, { qos: ALERT.qos, retain: true });
+  }
+}

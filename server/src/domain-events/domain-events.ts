@@ -1,0 +1,142 @@
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { DeliveryState, PlaybackEvent } from '@loa/shared';
+import type { AlarmView, MediaJobView } from '@loa/shared/rest';
+
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+
+/** A device went online or offline (one committed presence transition). */
+export interface PresenceChange {
+  deviceId: string;
+  at: number;
+  state: 'online' | 'offline';
+  reason: string;
+}
+
+/** One stored telemetry sample. */
+export interface TelemetrySample {
+  deviceId: string;
+  at: number;
+  volume: number | null;
+  muted: boolean | null;
+  playing: string | null;
+  freeDiskBytes: number | null;
+  outputLevelLufs: number | null;
+  temperatureC: number | null;
+  rssBytes: number | null;
+  /** Media the device refused to download for lack of space (not stored: only the alarms use it). */
+  mediaBlockedBytes?: number | null | undefined;
+}
+
+/** One delivery record whose state changed (the producer already holds these fields: no lookup per row). */
+export interface DeliveryChange {
+  scheduleId: string;
+  occurrenceId: string;
+  deviceId: string;
+  state: DeliveryState;
+  reason: string | null;
+  at: number;
+}
+
+export interface CommandResult {
+  commandId: string;
+  deviceId: string;
+  status: string;
+  result?: unknown;
+}
+
+/**
+ * What happened, by name. Payloads are batches wherever the producer works in batches (presence, telemetry,
+ * deliveries, alarms, command results): one event per committed batch, never one per row, because these fire on
+ * the hottest paths (10,000 connects, 10,000 delivery events/s). Every event is emitted after its change is
+ * committed. Add an entry here (small edit) to publish a new event.
+ */
+export interface DomainEventMap {
+  /** New devices, committed (single registration or a batch). */
+  'device.registered': { deviceIds: readonly string[] };
+  /** A device's area changed (areas are codes). */
+  'device.moved': { deviceId: string; fromArea: string; toArea: string };
+  /** A device's name, area, tags or board profile changed (device.moved is emitted too when it moved). */
+  'device.updated': { deviceId: string; moved: boolean; retagged: boolean; reprofiled: boolean };
+  'device.removed': { deviceId: string };
+  /** Areas re-parented by an import: the devices under them keep their area code but have new ancestors. */
+  'areas.moved': { areaCodes: readonly string[]; deviceIds: readonly string[] };
+  /** Committed online↔offline transitions, in order. */
+  'presence.changed': { changes: readonly PresenceChange[] };
+  /** These devices' timelines must be rebuilt and dispatched. */
+  'timelines.dirty': { deviceIds: readonly string[] };
+  'deliveries.changed': { changes: readonly DeliveryChange[] };
+  /** A device's committed playback reports (one MQTT `events` batch). */
+  'playback.reported': { deviceId: string; events: readonly PlaybackEvent[] };
+  'content.stateChanged': { contentId: string; state: string; by: string };
+  /** A content was archived (committed): it may no longer reach devices, so its active schedules are withdrawn. */
+  'content.archived': { contentId: string; by: string };
+  'telemetry.received': { samples: readonly TelemetrySample[] };
+  /** Alarms as the REST API shows them, after the change. */
+  'alarm.raised': { alarms: readonly AlarmView[] };
+  'alarm.cleared': { alarms: readonly AlarmView[] };
+  'command.results': { results: readonly CommandResult[] };
+  /** A media processing job was created, progressed (at most every 200 ms) or ended; `job` is its API view. */
+  'media.jobChanged': { job: MediaJobView };
+}
+
+export type DomainEventName = keyof DomainEventMap;
+
+/**
+ * Publishes what happened; features that care listen with `@OnEvent('name')` (from @nestjs/event-emitter).
+ * Producers never know their listeners.
+ *
+ * Listeners run synchronously inside `emit`, up to their first `await` (EventEmitter2 without its `async` option):
+ * cheap in-memory work, such as dropping a cache entry on `device.moved`, is therefore done before the producer's
+ * call returns, so the next read cannot see stale data, and no timer or extra tick per event is added on the hot
+ * paths. Anything slower (database, area look-ups) a listener does after an `await`, detached from the producer:
+ * `emit` never waits for it.
+ *
+ * `emitAsync` is for the few producers whose own completion is defined to include the reactions: a presence batch
+ * (the next batch must not start before the previous one's alarms are settled: that is the back-pressure of a
+ * 10,000-device reconnect storm, as before events existed) or an area import that answers once the moved devices'
+ * timelines are rebuilt. It resolves when every listener has finished.
+ *
+ * Neither ever throws or rejects: @OnEvent handlers are wrapped by Nest in a try/catch that logs (suppressErrors
+ * defaults to true), and a raw `EventEmitter2.on` listener that fails is caught and logged here. Losing a
+ * listener's work must never fail a change that is already committed.
+ *
+ * EventEmitterModule is a global module, so Nest loads the @OnEvent listeners (its onApplicationBootstrap) before
+ * any feature's onApplicationBootstrap can produce an event.
+ */
+@Injectable()
+export class DomainEvents {
+  constructor(
+    private readonly emitter: EventEmitter2,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  emit<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): void {
+    try {
+      this.emitter.emit(name, payload);
+    } catch (err) {
+      this.failed(name, err);
+    }
+  }
+
+  async emitAsync<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): Promise<void> {
+    try {
+      await this.emitter.emitAsync(name, payload);
+    } catch (err) {
+      this.failed(name, err);
+    }
+  }
+
+  private failed(name: string, err: unknown): void {
+    this.logger.error({ ctx: 'events', event: name, err: (err as Error).message }, 'domain event listener failed');
+  }
+}
+
+/** Makes DomainEvents injectable everywhere (EventEmitterModule.forRoot() is registered once, in AppModule). */
+@Global()
+@Module({
+  providers: [DomainEvents],
+  exports: [DomainEvents],
+})
+export class DomainEventsModule {}

@@ -1,0 +1,161 @@
+import { jest } from '@jest/globals';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { silentLogger } from '../../test/support/fixtures.js';
+import { JobScheduler, type PeriodicJob } from './job-scheduler.js';
+import { LeaderGate, SingleInstanceLeaderGate } from './leader-gate.js';
+
+/** A gate whose answer the test sets, counting how often a tick asked it. */
+class FakeGate extends LeaderGate {
+  leader = true;
+  asked = 0;
+  isLeader(): boolean {
+    this.asked++;
+    return this.leader;
+  }
+}
+
+/** A run the test ends when it chooses. */
+function held(): { promise: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return { promise, release };
+}
+
+const MIN = 60_000;
+
+describe(JobScheduler.name, () => {
+  let gate: FakeGate;
+  let registry: SchedulerRegistry;
+  let errors: Array<Record<string, unknown>>;
+  let sut: JobScheduler;
+
+  const job = (name: string, run: () => Promise<unknown>, extra: Partial<PeriodicJob> = {}): PeriodicJob => ({ name, intervalMs: MIN, runAtStart: false, run, ...extra });
+
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    gate = new FakeGate();
+    registry = new SchedulerRegistry();
+    errors = [];
+    const logger = { ...silentLogger, error: (o: Record<string, unknown>) => void errors.push(o) } as unknown as typeof silentLogger;
+    sut = new JobScheduler(registry, gate, logger);
+  });
+
+  afterEach(async () => {
+    await sut.onModuleDestroy();
+    jest.useRealTimers();
+  });
+
+  it('never calls a job on an instance that is not the leader, and calls it from the tick it becomes leader', async () => {
+    const calls: number[] = [];
+    gate.leader = false;
+    sut.schedule(job('sweep', async () => void calls.push(Date.now()), { runAtStart: true }));
+    expect(await sut.runNow('sweep')).toBe('not-leader');
+    await jest.advanceTimersByTimeAsync(3 * MIN);
+    // At start, by runNow and at three ticks the gate was asked, and every time the answer kept the job from running.
+    expect(gate.asked).toBe(5);
+    expect(calls).toEqual([]);
+
+    gate.leader = true;
+    const leaderFrom = Date.now();
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(calls).toEqual([leaderFrom + MIN]);
+    expect(await sut.runNow('sweep')).toBe('done');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('runs at start when asked to, then at every interval', async () => {
+    const atStart = jest.fn(async () => undefined);
+    const later = jest.fn(async () => undefined);
+    sut.schedule(job('at-start', atStart, { runAtStart: true }));
+    sut.schedule(job('later', later));
+    expect(atStart).toHaveBeenCalledTimes(1); // started before schedule() returned
+    expect(later).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(2 * MIN);
+    expect(atStart).toHaveBeenCalledTimes(3);
+    expect(later).toHaveBeenCalledTimes(2);
+    expect(registry.getIntervals()).toEqual(['at-start', 'later']);
+    expect(sut.names()).toEqual(['at-start', 'later']);
+  });
+
+  it('skips a tick while the previous run is still going, and runs again once it has ended', async () => {
+    const runs: Array<ReturnType<typeof held>> = [];
+    sut.schedule(
+      job('slow', () => {
+        runs.push(held());
+        return runs.at(-1)!.promise;
+      }),
+    );
+    const first = sut.runNow('slow');
+    await jest.advanceTimersByTimeAsync(3 * MIN);
+    expect(await sut.runNow('slow')).toBe('busy');
+    expect(runs).toHaveLength(1);
+
+    runs[0]!.release();
+    expect(await first).toBe('done');
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(runs).toHaveLength(2);
+    runs[1]!.release();
+  });
+
+  it('refuses to run a job nobody scheduled', async () => {
+    await expect(sut.runNow('nothing')).rejects.toThrow(/no job named nothing/);
+  });
+
+  it('logs a failing run and keeps the job on its schedule', async () => {
+    let attempt = 0;
+    sut.schedule(
+      job('flaky', async () => {
+        attempt++;
+        if (attempt === 1) throw new Error('database gone');
+        if (attempt === 2) return Promise.reject(new Error('still gone'));
+        return undefined;
+      }),
+    );
+    expect(await sut.runNow('flaky')).toBe('failed');
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(attempt).toBe(2);
+    expect(await sut.runNow('flaky')).toBe('done');
+    expect(errors).toEqual([
+      expect.objectContaining({ ctx: 'jobs', job: 'flaky', err: 'database gone' }),
+      expect.objectContaining({ ctx: 'jobs', job: 'flaky', err: 'still gone' }),
+    ]);
+  });
+
+  it('contains a job that throws before returning a promise', async () => {
+    sut.schedule(
+      job('broken', () => {
+        throw new Error('not even a promise');
+      }),
+    );
+    expect(await sut.runNow('broken')).toBe('failed');
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(errors.map((e) => e['err'])).toEqual(['not even a promise', 'not even a promise']);
+  });
+
+  it('refuses a second job under the same name', () => {
+    sut.schedule(job('once', async () => undefined));
+    expect(() => sut.schedule(job('once', async () => undefined))).toThrow(/already scheduled/);
+  });
+
+  it('on destroy stops every timer and waits for the run in progress', async () => {
+    const order: string[] = [];
+    const run = held();
+    const quick = jest.fn(async () => undefined);
+    sut.schedule(job('slow', () => run.promise.then(() => void order.push('run ended')), { runAtStart: true }));
+    sut.schedule(job('quick', quick));
+    const destroyed = sut.onModuleDestroy().then(() => void order.push('destroyed'));
+    expect(registry.getIntervals()).toEqual([]);
+    run.release();
+    await destroyed;
+    expect(order).toEqual(['run ended', 'destroyed']);
+    await jest.advanceTimersByTimeAsync(5 * MIN);
+    expect(quick).not.toHaveBeenCalled();
+    await expect(sut.runNow('quick')).rejects.toThrow(/no job named quick/);
+  });
+});
+
+describe(SingleInstanceLeaderGate.name, () => {
+  it('is always the leader: one instance does all the periodic work', () => {
+    expect(new SingleInstanceLeaderGate().isLeader()).toBe(true);
+  });
+});

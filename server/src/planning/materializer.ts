@@ -1,0 +1,263 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { expand, type DeviceKind } from '@loa/shared';
+import { AppConfig } from '../config/app-config.js';
+import { Clock } from '../common/clock.js';
+import { NamedLocks } from '../common/named-locks.js';
+import type { ContentEntity } from '../contents/content.entity.js';
+import type { OccurrenceEntity } from '../schedules/occurrence.entity.js';
+import type { ScheduleTargetEntity } from '../schedules/schedule-target.entity.js';
+import type { ScheduleEntity } from '../schedules/schedule.entity.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
+import { LOGGER } from '../logging/logging.module.js';
+import type { AppLogger } from '../logging/logger.js';
+import { TargetResolver, type TargetSpec } from '../targeting/target-resolver.js';
+import { RENDERS, targetsReach } from '../targeting/targeting.js';
+import { PlanningRepository, WITHDRAWABLE, type DeliveryKey } from './planning.repository.js';
+
+export type { TargetSpec };
+
+/** Deterministic, so recurring occurrences compiled twice keep the same id. */
+export const occurrenceId = (scheduleId: string, startAt: number): string => `${scheduleId}:${startAt}`;
+
+/** The slot window of one occurrence: N plays of the content with a gap between them. */
+export const windowMs = (content: Pick<ContentEntity, 'type' | 'durationMs'>, repeat: number, gapMs: number): number =>
+  content.type === 'audio' ? repeat * content.durationMs + (repeat - 1) * gapMs : content.durationMs;
+
+/** Starts of a schedule's occurrences in [from, to) that fall inside the content's validity window. */
+export function occurrenceStarts(s: ScheduleEntity, content: Pick<ContentEntity, 'validFrom' | 'validUntil'>, from: number, to: number, limit = 10_000): number[] {
+  const lo = Math.max(from, content.validFrom ?? from);
+  const hi = Math.min(to, content.validUntil ?? to);
+  if (hi <= lo) return [];
+  return expand({ dtstart: s.startAt, rrule: s.rrule ?? null, exdates: s.exdates ?? [], timezone: s.timezone ?? 'Asia/Ho_Chi_Minh' }, lo, hi, limit);
+}
+
+export const targetRows = (scheduleId: string, t: TargetSpec): ScheduleTargetEntity[] => [
+  ...t.areas.map((ref) => ({ scheduleId, kind: 'area' as const, ref })),
+  ...t.groups.map((ref) => ({ scheduleId, kind: 'group' as const, ref })),
+  ...t.devices.map((ref) => ({ scheduleId, kind: 'device' as const, ref })),
+];
+
+export const targetSpec = (rows: readonly ScheduleTargetEntity[]): TargetSpec => ({
+  areas: rows.filter((t) => t.kind === 'area').map((t) => t.ref),
+  groups: rows.filter((t) => t.kind === 'group').map((t) => t.ref),
+  devices: rows.filter((t) => t.kind === 'device').map((t) => t.ref),
+});
+
+export interface Plan {
+  occurrences: OccurrenceEntity[];
+  deviceIds: string[];
+}
+
+/** What a pending schedule is saved with: no occurrence, no device. */
+export const NOTHING: Plan = { occurrences: [], deviceIds: [] };
+
+/** The one lock every read-diff-write of occurrences and deliveries runs under (any process, via NamedLocks). */
+export const PLANNING_LOCK = 'planning.materialize';
+
+/**
+ * Keeps occurrences and per-device queued deliveries in step with schedules, targets and devices, and is the only
+ * producer of `timelines.dirty`: after each committed change it names the devices whose timelines must be rebuilt,
+ * and awaits dispatch (emitAsync), so a save answers once its devices were sent their new timelines, as before.
+ * All mutations run under one named lock, so the horizon roller, an edit and a device move never interleave their
+ * read-diff-write steps.
+ *
+ * Schedule rows belong to schedules/: the mutations that change one take a `write` callback that runs inside the
+ * same transaction as the deliveries it implies, so a schedule and its deliveries commit together.
+ */
+@Injectable()
+export class Materializer {
+  constructor(
+    private readonly repo: PlanningRepository,
+    private readonly targets: TargetResolver,
+    private readonly tx: TransactionRunner,
+    private readonly locks: NamedLocks,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  /** Runs `work` after every planning mutation queued before it (not re-entrant). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.locks.run(PLANNING_LOCK, work);
+  }
+
+  get horizonMs(): number {
+    return this.config.timelineHorizonMs;
+  }
+
+  /** See TargetResolver.resolve: the devices of `kind` the targets reach. */
+  resolveTargets(targets: TargetSpec, kind: DeviceKind, strict: boolean): Promise<string[]> {
+    return this.targets.resolve(targets, kind, strict);
+  }
+
+  /** Occurrences of a schedule in [from, to) and the devices they go to. */
+  async plan(s: ScheduleEntity, content: ContentEntity, targets: TargetSpec, from: number, to: number, strict: boolean): Promise<Plan> {
+    const duration = windowMs(content, s.repeat ?? 1, s.gapMs ?? 0);
+    const occurrences = occurrenceStarts(s, content, from, to).map((startAt) => ({ id: occurrenceId(s.id, startAt), scheduleId: s.id, startAt, durationMs: duration }));
+    const deviceIds = await this.targets.resolve(targets, RENDERS[content.type], strict);
+    return { occurrences, deviceIds };
+  }
+
+  /**
+   * A new schedule: `write` stores its row, and its planned occurrences and deliveries go with it in one
+   * transaction; its devices are then dirty (when it has occurrences).
+   */
+  async insertNew(scheduleId: string, plan: Plan, write: () => Promise<void>): Promise<void> {
+    const now = this.clock.now();
+    await this.tx.run(async () => {
+      await write();
+      await this.repo.insertOccurrences(plan.occurrences);
+      await this.repo.insertDeliveries(pairsOf(plan, scheduleId), now);
+    });
+    await this.dirty(plan.occurrences.length > 0 ? plan.deviceIds : []);
+  }
+
+  /**
+   * Brings the future (start > now) of an existing schedule to `plan`: missing deliveries are queued, ones no longer
+   * wanted are withdrawn if not yet playing, emptied occurrences are dropped. Past and started ones are untouched.
+   * `write` (the schedule's own row) commits with it. The devices whose deliveries changed, plus `alsoDirty` (e.g.
+   * every targeted device when a slot attribute such as volume changed), are dirty. Returns the changed devices.
+   */
+  async applyEdit(scheduleId: string, plan: Plan, now: number, write: () => Promise<void>, alsoDirty: readonly string[] = []): Promise<Set<string>> {
+    const existing = await this.repo.scheduleDeliveriesAfter(scheduleId, now);
+    const wanted = new Set(pairsOf(plan, scheduleId).map(key));
+    const have = new Set(existing.map(key));
+    const toDelete = existing.filter((d) => !wanted.has(key(d)) && WITHDRAWABLE.includes(d.state));
+    const toInsert = pairsOf(plan, scheduleId).filter((p) => !have.has(key(p)));
+    const plannedIds = new Set(plan.occurrences.map((o) => o.id));
+    const dropped = [...new Set(existing.map((d) => d.occurrenceId))].filter((id) => !plannedIds.has(id));
+    await this.tx.run(async () => {
+      await write();
+      const duration = plan.occurrences[0]?.durationMs;
+      if (duration !== undefined) await this.repo.setDurations(scheduleId, duration, now);
+      await this.repo.insertOccurrences(plan.occurrences);
+      await this.repo.deletePending(toDelete);
+      await this.repo.insertDeliveries(toInsert, now);
+      await this.repo.deleteEmptyOccurrences(dropped);
+    });
+    const changed = new Set([...toDelete.map((d) => d.deviceId), ...toInsert.map((d) => d.deviceId)]);
+    await this.dirty([...new Set([...changed, ...alsoDirty])].sort());
+    return changed;
+  }
+
+  /**
+   * A cancelled schedule: `write` marks it so; its not-yet-playing future deliveries become skipped ("cancelled")
+   * in the same transaction, and the devices that held them are dirty. Returns those devices.
+   */
+  async withdraw(scheduleId: string, now: number, write: () => Promise<void>): Promise<string[]> {
+    const devices = await this.tx.run(async () => {
+      const held = await this.repo.withdrawAll(scheduleId, now);
+      await write();
+      return held;
+    });
+    await this.dirty(devices);
+    return devices;
+  }
+
+  /**
+   * Extends every active schedule's occurrences to now + horizon, queuing deliveries for the devices its targets
+   * reach today. Idempotent (deterministic ids, inserts ignore existing rows). Returns the devices recompiled.
+   */
+  rollHorizon(): Promise<string[]> {
+    return this.exclusive(async () => {
+      const now = this.clock.now();
+      const until = now + this.horizonMs;
+      const due = await this.repo.dueForRoll(until);
+      const contents = await this.repo.contents([...new Set(due.map((s) => s.contentId))]);
+      const affected = new Set<string>();
+      for (const s of due) {
+        const content = contents.get(s.contentId);
+        if (!content) continue;
+        const from = Math.max(s.generatedUntil ?? now, now);
+        const plan = await this.plan(s, content, targetSpec(await this.repo.targets(s.id)), from, until, false);
+        await this.tx.run(async () => {
+          await this.repo.insertOccurrences(plan.occurrences);
+          await this.repo.insertDeliveries(pairsOf(plan, s.id), now);
+          await this.repo.setGeneratedUntil(s.id, until);
+        });
+        if (plan.occurrences.length > 0) plan.deviceIds.forEach((d) => affected.add(d));
+      }
+      const ids = [...affected].sort();
+      await this.dirty(ids);
+      if (due.length > 0) this.logger.info({ ctx: 'schedules', schedules: due.length, devices: ids.length }, 'horizon rolled');
+      return ids;
+    });
+  }
+
+  /**
+   * Device-side reconciliation, for devices whose area, tags or group membership changed (or that were just
+   * registered): queues what applies to them now and withdraws what no longer does, for occurrences starting
+   * after now. Marks dirty the devices whose deliveries changed, plus `alwaysRecompile` (e.g. a moved device, whose
+   * area channels changed). Returns those devices.
+   */
+  reconcileDevices(deviceIds: readonly string[], alwaysRecompile: readonly string[] = []): Promise<string[]> {
+    return this.exclusive(async () => {
+      const now = this.clock.now();
+      const changed = new Set<string>(alwaysRecompile);
+      if (deviceIds.length > 0) {
+        const devices = await this.repo.deviceFacts(deviceIds);
+        const active = await this.repo.activeWithTargets();
+        const groups = await this.targets.groups();
+        const contents = await this.repo.contents([...new Set(active.map((a) => a.schedule.contentId))]);
+        const reaches = new Map<string, Set<string>>(); // deviceId → scheduleIds
+        for (const d of devices) {
+          const set = new Set<string>();
+          for (const { schedule, targets } of active) {
+            const c = contents.get(schedule.contentId);
+            if (c && RENDERS[c.type] === d.kind && targetsReach(targets, d, groups)) set.add(schedule.id);
+          }
+          reaches.set(d.id, set);
+        }
+        const scheduleIds = [...new Set([...reaches.values()].flatMap((s) => [...s]))];
+        const occurrences = await this.repo.futureOccurrences(scheduleIds, now);
+        const bySchedule = new Map<string, OccurrenceEntity[]>();
+        for (const o of occurrences) {
+          const list = bySchedule.get(o.scheduleId);
+          if (list) list.push(o);
+          else bySchedule.set(o.scheduleId, [o]);
+        }
+        const existing = await this.repo.deviceDeliveriesAfter(devices.map((d) => d.id), now);
+        const have = new Set(existing.map(key));
+        const wanted = new Set<string>();
+        const toInsert: Array<{ occurrenceId: string; deviceId: string; scheduleId: string }> = [];
+        for (const d of devices) {
+          for (const sid of reaches.get(d.id) ?? []) {
+            for (const o of bySchedule.get(sid) ?? []) {
+              const p = { occurrenceId: o.id, deviceId: d.id, scheduleId: sid };
+              wanted.add(key(p));
+              if (!have.has(key(p))) toInsert.push(p);
+            }
+          }
+        }
+        const activeIds = new Set(active.map((a) => a.schedule.id));
+        const toDelete = existing.filter((e: DeliveryKey) => activeIds.has(e.scheduleId) && !wanted.has(key(e)) && WITHDRAWABLE.includes(e.state));
+        if (toInsert.length > 0 || toDelete.length > 0) {
+          await this.tx.run(async () => {
+            await this.repo.deletePending(toDelete);
+            await this.repo.insertDeliveries(toInsert, now);
+          });
+        }
+        for (const p of [...toInsert, ...toDelete]) changed.add(p.deviceId);
+        this.logger.info({ ctx: 'schedules', devices: devices.length, queued: toInsert.length, withdrawn: toDelete.length }, 'devices reconciled');
+      }
+      const ids = [...changed].sort();
+      await this.dirty(ids);
+      return ids;
+    });
+  }
+
+  /** Tells dispatch which timelines to rebuild, after the commit, and waits for it (see the class comment). */
+  private async dirty(deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length > 0) await this.events.emitAsync('timelines.dirty', { deviceIds });
+  }
+}
+
+const key = (p: { occurrenceId: string; deviceId: string }): string => `${p.occurrenceId}\u0000${p.deviceId}`;
+
+function pairsOf(plan: Plan, scheduleId: string): Array<{ occurrenceId: string; deviceId: string; scheduleId: string }> {
+  const out: Array<{ occurrenceId: string; deviceId: string; scheduleId: string }> = [];
+  for (const o of plan.occurrences) for (const deviceId of plan.deviceIds) out.push({ occurrenceId: o.id, deviceId, scheduleId });
+  return out;
+}

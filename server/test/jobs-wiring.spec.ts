@@ -1,0 +1,38 @@
+/**
+ * The periodic work of a whole server goes through one JobScheduler: every sweeper is scheduled under its name at
+ * start-up, runs by name, and leaves no timer once the server has stopped.
+ */
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { OFFLINE_ALARMS_JOB } from '../src/alarms/offline-alarms.job.js';
+import { ALERT_EXPIRY_JOB } from '../src/alerts/alert-expiry.js';
+import { AUDIT_RETENTION_JOB } from '../src/audit/audit-retention.js';
+import { COMMAND_SWEEP_JOB } from '../src/commands/command-sweeper.js';
+import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
+import { HORIZON_ROLL_JOB } from '../src/schedules/horizon-roller.js';
+import { TELEMETRY_RETENTION_JOB } from '../src/telemetry/telemetry-retention.job.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB];
+
+describe('periodic jobs of a whole server', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+
+  afterAll(() => t.close());
+
+  it('schedules every sweeper once, under its name, runs one by name, and stops them all with the server', async () => {
+    const jobs = t.server.app.get(JobScheduler);
+    const registry = t.server.app.get(SchedulerRegistry);
+    expect([...jobs.names()].sort()).toEqual([...ALL_JOBS].sort());
+    expect([...registry.getIntervals()].sort()).toEqual([...ALL_JOBS].sort());
+    expect(await jobs.runNow(AUDIT_RETENTION_JOB)).toBe('done');
+
+    await t.server.close();
+    expect(registry.getIntervals()).toEqual([]);
+    expect(jobs.names()).toEqual([]);
+  });
+});
