@@ -27,7 +27,7 @@ import { AlarmsModule } from './alarms/alarms.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { SecurityEventsModule } from './security-events/security-events.module.js';
 import { CommandsModule } from './commands/commands.module.js';
-import { DeviceSecurityModule } from './device-auth/device-security.module.js';
+import { DeviceSecurityModule } from './device-security/device-security.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import { EventsModule } from './events/events.module.js';
@@ -35,7 +35,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { DomainEventsModule } from './domain-events/domain-events.js';
 import { LiveEventsModule } from './events/live-events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
-import { ApprovalsModule } from './approvals/approvals.module.js';
+import { ApprovalsModule } from './approval-inbox/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 

@@ -16,7 +16,6 @@ import { ContentImageVariantEntity } from '../src/contents/content-image-variant
 import { MediaEntity } from '../src/media/media.entity.js';
 import { ChildProcessMediaTools } from '../src/media/media-tools.js';
 import { MediaStorage } from '../src/media/media.storage.js';
-import type { TimelinesService } from '../src/timelines/timelines.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, silentLogger, testConfig } from './support/fixtures.js';
 import { TestDomainEvents } from './support/domain-events.js';
@@ -47,7 +46,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe.each(DATABASES)(`${ContentsService.name} on %s`, (_name, open) => {
   let db: TestDatabase;
   let dataDir: string;
-  let recompiled: string[][];
   let profiles: BoardProfilesService;
   let sut: ContentsService;
 
@@ -58,10 +56,8 @@ describe.each(DATABASES)(`${ContentsService.name} on %s`, (_name, open) => {
     const storage = new MediaStorage(testConfig({ LOA_DATA_DIR: dataDir }), silentLogger, clock);
     await storage.ensureDirs();
     const repo = new ContentsRepository(db.dataSource);
-    recompiled = [];
-    const timelines = { recompile: async (ids: readonly string[]) => (recompiled.push([...ids]), new Map()) } as unknown as TimelinesService;
     profiles = new BoardProfilesService(new BoardProfilesRepository(db.dataSource), clock);
-    sut = new ContentsService(repo, new ContentImages(storage, new ImageProcessor(new ChildProcessMediaTools()), repo, clock, silentLogger), profiles, timelines, clock, new TestDomainEvents());
+    sut = new ContentsService(repo, new ContentImages(storage, new ImageProcessor(new ChildProcessMediaTools()), repo, clock, silentLogger), profiles, clock, new TestDomainEvents());
     sut.onModuleInit();
   });
   afterEach(async () => {

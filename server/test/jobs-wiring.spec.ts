@@ -9,7 +9,7 @@ import { AUDIT_RETENTION_JOB } from '../src/audit/audit-retention.js';
 import { COMMAND_SWEEP_JOB } from '../src/commands/command-sweeper.js';
 import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
-import { HORIZON_ROLL_JOB } from '../src/schedules/horizon-roller.js';
+import { HORIZON_ROLL_JOB } from '../src/planning/horizon-roller.js';
 import { TELEMETRY_RETENTION_JOB } from '../src/telemetry/telemetry-retention.job.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

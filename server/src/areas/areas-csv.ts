@@ -1,6 +1,6 @@
 import { areaCodeSchema } from '@loa/shared';
 import { detectSeparator, parseCsvRecords } from '../common/csv.js';
-import { areaPath } from './area-path.js';
+import { areaPath } from './area.entity.js';
 import { AREA_LEVELS, levelProblem, type AreaLevel } from './area-levels.js';
 
 /** One problem of an import file: the line it is on (1 = header) and the code of that row when it has one. */

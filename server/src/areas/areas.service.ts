@@ -1,8 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { AreaEntity } from './area.entity.js';
+import { areaPath, type AreaEntity } from './area.entity.js';
 import { AreasRepository } from './areas.repository.js';
-import { areaPath } from './area-path.js';
 import { levelProblem, type AreaLevel } from './area-levels.js';
 import type { AreaView } from '@loa/shared/rest';
 export type { AreaView } from '@loa/shared/rest';

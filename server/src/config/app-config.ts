@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema, type RawConfig } from './config.schema.js';
-import { buildTtsConfig, type TtsConfig } from '../tts/tts-settings.js';
+import { buildTtsConfig, type TtsConfig } from './tts-settings.js';
 
 export type DatabaseTarget = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ttsSettingsShape } from '../tts/tts-settings.js';
+import { ttsSettingsShape } from './tts-settings.js';
 
 /** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
 export function isIanaZone(zone: string): boolean {
@@ -113,7 +113,7 @@ export const configSchema = z.object({
   LOA_AUDIO_TRIM_SILENCE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Audio processing jobs (decode, two-pass loudnorm, encode) run at once; each keeps about one core busy. */
   LOA_MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-  /** Text-to-speech (issue 6): engine, vendor API and extra abbreviations; see docs/tts.md and tts/tts-settings.ts. */
+  /** Text-to-speech (issue 6): engine, vendor API and extra abbreviations; see docs/tts.md and tts-settings.ts. */
   ...ttsSettingsShape,
 });
 

@@ -3,7 +3,6 @@ import { ApprovalRulesModule } from '../approvals/approval-rules.module.js';
 import { BoardProfilesModule } from '../board-profiles/board-profiles.module.js';
 import { MediaToolsModule } from '../media/media-tools.module.js';
 import { MediaStorage } from '../media/media.storage.js';
-import { TimelinesModule } from '../timelines/timelines.module.js';
 import { ContentImages } from './content-images.js';
 import { ContentsController } from './contents.controller.js';
 import { ContentsRepository } from './contents.repository.js';
@@ -11,7 +10,7 @@ import { ContentsService } from './contents.service.js';
 import { ImageProcessor } from './image-processor.js';
 
 @Module({
-  imports: [BoardProfilesModule, TimelinesModule, ApprovalRulesModule, MediaToolsModule],
+  imports: [BoardProfilesModule, ApprovalRulesModule, MediaToolsModule],
   controllers: [ContentsController],
   // MediaStorage is reused as-is (same directory as the media feature): image files are content-addressed there.
   providers: [ContentsRepository, ContentsService, ContentImages, ImageProcessor, MediaStorage],

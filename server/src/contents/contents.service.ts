@@ -6,7 +6,6 @@ import { newId } from '../common/ids.js';
 import type { ContentEventEntity } from './content-event.entity.js';
 import type { ContentEntity, ContentState, ContentType } from './content.entity.js';
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
-import { TimelinesService } from '../timelines/timelines.service.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { contentNeedsApprover } from '../approvals/approval-rules.js';
@@ -123,7 +122,6 @@ export class ContentsService implements OnModuleInit {
     private readonly repo: ContentsRepository,
     private readonly images: ContentImages,
     private readonly profiles: BoardProfilesService,
-    private readonly timelines: TimelinesService,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
     /** Issue 7; without it (hand-wired tests) every content kind waits for an approver, as before the rules. */
@@ -131,10 +129,11 @@ export class ContentsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // A new or resized profile: prepare every image for it, then give its boards timelines that point at it.
+    // A new or resized profile: prepare every image for it, then its boards get timelines that point at it
+    // (dispatch, on content.boardImagesReady); the profile's answer follows them.
     this.profiles.onResolution(async (profile, devices) => {
       for (const c of await this.repo.activeImages()) await this.images.prepareAll(c, [profile]);
-      if (devices.length > 0) await this.timelines.recompile(devices);
+      if (devices.length > 0) await this.events.emitAsync('content.boardImagesReady', { profileId: profile.id, deviceIds: devices });
     });
   }
 

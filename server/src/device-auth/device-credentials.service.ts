@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { randomToken } from '../common/ids.js';
-import { areaCodesOf } from '../areas/area-path.js';
+import { areaCodesOf } from '../areas/area.entity.js';
 import { DeviceCredentialsRepository, type CredentialsRow } from './device-credentials.repository.js';
 
 export type { CredentialsRow } from './device-credentials.repository.js';

@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AreasModule } from '../areas/areas.module.js';
 import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
-import { PlanningModule } from '../planning/planning.module.js';
-import { TimelinesModule } from '../timelines/timelines.module.js';
 import { DeviceAreas, RepositoryDeviceAreas } from './device-areas.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesMqttHandler } from './devices.mqtt.js';
@@ -14,7 +12,7 @@ import { PresenceWriter } from './presence-writer.js';
 import { PresenceService } from './presence.service.js';
 
 @Module({
-  imports: [AreasModule, DeviceAuthModule, TimelinesModule, PlanningModule],
+  imports: [AreasModule, DeviceAuthModule],
   controllers: [DevicesController],
   providers: [DevicesRepository, DevicesService, DevicesMqttHandler, PresenceWriter, PresenceService, PresenceSweepJob, { provide: PresenceReader, useExisting: PresenceWriter }, { provide: DeviceAreas, useClass: RepositoryDeviceAreas }],
   exports: [DevicesService, PresenceService, PresenceReader, DeviceAreas],

@@ -1,10 +1,13 @@
+import { OnEvent } from '@nestjs/event-emitter';
+import type { StatusMessage } from '@loa/shared';
 import { TestDomainEvents } from '../../test/support/domain-events.js';
 import type { AreasService } from '../areas/areas.service.js';
 import type { DeviceEntity } from './device.entity.js';
 import { createLogger } from '../logging/logger.js';
-import type { Materializer } from '../planning/materializer.js';
 import type { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
+import type { PresenceWriter } from './presence-writer.js';
+import type { Clock } from '../common/clock.js';
 
 const device: DeviceEntity = {
   id: 'spk-1',
@@ -18,6 +21,17 @@ const device: DeviceEntity = {
   ackedTimelineVersion: 0,
 } as unknown as DeviceEntity;
 
+/** Stands for planning: finishes its reaction only after a later turn of the event loop. */
+class SlowPlanner {
+  constructor(private readonly order: string[]) {}
+
+  @OnEvent('device.updated')
+  async replan(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.order.push('replanned');
+  }
+}
+
 /** DevicesService with fakes of its ports; only what update() touches does anything. */
 function setup() {
   let row = { ...device };
@@ -28,11 +42,11 @@ function setup() {
     revocations: async () => new Map(),
   } as unknown as DevicesRepository;
   const areas = { get: async (code: string) => ({ code }) } as unknown as AreasService;
-  const reconciled: string[][][] = [];
-  const materializer = { reconcileDevices: async (ids: readonly string[], always: readonly string[]) => (reconciled.push([[...ids], [...always]]), []) } as unknown as Materializer;
   const events = new TestDomainEvents();
-  const sut = new DevicesService(repo, areas, null as never, null as never, materializer, null as never, null as never, null as never, createLogger('silent'), events);
-  return { sut, events, reconciled };
+  const presence = { write: async () => undefined } as unknown as PresenceWriter;
+  const clock = { now: () => 1_000 } as unknown as Clock;
+  const sut = new DevicesService(repo, areas, null as never, presence, clock, null as never, createLogger('silent'), events);
+  return { sut, events };
 }
 
 describe(`${DevicesService.name} announcing device changes`, () => {
@@ -56,5 +70,21 @@ describe(`${DevicesService.name} announcing device changes`, () => {
       { deviceId: 'spk-1', moved: false, retagged: true, reprofiled: false },
     ]);
     expect(events.payloads('device.moved')).toEqual([]);
+  });
+
+  it("waits for device.updated's listeners (planning) before answering", async () => {
+    const { sut, events } = setup();
+    const order: string[] = [];
+    events.listen(new SlowPlanner(order));
+    await sut.update('spk-1', { tags: ['school'] });
+    order.push('answered');
+    expect(order).toEqual(['replanned', 'answered']);
+  });
+
+  it('announces an online status with the timeline version the device holds, and nothing for offline', async () => {
+    const { sut, events } = setup();
+    await sut.handleStatus('spk-1', { state: 'online', timelineVersion: 3 } as StatusMessage);
+    await sut.handleStatus('spk-1', { state: 'offline', reason: 'will' } as StatusMessage);
+    expect(events.payloads('device.online')).toEqual([{ deviceId: 'spk-1', timelineVersion: 3 }]);
   });
 });

@@ -10,11 +10,10 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { PresenceWriter } from './presence-writer.js';
-import { TimelinesService } from '../timelines/timelines.service.js';
-import { Materializer } from '../planning/materializer.js';
 import { normTags } from './tags.js';
 import { isoOrNull as iso } from '../common/iso.js';
-import { telemetryView, type TelemetryView } from '../telemetry/telemetry-view.js';
+import type { TelemetryView } from '@loa/shared/rest';
+import { telemetryView } from './telemetry-view.js';
 import { statusUpdate } from './presence-state.js';
 import { SigningService } from '../signing/signing.service.js';
 import type { DeviceView } from '@loa/shared/rest';
@@ -61,8 +60,6 @@ export class DevicesService {
     private readonly repo: DevicesRepository,
     private readonly areas: AreasService,
     private readonly credentials: DeviceCredentialsService,
-    private readonly timelines: TimelinesService,
-    private readonly materializer: Materializer,
     private readonly presence: PresenceWriter,
     private readonly clock: Clock,
     private readonly signing: SigningService,
@@ -79,10 +76,9 @@ export class DevicesService {
     if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
     const { entity, secret } = this.newEntity(input);
     await this.repo.insert(entity);
-    // Before its first timeline: caches that answered "unknown device" (broker login) drop that answer.
-    this.events.emit('device.registered', { deviceIds: [input.id] });
-    // Whatever already targets its area (or matches its tags) applies to it at once; it always gets a first timeline.
-    await this.materializer.reconcileDevices([entity.id], [entity.id]);
+    // Caches that answered "unknown device" (broker login) drop that answer inside emit, before planning gives the
+    // device its first timeline (whatever already targets its area or tags); the answer follows that timeline.
+    await this.events.emitAsync('device.registered', { deviceIds: [input.id] });
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
     return { device: deviceView({ ...entity, timelineVersion: 1 }), secret, serverPublicKey: this.signing.publicKey };
   }
@@ -103,8 +99,7 @@ export class DevicesService {
     // SQLite, may do so in primary-key order, swapping ids between objects (the rows in the database are right).
     const credentials = made.map((m) => ({ id: m.entity.id, secret: m.secret }));
     await this.repo.insertMany(made.map((m) => m.entity));
-    this.events.emit('device.registered', { deviceIds: ids });
-    await this.materializer.reconcileDevices(ids, ids);
+    await this.events.emitAsync('device.registered', { deviceIds: ids });
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
     return { devices: credentials, serverPublicKey: this.signing.publicKey };
   }
@@ -131,8 +126,8 @@ export class DevicesService {
   }
 
   /**
-   * Renames, moves or re-tags a device. A move or a tag change re-evaluates which schedules reach the device; a move
-   * always yields a new timeline, since its area channels (for alerts) change with it.
+   * Renames, moves or re-tags a device. A move or a tag change makes planning (on device.updated) re-evaluate which
+   * schedules reach the device; a move always yields a new timeline, since its area channels (for alerts) change.
    */
   async update(id: string, patch: DeviceUpdate): Promise<DeviceView> {
     const d = await this.repo.find(id);
@@ -159,8 +154,8 @@ export class DevicesService {
     // Listeners run inside emit: caches of the device's area (the broker's alert-channel ACL, live events) are
     // dropped before the new timeline tells the agent to follow its new areas.
     if (moved) this.events.emit('device.moved', { deviceId: id, fromArea: d.areaCode, toArea: patch.areaCode! });
-    if (moved || retagged || reprofiled || (patch.name !== undefined && patch.name !== d.name)) this.events.emit('device.updated', { deviceId: id, moved, retagged, reprofiled });
-    if (moved || retagged || reprofiled) await this.materializer.reconcileDevices(moved || retagged ? [id] : [], moved || reprofiled ? [id] : []);
+    // Planning re-evaluates a moved, re-tagged or re-profiled device; the answer follows its new timeline.
+    if (moved || retagged || reprofiled || (patch.name !== undefined && patch.name !== d.name)) await this.events.emitAsync('device.updated', { deviceId: id, moved, retagged, reprofiled });
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);
   }
@@ -179,10 +174,13 @@ export class DevicesService {
     return deviceView(d, (await this.repo.latestTelemetry([id])).get(id) ?? null, (await this.repo.revocations([id])).get(id) ?? null);
   }
 
-  /** The retained `status` channel: presence (transitions logged by the writer), and a resync if it is behind. */
+  /**
+   * The retained `status` channel: presence (transitions logged by the writer); an online device is announced with
+   * the timeline version it holds (dispatch re-sends it if behind). Awaited, so a reconnect storm keeps its pace.
+   */
   async handleStatus(deviceId: string, msg: StatusMessage): Promise<void> {
     await this.presence.write(statusUpdate(deviceId, msg, this.clock.now()));
     this.logger.debug({ ctx: 'devices', deviceId, state: msg.state, reason: msg.reason }, 'device presence');
-    if (msg.state === 'online') await this.timelines.resyncIfBehind(deviceId, msg.timelineVersion);
+    if (msg.state === 'online') await this.events.emitAsync('device.online', { deviceId, timelineVersion: msg.timelineVersion });
   }
 }

@@ -60,6 +60,13 @@ export interface DomainEventMap {
   /** A device's name, area, tags or board profile changed (device.moved is emitted too when it moved). */
   'device.updated': { deviceId: string; moved: boolean; retagged: boolean; reprofiled: boolean };
   'device.removed': { deviceId: string };
+  /**
+   * A device's status message said online (every one, not only transitions: the retained status comes again on each
+   * reconnect), with the timeline version it holds. Dispatch re-sends the stored timeline if it is behind.
+   */
+  'device.online': { deviceId: string; timelineVersion: number | undefined };
+  /** A group targeted by a schedule changed members: these devices entered or left it. */
+  'group.changed': { groupId: string; deviceIds: readonly string[] };
   /** Areas re-parented by an import: the devices under them keep their area code but have new ancestors. */
   'areas.moved': { areaCodes: readonly string[]; deviceIds: readonly string[] };
   /** Committed online↔offline transitions, in order. */
@@ -72,6 +79,8 @@ export interface DomainEventMap {
   'content.stateChanged': { contentId: string; state: string; by: string };
   /** A content was archived (committed): it may no longer reach devices, so its active schedules are withdrawn. */
   'content.archived': { contentId: string; by: string };
+  /** Every active image has its variant for this board profile (new or resized): these boards need new timelines. */
+  'content.boardImagesReady': { profileId: string; deviceIds: readonly string[] };
   'telemetry.received': { samples: readonly TelemetrySample[] };
   /** Alarms as the REST API shows them, after the change. */
   'alarm.raised': { alarms: readonly AlarmView[] };

@@ -4,7 +4,7 @@ import { newId } from '../common/ids.js';
 import type { GroupEntity, TagRule } from './group.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { Materializer } from '../planning/materializer.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { TargetResolver } from '../targeting/target-resolver.js';
 import { GroupsRepository } from './groups.repository.js';
 import type { GroupView } from '@loa/shared/rest';
@@ -34,9 +34,9 @@ export class GroupsService {
   constructor(
     private readonly repo: GroupsRepository,
     private readonly targets: TargetResolver,
-    private readonly materializer: Materializer,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly events: DomainEvents,
   ) {}
 
   async create(input: GroupInput, userId: string): Promise<GroupView> {
@@ -64,11 +64,12 @@ export class GroupsService {
     await this.repo.update(next);
     const after = await this.members(next);
     if (await this.repo.isTargeted(id)) {
-      // Only devices entering or leaving the group can be affected; reconciliation recompiles those that changed.
+      // Only devices entering or leaving the group can be affected. Planning re-plans them (on group.changed); the
+      // answer follows their new timelines.
       const afterSet = new Set(after);
       const beforeSet = new Set(before);
       const moved = [...before.filter((d) => !afterSet.has(d)), ...after.filter((d) => !beforeSet.has(d))];
-      await this.materializer.reconcileDevices(moved);
+      if (moved.length > 0) await this.events.emitAsync('group.changed', { groupId: id, deviceIds: moved });
       this.logger.info({ ctx: 'groups', groupId: id, moved: moved.length }, 'group membership changed');
     }
     return this.view(next, after);

@@ -6,9 +6,9 @@ import { OverviewService } from './overview.service.js';
 import { ScheduleVisibility } from './schedule-visibility.repository.js';
 
 /**
- * The dashboard's reporting API (issue 7): GET /api/v1/overview here; the calendar and the scoped schedule reads
- * (ScheduleOccurrencesController, ScheduleReads) are mounted by SchedulesModule, which imports this module, so the
- * static `schedules/occurrences` route is registered ahead of `schedules/:id`.
+ * The dashboard's reporting API (issue 7): GET /api/v1/overview, and the read model of what a user sees
+ * (OverviewService, ScheduleVisibility). The calendar route and the scoped schedule reads live in schedules/
+ * (ScheduleOccurrencesController, ScheduleReads), which imports this module; overview knows nothing of schedules.
  */
 @Module({
   imports: [AlarmsModule],

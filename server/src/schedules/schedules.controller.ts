@@ -15,7 +15,7 @@ import {
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.service.js';
-import { ScheduleReads } from '../overview/schedule-reads.js';
+import { ScheduleReads } from './schedule-reads.js';
 import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 import { instantIn } from '../common/instant.js';

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ApprovalRulesModule } from '../approvals/approval-rules.module.js';
 import { DeliveriesModule } from '../deliveries/deliveries.module.js';
-import { ScheduleOccurrencesController } from '../overview/occurrences.controller.js';
 import { OverviewModule } from '../overview/overview.module.js';
-import { ScheduleReads } from '../overview/schedule-reads.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { ContentWithdrawalListener } from './content-withdrawal.listener.js';
-import { DEFAULT_HORIZON_ROLL_INTERVAL_MS, HORIZON_ROLL_INTERVAL_MS, HorizonRoller } from './horizon-roller.js';
+import { ScheduleOccurrencesController } from './occurrences.controller.js';
+import { ScheduleReads } from './schedule-reads.js';
 import { SchedulesController } from './schedules.controller.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { SchedulesService } from './schedules.service.js';
@@ -21,8 +20,6 @@ import { SchedulesService } from './schedules.service.js';
     SchedulesService,
     ScheduleReads,
     ContentWithdrawalListener,
-    HorizonRoller,
-    { provide: HORIZON_ROLL_INTERVAL_MS, useValue: DEFAULT_HORIZON_ROLL_INTERVAL_MS },
   ],
   exports: [SchedulesRepository, SchedulesService],
 })

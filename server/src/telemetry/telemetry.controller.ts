@@ -6,7 +6,7 @@ import type { UserPrincipal } from '../auth/principal.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { telemetryQuerySchema as telemetryQuery } from '@loa/shared/rest';
-import type { TelemetryView } from './telemetry-view.js';
+import type { TelemetryView } from '@loa/shared/rest';
 import { TelemetryService } from './telemetry.service.js';
 
 @ApiTags('telemetry')

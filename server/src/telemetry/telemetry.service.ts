@@ -9,7 +9,9 @@ import { PresenceService } from '../devices/presence.service.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { telemetryRow, telemetryView, type TelemetryView } from './telemetry-view.js';
+import type { TelemetryView } from '@loa/shared/rest';
+import { telemetryView } from '../devices/telemetry-view.js';
+import { telemetryRow } from './telemetry-row.js';
 import { TelemetryRepository } from './telemetry.repository.js';
 
 const DAY_MS = 86_400_000;

@@ -12,7 +12,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
 import { TimelinesRepository } from './timelines.repository.js';
-import { areaCodesOf } from '../areas/area-path.js';
+import { areaCodesOf } from '../areas/area.entity.js';
 
 /** Devices compiled, committed and published together. */
 const RECOMPILE_BATCH = 1000;
@@ -66,6 +66,18 @@ export class TimelinesService implements OnModuleDestroy {
   @OnEvent('timelines.dirty')
   async onTimelinesDirty({ deviceIds }: DomainEventMap['timelines.dirty']): Promise<void> {
     await this.recompile(deviceIds);
+  }
+
+  /** Boards whose profile got its image variants (new or resized) are sent timelines that point at them. */
+  @OnEvent('content.boardImagesReady')
+  async onBoardImagesReady({ deviceIds }: DomainEventMap['content.boardImagesReady']): Promise<void> {
+    if (deviceIds.length > 0) await this.recompile(deviceIds);
+  }
+
+  /** A device came online: awaited by the status handler (emitAsync), so a reconnect storm keeps its pace. */
+  @OnEvent('device.online')
+  onDeviceOnline({ deviceId, timelineVersion }: DomainEventMap['device.online']): Promise<void> {
+    return this.resyncIfBehind(deviceId, timelineVersion);
   }
 
   /**

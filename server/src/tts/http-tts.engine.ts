@@ -1,29 +1,10 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type { Clock } from '../common/clock.js';
+import type { HttpTtsSettings } from '../config/tts-settings.js';
 import { failureOf, type MediaTools } from '../media/media-tools.js';
 import { splitForSynthesis } from './vi-normalize.js';
 import { TtsEngineError, type SynthesisRequest, type SynthesisResult, type TtsEngine } from './tts-engine.js';
 import { isWav } from './wav.js';
-
-/** How a vendor's HTTP API is called (LOA_TTS_HTTP_* settings, validated at start-up). */
-export interface HttpTtsSettings {
-  url: string;
-  method: 'GET' | 'POST' | 'PUT';
-  /** Values may hold placeholders ({{voice}}: FPT.AI takes the voice in a header). */
-  headers: Record<string, string>;
-  /**
-   * JSON (placeholders inside string values; a value that is exactly "{{speed}}" becomes a number), or any other
-   * text sent as is with placeholders replaced (URL-encoded when Content-Type is form-urlencoded). Null: no body.
-   */
-  bodyTemplate: string | null;
-  /** "female-north" (or just "female") → the vendor's voice id. */
-  voiceMap: Record<string, string>;
-  /** Dot path of the audio URL (or base64 audio) in a JSON answer, e.g. "async" (FPT.AI) or "data.url". */
-  audioUrlPath: string | null;
-  timeoutMs: number;
-  /** Longest text one request may carry; longer texts are split at sentence ends. */
-  maxChars: number;
-}
 
 const PLACEHOLDER = /\{\{\s*(text|voice|accent|speed)\s*\}\}/g;
 

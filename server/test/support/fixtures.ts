@@ -5,7 +5,7 @@ import { SigningService } from '../../src/signing/signing.service.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { Clock } from '../../src/common/clock.js';
 import { Metrics } from '../../src/common/metrics.js';
-import { AreaEntity } from '../../src/areas/area.entity.js';
+import { AreaEntity, areaPath } from '../../src/areas/area.entity.js';
 import { ContentEntity } from '../../src/contents/content.entity.js';
 import { DeviceEntity } from '../../src/devices/device.entity.js';
 import { MediaEntity } from '../../src/media/media.entity.js';
@@ -13,7 +13,6 @@ import { hashDeviceSecret } from '../../src/device-auth/device-credentials.servi
 import { createLogger } from '../../src/logging/logger.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
 import { MqttDeviceGateway } from '../../src/device-gateway/mqtt-device-gateway.js';
-import { areaPath } from '../../src/areas/area-path.js';
 
 export const silentLogger = createLogger('silent');
 

@@ -21,6 +21,7 @@ import { GroupsRepository } from '../../src/groups/groups.repository.js';
 import { GroupsService } from '../../src/groups/groups.service.js';
 import { TypeOrmTransactionRunner } from '../../src/database/transaction-runner.js';
 import { ConflictAnalysis } from '../../src/planning/conflict-analysis.js';
+import { DeviceChangesListener } from '../../src/planning/device-changes.listener.js';
 import { Materializer } from '../../src/planning/materializer.js';
 import { PlanningRepository } from '../../src/planning/planning.repository.js';
 import { ContentWithdrawalListener } from '../../src/schedules/content-withdrawal.listener.js';
@@ -44,8 +45,8 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const targets = new TargetResolver(new TargetsRepository(ds));
   const planning = new PlanningRepository(ds);
   const materializer = new Materializer(planning, targets, new TypeOrmTransactionRunner(ds), new InProcessNamedLocks(), events, clock, config, silentLogger);
-  // Dispatch follows planning's timelines.dirty, as in the app.
-  events.listen(timelines);
+  // Dispatch follows planning's timelines.dirty, planning follows device and group changes, as in the app.
+  events.listen(timelines, new DeviceChangesListener(materializer));
   const deliveries = new DeliveriesService(new DeliveriesRepository(ds));
   // The rules follow config (LOA_APPROVAL_RULES_DEFAULT; testConfig() is permissive) unless a test stores some.
   const rules = new ApprovalRulesService(new SettingsRepository(ds), config, clock, silentLogger);
@@ -54,8 +55,8 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const presence = new PresenceWriter(devicesRepo, newMetrics(), silentLogger, events);
   const credentials = new DeviceCredentialsService(new DeviceCredentialsRepository(ds));
   events.listen(new CredentialsCacheListener(credentials));
-  const devices = new DevicesService(devicesRepo, areas, credentials, timelines, materializer, presence, clock, testSigning, silentLogger, events);
-  const groups = new GroupsService(new GroupsRepository(ds), targets, materializer, clock, silentLogger);
+  const devices = new DevicesService(devicesRepo, areas, credentials, presence, clock, testSigning, silentLogger, events);
+  const groups = new GroupsService(new GroupsRepository(ds), targets, clock, silentLogger, events);
   events.listen(new ContentWithdrawalListener(repo, schedules));
   return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence, rules, events };
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module.js';
 import { PresenceService } from '../devices/presence.service.js';
-import { DeviceAuthModule } from './device-auth.module.js';
+import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
 import { DevicePresence } from './device-presence.js';
 import { DeviceSecurityController } from './device-security.controller.js';
 import { DeviceSecurityRepository } from './device-security.repository.js';

@@ -4,7 +4,7 @@ import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from '../contents/contents.service.js';
 import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
-import { ApprovalPolicy } from './approval-policy.js';
+import { ApprovalPolicy } from '../approvals/approval-policy.js';
 import type { ApprovalQueue } from '@loa/shared/rest';
 export type { ApprovalQueue } from '@loa/shared/rest';
 

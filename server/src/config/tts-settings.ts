@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import type { AbbreviationTable } from './vi-abbreviations.js';
-import type { HttpTtsSettings } from './http-tts.engine.js';
-import { TTS_ACCENTS, TTS_VOICES } from './tts-engine.js';
+import { TTS_ACCENTS, TTS_VOICES } from '@loa/shared/rest';
 
 /**
- * zod pieces of the LOA_TTS_* settings (config.schema.ts). JSON-valued settings are JSON text in the environment,
- * or plain JSON values in LOA_CONFIG_FILE.
+ * zod pieces of the LOA_TTS_* settings (config.schema.ts) and the TTS config built from them. Config owns this shape
+ * so the ground floor imports no feature; tts/ reads it from here. JSON-valued settings are JSON text in the
+ * environment, or plain JSON values in LOA_CONFIG_FILE.
  */
 function jsonSetting<T extends z.ZodType>(schema: T) {
   return z.preprocess((input, ctx) => {
@@ -49,11 +48,32 @@ export const ttsSettingsShape = {
 const ttsSettingsObject = z.object(ttsSettingsShape);
 type TtsRaw = z.infer<typeof ttsSettingsObject>;
 
+/** How a vendor's HTTP API is called (LOA_TTS_HTTP_* settings, validated at start-up). */
+export interface HttpTtsSettings {
+  url: string;
+  method: 'GET' | 'POST' | 'PUT';
+  /** Values may hold placeholders ({{voice}}: FPT.AI takes the voice in a header). */
+  headers: Record<string, string>;
+  /**
+   * JSON (placeholders inside string values; a value that is exactly "{{speed}}" becomes a number), or any other
+   * text sent as is with placeholders replaced (URL-encoded when Content-Type is form-urlencoded). Null: no body.
+   */
+  bodyTemplate: string | null;
+  /** "female-north" (or just "female") → the vendor's voice id. */
+  voiceMap: Record<string, string>;
+  /** Dot path of the audio URL (or base64 audio) in a JSON answer, e.g. "async" (FPT.AI) or "data.url". */
+  audioUrlPath: string | null;
+  timeoutMs: number;
+  /** Longest text one request may carry; longer texts are split at sentence ends. */
+  maxChars: number;
+}
+
 export interface TtsConfig {
   engine: 'espeak' | 'http';
   /** Null unless engine is http. */
   http: HttpTtsSettings | null;
-  abbreviations: AbbreviationTable;
+  /** Extra abbreviations read out in full (tts/vi-abbreviations.ts AbbreviationTable). */
+  abbreviations: Readonly<Record<string, string>>;
 }
 
 /** Cross-setting checks; throws an Error whose message names the setting (AppConfig turns it into a ConfigError). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { JobScheduler } from '../jobs/job-scheduler.js';
-import { Materializer } from '../planning/materializer.js';
+import { Materializer } from './materializer.js';
 
 /** How often occurrences are extended to now + horizon. Overridable (tests, or a provider) via this token. */
 export const HORIZON_ROLL_INTERVAL_MS = Symbol('HORIZON_ROLL_INTERVAL_MS');

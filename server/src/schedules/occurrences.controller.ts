@@ -5,7 +5,7 @@ import { occurrencesWindowQuerySchema as windowQuery } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
-import { OverviewService, type CalendarOccurrence } from './overview.service.js';
+import { OverviewService, type CalendarOccurrence } from '../overview/overview.service.js';
 
 /**
  * `GET /api/v1/schedules/occurrences`. Registered in SchedulesModule before SchedulesController, whose `GET :id`

@@ -3,9 +3,9 @@ import { ScopeService, type AreaScope } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import { deliveryView, type DeliveryView, type ScheduleSummary } from '../deliveries/deliveries.service.js';
-import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
+import { SchedulesService, type ScheduleView } from './schedules.service.js';
 import { csvLine, UTF8_BOM } from '../common/csv.js';
-import { ScheduleVisibility, type MatrixFilter, type MatrixRow } from './schedule-visibility.repository.js';
+import { ScheduleVisibility, type MatrixFilter, type MatrixRow } from '../overview/schedule-visibility.repository.js';
 
 export const CSV_HEADER = ['occurrenceId', 'occurrenceStart', 'deviceId', 'deviceName', 'areaCode', 'areaName', 'state', 'deliveredAt', 'startedAt', 'endedAt', 'playedSeconds', 'reason'];
 

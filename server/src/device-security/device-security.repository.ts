@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { DeviceEntity } from '../devices/device.entity.js';
-import { DeviceRevocationEntity } from './device-revocation.entity.js';
+import { DeviceRevocationEntity } from '../device-auth/device-revocation.entity.js';
 
 /** Device credential state: the secret hash on the device row and revocations in their own table. */
 @Injectable()

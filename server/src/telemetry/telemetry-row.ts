@@ -1,26 +1,5 @@
 import type { TelemetryMessage } from '@loa/shared';
-import { isoOrNull } from '../common/iso.js';
 import type { DeviceTelemetryEntity } from './device-telemetry.entity.js';
-import type { TelemetryView } from '@loa/shared/rest';
-export type { TelemetryView } from '@loa/shared/rest';
-
-export const telemetryView = (t: DeviceTelemetryEntity): TelemetryView => ({
-  at: isoOrNull(t.at) ?? '',
-  receivedAt: isoOrNull(t.receivedAt) ?? '',
-  uptimeS: t.uptimeS,
-  timelineVersion: t.timelineVersion,
-  playing: t.playing,
-  volume: t.volume,
-  muted: t.muted,
-  freeDiskBytes: t.freeDiskBytes,
-  rssBytes: t.rssBytes,
-  clockOffsetMs: t.clockOffsetMs,
-  outboxSize: t.outboxSize,
-  agentVersion: t.agentVersion,
-  outputLevelLufs: t.outputLevelLufs,
-  signalDbm: t.signalDbm,
-  temperatureC: t.temperatureC,
-});
 
 const INT32_MAX = 2_147_483_647;
 

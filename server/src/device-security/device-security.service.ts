@@ -5,7 +5,7 @@ import { MessageBroker } from '../broker/message-broker.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { SigningService } from '../signing/signing.service.js';
-import { DeviceCredentialsService } from './device-credentials.service.js';
+import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
 import { DevicePresence } from './device-presence.js';
 import { DeviceSecurityRepository } from './device-security.repository.js';
 
