@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { inTransaction, managerOf, TypeOrmTransactionRunner } from '../src/database/transaction-runner.js';
+import { inTransaction, managerOf, openTransactions, TypeOrmTransactionRunner } from '../src/database/transaction-runner.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 
 /** A repository as the port expects them: it never takes an EntityManager, it asks for the current one. */
@@ -82,6 +82,16 @@ describe.each(DATABASES)('TransactionRunner on %s', (_name, open) => {
     });
     release();
     expect(await later).toBe(t.dataSource.manager);
+  });
+
+  it('leaves no transaction counted as open after a nested, a failed and a concurrent run (so the async context is switched off)', async () => {
+    await runner.run(() => runner.run(() => rows.put('tx-n')));
+    await expect(runner.run(async () => { await rows.put('tx-f'); throw new Error('no'); })).rejects.toThrow('no');
+    let inside = -1;
+    await Promise.all([runner.run(async () => { inside = openTransactions(); await rows.put('tx-c1'); }), runner.run(() => rows.put('tx-c2'))]);
+    expect(inside).toBeGreaterThanOrEqual(1);
+    expect(openTransactions()).toBe(0);
+    expect(await rows.keys()).toEqual(['tx-c1', 'tx-c2', 'tx-n']);
   });
 
   it('lets a repository’s own atomic pair open a transaction when none is open', async () => {
