@@ -1,8 +1,10 @@
+import type { COMMAND_STATES } from '@loa/shared/rest';
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonOrNull } from '../database/columns.js';
 
 /** Per-device state of a remote command: queued → sent → ok | error | rejected, or expired before an answer. */
-export type CommandState = 'queued' | 'sent' | 'ok' | 'error' | 'rejected' | 'expired';
+/** A command's state on one device; the list is the REST contract's. */
+export type CommandState = (typeof COMMAND_STATES)[number];
 
 /** One target device of a command and what became of it there. */
 @Entity('command_results')

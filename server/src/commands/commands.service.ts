@@ -27,7 +27,7 @@ import { RENDERS } from '../targeting/targeting.js';
 import { compileSlots } from '../timelines/timeline-compiler.js';
 import { timeOrderedId } from './command-id.js';
 import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark } from './commands.repository.js';
-import type { CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
+import { COMMAND_STATES, type CommandDetail, type CommandResultView, type CommandView, type DeviceCommandView, type Page } from '@loa/shared/rest';
 export type { CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
 
 /** playNow as an operator gives it: the server turns the content into a slot, as timelines do. */
@@ -47,7 +47,6 @@ export interface CreateCommandInput {
   ttlS?: number | undefined;
 }
 
-export const COMMAND_STATES = ['queued', 'sent', 'ok', 'error', 'rejected', 'expired'] as const satisfies readonly CommandState[];
 export type StateCounts = Record<CommandState, number>;
 
 /** Priority of an operator's playNow when none is given: above routine programming, below emergencies. */
