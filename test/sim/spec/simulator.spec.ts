@@ -263,8 +263,10 @@ describe('fleet simulator', () => {
     // Never early; how late (a tick or two when idle) depends on the machine's load, not on the simulator's logic.
     expect(delivered!.at).toBeLessThanOrEqual(started!.at);
     expect(started!.at).toBeGreaterThanOrEqual(startAt);
+    // Never before the slot's end either. (started→finished may be shorter than 300 ms: a start tick delayed by load is
+    // stamped late while the end tick fires on time; what a report must never be is early.)
     expect(finished!.at).toBeGreaterThanOrEqual(startAt + 300);
-    expect(finished!.at - started!.at).toBeGreaterThanOrEqual(300);
+    expect(finished!.at).toBeGreaterThanOrEqual(started!.at);
     expect(finished!.playedMs).toBe(300);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
     await waitFor(() => f.device('spk-a')?.outbox.length === 0, 5000, 'outbox emptied by acks');
