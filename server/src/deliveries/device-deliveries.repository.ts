@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
-import type { DeliveryState, Priority } from '@loa/shared';
+import { DELIVERY_PROGRESS_COLUMNS, deliveryProgressOf, type DeliveryProgress } from './delivery-progress.js';
+import { rawNum as num, rawStrOrNull as strOrNull } from '../database/raw-values.js';
+import type { Priority } from '@loa/shared';
 import { DataSource } from 'typeorm';
 import { type ContentType } from '../contents/content.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 
-export interface DeviceDeliveryRow {
+export interface DeviceDeliveryRow extends DeliveryProgress {
   scheduleId: string;
   occurrenceId: string;
   occurrenceStartAt: number;
@@ -13,15 +14,6 @@ export interface DeviceDeliveryRow {
   contentTitle: string | null;
   contentType: ContentType | null;
   priority: Priority;
-  state: DeliveryState;
-  queuedAt: number;
-  deliveredAt: number | null;
-  startedAt: number | null;
-  endedAt: number | null;
-  playedMs: number | null;
-  heardMs: number | null;
-  itemMs: number | null;
-  reason: string | null;
 }
 
 
@@ -54,15 +46,7 @@ export class DeviceDeliveriesRepository {
         'c.title AS "contentTitle"',
         'c.type AS "contentType"',
         's.priority AS "priority"',
-        'd.state AS "state"',
-        'd.queued_at AS "queuedAt"',
-        'd.delivered_at AS "deliveredAt"',
-        'd.started_at AS "startedAt"',
-        'd.ended_at AS "endedAt"',
-        'd.played_ms AS "playedMs"',
-        'd.heard_ms AS "heardMs"',
-        'd.item_ms AS "itemMs"',
-        'd.reason AS "reason"',
+        ...DELIVERY_PROGRESS_COLUMNS,
       ])
       .orderBy('o.start_at', 'DESC')
       .addOrderBy('d.occurrence_id', 'ASC')
@@ -76,15 +60,7 @@ export class DeviceDeliveriesRepository {
       contentTitle: strOrNull(r.contentTitle),
       contentType: strOrNull(r.contentType) as ContentType | null,
       priority: r.priority as Priority,
-      state: r.state as DeliveryState,
-      queuedAt: num(r.queuedAt),
-      deliveredAt: numOrNull(r.deliveredAt),
-      startedAt: numOrNull(r.startedAt),
-      endedAt: numOrNull(r.endedAt),
-      playedMs: numOrNull(r.playedMs),
-      heardMs: numOrNull(r.heardMs),
-      itemMs: numOrNull(r.itemMs),
-      reason: strOrNull(r.reason),
+      ...deliveryProgressOf(r),
     }));
   }
 }

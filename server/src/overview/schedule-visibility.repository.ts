@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
+import { DELIVERY_PROGRESS_COLUMNS, deliveryProgressOf, type DeliveryProgress } from '../deliveries/delivery-progress.js';
+import { rawNum as num, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import type { DeliveryState } from '@loa/shared';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { AreaScope } from '../auth/area-scope.js';
@@ -29,22 +30,13 @@ export interface MatrixFilter {
   state?: DeliveryState | undefined;
 }
 
-export interface MatrixRow {
+export interface MatrixRow extends DeliveryProgress {
   occurrenceId: string;
   occurrenceStart: number;
   deviceId: string;
   deviceName: string | null;
   areaCode: string | null;
   areaName: string | null;
-  state: DeliveryState;
-  queuedAt: number;
-  deliveredAt: number | null;
-  startedAt: number | null;
-  endedAt: number | null;
-  playedMs: number | null;
-  heardMs: number | null;
-  itemMs: number | null;
-  reason: string | null;
 }
 
 export interface ScopedCounts {
@@ -200,15 +192,7 @@ export class ScheduleVisibility {
         'dev.name AS "deviceName"',
         'dev.area_code AS "areaCode"',
         'a.name AS "areaName"',
-        'd.state AS "state"',
-        'd.queued_at AS "queuedAt"',
-        'd.delivered_at AS "deliveredAt"',
-        'd.started_at AS "startedAt"',
-        'd.ended_at AS "endedAt"',
-        'd.played_ms AS "playedMs"',
-        'd.heard_ms AS "heardMs"',
-        'd.item_ms AS "itemMs"',
-        'd.reason AS "reason"',
+        ...DELIVERY_PROGRESS_COLUMNS,
       ])
       .orderBy('d.occurrence_id', 'ASC')
       .addOrderBy('d.device_id', 'ASC')
@@ -220,15 +204,7 @@ export class ScheduleVisibility {
       deviceName: strOrNull(r.deviceName),
       areaCode: strOrNull(r.areaCode),
       areaName: strOrNull(r.areaName),
-      state: r.state as DeliveryState,
-      queuedAt: num(r.queuedAt),
-      deliveredAt: numOrNull(r.deliveredAt),
-      startedAt: numOrNull(r.startedAt),
-      endedAt: numOrNull(r.endedAt),
-      playedMs: numOrNull(r.playedMs),
-      heardMs: numOrNull(r.heardMs),
-      itemMs: numOrNull(r.itemMs),
-      reason: strOrNull(r.reason),
+      ...deliveryProgressOf(r),
     }));
   }
 
