@@ -97,7 +97,7 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'boardHost', flag: 'board-host', env: 'LOA_AGENT_BOARD_HOST', help: 'board kiosk page address (default 127.0.0.1)' },
   { key: 'prefetchLeadS', flag: 'prefetch-lead-s', env: 'LOA_AGENT_PREFETCH_LEAD_S', help: 'download media this many seconds ahead (default 86400)' },
   { key: 'mediaReserveMb', flag: 'media-reserve-mb', env: 'LOA_AGENT_MEDIA_RESERVE_MB', help: 'refuse a media download that would leave less free disk than this (default 32)' },
-  { key: 'clockSyncIntervalS', flag: 'clock-sync-interval-s', env: 'LOA_AGENT_CLOCK_SYNC_INTERVAL_S', help: 'measure the offset from the server clock this often; 0 = only at start and reconnect (default 300)' },
+  { key: 'clockSyncIntervalS', flag: 'clock-sync-interval-s', env: 'LOA_AGENT_CLOCK_SYNC_INTERVAL_S', help: 'measure the offset from the server clock this often, up to 6× less often while it does not drift; 0 = only at start and reconnect (default 300)' },
   { key: 'telemetryIntervalS', flag: 'telemetry-interval-s', env: 'LOA_AGENT_TELEMETRY_INTERVAL_S', help: 'health sample (and heartbeat) period; keep under the server heartbeat timeout (default 60)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOA_AGENT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   { key: 'caFile', flag: 'ca-file', env: 'LOA_AGENT_CA_FILE', help: 'PEM CA certificate to trust for mqtts:// and https:// (private CA)' },

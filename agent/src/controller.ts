@@ -14,7 +14,7 @@ import type { ConnectFn } from './features/mqtt/connection.js';
 import type { Player } from './features/playback/player.js';
 import { agentLogRing, createLogger, type LogRing } from './logger.js';
 import { MessageGuard } from './router/guard.js';
-import { AGENT_VERSION } from './version.js';
+import { AGENT_BUILD, AGENT_VERSION } from './version.js';
 
 /** Every side effect the controller reaches, overridable for tests and for a fleet simulator. */
 export interface ControllerDeps {
@@ -133,7 +133,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    this.logger.info({ config: redactConfig(this.config), agentVersion: AGENT_VERSION }, 'starting loa agent');
+    this.logger.info({ config: redactConfig(this.config), agentVersion: AGENT_VERSION, build: AGENT_BUILD }, 'starting loa agent');
     await mkdir(this.dataDir, { recursive: true });
     for (const feature of this.features.startOrder) await feature.start();
     this.started = true;

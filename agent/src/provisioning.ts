@@ -7,7 +7,7 @@ import { Backoff } from './backoff.js';
 import { hasIdentity, type AgentConfig, type AgentSettings } from './config.js';
 import { errorMessage } from './fsutil.js';
 import { readIdentity, writeIdentity, type StoredIdentity } from './identity.js';
-import type { HttpFetch } from './tls.js';
+import { defaultHttpFetch, type HttpFetch } from './http.js';
 
 /** Enrolment cannot go on without a person: the key is refused, the device was rejected, the identity is unknown. */
 export class ProvisioningError extends Error {
@@ -79,7 +79,7 @@ export async function enroll(serverUrl: string, request: EnrollRequest, deps: Pr
     deps.signal?.throwIfAborted();
     let retry: string;
     try {
-      const res = await (deps.fetch ?? fetch)(`${serverUrl}${ENROLL_PATH}`, {
+      const res = await (deps.fetch ?? defaultHttpFetch)(`${serverUrl}${ENROLL_PATH}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(request),
@@ -111,7 +111,7 @@ export async function waitUntilClaimed(serverUrl: string, identity: StoredIdenti
   for (;;) {
     deps.signal?.throwIfAborted();
     try {
-      const res = await (deps.fetch ?? fetch)(`${serverUrl}${enrollmentStatusPath(identity.deviceId)}`, {
+      const res = await (deps.fetch ?? defaultHttpFetch)(`${serverUrl}${enrollmentStatusPath(identity.deviceId)}`, {
         headers: { authorization, accept: 'application/json' },
         signal: timeout(deps.signal),
       });

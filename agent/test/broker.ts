@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import { generateSigningKey, mayDevicePublish, mayDeviceSubscribe, signMessage, type SigningKey } from '@loa/shared';
+import { deviceTopic, generateSigningKey, mayDevicePublish, mayDeviceSubscribe, signMessage, type SigningKey, type TimelineMessage } from '@loa/shared';
 
 export interface Published {
   topic: string;
@@ -25,6 +25,10 @@ export interface TestBroker {
   publish(topic: string, payload: unknown, opts?: { retain?: boolean }): Promise<void>;
   /** Publish exact bytes (unsigned, forged or replayed messages), as someone with broker access could. */
   publishRaw(topic: string, payload: Buffer, opts?: { retain?: boolean }): Promise<void>;
+  /** A whole timeline as the Loa server sends it: retained on `timeline` and live on `timeline/patch`. */
+  publishTimeline(t: TimelineMessage): Promise<void>;
+  /** Whether this client is subscribed to this exact topic now (from the broker's subscribe and unsubscribe events). */
+  follows(clientId: string, topic: string): boolean;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,13 @@ export async function startBroker(
     },
     authorizePublish: (client, packet, cb) => cb(client && mayDevicePublish(client.id, packet.topic) ? null : new Error('denied')),
     authorizeSubscribe: (client, sub, cb) => cb(null, mayDeviceSubscribe(client.id, sub.topic, new Set(areas[client.id] ?? [])) ? sub : null),
+  });
+  const followed = new Set<string>();
+  broker.on('subscribe', (subs, client) => {
+    for (const s of subs) followed.add(`${client.id} ${s.topic}`);
+  });
+  broker.on('unsubscribe', (topics, client) => {
+    for (const t of topics) followed.delete(`${client.id} ${t}`);
   });
   broker.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS')) return;
@@ -80,6 +91,12 @@ export async function startBroker(
       return state.refusedLogins;
     },
     publish: (topic, payload, opts = {}) => publishRaw(topic, signMessage(key, payload), opts),
+    publishTimeline: async (t) => {
+      const signed = signMessage(key, t);
+      await publishRaw(deviceTopic(t.deviceId, 'timeline'), signed, { retain: true });
+      await publishRaw(deviceTopic(t.deviceId, 'timeline/patch'), signed);
+    },
+    follows: (clientId, topic) => followed.has(`${clientId} ${topic}`),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

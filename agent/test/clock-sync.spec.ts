@@ -183,3 +183,120 @@ describe('precise timers', () => {
     }
   });
 });
+
+describe('ClockSync periodic rounds (issue 14: bytes on the wire)', () => {
+  const T = 1_750_000_000_000;
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(() => cleanup());
+
+  /**
+   * Runs what is due on the manual clock until the round in flight is over: its exchanges, pauses and stored
+   * offset (real file I/O) are done once only the next round's timer is left, several checks in a row.
+   */
+  async function settle(local: ManualClock): Promise<void> {
+    let quiet = 0;
+    let seen = exchanges;
+    for (let i = 0; i < 2000 && quiet < 5; i++) {
+      local.advance(0);
+      await new Promise((r) => setTimeout(r, 2));
+      quiet = local.pendingTimers === 1 && exchanges === seen ? quiet + 1 : 0;
+      seen = exchanges;
+    }
+    if (quiet < 5) throw new Error('the round did not settle');
+  }
+  let exchanges = 0;
+
+  function setup() {
+    const local = new ManualClock(T);
+    const truth = { offset: 5000, rttMs: 10 };
+    const rounds: number[] = [];
+    let inRound = 0;
+    const fetch: TimeFetchFn = async () => {
+      inRound++;
+      exchanges++;
+      // Not inside the manual clock's own advance (a round's first exchange starts in a timer callback).
+      await null;
+      // Half the round trip each way: the server reads its clock at the midpoint.
+      local.advance(truth.rttMs / 2);
+      const at = local.now() + truth.offset;
+      local.advance(truth.rttMs / 2);
+      return new Response(JSON.stringify({ receivedAt: at, sentAt: at }), { status: 200 });
+    };
+    const endRound = () => {
+      rounds.push(inRound);
+      inRound = 0;
+    };
+    const sync = new ClockSync({ serverUrl: 'http://server', local, logger: silentLogger(), dataDir: dir, fetch, sampleSpacingMs: 0, intervalMs: 300_000 });
+    return { local, truth, rounds, endRound, sync };
+  }
+
+  it('confirms a known offset with three exchanges, and spaces rounds out (up to 6× the interval) while the clock does not drift', async () => {
+    const { local, rounds, endRound, sync } = setup();
+    await sync.load();
+    sync.start();
+    await settle(local);
+    endRound();
+    expect(rounds).toEqual([8]); // the first round measures in full
+    for (const wait of [300_000, 600_000, 1_200_000, 1_800_000, 1_800_000]) {
+      // Not a moment early: the clock advanced by the round's own exchanges counts towards the wait.
+      const started = rounds.length;
+      local.advance(wait - 40);
+      await settle(local);
+      endRound();
+      expect(rounds.slice(started)).toEqual([0]);
+      rounds.pop();
+      local.advance(40);
+      await settle(local);
+      endRound();
+    }
+    expect(rounds).toEqual([8, 3, 3, 3, 3, 3]);
+    expect(sync.periodicIntervalMs).toBe(1_800_000);
+    expect(sync.offsetMs).toBe(5000);
+    sync.stop();
+  });
+
+  it('comes back to the base interval when a round finds the clock drifting, so the drift between rounds stays small', async () => {
+    const { local, truth, endRound, sync } = setup();
+    await sync.load();
+    sync.start();
+    await settle(local);
+    for (const wait of [300_000, 600_000, 1_200_000]) {
+      local.advance(wait);
+      await settle(local);
+      endRound();
+    }
+    expect(sync.periodicIntervalMs).toBe(1_800_000);
+    // 30 ms over 30 min (≈17 ppm): rounds every 10 min keep it near 10 ms.
+    truth.offset += 30;
+    local.advance(1_800_000);
+    await settle(local);
+    expect(sync.offsetMs).toBe(5030);
+    // (The round's own exchanges add a few ms to the 30 min the drift built up over.)
+    expect(Math.abs(sync.periodicIntervalMs - 600_000)).toBeLessThan(100);
+    // 50 ppm: 30 ms per 10 min; the base interval is the floor.
+    truth.offset += 30;
+    local.advance(sync.periodicIntervalMs);
+    await settle(local);
+    expect(sync.offsetMs).toBe(5060);
+    expect(sync.periodicIntervalMs).toBe(300_000);
+    sync.stop();
+  });
+
+  it('takes the full round when the link got slower than at the last estimate', async () => {
+    const { local, truth, rounds, endRound, sync } = setup();
+    await sync.load();
+    sync.start();
+    await settle(local);
+    endRound();
+    truth.rttMs = 400; // queueing on the way: three quick exchanges cannot be had
+    local.advance(300_000);
+    await settle(local);
+    endRound();
+    expect(rounds).toEqual([8, 8]);
+    sync.stop();
+  });
+});

@@ -61,7 +61,9 @@ describe('agent message guard (broker-level injection)', () => {
   });
 
   it('refuses unsigned, forged, misaddressed and replayed timelines, and reports each', async () => {
-    const topic = deviceTopic(DEVICE, 'timeline');
+    // Holding a timeline, the agent listens for new versions on the live channel: that is where an intruder aims.
+    const topic = deviceTopic(DEVICE, 'timeline/patch');
+    await waitFor(() => broker.follows(DEVICE, topic), 5000, 'live timeline channel followed');
     await broker.publishRaw(topic, encodeMessage(timeline(6, 'giả: không ký')));
     await broker.publishRaw(topic, signMessage(generateSigningKey(), timeline(7, 'giả: khóa lạ')));
     const forged = JSON.parse(signMessage(generateSigningKey(), timeline(8, 'giả: chữ ký sai')).toString()) as { kid: string };

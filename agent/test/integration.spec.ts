@@ -130,10 +130,12 @@ describe('agent against a real broker and media server', () => {
     // An older or foreign timeline is ignored; a malformed one does not crash anything. Sentinel: the held version
     // sent again after them on the same topic (timelines are handled one at a time, in order) is acknowledged
     // again; once that ack is out, the two before it have been handled.
+    // Holding a timeline, the agent follows the live channel (timeline/patch) instead of the retained one.
+    await waitFor(() => broker.follows(DEVICE, deviceTopic(DEVICE, 'timeline/patch')) && !broker.follows(DEVICE, deviceTopic(DEVICE, 'timeline')), 5000, 'live timeline channel followed');
     const acksBefore = from(deviceTopic(DEVICE, 'timeline/ack')).length;
-    await broker.publish(deviceTopic(DEVICE, 'timeline'), { v: 1, garbage: true });
-    await broker.publish(deviceTopic(DEVICE, 'timeline'), timeline(3, Date.now() + 1000));
-    await broker.publish(deviceTopic(DEVICE, 'timeline'), timeline(7, startAt));
+    await broker.publish(deviceTopic(DEVICE, 'timeline/patch'), { v: 1, garbage: true });
+    await broker.publish(deviceTopic(DEVICE, 'timeline/patch'), timeline(3, Date.now() + 1000));
+    await broker.publish(deviceTopic(DEVICE, 'timeline/patch'), timeline(7, startAt));
     await waitFor(() => from(deviceTopic(DEVICE, 'timeline/ack')).length > acksBefore, 5000, 'the sentinel timeline ack');
     expect(from(deviceTopic(DEVICE, 'timeline/ack')).slice(acksBefore)).toEqual([{ v: 1, version: 7 }]);
     expect(agent.timelineVersion).toBe(7);

@@ -24,6 +24,7 @@ import { GroupEntity } from './groups/group.entity.js';
 import { MediaAudioEntity } from './media/media-audio.entity.js';
 import { MediaJobEntity } from './media/media-job.entity.js';
 import { MediaEntity } from './media/media.entity.js';
+import { FanoutEntity } from './fanouts/fanout.entity.js';
 import { EnrollmentEntity } from './provisioning/enrollment.entity.js';
 import { ProvisioningKeyEntity } from './provisioning/provisioning-key.entity.js';
 import { OccurrenceEntity } from './schedules/occurrence.entity.js';
@@ -76,6 +77,7 @@ export const ENTITIES = [
   BoardProfileEntity,
   ContentImageVariantEntity,
   AuditEntryEntity,
+  FanoutEntity,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -38,6 +38,7 @@ import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approval-inbox/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
+import { FanoutsModule } from './fanouts/fanouts.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -74,6 +75,8 @@ export class AppModule {
         LiveEventsModule,
         GroupsModule,
         ContentsModule,
+        // Background fan-out jobs of schedules, commands and alerts (issue 14), resumed after a restart.
+        FanoutsModule,
         SchedulesModule,
         TimelinesModule,
         DeliveriesModule,

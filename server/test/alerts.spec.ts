@@ -7,6 +7,19 @@ import { AreasService } from '../src/areas/areas.service.js';
 import { AlertEntity } from '../src/alerts/alert.entity.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, newMetrics, seedArea, silentLogger, testGateway } from './support/fixtures.js';
+import { settled, testFanouts } from './support/fanouts.js';
+import { InProcessNamedLocks } from '../src/common/named-locks.js';
+import { TypeOrmTransactionRunner } from '../src/database/transaction-runner.js';
+import type { DataSource } from 'typeorm';
+import type { FanoutJobs } from '../src/fanouts/fanout-jobs.js';
+
+/** The alerts service as Nest wires it, with its fan-out handler (AlertFanout) registered. */
+function alertsGraph(ds: DataSource, clock: FixedClock, broker: RecordingBroker): { sut: AlertsService; fanouts: FanoutJobs } {
+  const fanouts = testFanouts(ds, clock);
+  const sut = new AlertsService(new AlertsRepository(ds), new AreasService(new AreasRepository(ds), clock), testGateway(broker), clock, newMetrics(), silentLogger, new TypeOrmTransactionRunner(ds), fanouts, new InProcessNamedLocks());
+  fanouts.register('alert', { run: (r) => sut.publishJob(r), checkReadable: async () => undefined });
+  return { sut, fanouts };
+}
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 
@@ -15,6 +28,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
   let broker: RecordingBroker;
   let clock: FixedClock;
   let sut: AlertsService;
+  let fanouts: FanoutJobs;
 
   beforeEach(async () => {
     db = await open();
@@ -22,12 +36,13 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
     await seedArea(db.dataSource, '00004', province);
     broker = new RecordingBroker();
     clock = new FixedClock(NOW);
-    sut = new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), testGateway(broker), clock, newMetrics(), silentLogger);
+    ({ sut, fanouts } = alertsGraph(db.dataSource, clock, broker));
   });
   afterEach(() => db.close());
 
+  /** An alert, once its fan-out has published it. */
   const send = (over: Partial<Parameters<AlertsService['create']>[0]> = {}) =>
-    sut.create({ areaCode: '01', title: 'Cảnh báo bão số 3', text: 'Người dân không ra khơi', priority: 'emergency', expiresInS: 600, ...over }, 'user-1');
+    settled(fanouts, sut.create({ areaCode: '01', title: 'Cảnh báo bão số 3', text: 'Người dân không ra khơi', priority: 'emergency', expiresInS: 600, ...over }, 'user-1'));
   const last = () => {
     const p = broker.published.at(-1)!;
     return { ...p, message: p.payload ? alertMessageSchema.parse(JSON.parse(p.payload)) : null };
@@ -53,7 +68,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
 
   it('cancels with a retained cancellation that devices offline at the time still receive', async () => {
     const a = await send();
-    const c = await sut.cancel(a.id);
+    const c = await settled(fanouts, sut.cancel(a.id));
     expect(c.status).toBe('cancelled');
     expect(last().options.retain).toBe(true);
     expect(last().message).toMatchObject({ msgType: 'cancel', references: a.id });
@@ -62,7 +77,7 @@ describe.each(DATABASES)(`${AlertsService.name} on %s`, (_name, open) => {
 
   it('clears the channel when the alert expires, and never clears a newer alert', async () => {
     const a = await send({ expiresInS: 60 });
-    await sut.cancel(a.id);
+    await settled(fanouts, sut.cancel(a.id));
     clock.t = NOW + 30_000;
     const b = await send({ expiresInS: 600 });
     clock.t = NOW + 61_000;
@@ -95,18 +110,17 @@ describe.each(DATABASES)(`${AlertsService.name} after a restart on %s`, (_name, 
       await seedArea(db.dataSource, '02', null, 'province');
       await seedArea(db.dataSource, '00004', province);
       const clock = new FixedClock(NOW);
-      const make = (broker: RecordingBroker) =>
-        new AlertsService(new AlertsRepository(db.dataSource), new AreasService(new AreasRepository(db.dataSource), clock), testGateway(broker), clock, newMetrics(), silentLogger);
-      const before = make(new RecordingBroker());
+      const make = (broker: RecordingBroker) => alertsGraph(db.dataSource, clock, broker);
+      const { sut: before, fanouts } = make(new RecordingBroker());
       const base = { title: 'Cảnh báo', text: 'Sơ tán', priority: 'emergency' as const };
-      const kept = await before.create({ ...base, areaCode: '01', expiresInS: 600 }, 'u');
-      const cancelled = await before.create({ ...base, areaCode: '02', expiresInS: 600 }, 'u');
-      await before.cancel(cancelled.id);
-      await before.create({ ...base, areaCode: '00004', expiresInS: 60 }, 'u');
+      const kept = await settled(fanouts, before.create({ ...base, areaCode: '01', expiresInS: 600 }, 'u'));
+      const cancelled = await settled(fanouts, before.create({ ...base, areaCode: '02', expiresInS: 600 }, 'u'));
+      await settled(fanouts, before.cancel(cancelled.id));
+      await settled(fanouts, before.create({ ...base, areaCode: '00004', expiresInS: 60 }, 'u'));
       clock.t = NOW + 120_000;
 
       const broker = new RecordingBroker();
-      expect(await make(broker).republishRetained()).toBe(2);
+      expect(await make(broker).sut.republishRetained()).toBe(2);
       const byTopic = new Map(broker.published.map((p) => [p.topic, alertMessageSchema.parse(JSON.parse(p.payload))]));
       expect(byTopic.get(areaTopic('01', 'alert'))).toMatchObject({ id: kept.id, msgType: 'alert' });
       expect(byTopic.get(areaTopic('02', 'alert'))).toMatchObject({ msgType: 'cancel', references: cancelled.id });

@@ -7,6 +7,7 @@ import type { SaveResult } from '../src/schedules/schedules.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, seedArea, seedAudioContent, seedDevice, testConfig } from './support/fixtures.js';
 import { schedulingGraph } from './support/scheduling.js';
+import { fanoutDone } from './support/fanouts.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -37,9 +38,12 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
+  /** A successful call; a save that answers with a fan-out job is awaited until the job has reached the devices. */
   const ok = async <T = Record<string, unknown>>(who: string, method: string, url: string, body?: unknown): Promise<T> => {
     const r = await call<T>(who, method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    const job = (r.body as { fanout?: { id: string } | null } | undefined)?.fanout;
+    if (job) await fanoutDone((m, u, b) => call('admin', m, u, b), job.id);
     return r.body;
   };
   const deliveries = async (id: string) => ok<unknown[]>('admin', 'GET', `/api/v1/schedules/${id}/deliveries`);
@@ -133,7 +137,8 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
       targets: { areas: ['00005'] },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ approval: 'not-required', deviceCount: 1 });
+    expect(created.body).toMatchObject({ approval: 'not-required', deviceCount: 1, fanout: { kind: 'schedule', ref: created.body.id } });
+    await fanoutDone((m, u, b) => call('admin', m, u, b), (created.body as unknown as { fanout: { id: string } }).fanout.id);
     expect(await deliveries(created.body.id)).toHaveLength(1);
   });
 
@@ -307,7 +312,7 @@ describe.each(DATABASES)('pending schedules in the scheduling engine on %s', (_n
     expect((await g.schedules.get(s.id)).deviceCount).toBe(2);
     expect(await count()).toBe(0);
 
-    const approved = await g.schedules.approve(s.id, 'approver-1');
+    const approved = await g.settle(g.schedules.approve(s.id, 'approver-1'));
     expect(approved).toMatchObject({ approval: 'approved', approvedBy: 'approver-1', deviceCount: 2 });
     expect(await count()).toBeGreaterThan(0);
   });

@@ -3,6 +3,8 @@ import { timelineMessageSchema } from '@loa/shared';
 import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
 import { TimelineEntity } from '../src/timelines/timeline.entity.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
+import { FanoutJobs } from '../src/fanouts/fanout-jobs.js';
 
 type Json = Record<string, unknown>;
 
@@ -25,9 +27,12 @@ describe.each(['sqlite', 'postgres'])('archiving a scheduled content on %s', (db
     const row = await t.server.app.get(DataSource).getRepository(TimelineEntity).findOneByOrFail({ deviceId });
     return timelineMessageSchema.parse(JSON.parse(row.payload));
   };
+  /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
   const ok = async (method: string, url: string, body?: unknown): Promise<Json> => {
     const r = await t.api<Json>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    const job = (r.body as { fanout?: { id: string } | null }).fanout;
+    if (job) await fanoutDone(t.api, job.id);
     return r.body;
   };
 
@@ -40,6 +45,8 @@ describe.each(['sqlite', 'postgres'])('archiving a scheduled content on %s', (db
     expect((await timeline('board-1')).slots.filter((s) => s.contentId === notice.id)).toHaveLength(3);
 
     expect(await ok('POST', `/api/v1/contents/${String(notice.id)}/archive`)).toMatchObject({ state: 'archived' });
+    // The archive answers once its schedules are cancelled; their withdrawal from the devices is their fan-out's.
+    await t.server.app.get(FanoutJobs).idle();
 
     expect(await ok('GET', `/api/v1/schedules/${String(daily.id)}`)).toMatchObject({ status: 'cancelled' });
     expect(await ok('GET', `/api/v1/schedules/${String(kept.id)}`)).toMatchObject({ status: 'active' });

@@ -19,6 +19,9 @@ import { DevicesRepository } from '../src/devices/devices.repository.js';
 import { statusUpdate } from '../src/devices/presence-state.js';
 import { PresenceWriter } from '../src/devices/presence-writer.js';
 import { FixedClock, RecordingBroker, newMetrics, seedArea, seedAudioContent, seedDevice, seedTextContent, silentLogger, testConfig, testGateway } from './support/fixtures.js';
+import { fanoutDone, settled, testFanouts } from './support/fanouts.js';
+import { TypeOrmTransactionRunner } from '../src/database/transaction-runner.js';
+import type { FanoutJobs } from '../src/fanouts/fanout-jobs.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
 const TTL_S = 600;
@@ -31,6 +34,7 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
   let metrics: Metrics;
   let sut: CommandsService;
   let presence: PresenceWriter;
+  let fanouts: FanoutJobs;
 
   beforeEach(async () => {
     db = await open();
@@ -46,7 +50,9 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
     clock = new FixedClock(NOW);
     metrics = newMetrics();
     presence = new PresenceWriter(new DevicesRepository(ds), metrics, silentLogger, new DomainEvents(new EventEmitter2(), silentLogger));
-    sut = new CommandsService(new CommandsRepository(ds), testGateway(broker), new InProcessNamedLocks(), presence, clock, testConfig({ LOA_COMMAND_TTL_S: '3600' }), metrics, silentLogger, new DomainEvents(new EventEmitter2(), silentLogger), new TargetResolver(new TargetsRepository(ds)));
+    fanouts = testFanouts(ds, clock);
+    sut = new CommandsService(new CommandsRepository(ds), testGateway(broker), new InProcessNamedLocks(), presence, clock, testConfig({ LOA_COMMAND_TTL_S: '3600' }), metrics, silentLogger, new DomainEvents(new EventEmitter2(), silentLogger), new TargetResolver(new TargetsRepository(ds)), new TypeOrmTransactionRunner(ds), fanouts);
+    fanouts.register('command', { run: (r) => sut.fanOut(r), checkReadable: async () => undefined });
   });
   afterEach(async () => {
     await sut.onModuleDestroy();
@@ -60,7 +66,11 @@ describe.each(DATABASES)(`${CommandsService.name} on %s`, (_name, open) => {
     void presence.write(statusUpdate(deviceId, msg, clock.t));
     return sut.handleStatus(deviceId, msg);
   };
-  const create = (over: Partial<CreateCommandInput> = {}) => sut.create({ command: { type: 'setVolume', volume: 40 }, target: { areaCode: '01' }, ttlS: TTL_S, ...over }, 'user-1');
+  /** A command once its fan-out has queued and sent it, with its counts as they then are. */
+  const create = async (over: Partial<CreateCommandInput> = {}) => {
+    const c = await settled(fanouts, sut.create({ command: { type: 'setVolume', volume: 40 }, target: { areaCode: '01' }, ttlS: TTL_S, ...over }, 'user-1'));
+    return { ...c, counts: (await sut.get(c.id, { limit: 1, offset: 0 })).counts };
+  };
   /** Commands published so far, verified as an agent would (signature, schema), with their topic. */
   const sent = () =>
     broker.published
@@ -301,13 +311,15 @@ describe('commands over HTTP', () => {
   afterAll(() => srv.close());
 
   it('creates, lists and details commands, and validates what it is given', async () => {
-    const created = await srv.api<{ id: string; devices: number; counts: Record<string, number> }>('POST', '/api/v1/commands', {
+    const created = await srv.api<{ id: string; devices: number; counts: Record<string, number>; fanout: { id: string } }>('POST', '/api/v1/commands', {
       command: { type: 'collectLogs', lines: 20 },
       target: { deviceId: 'spk-http' },
       ttlS: 60,
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ devices: 1, counts: { queued: 1 } });
+    // Accepted at once; its fan-out queues it for the (offline) device in the background.
+    expect(created.body).toMatchObject({ devices: 1, fanout: { kind: 'command', ref: created.body.id, total: 1 } });
+    expect(await fanoutDone(srv.api, created.body.fanout.id)).toMatchObject({ state: 'done', total: 1, done: 1, deferred: 1 });
     const list = await srv.api<{ total: number; items: Array<{ id: string }> }>('GET', '/api/v1/commands?limit=5');
     expect(list.body.items.map((c) => c.id)).toEqual([created.body.id]);
     const detail = await srv.api<{ results: { items: Array<{ deviceId: string; state: string }> } }>('GET', `/api/v1/commands/${created.body.id}?state=queued`);

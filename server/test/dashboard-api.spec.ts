@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { EventsGateway, SESSION_ENDED } from '../src/events/events.gateway.js';
 import { deviceTopic, encodeMessage, PROTOCOL_VERSION, type DeviceChannel } from '@loa/shared';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * Issue 7, the dashboard's live and reporting API, on a real server (SQLite and PostgreSQL) with real MQTT device
@@ -101,11 +102,15 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, res };
   };
+  /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
   const ok = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const res = await call('admin', method, url, body);
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
+    const parsed = JSON.parse(text) as T;
+    const job = (parsed as { fanout?: { id: string } | null } | null)?.fanout;
+    if (job) await fanoutDone(t.api, job.id);
+    return parsed;
   };
 
   const socket = (who: string): Promise<{ ws: WebSocket; messages: Msg[] }> =>

@@ -159,9 +159,11 @@ class ManualDelay extends LoginDelay {
 /** Counts the database lookups of single devices. */
 class CountingCredentials extends DeviceCredentialsService {
   readonly fetched: string[] = [];
-  protected override async fetch(deviceId: string): Promise<CredentialsRow | undefined> {
-    this.fetched.push(deviceId);
-    return super.fetch(deviceId);
+  readonly reads: string[][] = [];
+  protected override async fetch(deviceIds: readonly string[]): Promise<CredentialsRow[]> {
+    this.fetched.push(...deviceIds);
+    this.reads.push([...deviceIds]);
+    return super.fetch(deviceIds);
   }
 }
 
@@ -256,6 +258,20 @@ describe.each(DATABASES)(`${DeviceLoginService.name} on %s`, (_name, open) => {
 
     for (const h of delay.held) h.release();
     expect(await Promise.all(flood)).toEqual(Array.from({ length: 20 }, () => ({ ok: false, reason: 'invalid' })));
+  });
+
+  it('reads devices added since the bootstrap load in one query when they log in together', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `dev-n${i}`);
+    for (const id of ids) {
+      await seedDevice(db.dataSource, id, '001', 'speaker', `${id}-secret`);
+      credentials.forget(id);
+    }
+    const logins = await Promise.all(ids.map((id) => sut.login(id, `${id}-secret`, '10.6.0.1')));
+    expect(logins.every((l) => l.ok)).toBe(true);
+    expect(credentials.reads).toEqual([ids]);
+    // Cached from then on: a second storm reads nothing.
+    await Promise.all(ids.map((id) => sut.login(id, `${id}-secret`, '10.6.0.1')));
+    expect(credentials.reads).toHaveLength(1);
   });
 
   it('does not count a revoked device presenting its right secret as a failure', async () => {

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * GET /api/v1/devices/:id/deliveries on a real server (SQLite and PostgreSQL): one device's deliveries across
@@ -39,9 +40,12 @@ describe.each(['sqlite', 'postgres'])('device deliveries API on %s', (db) => {
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
+  /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
   const ok = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const r = await t.api<T>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    const job = (r.body as { fanout?: { id: string } | null } | undefined)?.fanout;
+    if (job) await fanoutDone(t.api, job.id);
     return r.body;
   };
 

@@ -60,6 +60,30 @@ describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
     expect(broker.published.map((p) => JSON.parse(p.payload).ids)).toEqual([['e1'], ['e1']]);
   });
 
+  it('commits many devices in one group: a stored replay and a copy within the group count once, transitions apply in order', async () => {
+    await sut.receive('spk-1', [ev('e1', 'started', 1000)]);
+    const changes: unknown[] = [];
+    const repo = new DeliveriesRepository(db.dataSource);
+    const r = await repo.commitBatches(
+      [
+        { deviceId: 'spk-1', events: [ev('e1', 'started', 1000), ev('e2', 'finished', 4000, { playedMs: 3000 })] },
+        { deviceId: 'spk-2', events: [ev('e1', 'started', 1100), ev('e1', 'started', 1100)] },
+        { deviceId: 'spk-2', events: [ev('e9', 'failed', 1200, { reason: 'no_media' }), ev('e1', 'started', 1100)] },
+      ],
+      6000,
+    ).then((x) => (changes.push(...x.changes), x));
+    expect([r.inserted, r.duplicates]).toEqual([3, 3]);
+    expect(await delivery('spk-1')).toMatchObject({ state: 'finished', startedAt: 1000, endedAt: 4000, playedMs: 3000, updatedAt: 6000 });
+    // started then failed, within one commit: the later report wins, the start instant is kept.
+    expect(await delivery('spk-2')).toMatchObject({ state: 'failed', startedAt: 1100, endedAt: 1200, reason: 'no_media' });
+    expect(changes).toEqual([
+      { scheduleId: 'sched-1', occurrenceId: OCC, deviceId: 'spk-1', state: 'finished', reason: null, at: 4000 },
+      { scheduleId: 'sched-1', occurrenceId: OCC, deviceId: 'spk-2', state: 'started', reason: null, at: 1100 },
+      { scheduleId: 'sched-1', occurrenceId: OCC, deviceId: 'spk-2', state: 'failed', reason: 'no_media', at: 1200 },
+    ]);
+    expect(await db.dataSource.getRepository(DeviceEventEntity).count()).toBe(4);
+  });
+
   it('keeps event ids per device: the same id from two devices is two events', async () => {
     await Promise.all([sut.receive('spk-1', [ev('same', 'started', 1000)]), sut.receive('spk-2', [ev('same', 'started', 1001)])]);
     expect(await db.dataSource.getRepository(DeviceEventEntity).count()).toBe(2);

@@ -8,12 +8,13 @@ import { ALERT_EXPIRY_JOB } from '../src/alerts/alert-expiry.js';
 import { AUDIT_RETENTION_JOB } from '../src/audit/audit-retention.js';
 import { COMMAND_SWEEP_JOB } from '../src/commands/command-sweeper.js';
 import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
+import { FANOUT_RESUME_JOB } from '../src/fanouts/fanouts-resume.job.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { HORIZON_ROLL_JOB } from '../src/planning/horizon-roller.js';
 import { TELEMETRY_RETENTION_JOB } from '../src/telemetry/telemetry-retention.job.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB];
+const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB];
 
 describe('periodic jobs of a whole server', () => {
   let t: TestServer;

@@ -1,5 +1,6 @@
 import { DATABASES } from './support/databases.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * Issue 12 item 6: a PATCH that changes nothing is ordinary input. It answered 500 (TypeORM's
@@ -11,9 +12,12 @@ describe.each(DATABASES)('no-op edits (%s)', (db) => {
   let close: () => Promise<void>;
   const ids: Record<string, string> = {};
 
+  /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
   const ok = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const r = await t.api<T>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    const job = (r.body as { fanout?: { id: string } | null } | undefined)?.fanout;
+    if (job) await fanoutDone(t.api, job.id);
     return r.body;
   };
   /** Bookkeeping every edit writes, whatever it changes: its time, the schedule's horizon stamp, the content's edit step. */

@@ -1,15 +1,19 @@
 import type { z } from 'zod';
 import {
   alarmViewSchema,
+  alertChangeResultSchema,
   alertViewSchema,
   approvalQueueSchema,
   areaViewSchema,
   boardProfileViewSchema,
   calendarOccurrenceSchema,
+  commandCreatedSchema,
   contentViewSchema,
   deliveryViewSchema,
+  devicePageSchema,
   deviceViewSchema,
   dryRunResultSchema,
+  fanoutViewSchema,
   groupViewSchema,
   loginResultSchema,
   overviewSchema,
@@ -19,6 +23,7 @@ import {
   userViewSchema,
 } from '@loa/shared/rest';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * The REST views are declared once, in @loa/shared/rest, and the dashboard compiles against those types. Here the
@@ -50,6 +55,9 @@ describe('REST answers match the shared contract', () => {
     const devices = await ok<unknown[]>('GET', '/api/v1/devices');
     expect(devices).toHaveLength(1);
     conforms(deviceViewSchema.array(), devices);
+    const page = await ok<{ items: unknown[] }>('GET', '/api/v1/devices?limit=10&q=loa');
+    expect(page.items).toHaveLength(1);
+    conforms(devicePageSchema, page);
     conforms(userViewSchema.array(), await ok('GET', '/api/v1/users'));
     conforms(groupViewSchema, await ok('POST', '/api/v1/groups', { name: 'Chợ', tagRule: { any: ['market'] } }));
     conforms(boardProfileViewSchema, await ok('POST', '/api/v1/board-profiles', { name: 'LED P10', width: 192, height: 96 }));
@@ -63,8 +71,9 @@ describe('REST answers match the shared contract', () => {
     const startAt = new Date(Date.now() + 3_600_000).toISOString();
     const schedule = { contentId: content.id, startAt, rrule: 'FREQ=DAILY;COUNT=3', targets: { areas: ['01'] } };
     conforms(dryRunResultSchema, await ok('POST', '/api/v1/schedules', { ...schedule, dryRun: true }));
-    const saved = await ok<{ id: string }>('POST', '/api/v1/schedules', schedule);
+    const saved = await ok<{ id: string; fanout: { id: string } }>('POST', '/api/v1/schedules', schedule);
     conforms(saveResultSchema, saved);
+    conforms(fanoutViewSchema, await fanoutDone(t.api, saved.fanout.id));
     conforms(scheduleViewSchema, await ok('GET', `/api/v1/schedules/${saved.id}`));
     conforms(scheduleSummarySchema, await ok('GET', `/api/v1/schedules/${saved.id}/summary`));
     const deliveries = await ok<unknown[]>('GET', `/api/v1/schedules/${saved.id}/deliveries`);
@@ -75,7 +84,10 @@ describe('REST answers match the shared contract', () => {
     const calendar = await ok<unknown[]>('GET', `/api/v1/schedules/occurrences?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     expect(calendar.length).toBeGreaterThan(0);
     conforms(calendarOccurrenceSchema.array(), calendar);
-    conforms(alertViewSchema, await ok('POST', '/api/v1/alerts', { areaCode: '01', title: 'Bão', text: 'Bão số 3' }));
+    const alert = await ok<{ id: string }>('POST', '/api/v1/alerts', { areaCode: '01', title: 'Bão', text: 'Bão số 3' });
+    conforms(alertChangeResultSchema, alert);
+    conforms(alertViewSchema, await ok('GET', `/api/v1/alerts/${alert.id}`));
+    conforms(commandCreatedSchema, await ok('POST', '/api/v1/commands', { command: { type: 'selfTest' }, target: { areaCode: '01' } }));
     conforms(alarmViewSchema.array(), await ok('GET', '/api/v1/alarms'));
     conforms(approvalQueueSchema, await ok('GET', '/api/v1/approvals'));
     conforms(overviewSchema, await ok('GET', '/api/v1/overview'));

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * Issue 7: roles scoped by area, enforced on every group of endpoints. Communes A (00004) and B (00005) under
@@ -32,9 +33,12 @@ describe('roles and area scope', () => {
   beforeAll(async () => {
     t = await startTestServer();
     tokens.admin = t.token;
+    /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
     const ok = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
       const r = await call<T>('admin', method, url, body);
       if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+      const job = (r.body as { fanout?: { id: string } | null } | undefined)?.fanout;
+      if (job) await fanoutDone(t.api, job.id);
       return r.body;
     };
     await ok('POST', '/api/v1/areas', { code: '01', name: 'Tỉnh', level: 'province' });

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { deviceTopic, timelineMessageSchema } from '@loa/shared';
+import { deviceTopic, timelineMessageSchema, timelinePatchMessageSchema } from '@loa/shared';
 import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
 import { DeviceEntity } from '../src/devices/device.entity.js';
 import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
@@ -16,6 +16,7 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
   let broker: RecordingBroker;
   let timelines: TimelinesService;
   let sut: SchedulesService;
+  let settle: ReturnType<typeof schedulingGraph>['settle'];
 
   beforeEach(async () => {
     db = await open();
@@ -33,13 +34,19 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
     const clock = new FixedClock(NOW);
     const config = testConfig();
     broker = new RecordingBroker();
-    ({ timelines, schedules: sut } = schedulingGraph(ds, clock, config, broker));
+    ({ timelines, schedules: sut, settle } = schedulingGraph(ds, clock, config, broker));
   });
 
   afterEach(() => db.close());
 
-  const create = async (over: Partial<Parameters<SchedulesService['create']>[0]> = {}) =>
-    (await sut.create({ contentId: 'audio-1', startAt: NOW + 60_000, targets: { areas: ['00004'], devices: [] }, priority: 'normal', ...over }, 'user-1')) as SaveResult;
+  /** Each whole timeline goes retained on `timeline` (and live on `timeline/patch`, or a patch there instead). */
+  const retained = (b: RecordingBroker) => b.published.filter((p) => p.options.retain);
+
+  /** A save, once its fan-out has written the deliveries and sent the timelines; the view as it then reads. */
+  const create = async (over: Partial<Parameters<SchedulesService['create']>[0]> = {}): Promise<SaveResult> => {
+    const saved = (await settle(sut.create({ contentId: 'audio-1', startAt: NOW + 60_000, targets: { areas: ['00004'], devices: [] }, priority: 'normal', ...over }, 'user-1'))) as SaveResult;
+    return { ...saved, ...(await sut.get(saved.id)) };
+  };
 
   it('targets the speakers of an area subtree and queues one delivery each', async () => {
     const s = await create({ targets: { areas: ['01'], devices: [] } });
@@ -51,7 +58,7 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
 
   it('publishes a retained, versioned timeline to each targeted device only', async () => {
     const s = await create();
-    const topics = broker.published.map((p) => p.topic).sort();
+    const topics = retained(broker).map((p) => p.topic).sort();
     expect(topics).toEqual([deviceTopic('spk-a1', 'timeline'), deviceTopic('spk-a2', 'timeline')]);
     const msg = broker.published[0]!;
     expect(msg.options).toEqual({ qos: 1, retain: true });
@@ -66,16 +73,20 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
     await create();
     broker.published.length = 0;
     await create({ targets: { areas: [], devices: ['spk-a1'] }, startAt: NOW + 120_000 });
-    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
+    expect(retained(broker).map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
     const t = timelineMessageSchema.parse(JSON.parse(broker.published[0]!.payload));
     expect(t.version).toBe(2);
     expect(t.slots.map((x) => x.startAt)).toEqual([NOW + 60_000, NOW + 120_000]);
+    // Live, the device holding version 1 gets only the change: a patch of 1 adding the one new slot.
+    const live = broker.published.filter((p) => p.topic === deviceTopic('spk-a1', 'timeline/patch'));
+    expect(live).toHaveLength(1);
+    expect(timelinePatchMessageSchema.parse(JSON.parse(live[0]!.payload))).toMatchObject({ base: 1, version: 2, remove: [], upsert: [{ startAt: NOW + 120_000 }] });
   });
 
   it('sends text content to boards only', async () => {
     const s = await create({ contentId: 'text-1', targets: { areas: ['01'], devices: [] } });
     expect(s.deviceCount).toBe(1);
-    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('board-a', 'timeline')]);
+    expect(retained(broker).map((p) => p.topic)).toEqual([deviceTopic('board-a', 'timeline')]);
   });
 
   it.each([
@@ -101,12 +112,27 @@ describe.each(DATABASES)(`${SchedulesService.name} on %s`, (_name, open) => {
     expect((await db.dataSource.getRepository(DeviceEntity).findOneByOrFail({ id: 'spk-a1' })).ackedTimelineVersion).toBe(1);
   });
 
-  it('re-sends the stored timeline to a device that comes online behind, and not to one that is current', async () => {
+  it('after a restart (a broker without retained timelines), re-sends the stored timeline to a device that comes online behind, and not to one that is current', async () => {
     await create();
     await timelines.handleAck('spk-a2', 1);
+    const restarted = new RecordingBroker();
+    const after = schedulingGraph(db.dataSource, new FixedClock(NOW), testConfig(), restarted).timelines;
+    await after.resyncIfBehind('spk-a1', 0);
+    await after.resyncIfBehind('spk-a2', 1);
+    expect(retained(restarted).map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
+    expect(timelineMessageSchema.parse(JSON.parse(restarted.published[0]!.payload)).version).toBe(1);
+  });
+
+  it('sends no second copy to a device behind while the broker still holds its current timeline retained', async () => {
+    await create();
     broker.published.length = 0;
+    // spk-a1 never acked version 1, but this process published it retained: the device's subscribe brings it.
     await timelines.resyncIfBehind('spk-a1', 0);
-    await timelines.resyncIfBehind('spk-a2', 1);
-    expect(broker.published.map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
+    await timelines.resyncIfBehind('spk-a1', undefined);
+    expect(broker.published).toEqual([]);
+    // A new version it has not been sent is another matter: compiled and published as usual, once.
+    await create({ targets: { areas: [], devices: ['spk-a1'] }, startAt: NOW + 120_000 });
+    await timelines.resyncIfBehind('spk-a1', 1);
+    expect(retained(broker).map((p) => p.topic)).toEqual([deviceTopic('spk-a1', 'timeline')]);
   });
 });

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 type Json = Record<string, unknown> & { message?: string };
 
@@ -20,6 +21,13 @@ describe('scheduling HTTP API', () => {
     relayId = String(relay.body.id);
   });
   afterAll(() => t.close());
+
+  /** A save's answer once its fan-out job has materialised it and sent the devices their timelines. */
+  const settled = async <T extends { body: Json }>(r: T): Promise<T> => {
+    const job = r.body.fanout as { id: string } | null | undefined;
+    if (job) await fanoutDone(t.api, job.id);
+    return r;
+  };
 
   it('refuses a relay URL that is not http(s)', async () => {
     const r = await t.api<Json>('POST', '/api/v1/contents', { type: 'relay', title: 'x', url: 'ftp://radio.example.vn/live', durationSeconds: 60 });
@@ -58,7 +66,7 @@ describe('scheduling HTTP API', () => {
     const group = await t.api<Json>('POST', '/api/v1/groups', { name: 'Chợ', tagRule: { any: ['market'] }, deviceIds: ['spk-3'] });
     expect(group.status).toBe(201);
     expect(group.body).toMatchObject({ members: ['spk-3'], memberCount: 1 });
-    const s = await t.api<Json>('POST', '/api/v1/schedules', { contentId: relayId, startAt: soon(5 * 3_600_000), targets: { groups: [group.body.id] } });
+    const s = await settled(await t.api<Json>('POST', '/api/v1/schedules', { contentId: relayId, startAt: soon(5 * 3_600_000), targets: { groups: [group.body.id] } }));
     expect(s.status).toBe(201);
     expect(s.body.deviceCount).toBe(1);
 
@@ -77,9 +85,9 @@ describe('scheduling HTTP API', () => {
   });
 
   it('edits, cancels and reports', async () => {
-    const s = await t.api<Json>('POST', '/api/v1/schedules', { contentId: relayId, startAt: soon(9 * 3_600_000), targets: { areas: ['01'] }, acceptConflicts: true });
+    const s = await settled(await t.api<Json>('POST', '/api/v1/schedules', { contentId: relayId, startAt: soon(9 * 3_600_000), targets: { areas: ['01'] }, acceptConflicts: true }));
     const id = String(s.body.id);
-    const edited = await t.api<Json>('PATCH', `/api/v1/schedules/${id}`, { volume: 40, targets: { areas: ['00007'] } });
+    const edited = await settled(await t.api<Json>('PATCH', `/api/v1/schedules/${id}`, { volume: 40, targets: { areas: ['00007'] } }));
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ volume: 40, deviceCount: 1, targets: { areas: ['00007'], groups: [], devices: [] } });
 
@@ -87,7 +95,7 @@ describe('scheduling HTTP API', () => {
     expect(res.headers.get('x-total-count')).toBe('1');
     expect(((await res.json()) as Json[])[0]).toMatchObject({ deviceId: 'spk-3', state: 'queued' });
 
-    const cancelled = await t.api<Json>('POST', `/api/v1/schedules/${id}/cancel`);
+    const cancelled = await settled(await t.api<Json>('POST', `/api/v1/schedules/${id}/cancel`));
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     const summary = await t.api<Json>('GET', `/api/v1/schedules/${id}/summary`);

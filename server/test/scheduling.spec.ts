@@ -3,6 +3,7 @@ import { ContentEntity } from '../src/contents/content.entity.js';
 import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
 import { OccurrenceEntity } from '../src/schedules/occurrence.entity.js';
 import { ScheduleEntity } from '../src/schedules/schedule.entity.js';
+import { FanoutEntity } from '../src/fanouts/fanout.entity.js';
 import type { CreateScheduleInput, SaveResult } from '../src/schedules/schedules.service.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { FixedClock, RecordingBroker, seedArea, seedAudioContent, seedDevice, seedTextContent, testConfig } from './support/fixtures.js';
@@ -38,7 +39,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
   afterEach(() => db.close());
 
   const create = async (over: Partial<CreateScheduleInput> = {}) =>
-    (await g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR, targets: { areas: ['00004'] }, priority: 'normal', ...over }, 'user-1')) as SaveResult;
+    (await g.settle(g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR, targets: { areas: ['00004'] }, priority: 'normal', ...over }, 'user-1'))) as SaveResult;
   const deliveries = (where: Partial<Pick<DeliveryEntity, 'scheduleId' | 'deviceId' | 'occurrenceId'>> = {}) => db.dataSource.getRepository(DeliveryEntity).findBy(where);
   const occurrences = (scheduleId: string) => db.dataSource.getRepository(OccurrenceEntity).find({ where: { scheduleId }, order: { startAt: 'ASC' } });
   const reset = () => (broker.published.length = 0);
@@ -227,7 +228,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
       await db.dataSource.getRepository(DeliveryEntity).update({ occurrenceId: first }, { state: 'finished', endedAt: NOW + HOUR + 3000 });
       clock.t = NOW + 2 * HOUR;
       reset();
-      const view = await g.schedules.cancel(s.id);
+      const view = await g.settle(g.schedules.cancel(s.id));
       expect(view.status).toBe('cancelled');
       expect(publishedDevices(broker)).toEqual(['spk-a1', 'spk-a2']);
       const t = lastTimelines(broker).get('spk-a1')!;
@@ -237,7 +238,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
       expect(rows.filter((r) => r.occurrenceId === first).map((r) => r.state)).toEqual(['finished', 'finished']);
       expect(rows.filter((r) => r.occurrenceId !== first).every((r) => r.state === 'skipped' && r.reason === 'cancelled')).toBe(true);
       reset();
-      await g.schedules.cancel(s.id); // idempotent
+      expect((await g.schedules.cancel(s.id)).fanout).toBeNull(); // idempotent: nothing to send
       expect(broker.published).toHaveLength(0);
       await expect(g.schedules.update(s.id, { volume: 10 })).rejects.toThrow(ConflictException);
     });
@@ -245,7 +246,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
     it('edits targets: removed devices lose future deliveries, added ones gain them, untouched ones are not recompiled', async () => {
       const s = await create({ rrule: 'FREQ=DAILY;COUNT=2', targets: { devices: ['spk-a1', 'spk-a2'] } });
       reset();
-      await g.schedules.update(s.id, { targets: { devices: ['spk-a2', 'spk-b1'] } });
+      await g.settle(g.schedules.update(s.id, { targets: { devices: ['spk-a2', 'spk-b1'] } }));
       expect(publishedDevices(broker)).toEqual(['spk-a1', 'spk-b1']);
       expect((await deliveries({ scheduleId: s.id })).map((d) => d.deviceId).sort()).toEqual(['spk-a2', 'spk-a2', 'spk-b1', 'spk-b1']);
     });
@@ -253,7 +254,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
     it('edits a slot attribute: every targeted device gets a new version with it', async () => {
       const s = await create({ targets: { devices: ['spk-a1', 'spk-a2'] } });
       reset();
-      await g.schedules.update(s.id, { volume: 35, priority: 'priority' });
+      await g.settle(g.schedules.update(s.id, { volume: 35, priority: 'priority' }));
       expect(publishedDevices(broker)).toEqual(['spk-a1', 'spk-a2']);
       expect(lastTimelines(broker).get('spk-a1')!.slots[0]).toMatchObject({ volume: 35, priority: 'priority', onPreempt: 'resume' });
     });
@@ -262,11 +263,63 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
       const s = await create({ rrule: 'FREQ=DAILY;COUNT=3', targets: { devices: ['spk-a1'] } });
       clock.t = NOW + HOUR + 1000;
       await db.dataSource.getRepository(DeliveryEntity).update({ occurrenceId: s.occurrences[0]!.id }, { state: 'started' });
-      const edited = (await g.schedules.update(s.id, { rrule: 'FREQ=DAILY;COUNT=3', exdates: [NOW + HOUR + DAY] })) as SaveResult;
+      const edited = (await g.settle(g.schedules.update(s.id, { rrule: 'FREQ=DAILY;COUNT=3', exdates: [NOW + HOUR + DAY] }))) as SaveResult;
       expect(edited.occurrences.map((o) => o.startAt)).toEqual([new Date(NOW + HOUR).toISOString(), new Date(NOW + HOUR + 2 * DAY).toISOString()]);
       expect((await deliveries({ scheduleId: s.id })).map((d) => d.state).sort()).toEqual(['queued', 'started']);
       const t = lastTimelines(broker).get('spk-a1')!;
       expect(t.slots.map((x) => x.startAt)).toEqual([NOW + HOUR, NOW + HOUR + 2 * DAY]);
+    });
+  });
+
+  describe('background fan-out (issue 14)', () => {
+    it('answers with the job; the job writes the deliveries and sends the timelines, reporting each batch', async () => {
+      const answer = (await g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR, targets: { areas: ['01'] }, priority: 'normal' }, 'user-1')) as SaveResult;
+      expect(answer.fanout).toMatchObject({ kind: 'schedule', ref: answer.id, state: 'queued', total: 3, done: 0 });
+      // What the job materialises, already in the answer.
+      expect(answer.deviceCount).toBe(3);
+      expect(answer.occurrences.map((o) => o.id)).toEqual([`${answer.id}:${NOW + HOUR}`]);
+      expect(await g.fanouts.settled(answer.fanout!.id)).toMatchObject({ state: 'done', total: 3, done: 3 });
+      expect(publishedDevices(broker)).toEqual(['spk-a1', 'spk-a2', 'spk-b1']);
+      expect(await deliveries({ scheduleId: answer.id })).toHaveLength(3);
+      // Dispatch tells the job of each batch it published: that is the progress shown.
+      expect(g.events.payloads('timelines.sent')).toEqual([{ fanoutId: answer.fanout!.id, devices: 3 }]);
+      const states = g.events.payloads('fanout.changed').filter((e) => e.job.id === answer.fanout!.id).map((e) => e.job.state);
+      expect(states).toEqual(['queued', 'materialising', 'sending', 'done']);
+      // Every device is under the province: that is where the progress is shown.
+      expect(g.events.payloads('fanout.changed').every((e) => e.areaCode === '01')).toBe(true);
+    });
+
+    it('a save whose process stops before its fan-out ran: conflicts count it by its plan, and the next start materialises and sends it', async () => {
+      await g.fanouts.onModuleDestroy(); // this process stops: jobs stay in the table, none runs here
+      const a = (await g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR, targets: { areas: ['00004'] }, priority: 'normal' }, 'user-1')) as SaveResult;
+      expect(a.fanout).toMatchObject({ state: 'queued' });
+      expect(await deliveries({ scheduleId: a.id })).toHaveLength(0);
+      // Its deliveries are not written yet, but it will hold spk-a1 and spk-a2 at that time.
+      const clash = g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR + 1000, targets: { devices: ['spk-a1', 'spk-b1'] }, priority: 'normal' }, 'user-1');
+      await expect(clash).rejects.toThrow(ConflictException);
+      expect(broker.published).toHaveLength(0);
+
+      // The next start (another process, same database) takes the job up once its lease lapsed.
+      const next = schedulingGraph(db.dataSource, clock, testConfig(), broker);
+      clock.t = NOW + 60_000;
+      expect(await next.fanouts.resume()).toBe(1);
+      await next.fanouts.idle();
+      expect(await next.fanouts.settled(a.fanout!.id)).toMatchObject({ state: 'done', total: 2, done: 2 });
+      expect((await deliveries({ scheduleId: a.id })).map((d) => d.deviceId).sort()).toEqual(['spk-a1', 'spk-a2']);
+      expect(publishedDevices(broker)).toEqual(['spk-a1', 'spk-a2']);
+    });
+
+    it('a job resumed after its deliveries were committed sends to the devices it recorded, without planning again', async () => {
+      const s = await create({ targets: { devices: ['spk-a1', 'spk-a2'] } });
+      // As if the process had died right after the materialisation committed: the job holds the devices to send to.
+      await db.dataSource.getRepository(FanoutEntity).update({ id: s.fanout!.id }, { state: 'sending', done: 0, devices: ['spk-a2'], leaseUntil: NOW, finishedAt: null });
+      reset();
+      clock.t = NOW + 1;
+      expect(await g.fanouts.resume()).toBe(1);
+      await g.fanouts.idle();
+      expect(publishedDevices(broker)).toEqual(['spk-a2']);
+      expect(lastTimelines(broker).get('spk-a2')!.version).toBe(2);
+      expect(await g.fanouts.settled(s.fanout!.id)).toMatchObject({ state: 'done', done: 1 });
     });
   });
 

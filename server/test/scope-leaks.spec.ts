@@ -1,5 +1,6 @@
 import { DATABASES } from './support/databases.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { fanoutDone } from './support/fanouts.js';
 
 /**
  * Issue 12 item 5: an operator scoped to commune A never learns ids or counts from commune B, through any endpoint
@@ -31,9 +32,11 @@ describe.each(DATABASES)('area scope holds on every echo (%s)', (db) => {
     }
     return { status: res.status, text, json };
   };
+  /** A successful call; a save answering with a fan-out job is awaited until the job has reached the devices. */
   const ok = async (method: string, url: string, body?: unknown): Promise<any> => {
     const r = await call('admin', method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.text}`);
+    if (r.json?.fanout?.id) await fanoutDone(t.api, r.json.fanout.id);
     return r.json;
   };
 
@@ -56,14 +59,16 @@ describe.each(DATABASES)('area scope holds on every echo (%s)', (db) => {
     }
     ids.content = (await ok('POST', '/api/v1/contents', { type: 'text', title: 'Tin', text: 'Xin chào', approve: true })).id;
     // The admin's bulletin on both communes' boards reaches A, so A reads it; B's board is none of A's business.
-    ids.schedAB = (await ok('POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(2), targets: { devices: ['brd-a', 'brd-b'] } })).id;
-    ids.schedB = (await ok('POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(3), targets: { devices: ['brd-b'] } })).id;
+    const schedAB = await ok('POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(2), targets: { devices: ['brd-a', 'brd-b'] } });
+    const schedB = await ok('POST', '/api/v1/schedules', { contentId: ids.content, startAt: future(3), targets: { devices: ['brd-b'] } });
+    [ids.schedAB, ids.fanoutAB, ids.schedB, ids.fanoutB] = [schedAB.id, schedAB.fanout.id, schedB.id, schedB.fanout.id];
     ids.groupA = (await ok('POST', '/api/v1/groups', { name: 'gA', deviceIds: ['spk-a'] })).id;
     // A command to a group that then shrinks into A: it still went to B's speaker.
     ids.groupAB = (await ok('POST', '/api/v1/groups', { name: 'gAB', deviceIds: ['spk-a', 'spk-b'] })).id;
     ids.cmdGroup = (await ok('POST', '/api/v1/commands', { command: { type: 'resync' }, target: { groupId: ids.groupAB } })).id;
     await ok('PATCH', `/api/v1/groups/${ids.groupAB}`, { deviceIds: ['spk-a'] });
-    ids.cmdB = (await ok('POST', '/api/v1/commands', { command: { type: 'resync' }, target: { areaCode: '00005' } })).id;
+    const cmdB = await ok('POST', '/api/v1/commands', { command: { type: 'resync' }, target: { areaCode: '00005' } });
+    [ids.cmdB, ids.fanoutCmdB] = [cmdB.id, cmdB.fanout.id];
     ids.cmdProvince = (await ok('POST', '/api/v1/commands', { command: { type: 'resync' }, target: { areaCode: '01' } })).id;
     ids.cmdA = (await ok('POST', '/api/v1/commands', { command: { type: 'resync' }, target: { areaCode: '00004' } })).id;
   });
@@ -154,6 +159,11 @@ describe.each(DATABASES)('area scope holds on every echo (%s)', (db) => {
     { what: 'area delivery summary', url: () => '/api/v1/areas/00004/deliveries/summary', status: 200 },
     { what: 'alarms', url: () => '/api/v1/alarms', status: 200 },
     { what: 'security events', url: () => '/api/v1/security-events', status: 200 },
+    // fan-out jobs (issue 14): readable exactly as the schedule or command they send
+    { what: 'fan-out of a schedule reaching A', url: () => `/api/v1/fanouts/${ids.fanoutAB}`, status: 200, expect: (j) => [j.ref, j.state], expected: () => [ids.schedAB, 'done'] },
+    { what: 'fan-out of a schedule on B only', url: () => `/api/v1/fanouts/${ids.fanoutB}`, status: 404, named: () => [ids.fanoutB!] },
+    { what: 'fan-out of a command to B', url: () => `/api/v1/fanouts/${ids.fanoutCmdB}`, status: 404, named: () => [ids.fanoutCmdB!] },
+    { what: 'fan-out of a command to B, for an approver of A', who: 'appr-a', url: () => `/api/v1/fanouts/${ids.fanoutCmdB}`, status: 404, named: () => [ids.fanoutCmdB!] },
     // approvals: the queue, and a refusal that must not name B's targets
     { what: 'approval queue', who: 'appr-a', url: () => '/api/v1/approvals', status: 200 },
     { what: 'approving a schedule on B', who: 'appr-a', method: 'POST', url: () => `/api/v1/schedules/${ids.schedB}/approve`, status: 403, named: () => [ids.schedB!] },

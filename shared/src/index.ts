@@ -3,6 +3,7 @@ export * from './ids.js';
 export * from './enums.js';
 export * from './topics.js';
 export * from './messages.js';
+export * from './timeline-patch.js';
 export * from './codec.js';
 export * from './commands.js';
 export * from './signing.js';

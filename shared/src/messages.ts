@@ -194,6 +194,35 @@ export const timelineMessageSchema = z.object({
 export type TimelineMessage = z.infer<typeof timelineMessageSchema>;
 
 /**
+ * A new timeline version as the changes from the one before it (since issue 14), sent live on `timeline/patch`
+ * instead of the whole timeline when smaller. The agent applies it only to exactly `base`, and keeps the result only
+ * if its digest (timelineDigest) is `digest`; otherwise it fetches the retained whole timeline.
+ */
+export const timelinePatchMessageSchema = z.object({
+  v,
+  deviceId: deviceIdSchema,
+  /** The version the changes apply to. */
+  base: z.number().int().nonnegative(),
+  /** The version the result is; above `base`. */
+  version: z.number().int().nonnegative(),
+  generatedAt: epochMsSchema,
+  /** The new area chain, only when it changed. */
+  areaCodes: z.array(areaCodeSchema).max(16).optional(),
+  /** Occurrences of `base` that are gone. */
+  remove: z.array(opaqueIdSchema).max(5000),
+  /** Slots that are new or changed, each whole (a changed slot replaces the one with its occurrenceId). */
+  upsert: z.array(slotSchema).max(5000),
+  /** sha256 of the resulting timeline's canonical form: the proof that what the agent built is what was compiled. */
+  digest: sha256Schema,
+});
+export type TimelinePatchMessage = z.infer<typeof timelinePatchMessageSchema>;
+
+/** What `timeline/patch` carries: a patch, or the whole timeline where a patch would not be smaller. */
+export const timelineUpdateSchema = z.union([timelinePatchMessageSchema, timelineMessageSchema]);
+export type TimelineUpdate = z.infer<typeof timelineUpdateSchema>;
+export const isTimelinePatch = (u: TimelineUpdate): u is TimelinePatchMessage => 'base' in u;
+
+/**
  * Emergency alert in the spirit of CAP 1.2, published retained on an area channel. An `update` or `cancel`
  * replaces the retained alert (naming the one it replaces in `references`), so devices that were offline when
  * it was sent still learn of it on reconnect. An empty retained payload means "no alert".

@@ -21,6 +21,12 @@ export const DEVICE_CHANNELS = {
   events: { direction: 'up', qos: 1, retain: false, description: 'batch of playback reports from the outbox' },
   'events/ack': { direction: 'down', qos: 1, retain: false, description: 'ids of reports committed by the server' },
   timeline: { direction: 'down', qos: 1, retain: true, description: 'the full versioned timeline of the device' },
+  'timeline/patch': {
+    direction: 'down',
+    qos: 1,
+    retain: false,
+    description: 'each new timeline version live: a patch of the previous one, or the whole timeline where that is smaller',
+  },
   'timeline/ack': { direction: 'up', qos: 1, retain: false, description: 'timeline version stored by the agent' },
   req: { direction: 'down', qos: 1, retain: false, description: 'signed remote command with id and expiry' },
   res: { direction: 'up', qos: 1, retain: false, description: 'result of a remote command' },
@@ -32,8 +38,24 @@ export type DeviceChannel = keyof typeof DEVICE_CHANNELS;
 /**
  * The channels a device subscribes to: exactly the downstream ones of DEVICE_CHANNELS (topics.spec pins that), in
  * the order the agent subscribes (its timeline first, so a reconnecting device gets its retained plan at once).
+ * Of the two timeline channels a device follows the one TIMELINE_CHANNELS_FOR says.
  */
-export const DOWNSTREAM_DEVICE_CHANNELS = ['timeline', 'events/ack', 'req'] as const satisfies readonly DeviceChannel[];
+export const DOWNSTREAM_DEVICE_CHANNELS = ['timeline', 'timeline/patch', 'events/ack', 'req'] as const satisfies readonly DeviceChannel[];
+
+export const TIMELINE_CHANNELS = ['timeline', 'timeline/patch'] as const satisfies readonly DeviceChannel[];
+export type TimelineChannel = (typeof TIMELINE_CHANNELS)[number];
+
+/**
+ * Which timeline channels a device follows. The retained `timeline` holds the whole current timeline (the source of
+ * truth); every new version is also sent live on `timeline/patch`, as a patch of the version before it when that is
+ * smaller. So a device that holds a timeline follows only `timeline/patch`, and subscribes to `timeline` (its
+ * retained copy arrives at once) only while it holds nothing or after a patch it could not apply; a device that
+ * holds nothing follows only `timeline`, since a patch is of no use to it.
+ */
+export function timelineChannelsFor(holds: boolean, wantsFull: boolean): readonly TimelineChannel[] {
+  if (!holds) return ['timeline'];
+  return wantsFull ? ['timeline', 'timeline/patch'] : ['timeline/patch'];
+}
 
 /**
  * Per-area channels: one publish reaches every device of an area subtree, because each device subscribes to the

@@ -1,7 +1,7 @@
 // `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,timeline,events,resources] ...`
 // Loa at provincial scale against a real server process, each of connect/fan-out/events side by side with a bare
 // aedes broker doing the same work with the same simulated clients in the same run.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { areaTopic, type AlertMessage } from '@loa/shared';
 import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/e2e/sim/dist/index.js';
-import { AGENT_CLI, REPO, startLoaServer, type LoaServer } from './lib/loa-server.js';
+import { AGENT_CLI, REPO, startLoaServer, unitEnvironment, type LoaServer } from './lib/loa-server.js';
 import { freePort } from './lib/ports.js';
 import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
@@ -19,10 +19,13 @@ import { measureSyncStart, type SyncStartResult } from './sync-start.js';
 import { measureMediaPipeline, type MediaBenchResult } from './lib/media-bench.js';
 import { measureRestart, restartRows, type RestartResult } from './lib/restart.js';
 import { measureSoak, soakRows, type SoakResult } from './lib/soak.js';
+import { measureSteady, steadyRows, type SteadyResult } from './lib/steady.js';
+import { edgeRows, measureEdge, type EdgeResult } from './lib/edge.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
+import { TimedRequests } from './lib/timed-requests.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -42,6 +45,9 @@ const { values: args } = parseArgs({
     'telemetry-s': { type: 'string', default: '60' },
     'soak-rounds': { type: 'string', default: '300' },
     'soak-idle-s': { type: 'string', default: '60' },
+    'steady-min': { type: 'string', default: '30' },
+    postgres: { type: 'string' },
+    'edge-idle-s': { type: 'string', default: '300' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -61,6 +67,10 @@ if (args.help) {
   --telemetry-s S          heartbeat (telemetry) period of every simulated device (default 60, as in the field)
   --soak-rounds R          rounds of malformed MQTT and HTTP input in the soak scenario (default 300)
   --soak-idle-s S          idle time after the soak input before the last memory reading (default 60)
+  --postgres URL           run the server on a fresh PostgreSQL database created (and dropped) on this server,
+                           e.g. postgres://postgres@127.0.0.1:5432 (default: SQLite in the data directory)
+  --steady-min M           length of the steady scenario: fleet connected, a schedule and a command a minute (default 30)
+  --edge-idle-s S          idle window of the real agent whose bytes on the wire are counted (default 300)
 `);
   process.exit(0);
 }
@@ -75,6 +85,8 @@ const RAW = !args['no-raw'];
 const TELEMETRY_MS = Math.max(1, Number(args['telemetry-s'])) * 1000;
 const SOAK_ROUNDS = Math.max(1, Math.floor(Number(args['soak-rounds'])));
 const SOAK_IDLE_S = Math.max(1, Number(args['soak-idle-s']));
+const STEADY_MIN = Math.max(1, Number(args['steady-min']));
+const EDGE_IDLE_S = Math.max(10, Number(args['edge-idle-s']));
 
 // Every wait is bounded in time; the bound grows with N so a slow machine reports a slow figure, not a hang.
 const T_CONNECT = Math.max(60_000, N * 10);
@@ -109,6 +121,25 @@ async function until(what: string, timeoutMs: number, done: () => Promise<boolea
 
 type Resources = { cpuS: number; cpuPct: number; rssMB: number; peakRssMB: number };
 
+/** The server's memory the moment a scenario ends, every device still connected (issue 14: ≤ 800 MB after every scenario). */
+interface MemoryAfter {
+  scenario: string;
+  rssMB: number;
+  heapUsedMB: number | null;
+  externalMB: number | null;
+}
+
+type MemoryUsage = { rss: number; heapUsed: number; external: number };
+
+const toMB = (bytes: number) => round(bytes / 1048576);
+
+/** RSS from /proc (what the machine pays), with the JS heap and external memory the process reports about itself. */
+async function memoryAfter(scenario: string, pid: number, usage: () => Promise<MemoryUsage>): Promise<MemoryAfter> {
+  const u = await usage().catch(() => null);
+  const rss = sampleProc(pid)?.rssBytes ?? u?.rss ?? 0;
+  return { scenario, rssMB: toMB(rss), heapUsedMB: u ? toMB(u.heapUsed) : null, externalMB: u ? toMB(u.external) : null };
+}
+
 interface ConnectResult {
   /** Until the broker side (Loa: the server's status handler; raw: a broker-side subscriber) saw every device online. */
   allOnlineS: number;
@@ -123,17 +154,27 @@ interface FanoutResult {
   p99Ms: number;
   maxMs: number;
   received: number;
+  /** POST /alerts answered (the alert is accepted; its publish is a background job, issue 14). */
   apiMs: number;
+  /** From the request until the alert's fan-out job said done. */
+  jobDoneMs?: number;
   complete: boolean;
   resources: Resources;
 }
 interface TimelineResult {
   allAckedS: number;
+  /** The slower of the two POST /schedules (each is accepted at once and fanned out in the background, issue 14). */
   apiMs: number;
+  apiMsEach?: number[];
+  /** From the first request until both fan-out jobs (materialise, compile, publish) said done. */
+  jobsDoneS?: number;
   acked: number;
   deviceCount: number;
   complete: boolean;
   resources: Resources;
+  /** Socket bytes per simulated device from the save to the last ack (the timeline, its ack, the `delivered` report, telemetry). */
+  downBytesPerDevice?: number;
+  upBytesPerDevice?: number;
 }
 interface EventsResult {
   events: number;
@@ -154,7 +195,10 @@ interface HeartbeatResult {
 interface CommandsResult {
   /** POST /api/v1/commands to the whole province → every device's result recorded as ok. */
   allOkS: number;
+  /** POST /commands answered (rows queued; sending is a background job, issue 14). */
   apiMs: number;
+  /** From the request until its fan-out job had sent it to every device online. */
+  jobDoneS?: number;
   ok: number;
   complete: boolean;
   resources: Resources;
@@ -170,6 +214,8 @@ interface SideResults {
   events?: EventsResult;
   idle?: Resources;
   fleetRssMB?: number;
+  memory?: MemoryAfter[];
+  steady?: SteadyResult;
 }
 
 const fleetOptions = (devices: PortableFleetOptions['devices'], mqttUrl: string, raw: boolean): PortableFleetOptions => ({
@@ -190,6 +236,40 @@ async function waitStats(fleet: FleetControl, what: string, timeoutMs: number, c
   let last = await fleet.stats();
   await until(what, timeoutMs, async () => cond((last = await fleet.stats())), 50, onPoll);
   return last;
+}
+
+/**
+ * Resolves with the time at which every one of these fan-out jobs (GET /api/v1/fanouts/:id) said done: what an
+ * operator's progress bar shows. Polled every 200 ms beside the fleet's own measurements.
+ */
+/**
+ * A save timed from a process of its own (TimedRequests: the in-process fleet would read the answer late), after a
+ * request on the same connection so that the timed one never goes out on a connection the server is closing for
+ * idleness ("other side closed"). Throws unless the status is one of `ok`.
+ */
+async function timedSave<T>(timer: TimedRequests, api: LoaApi, method: string, path: string, body: unknown, ok: number[]): Promise<{ body: T; ms: number; status: number; text: string }> {
+  await timer.request(api.baseUrl, api.token, 'GET', '/api/health').catch(() => undefined);
+  const r = await timer.request(api.baseUrl, api.token, method, path, body);
+  if (!ok.includes(r.status)) return { body: undefined as T, ms: r.ms, status: r.status, text: r.text };
+  return { body: JSON.parse(r.text) as T, ms: r.ms, status: r.status, text: r.text };
+}
+
+function fanoutsDoneAt(api: LoaApi, ids: readonly string[], timeoutMs: number): Promise<number> {
+  const done = waitFanouts(api, ids, timeoutMs);
+  done.catch(() => undefined); // awaited (and thrown) by the scenario once its own measurement is over
+  return done;
+}
+
+async function waitFanouts(api: LoaApi, ids: readonly string[], timeoutMs: number): Promise<number> {
+  let open = [...ids];
+  await until('fan-out jobs done', timeoutMs, async () => {
+    const states = await Promise.all(open.map((id) => api.request<{ id: string; state: string }>('GET', `/api/v1/fanouts/${id}`)));
+    const failed = states.find((j) => j.state === 'failed');
+    if (failed) throw new Error(`fan-out ${failed.id} failed`);
+    open = states.filter((j) => j.state !== 'done').map((j) => j.id);
+    return open.length === 0;
+  }, 200);
+  return Date.now();
 }
 
 function fanoutFigures(receipts: number[], t0: number) {
@@ -216,7 +296,8 @@ class RawBroker {
 
   static async start(): Promise<RawBroker> {
     const port = await freePort();
-    const child = fork(path.join(HERE, 'raw-broker.js'), [String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The same process settings as the server (the unit's malloc tuning), so the ratio compares the code, not glibc.
+    const child = fork(path.join(HERE, 'raw-broker.js'), [String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...unitEnvironment() } });
     children.add(child);
     child.once('exit', () => children.delete(child));
     await new Promise<void>((resolve, reject) => {
@@ -226,7 +307,7 @@ class RawBroker {
     return new RawBroker(child, port);
   }
 
-  private call<T>(req: { cmd: 'stats' } | { cmd: 'publish'; topic: string; payload: string; retain: boolean }): Promise<T> {
+  private call<T>(req: { cmd: 'stats' } | { cmd: 'memory' } | { cmd: 'publish'; topic: string; payload: string; retain: boolean }): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve) => {
       this.waiting.set(id, resolve as (v: unknown) => void);
@@ -236,6 +317,10 @@ class RawBroker {
 
   stats() {
     return this.call<{ statusReceived: number; eventsBatches: number; eventsAcked: number; clients: number }>({ cmd: 'stats' });
+  }
+
+  memory() {
+    return this.call<MemoryUsage>({ cmd: 'memory' });
   }
 
   publish(topic: string, payload: string, retain: boolean) {
@@ -254,15 +339,20 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
   const broker = await RawBroker.start();
   const pid = broker.child.pid ?? 0;
   const fleet = createFleet(fleetOptions(devices, `mqtt://127.0.0.1:${broker.port}`, true), PROCESSES);
+  const memory: MemoryAfter[] = (out.memory = []);
+  const after = async (scenario: string) => void memory.push(await memoryAfter(scenario, pid, () => broker.memory()));
   try {
     log(`raw: connect storm, ${N} clients`);
     let meter = new ProcMeter(pid);
     const t0 = Date.now();
     await fleet.start();
     let brokerAt = 0;
+    let polledAt = 0;
     const s = await waitStats(fleet, 'raw clients connected', T_CONNECT, (st) => st.connected >= N && brokerAt > 0, () => {
       meter.sample();
-      if (brokerAt === 0) void broker.stats().then((b) => (brokerAt = brokerAt === 0 && b.statusReceived >= N ? Date.now() : brokerAt));
+      if (brokerAt !== 0 || Date.now() - polledAt < 100) return;
+      polledAt = Date.now();
+      void broker.stats().then((b) => (brokerAt = brokerAt === 0 && b.statusReceived >= N ? Date.now() : brokerAt));
     });
     out.connect = {
       allOnlineS: round(((brokerAt || Date.now()) - t0) / 1000, 2),
@@ -273,6 +363,7 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
     };
     // Alert subscriptions were part of the connect; wait for every grant.
     await waitStats(fleet, 'raw alert subscriptions', T_CONNECT, (st) => st.alertSubscribed >= N);
+    await after('connect');
 
     if (scenarios.has('fanout')) {
       log('raw: fan-out, one retained QoS 1 publish');
@@ -287,6 +378,7 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
       const apiMs = Date.now() - t1;
       const st = await waitStats(fleet, 'raw alert at every client', T_FANOUT, (x) => x.alertsReceived >= N, () => meter.sample());
       out.fanout = { ...fanoutFigures(await fleet.alertReceipts(id), t1), apiMs, complete: st.alertsReceived >= N, resources: meter.result() };
+      await after('fan-out');
     }
 
     if (scenarios.has('events')) {
@@ -307,11 +399,13 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
         complete: st.eventsAcked - base >= injected,
         resources: meter.result(),
       };
+      await after('events');
     }
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(pid);
     await sleep(2000);
     out.idle = idle.result();
+    await after('idle');
   } finally {
     await fleet.stop();
     await broker.stop();
@@ -326,6 +420,18 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
   const counter = async (name: string) => (await server.health()).counters[name] ?? 0;
   // Simulated devices verify every signature, as real agents do.
   const fleet = createFleet({ ...fleetOptions(devices, server.mqttUrl, false), ...(serverPublicKey ? { serverPublicKey } : {}) }, PROCESSES);
+  const timer = TimedRequests.start((c) => {
+    children.add(c);
+    c.once('exit', () => children.delete(c));
+  });
+  const memory: MemoryAfter[] = (out.memory = []);
+  const after = async (scenario: string) =>
+    void memory.push(
+      await memoryAfter(scenario, server.pid, async () => {
+        const m = (await server.health()).memory;
+        return { rss: m.rssBytes, heapUsed: m.heapUsedBytes, external: m.externalBytes };
+      }),
+    );
   try {
     log(`loa: connect storm, ${N} devices`);
     const baseStatus = await counter('mqtt_status_received');
@@ -334,10 +440,14 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
     await fleet.start();
     let serverAt = 0;
     let polling = false;
+    let polledAt = 0;
     const s = await waitStats(fleet, 'server sees every device online', T_CONNECT, (st) => st.connected >= N && serverAt > 0, () => {
       meter.sample();
-      if (serverAt !== 0 || polling) return;
+      // /api/health is not free (a database round trip, process.memoryUsage(), every counter as JSON): asked every
+      // 50 ms it would bill the server for the measurement itself. Every 100 ms, as the raw side is asked.
+      if (serverAt !== 0 || polling || Date.now() - polledAt < 100) return;
       polling = true;
+      polledAt = Date.now();
       void counter('mqtt_status_received')
         .then((c) => {
           if (serverAt === 0 && c - baseStatus >= N) serverAt = Date.now();
@@ -355,6 +465,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
     // The registration timeline (v1, with the area chain) arrives retained; devices ack it and join their alert channels.
     const ready = await waitStats(fleet, 'initial timelines acked and alert channels joined', T_TIMELINE, (st) => st.alertSubscribed >= N && st.timelineAcks >= N);
     out.initialTimelineS = round(((ready.lastTimelineAckAt || Date.now()) - t0) / 1000, 2);
+    await after('connect');
 
     if (scenarios.has('fanout')) {
       log('loa: fan-out, POST /api/v1/alerts to the province');
@@ -362,11 +473,16 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       meter = new ProcMeter(server.pid);
       await fleet.expectAlert(null);
       const t1 = Date.now();
-      const created = await api.request<{ id: string }>('POST', '/api/v1/alerts', { areaCode: provinceCode, title: 'Bench: cảnh báo thử', text: 'Bản tin thử nghiệm', expiresInS: 3600 }, [201]);
-      const apiMs = Date.now() - t1;
+      const saved = await timedSave<{ id: string; fanout: { id: string } }>(timer, api, 'POST', '/api/v1/alerts', { areaCode: provinceCode, title: 'Bench: cảnh báo thử', text: 'Bản tin thử nghiệm', expiresInS: 3600 }, [201]);
+      if (saved.status !== 201) throw new Error(`POST /api/v1/alerts → ${saved.status}: ${saved.text.slice(0, 300)}`);
+      const created = saved.body;
+      const apiMs = saved.ms;
+      const jobDone = fanoutsDoneAt(api, [created.fanout.id], T_FANOUT);
       await fleet.expectAlert(created.id);
       const st = await waitStats(fleet, 'alert at every device', T_FANOUT, (x) => x.alertsReceived >= N, () => meter.sample());
-      out.fanout = { ...fanoutFigures(await fleet.alertReceipts(created.id), t1), apiMs, complete: st.alertsReceived >= N, resources: meter.result() };
+      const jobDoneMs = (await jobDone) - t1;
+      out.fanout = { ...fanoutFigures(await fleet.alertReceipts(created.id), t1), apiMs, jobDoneMs, complete: st.alertsReceived >= N, resources: meter.result() };
+      await after('fan-out');
     }
 
     if (scenarios.has('timeline') || scenarios.has('events')) {
@@ -380,25 +496,37 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await fleet.markTimelines();
       // An hour ahead: nothing plays during the run, every device gets a new version carrying the slot.
       const startAt = new Date(Date.now() + 3_600_000).toISOString();
+      const jobs: string[] = [];
+      const apiMsEach: number[] = [];
       const schedule = async (contentId: string) => {
-        const r = await api.raw('POST', '/api/v1/schedules', { contentId, startAt, targets: { areas: [provinceCode] } });
+        const r = await timedSave<{ deviceCount: number; fanout: { id: string } | null }>(timer, api, 'POST', '/api/v1/schedules', { contentId, startAt, targets: { areas: [provinceCode] } }, [201]);
+        apiMsEach.push(r.ms);
         if (r.status === 400 && r.text.includes('contain no')) return 0; // no device of that kind in the sample
         if (r.status !== 201) throw new Error(`POST /api/v1/schedules → ${r.status}: ${r.text.slice(0, 300)}`);
-        return (JSON.parse(r.text) as { deviceCount: number }).deviceCount;
+        if (r.body.fanout) jobs.push(r.body.fanout.id);
+        return r.body.deviceCount;
       };
+      const wire = await fleet.stats();
       const t1 = Date.now();
       const deviceCount = (await schedule(audio.id)) + (await schedule(text.id));
-      const apiMs = Date.now() - t1;
+      const apiMs = Math.max(...apiMsEach);
+      const jobsDone = fanoutsDoneAt(api, jobs, T_TIMELINE);
       const st = await waitStats(fleet, 'new timeline acked by every device', T_TIMELINE, (x) => x.ackedSinceMark >= N, () => meter.sample());
+      const jobsDoneS = round(((await jobsDone) - t1) / 1000, 2);
       if (scenarios.has('timeline'))
         out.timeline = {
           allAckedS: round(((st.ackedSinceMark >= N ? st.lastTimelineAckAt : Date.now()) - t1) / 1000, 2),
           apiMs,
+          apiMsEach,
+          jobsDoneS,
           acked: st.ackedSinceMark,
           deviceCount,
           complete: st.ackedSinceMark >= N,
           resources: meter.result(),
+          downBytesPerDevice: round((st.bytesIn - wire.bytesIn) / N),
+          upBytesPerDevice: round((st.bytesOut - wire.bytesOut) / N),
         };
+      await after('timeline');
     }
 
     if (scenarios.has('events')) {
@@ -420,6 +548,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
         complete: st.eventsAcked - base >= injected,
         resources: meter.result(),
       };
+      await after('events');
     }
     if (scenarios.has('heartbeat')) {
       // Steady state with everyone connected: one telemetry period of heartbeats, each stored as a time-series row.
@@ -434,6 +563,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       }
       const received = (await counter('mqtt_telemetry_received')) - base;
       out.heartbeat = { received, perSecond: round(received / (windowMs / 1000)), windowS: windowMs / 1000, resources: meter.result() };
+      await after('heartbeats');
     }
 
     if (scenarios.has('commands')) {
@@ -441,8 +571,11 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await sleep(1000);
       meter = new ProcMeter(server.pid);
       const t1 = Date.now();
-      const created = await api.request<{ id: string }>('POST', '/api/v1/commands', { command: { type: 'setVolume', volume: 70 }, target: { areaCode: provinceCode }, ttlS: 3600 }, [201]);
-      const apiMs = Date.now() - t1;
+      const saved = await timedSave<{ id: string; fanout: { id: string } }>(timer, api, 'POST', '/api/v1/commands', { command: { type: 'setVolume', volume: 70 }, target: { areaCode: provinceCode }, ttlS: 3600 }, [201]);
+      if (saved.status !== 201) throw new Error(`POST /api/v1/commands → ${saved.status}: ${saved.text.slice(0, 300)}`);
+      const created = saved.body;
+      const apiMs = saved.ms;
+      const jobDone = fanoutsDoneAt(api, [created.fanout.id], T_TIMELINE);
       let ok = 0;
       let okAt = 0;
       await until('every command result', T_TIMELINE, async () => {
@@ -452,19 +585,33 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
         if (ok >= N && okAt === 0) okAt = Date.now();
         return ok >= N;
       }, 200);
-      out.commands = { allOkS: round(((okAt || Date.now()) - t1) / 1000, 2), apiMs, ok, complete: ok >= N, resources: meter.result() };
+      const jobDoneS = round(((await jobDone) - t1) / 1000, 2);
+      out.commands = { allOkS: round(((okAt || Date.now()) - t1) / 1000, 2), apiMs, jobDoneS, ok, complete: ok >= N, resources: meter.result() };
+      await after('command');
+    }
+
+    if (scenarios.has('steady')) {
+      log(`loa: steady state for ${STEADY_MIN} min — heartbeats every ${TELEMETRY_MS / 1000} s, a schedule and a command every minute`);
+      const sha = await uploadMedia(api.baseUrl, api.token, toneWav(2), 'steady-tone.wav', 'audio/wav');
+      const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bench: bản tin định kỳ', mediaSha256: sha, approve: true }, [201]);
+      const areaCodes = [...new Set(devices.flatMap((d) => (d.areaCode ? [d.areaCode] : [])))];
+      out.steady = await measureSteady({ server, api, areaCodes, contentId: audio.id, minutes: STEADY_MIN, warmupS: Math.min(120, STEADY_MIN * 15), periodS: 60, log });
+      await after('steady');
     }
 
     if (scenarios.has('dashboard')) {
       log('loa: dashboard reads with the whole fleet online');
       out.dashboard = await dashboardReads(api);
+      await after('dashboard reads');
     }
 
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(server.pid);
     await sleep(2000);
     out.idle = idle.result();
+    await after('idle');
   } finally {
+    timer.stop();
     await fleet.stop();
   }
   return out;
@@ -486,9 +633,16 @@ async function dashboardReads(api: LoaApi): Promise<DashboardResult> {
   const biggest = [...schedules].sort((a, b) => b.deviceCount - a.deviceCount)[0];
   const now = Date.now();
   const week = `from=${new Date(now - 3 * 86_400_000).toISOString()}&to=${new Date(now + 4 * 86_400_000).toISOString()}`;
+  // The device page on a phone (issue 14): its first page by name, the next one by cursor, a status chip and a search.
+  const firstPage = '/api/v1/devices?limit=50';
+  const { nextCursor } = await api.request<{ nextCursor: string | null }>('GET', firstPage);
   const reads: Array<[string, string]> = [
     ['GET /overview', '/api/v1/overview'],
     ['GET /devices (all)', '/api/v1/devices'],
+    ['GET /devices?limit=50 (page)', firstPage],
+    ...(nextCursor ? ([['GET /devices?limit=50&cursor (next page)', `${firstPage}&cursor=${encodeURIComponent(nextCursor)}`]] as Array<[string, string]>) : []),
+    ['GET /devices?status=offline&sort=lastSeenAt (page)', '/api/v1/devices?limit=50&status=offline&sort=lastSeenAt&order=desc'],
+    ['GET /devices?q=cum loa 12 (page)', '/api/v1/devices?limit=50&q=cum%20loa%2012'],
     ['GET /schedules/occurrences (week)', `/api/v1/schedules/occurrences?${week}`],
     ['GET /alarms?active=true', '/api/v1/alarms?active=true&limit=5000'],
   ];
@@ -513,8 +667,25 @@ async function dashboardReads(api: LoaApi): Promise<DashboardResult> {
   return out;
 }
 
-/** RSS of one real `loa-agent` process (speaker, null audio output) connected and idle. */
-async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, dir: string): Promise<{ rssMB: number; connected: boolean }> {
+/** One real `loa-agent` process (speaker, null audio output), connected and idle. */
+interface IdleAgentRss {
+  /** The largest of the readings: the figure held against the budget. */
+  rssMB: number;
+  /** One reading a second, from 5 s to 15 s after "connected to broker". */
+  readingsMB: number[];
+  /** VmHWM: the most it was resident at any time, start-up included. */
+  peakMB: number;
+  /** How the agent was loaded (its start log): `bundle` (dist/loa-agent.mjs, what `npm run build` makes) or `modules`. */
+  build: string;
+  connected: boolean;
+}
+
+/**
+ * RSS of one real `loa-agent` process connected and idle, started as deploy/ starts it (`node agent/dist/cli.js`).
+ * Several readings, not one: V8 returns memory some seconds after start-up, so a single early reading depends on
+ * when it falls; the largest is reported.
+ */
+async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, dir: string): Promise<IdleAgentRss> {
   const id = `bench-agent-${randomBytes(3).toString('hex')}`;
   const { secret } = await api.request<{ secret: string }>('POST', '/api/v1/devices', { id, name: 'Bench agent', kind: 'speaker', areaCode }, [201]);
   const { publicKey } = await api.request<{ publicKey: string }>('GET', '/api/v1/signing-key');
@@ -530,12 +701,22 @@ async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, di
   const exited = new Promise((r) => child.once('exit', r));
   const connected = await until('agent connected', 30_000, async () => out.includes('"msg":"connected to broker"'), 100);
   await sleep(5000);
-  const rss = sampleProc(child.pid ?? 0)?.rssBytes ?? 0;
+  const readings: number[] = [];
+  let peak = 0;
+  for (let i = 0; i <= 10; i++) {
+    if (i > 0) await sleep(1000);
+    const s = sampleProc(child.pid ?? 0);
+    if (!s) break;
+    readings.push(round(s.rssBytes / 1048576, 1));
+    peak = s.hwmBytes;
+  }
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-  return { rssMB: round(rss / 1048576, 1), connected };
+  const startLine = out.split('\n').find((l) => l.includes('"msg":"starting loa agent"')) ?? '';
+  const build = /"build":"(\w+)"/.exec(startLine)?.[1] ?? 'unknown';
+  return { rssMB: readings.length > 0 ? Math.max(...readings) : 0, readingsMB: readings, peakMB: round(peak / 1048576, 1), build, connected };
 }
 
 // ---- report --------------------------------------------------------------------------------------------------
@@ -552,7 +733,7 @@ interface Row {
   target: string;
 }
 
-function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number } | null, sync: SyncStartResult | null, media: MediaBenchResult | null = null): Row[] {
+function rows(loa: SideResults, raw: SideResults | null, agent: IdleAgentRss | null, sync: SyncStartResult | null, media: MediaBenchResult | null = null): Row[] {
   const r: Row[] = [];
   const add = (scenario: string, metric: string, l: number | undefined, w: number | undefined, target: string) =>
     r.push({ scenario, metric, loa: l ?? null, raw: w ?? null, ratio: ratio(l, w), target });
@@ -566,10 +747,15 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
     add('2 fan-out', 'p99 (ms)', loa.fanout.p99Ms, raw?.fanout?.p99Ms, '≤ 1000, ≤ 1.5× raw');
     add('2 fan-out', 'max (ms)', loa.fanout.maxMs, raw?.fanout?.maxMs, '');
     add('2 fan-out', 'devices reached', loa.fanout.received, raw?.fanout?.received, `${N}`);
+    add('2 fan-out', 'POST /alerts answered (ms)', loa.fanout.apiMs, raw?.fanout?.apiMs, '≤ 500');
+    add('2 fan-out', 'its fan-out job done (ms)', loa.fanout.jobDoneMs, undefined, '');
   }
   if (loa.timeline) {
     add('3 timeline push', 'all acked new version (s)', loa.timeline.allAckedS, undefined, '≤ 5');
-    add('3 timeline push', 'POST /schedules ×2 answered (ms)', loa.timeline.apiMs, undefined, '');
+    add('3 timeline push', 'POST /schedules answered, slower of 2 (ms)', loa.timeline.apiMs, undefined, '≤ 500');
+    add('3 timeline push', 'both fan-out jobs done (s)', loa.timeline.jobsDoneS, undefined, '');
+    add('3 timeline push', 'socket bytes down per device (timeline or patch, acks, telemetry)', loa.timeline.downBytesPerDevice, undefined, '');
+    add('3 timeline push', 'socket bytes up per device', loa.timeline.upBytesPerDevice, undefined, '');
   }
   if (loa.events) {
     add('4 event ingestion', 'events committed+acked /s', loa.events.perSecond, raw?.events?.perSecond, '≥ 5000');
@@ -589,7 +775,8 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
   }
   if (loa.commands) {
     add('8 command to all', 'every result ok (s)', loa.commands.allOkS, undefined, '');
-    add('8 command to all', 'POST /commands answered (ms)', loa.commands.apiMs, undefined, '');
+    add('8 command to all', 'POST /commands answered (ms)', loa.commands.apiMs, undefined, '≤ 500');
+    add('8 command to all', 'its fan-out job done: sent to all online (s)', loa.commands.jobDoneS, undefined, '');
     add('8 command to all', 'results ok', loa.commands.ok, undefined, `${N}`);
     add('8 command to all', 'server peak RSS (MB)', loa.commands.resources.peakRssMB, undefined, '≤ 800');
   }
@@ -604,7 +791,22 @@ function rows(loa: SideResults, raw: SideResults | null, agent: { rssMB: number 
     res('timeline', loa.timeline?.resources, undefined);
     res('events', loa.events?.resources, raw?.events?.resources);
     res('idle, all connected', loa.idle, raw?.idle);
-    if (agent) add('5 resources', 'one real loa-agent idle RSS (MB)', agent.rssMB, undefined, '≤ 60');
+    // After every scenario with the whole fleet still connected; the raw broker's after the same scenario where it ran one.
+    const rawAfter = new Map((raw?.memory ?? []).map((m) => [m.scenario, m]));
+    for (const m of loa.memory ?? []) {
+      const w = rawAfter.get(m.scenario);
+      const idle = m.scenario === 'idle';
+      add('5 resources', `server RSS after ${idle ? 'all scenarios, idle' : m.scenario}, all connected (MB)`, m.rssMB, w?.rssMB, idle ? '≤ 800, ≤ 1.5× raw' : '≤ 800');
+      if (idle) {
+        add('5 resources', 'JS heap used, idle, all connected (MB)', m.heapUsedMB ?? undefined, w?.heapUsedMB ?? undefined, '');
+        add('5 resources', 'external (Buffers), idle, all connected (MB)', m.externalMB ?? undefined, w?.externalMB ?? undefined, '');
+      }
+    }
+    if (agent) {
+      const build = agent.build === 'bundle' ? '' : `, ${agent.build} build: run npm run build`;
+      add('5 resources', `one real loa-agent idle RSS, largest of ${agent.readingsMB.length} readings (MB${build})`, agent.rssMB, undefined, '≤ 60');
+      add('5 resources', 'one real loa-agent peak RSS, start-up included (MB)', agent.peakMB, undefined, '');
+    }
     add('5 resources', 'simulator RSS (MB)', loa.fleetRssMB, raw?.fleetRssMB, '');
   }
   if (sync) {
@@ -629,29 +831,43 @@ function table(r: Row[]): string {
 
 // ---- main ----------------------------------------------------------------------------------------------------
 
+/** A database of its own on a PostgreSQL server (psql, as its superuser), dropped at the end of the run. */
+function freshPostgres(serverUrl: string): { url: string; drop(): void } {
+  const name = `loa_bench_${randomBytes(4).toString('hex')}`;
+  const psql = (sql: string) => {
+    const r = spawnSync('psql', [serverUrl.replace(/\/+$/, '') + '/postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr || r.error?.message}`);
+  };
+  psql(`CREATE DATABASE ${name}`);
+  return { url: `${serverUrl.replace(/\/+$/, '')}/${name}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'loa-bench-'));
   const profDir = path.join(dir, 'prof');
   const password = `bench-${randomBytes(9).toString('base64url')}`;
   log(`devices=${N} processes=${PROCESSES} events/device=${E} scenarios=${[...scenarios].join(',')} raw=${RAW} dir=${dir}`);
+  const pg = args.postgres === undefined ? null : freshPostgres(args.postgres);
+  if (pg) log(`database: PostgreSQL ${pg.url}`);
   const server = await startLoaServer({
     dataDir: path.join(dir, 'loa'),
     adminPassword: password,
     logLevel: 'warn',
     // Fan-out is measured from the alert request: the two-person rule (issue 7) would hold it for a confirmation.
-    env: { LOA_APPROVAL_RULES_DEFAULT: 'permissive' },
+    env: { LOA_APPROVAL_RULES_DEFAULT: 'permissive', ...(pg ? { LOA_DATABASE_URL: pg.url } : {}) },
     ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
   });
   children.add(server.proc);
   let loa: SideResults = {};
   let raw: SideResults | null = null;
-  let agent: { rssMB: number; connected: boolean } | null = null;
+  let agent: IdleAgentRss | null = null;
   let profile: ProfileSummary | null = null;
   let sync: SyncStartResult | null = null;
   let media: MediaBenchResult | null = null;
   let restart: RestartResult | null = null;
   let soak: SoakResult | null = null;
+  let edge: EdgeResult | null = null;
   let provisionS = 0;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
@@ -671,6 +887,10 @@ async function main(): Promise<void> {
       log('sync: three agents with skewed clocks start one shared slot');
       sync = await measureSyncStart(server.httpUrl, server.mqttUrl, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
     }
+    if (scenarios.has('edge')) {
+      log(`edge: bytes on the wire of one real agent: ${EDGE_IDLE_S} s idle, one schedule change, one full timeline`);
+      edge = await measureEdge(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir, EDGE_IDLE_S * 1000, log, (c) => children.add(c));
+    }
     if (scenarios.has('media')) {
       log('media: a 5-minute speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg');
       media = await measureMediaPipeline(server.httpUrl, api.token, dir);
@@ -686,6 +906,7 @@ async function main(): Promise<void> {
   } finally {
     const code = await server.stop();
     if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
+    pg?.drop();
   }
   if (args['cpu-prof']) {
     const files = (() => {
@@ -701,8 +922,10 @@ async function main(): Promise<void> {
   const r = rows(loa, raw, agent, sync, media);
   if (restart) r.push(...restartRows(restart));
   if (soak) r.push(...soakRows(soak));
+  if (edge) r.push(...edgeRows(edge));
+  if (loa.steady) r.push(...steadyRows(loa.steady));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
-  const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`;
+  const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${pg ? 'PostgreSQL' : 'SQLite'}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
   if (profile) {
     process.stdout.write(`\nServer CPU profile (${profile.totalS} s, idle ${profile.idlePct}%, GC ${profile.gcPct}%) — self time by module:\n`);
@@ -712,6 +935,7 @@ async function main(): Promise<void> {
   }
   const result = {
     devices: N,
+    database: pg ? 'postgres' : 'sqlite',
     processes: PROCESSES,
     eventsPerDevice: E,
     scenarios: [...scenarios],
@@ -726,6 +950,7 @@ async function main(): Promise<void> {
     media,
     restart,
     soak,
+    edge,
     rows: r,
     profile,
   };
@@ -741,7 +966,8 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     for (const c of children) c.kill('SIGKILL');
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const cause = err instanceof Error && err.cause !== undefined ? `\ncaused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}` : '';
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}${cause}\n`);
     process.exit(1);
   },
 );

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { allDevicesTopic, decodeMessage, deviceTopic, encodeMessage, eventsBatchSchema, parseDeviceTopic } from '@loa/shared';
 
-export type RawRequest = { id: number; cmd: 'stats' } | { id: number; cmd: 'publish'; topic: string; payload: string; retain: boolean };
+export type RawRequest = { id: number; cmd: 'stats' } | { id: number; cmd: 'memory' } | { id: number; cmd: 'publish'; topic: string; payload: string; retain: boolean };
 export type RawReply = { type: 'listening'; port: number } | { type: 'reply'; id: number; value: unknown };
 
 const port = Number(process.argv[2] ?? 0);
@@ -49,6 +49,7 @@ broker.subscribe(
 process.on('message', (m: RawRequest) => {
   const reply = (value: unknown) => process.send?.({ type: 'reply', id: m.id, value } satisfies RawReply);
   if (m.cmd === 'stats') reply({ ...counters, clients: broker.connectedClients });
+  else if (m.cmd === 'memory') reply(process.memoryUsage());
   else if (m.cmd === 'publish') void publish(m.topic, Buffer.from(m.payload), m.retain).then(() => reply(true));
 });
 process.on('disconnect', () => process.exit(0));

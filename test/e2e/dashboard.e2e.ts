@@ -119,6 +119,9 @@ describe('dashboard in a real browser', () => {
     const saved = await page.waitForSelector('[data-testid=schedule-saved]', { timeout: 20_000 });
     const scheduleId = await saved.getAttribute('data-schedule-id');
     expect(await saved.getAttribute('data-approval')).not.toBe('pending');
+    // Saved at once; the dialog follows its fan-out until the commune's device has been sent its timeline.
+    const progress = await page.waitForSelector('[data-testid=fanout-progress][data-state=done]', { timeout: 20_000 });
+    expect(await progress.getAttribute('data-total')).toBe('1');
     const schedule = await api.get<{ startAt: string; deviceCount: number; targets: { areas: string[] } }>(`/api/v1/schedules/${scheduleId}`);
     expect(Date.parse(schedule.startAt)).toBe(startAt);
     expect(schedule.targets.areas).toEqual(['09955']);

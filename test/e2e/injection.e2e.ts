@@ -30,6 +30,7 @@ describe('agent under broker-level injection', () => {
   const server = generateSigningKey();
   const intruder = generateSigningKey();
   const seen: Array<{ topic: string; payload: Buffer }> = [];
+  const subscribed = new Set<string>();
   let aedes: Aedes;
   let tcp: Server;
   let agent: TestAgent;
@@ -55,6 +56,7 @@ describe('agent under broker-level injection', () => {
     aedes.on('publish', (packet, client) => {
       if (client) seen.push({ topic: packet.topic, payload: Buffer.from(packet.payload) });
     });
+    aedes.on('subscribe', (subs) => subs.forEach((x) => subscribed.add(x.topic)));
     tcp = createServer(aedes.handle);
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
     const port = (tcp.address() as { port: number }).port;
@@ -79,11 +81,14 @@ describe('agent under broker-level injection', () => {
   });
 
   it('rejects and reports a forged and an unsigned timeline, and keeps showing the genuine one', async () => {
-    await publishRaw(deviceTopic(DEVICE, 'timeline'), signMessage(intruder, timeline(6, 'Sơ tán ngay! (giả mạo)')), true);
-    await publishRaw(deviceTopic(DEVICE, 'timeline'), encodeMessage(timeline(7, 'Tin giả không ký')), true);
+    // Holding a timeline, the agent takes new versions on the live channel (timeline/patch): the intruder's target.
+    const live = deviceTopic(DEVICE, 'timeline/patch');
+    await waitFor(() => subscribed.has(live), 10_000, { what: 'the agent on the live timeline channel' });
+    await publishRaw(live, signMessage(intruder, timeline(6, 'Sơ tán ngay! (giả mạo)')));
+    await publishRaw(live, encodeMessage(timeline(7, 'Tin giả không ký')));
     await waitFor(() => reports().length >= 2, 10_000, { what: 'two security reports' });
     expect(reports().map((r) => r.reason)).toEqual(['unknown-key', 'unsigned']);
-    expect(reports().every((r) => r.topic === deviceTopic(DEVICE, 'timeline'))).toBe(true);
+    expect(reports().every((r) => r.topic === live)).toBe(true);
     expect(await shown()).toBe('Lịch phát thanh thật');
     expect(agent.proc.stdout()).not.toContain('"msg":"timeline stored","version":6');
   });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { z } from 'zod';
 import mqtt, { type IClientOptions, type ISubscriptionGrant, type MqttClient } from 'mqtt';
 import {
@@ -22,6 +23,14 @@ import {
   parseAreaTopic,
   parseDeviceTopic,
   timelineMessageSchema,
+  timelineUpdateSchema,
+  applyTimelinePatch,
+  isTimelinePatch,
+  timelineChannelsFor,
+  TIMELINE_CHANNELS,
+  type TimelineChannel,
+  type TimelineMessage,
+  type TimelinePatchMessage,
   type AlertMessage,
   type DeviceChannel,
   type DeviceKind,
@@ -50,6 +59,7 @@ const DOWN_SUBSCRIPTIONS = DOWNSTREAM_DEVICE_CHANNELS;
 const COMMANDS_REMEMBERED = 32;
 const WILL_PAYLOAD = encodeMessage({ v: 1, state: 'offline', reason: 'will' } satisfies StatusMessage);
 const ALERTS_REMEMBERED = 8;
+const isTimelineChannel = (c: DeviceChannel): c is TimelineChannel => (TIMELINE_CHANNELS as readonly DeviceChannel[]).includes(c);
 
 interface SlotState {
   occurrenceId: string;
@@ -90,6 +100,16 @@ class SimDevice {
   outbox = new Map<string, Pending>();
   offsetEstimate = Number.NEGATIVE_INFINITY;
   reported: SimDeviceView['reported'] | null = null;
+  /** The held timeline whole, as a patch needs it (the slot states above are what plays). */
+  timeline: TimelineMessage | null = null;
+  /** As the agent's timeline feature: a whole timeline of at least `awaited` is wanted (see timelineChannelsFor). */
+  fullWanted = false;
+  awaited = 0;
+  /** Timeline channels subscribed on the current session. */
+  followed = new Set<TimelineChannel>();
+  /** Socket bytes of the connections already closed (the open one is read live). */
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(
     readonly id: string,
@@ -136,7 +156,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     Pick<FleetOptions, 'telemetryIntervalMs' | 'resendAfterMs' | 'tickMs' | 'maxConnecting' | 'connectTimeoutMs' | 'keepaliveS' | 'flakyDisconnectPerMin' | 'clockSkewMs' | 'correctSkew' | 'subscribeAreasAtConnect' | 'reportDelivered' | 'agentVersion'>
   >;
   // The only four listeners every client gets: created once, they find their device through the client.
-  private readonly onConnectShared: (this: MqttClient) => void;
+  private readonly onConnectShared: (this: MqttClient, connack: { sessionPresent?: boolean }) => void;
   private readonly onMessageShared: (this: MqttClient, topic: string, payload: Buffer) => void;
   private readonly onErrorShared: (this: MqttClient, err: Error) => void;
   private readonly onCloseShared: (this: MqttClient) => void;
@@ -155,7 +175,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       tickMs: opts.tickMs ?? 100,
       maxConnecting: opts.maxConnecting ?? 1000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
-      keepaliveS: opts.keepaliveS ?? 60,
+      keepaliveS: opts.keepaliveS ?? 30,
       flakyDisconnectPerMin: opts.flakyDisconnectPerMin ?? 0,
       clockSkewMs: opts.clockSkewMs ?? 0,
       correctSkew: opts.correctSkew ?? false,
@@ -177,8 +197,8 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     }
     this.counters.devices = this.devices.length;
     const fleet = this;
-    this.onConnectShared = function () {
-      fleet.handleConnect(this);
+    this.onConnectShared = function (connack) {
+      fleet.handleConnect(this, connack.sessionPresent === true);
     };
     this.onMessageShared = function (topic, payload) {
       fleet.handleMessage(this, topic, payload);
@@ -244,14 +264,21 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     let ackedSinceMark = 0;
     let everConnected = 0;
     let pending = 0;
+    let bytesIn = 0;
+    let bytesOut = 0;
     for (const dev of this.devices) {
       if (dev.alertOk) alertSubscribed++;
       if (dev.ackedVersion > dev.markVersion) ackedSinceMark++;
       if (dev.everConnected) everConnected++;
       pending += dev.outbox.size;
+      const socket = dev.client?.stream as Socket | undefined;
+      bytesIn += dev.bytesIn + (socket?.bytesRead ?? 0);
+      bytesOut += dev.bytesOut + (socket?.bytesWritten ?? 0);
     }
     return {
       ...this.counters,
+      bytesIn,
+      bytesOut,
       connecting: this.connectingNow,
       alertSubscribed,
       ackedSinceMark,
@@ -433,9 +460,15 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     client.on('close', this.onCloseShared);
   }
 
-  private handleConnect(client: MqttClient): void {
+  private handleConnect(client: MqttClient, sessionPresent: boolean): void {
     const dev = this.byClient.get(client);
     if (!dev || dev.client !== client) return;
+    // As the agent: without its old session nothing was queued for the device while away; the retained copy tells.
+    if (!sessionPresent && dev.timelineVersion > 0 && !dev.fullWanted) {
+      dev.fullWanted = true;
+      dev.awaited = Math.max(dev.awaited, dev.timelineVersion);
+    }
+    const timelineChannels = timelineChannelsFor(dev.timelineVersion > 0, dev.fullWanted);
     const now = this.now();
     const status: StatusMessage = {
       v: 1,
@@ -449,7 +482,8 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     this.send(dev, 'status', status);
     const areas = this.o.subscribeAreasAtConnect || dev.timelineVersion > 0 ? dev.areaCodes : [];
     const alertTopics = areas.map((code) => areaTopic(code, 'alert'));
-    const topics = [...DOWN_SUBSCRIPTIONS.map((c) => deviceTopic(dev.id, c)), ...alertTopics];
+    const own = DOWN_SUBSCRIPTIONS.filter((c) => !isTimelineChannel(c) || timelineChannels.includes(c));
+    const topics = [...own.map((c) => deviceTopic(dev.id, c)), ...alertTopics];
     client.subscribe(topics, { qos: 1 }, (err, granted) => {
       if (dev.client !== client) return;
       if (err) {
@@ -457,6 +491,9 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
         return;
       }
       this.grantAlerts(dev, alertTopics, granted ?? []);
+      // A kept session may still hold timeline subscriptions from before: followTimeline drops the unwanted ones.
+      dev.followed = new Set<TimelineChannel>(sessionPresent ? TIMELINE_CHANNELS : []);
+      for (const c of own) if (isTimelineChannel(c)) dev.followed.add(c);
       this.connectingNow--;
       this.counters.connects++;
       dev.state = 'online';
@@ -472,6 +509,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       dev.wakeAt = 0;
       // A retained timeline may have arrived (with its area chain) before the SUBACK: join those alert channels now.
       if (dev.timelineVersion > 0) this.resubscribeAlerts(dev);
+      this.followTimeline(dev);
       this.emit('connected', dev.id);
     });
   }
@@ -494,6 +532,12 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
 
   private handleClose(client: MqttClient): void {
     const dev = this.byClient.get(client);
+    const socket = client.stream as Socket | undefined;
+    if (dev && socket) {
+      dev.bytesIn += socket.bytesRead ?? 0;
+      dev.bytesOut += socket.bytesWritten ?? 0;
+      this.byClient.delete(client);
+    }
     client.end(true);
     if (!dev || dev.client !== client) return;
     if (dev.state === 'connecting') this.counters.connectErrors++;
@@ -552,6 +596,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     const parsed = parseDeviceTopic(topic);
     if (parsed && parsed.deviceId === dev.id) {
       if (parsed.channel === 'timeline') return this.onTimeline(dev, payload);
+      if (parsed.channel === 'timeline/patch') return this.onTimelineUpdate(dev, payload);
       if (parsed.channel === 'events/ack') return this.onEventsAck(dev, payload);
       if (parsed.channel === 'req') return this.onCommand(dev, payload);
     } else if (parseAreaTopic(topic)) {
@@ -590,14 +635,73 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       this.counters.messagesRefused++;
       return;
     }
-    const t = r.value;
+    this.acceptFull(dev, r.value);
+  }
+
+  /** `timeline/patch`: a patch of the held version, or a whole timeline. */
+  private onTimelineUpdate(dev: SimDevice, payload: Buffer): void {
+    const r = this.open(timelineUpdateSchema, payload);
+    if (!r.ok || r.value.deviceId !== dev.id) {
+      this.counters.messagesRefused++;
+      return;
+    }
+    if (isTimelinePatch(r.value)) this.applyPatch(dev, r.value);
+    else this.acceptFull(dev, r.value);
+  }
+
+  private acceptFull(dev: SimDevice, t: TimelineMessage): void {
     this.counters.timelinesReceived++;
-    const now = this.now();
     if (t.version <= dev.timelineVersion) {
       // The retained copy comes back on every reconnect; re-acking the current one heals a lost ack.
       if (t.version === dev.timelineVersion) this.send(dev, 'timeline/ack', { v: 1, version: t.version } satisfies TimelineAck);
+    } else {
+      this.install(dev, t);
+    }
+    if (dev.fullWanted && dev.timelineVersion >= dev.awaited) dev.fullWanted = false;
+    this.followTimeline(dev);
+  }
+
+  /** The agent's rule: a patch applies to exactly the held version and must match its digest, else fetch the whole. */
+  private applyPatch(dev: SimDevice, p: TimelinePatchMessage): void {
+    this.counters.timelinesReceived++;
+    if (p.version <= dev.timelineVersion) {
+      if (p.version === dev.timelineVersion) this.send(dev, 'timeline/ack', { v: 1, version: p.version } satisfies TimelineAck);
       return;
     }
+    const r = applyTimelinePatch(dev.timeline, p);
+    if (r.ok) {
+      this.counters.timelinePatchesApplied++;
+      this.install(dev, r.timeline);
+      return;
+    }
+    this.counters.timelinePatchesRefused++;
+    dev.awaited = Math.max(dev.awaited, p.version);
+    if (!dev.fullWanted) {
+      dev.fullWanted = true;
+      this.followTimeline(dev);
+    }
+  }
+
+  /** Subscribes and unsubscribes the timeline channels to match timelineChannelsFor; new ones first. */
+  private followTimeline(dev: SimDevice): void {
+    const client = dev.client;
+    if (!client || dev.state !== 'online') return;
+    const wanted = timelineChannelsFor(dev.timelineVersion > 0, dev.fullWanted);
+    const add = wanted.filter((c) => !dev.followed.has(c));
+    const drop = TIMELINE_CHANNELS.filter((c) => dev.followed.has(c) && !wanted.includes(c));
+    if (add.length === 0 && drop.length === 0) return;
+    for (const c of add) dev.followed.add(c);
+    for (const c of drop) dev.followed.delete(c);
+    const unsubscribe = () => {
+      if (drop.length > 0 && dev.client === client) client.unsubscribe(drop.map((c) => deviceTopic(dev.id, c)));
+    };
+    if (add.length > 0) client.subscribe(add.map((c) => deviceTopic(dev.id, c)), { qos: 1 }, unsubscribe);
+    else unsubscribe();
+  }
+
+  private install(dev: SimDevice, t: TimelineMessage): void {
+    const now = this.now();
+    dev.timeline = t;
     // generatedAt ≤ the true receipt time, so (generatedAt − device clock) bounds the offset from below; the
     // largest bound seen so far is the best estimate.
     const candidate = t.generatedAt - (now + dev.skewMs);
@@ -746,7 +850,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       at: this.deviceNow(dev, now),
       uptimeS: Math.max(0, Math.round((now - dev.connectedAt) / 1000)),
       ...(dev.timelineVersion > 0 ? { timelineVersion: dev.timelineVersion } : {}),
-      playing: dev.playing,
+      ...(dev.playing !== null ? { playing: dev.playing } : {}),
       volume: 80,
       outboxSize: dev.outbox.size,
       ...(this.o.correctSkew && Number.isFinite(dev.offsetEstimate) ? { clockOffsetMs: Math.round(dev.offsetEstimate) } : {}),

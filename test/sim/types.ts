@@ -34,7 +34,7 @@ export interface FleetOptions {
    * Without it, signed envelopes are unwrapped unverified and plain messages accepted (raw-broker baselines).
    */
   serverPublicKey?: string;
-  /** Telemetry period per device (ms); 0 turns telemetry off. Devices are spread over the period. Default 60 s. */
+  /** Telemetry period per device (ms); 0 turns telemetry off. Devices are spread over the period. Default 60 s, as the agent. */
   telemetryIntervalMs?: number;
   /** Unacknowledged events are sent again after this long (ms). Default 10 s. */
   resendAfterMs?: number;
@@ -45,6 +45,7 @@ export interface FleetOptions {
   /** At most this many connection attempts in flight at once (a TCP accept backlog is finite). Default 1000. */
   maxConnecting?: number;
   connectTimeoutMs?: number;
+  /** MQTT keepalive (s). Default 30, as the agent. */
   keepaliveS?: number;
   /** Average random disconnects per device per minute (abrupt: the broker publishes the last will). Default 0. */
   flakyDisconnectPerMin?: number;
@@ -86,6 +87,9 @@ export interface FleetStats {
   alertSubscribed: number;
   timelinesReceived: number;
   timelineAcks: number;
+  /** Timeline versions that arrived as a patch and were applied, and patches that could not be (the whole was fetched). */
+  timelinePatchesApplied: number;
+  timelinePatchesRefused: number;
   /** Devices that acknowledged a timeline version above the one they held at the last `markTimelines()`. */
   ackedSinceMark: number;
   /** Devices that received the alert named in the last `expectAlert()` (or any alert, when none). */
@@ -114,6 +118,9 @@ export interface FleetStats {
   /** Downstream messages whose signature did not verify against the pinned key. */
   signatureRefused: number;
   rssBytes: number;
+  /** Bytes read from and written to the devices' sockets (MQTT framing included), every connection so far. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export const emptyStats = (): FleetStats => ({
@@ -128,6 +135,8 @@ export const emptyStats = (): FleetStats => ({
   alertSubscribed: 0,
   timelinesReceived: 0,
   timelineAcks: 0,
+  timelinePatchesApplied: 0,
+  timelinePatchesRefused: 0,
   ackedSinceMark: 0,
   alertsReceived: 0,
   eventsCreated: 0,
@@ -147,6 +156,8 @@ export const emptyStats = (): FleetStats => ({
   commandsAnswered: 0,
   signatureRefused: 0,
   rssBytes: 0,
+  bytesIn: 0,
+  bytesOut: 0,
 });
 
 /** Sums several processes' stats (first/last timestamps take the min/max; RSS adds up). */

@@ -9,6 +9,7 @@ import { useT } from '../i18n.js';
 import type { AreaView, ContentView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Modal, areaName, areaOptions, useAsync } from '../ui.js';
 import { AS, loadReach, type AlertView, type Reach } from './alert-common.js';
+import type { AlertChangeResult } from '@loa/shared/rest';
 import { AudioPlayer } from './content-shared.js';
 
 const PRESETS = [
@@ -50,7 +51,7 @@ const RADIO = { display: 'inline-flex', gap: '.35rem', alignItems: 'center', mar
 const FACTS = { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '.3rem .9rem', margin: '.5rem 0 1rem' };
 const DD = { margin: 0, overflowWrap: 'anywhere' as const, whiteSpace: 'pre-wrap' as const };
 
-export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active: AlertView[]; onSent: (a: AlertView) => void }) {
+export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active: AlertView[]; onSent: (a: AlertChangeResult) => void }) {
   const t = useT(AS);
   const contents = useAsync(() => get<ContentView[]>('/api/v1/contents'), []);
   const rules = useAsync(() => get<{ emergency: { twoPerson: boolean } }>('/api/v1/settings/approval').catch(() => null), []);
@@ -314,7 +315,7 @@ function ConfirmSend({
   twoPerson: boolean;
   replaces: AlertView | null;
   onClose: () => void;
-  onSent: (a: AlertView) => void;
+  onSent: (a: AlertChangeResult) => void;
 }) {
   const t = useT(AS);
   const [busy, setBusy] = useState(false);
@@ -325,7 +326,7 @@ function ConfirmSend({
   const send = () => {
     setBusy(true);
     setErr(null);
-    post<AlertView>('/api/v1/alerts', body).then(
+    post<AlertChangeResult>('/api/v1/alerts', body).then(
       (a) => {
         setBusy(false);
         onSent(a);

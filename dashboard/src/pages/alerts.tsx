@@ -8,7 +8,8 @@ import type { PageProps } from '../app.js';
 import { get, post } from '../api.js';
 import { fmtDateTime } from '../format.js';
 import { useCommon, useT } from '../i18n.js';
-import type { AreaView } from '@loa/shared/rest';
+import type { AreaView, FanoutView } from '@loa/shared/rest';
+import { FanoutProgress } from './fanout-progress.js';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, Modal, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
 import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, fmtLeft, isScheduled, loadReach, phaseOf, useNow, type AlertPhase, type AlertView, type Reach } from './alert-common.js';
 import { AlertForm } from './alert-form.js';
@@ -31,6 +32,8 @@ export function AlertsPage({ session }: PageProps) {
   const alerts = useAsync(() => get<AlertView[]>('/api/v1/alerts'), []);
   const now = useNow(1000);
   const [sent, setSent] = useState<AlertView | null>(null);
+  /** The sent alert's publish job (issue 14): followed until the area channel has it. */
+  const [job, setJob] = useState<FanoutView | null>(null);
 
   // Poll while the page is open and the tab visible; catch up at once when it becomes visible again.
   useEffect(() => {
@@ -64,7 +67,23 @@ export function AlertsPage({ session }: PageProps) {
       <p class="muted small" style={{ marginTop: '-.5rem' }}>
         {t('intro')}
       </p>
-      {sentNow ? <SentBanner alert={sentNow} areas={areas} now={now} userName={userName} onDismiss={() => setSent(null)} /> : null}
+      {sentNow ? (
+        <SentBanner
+          alert={sentNow}
+          areas={areas}
+          now={now}
+          userName={userName}
+          onDismiss={() => {
+            setSent(null);
+            setJob(null);
+          }}
+        />
+      ) : null}
+      {sentNow && job ? (
+        <div class="card">
+          <FanoutProgress key={job.id} job={job} />
+        </div>
+      ) : null}
       {/* Alerts waiting on someone, or in force, come before the form: on a phone nobody should scroll past it to act. */}
       {pending.length ? <PendingList items={pending} session={session} areas={areas} now={now} userName={userName} onChanged={alerts.reload} /> : null}
       {active.length ? <ActiveList items={active} session={session} areas={areas} now={now} userName={userName} onChanged={alerts.reload} /> : null}
@@ -74,6 +93,7 @@ export function AlertsPage({ session }: PageProps) {
           active={active}
           onSent={(a) => {
             setSent(a);
+            setJob(a.fanout);
             // The banner (and the pending countdown) sit at the top: bring them into view.
             window.scrollTo({ top: 0, behavior: 'smooth' });
             alerts.set((xs) => [a, ...(xs ?? []).filter((x) => x.id !== a.id)]);

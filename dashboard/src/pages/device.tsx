@@ -25,7 +25,8 @@ import {
 } from './device-common.js';
 import { DeviceDeliveries } from './device-deliveries.js';
 import { TelemetryCharts } from './device-telemetry.js';
-import type { CommandDetail, CommandResultView, CommandView, ConnectionView, DeviceCommandView, Page } from '@loa/shared/rest';
+import { FanoutProgress } from './fanout-progress.js';
+import type { CommandCreated, CommandDetail, CommandResultView, ConnectionView, DeviceCommandView, FanoutView, Page } from '@loa/shared/rest';
 
 
 const S = defineStrings({
@@ -286,7 +287,7 @@ function CommandPanel({ d, onSent, onOutput }: { d: DeviceView; onSent: () => vo
   const [volume, setVolume] = useState<number>(d.telemetry?.volume ?? 50);
   const [contentId, setContentId] = useState('');
   const [confirmRestart, setConfirmRestart] = useState(false);
-  const [last, setLast] = useState<{ id: string; type: string; result: CommandResultView | null; error?: unknown } | null>(null);
+  const [last, setLast] = useState<{ id: string; type: string; result: CommandResultView | null; fanout?: FanoutView; error?: unknown } | null>(null);
   const contents = useAsync(() => get<ContentView[]>('/api/v1/contents'), []);
   const approved = (contents.data ?? [])
     .filter((x) => x.state === 'approved')
@@ -294,8 +295,8 @@ function CommandPanel({ d, onSent, onOutput }: { d: DeviceView; onSent: () => vo
     .sort((a, b) => (b.approvedAt ?? '').localeCompare(a.approvedAt ?? ''));
 
   const send = async (command: Record<string, unknown> & { type: string }) => {
-    const view = await post<CommandView>('/api/v1/commands', { command, target: { deviceId: d.id } });
-    setLast({ id: view.id, type: command.type, result: null });
+    const view = await post<CommandCreated>('/api/v1/commands', { command, target: { deviceId: d.id } });
+    setLast({ id: view.id, type: command.type, result: null, fanout: view.fanout });
     onSent();
   };
 
@@ -424,6 +425,7 @@ function CommandPanel({ d, onSent, onOutput }: { d: DeviceView; onSent: () => vo
             {state && !COMMAND_FINAL.has(state) ? <span class="muted small">{t('waiting')}</span> : null}
           </div>
           {state && !COMMAND_FINAL.has(state) && !d.online ? <p class="muted small">{t('offlineNote')}</p> : null}
+          {last.fanout && !last.result ? <FanoutProgress key={last.fanout.id} job={last.fanout} /> : null}
           {last.result?.message ? <p class="small">{last.result.message}</p> : null}
           <ResultData data={last.result?.data ?? null} open />
         </div>

@@ -1,18 +1,18 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { get } from '../api.js';
 import { fmtAgo, fmtBytes } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
-import type { AlarmView, AreaView, DeviceView } from '@loa/shared/rest';
+import type { DeviceListItem, DeviceListSort, DeviceListStatus, DevicePage, DeviceStatusCounts } from '@loa/shared/rest';
 import { AreaSelect, Badge, ErrorBox, Field, Loading, OnlineBadge, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
 import { VolumeText, fmtInstant, scheduleOfOccurrence, withPresence, withTelemetry, type AlarmEvent, type PresenceEvent, type TelemetryEvent } from './device-common.js';
 
 const S = defineStrings({
   vi: {
     title: 'Thiết bị',
-    search: 'Tìm theo mã hoặc tên',
+    search: 'Tìm theo mã, tên hoặc nhãn',
     statusAll: 'Tất cả',
     kindAll: 'Tất cả',
     name: 'Tên / mã thiết bị',
@@ -24,15 +24,25 @@ const S = defineStrings({
     disk: 'Dung lượng trống',
     alarms: 'Cảnh báo',
     shown: 'Hiển thị {shown}/{total} thiết bị',
-    counts: '{online} trực tuyến · {offline} mất kết nối',
     showMore: 'Xem thêm {n} thiết bị',
     noMatch: 'Không có thiết bị nào phù hợp',
     clear: 'Bỏ lọc',
     revoked: 'Đã thu hồi',
+    chipAlarm: 'Có cảnh báo',
+    chipNever: 'Chưa kết nối',
+    sort: 'Sắp xếp',
+    sort_name_asc: 'Tên A → Z',
+    sort_name_desc: 'Tên Z → A',
+    sort_lastSeenAt_desc: 'Liên lạc gần đây nhất',
+    sort_lastSeenAt_asc: 'Lâu chưa liên lạc nhất',
+    sort_presenceChangedAt_desc: 'Vừa đổi trạng thái',
+    sort_createdAt_desc: 'Mới đăng ký',
+    sort_id_asc: 'Mã thiết bị',
+    sort_areaCode_asc: 'Mã địa bàn',
   },
   en: {
     title: 'Devices',
-    search: 'Search by id or name',
+    search: 'Search by id, name or tag',
     statusAll: 'All',
     kindAll: 'All',
     name: 'Name / id',
@@ -44,65 +54,121 @@ const S = defineStrings({
     disk: 'Free disk',
     alarms: 'Alarms',
     shown: 'Showing {shown} of {total} devices',
-    counts: '{online} online · {offline} offline',
     showMore: 'Show {n} more',
     noMatch: 'No device matches',
     clear: 'Clear filters',
     revoked: 'Revoked',
+    chipAlarm: 'With alarms',
+    chipNever: 'Never connected',
+    sort: 'Sort',
+    sort_name_asc: 'Name A → Z',
+    sort_name_desc: 'Name Z → A',
+    sort_lastSeenAt_desc: 'Seen most recently',
+    sort_lastSeenAt_asc: 'Not seen for longest',
+    sort_presenceChangedAt_desc: 'Status changed last',
+    sort_createdAt_desc: 'Newest',
+    sort_id_asc: 'Device id',
+    sort_areaCode_asc: 'Area code',
   },
 });
 
-const PAGE = 200;
-/** One collator for 10,000 names (localeCompare with options builds one per call). */
-const collator = new Intl.Collator('vi', { numeric: true });
+/** Rows per request: a phone's screenful or two, and what the server answers in a few milliseconds. */
+export const PAGE = 50;
 /** Live updates are applied in one render per this interval, however many devices report. */
 const FLUSH_MS = 700;
+/** Counts of the chips are asked again this long after a presence or alarm change (one request per burst). */
+const COUNTS_MS = 3000;
 
-interface Filters {
+/** The orders offered, as `sort:order` (the select's values); the first is the server's default for a page. */
+export const SORTS = ['name:asc', 'name:desc', 'lastSeenAt:desc', 'lastSeenAt:asc', 'presenceChangedAt:desc', 'createdAt:desc', 'id:asc', 'areaCode:asc'] as const;
+type SortKey = (typeof SORTS)[number];
+const STATUSES: readonly DeviceListStatus[] = ['online', 'offline', 'alarm', 'revoked', 'never'];
+const KINDS = ['speaker', 'board'] as const;
+
+export interface Filters {
   area: string;
-  status: string;
-  kind: string;
+  status: DeviceListStatus | '';
+  kind: (typeof KINDS)[number] | '';
   q: string;
+  sort: SortKey;
 }
 
-const filtersOf = (q: URLSearchParams): Filters => ({ area: q.get('area') ?? '', status: q.get('status') ?? '', kind: q.get('kind') ?? '', q: q.get('q') ?? '' });
+/** The page's state from its URL (`#/devices?area=…&status=…&kind=…&q=…&sort=…`); unknown values are ignored. */
+export function filtersOf(q: URLSearchParams): Filters {
+  const status = q.get('status') ?? '';
+  const kind = q.get('kind') ?? '';
+  const sort = q.get('sort') ?? '';
+  return {
+    area: q.get('area') ?? '',
+    status: (STATUSES as readonly string[]).includes(status) ? (status as DeviceListStatus) : '',
+    kind: (KINDS as readonly string[]).includes(kind) ? (kind as Filters['kind']) : '',
+    q: q.get('q') ?? '',
+    sort: (SORTS as readonly string[]).includes(sort) ? (sort as SortKey) : SORTS[0],
+  };
+}
 
-/** Rewrites the hash query without a history entry per keystroke, and tells the router. */
-function setHashQuery(f: Filters): void {
+/** The URL of a state: only what differs from the defaults, so a plain link stays `#/devices`. */
+export function hashOf(f: Filters): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+  if (f.area) q.set('area', f.area);
+  if (f.status) q.set('status', f.status);
+  if (f.kind) q.set('kind', f.kind);
+  if (f.q.trim()) q.set('q', f.q.trim());
+  if (f.sort !== SORTS[0]) q.set('sort', f.sort);
   const s = q.toString();
-  const next = `#/devices${s ? `?${s}` : ''}`;
+  return `#/devices${s ? `?${s}` : ''}`;
+}
+
+/** GET /api/v1/devices parameters of a state (server/src/devices/device-list.service.ts does the rest). */
+export function listQuery(f: Filters, cursor?: string | null): Record<string, string | number | undefined> {
+  const [sort, order] = f.sort.split(':') as [DeviceListSort, 'asc' | 'desc'];
+  return {
+    limit: PAGE,
+    areaCode: f.area || undefined,
+    status: f.status || undefined,
+    kind: f.kind || undefined,
+    q: f.q.trim() || undefined,
+    sort,
+    order,
+    cursor: cursor ?? undefined,
+  };
+}
+
+/** The rows loaded so far for one state of the filters. */
+export interface Loaded {
+  key: string;
+  items: DeviceListItem[];
+  total: number;
+  counts: DeviceStatusCounts;
+  nextCursor: string | null;
+}
+
+/**
+ * The next page appended. A device that moved up while paging (a cursor is stable, but a live sort key such as "last
+ * seen" changes) is kept once, where it was first shown.
+ */
+export function appendPage(prev: Loaded, page: DevicePage): Loaded {
+  const seen = new Set(prev.items.map((d) => d.id));
+  return { ...prev, items: [...prev.items, ...page.items.filter((d) => !seen.has(d.id))], total: page.total, counts: page.counts, nextCursor: page.nextCursor };
+}
+
+/** Rewrites the hash without a history entry per keystroke, and tells the router. */
+function setHash(f: Filters): void {
+  const next = hashOf(f);
   if (location.hash === next) return;
   history.replaceState(null, '', next);
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
-
-const fold = (s: string): string =>
-  s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'D')
-    .toLowerCase();
-
-const byName = (list: DeviceView[]): DeviceView[] => list.sort((a, b) => collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
-/** Folded "id name" per device object; live updates make new objects only for the devices that changed. */
-const searchText = new WeakMap<DeviceView, string>();
-const haystack = (d: DeviceView): string => {
-  let s = searchText.get(d);
-  if (s === undefined) searchText.set(d, (s = `${fold(d.id)}\u0000${fold(d.name)}`));
-  return s;
-};
 
 export function DevicesPage({ route }: PageProps) {
   const t = useT(S);
   const c = useCommon();
   const areas = useAreas();
   const filters = filtersOf(route.query);
+  const key = hashOf(filters);
   const [text, setText] = useState(filters.q);
-  const [limit, setLimit] = useState(PAGE);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   // "3 phút trước" moves on even when nothing is reported.
   const [, setTick] = useState(0);
   useEffect(() => {
@@ -110,12 +176,30 @@ export function DevicesPage({ route }: PageProps) {
     return () => clearInterval(id);
   }, []);
 
-  // The server narrows to the area's subtree; status, kind and text filter here (no round trip per keystroke).
-  // Sorted once here: live updates keep the order, so filtering never re-sorts 10,000 rows.
-  const list = useAsync(() => get<DeviceView[]>('/api/v1/devices', { areaCode: filters.area || undefined }).then(byName), [filters.area]);
-  const alarms = useAsync(() => get<AlarmView[]>('/api/v1/alarms', { active: 'true', limit: 5000 }).catch(() => [] as AlarmView[]), []);
+  // The server filters, sorts and pages (the whole province never comes to the phone); one request per state.
+  const list = useAsync<Loaded>(
+    () => get<DevicePage>('/api/v1/devices', listQuery(filters)).then((p) => ({ key, items: p.items, total: p.total, counts: p.counts, nextCursor: p.nextCursor })),
+    [key],
+  );
+  const current = list.data?.key === key ? list.data : undefined;
+  const shown = list.data; // the previous state's rows stay visible (dimmed) while the next one loads
 
-  // Text box → hash, debounced.
+  const loadMore = async () => {
+    const from = current;
+    if (!from?.nextCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await get<DevicePage>('/api/v1/devices', listQuery(filters, from.nextCursor));
+      list.set((prev) => (prev && prev.key === from.key && prev.nextCursor === from.nextCursor ? appendPage(prev, page) : prev));
+    } catch (e) {
+      setMoreError(e);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  // Text box → URL, debounced: one request once typing pauses, not one per keystroke.
   const pushed = useRef(filters.q);
   const latest = useRef(filters);
   latest.current = filters;
@@ -123,20 +207,20 @@ export function DevicesPage({ route }: PageProps) {
     if (text === filters.q) return;
     const id = setTimeout(() => {
       pushed.current = text;
-      setHashQuery({ ...latest.current, q: text });
-    }, 250);
+      setHash({ ...latest.current, q: text });
+    }, 300);
     return () => clearTimeout(id);
   }, [text]);
-  // Hash → text box (back button, a link), but not the echo of what was just typed.
+  // URL → text box (back button, a link), but not the echo of what was just typed.
   useEffect(() => {
     if (filters.q !== pushed.current) setText(filters.q);
     pushed.current = filters.q;
   }, [filters.q]);
-  useEffect(() => setLimit(PAGE), [filters.area, filters.status, filters.kind, filters.q]);
 
-  // Live updates, batched.
+  // Live updates of the rows on screen, batched.
   const pending = useRef(new Map<string, Array<PresenceEvent | TelemetryEvent>>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const countsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const flush = () => {
     timer.current = null;
     const batch = pending.current;
@@ -145,16 +229,29 @@ export function DevicesPage({ route }: PageProps) {
     list.set((prev) => {
       if (!prev) return prev;
       let changed = false;
-      const next = prev.map((d) => {
+      const items = prev.items.map((d) => {
         const evs = batch.get(d.id);
         if (!evs) return d;
         changed = true;
-        return evs.reduce((acc, e) => (e.type === 'device.presence' ? withPresence(acc, e) : withTelemetry(acc, e)), d);
+        return evs.reduce<DeviceListItem>((acc, e) => ({ ...acc, ...(e.type === 'device.presence' ? withPresence(acc, e) : withTelemetry(acc, e)) }), d);
       });
-      return changed ? next : prev;
+      return changed ? { ...prev, items } : prev;
     });
   };
+  // The chips count the whole filtered list, most of it not on screen: ask the server again, at most once per COUNTS_MS.
+  const refreshCounts = () => {
+    countsTimer.current ??= setTimeout(() => {
+      countsTimer.current = null;
+      const f = latest.current;
+      const k = hashOf(f);
+      get<DevicePage>('/api/v1/devices', { ...listQuery(f), limit: 1 }).then(
+        (p) => list.set((prev) => (prev && prev.key === k ? { ...prev, total: p.total, counts: p.counts } : prev)),
+        () => undefined, // the next change asks again; the rows are still right
+      );
+    }, COUNTS_MS);
+  };
   const queue = (e: PresenceEvent | TelemetryEvent) => {
+    if (e.type === 'device.presence') refreshCounts();
     const arr = pending.current.get(e.deviceId) ?? [];
     arr.push(e);
     pending.current.set(e.deviceId, arr);
@@ -164,46 +261,39 @@ export function DevicesPage({ route }: PageProps) {
       timer.current = setTimeout(flush, 50);
     } else timer.current ??= setTimeout(flush, FLUSH_MS);
   };
-  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+      if (countsTimer.current) clearTimeout(countsTimer.current);
+    },
+    [],
+  );
   useLive('device.presence', (e) => queue(e as unknown as PresenceEvent));
   useLive('device.telemetry', (e) => queue(e as unknown as TelemetryEvent));
-  useLive('alarm.raised', (e) => {
-    const a = (e as unknown as AlarmEvent).alarm;
-    alarms.set((prev) => (prev ? [a, ...prev.filter((x) => x.id !== a.id)] : prev));
-  });
-  useLive('alarm.cleared', (e) => {
-    const a = (e as unknown as AlarmEvent).alarm;
-    alarms.set((prev) => (prev ? prev.filter((x) => x.id !== a.id) : prev));
-  });
+  const onAlarm = (deviceId: string, delta: number) => {
+    refreshCounts();
+    list.set((prev) => (prev?.items.some((d) => d.id === deviceId) ? { ...prev, items: prev.items.map((d) => (d.id === deviceId ? { ...d, activeAlarms: Math.max(0, d.activeAlarms + delta) } : d)) } : prev));
+  };
+  useLive('alarm.raised', (e) => onAlarm((e as unknown as AlarmEvent).alarm.deviceId, 1));
+  useLive('alarm.cleared', (e) => onAlarm((e as unknown as AlarmEvent).alarm.deviceId, -1));
 
-  const alarmCount = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const a of alarms.data ?? []) if (a.active) m.set(a.deviceId, (m.get(a.deviceId) ?? 0) + 1);
-    return m;
-  }, [alarms.data]);
-
-  const areaPath = useMemo(() => new Map(areas.map((a: AreaView) => [a.code, a.path])), [areas]);
-  const all = list.data ?? [];
-  const filtered = useMemo(() => {
-    const needle = fold(filters.q.trim());
-    const root = filters.area ? areaPath.get(filters.area) : undefined;
-    return all.filter((d) => {
-      if (filters.status === 'online' && !d.online) return false;
-      if (filters.status === 'offline' && d.online) return false;
-      if (filters.kind && d.kind !== filters.kind) return false;
-      // The server already answered the subtree; this keeps a device moved away meanwhile out.
-      if (root) {
-        const p = areaPath.get(d.areaCode);
-        if (p && !p.startsWith(root)) return false;
-      }
-      if (needle && !haystack(d).includes(needle)) return false;
-      return true;
-    });
-  }, [all, filters.status, filters.kind, filters.q, filters.area, areaPath]);
-  const online = filtered.filter((d) => d.online).length;
-  const rows = filtered.slice(0, limit);
-  const set = (patch: Partial<Filters>) => setHashQuery({ ...filters, q: text, ...patch });
+  const set = (patch: Partial<Filters>) => setHash({ ...filters, q: text, ...patch });
   const anyFilter = Boolean(filters.area || filters.status || filters.kind || filters.q);
+  const counts = shown?.counts;
+  const chip = (status: DeviceListStatus | '', label: string, n: number | undefined) => (
+    <button
+      type="button"
+      key={status || 'all'}
+      class={filters.status === status ? 'primary' : undefined}
+      aria-pressed={filters.status === status}
+      data-testid="status-chip"
+      data-status={status || 'all'}
+      onClick={() => set({ status })}
+    >
+      {label}
+      {n === undefined ? null : <span class="small"> {n}</span>}
+    </button>
+  );
 
   return (
     <section>
@@ -213,25 +303,27 @@ export function DevicesPage({ route }: PageProps) {
         </button>
       </PageHeader>
       <div class="filters" data-testid="device-filters">
+        <Field label={c('search')}>
+          <input type="search" value={text} placeholder={t('search')} data-testid="filter-q" enterKeyHint="search" onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        </Field>
         <Field label={c('area')}>
           <AreaSelect value={filters.area} onChange={(area) => set({ area })} allowAll />
         </Field>
-        <Field label={c('status')}>
-          <select value={filters.status} data-testid="filter-status" onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>
-            <option value="">{t('statusAll')}</option>
-            <option value="online">{c('online')}</option>
-            <option value="offline">{c('offline')}</option>
-          </select>
-        </Field>
         <Field label={c('kind')}>
-          <select value={filters.kind} data-testid="filter-kind" onChange={(e) => set({ kind: (e.target as HTMLSelectElement).value })}>
+          <select value={filters.kind} data-testid="filter-kind" onChange={(e) => set({ kind: (e.target as HTMLSelectElement).value as Filters['kind'] })}>
             <option value="">{t('kindAll')}</option>
             <option value="speaker">{c('speaker')}</option>
             <option value="board">{c('board')}</option>
           </select>
         </Field>
-        <Field label={c('search')}>
-          <input type="search" value={text} placeholder={t('search')} data-testid="filter-q" onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        <Field label={t('sort')}>
+          <select value={filters.sort} data-testid="sort" onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value as SortKey })}>
+            {SORTS.map((s) => (
+              <option key={s} value={s}>
+                {t(`sort_${s.replace(':', '_')}` as keyof typeof S.vi)}
+              </option>
+            ))}
+          </select>
         </Field>
         {anyFilter ? (
           <button
@@ -239,19 +331,27 @@ export function DevicesPage({ route }: PageProps) {
             class="ghost"
             onClick={() => {
               setText('');
-              setHashQuery({ area: '', status: '', kind: '', q: '' });
+              setHash({ area: '', status: '', kind: '', q: '', sort: filters.sort });
             }}
           >
             {t('clear')}
           </button>
         ) : null}
       </div>
+      <div class="filters" role="group" aria-label={c('status')} data-testid="status-chips">
+        {chip('', t('statusAll'), counts?.all)}
+        {chip('online', c('online'), counts?.online)}
+        {chip('offline', c('offline'), counts?.offline)}
+        {chip('alarm', t('chipAlarm'), counts?.alarm)}
+        {chip('revoked', t('revoked'), counts?.revoked)}
+        {chip('never', t('chipNever'), counts?.never)}
+      </div>
       <ErrorBox error={list.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <p class="muted small" data-testid="device-count" data-total={filtered.length}>
-            {t('shown', { shown: rows.length, total: filtered.length })} · {t('counts', { online, offline: filtered.length - online })}
+      <Loading when={list.loading && !shown} />
+      {shown ? (
+        <div style={{ opacity: current ? 1 : 0.55 }} aria-busy={!current}>
+          <p class="muted small" data-testid="device-count" data-total={shown.total}>
+            {t('shown', { shown: shown.items.length, total: shown.total })}
           </p>
           <div class="table-wrap">
             <table data-testid="device-table">
@@ -259,42 +359,43 @@ export function DevicesPage({ route }: PageProps) {
                 <tr>
                   <th>{t('name')}</th>
                   <th>{c('status')}</th>
-                  <th>{c('kind')}</th>
                   <th>{c('area')}</th>
                   <th>{t('lastSeen')}</th>
-                  <th>{t('volume')}</th>
-                  <th>{t('playing')}</th>
-                  <th>{t('agent')}</th>
-                  <th>{t('disk')}</th>
                   <th>{t('alarms')}</th>
+                  <th class="hide-phone">{c('kind')}</th>
+                  <th class="hide-phone">{t('volume')}</th>
+                  <th class="hide-phone">{t('playing')}</th>
+                  <th class="hide-phone">{t('agent')}</th>
+                  <th class="hide-phone">{t('disk')}</th>
                 </tr>
               </thead>
               <tbody>
-                {rows.map((d) => (
-                  <DeviceRow key={d.id} d={d} area={areaName(areas, d.areaCode)} alarms={alarmCount.get(d.id) ?? 0} revoked={t('revoked')} playingLabel={t('playing')} />
+                {shown.items.map((d) => (
+                  <DeviceRow key={d.id} d={d} area={areaName(areas, d.areaCode)} revoked={t('revoked')} playingLabel={t('playing')} />
                 ))}
               </tbody>
             </table>
-            {filtered.length === 0 ? <p class="muted empty" style={{ padding: '0 .75rem' }}>{t('noMatch')}</p> : null}
+            {shown.items.length === 0 ? <p class="muted empty" style={{ padding: '0 .75rem' }}>{t('noMatch')}</p> : null}
           </div>
-          {filtered.length > rows.length ? (
-            <button type="button" data-testid="show-more" onClick={() => setLimit(limit + PAGE)}>
-              {t('showMore', { n: Math.min(PAGE, filtered.length - rows.length) })}
+          <ErrorBox error={moreError} />
+          {current?.nextCursor ? (
+            <button type="button" data-testid="show-more" disabled={loadingMore} onClick={() => void loadMore()} style={{ width: '100%', justifyContent: 'center' }}>
+              {t('showMore', { n: Math.min(PAGE, Math.max(1, current.total - current.items.length)) })}
             </button>
           ) : null}
-        </>
+        </div>
       ) : null}
     </section>
   );
 }
 
-function DeviceRow({ d, area, alarms, revoked, playingLabel }: { d: DeviceView; area: string; alarms: number; revoked: string; playingLabel: string }) {
+function DeviceRow({ d, area, revoked, playingLabel }: { d: DeviceListItem; area: string; revoked: string; playingLabel: string }) {
   const c = useCommon();
   const tm = d.telemetry;
   const playingSchedule = tm?.playing ? scheduleOfOccurrence(tm.playing) : null;
   return (
     <tr class="clickable" data-testid="device-row" data-device-id={d.id} data-online={String(d.online)} onClick={() => navigate(`/device/${encodeURIComponent(d.id)}`)}>
-      <td class="wrap" style={{ minWidth: '11rem' }}>
+      <td class="wrap" style={{ minWidth: '9rem' }}>
         <a href={href(`/device/${encodeURIComponent(d.id)}`)} onClick={(e) => e.stopPropagation()}>
           {d.name}
         </a>
@@ -312,15 +413,16 @@ function DeviceRow({ d, area, alarms, revoked, playingLabel }: { d: DeviceView; 
           {d.presenceChangedAt ? fmtAgo(d.presenceChangedAt) : '—'}
         </div>
       </td>
-      <td>{d.kind === 'board' ? c('board') : c('speaker')}</td>
-      <td class="wrap" style={{ minWidth: '8rem' }}>
+      <td class="wrap" style={{ minWidth: '7rem' }}>
         {area}
       </td>
       <td title={fmtInstant(d.lastSeenAt)}>{d.lastSeenAt ? fmtAgo(d.lastSeenAt) : '—'}</td>
-      <td>
+      <td>{d.activeAlarms ? <Badge tone="warn">{d.activeAlarms}</Badge> : <span class="muted">0</span>}</td>
+      <td class="hide-phone">{d.kind === 'board' ? c('board') : c('speaker')}</td>
+      <td class="hide-phone">
         <VolumeText volume={tm?.volume} muted={tm?.muted} />
       </td>
-      <td>
+      <td class="hide-phone">
         {tm?.playing ? (
           playingSchedule ? (
             <a href={href(`/deliveries/${encodeURIComponent(playingSchedule)}`)} onClick={(e) => e.stopPropagation()} title={tm.playing}>
@@ -335,9 +437,8 @@ function DeviceRow({ d, area, alarms, revoked, playingLabel }: { d: DeviceView; 
           <span class="muted">—</span>
         )}
       </td>
-      <td>{d.agentVersion ?? '—'}</td>
-      <td>{fmtBytes(tm?.freeDiskBytes)}</td>
-      <td>{alarms ? <Badge tone="warn">{alarms}</Badge> : <span class="muted">0</span>}</td>
+      <td class="hide-phone">{d.agentVersion ?? '—'}</td>
+      <td class="hide-phone">{fmtBytes(tm?.freeDiskBytes)}</td>
     </tr>
   );
 }

@@ -5,6 +5,7 @@ import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href } from '../router.js';
 import type { ContentView, DeviceView, Priority, ScheduleView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Loading, Modal, areaName, areaOptions, useAreas, useAsync } from '../ui.js';
+import { FanoutProgress } from './fanout-progress.js';
 import {
   approvalTone,
   buildRrule,
@@ -823,6 +824,8 @@ function SavedView({ result, onClose, title }: { result: SaveResult; onClose: ()
           {t('occurrences', { n: result.occurrences.length })} · {t('devicesN', { n: result.deviceCount })}
           {result.conflictTotals && result.conflictTotals.preemptions > 0 ? ` · ${t('preemptions', { n: result.conflictTotals.preemptions })}` : ''}
         </p>
+        {/* Saved at once; the devices are sent their timelines in the background (issue 14). */}
+        {result.fanout ? <FanoutProgress job={result.fanout} /> : null}
         <div class="row" style={{ justifyContent: 'flex-end' }}>
           <a class="button" href={href(`/deliveries/${result.id}`)}>
             {t('toDeliveries')}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { createAlertRequestSchema as createAlertSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { AlertsService, type AlertView } from './alerts.service.js';
+import { AlertsService, type AlertChangeResult, type AlertView } from './alerts.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 
 @ApiTags('alerts')
@@ -19,7 +19,10 @@ export class AlertsController {
     private readonly scope: ScopeService,
   ) {}
 
-  /** 201 when sent; 202 with status `pending` when the two-person rule holds it for a second user's confirmation. */
+  /**
+   * 201 when accepted: its `fanout` job publishes it on the area channel at once; 202 with status `pending` (and no
+   * job) when the two-person rule holds it for a second user's confirmation.
+   */
   @Post()
   @Roles(EDITORS)
   @Audit('alerts.create', { resource: 'alert' })
@@ -27,7 +30,7 @@ export class AlertsController {
     @Body({ schema: createAlertSchema }) body: z.infer<typeof createAlertSchema>,
     @CurrentUser() user: UserPrincipal,
     @Res({ passthrough: true }) res: ServerResponse,
-  ): Promise<AlertView> {
+  ): Promise<AlertChangeResult> {
     await this.scope.checkArea(user, body.areaCode, 'write');
     const alert = await this.alerts.create({ ...body, effectiveAt: body.effectiveAt === undefined ? undefined : Date.parse(body.effectiveAt) }, user.userId);
     if (alert.status === 'pending') res.statusCode = 202;
@@ -39,7 +42,7 @@ export class AlertsController {
   @HttpCode(200)
   @Roles(READERS)
   @Audit('alerts.confirm', { resource: 'alert', idParam: 'id' })
-  async confirm(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+  async confirm(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertChangeResult> {
     await this.scope.checkArea(user, (await this.alerts.get(id)).areaCode, 'write');
     return this.alerts.confirm(id, user.userId);
   }
@@ -62,8 +65,8 @@ export class AlertsController {
   @HttpCode(200)
   @Roles(EDITORS)
   @Audit('alerts.cancel', { resource: 'alert', idParam: 'id' })
-  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertView> {
+  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertChangeResult> {
     await this.scope.checkArea(user, (await this.alerts.get(id)).areaCode, 'read');
-    return this.alerts.cancel(id);
+    return this.alerts.cancel(id, user.userId);
   }
 }

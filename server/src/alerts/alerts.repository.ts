@@ -3,6 +3,7 @@ import { DataSource, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
 import { MediaEntity } from '../media/media.entity.js';
 import { AlertEntity } from './alert.entity.js';
 import { updateColumns } from '../database/update-columns.js';
+import { inTransaction, managerOf } from '../database/transaction-runner.js';
 
 @Injectable()
 export class AlertsRepository {
@@ -40,7 +41,7 @@ export class AlertsRepository {
    * alert, or a cancellation still retained) is now off the channel: marked cleared, and superseded if active.
    */
   async insertReplacing(alert: AlertEntity): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await inTransaction(this.db, async (tx) => {
       const repo = tx.getRepository(AlertEntity);
       await repo.update({ areaCode: alert.areaCode, status: 'active', clearedAt: IsNull() }, { status: 'superseded', clearedAt: alert.sentAt });
       await repo.update({ areaCode: alert.areaCode, clearedAt: IsNull(), status: Not('pending') }, { clearedAt: alert.sentAt });
@@ -58,7 +59,7 @@ export class AlertsRepository {
    * Compare-and-set on `pending`: false (and nothing changed) when someone confirmed or cancelled it meanwhile.
    */
   async activateReplacing(alert: AlertEntity): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return inTransaction(this.db, async (tx) => {
       const repo = tx.getRepository(AlertEntity);
       const { id, ...rest } = alert;
       const r = await repo.update({ id, status: 'pending' }, { ...rest, status: 'pending' });
@@ -68,6 +69,24 @@ export class AlertsRepository {
       await repo.update({ id }, { status: alert.status });
       return true;
     });
+  }
+
+  /** Cancels an alert still on its channel (compare-and-set: false when it was replaced, cancelled or cleared meanwhile). */
+  async cancelActive(id: string, now: number): Promise<boolean> {
+    const r = await managerOf(this.db).getRepository(AlertEntity).update({ id, status: 'active', clearedAt: IsNull() }, { status: 'cancelled', cancelledAt: now });
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** Devices in the area's subtree: how many an alert on its channel reaches. */
+  async deviceCountUnder(areaCode: string): Promise<number> {
+    const r = await this.db
+      .createQueryBuilder()
+      .select('COUNT(*)', 'n')
+      .from('devices', 'd')
+      .innerJoin('areas', 'a', 'a.code = d.area_code')
+      .where("a.path LIKE (SELECT r.path FROM areas r WHERE r.code = :areaCode) || '%'", { areaCode })
+      .getRawOne<{ n: string | number }>();
+    return Number(r?.n ?? 0);
   }
 
   pending(): Promise<AlertEntity[]> {

@@ -6,6 +6,10 @@ import type { MediaEntity } from '../media/media.entity.js';
 import type { AlertEntity } from './alert.entity.js';
 import { DeviceGateway, type CommandSend } from '../device-gateway/device-gateway.js';
 import { createLogger } from '../logging/logger.js';
+import { InProcessNamedLocks } from '../common/named-locks.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import type { FanoutJobs } from '../fanouts/fanout-jobs.js';
+import { memoryFanouts, settled } from '../../test/support/fanouts.js';
 import type { AlertsRepository } from './alerts.repository.js';
 import { AlertsService } from './alerts.service.js';
 
@@ -48,8 +52,24 @@ class FakeAlertsRepository {
   async update(id: string, patch: Partial<AlertEntity>) {
     Object.assign(this.rows.get(id)!, patch);
   }
+  async cancelActive(id: string, now: number) {
+    const a = this.rows.get(id);
+    if (!a || a.status !== 'active' || a.clearedAt !== null) return false;
+    Object.assign(a, { status: 'cancelled', cancelledAt: now });
+    return true;
+  }
+  async deviceCountUnder(_areaCode: string) {
+    return 2;
+  }
   async dueForClearing(now: number) {
     return [...this.rows.values()].filter((a) => a.clearedAt === null && a.expiresAt <= now && a.status !== 'pending');
+  }
+}
+
+/** No database: the unit of work is the function itself. */
+class DirectRunner extends TransactionRunner {
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 }
 
@@ -65,20 +85,23 @@ describe(AlertsService.name, () => {
   let repo: FakeAlertsRepository;
   let clock: ManualClock;
   let sut: AlertsService;
+  let fanouts: FanoutJobs;
   beforeEach(() => {
     gateway = new FakeGateway();
     repo = new FakeAlertsRepository();
     clock = new ManualClock();
     const areas = { requirePaths: async (codes: string[]) => new Map(codes.map((c) => [c, c])) } as unknown as AreasService;
-    sut = new AlertsService(repo as unknown as AlertsRepository, areas, gateway, clock, new Metrics(), createLogger('silent'));
+    ({ fanouts } = memoryFanouts(clock));
+    sut = new AlertsService(repo as unknown as AlertsRepository, areas, gateway, clock, new Metrics(), createLogger('silent'), new DirectRunner(), fanouts, new InProcessNamedLocks());
+    fanouts.register('alert', { run: (r) => sut.publishJob(r), checkReadable: async () => undefined });
   });
 
   it('tells the area an alert, then an update that references it, then its cancellation', async () => {
-    const first = await sut.create({ areaCode: '01', title: 'Flood', text: 'Move uphill', priority: 'emergency', expiresInS: 600 }, 'u1');
+    const first = await settled(fanouts, sut.create({ areaCode: '01', title: 'Flood', text: 'Move uphill', priority: 'emergency', expiresInS: 600 }, 'u1'));
     clock.t += 1000;
-    const second = await sut.create({ areaCode: '01', title: 'Flood, worse', priority: 'emergency', text: 'Now', expiresInS: 600 }, 'u1');
+    const second = await settled(fanouts, sut.create({ areaCode: '01', title: 'Flood, worse', priority: 'emergency', text: 'Now', expiresInS: 600 }, 'u1'));
     clock.t += 1000;
-    await sut.cancel(second.id);
+    await settled(fanouts, sut.cancel(second.id));
 
     const alerts = gateway.sent.map((s) => ('alert' in s ? s.alert : null));
     expect(alerts.map((a) => [a?.areaCode, a?.msgType, a?.id, a?.references])).toEqual([
@@ -90,8 +113,33 @@ describe(AlertsService.name, () => {
     expect(alerts[2]?.sentAt).toBe(1_002_000);
   });
 
+  it('answers at once with the job that publishes the alert, and that job reports the area reached', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const publish = gateway.publishAlert.bind(gateway);
+    gateway.publishAlert = async (a) => {
+      await held;
+      await publish(a);
+    };
+    const answer = await sut.create({ areaCode: '01', title: 'Flood', text: 'Move uphill', priority: 'emergency', expiresInS: 600 }, 'u1');
+    expect(answer.fanout).toMatchObject({ kind: 'alert', ref: answer.id, state: 'queued', total: 2, done: 0 });
+    expect(gateway.sent).toEqual([]);
+    release();
+    expect(await fanouts.settled(answer.fanout!.id)).toMatchObject({ state: 'done', total: 2, done: 2 });
+    expect(gateway.sent).toHaveLength(1);
+  });
+
+  it('never puts an alert back on its channel once a newer one replaced it, however late its job runs', async () => {
+    const first = await sut.create({ areaCode: '01', title: 'Flood', text: 'Move uphill', priority: 'emergency', expiresInS: 600 }, 'u1');
+    const second = await sut.create({ areaCode: '01', title: 'Flood, worse', text: 'Now', priority: 'emergency', expiresInS: 600 }, 'u1');
+    await fanouts.idle();
+    // The first job found its alert superseded by the time it ran: only the second is on the channel.
+    expect(gateway.sent.map((s) => ('alert' in s ? s.alert.id : null))).toEqual([second.id]);
+    expect(first.fanout).not.toBeNull();
+  });
+
   it('clears the channel of an alert once it expired, once', async () => {
-    await sut.create({ areaCode: '02', title: 'Storm', text: 'Stay in', priority: 'emergency', expiresInS: 60 }, 'u1');
+    await settled(fanouts, sut.create({ areaCode: '02', title: 'Storm', text: 'Stay in', priority: 'emergency', expiresInS: 60 }, 'u1'));
     clock.t += 59_999;
     expect(await sut.clearExpired()).toBe(0);
     clock.t += 1;

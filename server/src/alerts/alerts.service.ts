@@ -6,15 +6,24 @@ import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import { Metrics } from '../common/metrics.js';
+import { NamedLocks } from '../common/named-locks.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
 import { DeviceGateway } from '../device-gateway/device-gateway.js';
+import { FanoutJobs, type FanoutRun } from '../fanouts/fanout-jobs.js';
 import type { MediaEntity } from '../media/media.entity.js';
 import type { AlertEntity } from './alert.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsRepository } from './alerts.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
-import type { AlertView } from '@loa/shared/rest';
-export type { AlertView } from '@loa/shared/rest';
+import type { AlertChangeResult, AlertView } from '@loa/shared/rest';
+export type { AlertChangeResult, AlertView } from '@loa/shared/rest';
+
+/** What an alert's fan-out puts on its area channel (issue 14). */
+type AlertPublish = { msgType: 'alert' | 'update' } | { msgType: 'cancel' };
+
+/** Publishes on one area's channel one at a time: a late publish must never put back what a newer one replaced. */
+const channelLock = (areaCode: string): string => `alerts.channel:${areaCode}`;
 
 export interface CreateAlertInput {
   areaCode: string;
@@ -31,6 +40,9 @@ export interface CreateAlertInput {
  * Area-wide alerts: one retained publish reaches every device of the subtree, including those that connect
  * later. A new alert on an area replaces the previous one; a cancellation is itself retained until the alert
  * would have expired, so devices that were offline withdraw it too; expired channels are cleared.
+ *
+ * Issue 14: a create, confirmation or cancellation stores the alert with a fan-out job and answers; the job
+ * (AlertFanout → `publishJob`) publishes in the background, the broker delivering to a province's devices.
  */
 @Injectable()
 export class AlertsService {
@@ -41,11 +53,14 @@ export class AlertsService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly tx: TransactionRunner,
+    private readonly fanouts: FanoutJobs,
+    private readonly locks: NamedLocks,
     /** Issue 7; without it (hand-wired tests) alerts go out at once, as before the two-person rule. */
     @Optional() private readonly rules?: ApprovalRulesService,
   ) {}
 
-  async create(input: CreateAlertInput, userId: string): Promise<AlertView> {
+  async create(input: CreateAlertInput, userId: string): Promise<AlertChangeResult> {
     await this.areas.requirePaths([input.areaCode]);
     if (!input.text && !input.mediaSha256) throw new BadRequestException('an alert needs text, audio (mediaSha256) or both');
     let media: MediaEntity | null = null;
@@ -77,22 +92,24 @@ export class AlertsService {
       const pending: AlertEntity = { ...alert, status: 'pending', requestedAt: now };
       await this.repo.insert(pending);
       this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, createdBy: userId }, 'alert awaits a second person');
-      return view(pending);
+      return { ...view(pending), fanout: null };
     }
     const previous = await this.repo.findActive(input.areaCode);
     alert.replaces = previous?.id ?? null;
-    await this.repo.insertReplacing(alert);
-    await this.gateway.publishAlert(this.message(alert, previous ? 'update' : 'alert', media));
-    this.metrics.inc('alerts_sent');
-    this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, replaces: alert.replaces }, 'alert sent');
-    return view(alert);
+    const devices = await this.repo.deviceCountUnder(alert.areaCode);
+    const job = await this.tx.run(async () => {
+      await this.repo.insertReplacing(alert);
+      return this.addJob(alert, { msgType: previous ? 'update' : 'alert' }, devices, userId);
+    });
+    this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, replaces: alert.replaces, fanoutId: job.id }, 'alert accepted');
+    return { ...view(alert), fanout: this.fanouts.start(job) };
   }
 
   /**
    * Two-person rule: a second user publishes a pending alert exactly as an immediate create would have. An alert
    * meant to take effect at once does so from the confirmation, keeping its requested duration.
    */
-  async confirm(id: string, userId: string): Promise<AlertView> {
+  async confirm(id: string, userId: string): Promise<AlertChangeResult> {
     const alert = await this.repo.find(id);
     if (!alert) throw new NotFoundException(`alert ${id} not found`);
     if (alert.status !== 'pending') throw new ConflictException(`alert ${id} is ${alert.status}: only a pending alert can be confirmed`);
@@ -118,11 +135,13 @@ export class AlertsService {
       confirmedBy: userId,
       confirmedAt: now,
     };
-    if (!(await this.repo.activateReplacing(active))) throw new ConflictException(`alert ${id} changed meanwhile: cannot confirm it`);
-    await this.gateway.publishAlert(this.message(active, previous ? 'update' : 'alert', media));
-    this.metrics.inc('alerts_sent');
-    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId }, 'alert confirmed and sent');
-    return view(active);
+    const devices = await this.repo.deviceCountUnder(active.areaCode);
+    const job = await this.tx.run(async () => {
+      if (!(await this.repo.activateReplacing(active))) throw new ConflictException(`alert ${id} changed meanwhile: cannot confirm it`);
+      return this.addJob(active, { msgType: previous ? 'update' : 'alert' }, devices, userId);
+    });
+    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId, fanoutId: job.id }, 'alert confirmed');
+    return { ...view(active), fanout: this.fanouts.start(job) };
   }
 
   /** Pending alerts still confirmable (younger than the confirmation window). */
@@ -131,7 +150,7 @@ export class AlertsService {
     return (await this.repo.pending()).filter((a) => now - (a.requestedAt ?? a.sentAt) <= ALERT_CONFIRM_WINDOW_MS).map(view);
   }
 
-  async cancel(id: string): Promise<AlertView> {
+  async cancel(id: string, userId: string | null = null): Promise<AlertChangeResult> {
     const alert = await this.repo.find(id);
     if (!alert) throw new NotFoundException(`alert ${id} not found`);
     if (alert.status === 'pending') {
@@ -139,14 +158,48 @@ export class AlertsService {
       const now = this.clock.now();
       await this.repo.update(id, { status: 'cancelled', cancelledAt: now, clearedAt: now });
       this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'pending alert cancelled');
-      return view({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now });
+      return { ...view({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now }), fanout: null };
     }
     if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
     const now = this.clock.now();
-    await this.repo.update(id, { status: 'cancelled', cancelledAt: now });
-    await this.gateway.publishAlert(this.cancelMessage(alert, now));
-    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'alert cancelled');
-    return view({ ...alert, status: 'cancelled', cancelledAt: now });
+    const cancelled: AlertEntity = { ...alert, status: 'cancelled', cancelledAt: now };
+    const devices = await this.repo.deviceCountUnder(alert.areaCode);
+    const job = await this.tx.run(async () => {
+      if (!(await this.repo.cancelActive(id, now))) throw new ConflictException(`alert ${id} changed meanwhile: cannot cancel it`);
+      return this.addJob(cancelled, { msgType: 'cancel' }, devices, userId ?? alert.createdBy);
+    });
+    this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode, fanoutId: job.id }, 'alert cancelled');
+    return { ...view(cancelled), fanout: this.fanouts.start(job) };
+  }
+
+  /**
+   * An alert's fan-out (run by AlertFanout, again after a crash): puts the alert, its update or its cancellation on
+   * the area channel, unless the channel has moved on since (a newer alert replaced it, it was cancelled, or it
+   * expired and was cleared): the retained message must stay the newest.
+   */
+  async publishJob(run: FanoutRun): Promise<void> {
+    const what = run.job.params as AlertPublish | null;
+    run.phase('sending');
+    const first = await this.repo.find(run.job.ref);
+    if (!first || !what) return;
+    await this.locks.run(channelLock(first.areaCode), async () => {
+      const alert = await this.repo.find(run.job.ref);
+      if (!alert || alert.clearedAt !== null) return;
+      if (what.msgType === 'cancel') {
+        if (alert.status !== 'cancelled') return;
+        await this.gateway.publishAlert(this.cancelMessage(alert, alert.cancelledAt ?? alert.sentAt));
+      } else {
+        if (alert.status !== 'active') return;
+        const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
+        await this.gateway.publishAlert(this.message(alert, what.msgType, media));
+        this.metrics.inc('alerts_sent');
+      }
+    });
+    run.advance(run.job.total);
+  }
+
+  private addJob(alert: AlertEntity, what: AlertPublish, devices: number, by: string) {
+    return this.fanouts.add({ kind: 'alert', ref: alert.id, total: devices, areaCode: alert.areaCode, createdBy: by, params: { ...what } });
   }
 
   async get(id: string): Promise<AlertView> {

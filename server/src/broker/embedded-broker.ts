@@ -11,6 +11,7 @@ import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { readTlsMaterial, type TlsMaterial } from '../common/tls.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
+import { indexExactTopics } from './exact-topic-matcher.js';
 import { indexedMemoryPersistence } from './indexed-persistence.js';
 import { guardPacketSize, PACKET_LIMITS, type OversizeReason } from './packet-size-guard.js';
 import { MessageBroker, type MessageHandler, type PublishOptions } from './message-broker.js';
@@ -48,6 +49,9 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   private stopping = false;
   private portsClosed: Promise<unknown> = Promise.resolve();
   private stopped: Promise<string[]> | null = null;
+  /** Shared by every connection (a listener per socket would be a closure per device). */
+  private readonly forgetSocket: (this: Socket) => void;
+  private readonly refuseOversize: (socket: Socket, reason: OversizeReason) => void;
 
   constructor(
     private readonly config: AppConfig,
@@ -57,6 +61,14 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     super();
+    const sockets = this.sockets;
+    this.forgetSocket = function (this: Socket) {
+      sockets.delete(this);
+    };
+    this.refuseOversize = (socket, reason) => {
+      this.metrics.inc('mqtt_packet_too_large');
+      this.logger.warn({ ctx: 'mqtt', address: socket.remoteAddress, ...reason }, 'MQTT packet over the size limit; connection closed before buffering it');
+    };
   }
 
   /** The plain MQTT port bound; null when only MQTT over TLS listens. */
@@ -81,6 +93,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
       authorizeSubscribe: (client, sub, done) => void this.authorizeSubscribe(client, sub).then((granted) => done(null, granted)),
     });
+    if (!indexExactTopics((aedes as unknown as { mq: unknown }).mq)) this.logger.warn({ ctx: 'mqtt' }, 'aedes message routing not indexed by exact topic (unexpected mqemitter version)');
     aedes.on('clientError', (client, err) => this.logger.debug({ ctx: 'mqtt', clientId: client?.id, err: err.message }, 'client error'));
     aedes.on('connectionError', (_client, err) => this.logger.debug({ ctx: 'mqtt', err: err.message }, 'connection error'));
     aedes.on('client', (client) => this.onClientRegistered(client));
@@ -112,13 +125,8 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
 
   /** Every connection goes to aedes behind the packet-size guard. */
   private accept(aedes: Aedes, socket: Socket): void {
-    guardPacketSize(socket, PACKET_LIMITS, (reason) => this.refuseOversize(socket, reason));
+    guardPacketSize(socket, PACKET_LIMITS, this.refuseOversize);
     aedes.handle(socket);
-  }
-
-  private refuseOversize(socket: Socket, reason: OversizeReason): void {
-    this.metrics.inc('mqtt_packet_too_large');
-    this.logger.warn({ ctx: 'mqtt', address: socket.remoteAddress, ...reason }, 'MQTT packet over the size limit; connection closed before buffering it');
   }
 
   /** Swaps in a renewed certificate and key; sessions already open keep theirs, new handshakes use the new ones. */
@@ -176,7 +184,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
         return;
       }
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('close', this.forgetSocket);
     });
     return server;
   }

@@ -65,21 +65,39 @@ export class PacketFrameScanner {
   }
 }
 
+const GUARD = Symbol('loa.packetSizeGuard');
+
+/** A socket's scanner, with the read it wraps and whom to tell; one small object per connection, no closures. */
+class SocketGuard extends PacketFrameScanner {
+  constructor(
+    limits: PacketLimits,
+    readonly read: Socket['read'],
+    readonly onRefused: (socket: Socket, reason: OversizeReason) => void,
+  ) {
+    super(limits);
+  }
+}
+
+type GuardedSocket = Socket & { [GUARD]: SocketGuard };
+
+/** The read every guarded socket gets (shared: a fleet of connections holds one function, not one closure each). */
+function guardedRead(this: GuardedSocket, size?: number): unknown {
+  const guard = this[GUARD];
+  const chunk: unknown = guard.read.call(this, size);
+  if (chunk === null || this.destroyed || !(chunk instanceof Uint8Array)) return chunk;
+  const refused = guard.feed(chunk);
+  if (refused === null) return chunk;
+  guard.onRefused(this, refused);
+  this.destroy();
+  return null;
+}
+
 /**
  * Watches what the broker reads from `socket` and destroys the connection at the header of a packet over the limit,
  * before its body is buffered. aedes reads with `socket.read()` (paused mode), so the check wraps that method of this
  * one socket: every byte the parser gets has passed the scanner first.
  */
-export function guardPacketSize(socket: Socket, limits: PacketLimits, onRefused: (reason: OversizeReason) => void): void {
-  const scanner = new PacketFrameScanner(limits);
-  const read = socket.read.bind(socket) as (size?: number) => unknown;
-  socket.read = ((size?: number) => {
-    const chunk = read(size);
-    if (chunk === null || socket.destroyed || !(chunk instanceof Uint8Array)) return chunk;
-    const refused = scanner.feed(chunk);
-    if (refused === null) return chunk;
-    onRefused(refused);
-    socket.destroy();
-    return null;
-  }) as Socket['read'];
+export function guardPacketSize(socket: Socket, limits: PacketLimits, onRefused: (socket: Socket, reason: OversizeReason) => void): void {
+  (socket as GuardedSocket)[GUARD] = new SocketGuard(limits, socket.read, onRefused);
+  socket.read = guardedRead as Socket['read'];
 }

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { commandResultsQuerySchema as resultsQuery, commandsPageQuerySchema as pageQuery, createCommandRequestSchema as createCommandSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
-import { CommandsService, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
+import { CommandsService, type CommandCreated, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
 
 const targetsOf = (t: { deviceId: string } | { groupId: string } | { areaCode: string }) =>
   'deviceId' in t ? { devices: [t.deviceId] } : 'groupId' in t ? { groups: [t.groupId] } : { areas: [t.areaCode] };
@@ -20,10 +20,13 @@ export class CommandsController {
     private readonly scope: ScopeService,
   ) {}
 
-  /** Queues the command for every target device and sends it at once to those online. */
+  /**
+   * 201 once the command is stored: its `fanout` job then queues it for every target device and sends it to those
+   * online (GET /api/v1/fanouts/:id, live `fanout.progress`).
+   */
   @Post()
   @Roles(EDITORS)
-  async create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandView> {
+  async create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandCreated> {
     await this.scope.checkTargets(user, targetsOf(body.target), 'write');
     return this.commands.create(body, user.userId);
   }

@@ -6,6 +6,7 @@ import { MediaEntity } from '../media/media.entity.js';
 import { CommandResultEntity, type CommandState } from './command-result.entity.js';
 import { CommandEntity } from './command.entity.js';
 import { insertIgnoring } from '../database/bulk-insert.js';
+import { managerOf } from '../database/transaction-runner.js';
 
 const CHUNK = 500;
 const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
@@ -77,6 +78,47 @@ export class CommandsRepository {
         deviceIds.map((d) => [command.id, d, 'queued', command.expiresAt, 0, now]),
       );
     });
+  }
+
+  /** Issue 14: the command alone (its rows follow from its fan-out); joins the caller's transaction. */
+  async insertCommand(command: CommandEntity): Promise<void> {
+    await managerOf(this.db).getRepository(CommandEntity).insert(command);
+  }
+
+  /** One queued row per device, multi-row INSERTs, rows already there left alone; joins the caller's transaction. */
+  async insertResults(command: CommandEntity, deviceIds: readonly string[], now: number): Promise<void> {
+    await insertIgnoring(
+      managerOf(this.db),
+      'command_results',
+      ['command_id', 'device_id', 'state', 'expires_at', 'attempts', 'updated_at'],
+      deviceIds.map((d) => [command.id, d, 'queued', command.expiresAt, 0, now]),
+    );
+  }
+
+  /** The devices a command was queued for, in id order. */
+  async deviceIdsOf(commandId: string): Promise<string[]> {
+    const rows = await this.db.createQueryBuilder().select('r.device_id', 'deviceId').from('command_results', 'r').where('r.command_id = :commandId', { commandId }).orderBy('r.device_id', 'ASC').getRawMany<{ deviceId: string }>();
+    return rows.map((r) => r.deviceId);
+  }
+
+  /** This command's rows still queued (never sent) and unexpired for these devices, with what to send. */
+  async queuedOf(commandId: string, deviceIds: readonly string[], now: number): Promise<PendingRow[]> {
+    const out: PendingRow[] = [];
+    for (const c of chunks(deviceIds)) {
+      const rows = await this.db
+        .createQueryBuilder()
+        .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"'])
+        .from('command_results', 'r')
+        .innerJoin('commands', 'c', 'c.id = r.command_id')
+        .where('r.command_id = :commandId', { commandId })
+        .andWhere('r.device_id IN (:...c)', { c })
+        .andWhere("r.state = 'queued'")
+        .andWhere('r.expires_at > :now', { now })
+        .orderBy('r.device_id', 'ASC')
+        .getRawMany<Record<string, unknown>>();
+      out.push(...rows.map(pendingRow));
+    }
+    return out;
   }
 
   /**

@@ -16,6 +16,8 @@ import { NamedLocks } from '../common/named-locks.js';
 import { DeviceGateway } from '../device-gateway/device-gateway.js';
 import { PresenceReader } from '../devices/presence-reader.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import { FanoutJobs, type FanoutRun } from '../fanouts/fanout-jobs.js';
 import type { CommandResultEntity, CommandState } from './command-result.entity.js';
 import type { CommandEntity, CommandTargetKind } from './command.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -27,8 +29,8 @@ import { RENDERS } from '../targeting/targeting.js';
 import { compileSlots } from '../timelines/timeline-compiler.js';
 import { timeOrderedId } from './command-id.js';
 import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark } from './commands.repository.js';
-import { COMMAND_STATES, type CommandDetail, type CommandResultView, type CommandView, type DeviceCommandView, type Page } from '@loa/shared/rest';
-export type { CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
+import { COMMAND_STATES, type CommandCreated, type CommandDetail, type CommandResultView, type CommandView, type DeviceCommandView, type Page } from '@loa/shared/rest';
+export type { CommandCreated, CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
 
 /** playNow as an operator gives it: the server turns the content into a slot, as timelines do. */
 export interface OperatorPlayNow {
@@ -56,6 +58,10 @@ export const RESEND_AFTER_MS = 60_000;
 export const MAX_SENDS = 3;
 const RESEND_BATCH = 1000;
 const PUBLISH_CHUNK = 1000;
+/** Devices a command's fan-out queues and sends to per step (under the send lock, so reconnects interleave). */
+const FANOUT_CHUNK = 1000;
+/** One command's fan-out at a time: a device must get two commands in the order they were given. */
+const FANOUT_LOCK = 'commands.fanout';
 /** One lock for every send: a batch of sends spans many devices and commands. */
 const SEND_LOCK = 'commands.send';
 
@@ -81,6 +87,8 @@ export class CommandsService implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
     private readonly targets: TargetResolver,
+    private readonly tx: TransactionRunner,
+    private readonly fanouts: FanoutJobs,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -92,45 +100,73 @@ export class CommandsService implements OnModuleDestroy {
 
   // ---- operator side ------------------------------------------------------------------------------------------
 
-  async create(input: CreateCommandInput, userId: string): Promise<CommandView> {
+  /**
+   * Issue 14: validates (content, TTL, a target with devices: 400 otherwise), stores the command with one queued row
+   * per target device (multi-row INSERTs: what the command reaches, what scoped readers are checked against, and
+   * what devices coming online are sent) and its fan-out job, and answers; the job (`fanOut`) sends it to the
+   * devices online in the background.
+   */
+  async create(input: CreateCommandInput, userId: string): Promise<CommandCreated> {
     const ttlMs = input.ttlS === undefined ? this.config.commandTtlMs : input.ttlS * 1000;
     if (ttlMs <= 0 || ttlMs > MAX_COMMAND_TTL_MS) throw new BadRequestException(`ttlS must be between 1 and ${MAX_COMMAND_TTL_MS / 1000}`);
     const resolved = await this.resolveCommand(input.command);
     const devices = await this.resolveTarget(input.target, resolved.kind);
-    return this.serial(async () => {
-      const now = this.clock.now();
-      const id = timeOrderedId(now);
-      const command: Command = resolved.command.type === 'playNow' ? playNowFor(resolved.command, id, now) : resolved.command;
-      const [targetKind, targetRef] = targetOf(input.target);
-      const entity: CommandEntity = {
-        id,
-        type: command.type,
-        payload: JSON.stringify(command),
-        targetKind,
-        targetRef,
-        deviceCount: devices.length,
-        createdBy: userId,
-        createdAt: now,
-        expiresAt: now + ttlMs,
-      };
-      await this.repo.insert(
-        entity,
-        devices.map((d) => d.id),
-        now,
-      );
-      // Asked after the rows exist: a device coming online meanwhile is either seen here or finds them when its
-      // own delivery takes the lock.
-      const onlineNow = await this.presence.onlineAmong(devices.map((d) => d.id));
-      const online = devices.filter((d) => onlineNow.has(d.id));
-      await this.send(
-        online.map((d) => ({ commandId: id, deviceId: d.id, expiresAt: entity.expiresAt, sentAt: null, attempts: 0, payload: entity.payload })),
-        now,
-      );
-      this.metrics.inc('commands_created');
-      this.metrics.inc('commands_fanned_out', devices.length);
-      this.logger.info({ ctx: 'commands', commandId: id, type: command.type, target: input.target, devices: devices.length, sentNow: online.length }, 'command created');
-      return this.view(entity, (await this.repo.countsByState([id])).get(id));
+    const now = this.clock.now();
+    const id = timeOrderedId(now);
+    const command: Command = resolved.command.type === 'playNow' ? playNowFor(resolved.command, id, now) : resolved.command;
+    const [targetKind, targetRef] = targetOf(input.target);
+    const entity: CommandEntity = {
+      id,
+      type: command.type,
+      payload: JSON.stringify(command),
+      targetKind,
+      targetRef,
+      deviceCount: devices.length,
+      createdBy: userId,
+      createdAt: now,
+      expiresAt: now + ttlMs,
+    };
+    const areaCode = await this.fanouts.commonArea(targetKind === 'area' ? [targetRef] : [], targetKind === 'area' ? [] : devices.map((d) => d.id));
+    const job = await this.tx.run(async () => {
+      await this.repo.insertCommand(entity);
+      await this.repo.insertResults(entity, devices.map((d) => d.id), now);
+      return this.fanouts.add({ kind: 'command', ref: id, total: devices.length, areaCode, createdBy: userId });
     });
+    this.metrics.inc('commands_created');
+    this.metrics.inc('commands_fanned_out', devices.length);
+    this.logger.info({ ctx: 'commands', commandId: id, type: command.type, target: input.target, devices: devices.length, fanoutId: job.id }, 'command created');
+    return { ...this.view(entity, { queued: devices.length }), fanout: this.fanouts.start(job) };
+  }
+
+  /**
+   * A command's fan-out (run by CommandFanout, again after a crash): sends it to the devices online, step by step
+   * under the send lock (devices coming online meanwhile are served in between); the others get it when they next
+   * come online. Only rows still queued are sent, so a device that came online meanwhile (and got it then), or one a
+   * first run reached before a crash, is not sent it twice.
+   */
+  async fanOut(run: FanoutRun): Promise<void> {
+    await this.locks.run(FANOUT_LOCK, async () => {
+      run.phase('sending');
+      const deviceIds = await this.repo.deviceIdsOf(run.job.ref);
+      run.setTotal(deviceIds.length);
+      for (let i = 0; i < deviceIds.length; i += FANOUT_CHUNK) {
+        run.checkpoint();
+        const chunk = deviceIds.slice(i, i + FANOUT_CHUNK);
+        const online = await this.serial(async () => {
+          const now = this.clock.now();
+          const found = await this.presence.onlineAmong(chunk);
+          await this.send(await this.repo.queuedOf(run.job.ref, [...found], now), now);
+          return found.size;
+        });
+        run.advance(chunk.length, chunk.length - online);
+      }
+    });
+  }
+
+  /** 404 unless the command is readable in the subtree (`scopePath`, null: everything). */
+  async checkReadable(id: string, scopePath: string | null): Promise<void> {
+    const command = await this.repo.find(id);
+    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw new NotFoundException(`command ${id} not found`);
   }
 
   /** `scopePath`: a subtree's LIKE pattern, for a scoped reader (null: everything). */

@@ -13,9 +13,11 @@ import { DeviceCredentialsService } from './device-credentials.service.js';
 export class CredentialsCacheListener {
   constructor(private readonly credentials: DeviceCredentialsService) {}
 
+  /** New devices usually log in soon after (a commissioned batch powered on together): read them ahead, in bulk. */
   @OnEvent('device.registered')
   onRegistered({ deviceIds }: DomainEventMap['device.registered']): void {
     for (const id of deviceIds) this.credentials.forget(id);
+    this.credentials.prefetch(deviceIds);
   }
 
   @OnEvent('device.moved')

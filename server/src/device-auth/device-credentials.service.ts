@@ -25,6 +25,8 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
    */
   private complete = false;
   private readonly stale = new Set<string>();
+  /** Lookups waiting for the next database read, by device id (see lookup). */
+  private loading: Map<string, Array<{ resolve: (d: CachedDevice | null) => void; reject: (err: Error) => void }>> | null = null;
 
   constructor(private readonly repo: DeviceCredentialsRepository) {}
 
@@ -83,28 +85,62 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     return (await this.lookup(deviceId))?.areaCodes ?? [];
   }
 
+  /**
+   * Loads these devices into the cache in the background, in one query per 500 (the registration path calls it
+   * after forgetting them, so what it reads is committed). Failures only mean a lookup at login instead.
+   */
+  prefetch(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.lookup(id).catch(() => undefined);
+  }
+
   /** Changes whenever invalidate() is called for the device: a session opened under an older revision is stale. */
   revision(deviceId: string): number {
     return this.revisions.get(deviceId) ?? 0;
   }
 
-  private async lookup(deviceId: string): Promise<CachedDevice | null> {
-    let stored = this.cache.get(deviceId);
-    if (stored === undefined) {
-      const epoch = this.epoch;
-      const row = await this.fetch(deviceId);
-      stored = row ? cached(row) : null;
-      if (epoch === this.epoch) {
-        if (stored !== null) this.cache.set(deviceId, stored);
-        this.stale.delete(deviceId);
+  private lookup(deviceId: string): Promise<CachedDevice | null> {
+    const stored = this.cache.get(deviceId);
+    if (stored !== undefined) return Promise.resolve(stored);
+    return new Promise((resolve, reject) => {
+      // Devices registered or moved since the bootstrap load log in together (a new district's fleet, a storm
+      // after a move): their lookups are gathered and read in one query, not one round trip each.
+      if (this.loading === null) {
+        this.loading = new Map();
+        setImmediate(() => void this.loadPending());
       }
-    }
-    return stored;
+      const waiters = this.loading.get(deviceId);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.loading.set(deviceId, [{ resolve, reject }]);
+    });
   }
 
-  /** One device's row from the database (protected: tests count the lookups). */
-  protected async fetch(deviceId: string): Promise<CredentialsRow | undefined> {
-    return this.repo.one(deviceId);
+  private async loadPending(): Promise<void> {
+    const batch = this.loading;
+    this.loading = null;
+    if (batch === null) return;
+    const epoch = this.epoch;
+    let rows: Map<string, CredentialsRow>;
+    try {
+      rows = new Map((await this.fetch([...batch.keys()])).map((r) => [r.id, r]));
+    } catch (err) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(err as Error);
+      return;
+    }
+    for (const [id, waiters] of batch) {
+      const row = rows.get(id);
+      const stored = row ? cached(row) : null;
+      // A change that raced with the read: answer with what was read, but do not keep it.
+      if (epoch === this.epoch) {
+        if (stored !== null) this.cache.set(id, stored);
+        this.stale.delete(id);
+      }
+      for (const w of waiters) w.resolve(stored);
+    }
+  }
+
+  /** These devices' rows from the database, unknown ids absent (protected: tests count the lookups). */
+  protected async fetch(deviceIds: readonly string[]): Promise<CredentialsRow[]> {
+    return this.repo.many(deviceIds);
   }
 
   /** Call after a device's area changes or a device is added or removed. */

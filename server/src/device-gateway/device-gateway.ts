@@ -16,8 +16,19 @@ export interface CommandSend {
  * say what to tell which device or area and never see a topic, a flag or a signature.
  */
 export abstract class DeviceGateway {
-  /** A device's compiled timeline, stored as JSON text (sent byte for byte), retained so a late subscriber gets it. */
+  /**
+   * A device's compiled timeline, stored as JSON text (sent byte for byte): retained on `timeline`, so a device
+   * (re)subscribing gets it, and live on `timeline/patch`, where a device that holds a timeline listens.
+   */
   abstract publishTimeline(deviceId: string, timeline: string): Promise<void>;
+  /**
+   * A new timeline version with `patch`, its changes from the version before (timelinePatchFor): the whole timeline
+   * retained on `timeline` as above, and the patch instead of it live on `timeline/patch`. A gateway that cannot
+   * send patches sends the whole timeline.
+   */
+  publishTimelinePatch(deviceId: string, timeline: string, _patch: string): Promise<void> {
+    return this.publishTimeline(deviceId, timeline);
+  }
   /** Ids of playback reports committed: the agent may drop them from its outbox. */
   abstract ackEvents(deviceId: string, ids: readonly string[]): Promise<void>;
   abstract sendCommand(send: CommandSend): Promise<void>;

@@ -8,7 +8,9 @@ import {
   openSigned,
   signMessage,
   signText,
+  isTimelinePatch,
   timelineMessageSchema,
+  timelineUpdateSchema,
   verifyKeyFromBase64,
   type AlertMessage,
 } from '@loa/shared';
@@ -43,16 +45,37 @@ describe(MqttDeviceGateway.name, () => {
     return broker.published[0]!;
   };
 
-  it('publishes a stored timeline retained at QoS 1, signed over the stored text itself', async () => {
+  it('publishes a stored timeline retained at QoS 1, signed over the stored text itself, and the same bytes live on timeline/patch', async () => {
     const stored = JSON.stringify({ v: 1, deviceId: 'spk-1', version: 7, generatedAt: 1000, areaCodes: ['01'], slots: [] });
     await sut.publishTimeline('spk-1', stored);
-    const p = only();
+    expect(broker.published).toHaveLength(2);
+    const [p, live] = broker.published as [(typeof broker.published)[number], (typeof broker.published)[number]];
     expect(p.topic).toBe(deviceTopic('spk-1', 'timeline'));
     expect(p.options).toEqual({ qos: 1, retain: true });
     // Ed25519 is deterministic: the same text gives the same bytes, as before the gateway existed.
     expect(p.payload.equals(signText(key, stored))).toBe(true);
     const opened = openSigned(timelineMessageSchema, p.payload, verifyKey);
     expect(opened.ok && opened.value.version).toBe(7);
+    // A device holding a timeline follows only the live channel: the whole timeline reaches it there too.
+    expect(live.topic).toBe(deviceTopic('spk-1', 'timeline/patch'));
+    expect(live.options).toEqual({ qos: 1, retain: false });
+    expect(live.payload.equals(p.payload)).toBe(true);
+    const update = openSigned(timelineUpdateSchema, live.payload, verifyKey);
+    expect(update.ok && !isTimelinePatch(update.value) && update.value.version).toBe(7);
+  });
+
+  it('publishes a patch live instead of the whole timeline, after the whole timeline retained', async () => {
+    const stored = JSON.stringify({ v: 1, deviceId: 'spk-1', version: 8, generatedAt: 2000, areaCodes: ['01'], slots: [] });
+    const patch = JSON.stringify({ v: 1, deviceId: 'spk-1', base: 7, version: 8, generatedAt: 2000, remove: ['o-1'], upsert: [], digest: 'a'.repeat(64) });
+    await sut.publishTimelinePatch('spk-1', stored, patch);
+    expect(broker.published.map((p) => [p.topic, p.options.retain])).toEqual([
+      [deviceTopic('spk-1', 'timeline'), true],
+      [deviceTopic('spk-1', 'timeline/patch'), false],
+    ]);
+    expect(broker.published[0]!.payload.equals(signText(key, stored))).toBe(true);
+    expect(broker.published[1]!.payload.equals(signText(key, patch))).toBe(true);
+    const opened = openSigned(timelineUpdateSchema, broker.published[1]!.payload, verifyKey);
+    expect(opened.ok && isTimelinePatch(opened.value) && [opened.value.base, opened.value.remove]).toEqual([7, ['o-1']]);
   });
 
   it('acks playback reports to their device, not retained, signed with the device id inside', async () => {

@@ -5,6 +5,7 @@ import { SigningService } from '../signing/signing.service.js';
 import { DeviceGateway, type CommandSend } from './device-gateway.js';
 
 const TIMELINE = DEVICE_CHANNELS.timeline;
+const TIMELINE_PATCH = DEVICE_CHANNELS['timeline/patch'];
 const EVENTS_ACK = DEVICE_CHANNELS['events/ack'];
 const REQ = DEVICE_CHANNELS.req;
 const ALERT = AREA_CHANNELS.alert;
@@ -21,8 +22,17 @@ export class MqttDeviceGateway extends DeviceGateway {
     super();
   }
 
-  publishTimeline(deviceId: string, timeline: string): Promise<void> {
-    return this.broker.publish(deviceTopic(deviceId, 'timeline'), this.signing.signText(timeline), { qos: TIMELINE.qos, retain: TIMELINE.retain });
+  async publishTimeline(deviceId: string, timeline: string): Promise<void> {
+    // One signature for both copies: the bytes are the same.
+    const signed = this.signing.signText(timeline);
+    await this.broker.publish(deviceTopic(deviceId, 'timeline'), signed, { qos: TIMELINE.qos, retain: TIMELINE.retain });
+    await this.broker.publish(deviceTopic(deviceId, 'timeline/patch'), signed, { qos: TIMELINE_PATCH.qos, retain: TIMELINE_PATCH.retain });
+  }
+
+  override async publishTimelinePatch(deviceId: string, timeline: string, patch: string): Promise<void> {
+    // The retained copy first: a device that cannot apply the patch subscribes to it and must find this version.
+    await this.broker.publish(deviceTopic(deviceId, 'timeline'), this.signing.signText(timeline), { qos: TIMELINE.qos, retain: TIMELINE.retain });
+    await this.broker.publish(deviceTopic(deviceId, 'timeline/patch'), this.signing.signText(patch), { qos: TIMELINE_PATCH.qos, retain: TIMELINE_PATCH.retain });
   }
 
   ackEvents(deviceId: string, ids: readonly string[]): Promise<void> {

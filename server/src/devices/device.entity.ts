@@ -4,6 +4,7 @@ import { epochMs, jsonArray } from '../database/columns.js';
 
 @Entity('devices')
 @Index('idx_devices_online_seen', ['online', 'lastSeenAt'])
+@Index('idx_devices_name_key', ['nameKey', 'id'])
 export class DeviceEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
   @Column({ type: 'varchar', length: 200 }) name!: string;
@@ -24,4 +25,10 @@ export class DeviceEntity {
   @Column({ name: 'presence_reason', type: 'varchar', length: 32, nullable: true }) presenceReason?: string | null;
   /** Board model (issue 6): images are prepared for its resolution. */
   @Column({ name: 'profile_id', type: 'varchar', length: 36, nullable: true }) profileId?: string | null;
+  /**
+   * Issue 14, the paged device list: its `name` sort key and the text its search matches (common/search-text.ts),
+   * written with the name and the tags.
+   */
+  @Column({ name: 'name_key', type: 'varchar', length: 200, default: '' }) nameKey?: string;
+  @Column({ name: 'search_text', type: 'text', default: '' }) searchText?: string;
 }

@@ -11,12 +11,14 @@ import {
   csvBodySchema as csvBody,
   deviceConnectionsQuerySchema as connectionsQuery,
   importDevicesQuerySchema as importQuery,
-  listDevicesQuerySchema as listQuery,
+  deviceListQuerySchema as listQuery,
+  type DevicePage,
   MAX_BULK_DEVICES,
   registerDeviceRequestSchema as registerSchema,
   updateDeviceRequestSchema as updateSchema,
 } from '@loa/shared/rest';
 import { DevicesService, type DeviceView } from './devices.service.js';
+import { DeviceListService } from './device-list.service.js';
 import { PresenceService, type ConnectionView } from './presence.service.js';
 import { credentialsCsv, devicesFromCsv } from './devices-csv.js';
 import { Audit } from '../audit/audit.decorator.js';
@@ -27,6 +29,7 @@ import { Audit } from '../audit/audit.decorator.js';
 export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
+    private readonly deviceList: DeviceListService,
     private readonly presence: PresenceService,
     private readonly scope: ScopeService,
   ) {}
@@ -63,11 +66,15 @@ export class DevicesController {
     return credentialsCsv(made.devices, made.serverPublicKey);
   }
 
+  /**
+   * With `limit`, `cursor` or `offset`: one page `{items, total, limit, offset, nextCursor, counts}` of the reader's
+   * devices, filtered by area (subtree), status, kind and text and sorted, all in SQL. Without them: every matching
+   * device as an array (pickers).
+   */
   @Get()
   @Roles(ANY_ROLE)
-  async list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal): Promise<DeviceView[]> {
-    if (q.areaCode !== undefined) await this.scope.checkArea(user, q.areaCode, 'read');
-    return this.scope.filterByArea(user, await this.devices.list(q.areaCode), (d) => d.areaCode);
+  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: UserPrincipal): Promise<DevicePage | DeviceView[]> {
+    return this.deviceList.list(user, q);
   }
 
   /**

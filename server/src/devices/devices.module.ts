@@ -6,6 +6,8 @@ import { DevicesController } from './devices.controller.js';
 import { DevicesMqttHandler } from './devices.mqtt.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
+import { DeviceListRepository } from './device-list.repository.js';
+import { DeviceListService } from './device-list.service.js';
 import { PresenceReader } from './presence-reader.js';
 import { PresenceSweepJob } from './presence-sweep.job.js';
 import { PresenceWriter } from './presence-writer.js';
@@ -14,7 +16,7 @@ import { PresenceService } from './presence.service.js';
 @Module({
   imports: [AreasModule, DeviceAuthModule],
   controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DevicesMqttHandler, PresenceWriter, PresenceService, PresenceSweepJob, { provide: PresenceReader, useExisting: PresenceWriter }, { provide: DeviceAreas, useClass: RepositoryDeviceAreas }],
+  providers: [DevicesRepository, DevicesService, DeviceListRepository, DeviceListService, DevicesMqttHandler, PresenceWriter, PresenceService, PresenceSweepJob, { provide: PresenceReader, useExisting: PresenceWriter }, { provide: DeviceAreas, useClass: RepositoryDeviceAreas }],
   exports: [DevicesService, PresenceService, PresenceReader, DeviceAreas],
 })
 export class DevicesModule {}

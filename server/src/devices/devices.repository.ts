@@ -6,11 +6,23 @@ import { DeviceTelemetryEntity } from '../telemetry/device-telemetry.entity.js';
 import { DeviceConnectionEntity } from './device-connection.entity.js';
 import { DeviceEntity } from './device.entity.js';
 import { updateColumns } from '../database/update-columns.js';
+import { placeholders, updateFromValues, type UpdateColumn } from '../database/bulk-update.js';
+import { rawNumOrNull } from '../database/raw-values.js';
 import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
+import { retryOnConflict } from '../database/retry.js';
 
 export type { PresenceUpdate } from './presence-state.js';
 
 const CHUNK = 500;
+
+/** What a presence write sets, in the order writePresence gives the values. */
+const PRESENCE_COLUMNS: readonly UpdateColumn[] = [
+  { name: 'online', pgType: 'boolean' },
+  { name: 'last_seen_at', pgType: 'bigint' },
+  { name: 'agent_version', pgType: 'varchar' },
+  { name: 'presence_changed_at', pgType: 'bigint' },
+  { name: 'presence_reason', pgType: 'varchar' },
+];
 
 @Injectable()
 export class DevicesRepository {
@@ -53,7 +65,7 @@ export class DevicesRepository {
    */
   async writePresence(updates: readonly PresenceUpdate[]): Promise<{ written: number; transitions: PresenceTransition[] }> {
     const ids = [...new Set(updates.map((u) => u.deviceId))].sort();
-    return this.db.transaction(async (tx) => {
+    return retryOnConflict(() => this.db.transaction(async (tx) => {
       const before = await this.presenceStates(tx, ids);
       const after = new Map(before);
       const transitions: PresenceTransition[] = [];
@@ -64,17 +76,15 @@ export class DevicesRepository {
         after.set(u.deviceId, r.state);
         if (r.transition) transitions.push(r.transition);
       }
-      let written = 0;
-      const repo = tx.getRepository(DeviceEntity);
+      const changed: unknown[][] = [];
       for (const [id, s] of after) {
         const b = before.get(id);
         if (b && b.online === s.online && b.lastSeenAt === s.lastSeenAt && b.agentVersion === s.agentVersion && b.changedAt === s.changedAt && b.reason === s.reason) continue;
-        await repo.update(
-          { id },
-          { online: s.online, lastSeenAt: s.lastSeenAt, agentVersion: s.agentVersion, presenceChangedAt: s.changedAt, presenceReason: s.reason },
-        );
-        written++;
+        changed.push([id, s.online, s.lastSeenAt, s.agentVersion, s.changedAt, s.reason]);
       }
+      // One statement per chunk, not one UPDATE per device: a reconnect storm changes every device's presence.
+      await updateFromValues(tx, 'devices', { name: 'id', pgType: 'varchar' }, PRESENCE_COLUMNS, changed);
+      const written = changed.length;
       for (let i = 0; i < transitions.length; i += CHUNK) {
         await tx
           .createQueryBuilder()
@@ -85,21 +95,32 @@ export class DevicesRepository {
           .execute();
       }
       return { written, transitions };
-    });
+    }));
   }
 
+  /**
+   * Plain SQL (one statement per chunk, no query builder): this runs for every presence batch of a reconnect storm.
+   * On PostgreSQL the rows are locked, in id order, for the batch's transaction: NO KEY UPDATE, the lock the UPDATE
+   * itself takes, so the foreign-key checks of concurrent telemetry and report inserts (KEY SHARE) are not blocked
+   * and cannot deadlock with it.
+   */
   private async presenceStates(tx: EntityManager, ids: readonly string[]): Promise<Map<string, PresenceState>> {
     const out = new Map<string, PresenceState>();
+    const pg = this.db.options.type === 'postgres';
     for (let i = 0; i < ids.length; i += CHUNK) {
-      const qb = tx
-        .getRepository(DeviceEntity)
-        .createQueryBuilder('d')
-        .select(['d.id', 'd.online', 'd.lastSeenAt', 'd.agentVersion', 'd.presenceChangedAt', 'd.presenceReason'])
-        .where('d.id IN (:...ids)', { ids: ids.slice(i, i + CHUNK) })
-        .orderBy('d.id', 'ASC');
-      if (this.db.options.type === 'postgres') qb.setLock('pessimistic_write');
-      for (const d of await qb.getMany()) {
-        out.set(d.id, { online: d.online, lastSeenAt: d.lastSeenAt, agentVersion: d.agentVersion, changedAt: d.presenceChangedAt ?? null, reason: d.presenceReason ?? null });
+      const chunk = ids.slice(i, i + CHUNK);
+      const rows = (await tx.query(
+        `SELECT id, online, last_seen_at, agent_version, presence_changed_at, presence_reason FROM devices WHERE id IN (${placeholders(pg, chunk.length)}) ORDER BY id${pg ? ' FOR NO KEY UPDATE' : ''}`,
+        chunk,
+      )) as Array<{ id: string; online: unknown; last_seen_at: unknown; agent_version: string | null; presence_changed_at: unknown; presence_reason: string | null }>;
+      for (const d of rows) {
+        out.set(d.id, {
+          online: d.online === true || d.online === 1,
+          lastSeenAt: rawNumOrNull(d.last_seen_at),
+          agentVersion: d.agent_version,
+          changedAt: rawNumOrNull(d.presence_changed_at),
+          reason: d.presence_reason,
+        });
       }
     }
     return out;
@@ -177,7 +198,7 @@ export class DevicesRepository {
   }
 
   /** Only the given fields; a patch that changes nothing writes nothing. */
-  async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags' | 'profileId'>>): Promise<void> {
+  async update(id: string, patch: Partial<Pick<DeviceEntity, 'name' | 'areaCode' | 'tags' | 'profileId' | 'nameKey' | 'searchText'>>): Promise<void> {
     await updateColumns(this.db.getRepository(DeviceEntity), { id }, patch);
   }
 

@@ -11,6 +11,7 @@ import type { AppLogger } from '../logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { PresenceWriter } from './presence-writer.js';
 import { normTags } from './tags.js';
+import { deviceSearchText, nameSortKey } from '../common/search-text.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import type { TelemetryView } from '@loa/shared/rest';
 import { telemetryView } from './telemetry-view.js';
@@ -106,6 +107,7 @@ export class DevicesService {
 
   private newEntity(input: NewDevice): { entity: DeviceEntity; secret: string } {
     const { secret, secretHash } = this.credentials.mintSecret();
+    const tags = normTags(input.tags ?? []);
     return {
       secret,
       entity: {
@@ -113,7 +115,9 @@ export class DevicesService {
         name: input.name,
         kind: input.kind,
         areaCode: input.areaCode,
-        tags: normTags(input.tags ?? []),
+        tags,
+        nameKey: nameSortKey(input.name),
+        searchText: deviceSearchText(input.id, input.name, tags),
         secretHash,
         online: false,
         lastSeenAt: null,
@@ -145,17 +149,21 @@ export class DevicesService {
     }
     const moved = patch.areaCode !== undefined && patch.areaCode !== d.areaCode;
     const retagged = tags !== undefined && JSON.stringify(tags) !== JSON.stringify(normTags(d.tags ?? []));
+    const renamed = patch.name !== undefined && patch.name !== d.name;
     await this.repo.update(id, {
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(moved ? { areaCode: patch.areaCode } : {}),
       ...(retagged ? { tags } : {}),
       ...(reprofiled ? { profileId: patch.profileId ?? null } : {}),
+      // The list's sort key and search text follow the name and the tags (issue 14).
+      ...(renamed ? { nameKey: nameSortKey(patch.name!) } : {}),
+      ...(renamed || retagged ? { searchText: deviceSearchText(id, patch.name ?? d.name, tags ?? d.tags ?? []) } : {}),
     });
     // Listeners run inside emit: caches of the device's area (the broker's alert-channel ACL, live events) are
     // dropped before the new timeline tells the agent to follow its new areas.
     if (moved) this.events.emit('device.moved', { deviceId: id, fromArea: d.areaCode, toArea: patch.areaCode! });
     // Planning re-evaluates a moved, re-tagged or re-profiled device; the answer follows its new timeline.
-    if (moved || retagged || reprofiled || (patch.name !== undefined && patch.name !== d.name)) await this.events.emitAsync('device.updated', { deviceId: id, moved, retagged, reprofiled });
+    if (moved || retagged || reprofiled || renamed) await this.events.emitAsync('device.updated', { deviceId: id, moved, retagged, reprofiled });
     this.logger.info({ ctx: 'devices', deviceId: id, moved, retagged }, 'device updated');
     return this.get(id);
   }

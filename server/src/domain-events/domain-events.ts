@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { DeliveryState, PlaybackEvent } from '@loa/shared';
-import type { AlarmView, MediaJobView } from '@loa/shared/rest';
+import type { AlarmView, FanoutView, MediaJobView } from '@loa/shared/rest';
 
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -71,8 +71,13 @@ export interface DomainEventMap {
   'areas.moved': { areaCodes: readonly string[]; deviceIds: readonly string[] };
   /** Committed online↔offline transitions, in order. */
   'presence.changed': { changes: readonly PresenceChange[] };
-  /** These devices' timelines must be rebuilt and dispatched. */
-  'timelines.dirty': { deviceIds: readonly string[] };
+  /**
+   * These devices' timelines must be rebuilt and dispatched. `fanoutId`: the fan-out job (issue 14) sending them,
+   * told of each batch sent (`timelines.sent`).
+   */
+  'timelines.dirty': { deviceIds: readonly string[]; fanoutId?: string | undefined };
+  /** A batch of a fan-out job's timelines was published (dispatch, per batch compiled): its progress. */
+  'timelines.sent': { fanoutId: string; devices: number };
   'deliveries.changed': { changes: readonly DeliveryChange[] };
   /** A device's committed playback reports (one MQTT `events` batch). */
   'playback.reported': { deviceId: string; events: readonly PlaybackEvent[] };
@@ -88,6 +93,11 @@ export interface DomainEventMap {
   'command.results': { results: readonly CommandResult[] };
   /** A media processing job was created, progressed (at most every 200 ms) or ended; `job` is its API view. */
   'media.jobChanged': { job: MediaJobView };
+  /**
+   * A save's background fan-out (schedule, command, alert) was created, advanced (at most every 250 ms) or ended.
+   * `areaCode`: the subtree holding every device it reaches, to scope it; null when no one area holds them all.
+   */
+  'fanout.changed': { job: FanoutView; areaCode: string | null };
 }
 
 export type DomainEventName = keyof DomainEventMap;

@@ -119,6 +119,15 @@ describe(LiveEvents.name, () => {
       expect(await next()).toEqual({ type: 'content.state', contentId: 'ct-1', state: 'approved', by: 'u-1' });
     });
 
+    it('sends a fan-out job scoped to the area that holds its devices, and none that no one area holds', async () => {
+      const { events, next } = wired();
+      const job = { id: 'f-1', kind: 'schedule' as const, ref: 's-1', state: 'sending' as const, total: 10, done: 4, deferred: 0, error: null, createdAt: '', updatedAt: '', finishedAt: null };
+      events.emit('fanout.changed', { job: { ...job, id: 'f-0' }, areaCode: null });
+      events.emit('fanout.changed', { job, areaCode: '01' });
+      // The unscoped one was never sent: an event without an area would reach every client.
+      expect(await next()).toEqual({ type: 'fanout.progress', areaCode: '01', job });
+    });
+
     it('looks a moved device area up again once device.moved was emitted', async () => {
       const { events, next, areas } = wired();
       const presence = (at: number) => events.emit('presence.changed', { changes: [{ deviceId: 'spk-a', at, state: 'online', reason: 'connect' }] });

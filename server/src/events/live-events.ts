@@ -13,6 +13,9 @@ const AREA_TTL_MS = 60_000;
 /** Telemetry arrives every few seconds per device; the dashboard needs no more than one sample per device per 10 s. */
 export const TELEMETRY_EVERY_MS = 10_000;
 
+/** The live event a save's fan-out progress goes out as (docs/dashboard-api.md). */
+export const FANOUT_EVENT = 'fanout.progress';
+
 const MB = 1024 * 1024;
 const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round((bytes / MB) * 10) / 10);
 
@@ -69,6 +72,15 @@ export class LiveEvents {
   @OnEvent('content.stateChanged')
   onContentState({ contentId, state, by }: DomainEventMap['content.stateChanged']): void {
     this.contentState(contentId, state, by);
+  }
+
+  /**
+   * Issue 14: a save's fan-out progress, scoped to the subtree holding all its devices (none when no one area does:
+   * an event without an area would reach every client; the dashboard then reads GET /api/v1/fanouts/:id).
+   */
+  @OnEvent('fanout.changed')
+  onFanout({ job, areaCode }: DomainEventMap['fanout.changed']): void {
+    if (areaCode !== null && this.bus.listening) this.bus.publish({ type: FANOUT_EVENT, areaCode, job });
   }
 
   /** A moved or removed device's next event looks its area up again (synchronously, inside the producer's emit). */

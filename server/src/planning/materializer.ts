@@ -13,7 +13,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { TargetResolver, type TargetSpec } from '../targeting/target-resolver.js';
 import { RENDERS, targetsReach } from '../targeting/targeting.js';
-import { PlanningRepository, WITHDRAWABLE, type DeliveryKey } from './planning.repository.js';
+import { PlanningRepository, REACHING, WITHDRAWABLE, type DeliveryKey } from './planning.repository.js';
 
 export type { TargetSpec };
 
@@ -56,14 +56,25 @@ export const NOTHING: Plan = { occurrences: [], deviceIds: [] };
 export const PLANNING_LOCK = 'planning.materialize';
 
 /**
+ * What a schedule's background materialisation re-plans (issue 14): occurrences starting in [from, now + horizon),
+ * against its deliveries of occurrences starting after `after`; `allDirty`: every targeted device needs a new
+ * timeline (a slot attribute such as volume or priority changed), not only those whose deliveries changed.
+ */
+export interface MaterializeParams {
+  from: number;
+  after: number;
+  allDirty: boolean;
+}
+
+/**
  * Keeps occurrences and per-device queued deliveries in step with schedules, targets and devices, and is the only
  * producer of `timelines.dirty`: after each committed change it names the devices whose timelines must be rebuilt,
- * and awaits dispatch (emitAsync), so a save answers once its devices were sent their new timelines, as before.
- * All mutations run under one named lock, so the horizon roller, an edit and a device move never interleave their
- * read-diff-write steps.
+ * and awaits dispatch (emitAsync). All mutations run under one named lock, so the horizon roller, a schedule's
+ * materialisation and a device move never interleave their read-diff-write steps.
  *
- * Schedule rows belong to schedules/: the mutations that change one take a `write` callback that runs inside the
- * same transaction as the deliveries it implies, so a schedule and its deliveries commit together.
+ * A schedule save (issue 14) stores only the schedule and a fan-out job; the job then calls `materialize` (the
+ * deliveries, committed with the job's record of the devices to send to) and `dispatch` (their timelines, in batches,
+ * outside the planning lock so the next save is not held behind a province's compile).
  */
 @Injectable()
 export class Materializer {
@@ -101,59 +112,61 @@ export class Materializer {
   }
 
   /**
-   * A new schedule: `write` stores its row, and its planned occurrences and deliveries go with it in one
-   * transaction; its devices are then dirty (when it has occurrences).
+   * Brings a schedule's future to what its row says now: an active schedule that reaches devices (not awaiting an
+   * approver) gets its occurrences in [from, now + horizon) and a queued delivery per occurrence and device its
+   * targets reach now; deliveries no longer wanted are withdrawn if not yet playing, emptied occurrences dropped. A
+   * cancelled one has its deliveries of occurrences starting after `after` skipped ("cancelled"). Idempotent: a
+   * second run finds nothing to change. `record` runs in the same transaction, with the devices whose timelines
+   * must be rebuilt; they are returned, not dispatched (see `dispatch`).
    */
-  async insertNew(scheduleId: string, plan: Plan, write: () => Promise<void>): Promise<void> {
-    const now = this.clock.now();
-    await this.tx.run(async () => {
-      await write();
-      await this.repo.insertOccurrences(plan.occurrences);
-      await this.repo.insertDeliveries(pairsOf(plan, scheduleId), now);
+  materialize(scheduleId: string, p: MaterializeParams, record: (dirty: string[]) => Promise<void>): Promise<string[]> {
+    return this.exclusive(async () => {
+      const now = this.clock.now();
+      const s = await this.repo.schedule(scheduleId);
+      if (s?.status === 'cancelled') {
+        return this.tx.run(async () => {
+          const held = [...new Set(await this.repo.withdrawAll(scheduleId, p.after))].sort();
+          await record(held);
+          return held;
+        });
+      }
+      const content = s ? (await this.repo.contents([s.contentId])).get(s.contentId) : undefined;
+      const reaching = s !== null && content !== undefined && REACHING.includes(s.approval ?? 'not-required');
+      const until = now + this.horizonMs;
+      const plan = reaching ? await this.plan(s, content, targetSpec(await this.repo.targets(scheduleId)), p.from, until, false) : NOTHING;
+      const existing = await this.repo.scheduleDeliveriesAfter(scheduleId, p.after);
+      const pairs = pairsOf(plan, scheduleId);
+      const wanted = new Set(pairs.map(key));
+      const have = new Set(existing.map(key));
+      const toDelete = existing.filter((d) => !wanted.has(key(d)) && WITHDRAWABLE.includes(d.state));
+      const toInsert = pairs.filter((x) => !have.has(key(x)));
+      const plannedIds = new Set(plan.occurrences.map((o) => o.id));
+      const dropped = [...new Set(existing.map((d) => d.occurrenceId))].filter((id) => !plannedIds.has(id));
+      const changed = [...toDelete.map((d) => d.deviceId), ...toInsert.map((d) => d.deviceId)];
+      // An occurrence of the new plan with no device: nothing to send, but no slot attribute reached anyone either.
+      const dirty = [...new Set([...changed, ...(p.allDirty && plan.occurrences.length > 0 ? plan.deviceIds : [])])].sort();
+      await this.tx.run(async () => {
+        const duration = plan.occurrences[0]?.durationMs;
+        if (duration !== undefined) await this.repo.setDurations(scheduleId, duration, p.after);
+        await this.repo.insertOccurrences(plan.occurrences);
+        await this.repo.deletePending(toDelete);
+        await this.repo.insertDeliveries(toInsert, now);
+        await this.repo.deleteEmptyOccurrences(dropped);
+        if (reaching) await this.repo.setGeneratedUntil(scheduleId, until);
+        await record(dirty);
+      });
+      this.logger.info({ ctx: 'schedules', scheduleId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length, queued: toInsert.length, withdrawn: toDelete.length }, 'schedule materialised');
+      return dirty;
     });
-    await this.dirty(plan.occurrences.length > 0 ? plan.deviceIds : []);
   }
 
   /**
-   * Brings the future (start > now) of an existing schedule to `plan`: missing deliveries are queued, ones no longer
-   * wanted are withdrawn if not yet playing, emptied occurrences are dropped. Past and started ones are untouched.
-   * `write` (the schedule's own row) commits with it. The devices whose deliveries changed, plus `alsoDirty` (e.g.
-   * every targeted device when a slot attribute such as volume changed), are dirty. Returns the changed devices.
+   * Rebuilds and sends these devices' timelines (dispatch listens to `timelines.dirty`, compiles and publishes them in
+   * batches, the first devices having theirs while later ones compile) and resolves once they were published.
+   * `fanoutId`: the job sending them, told of each batch (`timelines.sent`).
    */
-  async applyEdit(scheduleId: string, plan: Plan, now: number, write: () => Promise<void>, alsoDirty: readonly string[] = []): Promise<Set<string>> {
-    const existing = await this.repo.scheduleDeliveriesAfter(scheduleId, now);
-    const wanted = new Set(pairsOf(plan, scheduleId).map(key));
-    const have = new Set(existing.map(key));
-    const toDelete = existing.filter((d) => !wanted.has(key(d)) && WITHDRAWABLE.includes(d.state));
-    const toInsert = pairsOf(plan, scheduleId).filter((p) => !have.has(key(p)));
-    const plannedIds = new Set(plan.occurrences.map((o) => o.id));
-    const dropped = [...new Set(existing.map((d) => d.occurrenceId))].filter((id) => !plannedIds.has(id));
-    await this.tx.run(async () => {
-      await write();
-      const duration = plan.occurrences[0]?.durationMs;
-      if (duration !== undefined) await this.repo.setDurations(scheduleId, duration, now);
-      await this.repo.insertOccurrences(plan.occurrences);
-      await this.repo.deletePending(toDelete);
-      await this.repo.insertDeliveries(toInsert, now);
-      await this.repo.deleteEmptyOccurrences(dropped);
-    });
-    const changed = new Set([...toDelete.map((d) => d.deviceId), ...toInsert.map((d) => d.deviceId)]);
-    await this.dirty([...new Set([...changed, ...alsoDirty])].sort());
-    return changed;
-  }
-
-  /**
-   * A cancelled schedule: `write` marks it so; its not-yet-playing future deliveries become skipped ("cancelled")
-   * in the same transaction, and the devices that held them are dirty. Returns those devices.
-   */
-  async withdraw(scheduleId: string, now: number, write: () => Promise<void>): Promise<string[]> {
-    const devices = await this.tx.run(async () => {
-      const held = await this.repo.withdrawAll(scheduleId, now);
-      await write();
-      return held;
-    });
-    await this.dirty(devices);
-    return devices;
+  dispatch(deviceIds: readonly string[], fanoutId?: string): Promise<void> {
+    return deviceIds.length > 0 ? this.events.emitAsync('timelines.dirty', { deviceIds, ...(fanoutId === undefined ? {} : { fanoutId }) }) : Promise.resolve();
   }
 
   /**

@@ -62,6 +62,10 @@ export class PlanningRepository {
     return this.m.getRepository(ScheduleTargetEntity).findBy({ scheduleId });
   }
 
+  schedule(id: string): Promise<ScheduleEntity | null> {
+    return this.m.getRepository(ScheduleEntity).findOneBy({ id });
+  }
+
   /** Active, approved (or approval-free) schedules whose occurrences stop before `until`: the horizon roller's work list. */
   dueForRoll(until: number): Promise<ScheduleEntity[]> {
     return this.m

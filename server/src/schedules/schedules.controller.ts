@@ -16,7 +16,7 @@ import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { DeliveryView, ScheduleSummary } from '../deliveries/deliveries.service.js';
 import { ScheduleReads } from './schedule-reads.js';
-import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleView } from './schedules.service.js';
+import { SchedulesService, type DryRunResult, type SaveResult, type ScheduleChangeResult, type ScheduleView } from './schedules.service.js';
 import { Audit } from '../audit/audit.decorator.js';
 import { instantIn } from '../common/instant.js';
 
@@ -32,7 +32,10 @@ export class SchedulesController {
     private readonly scope: ScopeService,
   ) {}
 
-  /** 201 with the schedule and any notices; 409 on unaccepted same-priority conflicts; 200 for a dry run. */
+  /**
+   * 201 with the schedule, any notices and its `fanout` job, which materialises the schedule and sends the devices
+   * their timelines in the background; 409 on unaccepted same-priority conflicts; 200 for a dry run.
+   */
   @Post()
   @Roles(EDITORS, OFFICER_IF_SCHEDULING)
   @Audit('schedules.create', { resource: 'schedule' })
@@ -78,9 +81,9 @@ export class SchedulesController {
   @HttpCode(200)
   @Roles(EDITORS, OFFICER_IF_SCHEDULING)
   @Audit('schedules.cancel', { resource: 'schedule', idParam: 'id' })
-  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleView> {
+  async cancel(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<ScheduleChangeResult> {
     await this.writable(id, user);
-    return this.schedules.cancel(id);
+    return this.schedules.cancel(id, user.userId);
   }
 
   /** The delivery matrix, filterable by occurrence and state; `X-Total-Count` gives the unpaginated total. */

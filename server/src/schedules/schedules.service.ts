@@ -4,6 +4,7 @@ import { ApprovalPolicy, type ApprovalFields } from '../approvals/approval-polic
 import { AppConfig } from '../config/app-config.js';
 import { isIanaZone } from '../config/config.schema.js';
 import { Clock } from '../common/clock.js';
+import { NamedLocks } from '../common/named-locks.js';
 import { newId } from '../common/ids.js';
 import type { ContentEntity } from '../contents/content.entity.js';
 import type { ScheduleTargetEntity } from './schedule-target.entity.js';
@@ -12,19 +13,23 @@ import { requireApproved } from '../contents/content-lifecycle.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
-import { ConflictAnalysis } from '../planning/conflict-analysis.js';
+import { ConflictAnalysis, type UnsettledSchedule } from '../planning/conflict-analysis.js';
 import type { ConflictNotice, ConflictReport } from '../planning/conflicts.js';
-import { Materializer, NOTHING, occurrenceStarts, targetRows, targetSpec, windowMs, type Plan, type TargetSpec } from '../planning/materializer.js';
+import { Materializer, occurrenceId, occurrenceStarts, targetRows, targetSpec, windowMs, type MaterializeParams, type Plan, type TargetSpec } from '../planning/materializer.js';
 import { RENDERS } from '../targeting/targeting.js';
 import { REACHING } from '../planning/planning.repository.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import { FanoutJobs } from '../fanouts/fanout-jobs.js';
+import type { FanoutEntity } from '../fanouts/fanout.entity.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
-import type { DryRunResult, SaveResult, ScheduleView } from '@loa/shared/rest';
-export type { DryRunResult, SaveResult, ScheduleView } from '@loa/shared/rest';
+import type { DryRunResult, FanoutView, SaveResult, ScheduleChangeResult, ScheduleView } from '@loa/shared/rest';
+export type { DryRunResult, SaveResult, ScheduleChangeResult, ScheduleView } from '@loa/shared/rest';
 
 export { occurrenceId } from '../planning/materializer.js';
 
 const YEAR_MS = 366 * 86_400_000;
+const SAVE_LOCK = 'schedules.save';
 /** More occurrences than this inside the horizon is almost certainly a mistyped rule (e.g. every minute). */
 export const MAX_OCCURRENCES_IN_HORIZON = 500;
 
@@ -52,10 +57,13 @@ export interface CreateScheduleInput extends ScheduleTimingInput {
 export type UpdateScheduleInput = Partial<Omit<CreateScheduleInput, 'contentId'>>;
 
 /**
- * Schedules: CRUD and approval. Materialisation is planning's (Materializer), called through a narrow interface
- * rather than told by events (schedule.created …) because a save's answer depends on it, synchronously: unknown
- * targets (400), same-priority conflicts (409), the dry-run preview, and the schedule row committing in the same
- * transaction as its deliveries. Planning alone then marks the affected timelines dirty.
+ * Schedules: CRUD and approval. Planning is called through a narrow interface (Materializer, ConflictAnalysis)
+ * rather than told by events because a save's answer depends on it at once: unknown targets (400), same-priority
+ * conflicts (409), the dry-run preview, the approval rules' device count.
+ *
+ * Issue 14: a save that reaches devices commits the schedule row with a fan-out job (fanouts/) and answers; the
+ * job (ScheduleFanout) materialises the deliveries and sends the timelines in the background, and is run again
+ * after a crash. Until its deliveries are written, conflict checks count the schedule by its plan (`unsettled`).
  */
 @Injectable()
 export class SchedulesService {
@@ -68,7 +76,19 @@ export class SchedulesService {
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly approvals: ApprovalPolicy,
+    private readonly tx: TransactionRunner,
+    private readonly fanouts: FanoutJobs,
+    private readonly locks: NamedLocks,
   ) {}
+
+  /**
+   * Saves check conflicts and then store, one at a time (any process): two saves checked at once could each miss the
+   * other. Not planning's lock: a save must not wait for another's materialisation (the conflict check counts a
+   * schedule still being materialised by its plan).
+   */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    return this.locks.run(SAVE_LOCK, work);
+  }
 
   async create(input: CreateScheduleInput, userId: string): Promise<SaveResult | DryRunResult> {
     const now = this.clock.now();
@@ -92,24 +112,31 @@ export class SchedulesService {
       updatedAt: null,
     };
     this.checkValidity(schedule, content, now - this.config.schedulePastToleranceMs);
-    return this.materializer.exclusive(async () => {
+    return this.serial(async () => {
       const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
       if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
-      const report = await this.conflicts.analyse(plan, schedule.priority, null, now);
+      const report = await this.conflicts.analyse(plan, schedule.priority, null, now, await this.unsettled(now, null));
       const early = this.gate(report, plan, input);
       if (early) return early;
       const { reasons, ...decision } = await this.approvals.onCreate({ priority: schedule.priority, targets, deviceCount: plan.deviceIds.length }, userId, now);
       Object.assign(schedule, decision);
+      // Not materialised yet (the job does it, or approval): the horizon roller would take it up should the job fail.
+      const row = { ...schedule, generatedUntil: null };
       if (!reaches(decision.approval)) {
         // Saved with its targets but without occurrences or deliveries: approval materialises it.
-        await this.materializer.insertNew(schedule.id, NOTHING, () => this.repo.insertSchedule({ ...schedule, generatedUntil: null }, targetRows(schedule.id, targets)));
+        await this.repo.insertSchedule(row, targetRows(schedule.id, targets));
         this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, reasons }, 'schedule created, awaiting approval');
-        return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
+        return this.saved(schedule.id, null, null, reasons, report);
       }
-      await this.materializer.insertNew(schedule.id, plan, () => this.repo.insertSchedule(schedule, targetRows(schedule.id, targets)));
-      this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule created');
-      return { ...(await this.get(schedule.id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
+      const from = now - this.config.schedulePastToleranceMs;
+      const areaCode = await this.areaOf(targets, async () => plan.deviceIds);
+      const job = await this.tx.run(async () => {
+        await this.repo.insertSchedule(row, targetRows(schedule.id, targets));
+        return this.addJob(schedule.id, { from, after: from, allDirty: false }, plan.deviceIds.length, areaCode, userId);
+      });
+      this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, occurrences: plan.occurrences.length, fanoutId: job.id }, 'schedule created');
+      return this.saved(schedule.id, this.fanouts.start(job), { plan, after: -Infinity }, reasons, report);
     });
   }
 
@@ -150,33 +177,32 @@ export class SchedulesService {
     };
     this.checkValidity(merged, content, now);
     const targets = patch.targets ? normTargets(patch.targets) : targetSpec(await this.repo.targets(id));
-    return this.materializer.exclusive(async () => {
+    return this.serial(async () => {
       const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
       if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
       this.checkDensity(plan);
-      const report = await this.conflicts.analyse(plan, merged.priority, id, now);
+      const report = await this.conflicts.analyse(plan, merged.priority, id, now, await this.unsettled(now, id));
       const early = this.gate(report, plan, patch);
       if (early) return early;
       const widened = await this.widens(current, merged, content, targets, plan, patch.targets !== undefined);
       const { reasons, ...decision } = await this.approvals.onUpdate(approvalOf(current), { priority: merged.priority, targets, deviceCount: plan.deviceIds.length }, widened, editedBy, now);
       Object.assign(merged, decision);
-      if (!reaches(decision.approval)) {
-        // Withdraws whatever this schedule still had queued on devices; approval brings it back.
-        const withdrawn = await this.materializer.applyEdit(id, NOTHING, now, () => this.repo.updateSchedule({ ...merged, generatedUntil: null }, patch.targets ? targetRows(id, targets) : null));
-        this.logger.info({ ctx: 'schedules', scheduleId: id, withdrawnFrom: withdrawn.size, reasons }, 'schedule edited, awaiting approval');
-        return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
-      }
+      const reaching = reaches(decision.approval);
       const slotChanged =
         merged.priority !== current.priority ||
         merged.volume !== current.volume ||
         (merged.onPreempt ?? null) !== (current.onPreempt ?? null) ||
         merged.repeat !== current.repeat ||
         merged.gapMs !== current.gapMs;
-      const alsoDirty = slotChanged ? plan.deviceIds : [];
-      const changed = await this.materializer.applyEdit(id, plan, now, () => this.repo.updateSchedule(merged, patch.targets ? targetRows(id, targets) : null), alsoDirty);
-      const recompile = new Set([...changed, ...alsoDirty]);
-      this.logger.info({ ctx: 'schedules', scheduleId: id, devices: recompile.size }, 'schedule edited');
-      return { ...(await this.get(id)), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals };
+      // Held for approval: the job withdraws whatever this schedule still had queued on devices; approval brings it back.
+      const row = reaching ? merged : { ...merged, generatedUntil: null };
+      const areaCode = await this.areaOf(targets, async () => plan.deviceIds);
+      const job = await this.tx.run(async () => {
+        await this.repo.updateSchedule(row, patch.targets ? targetRows(id, targets) : null);
+        return this.addJob(id, { from: now + 1, after: now, allDirty: reaching && slotChanged }, plan.deviceIds.length, areaCode, editedBy ?? current.createdBy);
+      });
+      this.logger.info({ ctx: 'schedules', scheduleId: id, devices: plan.deviceIds.length, reaching, reasons, fanoutId: job.id }, reaching ? 'schedule edited' : 'schedule edited, awaiting approval');
+      return this.saved(id, this.fanouts.start(job), reaching ? { plan, after: now } : null, reasons, report);
     });
   }
 
@@ -184,8 +210,8 @@ export class SchedulesService {
    * Issue 7: accepts a pending schedule and materialises it exactly as a create without approval would have (from
    * now, within the past tolerance, to the horizon). Who may approve is decided by the caller (approvals/).
    */
-  async approve(id: string, userId: string): Promise<ScheduleView> {
-    return this.materializer.exclusive(async () => {
+  async approve(id: string, userId: string): Promise<ScheduleChangeResult> {
+    return this.serial(async () => {
       const now = this.clock.now();
       const current = await this.requirePending(id, 'approve');
       const content = await this.repo.findContent(current.contentId);
@@ -196,10 +222,16 @@ export class SchedulesService {
       if (occurrenceStarts(s, content, from, from + YEAR_MS, 1).length === 0) {
         throw new ConflictException(`schedule ${id} has no occurrence left to play (its start has passed); edit its timing first`);
       }
-      const plan = await this.materializer.plan(s, content, targetSpec(await this.repo.targets(id)), from, now + this.materializer.horizonMs, false);
-      await this.materializer.applyEdit(id, plan, from, () => this.repo.updateSchedule(s, null));
-      this.logger.info({ ctx: 'schedules', scheduleId: id, approvedBy: userId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length }, 'schedule approved');
-      return this.get(id);
+      const targets = targetSpec(await this.repo.targets(id));
+      const plan = await this.materializer.plan(s, content, targets, from, now + this.materializer.horizonMs, false);
+      const areaCode = await this.areaOf(targets, async () => plan.deviceIds);
+      const job = await this.tx.run(async () => {
+        await this.repo.updateSchedule({ ...s, generatedUntil: null }, null);
+        return this.addJob(id, { from, after: from, allDirty: false }, plan.deviceIds.length, areaCode, userId);
+      });
+      this.logger.info({ ctx: 'schedules', scheduleId: id, approvedBy: userId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length, fanoutId: job.id }, 'schedule approved');
+      const fanout = this.fanouts.start(job);
+      return { ...this.withPlan(await this.get(id), plan, -Infinity), fanout };
     });
   }
 
@@ -221,18 +253,26 @@ export class SchedulesService {
   /**
    * Withdraws a schedule: deliveries of occurrences starting after now that are not yet playing become `skipped`
    * with reason "cancelled" (kept, so the proof of play shows the withdrawal rather than a silent gap), and every
-   * device holding one gets a new timeline without them. Cancelling twice is harmless.
+   * device holding one gets a new timeline without them: both done by the fan-out job the answer carries, as the
+   * cancellation itself is stored. Cancelling twice is harmless (no second job).
    */
-  async cancel(id: string): Promise<ScheduleView> {
+  async cancel(id: string, by: string | null = null): Promise<ScheduleChangeResult> {
     const s = await this.require(id);
-    if (s.status === 'active') {
-      await this.materializer.exclusive(async () => {
-        const now = this.clock.now();
-        const devices = await this.materializer.withdraw(id, now, () => this.repo.markCancelled(id, now));
-        this.logger.info({ ctx: 'schedules', scheduleId: id, devices: devices.length }, 'schedule cancelled');
-      });
-    }
-    return this.get(id);
+    if (s.status !== 'active') return { ...(await this.get(id)), fanout: null };
+    const now = this.clock.now();
+    const targets = targetSpec(await this.repo.targets(id));
+    const devices = await this.deliveries.deviceCount(id);
+    const areaCode = await this.areaOf(targets, async () => {
+      const content = await this.repo.findContent(s.contentId);
+      return content ? this.materializer.resolveTargets(targets, RENDERS[content.type], false) : [];
+    });
+    const job = await this.tx.run(async () => {
+      await this.repo.markCancelled(id, now);
+      return this.addJob(id, { from: now, after: now, allDirty: false }, devices, areaCode, by ?? s.createdBy);
+    });
+    this.logger.info({ ctx: 'schedules', scheduleId: id, devices, fanoutId: job.id }, 'schedule cancelled');
+    const fanout = this.fanouts.start(job);
+    return { ...(await this.get(id)), fanout };
   }
 
   async get(id: string): Promise<ScheduleView> {
@@ -326,6 +366,59 @@ export class SchedulesService {
     const was = await this.approvals.requirement({ priority: current.priority, targets: old, deviceCount: before.size });
     const will = await this.approvals.requirement({ priority: merged.priority, targets, deviceCount: plan.deviceIds.length });
     return will.required && !was.required;
+  }
+
+  // ---- fan-out --------------------------------------------------------------------------------------------------
+
+  /** The job bringing a schedule's change to its devices (ScheduleFanout runs it); in the caller's transaction. */
+  private addJob(scheduleId: string, params: MaterializeParams, total: number, areaCode: string | null, by: string): Promise<FanoutEntity> {
+    return this.fanouts.add({ kind: 'schedule', ref: scheduleId, total, areaCode, createdBy: by, params: { ...params } });
+  }
+
+  /**
+   * A save's answer. While its job has not written the deliveries yet, `occurrences` and `deviceCount` are those of
+   * the plan being materialised (after `after`; earlier ones are as stored), so the answer says what the save does.
+   */
+  private async saved(id: string, fanout: FanoutView | null, planned: { plan: Plan; after: number } | null, reasons: string[], report: ConflictReport): Promise<SaveResult> {
+    const view = await this.get(id);
+    return { ...(planned ? this.withPlan(view, planned.plan, planned.after) : view), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals, fanout };
+  }
+
+  private withPlan(view: ScheduleView, plan: Plan, after: number): ScheduleView {
+    const kept = view.occurrences.filter((o) => Date.parse(o.startAt) <= after);
+    const planned = plan.occurrences.map((o) => ({ id: o.id, startAt: new Date(o.startAt).toISOString(), durationMs: o.durationMs }));
+    const occurrences = [...kept, ...planned].sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt)).slice(0, 500);
+    return { ...view, occurrences, deviceCount: plan.deviceIds.length };
+  }
+
+  /**
+   * Schedules saved but not materialised yet (their job is queued or materialising): what each will hold, for the
+   * conflict check of another save. One whose job withdraws it (cancelled, or held for approval) holds nothing.
+   */
+  private async unsettled(now: number, exceptId: string | null): Promise<UnsettledSchedule[]> {
+    const out: UnsettledSchedule[] = [];
+    for (const ref of await this.fanouts.openRefs('schedule', ['queued', 'materialising'])) {
+      if (ref === exceptId) continue;
+      const s = await this.repo.find(ref);
+      const content = s ? await this.repo.findContent(s.contentId) : null;
+      if (!s || !content || s.status !== 'active' || !reaches(s.approval ?? 'not-required')) {
+        out.push({ scheduleId: ref, priority: s?.priority ?? 'normal', occurrences: [], devices: async () => [] });
+        continue;
+      }
+      const duration = windowMs(content, s.repeat ?? 1, s.gapMs ?? 0);
+      const occurrences = occurrenceStarts(s, content, now, now + this.materializer.horizonMs).map((startAt) => ({ id: occurrenceId(s.id, startAt), scheduleId: s.id, startAt, durationMs: duration }));
+      const targets = targetSpec(await this.repo.targets(ref));
+      out.push({ scheduleId: ref, priority: s.priority, occurrences, devices: () => this.materializer.resolveTargets(targets, RENDERS[content.type], false) });
+    }
+    return out;
+  }
+
+  /**
+   * The area whose subtree holds every device a schedule reaches, to scope its live progress: the target areas' common
+   * ancestor, with the listed devices' areas and, when groups are targeted, the areas of every device reached.
+   */
+  private async areaOf(targets: TargetSpec, reached: () => Promise<readonly string[]>): Promise<string | null> {
+    return this.fanouts.commonArea(targets.areas, targets.groups.length === 0 ? targets.devices : await reached());
   }
 
   // ---- checks -------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, LessThan } from 'typeorm';
 import { DeviceEntity } from '../devices/device.entity.js';
+import { placeholders } from '../database/bulk-update.js';
 import { DeviceTelemetryEntity } from './device-telemetry.entity.js';
+import { retryOnConflict } from '../database/retry.js';
 
 /** Rows per INSERT: 16 columns × 1000 stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 1000;
@@ -16,11 +18,13 @@ export class TelemetryRepository {
    */
   async insertMany(rows: readonly DeviceTelemetryEntity[]): Promise<number> {
     if (rows.length === 0) return 0;
-    return this.db.transaction(async (tx) => {
+    return retryOnConflict(() => this.db.transaction(async (tx) => {
       const ids = [...new Set(rows.map((r) => r.deviceId))];
       const known = new Set<string>();
+      const pg = this.db.options.type === 'postgres';
       for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const found = await tx.getRepository(DeviceEntity).find({ where: { id: In(ids.slice(i, i + INSERT_CHUNK)) }, select: { id: true } });
+        const chunk = ids.slice(i, i + INSERT_CHUNK);
+        const found = (await tx.query(`SELECT id FROM devices WHERE id IN (${placeholders(pg, chunk.length)})`, chunk)) as Array<{ id: string }>;
         for (const d of found) known.add(d.id);
       }
       const keep = rows.filter((r) => known.has(r.deviceId));
@@ -35,7 +39,7 @@ export class TelemetryRepository {
           .execute();
       }
       return keep.length;
-    });
+    }));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { lockRowsInOrder, placeholders } from '../database/bulk-update.js';
 import { Injectable } from '@nestjs/common';
 import { rawNum as num, rawNumOrNull as numOrNull, rawStrOrNull as strOrNull } from '../database/raw-values.js';
 import { DataSource, In } from 'typeorm';
@@ -6,6 +7,7 @@ import { DeliveryEntity } from '../deliveries/delivery.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { TimelineEntity } from './timeline.entity.js';
 import type { SlotRow } from './timeline-compiler.js';
+import { retryOnConflict } from '../database/retry.js';
 
 const CHUNK = 500;
 
@@ -114,15 +116,18 @@ export class TimelinesRepository {
     return out;
   }
 
+  /** Plain SQL: every status batch of a reconnect storm asks it. */
   async deviceVersions(deviceIds: readonly string[]): Promise<Array<Pick<DeviceEntity, 'id' | 'timelineVersion' | 'ackedTimelineVersion'>>> {
     const out: Array<Pick<DeviceEntity, 'id' | 'timelineVersion' | 'ackedTimelineVersion'>> = [];
+    const pg = this.db.options.type === 'postgres';
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
-      out.push(
-        ...(await this.db.getRepository(DeviceEntity).find({
-          where: { id: In(deviceIds.slice(i, i + CHUNK)) },
-          select: { id: true, timelineVersion: true, ackedTimelineVersion: true },
-        })),
-      );
+      const chunk = deviceIds.slice(i, i + CHUNK);
+      const rows = (await this.db.query(`SELECT id, timeline_version, acked_timeline_version FROM devices WHERE id IN (${placeholders(pg, chunk.length)})`, chunk)) as Array<{
+        id: string;
+        timeline_version: unknown;
+        acked_timeline_version: unknown;
+      }>;
+      for (const r of rows) out.push({ id: r.id, timelineVersion: Number(r.timeline_version), ackedTimelineVersion: Number(r.acked_timeline_version) });
     }
     return out;
   }
@@ -154,7 +159,25 @@ export class TimelinesRepository {
       if (g) g.devices.push(a.deviceId);
       else byOccurrences.set(key, { occ: a.occurrenceIds, devices: [a.deviceId] });
     }
-    await this.db.transaction(async (tx) => {
+    await retryOnConflict(() => this.db.transaction(async (tx) => {
+      // PostgreSQL: devices, then deliveries, each in key order, as presence and report commits lock them.
+      await lockRowsInOrder(tx, 'devices', 'id', [...byVersion.values()].flat());
+      if (this.db.options.type === 'postgres' && byOccurrences.size > 0) {
+        // A superset (every acking device × every occurrence acked) locked in one order; over-locking a few rows of
+        // this batch's own devices costs nothing, a deadlock costs the batch.
+        const devices = [...new Set([...byOccurrences.values()].flatMap((g) => g.devices))].sort();
+        const occ = [...new Set([...byOccurrences.values()].flatMap((g) => g.occ))];
+        for (let i = 0; i < devices.length; i += CHUNK) {
+          for (let j = 0; j < occ.length; j += CHUNK) {
+            const d = devices.slice(i, i + CHUNK);
+            const o = occ.slice(j, j + CHUNK);
+            await tx.query(
+              `SELECT 1 FROM deliveries WHERE state = 'queued' AND device_id IN (${placeholders(true, d.length)}) AND occurrence_id IN (${placeholders(true, o.length, d.length + 1)}) ORDER BY device_id, occurrence_id FOR NO KEY UPDATE`,
+              [...d, ...o],
+            );
+          }
+        }
+      }
       for (const [version, ids] of byVersion) {
         for (let i = 0; i < ids.length; i += CHUNK) {
           await tx
@@ -182,7 +205,7 @@ export class TimelinesRepository {
           }
         }
       }
-    });
+    }));
     return moved;
   }
 

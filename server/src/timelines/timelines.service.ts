@@ -11,6 +11,7 @@ import { DomainEvents, type DomainEventMap } from '../domain-events/domain-event
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { buildTimeline } from './timeline-compiler.js';
+import { timelinePatchFor } from './timeline-diff.js';
 import { TimelinesRepository } from './timelines.repository.js';
 import { areaCodesOf } from '../areas/area.entity.js';
 
@@ -18,6 +19,8 @@ import { areaCodesOf } from '../areas/area.entity.js';
 const RECOMPILE_BATCH = 1000;
 const MAX_ACKS_PER_COMMIT = 1000;
 const RECOMPILE_LOCK = 'timelines.recompile';
+/** Timelines handed to the broker between two turns of the event loop. */
+const PUBLISH_SLICE = 100;
 
 
 export interface BehindView {
@@ -46,6 +49,8 @@ function occurrencesOf(payload: string): string[] {
 @Injectable()
 export class TimelinesService implements OnModuleDestroy {
   private readonly acks = new Batcher<{ deviceId: string; version: number }>((batch) => this.commitAcks(batch), MAX_ACKS_PER_COMMIT);
+  /** Timeline version retained in the broker per device, as far as this process published it (see publishRetained). */
+  private readonly retainedVersions = new Map<string, number>();
   private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items));
 
   constructor(
@@ -60,12 +65,12 @@ export class TimelinesService implements OnModuleDestroy {
   ) {}
 
   /**
-   * Dispatch follows planning: its `timelines.dirty` names the devices to rebuild. Awaited by planning (emitAsync),
-   * so a schedule save still answers after its devices were sent their timelines.
+   * Dispatch follows planning: its `timelines.dirty` names the devices to rebuild. Awaited by planning (emitAsync);
+   * a schedule's fan-out job (issue 14) is told of each batch published (`timelines.sent`).
    */
   @OnEvent('timelines.dirty')
-  async onTimelinesDirty({ deviceIds }: DomainEventMap['timelines.dirty']): Promise<void> {
-    await this.recompile(deviceIds);
+  async onTimelinesDirty({ deviceIds, fanoutId }: DomainEventMap['timelines.dirty']): Promise<void> {
+    await this.recompile(deviceIds, fanoutId);
   }
 
   /** Boards whose profile got its image variants (new or resized) are sent timelines that point at them. */
@@ -84,24 +89,26 @@ export class TimelinesService implements OnModuleDestroy {
    * Recompiles are serialised (one lock for all of them, as a batch spans many devices) so a device never receives
    * versions out of order.
    */
-  recompile(deviceIds: readonly string[]): Promise<Map<string, number>> {
-    return this.locks.run(RECOMPILE_LOCK, () => this.doRecompile([...new Set(deviceIds)]));
+  recompile(deviceIds: readonly string[], fanoutId?: string): Promise<Map<string, number>> {
+    return this.locks.run(RECOMPILE_LOCK, () => this.doRecompile([...new Set(deviceIds)], fanoutId));
   }
 
   /**
    * Devices are compiled, stored (one transaction per batch) and published batch by batch, so the first agents
-   * receive their timeline while later batches are still compiling.
+   * receive their timeline while later batches are still compiling: a batch goes out while the next one compiles.
    */
-  private async doRecompile(deviceIds: string[]): Promise<Map<string, number>> {
+  private async doRecompile(deviceIds: string[], fanoutId?: string): Promise<Map<string, number>> {
     const versions = new Map<string, number>();
     if (deviceIds.length === 0) return versions;
     const now = this.clock.now();
     const from = now - this.config.schedulePastToleranceMs;
     const to = now + this.config.timelineHorizonMs;
     let slots = 0;
+    const sending: Array<Promise<void>> = [];
     for (let i = 0; i < deviceIds.length; i += RECOMPILE_BATCH) {
       const batch = deviceIds.slice(i, i + RECOMPILE_BATCH);
-      const [rows, info] = await Promise.all([this.repo.slotRows(batch, from, to), this.repo.deviceInfo(batch)]);
+      // With the payloads these versions replace: a device holding one is sent only the changes (timelinePatchFor).
+      const [rows, info, replaced] = await Promise.all([this.repo.slotRows(batch, from, to), this.repo.deviceInfo(batch), this.repo.findTimelines(batch)]);
       slots += rows.length;
       const byDevice = new Map<string, typeof rows>();
       for (const r of rows) {
@@ -118,12 +125,35 @@ export class TimelinesService implements OnModuleDestroy {
       }
       await this.repo.saveTimelines(entities);
       // Publish only after the versions are committed, so a restart can never re-issue a version already sent.
-      await Promise.all(entities.map((e) => this.gateway.publishTimeline(e.deviceId, e.payload)));
+      const sent = this.publishCompiled(entities, new Map(replaced.map((t) => [t.deviceId, t.payload])));
+      sent.then(
+        // A fan-out job follows its devices batch by batch (issue 14).
+        () => fanoutId !== undefined && this.events.emit('timelines.sent', { fanoutId, devices: entities.length }),
+        () => undefined, // awaited (and thrown) below; not an unhandled rejection while later batches compile
+      );
+      sending.push(sent);
       for (const e of entities) versions.set(e.deviceId, e.version);
     }
+    await Promise.all(sending);
     this.metrics.inc('timelines_published', versions.size);
     this.logger.info({ ctx: 'timelines', devices: versions.size, slots }, 'timelines compiled and published');
     return versions;
+  }
+
+  /** The one place a freshly compiled (and committed) timeline leaves for its device. */
+  private async publishCompiled(timelines: readonly TimelineEntity[], replaced: ReadonlyMap<string, string>): Promise<void> {
+    const sent: Array<Promise<void>> = [];
+    for (let i = 0; i < timelines.length; i += PUBLISH_SLICE) {
+      // Signing and handing a thousand timelines to the broker is a long stretch of work: between slices the event
+      // loop writes what waits (an HTTP answer, device messages), so a province's fan-out does not hold them up.
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const t of timelines.slice(i, i + PUBLISH_SLICE)) {
+        const p = this.publishRetained(t.deviceId, t.version, t.payload, timelinePatchFor(replaced.get(t.deviceId), t.payload));
+        p.catch(() => undefined); // thrown by Promise.all below, not unhandled while later slices go out
+        sent.push(p);
+      }
+    }
+    await Promise.all(sent);
   }
 
   /**
@@ -142,12 +172,25 @@ export class TimelinesService implements OnModuleDestroy {
     const behind = versions
       .filter((d) => d.timelineVersion > 0)
       .filter((d) => (held.get(d.id) ?? d.ackedTimelineVersion) < d.timelineVersion || d.ackedTimelineVersion < d.timelineVersion)
+      // The broker still holds this version retained (published in its lifetime): the device's subscribe at connect,
+      // which comes before its status, has already brought it. A second copy would be bytes and an ack for nothing.
+      .filter((d) => this.retainedVersions.get(d.id) !== d.timelineVersion)
       .map((d) => d.id);
     if (behind.length === 0) return;
     const stored = await this.repo.findTimelines(behind);
-    await Promise.all(stored.map((t) => this.gateway.publishTimeline(t.deviceId, t.payload)));
+    await Promise.all(stored.map((t) => this.publishRetained(t.deviceId, t.version, t.payload)));
     this.metrics.inc('timelines_resent', stored.length);
     this.logger.debug({ ctx: 'timelines', devices: stored.length }, 'timelines re-sent to devices that were behind');
+  }
+
+  /**
+   * Publishes a timeline retained and remembers which version the broker now holds for the device. The embedded
+   * broker keeps retained messages in memory, so what this process published is exactly what it holds; with an
+   * external broker the map starts empty and a device behind is sent its timeline once more, which is safe.
+   */
+  private async publishRetained(deviceId: string, version: number, payload: string, patch: string | null = null): Promise<void> {
+    await (patch === null ? this.gateway.publishTimeline(deviceId, payload) : this.gateway.publishTimelinePatch(deviceId, payload, patch));
+    if ((this.retainedVersions.get(deviceId) ?? -1) < version) this.retainedVersions.set(deviceId, version);
   }
 
   /**

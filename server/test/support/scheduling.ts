@@ -33,6 +33,9 @@ import { TimelinesRepository } from '../../src/timelines/timelines.repository.js
 import { TimelinesService } from '../../src/timelines/timelines.service.js';
 import { InProcessNamedLocks } from '../../src/common/named-locks.js';
 import { TestDomainEvents } from './domain-events.js';
+import { settled, testFanouts } from './fanouts.js';
+import { ScheduleFanout } from '../../src/schedules/schedule-fanout.js';
+import { ScheduleVisibility } from '../../src/overview/schedule-visibility.repository.js';
 import { type FixedClock, newMetrics, type RecordingBroker, silentLogger, testGateway, testSigning } from './fixtures.js';
 
 /** The scheduling services wired by hand over one database, as Nest would wire them. */
@@ -50,7 +53,13 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const deliveries = new DeliveriesService(new DeliveriesRepository(ds));
   // The rules follow config (LOA_APPROVAL_RULES_DEFAULT; testConfig() is permissive) unless a test stores some.
   const rules = new ApprovalRulesService(new SettingsRepository(ds), config, clock, silentLogger);
-  const schedules = new SchedulesService(repo, materializer, new ConflictAnalysis(planning), deliveries, clock, config, silentLogger, new ApprovalPolicy(rules, new ApprovalPolicyRepository(ds), new ScopeService(new ScopeRepository(ds), targets)));
+  const scope = new ScopeService(new ScopeRepository(ds), targets);
+  // Saves answer at once and fan out in the background (issue 14): tests wait with `settled(...)`.
+  const fanouts = testFanouts(ds, clock, events);
+  events.listen(fanouts);
+  const tx = new TypeOrmTransactionRunner(ds);
+  const schedules = new SchedulesService(repo, materializer, new ConflictAnalysis(planning), deliveries, clock, config, silentLogger, new ApprovalPolicy(rules, new ApprovalPolicyRepository(ds), scope), tx, fanouts, new InProcessNamedLocks());
+  new ScheduleFanout(fanouts, materializer, new ScheduleVisibility(ds), scope).onModuleInit();
   const devicesRepo = new DevicesRepository(ds);
   const presence = new PresenceWriter(devicesRepo, newMetrics(), silentLogger, events);
   const credentials = new DeviceCredentialsService(new DeviceCredentialsRepository(ds));
@@ -58,7 +67,9 @@ export function schedulingGraph(ds: DataSource, clock: FixedClock, config: AppCo
   const devices = new DevicesService(devicesRepo, areas, credentials, presence, clock, testSigning, silentLogger, events);
   const groups = new GroupsService(new GroupsRepository(ds), targets, clock, silentLogger, events);
   events.listen(new ContentWithdrawalListener(repo, schedules));
-  return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence, rules, events };
+  /** A save's answer once its fan-out (materialisation, timelines) has run. */
+  const settle = <T>(answer: T | Promise<T>): Promise<T> => settled(fanouts, answer);
+  return { timelines, areas, materializer, deliveries, schedules, devices, groups, presence, rules, events, fanouts, settle };
 }
 
 /** The timelines published so far, by device (last one wins), decoded with the agent-side schema. */

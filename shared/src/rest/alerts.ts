@@ -3,6 +3,7 @@ import { PRIORITIES } from '../constants.js';
 import { prioritySchema } from '../enums.js';
 import { areaCodeSchema, sha256Schema } from '../ids.js';
 import { instantSchema } from './common.js';
+import { fanoutViewSchema } from './fanouts.js';
 
 /** POST /api/v1/alerts */
 export const createAlertRequestSchema = z.object({
@@ -41,3 +42,7 @@ export const alertViewSchema = z.object({
   confirmedAt: z.string().nullable(),
 });
 export type AlertView = z.infer<typeof alertViewSchema>;
+
+/** POST /api/v1/alerts, …/confirm, …/cancel: the alert and the job publishing it (null when nothing is published: held for a second person). */
+export const alertChangeResultSchema = alertViewSchema.extend({ fanout: fanoutViewSchema.nullable() });
+export type AlertChangeResult = z.infer<typeof alertChangeResultSchema>;

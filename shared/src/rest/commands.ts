@@ -12,6 +12,7 @@ import {
 } from '../commands.js';
 import { prioritySchema } from '../enums.js';
 import { areaCodeSchema, deviceIdSchema } from '../ids.js';
+import { fanoutViewSchema } from './fanouts.js';
 
 /** What an operator may send: the device commands, with playNow naming content instead of a compiled slot. */
 export const operatorCommandRequestSchema = z.discriminatedUnion('type', [
@@ -74,6 +75,10 @@ export const commandViewSchema = z.object({
   counts: stateCountsSchema,
 });
 export type CommandView = z.infer<typeof commandViewSchema>;
+
+/** 201 of POST /api/v1/commands: accepted; `fanout` queues it per device and sends it to those online. */
+export const commandCreatedSchema = commandViewSchema.extend({ fanout: fanoutViewSchema });
+export type CommandCreated = z.infer<typeof commandCreatedSchema>;
 
 /** One device's answer to a command. */
 export const commandResultViewSchema = z.object({

@@ -26,8 +26,46 @@ export const updateDeviceRequestSchema = z
   .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined || b.profileId !== undefined, 'give name, areaCode, tags or profileId');
 export type UpdateDeviceRequest = z.infer<typeof updateDeviceRequestSchema>;
 
-/** GET /api/v1/devices */
+/** GET /api/v1/devices before issue 14 (area only); the endpoint now parses deviceListQuerySchema, a superset. */
 export const listDevicesQuerySchema = z.object({ areaCode: areaCodeSchema.optional() });
+
+/**
+ * What a device list can be narrowed to. They overlap on purpose, as the filter chips of an operator do: a revoked
+ * device is also offline, an alarm can be on an online or an offline device, `never` is a device never heard from.
+ */
+export const DEVICE_LIST_STATUSES = ['online', 'offline', 'revoked', 'alarm', 'never'] as const;
+export type DeviceListStatus = (typeof DEVICE_LIST_STATUSES)[number];
+/** Sort keys; `id` breaks every tie. `name` ignores case and Vietnamese diacritics and orders numbers by value (Loa 2 before Loa 10). */
+export const DEVICE_LIST_SORTS = ['name', 'id', 'areaCode', 'lastSeenAt', 'presenceChangedAt', 'createdAt'] as const;
+export type DeviceListSort = (typeof DEVICE_LIST_SORTS)[number];
+export const DEFAULT_DEVICE_PAGE = 50;
+export const MAX_DEVICE_PAGE = 500;
+
+/**
+ * GET /api/v1/devices. With `limit`, `cursor` or `offset`: one page (devicePageSchema), sorted by `name` unless told.
+ * Without any of them: every matching device as a plain array of DeviceView, sorted by `id` unless told (the shape
+ * pickers and exports relied on before paging existed).
+ */
+export const deviceListQuerySchema = z
+  .object({
+    areaCode: areaCodeSchema.optional().describe('the area and its whole subtree'),
+    status: z.enum(DEVICE_LIST_STATUSES).optional(),
+    kind: deviceKindSchema.optional(),
+    q: z
+      .string()
+      .trim()
+      .max(100)
+      .optional()
+      .transform((s) => (s ? s : undefined))
+      .describe('words that must all occur in the id, the name or a tag; case and Vietnamese diacritics are ignored'),
+    sort: z.enum(DEVICE_LIST_SORTS).optional(),
+    order: z.enum(['asc', 'desc']).default('asc'),
+    limit: z.coerce.number().int().min(1).max(MAX_DEVICE_PAGE).optional().describe(`page size (default ${DEFAULT_DEVICE_PAGE})`),
+    cursor: z.string().min(1).max(1000).optional().describe("the previous page's nextCursor: the page after it, stable while devices are added or change"),
+    offset: z.coerce.number().int().min(0).max(10_000_000).optional().describe('rows to skip instead of a cursor (a jump to page n)'),
+  })
+  .refine((q) => q.cursor === undefined || q.offset === undefined, 'give cursor or offset, not both');
+export type DeviceListQuery = z.infer<typeof deviceListQuerySchema>;
 /** GET /api/v1/devices/:id/connections */
 export const deviceConnectionsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(5000).default(100) });
 /** POST /api/v1/devices/bulk */
@@ -92,3 +130,32 @@ export const telemetryQuerySchema = z
 /** GET /api/v1/devices/:id/connections: presence transitions, newest first. */
 export const connectionViewSchema = z.object({ at: z.string(), state: z.enum(['online', 'offline']), reason: z.string() });
 export type ConnectionView = z.infer<typeof connectionViewSchema>;
+
+/** A device in a page of GET /api/v1/devices: the device view and how many of its alarms are active. */
+export const deviceListItemSchema = deviceViewSchema.extend({ activeAlarms: z.number() });
+export type DeviceListItem = z.infer<typeof deviceListItemSchema>;
+
+/** Devices per status under the page's filters except `status` (the counts of the filter chips); `all` ignores status. */
+export const deviceStatusCountsSchema = z.object({
+  all: z.number(),
+  online: z.number(),
+  offline: z.number(),
+  revoked: z.number(),
+  alarm: z.number(),
+  never: z.number(),
+});
+export type DeviceStatusCounts = z.infer<typeof deviceStatusCountsSchema>;
+
+/** GET /api/v1/devices with limit, cursor or offset. */
+export const devicePageSchema = z.object({
+  items: z.array(deviceListItemSchema),
+  /** Devices matching every filter (all pages). */
+  total: z.number(),
+  limit: z.number(),
+  /** The offset of this page when asked by offset; null when asked by cursor. */
+  offset: z.number().nullable(),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+  counts: deviceStatusCountsSchema,
+});
+export type DevicePage = z.infer<typeof devicePageSchema>;

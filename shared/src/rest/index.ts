@@ -21,6 +21,7 @@ export * from './board-profiles.js';
 export * from './commands.js';
 export * from './contents.js';
 export * from './deliveries.js';
+export * from './fanouts.js';
 export * from './devices.js';
 export * from './groups.js';
 export * from './media.js';

@@ -4,6 +4,7 @@ import { areaCodeSchema, deviceIdSchema } from '../ids.js';
 import { prioritySchema } from '../enums.js';
 import { PREEMPT_POLICIES, preemptPolicySchema } from '../messages.js';
 import { countsSchema, instantSchema, wallClockSchema } from './common.js';
+import { fanoutViewSchema } from './fanouts.js';
 
 /** Schedule times may be wall-clock times (no offset): they are read on the schedule's zone, as an operator means them. */
 const instant = wallClockSchema;
@@ -142,8 +143,17 @@ export const saveResultSchema = scheduleViewSchema.extend({
   /** Overlap notices found when saving (preemptions, and conflicts the operator accepted). */
   conflicts: z.array(conflictNoticeSchema),
   conflictTotals: conflictTotalsSchema,
+  /**
+   * The background job bringing the save to the devices (GET /api/v1/fanouts/:id); null when it reaches none yet
+   * (held for approval). `occurrences` and `deviceCount` are what the job materialises.
+   */
+  fanout: fanoutViewSchema.nullable(),
 });
 export type SaveResult = z.infer<typeof saveResultSchema>;
+
+/** POST /api/v1/schedules/:id/cancel and /api/v1/approvals/schedules/:id/approve: the schedule and the job sending the change. */
+export const scheduleChangeResultSchema = scheduleViewSchema.extend({ fanout: fanoutViewSchema.nullable() });
+export type ScheduleChangeResult = z.infer<typeof scheduleChangeResultSchema>;
 
 /** 200 of a dry run: what the save would do, nothing saved. */
 export const dryRunResultSchema = z.object({

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './ports.js';
@@ -7,6 +7,20 @@ import { freePorts } from './ports.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const SERVER_MAIN = path.join(REPO, 'server/dist/main.js');
 export const AGENT_CLI = path.join(REPO, 'agent/dist/cli.js');
+export const SERVER_UNIT = path.join(REPO, 'deploy/systemd/loa-server.service');
+
+/**
+ * The environment the deployed systemd unit gives the server (its `Environment=` lines, e.g. glibc's malloc
+ * settings): the bench measures the server as it runs in production, and a setting is measured only if it ships.
+ */
+export function unitEnvironment(file = SERVER_UNIT): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) env[m[1]] = m[2];
+  }
+  return env;
+}
 
 export interface LoaServerOptions {
   dataDir: string;
@@ -21,6 +35,14 @@ export interface LoaServerOptions {
   env?: Record<string, string>;
 }
 
+/** What /api/health answers (the fields the bench reads). */
+export interface LoaHealth {
+  status: string;
+  mqttPort: number | null;
+  memory: { rssBytes: number; heapTotalBytes: number; heapUsedBytes: number; externalBytes: number; arrayBuffersBytes: number };
+  counters: Record<string, number>;
+}
+
 export interface LoaServer {
   proc: ChildProcess;
   pid: number;
@@ -29,7 +51,7 @@ export interface LoaServer {
   httpPort: number;
   mqttPort: number;
   logFile: string;
-  health(): Promise<{ status: string; mqttPort: number | null; counters: Record<string, number> }>;
+  health(): Promise<LoaHealth>;
   stop(): Promise<number | null>;
 }
 
@@ -45,6 +67,7 @@ export async function startLoaServer(opts: LoaServerOptions): Promise<LoaServer>
     cwd: REPO,
     env: {
       ...process.env,
+      ...unitEnvironment(),
       LOA_HTTP_HOST: '127.0.0.1',
       LOA_HTTP_PORT: String(httpPort),
       LOA_MQTT_HOST: '127.0.0.1',
@@ -63,7 +86,7 @@ export async function startLoaServer(opts: LoaServerOptions): Promise<LoaServer>
   const health = async () => {
     const res = await fetch(`${httpUrl}/api/health`, { signal: AbortSignal.timeout(30_000) });
     if (res.status !== 200) throw new Error(`health answered ${res.status}`);
-    return (await res.json()) as { status: string; mqttPort: number | null; counters: Record<string, number> };
+    return (await res.json()) as LoaHealth;
   };
   const deadline = Date.now() + 60_000;
   let exitCode: number | null | undefined;

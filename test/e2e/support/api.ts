@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { WaitAborted, waitFor } from './wait.js';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -159,10 +160,26 @@ export const loa = {
   createAudioContent: (api: Api, title: string, mediaSha256: string) => api.post<ContentView>('/api/v1/contents', { type: 'audio', title, mediaSha256, approve: true }),
   createTextContent: (api: Api, title: string, text: string, displaySeconds: number) =>
     api.post<ContentView>('/api/v1/contents', { type: 'text', title, text, displaySeconds, approve: true }),
-  createSchedule: (
+  /** A schedule saved, once its fan-out job (issue 14) has materialised it and sent its devices their timelines. */
+  createSchedule: async (
     api: Api,
     s: { contentId: string; startAt: string; targets: { areas?: string[]; devices?: string[] }; priority?: 'normal' | 'priority' | 'emergency'; volume?: number },
-  ) => api.post<ScheduleView>('/api/v1/schedules', s),
+  ) => {
+    const saved = await api.post<ScheduleView & { fanout: { id: string } | null }>('/api/v1/schedules', s);
+    if (saved.fanout) await loa.fanoutDone(api, saved.fanout.id);
+    return saved;
+  },
+  /** Reads GET /api/v1/fanouts/:id until the job is done (a failed job stops the wait at once). */
+  fanoutDone: (api: Api, id: string) =>
+    waitFor(
+      async () => {
+        const job = await api.get<{ state: string; error: string | null }>(`/api/v1/fanouts/${encodeURIComponent(id)}`);
+        if (job.state === 'failed') throw new WaitAborted(`fan-out ${id} failed: ${job.error ?? ''}`);
+        return job.state === 'done' ? job : undefined;
+      },
+      30_000,
+      { what: `fan-out ${id} done`, intervalMs: 50 },
+    ),
   deliveries: (api: Api, scheduleId: string) => api.get<DeliveryView[]>(`/api/v1/schedules/${encodeURIComponent(scheduleId)}/deliveries`),
 };
 

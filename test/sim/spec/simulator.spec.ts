@@ -18,7 +18,9 @@ import {
   statusMessageSchema,
   telemetryMessageSchema,
   timelineAckSchema,
+  timelineDigest,
   type AlertMessage,
+  type TimelinePatchMessage,
   type PlaybackEvent,
   type TimelineMessage,
 } from '@loa/shared';
@@ -52,6 +54,15 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
     new Promise<void>((resolve, reject) => aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (e) => (e ? reject(e) : resolve())));
   // Plays the server, so it signs what it sends.
   const publish = (topic: string, payload: unknown, retain = false) => publishRaw(topic, signMessage(SERVER_KEY, payload), retain);
+  // As the server's gateway: a whole timeline retained on `timeline` and live on `timeline/patch`.
+  const publishTimeline = async (t: TimelineMessage) => {
+    const signed = signMessage(SERVER_KEY, t);
+    await publishRaw(deviceTopic(t.deviceId, 'timeline'), signed, true);
+    await publishRaw(deviceTopic(t.deviceId, 'timeline/patch'), signed);
+  };
+  const followed = new Set<string>();
+  aedes.on('subscribe', (subs, client) => subs.forEach((x) => followed.add(`${client.id} ${x.topic}`)));
+  aedes.on('unsubscribe', (topics, client) => topics.forEach((t) => followed.delete(`${client.id} ${t}`)));
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS')) return;
     const payload = Buffer.from(packet.payload);
@@ -78,6 +89,10 @@ async function broker(credentials: Record<string, { secret: string; areas: strin
     state,
     publish,
     publishRaw,
+    publishTimeline,
+    /** Subscribed to exactly one of its two timeline channels. */
+    followsOnly: (deviceId: string, channel: 'timeline' | 'timeline/patch') =>
+      followed.has(`${deviceId} ${deviceTopic(deviceId, channel)}`) && !followed.has(`${deviceId} ${deviceTopic(deviceId, channel === 'timeline' ? 'timeline/patch' : 'timeline')}`),
     on: (deviceId: string, channel: string) => seen.filter((s) => s.clientId === deviceId && s.topic === `${deviceTopic(deviceId, 'status').slice(0, -'status'.length)}${channel}`),
     clients: () => Object.keys((aedes as unknown as { clients: Record<string, unknown> }).clients).length,
     close: async () => {
@@ -207,24 +222,27 @@ describe('fleet simulator', () => {
     expect(f.device('spk-a')?.alertTopics.sort()).toEqual([areaTopic(PROVINCE, 'alert'), areaTopic(COMMUNE, 'alert')].sort());
     expect((await f.stats()).alertSubscribed).toBe(1);
 
-    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 2), true);
+    // Holding a timeline, it follows the live channel only, as the agent does.
+    await waitFor(() => b.followsOnly('spk-a', 'timeline/patch'), 5000, 'live channel only');
+    const live = deviceTopic('spk-a', 'timeline/patch');
+    await b.publishTimeline(timeline('spk-a', 2));
     await waitFor(() => f.device('spk-a')?.ackedVersion === 2, 5000, 'ack v2');
-    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 2));
-    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 1));
+    await b.publish(live, timeline('spk-a', 2));
+    await b.publish(live, timeline('spk-a', 1));
     // The current version once more: its re-ack, after the older one on the same ordered topic, shows that older one
     // was handled (an ack of it would come between).
-    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('spk-a', 2));
+    await b.publish(live, timeline('spk-a', 2));
     await waitFor(() => b.on('spk-a', 'timeline/ack').length >= 4, 5000, 're-acks');
     const acks = b.on('spk-a', 'timeline/ack').map((s) => decodeMessage(timelineAckSchema, s.payload)).map((r) => (r.ok ? r.value.version : -1));
     expect(acks).toEqual([1, 2, 2, 2]);
     expect(f.device('spk-a')?.timelineVersion).toBe(2);
 
     // A timeline for another device (e.g. forged) is refused.
-    await b.publish(deviceTopic('spk-a', 'timeline'), timeline('brd-b', 9));
+    await b.publish(live, timeline('brd-b', 9));
     await waitFor(async () => (await f.stats()).messagesRefused === 1, 5000, 'refusal');
     // Unsigned, or signed by another key: refused before it is read, as a real agent's guard does.
-    await b.publishRaw(deviceTopic('spk-a', 'timeline'), encodeMessage(timeline('spk-a', 3)));
-    await b.publishRaw(deviceTopic('spk-a', 'timeline'), signMessage(generateSigningKey(), timeline('spk-a', 4)));
+    await b.publishRaw(live, encodeMessage(timeline('spk-a', 3)));
+    await b.publishRaw(live, signMessage(generateSigningKey(), timeline('spk-a', 4)));
     await waitFor(async () => (await f.stats()).signatureRefused === 2, 5000, 'signature refusals');
     expect(f.device('spk-a')?.timelineVersion).toBe(2);
 
@@ -240,6 +258,48 @@ describe('fleet simulator', () => {
     expect(receipts).toHaveLength(2);
     for (const t of receipts) expect(t).toBeGreaterThanOrEqual(before);
     expect(alertMessageSchema.safeParse(alert('x')).success).toBe(true);
+  });
+
+  it('applies a patch of the held version, fetches the whole timeline after one it cannot apply, and counts its socket bytes', async () => {
+    // No reports: the only traffic after v1 is the timeline's.
+    const f = fleet({ reportDelivered: false }, [{ id: 'spk-a', secret: 's-a' }]);
+    await f.start();
+    await waitFor(async () => (await f.stats()).connected === 1, 5000, 'connected');
+    const soon = Date.now() + 3_600_000;
+    const week = Array.from({ length: 20 }, (_, i) => ({ occ: `o-w${i}`, startAt: soon + i * 3_600_000, durationMs: 1000 }));
+    const v1 = timeline('spk-a', 1, week);
+    await b.publishTimeline(v1);
+    await waitFor(() => f.device('spk-a')?.ackedVersion === 1 && b.followsOnly('spk-a', 'timeline/patch'), 5000, 'v1 acked, live channel only');
+
+    const v2 = timeline('spk-a', 2, [...week, { occ: 'o-2', startAt: soon + 60_000, durationMs: 1000 }]);
+    const patch = (base: TimelineMessage, next: TimelineMessage): TimelinePatchMessage => ({
+      v: 1,
+      deviceId: next.deviceId,
+      base: base.version,
+      version: next.version,
+      generatedAt: next.generatedAt,
+      remove: base.slots.filter((x) => !next.slots.some((n) => n.occurrenceId === x.occurrenceId)).map((x) => x.occurrenceId),
+      upsert: next.slots.filter((x) => JSON.stringify(base.slots.find((o) => o.occurrenceId === x.occurrenceId)) !== JSON.stringify(x)),
+      digest: timelineDigest(next),
+    });
+    const bytesBefore = await f.stats();
+    await b.publish(deviceTopic('spk-a', 'timeline'), v2, true);
+    await b.publish(deviceTopic('spk-a', 'timeline/patch'), patch(v1, v2));
+    await waitFor(() => f.device('spk-a')?.ackedVersion === 2, 5000, 'v2 acked from its patch');
+    const afterPatch = await f.stats();
+    expect(afterPatch.timelinePatchesApplied).toBe(1);
+    // The patch (one slot) came down, the whole timeline (21 slots) did not.
+    expect(afterPatch.bytesIn - bytesBefore.bytesIn).toBeGreaterThan(0);
+    expect(afterPatch.bytesIn - bytesBefore.bytesIn).toBeLessThan(signMessage(SERVER_KEY, v2).length / 4);
+    expect(afterPatch.bytesOut).toBeGreaterThan(bytesBefore.bytesOut);
+
+    // Version 3 never arrived: the patch of 3 into 4 is refused and the retained whole (4) fetched instead.
+    const v3 = timeline('spk-a', 3, [{ occ: 'o-3', startAt: soon, durationMs: 1000 }]);
+    const v4 = timeline('spk-a', 4, [{ occ: 'o-4', startAt: soon, durationMs: 1000 }]);
+    await b.publish(deviceTopic('spk-a', 'timeline'), v4, true);
+    await b.publish(deviceTopic('spk-a', 'timeline/patch'), patch(v3, v4));
+    await waitFor(() => f.device('spk-a')?.ackedVersion === 4 && b.followsOnly('spk-a', 'timeline/patch'), 5000, 'v4 fetched whole, live channel only again');
+    expect((await f.stats()).timelinePatchesRefused).toBe(1);
   });
 
   it('joins its alert channels from a retained timeline that arrives before its SUBACK', async () => {

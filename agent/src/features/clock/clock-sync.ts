@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { errorMessage, readJsonIfExists, writeJsonAtomic } from '../../fsutil.js';
+import { defaultHttpFetch, type HttpResponse } from '../../http.js';
 
-export type TimeFetchFn = (url: string, init: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
+export type TimeFetchFn = (url: string, init: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<HttpResponse>;
 
 export interface ClockSyncOptions {
   /** HTTP base URL of the server; the exchange runs against GET `${serverUrl}${TIME_PATH}`. */
@@ -18,10 +19,22 @@ export interface ClockSyncOptions {
   fetch?: TimeFetchFn;
   /** Exchanges per round (default 8). */
   samples?: number;
+  /**
+   * Exchanges of a periodic round (default 3): the offset is known and only drifts, so a few exchanges confirm it.
+   * A round whose best round trip is much slower than the last estimate's takes the full `samples` instead.
+   */
+  routineSamples?: number;
   /** Pause between exchanges of a round (default 75 ms). */
   sampleSpacingMs?: number;
   /** Time between rounds (default 5 min); 0 measures once at start and after reconnects only. */
   intervalMs?: number;
+  /**
+   * Periodic rounds space out up to this (default 6 × intervalMs) while the drift they find stays under
+   * `driftBudgetMs` per interval: a clock kept by NTP is confirmed a few times an hour, a drifting one every interval.
+   */
+  maxIntervalMs?: number;
+  /** The most a periodic round should find the clock drifted (default 10 ms): it sets how far rounds may space out. */
+  driftBudgetMs?: number;
   /** Delay before retrying a failed round (default 15 s, doubling up to intervalMs). */
   retryMs?: number;
   /** A correction larger than this is stepped even during playback (default 1000 ms). */
@@ -90,6 +103,11 @@ export class ClockSync {
   private unfollow: (() => void) | null = null;
   /** A local step was absorbed and no measurement has confirmed the held time yet. */
   private unconfirmedStep = false;
+  /** The correction the last round made, over how long it built up (null: nothing to judge drift by). */
+  private drift: { correctionMs: number; overMs: number } | null = null;
+  private periodMs = 0;
+  /** The armed round is a periodic one (few exchanges). */
+  private routineDue = false;
   private storing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ClockSyncOptions) {}
@@ -151,8 +169,9 @@ export class ClockSync {
     this.running = true;
     this.followLocalSteps();
     const interval = this.opts.intervalMs ?? 300_000;
+    this.periodMs = interval;
     // Measured already (e.g. awaited at start-up)? Then the next round is due after the interval.
-    if (this.last && interval > 0) this.schedule(interval);
+    if (this.last && interval > 0) this.schedule(interval, true);
     else if (!this.last) this.schedule(0);
   }
 
@@ -187,6 +206,7 @@ export class ClockSync {
     this.to -= deltaMs;
     this.slewStart += deltaMs;
     if (this.last) this.last = { ...this.last, measuredAt: this.last.measuredAt + deltaMs };
+    this.drift = null;
     this.opts.logger.warn(
       { stepMs: Math.round(deltaMs), offsetMs: Math.round(this.to), source: this.state },
       'local clock stepped (against the monotonic clock): corrected time held continuous; re-measuring against the server',
@@ -199,16 +219,17 @@ export class ClockSync {
     }
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(delayMs: number, routine = false): void {
     this.opts.local.clearTimer(this.timer);
+    this.routineDue = routine;
     this.timer = this.opts.local.setTimer(() => {
       this.timer = null;
-      void this.syncNow().then((est) => {
+      void this.measure(this.routineDue).then((est) => {
         if (!this.running || this.timer) return;
         const interval = this.opts.intervalMs ?? 300_000;
         if (est) {
           this.failures = 0;
-          if (interval > 0) this.schedule(interval);
+          if (interval > 0) this.schedule(this.nextPeriod(interval), true);
         } else {
           this.failures++;
           const base = this.opts.retryMs ?? 15_000;
@@ -219,9 +240,32 @@ export class ClockSync {
     }, delayMs);
   }
 
+  /**
+   * Time to the next periodic round: doubled (up to maxIntervalMs) while the drift seen would build up to less than
+   * driftBudgetMs over it, back to `interval` as soon as it would not.
+   */
+  private nextPeriod(interval: number): number {
+    const max = Math.max(interval, this.opts.maxIntervalMs ?? interval * 6);
+    const d = this.drift;
+    if (!d || d.overMs <= 0) return (this.periodMs = interval);
+    const rate = Math.abs(d.correctionMs) / d.overMs;
+    const affordable = rate > 0 ? (this.opts.driftBudgetMs ?? 10) / rate : max;
+    this.periodMs = Math.round(Math.min(max, Math.max(interval, Math.min(affordable, this.periodMs * 2))));
+    return this.periodMs;
+  }
+
+  /** The current time between periodic rounds (see maxIntervalMs). */
+  get periodicIntervalMs(): number {
+    return this.periodMs;
+  }
+
   /** One round of exchanges; applies and stores the estimate. Resolves null (logged) if the server did not answer. */
   syncNow(): Promise<ClockEstimate | null> {
-    this.inflight ??= this.round().finally(() => (this.inflight = null));
+    return this.measure(false);
+  }
+
+  private measure(routine: boolean): Promise<ClockEstimate | null> {
+    this.inflight ??= this.round(routine).finally(() => (this.inflight = null));
     return this.inflight;
   }
 
@@ -229,11 +273,11 @@ export class ClockSync {
    * Measures until one round saw a single local clock: samples taken across a step disagree by the step, and a step
    * that lands after the estimate was applied still wants the server's word on the held time.
    */
-  private async round(): Promise<ClockEstimate | null> {
+  private async round(routine: boolean): Promise<ClockEstimate | null> {
     const { local, logger } = this.opts;
     for (let attempt = 1; ; attempt++) {
       const stepsBefore = this.localSteps;
-      const { samples, lastError } = await this.collect();
+      const { samples, lastError } = await this.collect(routine && attempt === 1);
       const stepped = stepsBefore !== this.localSteps;
       const est = stepped ? null : estimateOffset(samples);
       if (!est) {
@@ -250,11 +294,15 @@ export class ClockSync {
     }
   }
 
-  private async collect(): Promise<{ samples: ClockSample[]; lastError: string }> {
-    const n = Math.max(1, this.opts.samples ?? 8);
+  private async collect(routine: boolean): Promise<{ samples: ClockSample[]; lastError: string }> {
+    const full = Math.max(1, this.opts.samples ?? 8);
+    const few = Math.min(full, Math.max(1, this.opts.routineSamples ?? 3));
     const samples: ClockSample[] = [];
     let lastError = '';
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < full; i++) {
+      // A periodic round stops after a few exchanges when one was about as quick as the last estimate's best: the
+      // link is as it was, and a slow one (queueing) is what the full round's filtering is for.
+      if (routine && i >= few && this.quickAsBefore(samples)) break;
       if (i > 0) await this.pause(this.opts.sampleSpacingMs ?? 75);
       try {
         samples.push(await this.exchange());
@@ -263,6 +311,13 @@ export class ClockSync {
       }
     }
     return { samples, lastError };
+  }
+
+  private quickAsBefore(samples: readonly ClockSample[]): boolean {
+    const last = this.last;
+    if (!last || samples.length === 0) return false;
+    const best = Math.min(...samples.map((s) => s.rttMs));
+    return best <= Math.max(2 * last.rttMs, last.rttMs + 20);
   }
 
   /** Writes clock.json; writes are chained so a slow earlier one never lands over a later one. */
@@ -275,7 +330,7 @@ export class ClockSync {
   }
 
   private async exchange(): Promise<ClockSample> {
-    const fetchFn = this.opts.fetch ?? ((url, init) => fetch(url, init));
+    const fetchFn = this.opts.fetch ?? defaultHttpFetch;
     const t0 = this.opts.local.now();
     const res = await fetchFn(`${this.opts.serverUrl}${TIME_PATH}`, {
       signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 5000),
@@ -295,6 +350,7 @@ export class ClockSync {
     const current = this.offsetAt(now);
     const delta = est.offsetMs - current;
     const first = this.state !== 'measured';
+    this.drift = first || !this.last || this.unconfirmedStep ? null : { correctionMs: delta, overMs: est.measuredAt - this.last.measuredAt };
     this.last = est;
     this.state = 'measured';
     const busy = this.opts.isBusy?.() ?? false;

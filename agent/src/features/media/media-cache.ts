@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import { Backoff } from '../../backoff.js';
 import type { Clock } from '../../clock.js';
 import { errorMessage, fsyncDir } from '../../fsutil.js';
+import { defaultHttpFetch, type HttpResponse } from '../../http.js';
 
-export type FetchFn = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+export type FetchFn = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<HttpResponse>;
 
 /** Bytes this process may still write on the file system holding `dir` (a port: tests and odd platforms swap it). */
 export type FreeSpaceFn = (dir: string) => Promise<number>;
@@ -83,7 +84,7 @@ export class MediaCache {
   private readonly abort = new AbortController();
 
   constructor(private readonly opts: MediaCacheOptions) {
-    this.fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
+    this.fetchFn = opts.fetch ?? defaultHttpFetch;
   }
 
   get dir(): string {

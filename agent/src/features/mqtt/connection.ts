@@ -9,14 +9,17 @@ import {
   MQTT_AUTH_REFUSED_CODES,
   parseAreaTopic,
   parseDeviceTopic,
+  TIMELINE_CHANNELS,
   type DeviceChannel,
   type DeviceKind,
   type StatusMessage,
+  type TimelineChannel,
 } from '@loa/shared';
 import type { Logger } from 'pino';
 import { Backoff } from '../../backoff.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { errorMessage } from '../../fsutil.js';
+import type { TimelineChannelChooser } from './uplink.js';
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
@@ -39,10 +42,13 @@ export interface ConnectionOptions {
   onAreaMessage?: (areaCode: string, payload: Buffer) => void;
   onConnected?: () => void;
   onDisconnected?: () => void;
+  /** Which timeline channels to follow (see Uplink); without it, `timeline` only. */
+  timelineChannels?: TimelineChannelChooser;
 }
 
 /** The only downstream channels a device may subscribe to (the broker ACL refuses anything else). */
 const SUBSCRIPTIONS = DOWNSTREAM_DEVICE_CHANNELS;
+const isTimelineChannel = (c: DeviceChannel): c is TimelineChannel => (TIMELINE_CHANNELS as readonly DeviceChannel[]).includes(c);
 
 // Credentials refused (MQTT 3.1.1 CONNACK 4/5, MQTT 5 134/135): retrying soon will not help.
 const AUTH_REFUSED = MQTT_AUTH_REFUSED_CODES;
@@ -60,6 +66,13 @@ export class Connection {
   private readonly backoff: Backoff;
   private online = false;
   private followedAreas = new Set<string>();
+  /** Timeline channels subscribed on the current session. */
+  private followedTimeline = new Set<TimelineChannel>();
+  /** The broker refused `timeline/patch` (a server from before patches): the full channel is followed for good. */
+  private patchesRefused = false;
+  private timelineSync: Promise<void> = Promise.resolve();
+  /** Settles when that client's connection closes (see publish). */
+  private readonly closedOf = new WeakMap<MqttClient, Promise<false>>();
 
   constructor(private readonly opts: ConnectionOptions) {
     this.backoff = opts.backoff ?? new Backoff({ baseMs: 1000, capMs: 60_000 });
@@ -90,16 +103,20 @@ export class Connection {
       reconnectPeriod: 0,
       connectTimeout: 15_000,
       protocolVersion: 4,
+      // mqtt-packet's default pre-builds a Buffer for each of the 65,536 packet ids on the first packet written:
+      // ~7 MB that stay on the heap of an agent that sends a few packets a minute.
+      writeCache: false,
       will: { topic: this.topic('status'), payload: encodeMessage(will), qos: 1, retain: true },
     });
     this.client = client;
+    this.closedOf.set(client, new Promise<false>((resolve) => client.once('close', () => resolve(false))));
     logger.debug({ url: this.opts.url }, 'connecting to broker');
 
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (this.client !== client) return;
       this.backoff.reset();
       this.authRefused = false;
-      void this.onConnect(client);
+      void this.onConnect(client, connack.sessionPresent === true);
     });
     client.on('message', (topic, payload) => {
       if (this.client !== client) return;
@@ -152,16 +169,22 @@ export class Connection {
     });
   }
 
-  private async onConnect(client: MqttClient): Promise<void> {
+  private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
     const { logger } = this.opts;
     try {
+      const timeline = this.opts.timelineChannels?.(sessionPresent) ?? ['timeline'];
+      const channels = SUBSCRIPTIONS.filter((c) => !isTimelineChannel(c) || timeline.includes(c));
       const granted = await client.subscribeAsync(
-        SUBSCRIPTIONS.map((c) => this.topic(c)),
+        channels.map((c) => this.topic(c)),
         { qos: 1 },
       );
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+      this.patchesRefused = refused.includes(this.topic('timeline/patch'));
       if (refused.length > 0) logger.error({ refused }, 'broker refused subscriptions');
       if (this.client !== client) return;
+      // A kept session may still hold timeline subscriptions from before: the refresh below drops the unwanted ones.
+      this.followedTimeline = new Set<TimelineChannel>(sessionPresent ? TIMELINE_CHANNELS : []);
+      for (const c of channels) if (isTimelineChannel(c) && !refused.includes(this.topic(c))) this.followedTimeline.add(c);
       // Online as soon as the device's own channels are subscribed: the retained timeline may already be on its
       // way, and its ack must not be dropped as "offline".
       this.online = true;
@@ -182,6 +205,8 @@ export class Connection {
       this.opts.onConnected?.();
       this.followedAreas = new Set();
       await this.followAreas(client);
+      // Asked again: a patch queued in the session may have arrived meanwhile and changed the wish.
+      await this.refreshTimelineChannels();
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'connection setup failed');
     }
@@ -217,6 +242,40 @@ export class Connection {
     }
   }
 
+  /** Asks the chooser again and follows its timeline channels; serialised, so two refreshes never interleave. */
+  refreshTimelineChannels(): Promise<void> {
+    const run = this.timelineSync.then(() => this.followTimeline());
+    this.timelineSync = run.catch(() => undefined);
+    return run;
+  }
+
+  /** New channels first, then the dropped ones: a version published in between arrives twice rather than never. */
+  private async followTimeline(): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    const chosen = this.opts.timelineChannels?.() ?? ['timeline'];
+    try {
+      for (const c of TIMELINE_CHANNELS) {
+        if (!chosen.includes(c) || this.followedTimeline.has(c) || (c === 'timeline/patch' && this.patchesRefused)) continue;
+        const [grant] = await client.subscribeAsync(this.topic(c), { qos: DEVICE_CHANNELS[c].qos });
+        if (grant?.qos !== 128) this.followedTimeline.add(c);
+        else if (c === 'timeline/patch') this.patchesRefused = true;
+      }
+      const wanted: readonly TimelineChannel[] = this.patchesRefused ? ['timeline'] : chosen;
+      if (this.patchesRefused && !this.followedTimeline.has('timeline')) {
+        await client.subscribeAsync(this.topic('timeline'), { qos: DEVICE_CHANNELS.timeline.qos });
+        this.followedTimeline.add('timeline');
+      }
+      for (const c of TIMELINE_CHANNELS) {
+        if (wanted.includes(c) || !this.followedTimeline.has(c)) continue;
+        await client.unsubscribeAsync(this.topic(c));
+        this.followedTimeline.delete(c);
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err: errorMessage(err) }, 'timeline subscriptions not updated');
+    }
+  }
+
   /**
    * Subscribes again to one of the device's own channels: for a retained channel (the timeline) the broker then
    * delivers the retained message again. False when offline.
@@ -226,6 +285,7 @@ export class Connection {
     if (!client || !this.connected) return false;
     try {
       await client.subscribeAsync(this.topic(channel), { qos: DEVICE_CHANNELS[channel].qos });
+      if (isTimelineChannel(channel)) this.followedTimeline.add(channel);
       return true;
     } catch (err) {
       this.opts.logger.warn({ channel, err: errorMessage(err) }, 'resubscribe failed');
@@ -239,8 +299,11 @@ export class Connection {
     if (!client || !this.connected) return false;
     const spec = DEVICE_CHANNELS[channel];
     try {
-      await client.publishAsync(this.topic(channel), encodeMessage(value), { qos: spec.qos, retain: spec.retain });
-      return true;
+      // With clean: false, mqtt.js keeps a QoS 1 publish whose PUBACK the closed connection never brought, for a
+      // resend on that same client, and never settles it: this client is discarded, so the caller (the timeline and
+      // alert queue among them) would wait for ever. A publish cut by the close is one not made.
+      const sent = client.publishAsync(this.topic(channel), encodeMessage(value), { qos: spec.qos, retain: spec.retain }).then(() => true);
+      return await Promise.race([sent, this.closedOf.get(client) ?? sent]);
     } catch (err) {
       this.opts.logger.warn({ channel, err: errorMessage(err) }, 'publish failed');
       return false;

@@ -2,7 +2,7 @@ import type { EventBus } from '../../core/bus.js';
 import type { Feature } from '../../core/feature.js';
 import type { MessageRouter } from '../../router/message-router.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import type { Uplink } from './uplink.js';
+import type { TimelineChannelChooser, Uplink } from './uplink.js';
 
 /** The connection's own settings, plus what the feature wires into it. */
 export interface MqttFeatureOptions
@@ -17,6 +17,7 @@ export interface MqttFeatureOptions
 export class MqttFeature implements Feature, Uplink {
   readonly name = 'mqtt';
   private connection: Connection | null = null;
+  private chooseTimeline: TimelineChannelChooser = () => ['timeline'];
 
   constructor(private readonly opts: MqttFeatureOptions) {}
 
@@ -42,6 +43,7 @@ export class MqttFeature implements Feature, Uplink {
       onAreaMessage: (areaCode, payload) => opts.router.routeArea(areaCode, 'alert', payload),
       onConnected: () => opts.bus.emit('mqtt.connected'),
       onDisconnected: () => opts.bus.emit('mqtt.disconnected', { reason: 'connection closed' }),
+      timelineChannels: (sessionPresent) => this.chooseTimeline(sessionPresent),
     });
     this.connection.start();
   }
@@ -60,5 +62,13 @@ export class MqttFeature implements Feature, Uplink {
 
   async refreshAreas(): Promise<void> {
     await this.connection?.refreshAreas();
+  }
+
+  chooseTimelineChannels(choose: TimelineChannelChooser): void {
+    this.chooseTimeline = choose;
+  }
+
+  async refreshTimelineChannels(): Promise<void> {
+    await this.connection?.refreshTimelineChannels();
   }
 }

@@ -1,7 +1,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { createRequire } from 'node:module';
 import type { AudioOutput } from '../../config.js';
 import { METER_FILTER, parseMomentaryLufs } from './loudness.js';
 
@@ -121,16 +121,25 @@ const STDERR_TAIL_CHARS = 400;
 /** With metering, ffmpeg logs at info level: only these lines explain a failure. */
 const PROBLEM_LINE = /\[(?:error|fatal|panic|warning)\]/;
 
+/**
+ * The ffmpeg binary shipped by @ffmpeg-installer, looked up at the first play: a CommonJS package imported by an
+ * ES module makes Node load its CommonJS export parser (WebAssembly, a few MB) for the rest of the process.
+ */
+let installedFfmpeg: string | undefined;
+const installedFfmpegPath = (): string => (installedFfmpeg ??= (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+
 /** Plays a file through an ffmpeg child process. */
 export class FfmpegPlayer implements Player {
-  private readonly ffmpegPath: string;
   private readonly spawnFn: SpawnFn;
   private readonly now: () => number;
 
   constructor(private readonly opts: FfmpegPlayerOptions) {
-    this.ffmpegPath = opts.ffmpegPath ?? ffmpegInstaller.path;
     this.spawnFn = opts.spawn ?? nodeSpawn;
     this.now = opts.now ?? Date.now;
+  }
+
+  private get ffmpegPath(): string {
+    return this.opts.ffmpegPath ?? installedFfmpegPath();
   }
 
   private readonly madeDirs = new Set<string>();

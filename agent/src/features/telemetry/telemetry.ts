@@ -94,7 +94,8 @@ export class Telemetry {
       ...(temperatureC !== undefined ? { temperatureC } : {}),
       uptimeS: Math.max(0, Math.round((now - this.startedAt) / 1000)),
       ...(s.timelineVersion !== undefined ? { timelineVersion: s.timelineVersion } : {}),
-      playing: s.playing,
+      // Absent is what null means (nothing plays): 15 bytes a minute an idle device does not send (issue 14).
+      ...(s.playing !== null ? { playing: s.playing } : {}),
       rssBytes: process.memoryUsage.rss(),
       ...(freeDiskBytes !== undefined && Number.isSafeInteger(freeDiskBytes) ? { freeDiskBytes } : {}),
       ...(s.mediaBlockedBytes ? { mediaBlockedBytes: s.mediaBlockedBytes } : {}),
