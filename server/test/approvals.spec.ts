@@ -248,6 +248,11 @@ describe.each(['sqlite', 'postgres'])('approval rules on %s', (db) => {
     expect(confirmed.body.status).toBe('active');
     expect(confirmed.body.confirmedBy).not.toBeNull();
     expect((await call('admin', 'POST', `/api/v1/alerts/${id}/confirm`)).status).toBe(409);
+    // Its publication is the confirmation's fan-out job; withdrawing it before the job ran would rightly publish
+    // only the cancellation, so the job is waited for.
+    const job = (confirmed.body as unknown as { fanout: { id: string } | null }).fanout;
+    expect(job).not.toBeNull();
+    await fanoutDone((m, u, b) => call('admin', m, u, b), job!.id);
     // Withdrawn: its cancellation is the last message on the topic, so once it is here every earlier publication of
     // this alert has arrived too (one topic, in order): exactly one, the confirmed one.
     expect((await call('admin', 'POST', `/api/v1/alerts/${id}/cancel`)).status).toBe(200);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { timelineMessageSchema } from '@loa/shared';
 import { TimelineEntity } from '../src/timelines/timeline.entity.js';
+import { fanoutDone } from './support/fanouts.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
@@ -20,7 +21,9 @@ describe('content lifecycle and board content over HTTP', () => {
   });
   afterAll(() => t.close());
 
-  const timeline = async (deviceId: string) => {
+  /** The device's stored timeline once the save's fan-out job (which compiles it, after the save answered) is done. */
+  const timeline = async (deviceId: string, saved: Json) => {
+    await fanoutDone((m, u, b) => t.api(m, u, b), (saved.fanout as { id: string }).id);
     const row = await t.server.app.get(DataSource).getRepository(TimelineEntity).findOneByOrFail({ deviceId });
     return timelineMessageSchema.parse(JSON.parse(row.payload));
   };
@@ -49,7 +52,7 @@ describe('content lifecycle and board content over HTTP', () => {
 
     const ok = await t.api<Json>('POST', '/api/v1/schedules', { contentId: id, startAt: soon(), targets: { devices: ['board-1'] } });
     expect(ok.status).toBe(201);
-    const slot = (await timeline('board-1')).slots.find((s) => s.contentId === id);
+    const slot = (await timeline('board-1', ok.body)).slots.find((s) => s.contentId === id);
     expect(slot).toMatchObject({ type: 'text', text: 'Tiêm chủng tại trạm y tế xã', style: { fontSize: 'large', color: '#ffff00', background: '#000080' } });
 
     expect((await t.api<Json>('POST', `/api/v1/contents/${id}/archive`)).body).toMatchObject({ state: 'archived' });
@@ -90,7 +93,7 @@ describe('content lifecycle and board content over HTTP', () => {
 
     const s = await t.api<Json>('POST', '/api/v1/schedules', { contentId: image.id, startAt: soon(10_800_000), targets: { devices: ['board-1'] } });
     expect(s.status).toBe(201);
-    const slot = (await timeline('board-1')).slots.find((x) => x.contentId === image.id);
+    const slot = (await timeline('board-1', s.body)).slots.find((x) => x.contentId === image.id);
     expect(slot).toMatchObject({ type: 'image', fit: 'contain', media: { mime: 'image/png' } });
     // The variant is the profile's, downloadable by the device like any media.
     const variant = await fetch(`${t.baseUrl}/api/v1/contents/${String(image.id)}/preview?profileId=${pid}`, { headers: { authorization: `Bearer ${t.token}` } });

@@ -260,10 +260,20 @@ function fanoutsDoneAt(api: LoaApi, ids: readonly string[], timeoutMs: number): 
   return done;
 }
 
+/** fetch's "fetch failed" (a TypeError: the connection, not an HTTP answer) as null; anything else is thrown. */
+const lostConnection = (err: unknown): null => {
+  if (err instanceof TypeError) return null;
+  throw err;
+};
+
 async function waitFanouts(api: LoaApi, ids: readonly string[], timeoutMs: number): Promise<number> {
   let open = [...ids];
   await until('fan-out jobs done', timeoutMs, async () => {
-    const states = await Promise.all(open.map((id) => api.request<{ id: string; state: string }>('GET', `/api/v1/fanouts/${id}`)));
+    // A poll that finds its pooled connection closed by the server for idleness ("other side closed": the busy
+    // in-process fleet read the FIN late) is not an answer; the next poll asks again.
+    const polled = await Promise.all(open.map((id) => api.request<{ id: string; state: string }>('GET', `/api/v1/fanouts/${id}`).catch(lostConnection)));
+    if (polled.includes(null)) return false;
+    const states = polled.filter((j): j is { id: string; state: string } => j !== null);
     const failed = states.find((j) => j.state === 'failed');
     if (failed) throw new Error(`fan-out ${failed.id} failed`);
     open = states.filter((j) => j.state !== 'done').map((j) => j.id);

@@ -330,11 +330,12 @@ class Progress implements FanoutRun {
     await this.settle();
   }
 
-  /** Stopped by the server's stop: the progress so far is kept and the lease left to lapse. */
+  /** Stopped by the server's stop: the progress so far is kept and the lease given up, so the next start takes it. */
   async interrupted(): Promise<void> {
     await this.writes;
-    const { state, total, done, deferred, updatedAt } = this.job;
-    await this.repo.update(this.job.id, { state, total, done, deferred, updatedAt });
+    const now = this.clock.now();
+    const { state, total, done, deferred } = this.job;
+    await this.repo.update(this.job.id, { state, total, done, deferred, updatedAt: now, leaseUntil: now });
   }
 
   private async settle(): Promise<void> {

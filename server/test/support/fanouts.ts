@@ -13,9 +13,11 @@ export function testFanouts(ds: DataSource, clock: Clock, events: DomainEvents =
   return new FanoutJobs(new FanoutsRepository(ds), clock, events, silentLogger);
 }
 
-/** Fan-out jobs over an in-memory table, for unit tests with fakes (no area scoping: `commonArea` is null). */
-export function memoryFanouts(clock: Clock, events: DomainEvents = new TestDomainEvents()): { fanouts: FanoutJobs; rows: Map<string, FanoutEntity> } {
-  const rows = new Map<string, FanoutEntity>();
+/**
+ * Fan-out jobs over an in-memory table, for unit tests with fakes (no area scoping: `commonArea` is null). Pass the
+ * `rows` of another to have a second process over the same table.
+ */
+export function memoryFanouts(clock: Clock, events: DomainEvents = new TestDomainEvents(), rows = new Map<string, FanoutEntity>()): { fanouts: FanoutJobs; rows: Map<string, FanoutEntity> } {
   const repo = {
     insert: async (job: FanoutEntity) => void rows.set(job.id, { ...job }),
     find: async (id: string) => (rows.has(id) ? { ...rows.get(id)! } : null),
