@@ -1,7 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { configSchema, type RawConfig } from './config.schema.js';
 import { buildTtsConfig, type TtsConfig } from './tts-settings.js';
+
+/** The external MQTT broker the server is a client of (issue 15); null: the embedded aedes broker. */
+export interface ExternalBrokerConfig {
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+  caFile: string | undefined;
+  clientCert: { certFile: string; keyFile: string } | undefined;
+  shareGroup: string;
+  /** Who authenticates and confines devices at the broker (see LOA_BROKER_ACCOUNTS). */
+  accounts: 'dynsec' | 'http' | 'none';
+}
 
 export type DatabaseTarget = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 
@@ -61,6 +74,18 @@ export class AppConfig {
     trimSilence: boolean;
   };
   readonly mediaConcurrency: number;
+  /** Null: the embedded broker (the one-command default). */
+  readonly externalBroker: ExternalBrokerConfig | null;
+  /** LOA_BROKER_AUTH_TOKEN: what the broker presents to the HTTP auth endpoint; null: the endpoint is off. */
+  readonly brokerAuthToken: string | null;
+  /** EMQX REST API for ending sessions (LOA_BROKER_ACCOUNTS=http); null when not configured. */
+  readonly emqxApi: { url: string; key: string; secret: string } | null;
+  readonly instanceId: string;
+  /**
+   * Several instances may share this database: leadership, locks and cache invalidation go through PostgreSQL.
+   * True exactly when the database is PostgreSQL (SQLite is one process by nature).
+   */
+  readonly clustered: boolean;
 
   /** Text-to-speech engine and normalisation settings (issue 6). */
   readonly tts: TtsConfig;
@@ -70,7 +95,7 @@ export class AppConfig {
     this.mqttHost = raw.LOA_MQTT_HOST;
     this.mqttPort = raw.LOA_MQTT_PORT;
     this.dataDir = path.resolve(raw.LOA_DATA_DIR);
-    this.mediaDir = path.join(this.dataDir, 'media');
+    this.mediaDir = raw.LOA_MEDIA_DIR === undefined ? path.join(this.dataDir, 'media') : path.resolve(raw.LOA_MEDIA_DIR);
     this.dashboardDir = raw.LOA_DASHBOARD_DIR === undefined ? null : path.resolve(raw.LOA_DASHBOARD_DIR);
     const url = raw.LOA_DATABASE_URL;
     this.database =
@@ -127,6 +152,18 @@ export class AppConfig {
       trimSilence: raw.LOA_AUDIO_TRIM_SILENCE,
     };
     this.mediaConcurrency = raw.LOA_MEDIA_CONCURRENCY;
+    this.externalBroker = externalBroker(raw);
+    this.brokerAuthToken = raw.LOA_BROKER_AUTH_TOKEN ?? null;
+    if (this.externalBroker?.accounts === 'http' && this.brokerAuthToken === null) {
+      throw new ConfigError('LOA_BROKER_ACCOUNTS=http needs LOA_BROKER_AUTH_TOKEN: the token the broker sends to the HTTP auth endpoint');
+    }
+    const emqx = [raw.LOA_EMQX_API_URL, raw.LOA_EMQX_API_KEY, raw.LOA_EMQX_API_SECRET];
+    if (emqx.some((v) => v !== undefined) && emqx.some((v) => v === undefined)) {
+      throw new ConfigError('LOA_EMQX_API_URL, LOA_EMQX_API_KEY and LOA_EMQX_API_SECRET must be set together');
+    }
+    this.emqxApi = raw.LOA_EMQX_API_URL !== undefined ? { url: raw.LOA_EMQX_API_URL, key: raw.LOA_EMQX_API_KEY!, secret: raw.LOA_EMQX_API_SECRET! } : null;
+    this.instanceId = raw.LOA_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50)}-${process.pid}`;
+    this.clustered = this.database.type === 'postgres';
     try {
       this.tts = buildTtsConfig(raw);
     } catch (e) {
@@ -159,6 +196,34 @@ export class AppConfig {
     }
     return new AppConfig(parsed.data);
   }
+}
+
+function externalBroker(raw: RawConfig): ExternalBrokerConfig | null {
+  const url = raw.LOA_MQTT_URL;
+  if (url === undefined) {
+    const stray = (['LOA_MQTT_USERNAME', 'LOA_MQTT_PASSWORD', 'LOA_MQTT_CA_FILE', 'LOA_BROKER_ACCOUNTS'] as const).filter((k) => raw[k] !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} only apply with an external broker: set LOA_MQTT_URL too, or remove them`);
+    return null;
+  }
+  if (raw.LOA_BROKER_ACCOUNTS === undefined) {
+    throw new ConfigError('LOA_MQTT_URL needs LOA_BROKER_ACCOUNTS: dynsec (Mosquitto dynamic security), http (EMQX and others ask the server) or none (managed outside Loa)');
+  }
+  if ((raw.LOA_MQTT_USERNAME === undefined) !== (raw.LOA_MQTT_PASSWORD === undefined)) throw new ConfigError('LOA_MQTT_USERNAME and LOA_MQTT_PASSWORD must be set together');
+  if (raw.LOA_BROKER_ACCOUNTS === 'dynsec' && raw.LOA_MQTT_USERNAME === undefined) {
+    throw new ConfigError('LOA_BROKER_ACCOUNTS=dynsec needs LOA_MQTT_USERNAME and LOA_MQTT_PASSWORD: an account with the dynamic-security admin role');
+  }
+  const cert = raw.LOA_MQTT_CLIENT_CERT_FILE;
+  const key = raw.LOA_MQTT_CLIENT_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('LOA_MQTT_CLIENT_CERT_FILE and LOA_MQTT_CLIENT_KEY_FILE must be set together');
+  return {
+    url,
+    username: raw.LOA_MQTT_USERNAME,
+    password: raw.LOA_MQTT_PASSWORD,
+    caFile: raw.LOA_MQTT_CA_FILE === undefined ? undefined : path.resolve(raw.LOA_MQTT_CA_FILE),
+    clientCert: cert !== undefined && key !== undefined ? { certFile: path.resolve(cert), keyFile: path.resolve(key) } : undefined,
+    shareGroup: raw.LOA_MQTT_SHARE_GROUP,
+    accounts: raw.LOA_BROKER_ACCOUNTS,
+  };
 }
 
 function getPath(obj: Record<string, unknown>, p: PropertyKey[]): unknown {

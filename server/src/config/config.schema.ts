@@ -91,6 +91,43 @@ export const configSchema = z.object({
     .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL, e.g. mqtts://loa.example.gov.vn:8883' })
     .refine((u) => !/[?#]/.test(u), 'must not carry a query or fragment')
     .optional(),
+  /**
+   * Scale-out (issue 15, docs/scale.md): an existing MQTT broker (Mosquitto 2, EMQX) instead of the embedded one. The
+   * server connects to it as a privileged client (MQTT 5); devices connect to the broker, not to the server.
+   */
+  LOA_MQTT_URL: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL of the broker, e.g. mqtts://broker.internal:8883' })
+    .refine((u) => !/[?#]/.test(u), 'must not carry a query or fragment')
+    .optional(),
+  /** The server's own account at the external broker (superuser: all of loa/#, and $CONTROL for dynamic security). */
+  LOA_MQTT_USERNAME: z.string().min(1).optional(),
+  LOA_MQTT_PASSWORD: z.string().min(1).optional(),
+  /** PEM CA bundle that signed the external broker's certificate (mqtts://); default: the system's CAs. */
+  LOA_MQTT_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate and key, when the broker asks the server for one (mutual TLS). */
+  LOA_MQTT_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  LOA_MQTT_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  /** Shared-subscription group of the server instances (`$share/<group>/…`): each device message goes to one of them. */
+  LOA_MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1-32 chars of A-Z, a-z, 0-9, "_" or "-"').default('loa'),
+  /**
+   * How devices are authenticated and confined at an external broker: `dynsec` — the server provisions Mosquitto's
+   * dynamic-security plugin; `http` — the broker asks the server's HTTP endpoint (EMQX, mosquitto-go-auth, VerneMQ);
+   * `none` — managed outside Loa. Required with LOA_MQTT_URL.
+   */
+  LOA_BROKER_ACCOUNTS: z.enum(['dynsec', 'http', 'none']).optional(),
+  /** Bearer token the broker presents to the HTTP auth endpoint (LOA_BROKER_ACCOUNTS=http); at least 24 characters. */
+  LOA_BROKER_AUTH_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** EMQX REST API (optional, LOA_BROKER_ACCOUNTS=http): lets the server end a revoked device's session at once. */
+  LOA_EMQX_API_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://emqx1:18083' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  LOA_EMQX_API_KEY: z.string().min(1).optional(),
+  LOA_EMQX_API_SECRET: z.string().min(1).optional(),
+  /** This server instance's name (logs, its MQTT client id `loa-server-<id>`); default: host name and process id. */
+  LOA_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 chars of A-Z, a-z, 0-9, ".", "_" or "-"').optional(),
+  /** Media store; every instance must see the same one (a shared directory). Default: <LOA_DATA_DIR>/media. */
+  LOA_MEDIA_DIR: z.string().min(1).optional(),
   /** Wrong device secrets in a row per (device id, source address) answered at once; later ones are answered late. */
   LOA_DEVICE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(0).max(1000).default(5),
   /** Longest a failed device login's answer is held back (the delay doubles from 1 s up to this). */
