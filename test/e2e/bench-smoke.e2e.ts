@@ -24,7 +24,7 @@ describe('bench smoke', () => {
     const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-b', 'test/bench'], { cwd: REPO, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     const json = path.join(dir, 'bench.json');
-    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--telemetry-s', '5', '--soak-rounds', '10', '--soak-idle-s', '2', '--edge-idle-s', '10', '--json', json], {
+    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', String(N), '--events-per-device', '5', '--processes', '2', '--telemetry-s', '5', '--soak-rounds', '10', '--soak-idle-s', '2', '--edge-idle-s', '10', '--steady-min', '0.5', '--json', json], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 300_000,
@@ -34,7 +34,7 @@ describe('bench smoke', () => {
     const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null; restart: { graceful: { complete: boolean }; crash: { complete: boolean } } };
     expect(result.devices).toBe(N);
     const scenarios = new Set(result.rows.map((r) => r.scenario));
-    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '11 restart', '12 soak, malformed input', '13 edge traffic'].sort());
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '11 restart', '12 soak, malformed input', '13 edge traffic', '14 steady 0.5 min, fleet up'].sort());
     for (const r of result.rows) {
       expect(typeof r.loa).toBe('number');
       expect(Number.isFinite(r.loa)).toBe(true);

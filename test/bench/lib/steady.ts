@@ -96,7 +96,7 @@ export async function measureSteady(o: SteadyOptions): Promise<SteadyResult> {
 }
 
 export function steadyRows(r: SteadyResult): Array<{ scenario: string; metric: string; loa: number | null; raw: number | null; ratio: number | null; target: string }> {
-  const sc = `13 steady ${r.minutes} min, fleet up`;
+  const sc = `14 steady ${r.minutes} min, fleet up`;
   const row = (metric: string, loa: number | null, target = '') => ({ scenario: sc, metric, loa, raw: null, ratio: null, target });
   return [
     row('schedules created', r.schedules),
