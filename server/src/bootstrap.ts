@@ -13,7 +13,8 @@ import { AppConfig } from './config/app-config.js';
 import { openAppDatabase } from './app.database.js';
 import { createLogger, NestPinoLogger, type AppLogger } from './logging/logger.js';
 import { listenOrExplain } from './common/listen.js';
-import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { MessageBroker } from './broker/message-broker.js';
+import { readBrokerTls } from './broker/broker-tls.js';
 import { readTlsMaterial } from './common/tls.js';
 import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 import compression from 'compression';
@@ -30,9 +31,9 @@ const HTTP_STOP_GRACE_MS = 5000;
 export interface RunningServer {
   app: NestExpressApplication;
   httpPort: number;
-  /** Plain MQTT; null when TLS is configured and LOA_MQTT_PLAIN=false. */
+  /** Plain MQTT; null when TLS is configured and LOA_MQTT_PLAIN=false, or with an external broker. */
   mqttPort: number | null;
-  /** MQTT over TLS; null without TLS. */
+  /** MQTT over TLS; null without TLS, or with an external broker. */
   mqttsPort: number | null;
   /** True when the HTTP port serves HTTPS. */
   https: boolean;
@@ -49,10 +50,13 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   mkdirSync(config.mediaDir, { recursive: true });
   // Busy ports are found before anything else is opened, so the message comes first and nothing is left half-started.
   await assertPortFree(config.httpPort, config.httpHost, 'HTTP', 'LOA_HTTP_PORT');
-  if (config.tls === null || config.mqttPlain) await assertPortFree(config.mqttPort, config.mqttHost, 'MQTT', 'LOA_MQTT_PORT');
-  if (config.tls !== null) await assertPortFree(config.mqttsPort, config.mqttHost, 'MQTT over TLS', 'LOA_MQTTS_PORT');
+  // With an external broker the server listens for no device: they connect to that broker.
+  const embeddedBroker = config.externalBroker === null;
+  if (embeddedBroker && (config.tls === null || config.mqttPlain)) await assertPortFree(config.mqttPort, config.mqttHost, 'MQTT', 'LOA_MQTT_PORT');
+  if (embeddedBroker && config.tls !== null) await assertPortFree(config.mqttsPort, config.mqttHost, 'MQTT over TLS', 'LOA_MQTTS_PORT');
   // Read before anything opens, so a missing or malformed file is reported first (as a ConfigError).
   const tls = config.tls === null ? null : readTlsMaterial(config.tls);
+  if (config.externalBroker !== null) readBrokerTls(config.externalBroker);
   const dataSource = await openAppDatabase(config.database);
   let app: NestExpressApplication | undefined;
   let drain: HttpDrain | undefined;
@@ -87,8 +91,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     drain = new HttpDrain(app.getHttpServer() as HttpServer);
     await app.init();
     await app.get(AuthService).ensureFirstAdmin();
-    // Devices are let in once every feature listens to them (see EmbeddedBroker.listen).
-    await app.get(EmbeddedBroker).listen();
+    // Devices are let in once every feature listens to them (see MessageBroker.open).
+    await app.get(MessageBroker).open();
     await app.listen(config.httpPort, config.httpHost);
   } catch (err) {
     await app?.close().catch(() => undefined);
@@ -99,10 +103,23 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   const http = drain;
   let closing: Promise<void> | undefined;
   const httpPort = (started.getHttpServer().address() as AddressInfo).port;
-  const broker = started.get(EmbeddedBroker);
+  const broker = started.get(MessageBroker);
   const mqttPort = broker.port;
   const mqttsPort = broker.tlsPort;
-  logger.info({ ctx: 'server', httpPort, https: tls !== null, mqttPort, mqttsPort, database: config.database.type, dataDir: config.dataDir }, 'Loa server started');
+  const brokerState = broker.state();
+  logger.info(
+    {
+      ctx: 'server',
+      instanceId: config.instanceId,
+      httpPort,
+      https: tls !== null,
+      broker: brokerState.kind,
+      ...(brokerState.url === undefined ? { mqttPort, mqttsPort } : { brokerUrl: brokerState.url, shareGroup: config.externalBroker?.shareGroup, brokerAccounts: config.externalBroker?.accounts }),
+      database: config.database.type,
+      dataDir: config.dataDir,
+    },
+    `Loa server started (${brokerState.kind === 'embedded' ? 'embedded MQTT broker' : `MQTT broker at ${brokerState.url}`})`,
+  );
   return {
     app: started,
     httpPort,
@@ -123,7 +140,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
   async function stop(): Promise<void> {
     // Intake stops first, on both ports at once, so nothing new reaches the database while it is flushed. Then the
     // sessions the stop ends are recorded, the requests in progress finish (bounded), and Nest's hooks drain the
-    // batchers, stop the timers and close the broker, which cuts the device sessions last (see EmbeddedBroker.stop).
+    // batchers, stop the timers and close the broker, which cuts the device sessions last (see EmbeddedBroker.stop;
+    // on an external broker the devices stay connected to it and the stop withdraws this instance's subscriptions).
     const requests = http?.close(HTTP_STOP_GRACE_MS) ?? Promise.resolve(0);
     // The sessions a stop ends are not device outages: presence stays as it was, exactly as after a crash, and the
     // devices' own reconnect (seconds) or, failing that, the heartbeat timeout decides it. Marking every device
@@ -131,7 +149,7 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // the new process record a transition per device during its reconnect storm (a planned restart cost the fleet
     // more than a crash).
     const ended = await broker.stop();
-    logger.info({ ctx: 'server', sessions: ended.length }, 'device sessions end with the stop; their presence is left as it was');
+    if (embeddedBroker) logger.info({ ctx: 'server', sessions: ended.length }, 'device sessions end with the stop; their presence is left as it was');
     const cut = await requests;
     if (cut > 0) logger.warn({ ctx: 'server', requests: cut }, 'HTTP requests still running were cut by the stop');
     await started.close();

@@ -1,6 +1,7 @@
 import { AppConfig, ConfigError } from './config/app-config.js';
 import { ListenError } from './common/listen.js';
 import { startServer } from './bootstrap.js';
+import { BrokerConnectError } from './broker/broker-errors.js';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
       }
     });
   } catch (err) {
-    if (err instanceof ListenError) {
+    // Something outside the server is not ready (a port taken, the external broker unreachable or refusing us).
+    if (err instanceof ListenError || err instanceof BrokerConnectError) {
       process.stderr.write(`loa-server: ${err.message}\n`);
       process.exit(3);
     }

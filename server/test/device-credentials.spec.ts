@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { NotFoundException } from '@nestjs/common';
 import { generateSigningKey } from '@loa/shared';
-import { MessageBroker, type MessageHandler } from '../src/broker/message-broker.js';
+import { MessageBroker, type BrokerState, type MessageHandler } from '../src/broker/message-broker.js';
 import { Metrics } from '../src/common/metrics.js';
 import { DeviceRevocationEntity } from '../src/device-auth/device-revocation.entity.js';
 import { DeviceEntity } from '../src/devices/device.entity.js';
@@ -137,6 +137,18 @@ class FakeBroker extends MessageBroker {
   async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
   async disconnect(clientId: string): Promise<void> {
     this.disconnected.push(clientId);
+  }
+  // Lifecycle is bootstrap's business; a test double has none.
+  get tlsPort(): number | null {
+    return null;
+  }
+  async open(): Promise<void> {}
+  async stop(): Promise<string[]> {
+    return [];
+  }
+  reloadTls(): void {}
+  state(): BrokerState {
+    return { kind: 'embedded', connected: true };
   }
 }
 

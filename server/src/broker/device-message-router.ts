@@ -66,7 +66,8 @@ export class DeviceMessageRouter {
       }
       this.metrics.inc(`mqtt_${channel.replace('/', '_')}_received`);
       await Promise.all([...senders, ...route.handlers.map((h) => run('handler', () => h(parsed.deviceId, decoded.value)))]);
-    });
+      // Shared: with several server instances on one broker, each device message goes to exactly one of them.
+    }, { shared: true });
     return route;
   }
 

@@ -12,9 +12,10 @@ import { readTlsMaterial, type TlsMaterial } from '../common/tls.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { indexExactTopics } from './exact-topic-matcher.js';
+import { InFlightHandlers } from './in-flight-handlers.js';
 import { indexedMemoryPersistence } from './indexed-persistence.js';
 import { guardPacketSize, PACKET_LIMITS, type OversizeReason } from './packet-size-guard.js';
-import { MessageBroker, type MessageHandler, type PublishOptions } from './message-broker.js';
+import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from './message-broker.js';
 
 const authError = (message: string, returnCode: 3 | 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
 
@@ -45,7 +46,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   /** Every open MQTT socket, logged in or not: a stop cuts them all, or a half-open login would hold the port. */
   private readonly sockets = new Set<Socket>();
   /** Server-side handlers still running for messages already taken from devices; a stop lets them finish. */
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly handlers: InFlightHandlers;
   private stopping = false;
   private portsClosed: Promise<unknown> = Promise.resolve();
   private stopped: Promise<string[]> | null = null;
@@ -61,6 +62,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     super();
+    this.handlers = new InFlightHandlers((topic, err) => this.logger.error({ ctx: 'mqtt', topic, err: err.message }, 'message handler failed'));
     const sockets = this.sockets;
     this.forgetSocket = function (this: Socket) {
       sockets.delete(this);
@@ -83,7 +85,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
 
   /**
    * The broker exists from onModuleInit (features subscribe in onApplicationBootstrap), but devices are let in only by
-   * `listen()`, once every feature listens: a fleet reconnecting the moment the port opens must not have its
+   * `open()`, once every feature listens: a fleet reconnecting the moment the port opens must not have its
    * `online` status or its reports published to nobody.
    */
   async onModuleInit(): Promise<void> {
@@ -104,7 +106,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   }
 
   /** Opens the MQTT port(s); startServer calls it after the application is initialised. */
-  async listen(): Promise<void> {
+  async open(): Promise<void> {
     const aedes = this.requireBroker();
     const tls = this.config.tls;
     if (tls === null || this.config.mqttPlain) {
@@ -127,6 +129,10 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   private accept(aedes: Aedes, socket: Socket): void {
     guardPacketSize(socket, PACKET_LIMITS, this.refuseOversize);
     aedes.handle(socket);
+  }
+
+  state(): BrokerState {
+    return { kind: 'embedded', connected: this.server !== null || this.tlsServer !== null };
   }
 
   /** Swaps in a renewed certificate and key; sessions already open keep theirs, new handshakes use the new ones. */
@@ -163,7 +169,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     // close() stops accepting at once; its callback waits for the open sockets, which cutSessions ends.
     this.portsClosed = Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
     const ended = [...this.clients.keys()];
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.handlers.settle();
     this.logger.info({ ctx: 'mqtt', sessions: ended.length }, 'MQTT ports closed to new sessions; device messages in progress handled');
     return ended;
   }
@@ -223,6 +229,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     );
   }
 
+  /** Options are ignored: in one process every message has one subscriber anyway. */
   subscribe(filter: string, handler: MessageHandler): Promise<void> {
     const aedes = this.requireBroker();
     return new Promise((resolve) =>
@@ -230,11 +237,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
         filter,
         (packet, done) => {
           // Handlers own their errors; a throw here must never reach aedes' emitter and stall delivery.
-          const handled: Promise<void> = Promise.resolve()
-            .then(() => handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)))
-            .catch((err: Error) => this.logger.error({ ctx: 'mqtt', topic: packet.topic, err: err.message }, 'message handler failed'))
-            .finally(() => this.inFlight.delete(handled));
-          this.inFlight.add(handled);
+          this.handlers.run(handler, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
           // Acknowledging synchronously lets mqemitter deliver the next queued message inside this call; thousands
           // queued in a connect storm then overflow the stack. Deferring keeps the stack flat.
           setImmediate(done);

@@ -201,7 +201,7 @@ export class AppConfig {
 function externalBroker(raw: RawConfig): ExternalBrokerConfig | null {
   const url = raw.LOA_MQTT_URL;
   if (url === undefined) {
-    const stray = (['LOA_MQTT_USERNAME', 'LOA_MQTT_PASSWORD', 'LOA_MQTT_CA_FILE', 'LOA_BROKER_ACCOUNTS'] as const).filter((k) => raw[k] !== undefined);
+    const stray = (['LOA_MQTT_USERNAME', 'LOA_MQTT_PASSWORD', 'LOA_MQTT_CA_FILE', 'LOA_MQTT_CLIENT_CERT_FILE', 'LOA_MQTT_CLIENT_KEY_FILE', 'LOA_BROKER_ACCOUNTS'] as const).filter((k) => raw[k] !== undefined);
     if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} only apply with an external broker: set LOA_MQTT_URL too, or remove them`);
     return null;
   }

@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEVICE_ENDPOINTS_PATH, type DeviceEndpoints } from '@loa/shared';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
-import { EmbeddedBroker } from '../broker/embedded-broker.js';
+import { MessageBroker } from '../broker/message-broker.js';
+import { withoutCredentials } from '../broker/broker-url.js';
 import { AppConfig } from '../config/app-config.js';
 import { deviceEndpoints, hostOfHeader } from './device-endpoints.js';
 
@@ -16,7 +17,7 @@ import { deviceEndpoints, hostOfHeader } from './device-endpoints.js';
 export class DeviceEndpointsController {
   constructor(
     private readonly config: AppConfig,
-    private readonly broker: EmbeddedBroker,
+    private readonly broker: MessageBroker,
     private readonly adapter: HttpAdapterHost,
   ) {}
 
@@ -27,7 +28,8 @@ export class DeviceEndpointsController {
     return deviceEndpoints(
       {
         publicHttpUrl: this.config.publicHttpUrl,
-        publicMqttUrl: this.config.publicMqttUrl,
+        // Devices connect to the external broker, when there is one, not to this server.
+        publicMqttUrl: this.config.publicMqttUrl ?? (this.config.externalBroker === null ? null : withoutCredentials(this.config.externalBroker.url)),
         httpHost: this.config.httpHost,
         httpPort: address?.port ?? this.config.httpPort,
         https: this.config.tls !== null,

@@ -14,7 +14,7 @@ import {
   verifyKeyFromBase64,
   type AlertMessage,
 } from '@loa/shared';
-import { MessageBroker, type MessageHandler, type PublishOptions } from '../broker/message-broker.js';
+import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from '../broker/message-broker.js';
 import { SigningService } from '../signing/signing.service.js';
 import { MqttDeviceGateway } from './mqtt-device-gateway.js';
 
@@ -28,6 +28,18 @@ class FakeBroker extends MessageBroker {
   }
   async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
   async disconnect(_clientId: string): Promise<void> {}
+  // Lifecycle is bootstrap's business; a test double has none.
+  get tlsPort(): number | null {
+    return null;
+  }
+  async open(): Promise<void> {}
+  async stop(): Promise<string[]> {
+    return [];
+  }
+  reloadTls(): void {}
+  state(): BrokerState {
+    return { kind: 'embedded', connected: true };
+  }
 }
 
 const key = generateSigningKey();

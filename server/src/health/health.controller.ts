@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { PROTOCOL_VERSION } from '@loa/shared';
 import { Metrics } from '../common/metrics.js';
 import { Public } from '../auth/decorators.js';
-import { MessageBroker } from '../broker/message-broker.js';
+import { MessageBroker, type BrokerState } from '../broker/message-broker.js';
 import { DatabaseHealth } from './database-health.js';
 
 /** Memory that should come back after a burst of load: watch rssBytes against heapUsedBytes to tell a leak (both grow) from an allocator that keeps freed pages. */
@@ -31,7 +31,7 @@ export class HealthController {
 
   @Public()
   @Get()
-  async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; uptimeS: number; memory: ProcessMemory; counters: Record<string, number> }> {
+  async health(): Promise<{ status: 'ok'; protocol: number; database: string; mqttPort: number | null; broker: BrokerState; uptimeS: number; memory: ProcessMemory; counters: Record<string, number> }> {
     try {
       await this.db.ping();
     } catch (err) {
@@ -42,6 +42,8 @@ export class HealthController {
       protocol: PROTOCOL_VERSION,
       database: this.db.kind,
       mqttPort: this.broker.port,
+      // Reported, not failed on: the API keeps serving while an external broker is away (publishes wait for it).
+      broker: this.broker.state(),
       uptimeS: Math.round(process.uptime()),
       memory: processMemory(),
       counters: this.metrics.snapshot(),

@@ -11,7 +11,7 @@ import { DeviceEntity } from '../../src/devices/device.entity.js';
 import { MediaEntity } from '../../src/media/media.entity.js';
 import { hashDeviceSecret } from '../../src/device-auth/device-credentials.service.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { MessageBroker, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
+import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
 import { MqttDeviceGateway } from '../../src/device-gateway/mqtt-device-gateway.js';
 
 export const silentLogger = createLogger('silent');
@@ -69,6 +69,18 @@ export class RecordingBroker extends MessageBroker {
   readonly disconnected: string[] = [];
   async disconnect(clientId: string): Promise<void> {
     this.disconnected.push(clientId);
+  }
+  // Lifecycle is bootstrap's business; a test double has none.
+  get tlsPort(): number | null {
+    return null;
+  }
+  async open(): Promise<void> {}
+  async stop(): Promise<string[]> {
+    return [];
+  }
+  reloadTls(): void {}
+  state(): BrokerState {
+    return { kind: 'embedded', connected: true };
   }
 }
 

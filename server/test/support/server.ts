@@ -21,7 +21,9 @@ export interface TestServer {
 /**
  * A whole server in this process on ephemeral loopback ports, SQLite in a temp dir, logged in as admin. Approval rules
  * default to `permissive` (the behaviour before issue 7) so suites about other features are not held for approval;
- * pass LOA_APPROVAL_RULES_DEFAULT=standard or PUT /api/v1/settings/approval to test the rules.
+ * pass LOA_APPROVAL_RULES_DEFAULT=standard or PUT /api/v1/settings/approval to test the rules. `env` overrides any
+ * setting, e.g. LOA_MQTT_URL and LOA_BROKER_ACCOUNTS=none to run the server on an external broker (see
+ * test/external-broker.spec.ts), whose URL then is `mqttUrl`.
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loa-srv-'));
@@ -38,7 +40,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOA_APPROVAL_RULES_DEFAULT: 'permissive',
     ...env,
   });
-  const server = await startServer(config, silentLogger);
+  const server = await startServer(config, silentLogger).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const baseUrl = `http://127.0.0.1:${server.httpPort}`;
   let token = '';
   const api = async <T>(method: string, url: string, body?: unknown) => {
@@ -55,7 +60,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     server,
     baseUrl,
-    mqttUrl: `mqtt://127.0.0.1:${server.mqttPort}`,
+    // Devices connect to the external broker when the server runs on one (LOA_MQTT_URL), else to the embedded one.
+    mqttUrl: env.LOA_MQTT_URL ?? `mqtt://127.0.0.1:${server.mqttPort}`,
     dataDir,
     token,
     api,
