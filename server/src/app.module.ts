@@ -15,6 +15,7 @@ import { BrokerModule } from './broker/broker.module.js';
 import { DeviceGatewayModule } from './device-gateway/device-gateway.module.js';
 import { CommonModule } from './common/common.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -39,6 +40,8 @@ import { ApprovalsModule } from './approval-inbox/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 import { FanoutsModule } from './fanouts/fanouts.module.js';
+import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
+import { BrokerAccountsModule } from './broker-accounts/broker-accounts.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -56,6 +59,8 @@ export class AppModule {
         LoggingModule.forRoot(deps.logger),
         DatabaseModule.forRoot(deps.dataSource),
         CommonModule,
+        // Leader election, cross-instance locks and the cluster bus on PostgreSQL; in-process classes on SQLite.
+        ClusterModule,
         // Periodic work (sweeps, retention, the horizon roll) on the leader instance only; see jobs/job-scheduler.ts.
         JobsModule,
         // Domain events: producers publish what happened, listeners (@OnEvent) react; see events/domain-events.ts.
@@ -65,6 +70,8 @@ export class AppModule {
         EventsModule,
         SigningModule,
         BrokerModule,
+        // Device accounts at a broker that keeps its own (LOA_BROKER_ACCOUNTS=dynsec: Mosquitto dynamic security).
+        BrokerAccountsModule,
         DeviceGatewayModule,
         AuthModule,
         UsersModule,
@@ -93,6 +100,8 @@ export class AppModule {
         TtsModule,
         AuditModule,
         DeviceEndpointsModule,
+        // The HTTP auth endpoint external brokers call (EMQX, mosquitto-go-auth, VerneMQ), issue 15.
+        BrokerAuthModule,
       ],
     };
   }

@@ -6,9 +6,10 @@ import { Injectable } from '@nestjs/common';
  * goes only to its own caller.
  *
  * This is the port the server's critical sections (timeline recompiles, command sends, materialisation) go
- * through, so that they do not assume one process. `InProcessNamedLocks` serves a single instance; with several
- * instances an implementation over PostgreSQL advisory locks (`pg_advisory_xact_lock(hashtext(name))` held for the
- * duration of `fn`) fills the same contract without the callers changing.
+ * through, so that they do not assume one process. `InProcessNamedLocks` serves a single instance (SQLite); with
+ * several instances on PostgreSQL, `PostgresNamedLocks` (cluster/) fills the same contract with an advisory lock held
+ * for the duration of `fn`, without the callers changing. Taking one lock inside another is allowed (in a fixed
+ * order, as everywhere); the ClusterModule chooses the implementation.
  */
 export abstract class NamedLocks {
   abstract run<T>(name: string, fn: () => Promise<T>): Promise<T>;

@@ -1,7 +1,8 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { randomToken } from '../common/ids.js';
 import { areaCodesOf } from '../areas/area.entity.js';
+import { CacheInvalidation, type RemoteInvalidation } from '../cluster/cache-invalidation.js';
 import { DeviceCredentialsRepository, type CredentialsRow } from './device-credentials.repository.js';
 
 export type { CredentialsRow } from './device-credentials.repository.js';
@@ -17,6 +18,8 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
   private readonly cache = new Map<string, CachedDevice | null>();
   /** Bumped whenever a device's credentials change (rotation, revocation): sessions that logged in before are stale. */
   private readonly revisions = new Map<string, number>();
+  /** Added to every revision: bumped when changes made on another instance may have been missed (a cluster gap). */
+  private generation = 0;
   /** Bumped by every forget/invalidate, so a lookup that raced with a change does not cache what it read before. */
   private epoch = 0;
   /**
@@ -28,13 +31,23 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
   /** Lookups waiting for the next database read, by device id (see lookup). */
   private loading: Map<string, Array<{ resolve: (d: CachedDevice | null) => void; reject: (err: Error) => void }>> | null = null;
 
-  constructor(private readonly repo: DeviceCredentialsRepository) {}
+  /** `cluster`: changes made on other instances sharing the database (absent in unit tests: one process). */
+  constructor(
+    private readonly repo: DeviceCredentialsRepository,
+    @Optional() private readonly cluster?: CacheInvalidation,
+  ) {
+    cluster?.onRemote((change) => this.remoteChange(change));
+  }
 
   /**
    * Loads every device's credentials in one query, so the connect storm after a restart costs a hash per device
    * rather than a database round trip each (about 200 bytes a device: 60 MB at 300,000).
    */
   async onApplicationBootstrap(): Promise<void> {
+    await this.loadAll();
+  }
+
+  private async loadAll(): Promise<void> {
     const epoch = this.epoch;
     const rows = await this.repo.all();
     if (epoch !== this.epoch) return; // a device changed meanwhile: load lazily instead
@@ -80,6 +93,15 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     return stored.revoked ? 'revoked' : { areaCodes: stored.areaCodes };
   }
 
+  /**
+   * Whether the device exists and is revoked, with its current area chain (null: unknown), from the cache: for brokers
+   * that ask the server about each operation of an open session (HTTP authorisation), so a revocation bites there too.
+   */
+  async standing(deviceId: string): Promise<{ revoked: boolean; areaCodes: readonly string[] } | null> {
+    const stored = await this.lookup(deviceId);
+    return stored === null ? null : { revoked: stored.revoked, areaCodes: stored.areaCodes };
+  }
+
   /** The device's current area and ancestors (empty for an unknown device); follows moves once forget() is called. */
   async areaCodes(deviceId: string): Promise<readonly string[]> {
     return (await this.lookup(deviceId))?.areaCodes ?? [];
@@ -95,7 +117,7 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
 
   /** Changes whenever invalidate() is called for the device: a session opened under an older revision is stale. */
   revision(deviceId: string): number {
-    return this.revisions.get(deviceId) ?? 0;
+    return this.generation + (this.revisions.get(deviceId) ?? 0);
   }
 
   private lookup(deviceId: string): Promise<CachedDevice | null> {
@@ -150,10 +172,37 @@ export class DeviceCredentialsService implements OnApplicationBootstrap {
     if (this.complete) this.stale.add(deviceId);
   }
 
-  /** Call after a device's secret changed or it was revoked: forgets it and marks its open sessions stale. */
+  /**
+   * Call after a device's secret changed or it was revoked: forgets it and marks its open sessions stale, here and
+   * on the other instances.
+   */
   invalidate(deviceId: string): void {
+    this.invalidateHere(deviceId);
+    this.cluster?.credentialsChanged([deviceId]);
+  }
+
+  private invalidateHere(deviceId: string): void {
     this.forget(deviceId);
-    this.revisions.set(deviceId, this.revision(deviceId) + 1);
+    this.revisions.set(deviceId, (this.revisions.get(deviceId) ?? 0) + 1);
+  }
+
+  /** Another instance changed devices (it ran the side effects; this only forgets), or changes may have been missed. */
+  private remoteChange(change: RemoteInvalidation): void {
+    if (change.kind === 'devices') {
+      for (const id of change.deviceIds) {
+        if (change.credentials) this.invalidateHere(id);
+        else this.forget(id);
+      }
+      return;
+    }
+    // Any device may have been rotated, revoked, moved or added: forget all, make every session's login check stale,
+    // and reload in one query as at start-up (until then, lookups go to the database).
+    this.epoch++;
+    this.generation++;
+    this.cache.clear();
+    this.stale.clear();
+    this.complete = false;
+    this.loadAll().catch(() => undefined);
   }
 }
 

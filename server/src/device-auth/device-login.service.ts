@@ -27,7 +27,12 @@ export class DeviceLoginService {
     private readonly metrics: Metrics,
   ) {}
 
-  async login(deviceId: string, secret: string, address: string | undefined): Promise<DeviceLogin> {
+  /**
+   * `hold: false` is for the HTTP auth endpoint external brokers call: there a failure that would be held back is
+   * answered at once as throttled, because a held HTTP answer stalls every other login queued behind it on the
+   * broker's small, pipelined connection pool to the server.
+   */
+  async login(deviceId: string, secret: string, address: string | undefined, hold = true): Promise<DeviceLogin> {
     const r = await this.credentials.checkLogin(deviceId, secret, !this.limiter.hasUnknownBudget(address));
     if (r === 'revoked') {
       this.metrics.inc('device_login_revoked');
@@ -37,7 +42,7 @@ export class DeviceLoginService {
       this.succeeded(deviceId, address);
       return { ok: true, areaCodes: r.areaCodes };
     }
-    return { ok: false, reason: await this.failed(deviceId, address, r === 'unknown') };
+    return { ok: false, reason: await this.failed(deviceId, address, r === 'unknown', hold) };
   }
 
   /** A correct credential (also used by enrolment): clears that id's failures from that address. */
@@ -49,10 +54,10 @@ export class DeviceLoginService {
    * Counts a failed credential (also used by enrolment, with the key as id) and resolves when its answer may go out:
    * 'invalid' after the delay, or 'throttled' at once when too many answers are held already.
    */
-  async failed(id: string, address: string | undefined, unknown: boolean): Promise<'invalid' | 'throttled'> {
+  async failed(id: string, address: string | undefined, unknown: boolean, hold = true): Promise<'invalid' | 'throttled'> {
     const ms = this.limiter.recordFailure(id, address, unknown);
     if (ms <= 0) return 'invalid';
-    if (!this.limiter.hold(address)) {
+    if (!hold || !this.limiter.hold(address)) {
       this.metrics.inc('device_login_throttled');
       return 'throttled';
     }

@@ -1,4 +1,6 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { BrokerAccounts, NoBrokerAccounts, type BrokerAccountView } from '../broker-accounts/broker-accounts.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import { MessageBroker } from '../broker/message-broker.js';
@@ -20,6 +22,8 @@ export interface RotatedCredentials {
 export interface CredentialsView {
   deviceId: string;
   revokedAt: string | null;
+  /** Its account at the external broker (LOA_BROKER_ACCOUNTS=dynsec), as the broker reports it now; absent otherwise. */
+  brokerAccount?: BrokerAccountView;
 }
 
 /**
@@ -36,6 +40,9 @@ export class DeviceSecurityService {
     private readonly signing: SigningService,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    // Services built by hand (tests, tools) have no broker accounts to keep and nobody listening.
+    private readonly accounts: BrokerAccounts = new NoBrokerAccounts(),
+    @Optional() private readonly events?: DomainEvents,
   ) {}
 
   /** A new secret (returned once); the old one stops working and the live session ends. Re-enables a revoked device. */
@@ -44,6 +51,8 @@ export class DeviceSecurityService {
     const { secret, secretHash } = this.credentials.mintSecret();
     await this.repo.replaceSecret(deviceId, secretHash);
     this.credentials.invalidate(deviceId);
+    // A broker keeping its own accounts takes the new secret (and re-enables a revoked device) before the answer.
+    await this.accounts.issued([{ deviceId, secret, areaCodes: await this.credentials.areaCodes(deviceId) }]);
     await this.broker.disconnect(deviceId);
     this.logger.info({ ctx: 'device-auth', deviceId, by }, 'device credentials rotated');
     return { deviceId, secret, serverPublicKey: this.signing.publicKey };
@@ -54,6 +63,8 @@ export class DeviceSecurityService {
     await this.requireDevice(deviceId);
     const revocation = await this.repo.revoke(deviceId, this.clock.now(), by);
     this.credentials.invalidate(deviceId);
+    // Awaited: a broker keeping its own accounts has disabled it (bounded wait) before the answer.
+    await this.events?.emitAsync('device.revoked', { deviceId });
     await this.broker.disconnect(deviceId);
     // After the disconnect: its last will ("offline, will") comes first, the administrative reason last and sticky.
     await this.presence.markOffline(deviceId, 'revoked');
@@ -63,7 +74,8 @@ export class DeviceSecurityService {
 
   async view(deviceId: string): Promise<CredentialsView> {
     await this.requireDevice(deviceId);
-    return { deviceId, revokedAt: isoOrNull((await this.repo.revocation(deviceId))?.revokedAt) };
+    const brokerAccount = await this.accounts.account(deviceId);
+    return { deviceId, revokedAt: isoOrNull((await this.repo.revocation(deviceId))?.revokedAt), ...(brokerAccount ? { brokerAccount } : {}) };
   }
 
   /** Revocation instants (ISO) of these devices, for device views; absent means not revoked. */

@@ -1,6 +1,8 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { DeviceKind, StatusMessage } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
+import { areaCodesOf } from '../areas/area.entity.js';
+import { BrokerAccounts, NoBrokerAccounts } from '../broker-accounts/broker-accounts.js';
 import { Clock } from '../common/clock.js';
 import type { DeviceTelemetryEntity } from '../telemetry/device-telemetry.entity.js';
 import type { DeviceEntity } from './device.entity.js';
@@ -66,12 +68,15 @@ export class DevicesService {
     private readonly signing: SigningService,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
+    // Services built by hand (tests, tools) have no broker accounts to keep.
+    private readonly accounts: BrokerAccounts = new NoBrokerAccounts(),
   ) {}
 
   /** Registers a device and returns its secret: the only time the secret is ever shown. */
   /** With the server key to pin, so the installer has the agent's whole configuration in one answer. */
-  async register(input: NewDevice): Promise<{ device: DeviceView; secret: string; serverPublicKey: string }> {
-    await this.areas.get(input.areaCode).catch(() => {
+  /** `enrolled`: a claimed enrolment, whose broker account holds the enrolment's secret (EnrollmentService admits it). */
+  async register(input: NewDevice, options: { enrolled?: boolean } = {}): Promise<{ device: DeviceView; secret: string; serverPublicKey: string }> {
+    const area = await this.areas.get(input.areaCode).catch(() => {
       throw new BadRequestException(`area ${input.areaCode} does not exist`);
     });
     if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
@@ -80,6 +85,8 @@ export class DevicesService {
     // Caches that answered "unknown device" (broker login) drop that answer inside emit, before planning gives the
     // device its first timeline (whatever already targets its area or tags); the answer follows that timeline.
     await this.events.emitAsync('device.registered', { deviceIds: [input.id] });
+    // At a broker keeping its own accounts the device may log in once this answers (bounded wait, see BrokerAccounts).
+    if (!options.enrolled) await this.accounts.issued([{ deviceId: input.id, secret, areaCodes: areaCodesOf(area.path) }]);
     this.logger.info({ ctx: 'devices', deviceId: input.id, areaCode: input.areaCode, kind: input.kind }, 'device registered');
     return { device: deviceView({ ...entity, timelineVersion: 1 }), secret, serverPublicKey: this.signing.publicKey };
   }
@@ -92,7 +99,7 @@ export class DevicesService {
     const ids = inputs.map((d) => d.id);
     const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
     if (dupes.length > 0) throw new BadRequestException(`device id(s) repeated in the request: ${dupes.slice(0, 20).join(', ')}`);
-    await this.areas.requirePaths([...new Set(inputs.map((d) => d.areaCode))]);
+    const paths = await this.areas.requirePaths([...new Set(inputs.map((d) => d.areaCode))]);
     const existing = await this.repo.existingIds(ids);
     if (existing.length > 0) throw new ConflictException(`device(s) already exist: ${existing.slice(0, 20).join(', ')}${existing.length > 20 ? ', …' : ''}`);
     const made = inputs.map((d) => this.newEntity(d));
@@ -101,6 +108,7 @@ export class DevicesService {
     const credentials = made.map((m) => ({ id: m.entity.id, secret: m.secret }));
     await this.repo.insertMany(made.map((m) => m.entity));
     await this.events.emitAsync('device.registered', { deviceIds: ids });
+    await this.accounts.issued(credentials.map((c, i) => ({ deviceId: c.id, secret: c.secret, areaCodes: areaCodesOf(paths.get(inputs[i]!.areaCode)!) })));
     this.logger.info({ ctx: 'devices', count: ids.length }, 'devices registered in bulk');
     return { devices: credentials, serverPublicKey: this.signing.publicKey };
   }

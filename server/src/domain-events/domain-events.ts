@@ -60,6 +60,8 @@ export interface DomainEventMap {
   /** A device's name, area, tags or board profile changed (device.moved is emitted too when it moved). */
   'device.updated': { deviceId: string; moved: boolean; retagged: boolean; reprofiled: boolean };
   'device.removed': { deviceId: string };
+  /** A device's credentials were revoked (committed); rotating them re-enables it. */
+  'device.revoked': { deviceId: string };
   /**
    * A device's status message said online (every one, not only transitions: the retained status comes again on each
    * reconnect), with the timeline version it holds. Dispatch re-sends the stored timeline if it is behind.

@@ -13,12 +13,59 @@ export interface ServerEvent {
 
 export type EventListener = (event: ServerEvent) => void;
 
-/** In-process publish/subscribe: features publish, the WebSocket gateway (and tests) subscribe. */
+/** Where this instance's events also go: the other instances' dashboards (LiveEventsRelay, when clustered). */
+export interface EventRelay {
+  /** An event produced by this instance. */
+  forward(event: ServerEvent): void;
+  /** Whether a dashboard connected to another instance listens: this instance must then build its events too. */
+  readonly othersListening: boolean;
+  /** This instance's listener count changed (to 0 when the last one left). */
+  listenersChanged(count: number): void;
+}
+
+/**
+ * In-process publish/subscribe: features publish, the WebSocket gateway (and tests) subscribe. With several instances,
+ * a relay also carries what is published here to the others, and hands what they publish to `deliverRemote`.
+ */
 @Injectable()
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private relay: EventRelay | null = null;
 
   publish(event: ServerEvent): void {
+    this.deliver(event);
+    this.relay?.forward(event);
+  }
+
+  /** An event another instance produced: to this instance's listeners only, never relayed again. */
+  deliverRemote(event: ServerEvent): void {
+    this.deliver(event);
+  }
+
+  /**
+   * Whether anyone listens, here or on another instance: publishers skip the work of building events (area
+   * look-ups) when no one would get them.
+   */
+  get listening(): boolean {
+    return this.listeners.size > 0 || (this.relay?.othersListening ?? false);
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    this.relay?.listenersChanged(this.listeners.size);
+    return () => {
+      if (this.listeners.delete(listener)) this.relay?.listenersChanged(this.listeners.size);
+    };
+  }
+
+  /** Connects the relay to the other instances (once, at start-up). */
+  attach(relay: EventRelay): void {
+    this.relay = relay;
+    if (this.listeners.size > 0) relay.listenersChanged(this.listeners.size);
+  }
+
+  private deliver(event: ServerEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -26,16 +73,5 @@ export class EventBus {
         // A faulty listener must not stop the others, nor the publisher.
       }
     }
-  }
-
-  /** Whether anyone listens: publishers skip the work of building events (area look-ups) when no one would get them. */
-  get listening(): boolean {
-    return this.listeners.size > 0;
-  }
-
-  /** Returns the unsubscribe function. */
-  subscribe(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

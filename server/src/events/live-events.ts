@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import type { AlarmView } from '../alarms/alarms.service.js';
+import { CacheInvalidation } from '../cluster/cache-invalidation.js';
 import { Clock } from '../common/clock.js';
 import { DeviceAreas } from '../devices/device-areas.js';
 import type { CommandResult, DeliveryChange, DomainEventMap, PresenceChange, TelemetrySample } from '../domain-events/domain-events.js';
@@ -30,14 +31,22 @@ const mb = (bytes: number | null): number | null => (bytes === null ? null : Mat
  */
 @Injectable()
 export class LiveEvents {
+  /** Device → area: moves made on another instance reach it through CacheInvalidation. */
   private readonly areas = new Map<string, { code: string; until: number }>();
+  /** Per process on purpose: it paces what this instance forwards of the telemetry it ingests. */
   private readonly lastTelemetry = new Map<string, number>();
 
   constructor(
     private readonly bus: EventBus,
     private readonly deviceAreaLookup: DeviceAreas,
     private readonly clock: Clock,
-  ) {}
+    @Optional() invalidation?: CacheInvalidation,
+  ) {
+    invalidation?.onRemote((change) => {
+      if (change.kind === 'everything') this.areas.clear();
+      else for (const id of change.deviceIds) this.areas.delete(id);
+    });
+  }
 
   @OnEvent('presence.changed')
   onPresence({ changes }: DomainEventMap['presence.changed']): void {

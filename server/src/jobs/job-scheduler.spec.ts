@@ -4,13 +4,25 @@ import { silentLogger } from '../../test/support/fixtures.js';
 import { JobScheduler, type PeriodicJob } from './job-scheduler.js';
 import { LeaderGate, SingleInstanceLeaderGate } from './leader-gate.js';
 
-/** A gate whose answer the test sets, counting how often a tick asked it. */
+/** A gate whose answer the test sets, counting how often a tick asked it; `change` also tells the listeners. */
 class FakeGate extends LeaderGate {
   leader = true;
   asked = 0;
+  private readonly listeners = new Set<(leader: boolean) => void>();
   isLeader(): boolean {
     this.asked++;
     return this.leader;
+  }
+  override onChange(listener: (leader: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+  change(leader: boolean): void {
+    this.leader = leader;
+    for (const l of this.listeners) l(leader);
   }
 }
 
@@ -61,6 +73,49 @@ describe(JobScheduler.name, () => {
     expect(calls).toEqual([leaderFrom + MIN]);
     expect(await sut.runNow('sweep')).toBe('done');
     expect(calls).toHaveLength(2);
+  });
+
+  it('runs the start-up jobs the moment it becomes leader, not the others', async () => {
+    gate.leader = false;
+    const atStart = jest.fn(async () => undefined);
+    const later = jest.fn(async () => undefined);
+    sut.schedule(job('at-start', atStart, { runAtStart: true }));
+    sut.schedule(job('later', later));
+    expect(atStart).not.toHaveBeenCalled();
+    gate.change(true);
+    expect(atStart).toHaveBeenCalledTimes(1); // started inside the change, before the next tick
+    expect(later).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(0); // that run ends
+    gate.change(false);
+    gate.change(true);
+    expect(atStart).toHaveBeenCalledTimes(2);
+  });
+
+  it('lets a run in progress finish when leadership is lost mid-run, and runs nothing more until it is back', async () => {
+    const runs: Array<ReturnType<typeof held>> = [];
+    sut.schedule(
+      job('slow', () => {
+        runs.push(held());
+        return runs.at(-1)!.promise;
+      }),
+    );
+    const first = sut.runNow('slow');
+    gate.change(false);
+    runs[0]!.release();
+    expect(await first).toBe('done');
+    await jest.advanceTimersByTimeAsync(3 * MIN);
+    expect(runs).toHaveLength(1);
+    expect(await sut.runNow('slow')).toBe('not-leader');
+    gate.change(true);
+    await jest.advanceTimersByTimeAsync(MIN);
+    expect(runs).toHaveLength(2);
+    runs[1]!.release();
+  });
+
+  it('stops listening to the gate when destroyed', async () => {
+    expect(gate.listenerCount).toBe(1);
+    await sut.onModuleDestroy();
+    expect(gate.listenerCount).toBe(0);
   });
 
   it('runs at start when asked to, then at every interval', async () => {

@@ -31,6 +31,11 @@ interface ScheduledJob {
  * thrown. Timers are unref'd (they never keep the process alive) and registered in @nestjs/schedule's
  * SchedulerRegistry under the job's name.
  *
+ * Leadership may move while the instances run. Gaining it runs the `runAtStart` jobs at once (the catch-up a fresh
+ * start would do: the previous leader may have died long before their next tick). Losing it stops later ticks; a run
+ * already going is left to finish (a job cannot be cut safely halfway; the next leader may start the same job
+ * meanwhile, so jobs are idempotent and take NamedLocks where two runs must not interleave).
+ *
  * Stop order: JobsModule is global, and Nest runs global modules' onModuleDestroy before every feature module's,
  * so all timers stop, and runs in progress finish, before any feature drains its batchers; the database closes
  * after Nest's hooks (bootstrap.ts).
@@ -38,12 +43,17 @@ interface ScheduledJob {
 @Injectable()
 export class JobScheduler implements OnModuleDestroy {
   private readonly jobs = new Map<string, ScheduledJob>();
+  private readonly unsubscribeGate: () => void;
 
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly gate: LeaderGate,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
+  ) {
+    this.unsubscribeGate = gate.onChange((leader) => {
+      if (leader) for (const scheduled of this.jobs.values()) if (scheduled.job.runAtStart) void this.tick(scheduled);
+    });
+  }
 
   /** Starts the job's timer (and its first run when `runAtStart`). A name is scheduled once. */
   schedule(job: PeriodicJob): void {
@@ -70,6 +80,7 @@ export class JobScheduler implements OnModuleDestroy {
 
   /** Stops every timer, then waits for the runs in progress. */
   async onModuleDestroy(): Promise<void> {
+    this.unsubscribeGate();
     const running: Array<Promise<JobOutcome>> = [];
     for (const [name, scheduled] of this.jobs) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, NotFoundException, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import path from 'node:path';
 import { Clock } from '../common/clock.js';
 import { StorageFull } from '../common/storage-full.filter.js';
 import { InsufficientStorageException } from '../common/storage-full.js';
@@ -22,6 +23,11 @@ export const DISK_FULL = 'disk_full';
 /** Progress events per job at most this often (state changes always go out at once). */
 const PROGRESS_EVERY_MS = 200;
 const LIST_LIMIT = 100;
+/**
+ * A job of another server instance untouched for this long is an orphan: that instance stopped and never came back
+ * with its data directory (where the job's source was). No upload or processing takes anywhere near this long.
+ */
+export const ORPHANED_JOB_MS = 24 * 3_600_000;
 
 interface Waiter {
   resolve(r: IngestResult): void;
@@ -40,6 +46,11 @@ interface Pending {
  * A job keeps its source at dataDir/tmp/job-<id>.src until it is done or failed. At shutdown running work is
  * stopped and left `processing`/`queued`; at start-up such jobs are resumed when their source is still there, and
  * marked failed (reason `interrupted`) otherwise — never lost silently.
+ *
+ * Several instances on one database (issue 15): a job belongs to the instance whose data directory holds its source
+ * (every row names its source path from the start, receiving included), and only that instance resumes or fails it
+ * at start-up — another instance starting must not fail an upload still arriving elsewhere, nor process it twice.
+ * A job whose instance never came back is failed by whichever instance starts after ORPHANED_JOB_MS.
  */
 @Injectable()
 export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -50,6 +61,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly queue: string[] = [];
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly concurrency: number;
+  private readonly clustered: boolean;
   private closing = false;
 
   constructor(
@@ -64,6 +76,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
   ) {
     this.log = logger.child({ ctx: 'media-jobs' });
     this.concurrency = config.mediaConcurrency;
+    this.clustered = config.clustered;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -99,7 +112,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     if (!p) return;
     const message = err instanceof Error ? err.message : String(err);
     const reason = err instanceof InsufficientStorageException ? DISK_FULL : 'upload';
-    await this.finish(p.row, { state: 'failed', reason, message: message.slice(0, 1000) });
+    await this.finish(p.row, { state: 'failed', reason, message: message.slice(0, 1000), sourcePath: null });
   }
 
   /**
@@ -120,7 +133,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
       sourcePath = await this.storage.adoptAsJobSource(upload.tempPath, row.id);
     } catch (err) {
       await this.storage.removeTemp(upload.tempPath).catch(() => undefined);
-      await this.finish(row, { state: 'failed', reason: 'error', message: 'the upload could not be kept for processing' });
+      await this.finish(row, { state: 'failed', reason: 'error', message: 'the upload could not be kept for processing', sourcePath: null });
       throw err;
     }
     const result = this.waitFor(row.id);
@@ -206,7 +219,12 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
   private async resumeInterrupted(): Promise<void> {
     const rows = await this.repo.jobsIn(['receiving', 'queued', 'processing']);
     const keep = new Set<string>();
+    const orphanedBefore = this.clock.now() - ORPHANED_JOB_MS;
     for (const row of rows) {
+      if (!this.owns(row)) {
+        if (row.updatedAt < orphanedBefore) await this.failOrphan(row);
+        continue;
+      }
       const p = this.track(row);
       if (row.state !== 'receiving' && row.sourcePath && (await this.storage.fileExists(row.sourcePath))) {
         keep.add(row.sourcePath);
@@ -227,15 +245,33 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     this.pump();
   }
 
+  /**
+   * Whether this instance took the job: its source lives in our temp directory. Alone on the database (SQLite),
+   * every job is ours, as are rows written before jobs named their source from the start.
+   */
+  private owns(row: MediaJobEntity): boolean {
+    if (!this.clustered) return true;
+    return row.sourcePath !== null && path.dirname(row.sourcePath) === this.storage.tmpDir;
+  }
+
+  /** Another instance's job that it never finished: failed visibly (its source is on that instance's disk). */
+  private async failOrphan(row: MediaJobEntity): Promise<void> {
+    const message = 'the server instance that took this file stopped and did not come back; upload it again';
+    await this.finish(row, { state: 'failed', reason: 'interrupted', message, sourcePath: null });
+    this.log.warn({ jobId: row.id, state: row.state, sourcePath: row.sourcePath }, 'failed a media job orphaned by another server instance');
+  }
+
   private newRow(state: MediaJobState, createdBy: string, originalName: string): MediaJobEntity {
     const now = this.clock.now();
+    const id = newId();
     return {
-      id: newId(),
+      id,
       state,
       progress: 0,
       originalName,
       createdBy,
-      sourcePath: null,
+      // Where its source will be kept: named from the start, it marks the job as this instance's (see owns()).
+      sourcePath: this.storage.jobSourcePath(id),
       sourceSha256: null,
       sourceBytes: null,
       mediaSha256: null,

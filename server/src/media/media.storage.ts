@@ -211,21 +211,29 @@ export class MediaStorage implements OnModuleInit {
     }
   }
 
-  /** Upload temp files left by a crash (never those of uploads in progress: they are recent). */
+  /**
+   * Upload temp files left by a crash (never those of uploads in progress: they are recent), and staging copies a
+   * crash left in mediaDir (commit across file systems). mediaDir may be shared by several instances: another
+   * instance's copy in progress is recent too, so the same age rule keeps it.
+   */
   private async sweepStaleTemps(): Promise<void> {
     const cutoff = this.clock.now() - STALE_TEMP_MS;
-    for (const name of await readdir(this.tmpDir)) {
-      if (!name.startsWith(TEMP_PREFIX) || !name.endsWith(TEMP_SUFFIX)) continue;
-      const file = path.join(this.tmpDir, name);
-      try {
-        if ((await stat(file)).mtimeMs < cutoff) {
-          await unlinkIfPresent(file);
-          this.log.info({ file }, 'removed a stale upload temp file');
+    const stale = async (dir: string, match: (name: string) => boolean): Promise<void> => {
+      for (const name of await readdir(dir)) {
+        if (!match(name)) continue;
+        const file = path.join(dir, name);
+        try {
+          if ((await stat(file)).mtimeMs < cutoff) {
+            await unlinkIfPresent(file);
+            this.log.info({ file }, 'removed a stale upload temp file');
+          }
+        } catch (err) {
+          this.log.warn({ file, err: (err as Error).message }, 'could not remove a stale upload temp file');
         }
-      } catch (err) {
-        this.log.warn({ file, err: (err as Error).message }, 'could not remove a stale upload temp file');
       }
-    }
+    };
+    await stale(this.tmpDir, (name) => name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX));
+    await stale(this.mediaDir, (name) => name.startsWith('.') && name.endsWith(TEMP_SUFFIX));
   }
 }
 

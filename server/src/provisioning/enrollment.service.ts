@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DeviceKind, EnrollmentStatus, EnrollRequest, EnrollResponse } from '@loa/shared';
+import { BrokerAccounts, NoBrokerAccounts } from '../broker-accounts/broker-accounts.js';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import type { EnrollmentEntity, EnrollmentState } from './enrollment.entity.js';
@@ -69,6 +70,8 @@ export class EnrollmentService {
     private readonly metrics: Metrics,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    // Services built by hand (tests, tools) have no broker accounts to keep.
+    private readonly accounts: BrokerAccounts = new NoBrokerAccounts(),
   ) {}
 
   /**
@@ -101,6 +104,8 @@ export class EnrollmentService {
     if (previous) {
       const renewed = await this.repo.updatePending(previous.deviceId, { secretHash, kind: req.kind, name: req.name ?? previous.name, sourceAddress: address ?? null, updatedAt: now });
       if (!renewed) throw new ConflictException('this enrolment was decided meanwhile; enrol again');
+      // The secret exists in plaintext only now: a broker keeping its own accounts stores it, refused until claimed.
+      await this.accounts.issued([{ deviceId: previous.deviceId, secret, areaCodes: null }]);
       this.logger.info({ ctx: 'provisioning', deviceId: previous.deviceId, hardwareId: req.hardwareId, keyId: key.id, address }, 'device enrolled again (new secret)');
       this.metrics.inc('enrolled_again');
       return response(previous.deviceId);
@@ -133,6 +138,7 @@ export class EnrollmentService {
       }
       if (!stored) throw new ForbiddenException('provisioning key used up, expired or deleted');
       this.logins.succeeded(limitId, address);
+      await this.accounts.issued([{ deviceId, secret, areaCodes: null }]);
       this.metrics.inc('enrolled');
       this.logger.info({ ctx: 'provisioning', deviceId, hardwareId: req.hardwareId, kind: req.kind, keyId: key.id, address }, 'device enrolled; waiting to be claimed');
       return response(deviceId);
@@ -149,13 +155,15 @@ export class EnrollmentService {
     const e = await this.pending(deviceId);
     const areaCode = claim.areaCode ?? e.keyAreaCode;
     if (!areaCode) throw new BadRequestException('give areaCode: the provisioning key proposes none');
-    await this.devices.register({ id: deviceId, name: claim.name ?? e.name ?? e.hardwareId, kind: e.kind, areaCode, tags: claim.tags });
+    await this.devices.register({ id: deviceId, name: claim.name ?? e.name ?? e.hardwareId, kind: e.kind, areaCode, tags: claim.tags }, { enrolled: true });
     const now = this.clock.now();
     if (!(await this.repo.completeClaim(deviceId, e.secretHash, { areaCode, decidedAt: now, decidedBy: by, updatedAt: now }))) {
       throw new ConflictException(`enrolment ${deviceId} was decided meanwhile`);
     }
     // The device row was created with a throwaway secret: make sure nothing cached it.
     this.credentials.invalidate(deviceId);
+    // Its broker account, holding the enrolment's secret since it enrolled, may log in from now on.
+    await this.accounts.admitted(deviceId, await this.credentials.areaCodes(deviceId));
     this.logger.info({ ctx: 'provisioning', deviceId, areaCode, by }, 'enrolment claimed; device registered');
     return { enrollment: await this.view(deviceId), device: await this.devices.get(deviceId) };
   }
@@ -166,6 +174,7 @@ export class EnrollmentService {
     if (!(await this.repo.updatePending(deviceId, { state: 'rejected', decidedAt: now, decidedBy: by, updatedAt: now }))) {
       throw new ConflictException(`enrolment ${deviceId} was decided meanwhile`);
     }
+    await this.accounts.discarded([deviceId]);
     this.logger.info({ ctx: 'provisioning', deviceId, by }, 'enrolment rejected');
     return this.view(deviceId);
   }

@@ -54,6 +54,8 @@ export const LOA_MOSQUITTO_DEFAULTS: readonly string[] = [
   'max_queued_bytes 268435456',
   'max_inflight_messages 100',
   'max_packet_size 1048576',
+  // PUBACKs and the dynamic-security plugin's answers leave at once, not ~40 ms later (Nagle's algorithm).
+  'set_tcp_nodelay true',
 ];
 
 async function freePort(): Promise<number> {
