@@ -138,11 +138,28 @@ export async function download(path: string, filename: string, query?: RequestOp
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
-  a.download = filename;
+  a.download = attachmentName(res.headers.get('content-disposition')) ?? filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * The name the server gave an export (issue 16: area and period, in Vietnamese as RFC 5987 `filename*`, ASCII as
+ * `filename`); null when it gave none, and the caller's name is used.
+ */
+export function attachmentName(header: string | null): string | null {
+  if (header === null) return null;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star?.[1]) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      /* a malformed escape: fall back to the ASCII name */
+    }
+  }
+  return /filename="([^"]+)"/i.exec(header)?.[1] ?? null;
 }
 
 /** An authenticated object URL for media (audio preview, images): the server needs the bearer header. */

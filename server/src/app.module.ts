@@ -38,6 +38,7 @@ import { LiveEventsModule } from './events/live-events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approval-inbox/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 import { FanoutsModule } from './fanouts/fanouts.module.js';
 import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
@@ -99,6 +100,7 @@ export class AppModule {
         ApprovalsModule,
         TtsModule,
         AuditModule,
+        ReportsModule,
         DeviceEndpointsModule,
         // The HTTP auth endpoint external brokers call (EMQX, mosquitto-go-auth, VerneMQ), issue 15.
         BrokerAuthModule,

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditService, AUDIT_CSV_COLUMNS, type AuditEntryView } from '../src/audit/audit.service.js';
+import { AuditService, AUDIT_CSV_COLUMNS, AUDIT_CSV_HEADERS_VI, type AuditEntryView } from '../src/audit/audit.service.js';
 import { AuditEntryEntity } from '../src/audit/audit-entry.entity.js';
 import { DATABASES } from './support/databases.js';
 import { ADMIN_PASSWORD, startTestServerOn, type TestServer } from './support/server.js';
@@ -174,19 +174,30 @@ describe.each(DATABASES.map(([name]) => name))('audit log (%s)', (db) => {
     expect((await audit('admin', `to=${encodeURIComponent(all[0]!.at)}&limit=500`)).map((e) => e.id)).toEqual(all.slice(1).filter((e) => e.at < all[0]!.at).map((e) => e.id));
   });
 
-  it('exports the selection as CSV with a BOM and a header row', async () => {
+  it('exports the selection as CSV with a BOM, Vietnamese headers and outcomes, Vietnam time and a named file', async () => {
     const res = await fetch(`${t.baseUrl}/api/v1/audit.csv?action=devices.*`, { headers: { authorization: `Bearer ${tokens.admin}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="nhat-ky-thao-tac-\d{4}-\d\d-\d\d\.csv"; filename\*=UTF-8''Nh%E1%BA%ADt%20k%C3%BD%20thao%20t%C3%A1c%20\d{4}-\d\d-\d\d\.csv$/);
     // Read as bytes: fetch's text() would silently drop the BOM.
     const raw = Buffer.from(await res.arrayBuffer());
     expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = raw.subarray(3).toString('utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toBe(AUDIT_CSV_COLUMNS.join(','));
+    expect(lines[0]).toBe(AUDIT_CSV_HEADERS_VI.join(','));
     const rows = lines.slice(1);
     expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.every((r) => /^[^,]+,\d\d\/\d\d\/\d{4} \d\d:\d\d,/.test(r))).toBe(true);
     expect(rows.every((r) => /,devices\.[a-z-]+,device,/.test(r))).toBe(true);
-    expect(rows.some((r) => r.includes('brd-a') && r.includes('""Bảng tin thôn Đông""'))).toBe(true);
+    expect(rows.some((r) => r.includes('brd-a') && r.includes('""Bảng tin thôn Đông""') && r.includes(',Thành công,200,'))).toBe(true);
+  });
+
+  it('keeps the machine format of the audit export behind format=iso', async () => {
+    const res = await fetch(`${t.baseUrl}/api/v1/audit.csv?action=devices.*&format=iso&from=2020-01-01T00:00:00Z&to=2999-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${tokens.admin}` } });
+    expect(res.headers.get('content-disposition')).toMatch(/filename="nhat-ky-thao-tac-2020-01-01-2999-01-01\.csv"/);
+    const lines = (await res.text()).trimEnd().split('\r\n');
+    expect(lines[0]).toBe(AUDIT_CSV_COLUMNS.join(','));
+    expect(lines.slice(1).every((r) => /^[^,]+,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,/.test(r) && /,(ok|refused|error),\d{3},/.test(r))).toBe(true);
+    expect(lines.some((r) => r.includes(',ok,200,'))).toBe(true);
   });
 
   it('deletes entries older than the retention period in its sweep', async () => {

@@ -4,6 +4,7 @@ import { EventsGateway, SESSION_ENDED } from '../src/events/events.gateway.js';
 import { deviceTopic, encodeMessage, PROTOCOL_VERSION, type DeviceChannel } from '@loa/shared';
 import { startTestServerOn, type TestServer } from './support/server.js';
 import { fanoutDone } from './support/fanouts.js';
+import { localDate, localDateTime } from '../src/common/export-format.js';
 
 /**
  * Issue 7, the dashboard's live and reporting API, on a real server (SQLite and PostgreSQL) with real MQTT device
@@ -83,6 +84,8 @@ interface CalendarItem {
 }
 
 describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
+  /** LOA_TIMEZONE of the server: the exports write their dates on it. */
+  let zone = 'Asia/Ho_Chi_Minh';
   let t: TestServer;
   let close: () => Promise<void>;
   const tokens: Record<string, string> = {};
@@ -167,7 +170,8 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
   const ofType = (messages: Msg[], type: string, deviceId?: string) => messages.filter((m) => m.type === type && (deviceId === undefined || m.deviceId === deviceId));
 
   beforeAll(async () => {
-    ({ t, close } = await startTestServerOn(db, { LOA_TIMEZONE: zoneAwayFromMidnight(), LOA_ALARM_LOW_DISK_MB: '100' }));
+    zone = zoneAwayFromMidnight();
+    ({ t, close } = await startTestServerOn(db, { LOA_TIMEZONE: zone, LOA_ALARM_LOW_DISK_MB: '100' }));
     tokens.admin = t.token;
     await ok('POST', '/api/v1/areas', { code: '01', name: 'Tỉnh Một', level: 'province' });
     await ok('POST', '/api/v1/areas', { code: '00004', name: 'Xã A', level: 'commune', parentCode: '01' });
@@ -360,24 +364,42 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     const res = await call('officer-a', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="deliveries-${ids.province}.csv"`);
+    // Named by what it is, the content, the reader's area and the first start (Vietnam time), ASCII and Vietnamese.
+    const schedule = (await json<{ startAt: string }>('admin', `/api/v1/schedules/${ids.province}`)).body;
+    const day = localDate(Date.parse(schedule.startAt), zone);
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="ket-qua-phat-thong-bao-tinh-xa-a-${day}.csv"; filename*=UTF-8''${encodeURIComponent(`Kết quả phát Thông báo tỉnh Xã A ${day}.csv`)}`,
+    );
     const bytes = Buffer.from(await res.arrayBuffer());
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = bytes.toString('utf8').slice(1);
     expect(text).toContain(`,"Cụm loa ""Đông"", thôn 1",`);
     const rows = parseCsv(text);
-    expect(rows[0]).toEqual(['occurrenceId', 'occurrenceStart', 'deviceId', 'deviceName', 'areaCode', 'areaName', 'state', 'deliveredAt', 'startedAt', 'endedAt', 'playedSeconds', 'reason']);
+    expect(rows[0]).toEqual(['Mã lượt phát', 'Giờ phát theo lịch', 'Mã thiết bị', 'Tên thiết bị', 'Mã địa bàn', 'Địa bàn', 'Trạng thái', 'Nhận lịch lúc', 'Bắt đầu phát', 'Kết thúc', 'Thời lượng đã phát (giây)', 'Lý do']);
     expect(rows.slice(1).map((r) => [r[2], r[3], r[4], r[5], r[6]])).toEqual([
-      ['brd-a1', TRICKY_NAME, '00004', 'Xã A', 'started'],
-      ['brd-a2', 'Bảng tin thôn A1', '0000401', 'Thôn A1', 'queued'],
+      ['brd-a1', TRICKY_NAME, '00004', 'Xã A', 'Đang phát'],
+      ['brd-a2', 'Bảng tin thôn A1', '0000401', 'Thôn A1', 'Chờ gửi'],
     ]);
-    expect(rows[1]?.[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(Date.parse(rows[1]?.[8] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect(rows[1]?.[1]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
+    expect(rows[1]?.[8]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
     expect(rows[2]?.[8]).toBe('');
 
     const all = parseCsv((await (await call('admin', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv?state=queued`)).text()).slice(1));
     expect(all.slice(1).map((r) => r[2])).toEqual(['brd-a2', 'brd-p']);
     const none = parseCsv((await (await call('admin', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv?state=finished`)).text()).slice(1));
     expect(none).toHaveLength(1);
+  });
+
+  it('keeps the machine format of the matrix behind format=iso: English keys, state codes, ISO-8601 UTC', async () => {
+    // fetch's text() drops the BOM.
+    const rows = parseCsv(await (await call('officer-a', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv?format=iso`)).text());
+    expect(rows[0]).toEqual(['occurrenceId', 'occurrenceStart', 'deviceId', 'deviceName', 'areaCode', 'areaName', 'state', 'deliveredAt', 'startedAt', 'endedAt', 'playedSeconds', 'reason']);
+    expect(rows.slice(1).map((r) => [r[2], r[6]])).toEqual([['brd-a1', 'started'], ['brd-a2', 'queued']]);
+    expect(rows[1]?.[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // The same instants as the Vietnamese file shows them on LOA_TIMEZONE.
+    const vi = parseCsv(await (await call('officer-a', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv`)).text());
+    expect(vi.slice(1).map((r) => [r[1], r[8]])).toEqual(rows.slice(1).map((r) => [localDateTime(Date.parse(r[1]!), zone), r[8] ? localDateTime(Date.parse(r[8]), zone) : '']));
+    expect(Date.parse(rows[1]?.[8] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect((await call('officer-a', 'GET', `/api/v1/schedules/${ids.province}/deliveries.csv?format=xlsx`)).status).toBe(400);
   });
 });

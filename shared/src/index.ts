@@ -11,3 +11,4 @@ export * from './provisioning.js';
 export * from './board-render.js';
 export * from './recurrence.js';
 export * from './constants.js';
+export * from './report-labels.js';

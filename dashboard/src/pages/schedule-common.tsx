@@ -4,6 +4,7 @@
  * parsing and wording, and client-side expansion (for pending schedules, which have no occurrences yet).
  */
 import { expand, RecurrenceError } from '@loa/shared/recurrence';
+import { DELIVERY_STATE_LABELS_VI } from '@loa/shared/rest';
 import { get } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
 import { vnInstant, zonedParts } from '../format.js';
@@ -75,14 +76,15 @@ export const WORDS = defineStrings({
     a_rejected: 'Bị từ chối',
     st_active: 'Đang hiệu lực',
     st_cancelled: 'Đã hủy',
-    d_queued: 'Chờ gửi',
-    d_delivered: 'Đã nhận',
-    d_started: 'Đang phát',
-    d_finished: 'Phát xong',
-    d_failed: 'Lỗi',
-    d_preempted: 'Bị ngắt',
-    d_skipped: 'Bỏ qua',
-    d_expired: 'Quá hạn',
+    // The exports' names (shared/src/report-labels.ts): the screen and the downloaded file say the same.
+    d_queued: DELIVERY_STATE_LABELS_VI.queued,
+    d_delivered: DELIVERY_STATE_LABELS_VI.delivered,
+    d_started: DELIVERY_STATE_LABELS_VI.started,
+    d_finished: DELIVERY_STATE_LABELS_VI.finished,
+    d_failed: DELIVERY_STATE_LABELS_VI.failed,
+    d_preempted: DELIVERY_STATE_LABELS_VI.preempted,
+    d_skipped: DELIVERY_STATE_LABELS_VI.skipped,
+    d_expired: DELIVERY_STATE_LABELS_VI.expired,
     k_audio: 'Âm thanh',
     k_text: 'Văn bản',
     k_image: 'Hình ảnh',

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
@@ -24,11 +24,14 @@ export class AuditController {
     return page.items;
   }
 
+  /** Vietnamese headers, outcomes and Vietnam-time dates by default; `format=iso` for the machine format. */
   @Get('audit.csv')
-  @Header('content-type', 'text/csv; charset=utf-8')
-  @Header('content-disposition', 'attachment; filename="audit.csv"')
-  @ApiOperation({ summary: 'The same selection as CSV (UTF-8 with BOM), at most 10,000 rows' })
-  csv(@Query({ schema: csvQuery }) q: z.infer<typeof csvQuery>, @CurrentUser() user: UserPrincipal): Promise<string> {
-    return this.audit.csv(user, q);
+  @ApiOperation({ summary: 'The same selection as CSV (UTF-8 with BOM, formula-guarded cells), at most 10,000 rows' })
+  async csv(@Query({ schema: csvQuery }) q: z.infer<typeof csvQuery>, @CurrentUser() user: UserPrincipal, @Res({ passthrough: true }) res: ServerResponse): Promise<string> {
+    const csv = await this.audit.csv(user, q);
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('content-disposition', csv.disposition);
+    res.setHeader('cache-control', 'no-store');
+    return csv.text;
   }
 }

@@ -53,6 +53,12 @@ export class AuditRepository {
     return this.filtered(filter).getCount();
   }
 
+  /** An area's name, for naming an export by the reader's area. */
+  async areaName(code: string): Promise<string | null> {
+    const row = await this.db.createQueryBuilder().select('a.name', 'name').from('areas', 'a').where('a.code = :code', { code }).getRawOne<{ name: string | null }>();
+    return row?.name ?? null;
+  }
+
   async deleteBefore(at: number): Promise<number> {
     const r = await this.db.getRepository(AuditEntryEntity).delete({ at: LessThan(at) });
     return r.affected ?? 0;

@@ -9,7 +9,10 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditRepository, type AuditCursor, type AuditFilter } from './audit.repository.js';
 import { boundedJson, DETAIL_MAX_BYTES, parseJson, SNAPSHOT_MAX_BYTES } from './redact.js';
-import { csvField, UTF8_BOM } from '../common/csv.js';
+import { CsvWriter, type CsvColumn, type CsvValue } from '../common/csv-export.js';
+import { attachmentDisposition, isoInstant, localDate, localDateTime } from '../common/export-format.js';
+import { AUDIT_OUTCOME_LABELS_VI } from '@loa/shared';
+import type { ExportFormat } from '@loa/shared/rest';
 
 export type AuditOutcome = 'ok' | 'refused' | 'error';
 
@@ -64,9 +67,45 @@ export interface AuditQuery {
   before?: string | undefined;
 }
 
+/** The machine format's columns (`format=iso`): keys, codes and ISO-8601 UTC instants. */
 export const AUDIT_CSV_COLUMNS = [
   'id', 'at', 'actorId', 'actorName', 'actorRole', 'actorAreaCode', 'action', 'resourceType', 'resourceId', 'areaCode', 'outcome', 'status', 'ip', 'before', 'after', 'detail',
 ] as const;
+
+/** The Vietnamese headers of the same columns, in the same order (the default format, for people). */
+export const AUDIT_CSV_HEADERS_VI = [
+  'Mã bản ghi', 'Thời điểm', 'Mã người thực hiện', 'Người thực hiện', 'Vai trò', 'Địa bàn người thực hiện', 'Thao tác', 'Loại đối tượng', 'Mã đối tượng', 'Địa bàn', 'Kết quả', 'Mã HTTP', 'Địa chỉ IP', 'Trước', 'Sau', 'Chi tiết',
+] as const;
+
+const auditColumns = (format: ExportFormat, zone: string): Array<CsvColumn<AuditEntryEntity>> => {
+  const vi = format === 'vi';
+  const values: Array<(e: AuditEntryEntity) => CsvValue> = [
+    (e) => e.id,
+    (e) => (vi ? localDateTime(e.at, zone) : isoInstant(e.at)),
+    (e) => e.actorId,
+    (e) => e.actorName,
+    (e) => e.actorRole,
+    (e) => e.actorAreaCode,
+    (e) => e.action,
+    (e) => e.resourceType,
+    (e) => e.resourceId,
+    (e) => e.areaCode,
+    (e) => (vi ? AUDIT_OUTCOME_LABELS_VI[e.outcome] : e.outcome),
+    (e) => e.status,
+    (e) => e.ip,
+    (e) => e.before,
+    (e) => e.after,
+    (e) => e.detail,
+  ];
+  const headers: readonly string[] = vi ? AUDIT_CSV_HEADERS_VI : AUDIT_CSV_COLUMNS;
+  return values.map((value, i) => ({ header: headers[i]!, value }));
+};
+
+export interface AuditCsv {
+  /** The Content-Disposition header: ASCII name and the Vietnamese one (RFC 5987). */
+  disposition: string;
+  text: string;
+}
 
 const cut = (s: string | null | undefined, max: number): string | null => (s === null || s === undefined ? null : s.length > max ? s.slice(0, max) : s);
 
@@ -115,15 +154,23 @@ export class AuditService {
     return { items: rows.map(view), total };
   }
 
-  /** The same selection as a spreadsheet-friendly CSV (UTF-8 with BOM, CRLF, header row). */
-  async csv(user: UserPrincipal, q: AuditQuery): Promise<string> {
-    const rows = await this.repo.page(await this.filter(user, q), await this.cursor(q.before), q.limit);
-    const lines = [AUDIT_CSV_COLUMNS.join(',')];
-    for (const e of rows) {
-      const cells = [e.id, new Date(e.at).toISOString(), e.actorId, e.actorName, e.actorRole, e.actorAreaCode, e.action, e.resourceType, e.resourceId, e.areaCode, e.outcome, String(e.status), e.ip, e.before, e.after, e.detail];
-      lines.push(cells.map(csvCell).join(','));
-    }
-    return UTF8_BOM + lines.join('\r\n') + '\r\n';
+  /**
+   * The same selection as a spreadsheet-friendly CSV (the shared writer: BOM, CRLF, header row, every cell guarded
+   * against formula injection), named "Nhật ký thao tác <reader's area> <period or day of export>".
+   */
+  async csv(user: UserPrincipal, q: AuditQuery & { format: ExportFormat }): Promise<AuditCsv> {
+    const filter = await this.filter(user, q);
+    const rows = await this.repo.page(filter, await this.cursor(q.before), q.limit);
+    const zone = this.config.timezone;
+    const areaName = user.areaCode === null ? null : await this.repo.areaName(user.areaCode);
+    const period =
+      filter.from !== undefined || filter.to !== undefined
+        ? [filter.from === undefined ? '' : localDate(filter.from, zone), filter.to === undefined ? '' : localDate(filter.to - 1, zone)].join('_')
+        : localDate(this.clock.now(), zone);
+    return {
+      disposition: attachmentDisposition(['Nhật ký thao tác', areaName, period], 'csv').header,
+      text: new CsvWriter(auditColumns(q.format, zone)).document(rows),
+    };
   }
 
   /** Deletes entries older than LOA_AUDIT_RETENTION_DAYS; returns how many. */
@@ -173,8 +220,3 @@ const view = (e: AuditEntryEntity): AuditEntryView => ({
   detail: parseJson(e.detail),
   ip: e.ip,
 });
-
-/** A leading =, +, - or @ is neutralised so a spreadsheet never runs a name or a request body as a formula. */
-function csvCell(v: string | null): string {
-  return csvField(v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
-}

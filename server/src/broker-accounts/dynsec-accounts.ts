@@ -8,7 +8,7 @@ import { clientSchema, cmd, DYNSEC_ERRORS, getClientData, roleRefs, type DynsecC
 import type { DynsecControl, DynsecOutcome } from './dynsec-control.js';
 
 export interface DynsecAccountsTiming {
-  /** `issued` answers once the broker confirmed, or after base + per account (capped), whichever comes first. */
+  /** Each change answers once the broker confirmed, or after base + per device (capped), whichever comes first. */
   readonly answerBaseMs: number;
   readonly answerPerAccountMs: number;
   readonly answerMaxMs: number;
@@ -20,7 +20,8 @@ export interface DynsecAccountsTiming {
 
 export const DYNSEC_ACCOUNTS_TIMING: DynsecAccountsTiming = {
   answerBaseMs: 10_000,
-  // Mosquitto 2.0 rewrites its whole file per command: 10,000 new accounts took ~95 s on a 2-core machine.
+  // Mosquitto 2.0 rewrites its whole file per command: 10,000 new accounts took 374 s on a busy 2-core machine (so a
+  // bulk registration that large answers before all are confirmed, and says so in the log).
   answerPerAccountMs: 20,
   answerMaxMs: 300_000,
   viewTimeoutMs: 5_000,
@@ -32,6 +33,12 @@ type Ownership = { kind: 'managed'; client: DynsecClient } | { kind: 'foreign' }
 
 const LAST_ERRORS_KEPT = 10_000;
 
+/** A new account: a pending enrolment's without a password (it cannot log in before it is disabled, next). */
+const createCommand = (a: IssuedAccount) =>
+  a.areaCodes === null
+    ? cmd.createClient({ username: a.deviceId, clientid: a.deviceId, textname: MANAGED_TEXTNAME })
+    : cmd.createClient({ username: a.deviceId, clientid: a.deviceId, textname: MANAGED_TEXTNAME, password: a.secret, roles: deviceRoles(a.areaCodes) });
+
 /**
  * Device accounts in Mosquitto's dynamic-security plugin (LOA_BROKER_ACCOUNTS=dynsec). A device is one client:
  * username and client id = its id, its secret as password, `textname` marking it Loa's, and two roles (its area's
@@ -41,10 +48,12 @@ const LAST_ERRORS_KEPT = 10_000;
  * (the admin, the server's own): that device is reported (`foreign`), the account left alone.
  */
 export class DynsecBrokerAccounts extends BrokerAccounts {
-  /** Leaf area → its role's chain, as last written by this process (cleared when areas are re-parented). */
+  /** Leaf areas whose role this process wrote (or is writing), cleared when areas are re-parented. */
   private readonly areaRoles = new Map<string, Promise<void>>();
   /** Sessions this process just ended through a credentials change, so MessageBroker.disconnect has nothing to do. */
   private readonly ended = new Map<string, number>();
+  /** Each device's latest change in progress (see serially). */
+  private readonly perDevice = new Map<string, Promise<void>>();
   /** The last provisioning failure per device (bounded), for the security view. */
   private readonly lastErrors = new Map<string, { error: string; at: number }>();
 
@@ -61,47 +70,37 @@ export class DynsecBrokerAccounts extends BrokerAccounts {
 
   async issued(accounts: readonly IssuedAccount[]): Promise<void> {
     if (accounts.length === 0) return;
-    const work = this.issue(accounts).catch((err: Error) => this.failed(accounts.map((a) => a.deviceId), err.message));
-    const boundMs = Math.min(this.timing.answerMaxMs, this.timing.answerBaseMs + this.timing.answerPerAccountMs * accounts.length);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), boundMs);
-    });
-    const result = await Promise.race([work.then(() => 'done' as const), late]);
-    clearTimeout(timer);
-    if (result === 'late') {
-      this.metrics.inc('broker_accounts_answered_before_confirmed');
-      this.logger.warn(
-        { ctx: 'dynsec', accounts: accounts.length, waitedMs: boundMs },
-        'answering before the broker confirmed the new device accounts; they are still being created (a device may be refused until then)',
-      );
-    }
+    await this.bounded(accounts.map((a) => a.deviceId), 'new secrets', () => this.issue(accounts));
   }
 
   async admitted(deviceId: string, areaCodes: readonly string[]): Promise<void> {
-    await this.guarded(deviceId, async () => {
-      const owner = await this.ownership(deviceId);
-      if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the enrolment was claimed');
-      // Enabled only once it holds its roles.
-      if (await this.apply(deviceId, [cmd.modifyClient({ username: deviceId, roles: deviceRoles(areaCodes) })], [areaCodes])) await this.apply(deviceId, [cmd.enableClient(deviceId)]);
-    });
+    await this.bounded([deviceId], 'a claimed enrolment', () =>
+      this.serially(deviceId, async () => {
+        const owner = await this.ownership(deviceId);
+        if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the enrolment was claimed');
+        // Enabled only once it holds its roles.
+        if (await this.apply(deviceId, [cmd.modifyClient({ username: deviceId, roles: deviceRoles(areaCodes) })], [areaCodes])) await this.apply(deviceId, [cmd.enableClient(deviceId)]);
+      }),
+    );
   }
 
   async moved(deviceIds: readonly string[]): Promise<void> {
-    await this.guarded(deviceIds, async () => {
+    await this.bounded(deviceIds, 'a move', async () => {
       const chains = await this.repo.chains(deviceIds);
       await Promise.all(
-        [...chains].map(async ([deviceId, areaCodes]) => {
-          const owner = await this.ownership(deviceId);
-          if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device moved');
-          await this.apply(deviceId, [cmd.modifyClient({ username: deviceId, roles: deviceRoles(areaCodes) })], [areaCodes]);
-        }),
+        [...chains].map(([deviceId, areaCodes]) =>
+          this.serially(deviceId, async () => {
+            const owner = await this.ownership(deviceId);
+            if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device moved');
+            await this.apply(deviceId, [cmd.modifyClient({ username: deviceId, roles: deviceRoles(areaCodes) })], [areaCodes]);
+          }),
+        ),
       );
     });
   }
 
   async reparented(deviceIds: readonly string[]): Promise<void> {
-    await this.guarded(deviceIds, async () => {
+    await this.bounded(deviceIds, 're-parented areas', async () => {
       // Roles of areas with no device now are rewritten when next used.
       this.areaRoles.clear();
       const chains = await this.repo.chains(deviceIds);
@@ -111,27 +110,27 @@ export class DynsecBrokerAccounts extends BrokerAccounts {
   }
 
   async revoked(deviceId: string): Promise<void> {
-    await this.guarded(deviceId, async () => {
-      const owner = await this.ownership(deviceId);
-      if (owner.kind === 'missing') return;
-      if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device was revoked');
-      const disabled = await this.control.send(cmd.disableClient(deviceId));
-      this.settle([deviceId], [disabled]);
-      if (disabled.ok) this.sessionEnded(deviceId);
-    });
+    await this.bounded([deviceId], 'a revocation', () =>
+      this.serially(deviceId, async () => {
+        const owner = await this.ownership(deviceId);
+        if (owner.kind === 'missing') return;
+        if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device was revoked');
+        if (await this.apply(deviceId, [cmd.disableClient(deviceId)])) this.sessionEnded(deviceId);
+      }),
+    );
   }
 
   async discarded(deviceIds: readonly string[]): Promise<void> {
-    await this.guarded(deviceIds, async () => {
+    await this.bounded(deviceIds, 'a removal', async () => {
       await Promise.all(
-        deviceIds.map(async (deviceId) => {
-          const owner = await this.ownership(deviceId);
-          if (owner.kind === 'missing') return;
-          if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device was removed');
-          const deleted = await this.control.send(cmd.deleteClient(deviceId));
-          this.settle([deviceId], [deleted]);
-          if (deleted.ok) this.sessionEnded(deviceId);
-        }),
+        deviceIds.map((deviceId) =>
+          this.serially(deviceId, async () => {
+            const owner = await this.ownership(deviceId);
+            if (owner.kind === 'missing') return;
+            if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'the device was removed');
+            if (await this.apply(deviceId, [cmd.deleteClient(deviceId)])) this.sessionEnded(deviceId);
+          }),
+        ),
       );
     });
   }
@@ -163,61 +162,61 @@ export class DynsecBrokerAccounts extends BrokerAccounts {
    * committed, and the view and reconciliation show what is left to do.
    */
   async endSession(deviceId: string): Promise<void> {
-    const endedAt = this.ended.get(deviceId);
-    this.ended.delete(deviceId);
-    if (endedAt !== undefined && this.clock.now() - endedAt < this.timing.endedMemoryMs) return;
-    const owner = await this.ownership(deviceId);
-    if (owner.kind === 'missing') return;
-    if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'its session was to be ended');
-    const kicked = await this.control.send(cmd.modifyClient({ username: deviceId }));
-    if (!kicked.ok) {
-      this.metrics.inc('broker_accounts_kick_failed');
-      this.logger.error({ ctx: 'dynsec', deviceId, err: kicked.error }, 'could not end the device\'s session at the broker');
-    }
-  }
-
-  /** Creates (or updates) the accounts, then the follow-ups their outcome calls for. */
-  private async issue(accounts: readonly IssuedAccount[]): Promise<void> {
-    const followUps: Array<Promise<void>> = [];
-    let round = accounts;
-    for (let attempt = 0; round.length > 0; attempt++) {
-      const created = await this.withAreaRoles(
-        round.flatMap((a) => (a.areaCodes === null ? [] : [a.areaCodes])),
-        () =>
-          this.control.sendAll(
-            round.map((a) =>
-              cmd.createClient(
-                a.areaCodes === null
-                  ? // Without a password: it cannot log in before it is disabled (below), one message later.
-                    { username: a.deviceId, clientid: a.deviceId, textname: MANAGED_TEXTNAME }
-                  : { username: a.deviceId, clientid: a.deviceId, textname: MANAGED_TEXTNAME, password: a.secret, roles: deviceRoles(a.areaCodes) },
-              ),
-            ),
-          ),
-      );
-      const roleGone: IssuedAccount[] = [];
-      round.forEach((a, i) => {
-        const outcome = created[i]!;
-        if (outcome.ok) {
-          if (a.areaCodes === null) followUps.push(this.apply(a.deviceId, [cmd.disableClient(a.deviceId), cmd.setClientPassword(a.deviceId, a.secret)]).then(() => undefined));
-          else this.lastErrors.delete(a.deviceId);
-        } else if (outcome.answered && outcome.error === DYNSEC_ERRORS.clientExists) {
-          // A rotation, an enrolment renewed, or an account left from before: updated if it is ours.
-          followUps.push(this.update(a));
-        } else if (outcome.answered && outcome.error === DYNSEC_ERRORS.roleNotFound && attempt === 0) {
-          roleGone.push(a);
-        } else {
-          this.failed([a.deviceId], outcome.error);
+    await this.bounded([deviceId], 'ending a session', () =>
+      this.serially(deviceId, async () => {
+        const endedAt = this.ended.get(deviceId);
+        this.ended.delete(deviceId);
+        if (endedAt !== undefined && this.clock.now() - endedAt < this.timing.endedMemoryMs) return;
+        const owner = await this.ownership(deviceId);
+        if (owner.kind === 'missing') return;
+        if (owner.kind !== 'managed') return this.notOurs(deviceId, owner, 'its session was to be ended');
+        const kicked = await this.control.send(cmd.modifyClient({ username: deviceId }));
+        if (!kicked.ok) {
+          this.metrics.inc('broker_accounts_kick_failed');
+          this.logger.error({ ctx: 'dynsec', deviceId, err: kicked.error }, 'could not end the device\'s session at the broker');
         }
-      });
-      // An area role deleted behind this process's back (reconciliation on another instance, an operator): again.
-      for (const a of roleGone) this.areaRoles.delete(a.areaCodes![a.areaCodes!.length - 1]!);
-      round = roleGone;
-    }
-    await Promise.all(followUps);
+      }),
+    );
   }
 
-  private async update(a: IssuedAccount): Promise<void> {
+  /**
+   * Creates the accounts (all commands queued at once, so they leave together), then, device by device in its turn
+   * (serially), what each outcome calls for.
+   */
+  private async issue(accounts: readonly IssuedAccount[]): Promise<void> {
+    const roles = this.ensureAreaRoles(accounts.flatMap((a) => (a.areaCodes === null ? [] : [a.areaCodes])));
+    const created = accounts.map((a) => this.control.send(createCommand(a)));
+    // One log line per distinct error, not one per device of a large batch.
+    const failures = new Map<string, string[]>();
+    await Promise.all(
+      accounts.map((a, i) =>
+        this.serially(a.deviceId, async () => {
+          let outcome = await created[i]!;
+          if (!outcome.ok && outcome.answered && outcome.error === DYNSEC_ERRORS.roleNotFound && a.areaCodes !== null) {
+            // Its area role was deleted behind this process's back (reconciliation elsewhere, an operator).
+            this.areaRoles.delete(a.areaCodes[a.areaCodes.length - 1]!);
+            outcome = (await this.retryingRoles([a.areaCodes], () => this.control.sendAll([createCommand(a)])))[0]!;
+          }
+          if (outcome.ok) {
+            if (a.areaCodes === null) await this.apply(a.deviceId, [cmd.disableClient(a.deviceId), cmd.setClientPassword(a.deviceId, a.secret)]);
+            else this.lastErrors.delete(a.deviceId);
+          } else if (outcome.answered && outcome.error === DYNSEC_ERRORS.clientExists) {
+            // A rotation, an enrolment renewed, or an account left from before: updated if it is ours.
+            await this.replaceSecret(a);
+          } else {
+            const ids = failures.get(outcome.error);
+            if (ids) ids.push(a.deviceId);
+            else failures.set(outcome.error, [a.deviceId]);
+          }
+        }),
+      ),
+    );
+    await roles;
+    for (const [error, ids] of failures) this.failed(ids, error);
+  }
+
+  /** Runs within the device's turn (serially). */
+  private async replaceSecret(a: IssuedAccount): Promise<void> {
     const owner = await this.ownership(a.deviceId);
     if (owner.kind !== 'managed') return this.notOurs(a.deviceId, owner, 'its secret was issued');
     if (a.areaCodes === null) {
@@ -338,12 +337,41 @@ export class DynsecBrokerAccounts extends BrokerAccounts {
     }
   }
 
-  /** Runs a change that follows a committed one: never throws (logged and counted instead). */
-  private async guarded(deviceIds: string | readonly string[], work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (err) {
-      this.failed(typeof deviceIds === 'string' ? [deviceIds] : deviceIds, (err as Error).message);
+  /**
+   * Runs a change that follows a committed one: never throws (logged and counted instead), and resolves once the
+   * broker confirmed or after base + per device (capped), whichever comes first: the work goes on behind it.
+   */
+  private async bounded(deviceIds: readonly string[], what: string, work: () => Promise<void>): Promise<void> {
+    const done = work().then(
+      () => 'done' as const,
+      (err: Error) => {
+        this.failed(deviceIds, err.message);
+        return 'done' as const;
+      },
+    );
+    const boundMs = Math.min(this.timing.answerMaxMs, this.timing.answerBaseMs + this.timing.answerPerAccountMs * deviceIds.length);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), boundMs);
+    });
+    const result = await Promise.race([done, late]);
+    clearTimeout(timer);
+    if (result === 'late') {
+      this.metrics.inc('broker_accounts_answered_before_confirmed');
+      this.logger.warn({ ctx: 'dynsec', what, devices: deviceIds.length, waitedMs: boundMs }, 'answering before the broker confirmed the device accounts\' change; it goes on (until then the broker applies the previous state)');
     }
+  }
+
+  /**
+   * One device's changes reach the broker in the order they were made (each made after its commit), whatever
+   * their round trips: a rotation that re-enables cannot land after a later revocation's disable.
+   */
+  private serially(deviceId: string, work: () => Promise<void>): Promise<void> {
+    const run = (this.perDevice.get(deviceId) ?? Promise.resolve()).then(work);
+    const tail: Promise<void> = run.catch(() => undefined).then(() => {
+      if (this.perDevice.get(deviceId) === tail) this.perDevice.delete(deviceId);
+    });
+    this.perDevice.set(deviceId, tail);
+    return run;
   }
 }

@@ -208,6 +208,19 @@ export class ScheduleVisibility {
     }));
   }
 
+  /** What names an export of a schedule: its content's title, its first start, and the reader's area name. */
+  async exportLabels(scheduleId: string, areaCode: string | null): Promise<{ title: string | null; startAt: number | null; areaName: string | null }> {
+    const s = await this.db
+      .createQueryBuilder()
+      .select(['c.title AS "title"', 's.start_at AS "startAt"'])
+      .from('schedules', 's')
+      .leftJoin('contents', 'c', 'c.id = s.content_id')
+      .where('s.id = :id', { id: scheduleId })
+      .getRawOne<{ title: unknown; startAt: unknown }>();
+    const area = areaCode === null ? undefined : await this.db.createQueryBuilder().select('a.name', 'name').from('areas', 'a').where('a.code = :code', { code: areaCode }).getRawOne<{ name: unknown }>();
+    return { title: strOrNull(s?.title ?? null), startAt: s?.startAt === undefined || s.startAt === null ? null : num(s.startAt), areaName: strOrNull(area?.name ?? null) };
+  }
+
   /** Restricts a query over deliveries `d` to the scope's devices. */
   private scoped<T extends SelectQueryBuilder<Record<string, unknown>>>(scope: AreaScope, qb: T): T {
     const pattern = scopePattern(scope);

@@ -4,31 +4,51 @@ import type { UserPrincipal } from '../auth/principal.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import { deliveryView, type DeliveryView, type ScheduleSummary } from '../deliveries/deliveries.service.js';
 import { SchedulesService, type ScheduleView } from './schedules.service.js';
-import { csvLine, UTF8_BOM } from '../common/csv.js';
+import { CsvWriter, type CsvColumn } from '../common/csv-export.js';
+import { attachmentDisposition, localDate, localDateTime } from '../common/export-format.js';
+import { AppConfig } from '../config/app-config.js';
+import { deliveryStateLabelVi } from '@loa/shared';
+import type { ExportFormat } from '@loa/shared/rest';
 import { ScheduleVisibility, type MatrixFilter, type MatrixRow } from '../overview/schedule-visibility.repository.js';
 
-export const CSV_HEADER = ['occurrenceId', 'occurrenceStart', 'deviceId', 'deviceName', 'areaCode', 'areaName', 'state', 'deliveredAt', 'startedAt', 'endedAt', 'playedSeconds', 'reason'];
+/** The delivery matrix for people: Vietnamese headers and states, Vietnam time, whole seconds. */
+const matrixColumnsVi = (zone: string): Array<CsvColumn<MatrixRow>> => [
+  { header: 'Mã lượt phát', value: (r) => r.occurrenceId },
+  { header: 'Giờ phát theo lịch', value: (r) => localDateTime(r.occurrenceStart, zone) },
+  { header: 'Mã thiết bị', value: (r) => r.deviceId },
+  { header: 'Tên thiết bị', value: (r) => r.deviceName },
+  { header: 'Mã địa bàn', value: (r) => r.areaCode },
+  { header: 'Địa bàn', value: (r) => r.areaName },
+  { header: 'Trạng thái', value: (r) => deliveryStateLabelVi(r.state) },
+  { header: 'Nhận lịch lúc', value: (r) => localDateTime(r.deliveredAt, zone) },
+  { header: 'Bắt đầu phát', value: (r) => localDateTime(r.startedAt, zone) },
+  { header: 'Kết thúc', value: (r) => localDateTime(r.endedAt, zone) },
+  // Whole seconds: a decimal point would read as a thousands separator in a Vietnamese-locale spreadsheet.
+  { header: 'Thời lượng đã phát (giây)', value: (r) => (r.playedMs === null ? null : Math.round(r.playedMs / 1000)) },
+  { header: 'Lý do', value: (r) => r.reason },
+];
+
+/** The machine format (`format=iso`): the keys, codes and ISO-8601 UTC instants API clients read. */
+export const MATRIX_COLUMNS_ISO: ReadonlyArray<CsvColumn<MatrixRow>> = [
+  { header: 'occurrenceId', value: (r) => r.occurrenceId },
+  { header: 'occurrenceStart', value: (r) => iso(r.occurrenceStart) },
+  { header: 'deviceId', value: (r) => r.deviceId },
+  { header: 'deviceName', value: (r) => r.deviceName },
+  { header: 'areaCode', value: (r) => r.areaCode },
+  { header: 'areaName', value: (r) => r.areaName },
+  { header: 'state', value: (r) => r.state },
+  { header: 'deliveredAt', value: (r) => iso(r.deliveredAt) },
+  { header: 'startedAt', value: (r) => iso(r.startedAt) },
+  { header: 'endedAt', value: (r) => iso(r.endedAt) },
+  { header: 'playedSeconds', value: (r) => (r.playedMs === null ? null : r.playedMs / 1000) },
+  { header: 'reason', value: (r) => r.reason },
+];
 
 export interface CsvDownload {
-  filename: string;
+  /** The Content-Disposition header: ASCII name and the Vietnamese one (RFC 5987). */
+  disposition: string;
   body: AsyncIterable<string>;
 }
-
-const csvRow = (r: MatrixRow): string =>
-  csvLine([
-    r.occurrenceId,
-    iso(r.occurrenceStart),
-    r.deviceId,
-    r.deviceName,
-    r.areaCode,
-    r.areaName,
-    r.state,
-    iso(r.deliveredAt),
-    iso(r.startedAt),
-    iso(r.endedAt),
-    r.playedMs === null ? null : r.playedMs / 1000,
-    r.reason,
-  ]);
 
 /**
  * Schedule reads as a user sees them (issue 7): a schedule is readable when it reaches the user's subtree (see
@@ -41,6 +61,7 @@ export class ScheduleReads {
     private readonly schedules: SchedulesService,
     private readonly visibility: ScheduleVisibility,
     private readonly scope: ScopeService,
+    private readonly config: AppConfig,
   ) {}
 
   async list(user: UserPrincipal): Promise<ScheduleView[]> {
@@ -79,15 +100,17 @@ export class ScheduleReads {
     return { scheduleId: id, totals: c.byState, deviceCount: c.devices, occurrences: [...byOcc.values()] };
   }
 
-  /** Checked before the first byte, so a refusal is still a proper 404; the rows are then read page by page. */
-  async csv(user: UserPrincipal, id: string, f: MatrixFilter): Promise<CsvDownload> {
+  /**
+   * Checked before the first byte, so a refusal is still a proper 404; the rows are then read page by page. Named
+   * "Kết quả phát <title> <reader's area> <first start date>" (ASCII-folded, with the Vietnamese as filename*).
+   */
+  async csv(user: UserPrincipal, id: string, f: MatrixFilter & { format: ExportFormat }): Promise<CsvDownload> {
     const scope = await this.readable(user, id);
-    const visibility = this.visibility;
-    async function* body(): AsyncGenerator<string> {
-      yield UTF8_BOM + csvLine(CSV_HEADER);
-      for await (const page of visibility.rows(scope, id, f)) yield page.map(csvRow).join('');
-    }
-    return { filename: `deliveries-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`, body: body() };
+    const zone = this.config.timezone;
+    const labels = await this.visibility.exportLabels(id, scope.all ? null : user.areaCode);
+    const writer = new CsvWriter(f.format === 'iso' ? MATRIX_COLUMNS_ISO : matrixColumnsVi(zone));
+    const name = attachmentDisposition(['Kết quả phát', labels.title, labels.areaName, labels.startAt === null ? id : localDate(labels.startAt, zone)], 'csv');
+    return { disposition: name.header, body: writer.stream(this.visibility.rows(scope, id, f)) };
   }
 
   /** Outside the subtree: 404 (not revealed); visible but with a target outside the subtree: 403. */

@@ -101,8 +101,9 @@ export class SchedulesController {
   }
 
   /**
-   * The same matrix as CSV (UTF-8 with BOM, RFC 4180 quoting), streamed page by page from the database so a
-   * 10,000-device matrix is never held in memory; a scoped user gets its own devices' rows.
+   * The same matrix as CSV (UTF-8 with BOM, RFC 4180 quoting, formula-guarded cells), streamed page by page from
+   * the database so a 10,000-device matrix is never held in memory; a scoped user gets its own devices' rows.
+   * Vietnamese headers, states and Vietnam-time dates by default; `format=iso` for the machine format.
    */
   @Get(':id/deliveries.csv')
   @Roles(ANY_ROLE)
@@ -113,8 +114,9 @@ export class SchedulesController {
     @CurrentUser() user: UserPrincipal,
   ): Promise<void> {
     const csv = await this.reads.csv(user, id, q);
-    res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${csv.filename}"`, 'Cache-Control': 'no-store' });
-    await pipeline(Readable.from(csv.body), res).catch(() => undefined); // the client went away: nothing to answer
+    res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': csv.disposition, 'Cache-Control': 'no-store' });
+    // highWaterMark 1: one database page ahead of the client at most, not Readable.from's 16.
+    await pipeline(Readable.from(csv.body, { highWaterMark: 1 }), res).catch(() => undefined); // the client went away: nothing to answer
   }
 
   @Get(':id/summary')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instantSchema } from './common.js';
+import { exportFormatSchema } from './reports.js';
 
 const filters = {
   actor: z.string().min(1).max(64).optional().describe('user id or username'),
@@ -15,4 +16,5 @@ const filters = {
 export const auditListQuerySchema = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(500).default(100) });
 export type AuditListQuery = z.infer<typeof auditListQuerySchema>;
 /** GET /api/v1/audit.csv: an export is meant to be complete for the chosen period, hence the larger page. */
-export const auditCsvQuerySchema = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(10_000).default(10_000) });
+/** `format=iso` gives the machine format (English keys, codes, ISO-8601 UTC) instead of the Vietnamese one. */
+export const auditCsvQuerySchema = z.object({ ...filters, limit: z.coerce.number().int().min(1).max(10_000).default(10_000), format: exportFormatSchema });

@@ -6,6 +6,7 @@
  * free of side effects for that).
  */
 export * from '../constants.js';
+export * from '../report-labels.js';
 export { DEVICE_ENDPOINTS_PATH, ENROLL_PATH, SIGNING_KEY_PATH, TIME_PATH, enrollmentStatusPath, mediaPath } from '../version.js';
 export type { DeviceEndpoints, EnrollRequest, EnrollResponse, EnrollmentStatus, SigningKeyResponse } from '../provisioning.js';
 export type { DeliveryState, DeviceKind, Priority } from '../enums.js';
@@ -32,3 +33,4 @@ export * from './security-events.js';
 export * from './timelines.js';
 export * from './tts.js';
 export * from './users.js';
+export * from './reports.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exportFormatSchema } from './reports.js';
 import { DELIVERY_STATES, PRIORITIES } from '../constants.js';
 import { areaCodeSchema, deviceIdSchema } from '../ids.js';
 import { prioritySchema } from '../enums.js';
@@ -60,7 +61,8 @@ export const scheduleDeliveriesQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 /** GET /api/v1/schedules/:id/deliveries.csv: never paginated, it streams the whole (filtered) matrix. */
-export const scheduleDeliveriesCsvQuerySchema = scheduleDeliveriesQuerySchema.pick({ occurrenceId: true, state: true });
+/** `format=iso` gives the machine format (English keys, state codes, ISO-8601 UTC) instead of the Vietnamese one. */
+export const scheduleDeliveriesCsvQuerySchema = scheduleDeliveriesQuerySchema.pick({ occurrenceId: true, state: true }).extend({ format: exportFormatSchema });
 
 /** A calendar spans a month or two; a wider window would make one answer carry a whole season of occurrences. */
 export const MAX_WINDOW_DAYS = 62;
