@@ -24,6 +24,7 @@ import { applyPresence, type PresenceState } from '../src/devices/presence-state
 import { PresenceSweepJob } from '../src/devices/presence-sweep.job.js';
 import { PresenceService } from '../src/devices/presence.service.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
+import { InProcessNamedLocks } from '../src/common/named-locks.js';
 import { SingleInstanceLeaderGate } from '../src/jobs/leader-gate.js';
 import { SecurityEventsMqttHandler } from '../src/security-events/security-events.mqtt.js';
 import { SecurityEventsRepository } from '../src/security-events/security-events.repository.js';
@@ -89,7 +90,7 @@ async function fleetGraph(ds: DataSource, clock: FixedClock, cfg: AppConfig = co
 }
 
 /** The scheduler as Nest wires it on a single instance (always the leader). */
-const jobScheduler = () => new JobScheduler(new SchedulerRegistry(), new SingleInstanceLeaderGate(), silentLogger);
+const jobScheduler = () => new JobScheduler(new SchedulerRegistry(), new SingleInstanceLeaderGate(), new InProcessNamedLocks(), silentLogger);
 
 const baseState: PresenceState = { online: false, lastSeenAt: null, agentVersion: null, changedAt: null, reason: null };
 
@@ -233,6 +234,7 @@ describe.each(DATABASES)(`${PresenceService.name} on %s`, (_name, open) => {
       const sweep = jest.spyOn(sut, 'sweep').mockResolvedValue(0);
       const jobs = jobScheduler();
       new PresenceSweepJob(sut, jobs).onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0); // the job lock is a microtask away
       expect(sweep).toHaveBeenCalledTimes(1); // at start
       await jest.advanceTimersByTimeAsync(15_000);
       expect(sweep).toHaveBeenCalledTimes(2);
@@ -358,6 +360,7 @@ describe.each(DATABASES)(`${TelemetryService.name} on %s`, (_name, open) => {
       const sweep = jest.spyOn(sut, 'sweepRetention').mockResolvedValue(0);
       const jobs = jobScheduler();
       new TelemetryRetentionJob(sut, jobs).onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0); // the job lock is a microtask away
       expect(sweep).toHaveBeenCalledTimes(1);
       await jest.advanceTimersByTimeAsync(3_600_000);
       expect(sweep).toHaveBeenCalledTimes(2);
@@ -567,6 +570,7 @@ describe.each(DATABASES)(`${AlarmsService.name} on %s`, (_name, open) => {
       const sweep = jest.spyOn(quick, 'sweepOffline').mockResolvedValue(0);
       const jobs = jobScheduler();
       new OfflineAlarmsJob(quick, jobs).onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0); // the job lock is a microtask away
       expect(sweep).toHaveBeenCalledTimes(1); // at start
       await jest.advanceTimersByTimeAsync(30_000);
       expect(sweep).toHaveBeenCalledTimes(2);

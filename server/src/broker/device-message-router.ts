@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { allDevicesTopic, decodeMessage, parseDeviceTopic, type DeviceChannel } from '@loa/shared';
+import { allDevicesTopic, decodeMessage, DEVICE_CHANNELS, parseDeviceTopic, type DeviceChannel } from '@loa/shared';
 import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -67,7 +67,8 @@ export class DeviceMessageRouter {
       this.metrics.inc(`mqtt_${channel.replace('/', '_')}_received`);
       await Promise.all([...senders, ...route.handlers.map((h) => run('handler', () => h(parsed.deviceId, decoded.value)))]);
       // Shared: with several server instances on one broker, each device message goes to exactly one of them.
-    }, { shared: true });
+      // Retained channels (status) are also read as the broker holds them, for what came while no instance listened.
+    }, { shared: true, retained: DEVICE_CHANNELS[channel].retain && DEVICE_CHANNELS[channel].direction === 'up' });
     return route;
   }
 

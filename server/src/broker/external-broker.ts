@@ -1,5 +1,7 @@
 import type { OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import mqtt, { type IConnackPacket, type IDisconnectPacket, type MqttClient } from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IConnackPacket, type IDisconnectPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import { deviceTopic } from '@loa/shared';
 import type { AppConfig, ExternalBrokerConfig } from '../config/app-config.js';
 import type { Metrics } from '../common/metrics.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -11,6 +13,7 @@ import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptio
 import { sharedFilter, topicMatches } from './mqtt-filters.js';
 import { PACKET_LIMITS } from './packet-size-guard.js';
 import { PublishWindow } from './publish-window.js';
+import { RetainedRead } from './retained-read.js';
 
 export interface ExternalBrokerTiming {
   /** How long start-up keeps trying to reach the broker before it fails. */
@@ -46,6 +49,8 @@ export const EXTERNAL_BROKER_TIMING: ExternalBrokerTiming = {
 const UNLIMITED_RECEIVE_MAXIMUM = 65_535;
 /** DISCONNECT reason: another client connected with our client id. */
 const SESSION_TAKEN_OVER = 142;
+/** Largest MQTT 5 Subscription Identifier (a variable byte integer). */
+const MAX_SUBSCRIPTION_ID = 268_435_455;
 
 /** Subscriptions by the filter sent to the broker (`$share/<group>/…` for device channels). */
 interface Subscription {
@@ -53,6 +58,8 @@ interface Subscription {
   readonly filter: string;
   /** Device upstream traffic, shared between the instances: withdrawn first when this one stops. */
   readonly shared: boolean;
+  /** Also read once what the broker holds retained on the filter (SubscribeOptions.retained). */
+  readonly retained: boolean;
   readonly handlers: MessageHandler[];
 }
 
@@ -86,6 +93,9 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
   private disconnectedAt = 0;
   private lastError: string | null = null;
   private resubscribeTimer: NodeJS.Timeout | null = null;
+  /** Retained reads in progress, by the subscription identifier their copies carry. */
+  private readonly retainedReads = new Map<number, RetainedRead>();
+  private retainedReadSeq = 0;
 
   constructor(
     config: AppConfig,
@@ -151,7 +161,7 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
     // Acknowledged at once (mqtt.js handles incoming packets one by one, so waiting here would also hold back the
     // PUBACKs of the server's own publishes, which handlers await). A report is safe anyway: the device keeps it
     // until the server's `events/ack`, sent after the commit.
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
     try {
       await this.firstConnection(client);
     } catch (err) {
@@ -171,6 +181,7 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
       throw new BrokerConnectError(`LOA_MQTT_URL=${this.displayUrl}: ${err.message}`);
     });
     this.logger.info({ ctx: 'mqtt', broker: this.displayUrl, filters }, 'subscribed to the device channels at the external MQTT broker');
+    this.startRetainedReads();
   }
 
   async subscribe(filter: string, handler: MessageHandler, options?: SubscribeOptions): Promise<void> {
@@ -180,7 +191,7 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
       existing.handlers.push(handler);
       return;
     }
-    this.subscriptions.set(wire, { filter, shared: options?.shared === true, handlers: [handler] });
+    this.subscriptions.set(wire, { filter, shared: options?.shared === true, retained: options?.retained === true, handlers: [handler] });
     // Before open() it is only recorded; while away, the reconnection sends every subscription anyway.
     if (this.opened && !this.stopping && this.connected) await this.sendSubscriptions([wire]);
   }
@@ -275,6 +286,8 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
   private async endIntake(): Promise<string[]> {
     this.stopping = true;
     if (this.resubscribeTimer) clearTimeout(this.resubscribeTimer);
+    // A retained read in progress ends too (it withdraws its own subscription); what it took is settled below.
+    for (const read of this.retainedReads.values()) read.end();
     // Only the shared ones: the server's own channels (e.g. dynamic security's responses) serve the rest of the stop.
     const filters = [...this.subscriptions].filter(([, sub]) => sub.shared).map(([wire]) => wire);
     const client = this.client;
@@ -293,9 +306,19 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
     return [];
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const ids = packet.properties?.subscriptionIdentifier;
+    if (ids !== undefined) {
+      // Only retained reads subscribe with an identifier. A copy of theirs is never dispatched as below: the shared
+      // subscription brings its own copy of live messages, and a read that is over drops what still arrives.
+      for (const id of Array.isArray(ids) ? ids : [ids]) this.retainedReads.get(id)?.receive(topic, payload, packet.retain);
+      return;
+    }
     for (const sub of this.subscriptions.values()) {
       if (!topicMatches(sub.filter, topic)) continue;
+      // MQTT 5 sends no retained message to a shared subscription, but some brokers do (Mosquitto 2.0.11 does, to
+      // every instance): where the retained read is the way in, such a copy would be handled twice.
+      if (packet.retain && sub.shared && sub.retained) continue;
       for (const handler of sub.handlers) this.handlers.run(handler, topic, payload);
     }
   }
@@ -342,6 +365,8 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
       return;
     }
     this.logger.info({ ctx: 'mqtt', broker: this.displayUrl, downMs: Math.round(performance.now() - this.disconnectedAt) }, 'reconnected to the external MQTT broker');
+    // Before the subscriptions go out again: what arrives on them may already depend on what listeners forgot.
+    this.notifyReconnected((err) => this.logger.error({ ctx: 'mqtt', err: err.message }, 'a broker reconnection listener failed'));
     // Clean start: the broker forgot the subscriptions with the old session.
     if (this.opened && !this.stopping) void this.resubscribe();
   }
@@ -352,6 +377,8 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
     this.reconnects++;
     this.disconnectedAt = performance.now();
     this.window.setOnline(false);
+    // Their subscriptions ended with the session; the reconnection reads again.
+    for (const read of this.retainedReads.values()) read.end();
     this.metrics.inc('mqtt_broker_connection_lost');
     if (!this.closed) this.logger.warn({ ctx: 'mqtt', broker: this.displayUrl, err: this.lastError ?? undefined }, 'connection to the external MQTT broker lost; reconnecting');
   }
@@ -391,6 +418,8 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
       await this.sendSubscriptions(filters);
       this.metrics.inc('mqtt_broker_resubscribed');
       this.logger.info({ ctx: 'mqtt', filters }, 'subscriptions sent again after reconnecting');
+      // Statuses published while this instance was away reached the others, or nobody: read what the broker holds.
+      this.startRetainedReads();
     } catch (err) {
       this.metrics.inc('mqtt_broker_resubscribe_failed');
       this.logger.error({ ctx: 'mqtt', err: (err as Error).message }, 'subscriptions could not be sent again after reconnecting; retrying');
@@ -398,6 +427,57 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
       if (this.connected && !this.stopping && !this.closed) {
         this.resubscribeTimer = setTimeout(() => void this.resubscribe(), this.timing.reconnectMinMs * 4);
         this.resubscribeTimer.unref();
+      }
+    }
+  }
+
+  private startRetainedReads(): void {
+    for (const sub of this.subscriptions.values()) {
+      if (sub.retained) void this.readRetained(sub);
+    }
+  }
+
+  /**
+   * Hands what the broker holds retained on the subscription's filter to its handlers, once (see RetainedRead):
+   * a non-shared subscription with an identifier of its own and, in the same SUBSCRIBE, a marker topic no device can
+   * use; after the SUBACK the marker is published, and its arrival (or a live copy's) ends the read, which withdraws
+   * the subscription. Never throws: a failed read is logged, and live traffic goes on through the shared subscription.
+   */
+  private async readRetained(sub: Subscription): Promise<void> {
+    const client = this.client;
+    if (client === null || !this.connected || this.stopping || this.closed) return;
+    const id = (this.retainedReadSeq++ % MAX_SUBSCRIPTION_ID) + 1;
+    // Device ids start with a letter or digit: no device can subscribe to, or publish on, this one.
+    const marker = deviceTopic(`_marker-${randomBytes(6).toString('hex')}`, 'events/ack');
+    const read = new RetainedRead(id, sub.filter, marker, sub.handlers, (handler, topic, payload) => this.handlers.run(handler, topic, payload), this.timing.ackTimeoutMs);
+    this.retainedReads.set(id, read);
+    try {
+      const granted = await this.withAckTimeout(
+        new Promise<number[]>((resolve, reject) =>
+          client.subscribe({ [sub.filter]: { qos: 1 }, [marker]: { qos: 1 } }, { properties: { subscriptionIdentifier: id } }, (err, grants) =>
+            err ? reject(err) : resolve((grants ?? []).map((g) => g.qos)),
+          ),
+        ),
+        'SUBSCRIBE',
+      );
+      if (granted.some((qos) => (qos & 0x80) !== 0)) throw new Error(`the broker refused the subscription to ${sub.filter} or ${marker}`);
+      // Raced with the read: a connection lost meanwhile ends the read, while the marker waits for the next session.
+      await Promise.race([client.publishAsync(marker, Buffer.alloc(0), { qos: 1 }), read.done]);
+      const count = await read.done;
+      if (!this.stopping) {
+        this.metrics.inc('mqtt_retained_read', count);
+        this.logger.info({ ctx: 'mqtt', filter: sub.filter, retained: count }, 'read the messages the broker holds retained');
+      }
+    } catch (err) {
+      read.end();
+      this.metrics.inc('mqtt_retained_read_failed');
+      this.logger.warn({ ctx: 'mqtt', filter: sub.filter, err: (err as Error).message }, 'could not read the retained messages; live ones still arrive');
+    } finally {
+      this.retainedReads.delete(id);
+      if (this.client === client && this.connected && !this.closed) {
+        await this.withAckTimeout(client.unsubscribeAsync([sub.filter, marker]), 'UNSUBSCRIBE').catch((err: Error) =>
+          this.logger.warn({ ctx: 'mqtt', filter: sub.filter, err: err.message }, 'could not withdraw the retained read\'s subscription'),
+        );
       }
     }
   }

@@ -12,9 +12,19 @@ export interface SubscribeOptions {
    * has one subscriber by nature and ignores it.
    */
   readonly shared?: boolean;
+  /**
+   * Also hand the handlers, once, what the broker holds retained on the filter, at open() and after each
+   * reconnection: a shared subscription never receives retained messages, so what devices published retained while
+   * no instance was subscribed (their `status`, their last will) would go unseen. External broker only: the embedded
+   * broker lives and dies with the server, which sees every message published to it.
+   */
+  readonly retained?: boolean;
 }
 
 export type MessageHandler = (topic: string, payload: Buffer) => void | Promise<void>;
+
+/** Told that the connection to an external broker came back after a loss (see MessageBroker.onReconnect). */
+export type ReconnectListener = () => void;
 
 /**
  * Ends a device's session at an external broker. There the broker account's owner does it: Mosquitto dynamic
@@ -49,6 +59,7 @@ export interface BrokerState {
  */
 export abstract class MessageBroker {
   private terminator: SessionTerminator | null = null;
+  private readonly reconnectListeners = new Set<ReconnectListener>();
 
   abstract publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void>;
   /** Register a server-side subscription; `filter` may contain MQTT wildcards. */
@@ -91,5 +102,27 @@ export abstract class MessageBroker {
 
   protected get sessionTerminator(): SessionTerminator | null {
     return this.terminator;
+  }
+
+  /**
+   * Told each time the connection to an external broker is re-established after a loss (not at the first
+   * connection): the broker may have restarted meanwhile, without persistence, so whatever a feature remembers of
+   * the broker's state (what it holds retained) is no longer known. Called before the subscriptions are sent again.
+   * The embedded broker is this process, so it never calls it. Returns the unsubscribe function.
+   */
+  onReconnect(listener: ReconnectListener): () => void {
+    this.reconnectListeners.add(listener);
+    return () => void this.reconnectListeners.delete(listener);
+  }
+
+  /** For implementations: a listener's failure is its own and never stops the others or the reconnection. */
+  protected notifyReconnected(onError: (err: Error) => void): void {
+    for (const listener of this.reconnectListeners) {
+      try {
+        listener();
+      } catch (err) {
+        onError(err as Error);
+      }
+    }
   }
 }

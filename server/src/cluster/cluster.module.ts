@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { Metrics } from '../common/metrics.js';
 import { InProcessNamedLocks, NamedLocks } from '../common/named-locks.js';
 import { AppConfig } from '../config/app-config.js';
+import { JobLocks } from '../jobs/job-locks.js';
 import { LeaderGate, SingleInstanceLeaderGate } from '../jobs/leader-gate.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
@@ -47,6 +48,15 @@ const deps = [AppConfig, Metrics, LOGGER];
       },
     },
     {
+      // A pool apart from the features' NamedLocks: each running job holds a connection for its whole run.
+      provide: JobLocks,
+      inject: deps,
+      useFactory: (config: AppConfig, metrics: Metrics, logger: AppLogger): JobLocks => {
+        const db = clusterDatabase(config);
+        return db ? new PostgresNamedLocks(db, metrics, logger, { maxConnections: 16 }) : new InProcessNamedLocks();
+      },
+    },
+    {
       provide: LeaderGate,
       inject: deps,
       useFactory: (config: AppConfig, metrics: Metrics, logger: AppLogger): LeaderGate => {
@@ -56,6 +66,6 @@ const deps = [AppConfig, Metrics, LOGGER];
     },
     CacheInvalidation,
   ],
-  exports: [ClusterBus, NamedLocks, LeaderGate, CacheInvalidation],
+  exports: [ClusterBus, NamedLocks, JobLocks, LeaderGate, CacheInvalidation],
 })
 export class ClusterModule {}

@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { silentLogger } from '../../test/support/fixtures.js';
+import { InProcessNamedLocks } from '../common/named-locks.js';
+import { JobLocks } from './job-locks.js';
 import { JobScheduler, type PeriodicJob } from './job-scheduler.js';
 import { LeaderGate, SingleInstanceLeaderGate } from './leader-gate.js';
 
@@ -35,13 +37,13 @@ function held(): { promise: Promise<void>; release: () => void } {
 
 const MIN = 60_000;
 
+const job = (name: string, run: () => Promise<unknown>, extra: Partial<PeriodicJob> = {}): PeriodicJob => ({ name, intervalMs: MIN, runAtStart: false, run, ...extra });
+
 describe(JobScheduler.name, () => {
   let gate: FakeGate;
   let registry: SchedulerRegistry;
   let errors: Array<Record<string, unknown>>;
   let sut: JobScheduler;
-
-  const job = (name: string, run: () => Promise<unknown>, extra: Partial<PeriodicJob> = {}): PeriodicJob => ({ name, intervalMs: MIN, runAtStart: false, run, ...extra });
 
   beforeEach(() => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
@@ -49,7 +51,7 @@ describe(JobScheduler.name, () => {
     registry = new SchedulerRegistry();
     errors = [];
     const logger = { ...silentLogger, error: (o: Record<string, unknown>) => void errors.push(o) } as unknown as typeof silentLogger;
-    sut = new JobScheduler(registry, gate, logger);
+    sut = new JobScheduler(registry, gate, new InProcessNamedLocks(), logger);
   });
 
   afterEach(async () => {
@@ -83,11 +85,12 @@ describe(JobScheduler.name, () => {
     sut.schedule(job('later', later));
     expect(atStart).not.toHaveBeenCalled();
     gate.change(true);
-    expect(atStart).toHaveBeenCalledTimes(1); // started inside the change, before the next tick
+    await jest.advanceTimersByTimeAsync(0); // the job lock is taken (a microtask away), that run starts and ends
+    expect(atStart).toHaveBeenCalledTimes(1); // started from the change, before the next tick
     expect(later).not.toHaveBeenCalled();
-    await jest.advanceTimersByTimeAsync(0); // that run ends
     gate.change(false);
     gate.change(true);
+    await jest.advanceTimersByTimeAsync(0);
     expect(atStart).toHaveBeenCalledTimes(2);
   });
 
@@ -100,6 +103,7 @@ describe(JobScheduler.name, () => {
       }),
     );
     const first = sut.runNow('slow');
+    await jest.advanceTimersByTimeAsync(0); // the run has started
     gate.change(false);
     runs[0]!.release();
     expect(await first).toBe('done');
@@ -123,7 +127,8 @@ describe(JobScheduler.name, () => {
     const later = jest.fn(async () => undefined);
     sut.schedule(job('at-start', atStart, { runAtStart: true }));
     sut.schedule(job('later', later));
-    expect(atStart).toHaveBeenCalledTimes(1); // started before schedule() returned
+    await jest.advanceTimersByTimeAsync(0);
+    expect(atStart).toHaveBeenCalledTimes(1); // started at once, not after the first interval
     expect(later).not.toHaveBeenCalled();
     await jest.advanceTimersByTimeAsync(2 * MIN);
     expect(atStart).toHaveBeenCalledTimes(3);
@@ -206,6 +211,90 @@ describe(JobScheduler.name, () => {
     await jest.advanceTimersByTimeAsync(5 * MIN);
     expect(quick).not.toHaveBeenCalled();
     await expect(sut.runNow('quick')).rejects.toThrow(/no job named quick/);
+  });
+});
+
+/** Locks shared by two schedulers, as PostgreSQL advisory locks are by two instances; records what was taken. */
+class RecordingLocks extends JobLocks {
+  readonly taken: string[] = [];
+  private readonly inner = new InProcessNamedLocks();
+  run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.taken.push(name);
+    return this.inner.run(name, fn);
+  }
+}
+
+describe('JobScheduler at a leader failover', () => {
+  let locks: RecordingLocks;
+  let oldGate: FakeGate;
+  let newGate: FakeGate;
+  let oldLeader: JobScheduler;
+  let newLeader: JobScheduler;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    locks = new RecordingLocks();
+    oldGate = new FakeGate();
+    newGate = new FakeGate();
+    newGate.leader = false;
+    oldLeader = new JobScheduler(new SchedulerRegistry(), oldGate, locks, silentLogger);
+    newLeader = new JobScheduler(new SchedulerRegistry(), newGate, locks, silentLogger);
+  });
+
+  afterEach(async () => {
+    await oldLeader.onModuleDestroy();
+    await newLeader.onModuleDestroy();
+    jest.useRealTimers();
+  });
+
+  it("holds job:<name> for each run, so the new leader's run starts only once the old leader's has ended", async () => {
+    const log: string[] = [];
+    let inside = 0;
+    let overlaps = 0;
+    const oldRun = held();
+    const work = (who: string, until?: Promise<void>) => async (): Promise<void> => {
+      inside++;
+      if (inside > 1) overlaps++;
+      log.push(`${who} start`);
+      await until;
+      log.push(`${who} end`);
+      inside--;
+    };
+    oldLeader.schedule(job('retention', work('old', oldRun.promise)));
+    newLeader.schedule(job('retention', work('new'), { runAtStart: true }));
+    const first = oldLeader.runNow('retention');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['old start']);
+
+    // Failover while the old leader's run goes on: the new leader catches up at once, and waits on the lock.
+    oldGate.change(false);
+    newGate.change(true);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(await newLeader.runNow('retention')).toBe('busy');
+    expect(log).toEqual(['old start']);
+
+    oldRun.release();
+    expect(await first).toBe('done');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['old start', 'old end', 'new start', 'new end']);
+    expect(overlaps).toBe(0);
+    expect(new Set(locks.taken)).toEqual(new Set(['job:retention']));
+  });
+
+  it('does not run a job whose lock it got after leadership had moved on', async () => {
+    const oldRun = held();
+    const newRun = jest.fn(async () => undefined);
+    oldLeader.schedule(job('sweep', () => oldRun.promise));
+    newLeader.schedule(job('sweep', newRun));
+    const first = oldLeader.runNow('sweep');
+    newGate.leader = true;
+    const waiting = newLeader.runNow('sweep');
+    // Leadership moves again while the new leader waits for the lock.
+    newGate.leader = false;
+    oldRun.release();
+    expect(await first).toBe('done');
+    expect(await waiting).toBe('not-leader');
+    expect(newRun).not.toHaveBeenCalled();
   });
 });
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
+import { JobLocks, jobLockName } from './job-locks.js';
 import { LeaderGate } from './leader-gate.js';
 
 /** Periodic work that must run on one instance only (the leader): a sweep, a retention purge, the horizon roll. */
@@ -33,8 +34,9 @@ interface ScheduledJob {
  *
  * Leadership may move while the instances run. Gaining it runs the `runAtStart` jobs at once (the catch-up a fresh
  * start would do: the previous leader may have died long before their next tick). Losing it stops later ticks; a run
- * already going is left to finish (a job cannot be cut safely halfway; the next leader may start the same job
- * meanwhile, so jobs are idempotent and take NamedLocks where two runs must not interleave).
+ * already going is left to finish (a job cannot be cut safely halfway). So that the new leader's run never overlaps
+ * it, every run holds the JobLocks lock `job:<name>` (across instances on PostgreSQL): the new leader's tick waits for
+ * the old run to end, then asks the gate again before starting.
  *
  * Stop order: JobsModule is global, and Nest runs global modules' onModuleDestroy before every feature module's,
  * so all timers stop, and runs in progress finish, before any feature drains its batchers; the database closes
@@ -48,6 +50,7 @@ export class JobScheduler implements OnModuleDestroy {
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly gate: LeaderGate,
+    private readonly locks: JobLocks,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     this.unsubscribeGate = gate.onChange((leader) => {
@@ -101,8 +104,12 @@ export class JobScheduler implements OnModuleDestroy {
 
   private async execute(job: PeriodicJob): Promise<JobOutcome> {
     try {
-      await job.run();
-      return 'done';
+      return await this.locks.run(jobLockName(job.name), async (): Promise<JobOutcome> => {
+        // The lock may have been awaited while another instance ran the job, long enough for leadership to move.
+        if (!this.gate.isLeader()) return 'not-leader';
+        await job.run();
+        return 'done';
+      });
     } catch (err) {
       this.logger.error({ ctx: 'jobs', job: job.name, err: (err as Error).message }, 'periodic job failed');
       return 'failed';

@@ -186,11 +186,20 @@ export class TimelinesService implements OnModuleDestroy {
   /**
    * Publishes a timeline retained and remembers which version the broker now holds for the device. The embedded
    * broker keeps retained messages in memory, so what this process published is exactly what it holds; with an
-   * external broker the map starts empty and a device behind is sent its timeline once more, which is safe.
+   * external broker the map starts empty and a device behind is sent its timeline once more, which is safe, and it
+   * is emptied at every reconnection to the broker (forgetRetained).
    */
   private async publishRetained(deviceId: string, version: number, payload: string, patch: string | null = null): Promise<void> {
     await (patch === null ? this.gateway.publishTimeline(deviceId, payload) : this.gateway.publishTimelinePatch(deviceId, payload, patch));
     if ((this.retainedVersions.get(deviceId) ?? -1) < version) this.retainedVersions.set(deviceId, version);
+  }
+
+  /**
+   * The broker's retained timelines are no longer known (an external broker reconnected: it may have restarted
+   * without persistence). Devices coming online behind are then sent their timeline again, once each.
+   */
+  forgetRetained(): void {
+    this.retainedVersions.clear();
   }
 
   /**

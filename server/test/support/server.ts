@@ -1,10 +1,21 @@
 import { copySqliteTemplate, openPostgres } from './databases.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppConfig } from '../../src/config/app-config.js';
 import { startServer, type RunningServer } from '../../src/bootstrap.js';
+import { exportPrivateKeyPem, generateSigningKey } from '@loa/shared';
 import { silentLogger } from './fixtures.js';
+
+/**
+ * Servers on one PostgreSQL database must sign with one key (SigningKeyPin): without LOA_SIGNING_KEY_FILE, every
+ * test server of this process on PostgreSQL uses this one, as instances of a cluster share theirs.
+ */
+function sharedTestSigningKey(): string {
+  const file = path.join(tmpdir(), `loa-test-signing-key-${process.pid}.pem`);
+  if (!existsSync(file)) writeFileSync(file, exportPrivateKeyPem(generateSigningKey()), { mode: 0o600 });
+  return file;
+}
 
 export const ADMIN_PASSWORD = 'test-password';
 
@@ -38,6 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOA_LOG_LEVEL: 'silent',
     LOA_APPROVAL_RULES_DEFAULT: 'permissive',
+    ...(env.LOA_DATABASE_URL?.startsWith('postgres') ? { LOA_SIGNING_KEY_FILE: sharedTestSigningKey() } : {}),
     ...env,
   });
   const server = await startServer(config, silentLogger).catch((err: unknown) => {
