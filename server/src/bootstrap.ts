@@ -69,6 +69,9 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // Operators open the dashboard on phones over 3G: the device list of a province is ~7 MB of JSON and ~0.7 MB
     // gzipped. Audio and images are not compressible types, so media downloads (and their Range requests) pass as is.
     app.use(compression({ threshold: 1024 }));
+    // Behind nginx/HAProxy (deploy/scale-out.md) the client's address is in X-Forwarded-For, trusted only from the
+    // configured proxies; audit entries and device login throttling use it (req.ip).
+    if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
     // Bulk device registration (up to 20,000 rows) is the one large JSON body; everything else fits in 1 MB (a group
     // of 15,000 device ids is 0.3 MB). Bodies are parsed before authentication, so an anonymous client must not get
     // to make the server parse 8 MB of `[{},{},…]` on every route. Media goes through multipart.

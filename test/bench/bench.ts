@@ -23,6 +23,8 @@ import { measureSteady, steadyRows, type SteadyResult } from './lib/steady.js';
 import { edgeRows, measureEdge, type EdgeResult } from './lib/edge.js';
 import type { RawReply, RawRequest } from './raw-broker.js';
 import { TimedRequests } from './lib/timed-requests.js';
+import { startBenchMosquitto } from './lib/mosquitto.js';
+import { measureTwoInstances, twoInstanceRows, type TwoInstanceResult } from './lib/two-instances.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady'] as const;
@@ -48,6 +50,8 @@ const { values: args } = parseArgs({
     'steady-min': { type: 'string', default: '30' },
     postgres: { type: 'string' },
     'edge-idle-s': { type: 'string', default: '300' },
+    broker: { type: 'string', default: 'embedded' },
+    'no-two-instances': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -71,6 +75,12 @@ if (args.help) {
                            e.g. postgres://postgres@127.0.0.1:5432 (default: SQLite in the data directory)
   --steady-min M           length of the steady scenario: fleet connected, a schedule and a command a minute (default 30)
   --edge-idle-s S          idle window of the real agent whose bytes on the wire are counted (default 300)
+  --broker mosquitto       also run the fleet scenarios (connect, fan-out, timeline, events, heartbeats, command) on a
+                           Loa server whose devices connect to an external Mosquitto with dynamic security, beside the
+                           embedded broker's figures; then two Loa instances on that broker and one PostgreSQL
+                           (--postgres, default postgres://postgres@127.0.0.1:5432): each instance's CPU, the leader
+                           killed with reports in flight (failover time), a graceful hand-over
+  --no-two-instances       with --broker mosquitto: skip the two-instance run
 `);
   process.exit(0);
 }
@@ -88,6 +98,10 @@ const SOAK_IDLE_S = Math.max(1, Number(args['soak-idle-s']));
 // Fractions are for the smoke test (half a minute proves the scenario runs); a real soak is 30 minutes.
 const STEADY_MIN = Math.max(0.25, Number(args['steady-min']));
 const EDGE_IDLE_S = Math.max(10, Number(args['edge-idle-s']));
+const BROKER = args.broker;
+if (BROKER !== 'embedded' && BROKER !== 'mosquitto') throw new Error(`unknown --broker "${BROKER}" (known: embedded, mosquitto)`);
+/** What the run on Mosquitto measures: the device traffic, not the server's other work (media, soak, restarts…). */
+const FLEET_SCENARIOS: ReadonlySet<Scenario> = new Set<Scenario>(['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'resources']);
 
 // Every wait is bounded in time; the bound grows with N so a slow machine reports a slow figure, not a hang.
 const T_CONNECT = Math.max(60_000, N * 10);
@@ -426,8 +440,17 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
 
 // ---- Loa ----------------------------------------------------------------------------------------------------
 
-async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOptions['devices'], provinceCode: string, serverPublicKey: string | undefined): Promise<SideResults> {
+/** `only`: the scenarios of this run among those asked (the run on Mosquitto takes the fleet scenarios only). */
+async function runLoa(
+  server: LoaServer,
+  api: LoaApi,
+  devices: PortableFleetOptions['devices'],
+  provinceCode: string,
+  serverPublicKey: string | undefined,
+  only: ReadonlySet<Scenario> | null = null,
+): Promise<SideResults> {
   const out: SideResults = {};
+  const has = (s: Scenario) => scenarios.has(s) && (only === null || only.has(s));
   const counter = async (name: string) => (await server.health()).counters[name] ?? 0;
   // Simulated devices verify every signature, as real agents do.
   const fleet = createFleet({ ...fleetOptions(devices, server.mqttUrl, false), ...(serverPublicKey ? { serverPublicKey } : {}) }, PROCESSES);
@@ -478,7 +501,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
     out.initialTimelineS = round(((ready.lastTimelineAckAt || Date.now()) - t0) / 1000, 2);
     await after('connect');
 
-    if (scenarios.has('fanout')) {
+    if (has('fanout')) {
       log('loa: fan-out, POST /api/v1/alerts to the province');
       await sleep(1000);
       meter = new ProcMeter(server.pid);
@@ -496,7 +519,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await after('fan-out');
     }
 
-    if (scenarios.has('timeline') || scenarios.has('events')) {
+    if (has('timeline') || has('events')) {
       log('loa: timeline push, one schedule onto the whole province');
       await sleep(1000);
       meter = new ProcMeter(server.pid);
@@ -524,7 +547,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       const jobsDone = fanoutsDoneAt(api, jobs, T_TIMELINE);
       const st = await waitStats(fleet, 'new timeline acked by every device', T_TIMELINE, (x) => x.ackedSinceMark >= N, () => meter.sample());
       const jobsDoneS = round(((await jobsDone) - t1) / 1000, 2);
-      if (scenarios.has('timeline'))
+      if (has('timeline'))
         out.timeline = {
           allAckedS: round(((st.ackedSinceMark >= N ? st.lastTimelineAckAt : Date.now()) - t1) / 1000, 2),
           apiMs,
@@ -540,7 +563,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await after('timeline');
     }
 
-    if (scenarios.has('events')) {
+    if (has('events')) {
       log(`loa: event ingestion, ${E} per device`);
       await sleep(1000);
       meter = new ProcMeter(server.pid);
@@ -561,7 +584,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       };
       await after('events');
     }
-    if (scenarios.has('heartbeat')) {
+    if (has('heartbeat')) {
       // Steady state with everyone connected: one telemetry period of heartbeats, each stored as a time-series row.
       const windowMs = Math.max(5000, TELEMETRY_MS);
       log(`loa: heartbeats, ${N} devices every ${TELEMETRY_MS / 1000} s, ${windowMs / 1000} s window`);
@@ -577,7 +600,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await after('heartbeats');
     }
 
-    if (scenarios.has('commands')) {
+    if (has('commands')) {
       log('loa: one command to the whole province, every result collected');
       await sleep(1000);
       meter = new ProcMeter(server.pid);
@@ -601,7 +624,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await after('command');
     }
 
-    if (scenarios.has('steady')) {
+    if (has('steady')) {
       log(`loa: steady state for ${STEADY_MIN} min — heartbeats every ${TELEMETRY_MS / 1000} s, a schedule and a command every minute`);
       const sha = await uploadMedia(api.baseUrl, api.token, toneWav(2), 'steady-tone.wav', 'audio/wav');
       const audio = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bench: bản tin định kỳ', mediaSha256: sha, approve: true }, [201]);
@@ -610,7 +633,7 @@ async function runLoa(server: LoaServer, api: LoaApi, devices: PortableFleetOpti
       await after('steady');
     }
 
-    if (scenarios.has('dashboard')) {
+    if (has('dashboard')) {
       log('loa: dashboard reads with the whole fleet online');
       out.dashboard = await dashboardReads(api);
       await after('dashboard reads');
@@ -832,12 +855,79 @@ function rows(loa: SideResults, raw: SideResults | null, agent: IdleAgentRss | n
   return r;
 }
 
-function table(r: Row[]): string {
-  const head = ['scenario', 'metric', 'Loa', 'raw aedes', 'Loa/raw', 'target'];
+function table(r: Row[], columns: [string, string, string] = ['Loa', 'raw aedes', 'Loa/raw']): string {
+  const head = ['scenario', 'metric', ...columns, 'target'];
   const body = r.map((x) => [x.scenario, x.metric, fmt(x.loa), fmt(x.raw), fmt(x.ratio), x.target]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
   return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+// ---- external broker (--broker mosquitto) ----------------------------------------------------------------------
+
+interface MosquittoRun {
+  provisionS: number;
+  loa: SideResults;
+  /** CPU over the fleet scenarios: the Loa server's, and the broker's (the embedded broker's is in the server's). */
+  serverCpuS: number;
+  brokerCpuS: number;
+  rows: Row[];
+}
+
+/**
+ * The fleet scenarios again, on a fresh Loa server (same database kind as the main run) whose devices connect to
+ * Mosquitto with dynamic security: registration provisions their broker accounts, the server is an MQTT 5 client
+ * with shared subscriptions.
+ */
+async function runOnMosquitto(dir: string, password: string): Promise<Omit<MosquittoRun, 'rows'>> {
+  const mosquitto = await startBenchMosquitto((c) => children.add(c));
+  const pg = args.postgres === undefined ? null : freshPostgres(args.postgres);
+  try {
+    const server = await startLoaServer({
+      dataDir: path.join(dir, 'loa-mosquitto'),
+      adminPassword: password,
+      logLevel: 'warn',
+      env: { LOA_APPROVAL_RULES_DEFAULT: 'permissive', ...mosquitto.serverEnv, ...(pg ? { LOA_DATABASE_URL: pg.url } : {}) },
+    });
+    children.add(server.proc);
+    try {
+      log(`mosquitto: server pid ${server.pid}, broker pid ${mosquitto.pid} at ${mosquitto.url}; provisioning (dynamic-security accounts)`);
+      const t = Date.now();
+      const creds = await provision({ serverUrl: server.httpUrl, username: 'admin', password, devices: N, idPrefix: 'bench', bulk: !args['no-bulk'] });
+      const provisionS = round((Date.now() - t) / 1000, 1);
+      log(`mosquitto: provisioned ${creds.devices.length} devices in ${provisionS} s`);
+      const api = await LoaApi.login(server.httpUrl, 'admin', password);
+      const serverMeter = new ProcMeter(server.pid);
+      const brokerMeter = new ProcMeter(mosquitto.pid);
+      // The fleet connects to the broker, not to the server (which listens for no device).
+      const loa = await runLoa({ ...server, mqttUrl: mosquitto.url }, api, creds.devices, creds.provinceCode ?? '42', creds.serverPublicKey, FLEET_SCENARIOS);
+      return { provisionS, loa, serverCpuS: serverMeter.result().cpuS, brokerCpuS: brokerMeter.result().cpuS };
+    } finally {
+      const code = await server.stop();
+      if (code !== 0 && code !== null) log(`mosquitto: server exited with ${code}; see ${server.logFile}`);
+    }
+  } finally {
+    await mosquitto.stop();
+    pg?.drop();
+  }
+}
+
+/** The same figures side by side: `loa` = on the embedded broker, `raw` = on Mosquitto. */
+function mosquittoRows(embedded: Row[], embeddedSide: SideResults, embeddedProvisionS: number, run: Omit<MosquittoRun, 'rows'>): Row[] {
+  const onMosquitto = new Map(rows(run.loa, null, null, null, null).map((x) => [`${x.scenario}\u0000${x.metric}`, x]));
+  const out: Row[] = [];
+  const add = (scenario: string, metric: string, e: number | null, m: number | null, target = '') => out.push({ scenario, metric, loa: e, raw: m, ratio: e !== null && m !== null && e !== 0 ? round(m / e, 2) : null, target });
+  add('0 registration', `register ${N} devices (s), dynamic-security accounts on Mosquitto`, embeddedProvisionS, run.provisionS);
+  for (const x of embedded) {
+    const m = onMosquitto.get(`${x.scenario}\u0000${x.metric}`);
+    if (m?.loa === null || m?.loa === undefined || x.loa === null) continue;
+    add(x.scenario, x.metric, x.loa, m.loa, x.target);
+  }
+  // The embedded broker's work is inside the server's CPU; on Mosquitto it is split between the two processes.
+  const fleetCpu = (side: SideResults) => round([side.connect, side.fanout, side.timeline, side.events].reduce((a, x) => a + (x?.resources.cpuS ?? 0), 0), 2);
+  add('5 resources', 'connect + fan-out + timeline + events: Loa server CPU (s)', fleetCpu(embeddedSide), fleetCpu(run.loa));
+  add('5 resources', 'every scenario on Mosquitto: Loa server CPU (s) [Mosquitto column: broker CPU]', run.serverCpuS, run.brokerCpuS);
+  return out;
 }
 
 // ---- main ----------------------------------------------------------------------------------------------------
@@ -880,6 +970,8 @@ async function main(): Promise<void> {
   let soak: SoakResult | null = null;
   let edge: EdgeResult | null = null;
   let provisionS = 0;
+  let onMosquitto: MosquittoRun | null = null;
+  let two: (TwoInstanceResult & { rows: Row[] }) | null = null;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
     const t = Date.now();
@@ -931,6 +1023,17 @@ async function main(): Promise<void> {
   }
 
   const r = rows(loa, raw, agent, sync, media);
+  if (BROKER === 'mosquitto') {
+    log('mosquitto: the fleet scenarios on a Loa server whose devices connect to Mosquitto (dynamic security)');
+    const run = await runOnMosquitto(dir, password);
+    onMosquitto = { ...run, rows: mosquittoRows(r, loa, provisionS, run) };
+    if (!args['no-two-instances']) {
+      const postgres = args.postgres ?? 'postgres://postgres@127.0.0.1:5432';
+      log(`two instances: Mosquitto, PostgreSQL at ${postgres}`);
+      const t = await measureTwoInstances({ dir, devices: N, eventsPerDevice: E, processes: PROCESSES, maxConnecting: MAX_CONNECTING, telemetryMs: TELEMETRY_MS, postgres, track: (c) => children.add(c), log });
+      two = { ...t, rows: twoInstanceRows(t) };
+    }
+  }
   if (restart) r.push(...restartRows(restart));
   if (soak) r.push(...soakRows(soak));
   if (edge) r.push(...edgeRows(edge));
@@ -938,6 +1041,8 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${pg ? 'PostgreSQL' : 'SQLite'}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
+  if (onMosquitto) process.stdout.write(`\nThe fleet scenarios on an external Mosquitto with dynamic security (same run, same database kind):\n\n${table(onMosquitto.rows, ['embedded', 'Mosquitto', 'Mosq/emb'])}\n`);
+  if (two) process.stdout.write(`\nTwo Loa instances on Mosquitto and PostgreSQL:\n\n${table(two.rows, ['loa-a / run', 'loa-b', ''])}\n`);
   if (profile) {
     process.stdout.write(`\nServer CPU profile (${profile.totalS} s, idle ${profile.idlePct}%, GC ${profile.gcPct}%) — self time by module:\n`);
     for (const m of profile.byModule.slice(0, 15)) process.stdout.write(`  ${String(m.pct).padStart(5)}%  ${m.module}\n`);
@@ -962,6 +1067,8 @@ async function main(): Promise<void> {
     restart,
     soak,
     edge,
+    mosquitto: onMosquitto,
+    twoInstances: two,
     rows: r,
     profile,
   };

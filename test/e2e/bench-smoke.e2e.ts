@@ -54,4 +54,26 @@ describe('bench smoke', () => {
     expect(result.rows.find((r) => r.metric === 'HTTP answers ≥ 500')?.loa).toBe(0);
     expect(result.rows.find((r) => r.metric === 'server healthy at the end (1 = yes)')?.loa).toBe(1);
   });
+
+  // Issue 15: `--broker mosquitto` adds the fleet scenarios on Mosquitto (dynamic security) and the two-instance run.
+  it('runs the fleet scenarios on Mosquitto and two instances on PostgreSQL with --broker mosquitto', () => {
+    const json = path.join(dir, 'bench-mosquitto.json');
+    const run = spawnSync(process.execPath, ['test/bench/dist/bench.js', '--devices', '60', '--scenarios', 'connect,events', '--events-per-device', '2', '--telemetry-s', '5', '--no-raw', '--broker', 'mosquitto', '--json', json], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    if (run.status !== 0) throw new Error(`bench exited with ${run.status}\n${run.stdout}\n${run.stderr}`);
+    expect(run.stdout).toContain('The fleet scenarios on an external Mosquitto with dynamic security');
+    expect(run.stdout).toContain('Two Loa instances on Mosquitto and PostgreSQL');
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      mosquitto: { loa: Record<string, { complete?: boolean }>; rows: Row[] };
+      twoInstances: { connect: { complete: boolean }; events: { complete: boolean }; failover: { complete: boolean; leaderS: number; deviceDisconnects: number }; handover: { leaderS: number } };
+    };
+    for (const k of ['connect', 'events']) expect(result.mosquitto.loa[k]?.complete).toBe(true);
+    for (const r of result.mosquitto.rows) expect(Number.isFinite(r.loa) && Number.isFinite(r.raw)).toBe(true);
+    expect([result.twoInstances.connect.complete, result.twoInstances.events.complete, result.twoInstances.failover.complete]).toEqual([true, true, true]);
+    expect(result.twoInstances.failover.deviceDisconnects).toBe(0);
+    expect(Number.isFinite(result.twoInstances.failover.leaderS) && Number.isFinite(result.twoInstances.handover.leaderS)).toBe(true);
+  });
 });

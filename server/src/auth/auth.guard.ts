@@ -42,7 +42,8 @@ export class AuthGuard implements CanActivate {
       const deviceId = decoded.slice(0, colon);
       if (colon <= 0) throw new UnauthorizedException('invalid device credentials');
       // Like MQTT logins: the secret is checked first, failures are answered late (per device id and source address).
-      const address = (req as { socket?: { remoteAddress?: string } }).socket?.remoteAddress;
+      // req.ip honours LOA_TRUST_PROXY (behind a load balancer every device would otherwise share its address).
+      const address = (req as { ip?: string; socket?: { remoteAddress?: string } }).ip ?? (req as { socket?: { remoteAddress?: string } }).socket?.remoteAddress;
       const login = await this.devices.login(deviceId, decoded.slice(colon + 1), address);
       if (login.ok) {
         req.principal = { type: 'device', deviceId };

@@ -12,6 +12,13 @@ describe(AppConfig.name, () => {
     expect(c.maxUploadBytes).toBe(200 * 1024 * 1024);
   });
 
+  it('reads LOA_TRUST_PROXY as a hop count or a list of trusted proxies, and refuses garbage', () => {
+    expect(AppConfig.load({}).trustProxy).toBeNull();
+    expect(AppConfig.load({ LOA_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(AppConfig.load({ LOA_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => AppConfig.load({ LOA_TRUST_PROXY: 'a;b' })).toThrow(/LOA_TRUST_PROXY/);
+  });
+
   it('switches to PostgreSQL for a postgres:// URL', () => {
     expect(AppConfig.load({ LOA_DATABASE_URL: 'postgres://u@h:5432/loa' }).database).toEqual({ type: 'postgres', url: 'postgres://u@h:5432/loa' });
   });

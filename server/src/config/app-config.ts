@@ -81,6 +81,8 @@ export class AppConfig {
   /** EMQX REST API for ending sessions (LOA_BROKER_ACCOUNTS=http); null when not configured. */
   readonly emqxApi: { url: string; key: string; secret: string } | null;
   readonly instanceId: string;
+  /** Express `trust proxy` (LOA_TRUST_PROXY): a hop count or the trusted proxy addresses; null trusts none. */
+  readonly trustProxy: number | string[] | null;
   /**
    * Several instances may share this database: leadership, locks and cache invalidation go through PostgreSQL.
    * True exactly when the database is PostgreSQL (SQLite is one process by nature).
@@ -164,6 +166,8 @@ export class AppConfig {
     this.emqxApi = raw.LOA_EMQX_API_URL !== undefined ? { url: raw.LOA_EMQX_API_URL, key: raw.LOA_EMQX_API_KEY!, secret: raw.LOA_EMQX_API_SECRET! } : null;
     this.instanceId = raw.LOA_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50)}-${process.pid}`;
     this.clustered = this.database.type === 'postgres';
+    const proxy = raw.LOA_TRUST_PROXY?.trim();
+    this.trustProxy = proxy === undefined || proxy === '' ? null : /^\d+$/.test(proxy) ? Number(proxy) : proxy.split(',').map((p) => p.trim()).filter((p) => p !== '');
     try {
       this.tts = buildTtsConfig(raw);
     } catch (e) {

@@ -124,6 +124,15 @@ export const configSchema = z.object({
     .optional(),
   LOA_EMQX_API_KEY: z.string().min(1).optional(),
   LOA_EMQX_API_SECRET: z.string().min(1).optional(),
+  /**
+   * Load balancers in front of the HTTP port whose X-Forwarded-For is believed (audit addresses, device login
+   * throttling): `loopback`, `uniquelocal`, addresses or CIDRs, comma-separated, or a hop count. Unset: none, the
+   * peer's address is the client's (a forged header is ignored).
+   */
+  LOA_TRUST_PROXY: z
+    .string()
+    .regex(/^(\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/, 'must be a hop count, or addresses, CIDRs or loopback/linklocal/uniquelocal, comma-separated')
+    .optional(),
   /** This server instance's name (logs, its MQTT client id `loa-server-<id>`); default: host name and process id. */
   LOA_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 chars of A-Z, a-z, 0-9, ".", "_" or "-"').optional(),
   /** Media store; every instance must see the same one (a shared directory). Default: <LOA_DATA_DIR>/media. */

@@ -34,9 +34,33 @@ export async function openDatabase(target: DatabaseTarget, entities: EntityList)
   if (target.type === 'sqlite') mkdirSync(path.dirname(target.file), { recursive: true });
   const ds = new DataSource(dataSourceOptions(target, entities));
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  if (target.type === 'postgres') await migrateExclusively(ds);
+  else await ds.runMigrations({ transaction: 'each' });
   if (target.type === 'sqlite') serializeTransactions(ds);
   return ds;
+}
+
+/**
+ * Several instances may start at once on one PostgreSQL database (a cluster restarted together): without a lock two
+ * of them run the same migration and one fails on a duplicate type or table. The first takes this advisory lock and
+ * migrates; the others wait for it on their own connection, then find nothing left to run. Held on one session, so a
+ * process that dies while migrating releases it with its connection (its migration transaction rolls back).
+ */
+export const MIGRATION_LOCK_KEY = '7339153820915402861';
+
+async function migrateExclusively(ds: DataSource): Promise<void> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 /**
