@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { areaTopic, type AlertMessage } from '@loa/shared';
 import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/e2e/sim/dist/index.js';
+import { waitBrokerAccounts } from './lib/broker-accounts.js';
 import { AGENT_CLI, REPO, startLoaServer, unitEnvironment, type LoaServer } from './lib/loa-server.js';
 import { freePort } from './lib/ports.js';
 import { percentile, ProcMeter, round, sampleProc } from './lib/proc.js';
@@ -894,9 +895,11 @@ async function runOnMosquitto(dir: string, password: string): Promise<Omit<Mosqu
       log(`mosquitto: server pid ${server.pid}, broker pid ${mosquitto.pid} at ${mosquitto.url}; provisioning (dynamic-security accounts)`);
       const t = Date.now();
       const creds = await provision({ serverUrl: server.httpUrl, username: 'admin', password, devices: N, idPrefix: 'bench', bulk: !args['no-bulk'] });
-      const provisionS = round((Date.now() - t) / 1000, 1);
-      log(`mosquitto: provisioned ${creds.devices.length} devices in ${provisionS} s`);
       const api = await LoaApi.login(server.httpUrl, 'admin', password);
+      const answeredS = round((Date.now() - t) / 1000, 1);
+      await waitBrokerAccounts(api, creds.devices.map((d) => d.id), 30 * 60_000, log);
+      const provisionS = round((Date.now() - t) / 1000, 1);
+      log(`mosquitto: provisioned ${creds.devices.length} devices in ${provisionS} s (registration answered after ${answeredS} s; the rest is the broker's accounts)`);
       const serverMeter = new ProcMeter(server.pid);
       const brokerMeter = new ProcMeter(mosquitto.pid);
       // The fleet connects to the broker, not to the server (which listens for no device).

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createFleet, LoaApi, provision, type FleetControl, type FleetStats, type PortableFleetOptions } from '@loa/e2e/sim/dist/index.js';
+import { waitBrokerAccounts } from './broker-accounts.js';
 import { startLoaServer, type LoaServer } from './loa-server.js';
 import { startBenchMosquitto, type BenchMosquitto } from './mosquitto.js';
 import { ProcMeter, round } from './proc.js';
@@ -120,6 +121,7 @@ export async function measureTwoInstances(o: TwoInstanceOptions): Promise<TwoIns
     o.log(`two instances: provisioning ${o.devices} devices through ${a.httpUrl} (dynamic-security accounts)`);
     const t0 = Date.now();
     const creds = await provision({ serverUrl: a.httpUrl, username: 'admin', password: adminPassword, devices: o.devices, idPrefix: 'two', bulk: true });
+    await waitBrokerAccounts(await LoaApi.login(a.httpUrl, 'admin', adminPassword), creds.devices.map((d) => d.id), 30 * 60_000, o.log);
     const provisionS = round((Date.now() - t0) / 1000, 1);
     const province = creds.provinceCode ?? '42';
     const N = creds.devices.length;
