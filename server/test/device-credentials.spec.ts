@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { NotFoundException } from '@nestjs/common';
 import { generateSigningKey } from '@loa/shared';
-import { MessageBroker, type BrokerState, type MessageHandler } from '../src/broker/message-broker.js';
+import { InertBroker } from './support/inert-broker.js';
 import { Metrics } from '../src/common/metrics.js';
 import { DeviceRevocationEntity } from '../src/device-auth/device-revocation.entity.js';
 import { DeviceEntity } from '../src/devices/device.entity.js';
@@ -126,31 +126,6 @@ describe(LoginRateLimiter.name, () => {
     }
   });
 });
-
-/** A broker that records which sessions the service ended. */
-class FakeBroker extends MessageBroker {
-  readonly disconnected: string[] = [];
-  get port(): number | null {
-    return null;
-  }
-  async publish(): Promise<void> {}
-  async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
-  async disconnect(clientId: string): Promise<void> {
-    this.disconnected.push(clientId);
-  }
-  // Lifecycle is bootstrap's business; a test double has none.
-  get tlsPort(): number | null {
-    return null;
-  }
-  async open(): Promise<void> {}
-  async stop(): Promise<string[]> {
-    return [];
-  }
-  reloadTls(): void {}
-  state(): BrokerState {
-    return { kind: 'embedded', connected: true };
-  }
-}
 
 /** Records what the service marked offline. */
 class FakePresence extends DevicePresence {
@@ -306,7 +281,7 @@ async function waitUntil(probe: () => boolean, timeoutMs = 5000): Promise<void> 
 
 describe.each(DATABASES)(`${DeviceSecurityService.name} on %s`, (_name, open) => {
   let db: TestDatabase;
-  let broker: FakeBroker;
+  let broker: InertBroker;
   let presence: FakePresence;
   let credentials: DeviceCredentialsService;
   let signing: SigningService;
@@ -317,7 +292,7 @@ describe.each(DATABASES)(`${DeviceSecurityService.name} on %s`, (_name, open) =>
     db = await open();
     await seedArea(db.dataSource, '001');
     await seedDevice(db.dataSource, 'dev-a', '001', 'speaker', 'first-secret');
-    broker = new FakeBroker();
+    broker = new InertBroker();
     presence = new FakePresence();
     credentials = new DeviceCredentialsService(new DeviceCredentialsRepository(db.dataSource));
     await credentials.onApplicationBootstrap();

@@ -14,31 +14,15 @@ import {
   verifyKeyFromBase64,
   type AlertMessage,
 } from '@loa/shared';
-import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from '../broker/message-broker.js';
+import type { PublishOptions } from '../broker/message-broker.js';
+import { InertBroker } from '../../test/support/inert-broker.js';
 import { SigningService } from '../signing/signing.service.js';
 import { MqttDeviceGateway } from './mqtt-device-gateway.js';
 
-class FakeBroker extends MessageBroker {
+class FakeBroker extends InertBroker {
   readonly published: Array<{ topic: string; payload: Buffer; options: PublishOptions }> = [];
-  get port(): number | null {
-    return null;
-  }
-  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+  override async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     this.published.push({ topic, payload, options });
-  }
-  async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
-  async disconnect(_clientId: string): Promise<void> {}
-  // Lifecycle is bootstrap's business; a test double has none.
-  get tlsPort(): number | null {
-    return null;
-  }
-  async open(): Promise<void> {}
-  async stop(): Promise<string[]> {
-    return [];
-  }
-  reloadTls(): void {}
-  state(): BrokerState {
-    return { kind: 'embedded', connected: true };
   }
 }
 

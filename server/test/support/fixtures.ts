@@ -11,7 +11,8 @@ import { DeviceEntity } from '../../src/devices/device.entity.js';
 import { MediaEntity } from '../../src/media/media.entity.js';
 import { hashDeviceSecret } from '../../src/device-auth/device-credentials.service.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from '../../src/broker/message-broker.js';
+import type { MessageBroker, PublishOptions } from '../../src/broker/message-broker.js';
+import { InertBroker } from './inert-broker.js';
 import { MqttDeviceGateway } from '../../src/device-gateway/mqtt-device-gateway.js';
 
 export const silentLogger = createLogger('silent');
@@ -53,34 +54,14 @@ export function openServerMessage(payload: Buffer | string): { signed: boolean; 
 }
 
 /** Records publishes; lets a test run a check at the moment of publishing (e.g. "was it committed first?"). */
-export class RecordingBroker extends MessageBroker {
+export class RecordingBroker extends InertBroker {
   readonly published: Published[] = [];
   onPublish: ((p: Published) => Promise<void> | void) | null = null;
-  get port(): number | null {
-    return null;
-  }
-  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+  override async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     const opened = openServerMessage(payload);
     const p = { topic, payload: opened.text, signed: opened.signed, raw: payload.toString('utf8'), options };
     if (this.onPublish) await this.onPublish(p);
     this.published.push(p);
-  }
-  async subscribe(_filter: string, _handler: MessageHandler): Promise<void> {}
-  readonly disconnected: string[] = [];
-  async disconnect(clientId: string): Promise<void> {
-    this.disconnected.push(clientId);
-  }
-  // Lifecycle is bootstrap's business; a test double has none.
-  get tlsPort(): number | null {
-    return null;
-  }
-  async open(): Promise<void> {}
-  async stop(): Promise<string[]> {
-    return [];
-  }
-  reloadTls(): void {}
-  state(): BrokerState {
-    return { kind: 'embedded', connected: true };
   }
 }
 
