@@ -1,25 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError, type ExternalBrokerConfig } from '../config/app-config.js';
+import type { ExternalBrokerConfig } from '../config/app-config.js';
+import { PEM_CERTIFICATE as CERTIFICATE, PEM_PRIVATE_KEY as PRIVATE_KEY, readPem } from '../common/tls.js';
 
 /** What the server presents to, and trusts of, an external broker over TLS. */
 export interface BrokerTlsOptions {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
-}
-
-const CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
-const PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
-
-function readPem(file: string, setting: string, marker: RegExp, what: string): Buffer {
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`${setting}: cannot read ${file} (${(err as Error).message})`);
-  }
-  if (!marker.test(data.toString('latin1'))) throw new ConfigError(`${setting}: ${file} does not hold a PEM ${what}`);
-  return data;
 }
 
 /**

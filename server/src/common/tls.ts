@@ -7,23 +7,28 @@ export interface TlsMaterial {
   key: Buffer;
 }
 
+export const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
+export const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+
+/** Reads a PEM file named by a setting; a missing or non-PEM file is a ConfigError naming the setting. */
+export function readPem(file: string, setting: string, marker: RegExp, what: string): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${setting}: cannot read ${file} (${(err as Error).message})`);
+  }
+  if (!marker.test(data.toString('latin1'))) throw new ConfigError(`${setting}: ${file} does not hold a PEM ${what}`);
+  return data;
+}
+
 /**
  * Reads LOA_TLS_CERT_FILE and LOA_TLS_KEY_FILE, refusing (with the setting's name) files that are missing or not PEM,
  * so a typo fails at start-up instead of at the first device's handshake.
  */
 export function readTlsMaterial(files: { certFile: string; keyFile: string }): TlsMaterial {
-  const read = (file: string, setting: string, marker: RegExp, what: string): Buffer => {
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(`${setting}: cannot read ${file} (${(err as Error).message})`);
-    }
-    if (!marker.test(data.toString('latin1'))) throw new ConfigError(`${setting}: ${file} does not hold a PEM ${what}`);
-    return data;
-  };
   return {
-    cert: read(files.certFile, 'LOA_TLS_CERT_FILE', /-----BEGIN CERTIFICATE-----/, 'certificate'),
-    key: read(files.keyFile, 'LOA_TLS_KEY_FILE', /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, 'private key'),
+    cert: readPem(files.certFile, 'LOA_TLS_CERT_FILE', PEM_CERTIFICATE, 'certificate'),
+    key: readPem(files.keyFile, 'LOA_TLS_KEY_FILE', PEM_PRIVATE_KEY, 'private key'),
   };
 }
