@@ -34,3 +34,5 @@ export * from './timelines.js';
 export * from './tts.js';
 export * from './users.js';
 export * from './reports.js';
+export * from './coverage.js';
+export * from './source-system.js';
