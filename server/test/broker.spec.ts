@@ -139,6 +139,34 @@ describe('embedded MQTT broker', () => {
     expect((await t.api('GET', '/api/health')).status).toBe(200);
   });
 
+  // The ACL's shortcut for a device's own topics (prefix, its id, a channel) must refuse every look-alike.
+  it.each([
+    ['its own downstream channel', () => deviceTopic('dev-a', 'timeline')],
+    ['a level below its own channel', () => `${deviceTopic('dev-a', 'status')}/x`],
+    ['a device whose id starts with its own', () => deviceTopic('dev-ab', 'events')],
+    ['an unknown channel of its own', () => `${deviceTopic('dev-a', 'status').replace(/status$/, '')}nope`],
+  ])('disconnects a device that publishes on %s', async (_label, topic) => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const before = (await counters(t)).mqtt_publish_refused ?? 0;
+    const gone = closed(c);
+    c.publish(topic(), encodeMessage({ v: 1, state: 'online', reason: 'connect' }), { qos: 1 });
+    await gone;
+    expect((await counters(t)).mqtt_publish_refused).toBe(before + 1);
+  });
+
+  it('refuses a subscription to its own upstream channel and to look-alikes of its own topics', async () => {
+    const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
+    clients.push(c);
+    const before = (await counters(t)).mqtt_subscribe_refused ?? 0;
+    await expect(c.subscribeAsync(deviceTopic('dev-a', 'status'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(c.subscribeAsync(deviceTopic('dev-ab', 'timeline'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(c.subscribeAsync(`${deviceTopic('dev-a', 'timeline')}/x`, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    expect((await counters(t)).mqtt_subscribe_refused).toBe(before + 3);
+    const granted = await c.subscribeAsync([deviceTopic('dev-a', 'timeline/patch'), deviceTopic('dev-a', 'req')], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
+  });
+
   it('refuses an oversized payload on the device\'s own topic', async () => {
     const c = await connect(t.mqttUrl, 'dev-a', 'dev-a', secrets['dev-a']!);
     clients.push(c);

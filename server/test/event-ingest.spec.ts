@@ -103,6 +103,48 @@ describe.each(DATABASES)(`${EventIngestService.name} on %s`, (_name, open) => {
     expect(await delivery('spk-1')).toMatchObject({ state: 'finished', startedAt: 1000, endedAt: 4000 });
   });
 
+  it('commits a storm of devices through every lane: each device acked once, its reports applied in order', async () => {
+    const ds = db.dataSource;
+    const area = await seedArea(ds, '002');
+    const ids = Array.from({ length: 40 }, (_, i) => `storm-${i}`);
+    for (const id of ids) {
+      await seedDevice(ds, id, area.code);
+      await ds.getRepository(DeliveryEntity).insert({ occurrenceId: OCC, deviceId: id, scheduleId: 'sched-1', state: 'queued', queuedAt: 0, deliveredAt: null, startedAt: null, endedAt: null, playedMs: null, reason: null, updatedAt: 0 });
+    }
+    const repo = new DeliveriesRepository(ds);
+    expect(repo.commitLanes).toBe(ds.options.type === 'postgres' ? 2 : 1);
+    // Two messages per device, sent together: started, then finished; whichever lane a device is in keeps its order.
+    await Promise.all(ids.flatMap((id, i) => [sut.receive(id, [ev(`${id}-s`, 'started', 1000 + i)]), sut.receive(id, [ev(`${id}-f`, 'finished', 4000 + i, { playedMs: 3000 })])]));
+    for (const [i, id] of ids.entries()) expect(await delivery(id)).toMatchObject({ state: 'finished', startedAt: 1000 + i, endedAt: 4000 + i });
+    expect(await ds.getRepository(DeviceEventEntity).count()).toBe(80);
+    const acks = broker.published.map((p) => JSON.parse(p.payload) as { deviceId: string; ids: string[] });
+    expect(acks).toHaveLength(80);
+    for (const id of ids) expect(acks.filter((a) => a.deviceId === id).flatMap((a) => a.ids).sort()).toEqual([`${id}-f`, `${id}-s`]);
+  });
+
+  it('reports the changes of a transaction run again after a deadlock once', async () => {
+    const ds = db.dataSource;
+    const original = ds.transaction.bind(ds) as (work: (tx: unknown) => Promise<unknown>) => Promise<unknown>;
+    let attempts = 0;
+    // The first attempt does all its work, then PostgreSQL "aborts" it (rolled back): retryOnConflict runs it again.
+    (ds as { transaction: unknown }).transaction = (work: (tx: unknown) => Promise<unknown>) =>
+      original(async (tx) => {
+        const r = await work(tx);
+        if (++attempts === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+        return r;
+      });
+    try {
+      const r = await new DeliveriesRepository(ds).commitBatches([{ deviceId: 'spk-1', events: [ev('e1', 'started', 1000)] }], 6000);
+      expect(attempts).toBe(2);
+      expect([r.inserted, r.duplicates]).toEqual([1, 0]);
+      expect(r.changes).toEqual([{ scheduleId: 'sched-1', occurrenceId: OCC, deviceId: 'spk-1', state: 'started', reason: null, at: 1000 }]);
+    } finally {
+      (ds as { transaction: unknown }).transaction = original;
+    }
+    expect(await delivery('spk-1')).toMatchObject({ state: 'started', startedAt: 1000 });
+    expect(await db.dataSource.getRepository(DeviceEventEntity).count()).toBe(1);
+  });
+
   it('does not acknowledge when the commit fails', async () => {
     await db.dataSource.destroy();
     await expect(sut.receive('spk-1', [ev('e1', 'started', 1000)])).rejects.toThrow();

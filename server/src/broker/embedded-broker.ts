@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, MQTT_BAD_CREDENTIALS, MQTT_NOT_AUTHORIZED, parseAreaTopic } from '@loa/shared';
+import { allDevicesTopic, DEVICE_CHANNELS, isDeviceChannel, MAX_PAYLOAD_BYTES, mayDevicePublish, mayDeviceSubscribe, MQTT_BAD_CREDENTIALS, MQTT_NOT_AUTHORIZED, parseAreaTopic, type DeviceChannel } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { listenOrExplain } from '../common/listen.js';
 import { Metrics } from '../common/metrics.js';
@@ -18,6 +18,21 @@ import { guardPacketSize, PACKET_LIMITS, type OversizeReason } from './packet-si
 import { MessageBroker, type BrokerState, type MessageHandler, type PublishOptions } from './message-broker.js';
 
 const authError = (message: string, returnCode: 3 | 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
+
+/** What every per-device topic starts with (`loa/d/`), taken from the shared topic table. */
+const DEVICE_TOPIC_PREFIX = allDevicesTopic('status').slice(0, allDevicesTopic('status').indexOf('+'));
+
+/**
+ * The channel of `topic` if it is one of this logged-in device's own topics (`<prefix><clientId>/<channel>`), else
+ * null. The client id passed the login, so it is a registered device id: the id check of parseDeviceTopic (a zod
+ * pass per packet, in a storm 30,000 of them) is already done. Anything else goes through the full ACL.
+ */
+function ownChannel(clientId: string, topic: string): DeviceChannel | null {
+  const at = DEVICE_TOPIC_PREFIX.length + clientId.length;
+  if (topic.charCodeAt(at) !== 0x2f || !topic.startsWith(DEVICE_TOPIC_PREFIX) || !topic.startsWith(clientId, DEVICE_TOPIC_PREFIX.length)) return null;
+  const channel = topic.slice(at + 1);
+  return isDeviceChannel(channel) ? channel : null;
+}
 
 const LOGIN_REFUSED = {
   invalid: 'MQTT login refused: unknown device or wrong secret',
@@ -93,7 +108,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       persistence: indexedMemoryPersistence(),
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password).then((err) => done(err, err === null)),
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
-      authorizeSubscribe: (client, sub, done) => void this.authorizeSubscribe(client, sub).then((granted) => done(null, granted)),
+      authorizeSubscribe: (client, sub, done) => this.authorizeSubscribe(client, sub, done),
     });
     if (!indexExactTopics((aedes as unknown as { mq: unknown }).mq)) this.logger.warn({ ctx: 'mqtt' }, 'aedes message routing not indexed by exact topic (unexpected mqemitter version)');
     aedes.on('clientError', (client, err) => this.logger.debug({ ctx: 'mqtt', clientId: client?.id, err: err.message }, 'client error'));
@@ -273,7 +288,8 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     // Stopping: nothing more is taken from devices (unacknowledged, it is sent again after the restart), and the last
     // wills of the sessions the server itself ends stay unpublished: those devices did not lose their link.
     if (this.stopping) return new Error('the server is stopping');
-    if (!mayDevicePublish(client.id, packet.topic)) {
+    const own = ownChannel(client.id, packet.topic);
+    if (!(own !== null ? DEVICE_CHANNELS[own].direction === 'up' : mayDevicePublish(client.id, packet.topic))) {
       this.metrics.inc('mqtt_publish_refused');
       this.logger.warn({ ctx: 'mqtt', deviceId: client.id, topic: packet.topic }, 'publish refused: not this device\'s topic; disconnecting');
       return new Error(`device ${client.id} may not publish to ${packet.topic}`);
@@ -286,11 +302,26 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
     return null;
   }
 
-  private async authorizeSubscribe(client: Client, sub: Subscription): Promise<Subscription | null> {
+  /** Its own downstream channels are answered at once; only area channels need the device's areas (cached). */
+  private authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub: Subscription | null) => void): void {
+    const own = ownChannel(client.id, sub.topic);
+    if (own !== null) {
+      done(null, DEVICE_CHANNELS[own].direction === 'down' ? sub : this.refuseSubscribe(client, sub));
+      return;
+    }
     // Areas are read at subscribe time (cached), not fixed at login, so a device moved to another area can follow
     // its new area's alerts without reconnecting.
-    const areas = parseAreaTopic(sub.topic) ? new Set(await this.credentials.areaCodes(client.id).catch(() => [])) : undefined;
-    if (mayDeviceSubscribe(client.id, sub.topic, areas)) return sub;
+    if (!parseAreaTopic(sub.topic)) {
+      done(null, mayDeviceSubscribe(client.id, sub.topic) ? sub : this.refuseSubscribe(client, sub));
+      return;
+    }
+    void this.credentials
+      .areaCodes(client.id)
+      .catch(() => [])
+      .then((codes) => done(null, mayDeviceSubscribe(client.id, sub.topic, new Set(codes)) ? sub : this.refuseSubscribe(client, sub)));
+  }
+
+  private refuseSubscribe(client: Client, sub: Subscription): null {
     this.metrics.inc('mqtt_subscribe_refused');
     this.logger.warn({ ctx: 'mqtt', deviceId: client.id, topic: sub.topic }, 'subscribe refused');
     return null;

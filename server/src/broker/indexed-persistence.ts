@@ -113,11 +113,11 @@ class IndexedPersistence extends MemoryPersistence {
   }
 
   createRetainedStream(pattern: string): Readable {
-    return Readable.from(this.retainedMatching([pattern]));
+    return packetStream([...this.retainedMatching([pattern])]);
   }
 
   createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from(this.retainedMatching(patterns));
+    return packetStream([...this.retainedMatching(patterns)]);
   }
 
   private *retainedMatching(patterns: readonly string[]): Iterable<RetainedPacket> {
@@ -241,7 +241,27 @@ class IndexedPersistence extends MemoryPersistence {
   }
 }
 
+/**
+ * The retained packets a SUBSCRIBE brings, as the object stream aedes pipes. Read from an array (matches are found at
+ * once in the topic map), not through an async generator: every device subscribes two or three times per connect.
+ */
+function packetStream(packets: readonly RetainedPacket[]): Readable {
+  let next = 0;
+  return new Readable({
+    objectMode: true,
+    read() {
+      this.push(next < packets.length ? packets[next++] : null);
+    },
+  });
+}
+
 /** The persistence to hand to `Aedes.createBroker({ persistence })`. */
 export function indexedMemoryPersistence(): unknown {
-  return new CallBackPersistence(() => new IndexedPersistence());
+  const store = new IndexedPersistence();
+  const persistence = new CallBackPersistence(() => store) as { createRetainedStream?: unknown; createRetainedStreamCombi?: unknown };
+  // aedes-persistence's callback adapter wraps the store's stream in a second one (Readable.from of a Readable), an
+  // async iteration per retained lookup: the store's own stream is handed to aedes instead.
+  persistence.createRetainedStream = (pattern: string) => store.createRetainedStream(pattern);
+  persistence.createRetainedStreamCombi = (patterns: string[]) => store.createRetainedStreamCombi(patterns);
+  return persistence;
 }

@@ -5,14 +5,28 @@ import type { DeliveryChange } from '../domain-events/domain-events.js';
 import { DeliveryEntity } from './delivery.entity.js';
 import { DeviceEventEntity } from './device-event.entity.js';
 import { applyEvent } from './delivery-transition.js';
-import { insertIgnoringReturning } from '../database/bulk-insert.js';
-import { placeholders, updateFromValues, type UpdateColumn } from '../database/bulk-update.js';
+import { insertIgnoringReturningTyped } from '../database/bulk-insert.js';
+import { placeholders, unnestArrays, UPDATE_CHUNK, updateFromValues, type UpdateColumn } from '../database/bulk-update.js';
 import { rawNumOrNull, rawStrOrNull } from '../database/raw-values.js';
 import { retryOnConflict } from '../database/retry.js';
+import { padToShape } from '../database/statement-shape.js';
 
 const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 
-const EVENT_COLUMNS = ['device_id', 'event_id', 'occurrence_id', 'type', 'at', 'played_ms', 'heard_ms', 'item_ms', 'reason', 'applied', 'received_at'] as const;
+const EVENT_COLUMNS: readonly UpdateColumn[] = [
+  { name: 'device_id', pgType: 'varchar' },
+  { name: 'event_id', pgType: 'varchar' },
+  { name: 'occurrence_id', pgType: 'varchar' },
+  { name: 'type', pgType: 'varchar' },
+  { name: 'at', pgType: 'bigint' },
+  { name: 'played_ms', pgType: 'integer' },
+  { name: 'heard_ms', pgType: 'integer' },
+  { name: 'item_ms', pgType: 'integer' },
+  { name: 'reason', pgType: 'varchar' },
+  { name: 'applied', pgType: 'boolean' },
+  { name: 'received_at', pgType: 'bigint' },
+];
+const PAIR: readonly UpdateColumn[] = [{ name: 'device_id', pgType: 'varchar' }, { name: 'occurrence_id', pgType: 'varchar' }];
 const DELIVERY_COLUMNS = ['occurrence_id', 'device_id', 'schedule_id', 'state', 'delivered_at', 'started_at', 'ended_at', 'played_ms', 'heard_ms', 'item_ms', 'reason', 'updated_at'] as const;
 /** What applying reports may change on a delivery, in the order commitBatches gives the values (after the key). */
 const DELIVERY_UPDATE: readonly UpdateColumn[] = [
@@ -55,6 +69,14 @@ export class DeliveriesRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
+   * How many report group commits may run at once (EventIngestService): PostgreSQL overlaps them on its pool; SQLite
+   * has one writer. Each lane owns a disjoint set of devices, so concurrent commits never lock the same rows.
+   */
+  get commitLanes(): number {
+    return this.db.options.type === 'postgres' ? 2 : 1;
+  }
+
+  /**
    * Commits many devices' batches in one transaction (group commit): stores each event once per (device, id) and
    * applies new ones to their delivery records. Returns when durably committed, with the records whose state changed.
    */
@@ -64,6 +86,7 @@ export class DeliveriesRepository {
     // Set-based, whatever the number of devices: the reports of 500 devices cost a handful of statements, not
     // three or four each (this is the 10,000 reports/s path).
     const inserted = await retryOnConflict(() => this.db.transaction(async (tx) => {
+      changes.length = 0; // a transaction run again after a deadlock reports its changes once
       // Arrival order, first copy of each (device, id): a report sent twice in one commit counts once.
       const candidates: Array<{ deviceId: string; e: PlaybackEvent }> = [];
       const inCommit = new Set<string>();
@@ -75,10 +98,11 @@ export class DeliveriesRepository {
           candidates.push({ deviceId: b.deviceId, e });
         }
       if (candidates.length === 0) return 0;
+      const pg = tx.connection.driver.options.type === 'postgres';
       const deliveries = await this.deliveriesFor(tx, candidates.map((c) => [c.deviceId, c.e.occurrenceId] as const));
       // The insert itself says which reports are new: a report stored before (a resend after a lost ack) conflicts
       // on (device, id) and is not returned, so it is never applied twice.
-      const stored = await insertIgnoringReturning<{ device_id: string; event_id: string }>(
+      const stored = await insertIgnoringReturningTyped<{ device_id: string; event_id: string }>(
         tx,
         'device_events',
         EVENT_COLUMNS,
@@ -100,42 +124,57 @@ export class DeliveriesRepository {
         changed.add(d);
         if (patch.state) changes.push({ scheduleId: d.scheduleId, occurrenceId: d.occurrenceId, deviceId: d.deviceId, state: patch.state, reason: d.reason, at: e.at });
       }
+      const updates = [...changed].map((d) => [d.occurrenceId, d.deviceId, d.state, d.deliveredAt, d.startedAt, d.endedAt, d.playedMs, d.heardMs, d.itemMs, d.reason, d.updatedAt]);
       await updateFromValues(
         tx,
         'deliveries',
         [{ name: 'occurrence_id', pgType: 'varchar' }, { name: 'device_id', pgType: 'varchar' }],
         DELIVERY_UPDATE,
-        [...changed].map((d) => [d.occurrenceId, d.deviceId, d.state, d.deliveredAt, d.startedAt, d.endedAt, d.playedMs, d.heardMs, d.itemMs, d.reason, d.updatedAt]),
+        // SQLite: padded to a few lengths so the statement stays prepared (a repeated row sets the same values again).
+        pg || changed.size > UPDATE_CHUNK / 2 ? updates : padToShape(updates),
       );
       return fresh.size;
     }));
     return { inserted, duplicates: total - inserted, changes };
   }
 
-  /**
-   * The deliveries of these (device, occurrence) pairs, by pairKey. Asked as `occurrence_id IN (…) AND device_id IN
-   * (…)`, which both databases answer from the primary key (a batch names few occurrences), and filtered to the pairs.
-   */
+  /** The deliveries of these (device, occurrence) pairs that exist, by pairKey; locked on PostgreSQL (see lockRowsInOrder). */
   private async deliveriesFor(tx: EntityManager, pairs: ReadonlyArray<readonly [string, string]>): Promise<Map<string, DeliveryRow>> {
     const out = new Map<string, DeliveryRow>();
-    const wanted = new Set(pairs.map(([d, o]) => pairKey(d, o)));
-    const pg = tx.connection.driver.options.type === 'postgres';
-    const byOccurrence = new Map<string, Set<string>>();
-    for (const [d, o] of pairs) {
-      const set = byOccurrence.get(o);
-      if (set) set.add(d);
-      else byOccurrence.set(o, new Set([d]));
+    if (tx.connection.driver.options.type === 'postgres') {
+      // The pairs themselves, as two arrays: one statement of two parameters, each pair found by the primary key.
+      // Rows ordered by (device, occurrence) and locked in that order, as timeline acks lock deliveries.
+      const devices: string[] = [];
+      const occurrences: string[] = [];
+      const seen = new Set<string>();
+      for (const [d, o] of pairs) {
+        const k = pairKey(d, o);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        devices.push(d);
+        occurrences.push(o);
+      }
+      const rows = (await tx.query(
+        `SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN ${unnestArrays(PAIR)} AS p(device_id, occurrence_id) ON d.occurrence_id = p.occurrence_id AND d.device_id = p.device_id ORDER BY d.device_id, d.occurrence_id FOR NO KEY UPDATE OF d`,
+        [devices, occurrences],
+      )) as RawDelivery[];
+      for (const r of rows) out.set(pairKey(r.device_id, r.occurrence_id), deliveryRow(r));
+      return out;
     }
-    const occurrences = [...byOccurrence.keys()];
-    // Devices outer and sorted, rows ordered by (device, occurrence): the order timeline acks lock deliveries in.
-    const devices = [...new Set(pairs.map(([d]) => d))].sort();
+    // SQLite: `occurrence_id IN (…) AND device_id IN (…)`, answered from the primary key (a batch names few
+    // occurrences), and filtered to the pairs. The lists are padded to a few lengths (padToShape) so the statement's
+    // text repeats across a storm's groups and stays prepared.
+    const wanted = new Set(pairs.map(([d, o]) => pairKey(d, o)));
+    const byOccurrence = new Set<string>();
+    for (const [, o] of pairs) byOccurrence.add(o);
+    const occurrences = [...byOccurrence];
+    const devices = [...new Set(pairs.map(([d]) => d))];
     for (let j = 0; j < devices.length; j += 500)
       for (let i = 0; i < occurrences.length; i += 200) {
-        const occ = occurrences.slice(i, i + 200);
-        const dev = devices.slice(j, j + 500);
-        // Locked on PostgreSQL (timeline acks update deliveries too): see lockRowsInOrder.
+        const occ = padToShape(occurrences.slice(i, i + 200));
+        const dev = padToShape(devices.slice(j, j + 500));
         const rows = (await tx.query(
-          `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries WHERE occurrence_id IN (${placeholders(pg, occ.length)}) AND device_id IN (${placeholders(pg, dev.length, occ.length + 1)})${pg ? ' ORDER BY device_id, occurrence_id FOR NO KEY UPDATE' : ''}`,
+          `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries WHERE occurrence_id IN (${placeholders(false, occ.length)}) AND device_id IN (${placeholders(false, dev.length)})`,
           [...occ, ...dev],
         )) as RawDelivery[];
         for (const r of rows) {

@@ -12,14 +12,27 @@ import { DeliveriesRepository, type IncomingBatch } from './deliveries.repositor
 /** Upper bound on batches folded into one transaction: large enough to amortise commits, small enough to keep latency low. */
 const MAX_BATCHES_PER_COMMIT = 500;
 
+/** Where a device's reports are committed: always the same lane, so one device's reports keep their order. */
+function laneOf(deviceId: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) h = Math.imul(h ^ deviceId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
 /**
  * Playback reports from agents. Batches arriving together are committed in one transaction (group commit), and
  * an `events/ack` listing the ids goes back to each device only after that commit: an acknowledged report is
  * never lost, and a replayed one is absorbed by its id.
+ *
+ * Commits run in lanes (`DeliveriesRepository.commitLanes`): one on SQLite, whose single writer serialises them
+ * anyway; two on PostgreSQL, where a commit is mostly waiting for the database (statements, the WAL flush) and the
+ * next group can be written meanwhile on another connection. A device always reports through the same lane, so two
+ * lanes never touch the same rows: no lock waits or deadlocks between them, and one device's reports stay in order.
  */
 @Injectable()
 export class EventIngestService implements OnModuleDestroy {
-  private readonly batcher = new Batcher<IncomingBatch>((batches) => this.commit(batches), MAX_BATCHES_PER_COMMIT);
+  private readonly lanes: ReadonlyArray<Batcher<IncomingBatch>>;
 
   constructor(
     private readonly repo: DeliveriesRepository,
@@ -28,15 +41,17 @@ export class EventIngestService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
-  ) {}
+  ) {
+    this.lanes = Array.from({ length: repo.commitLanes }, () => new Batcher<IncomingBatch>((batches) => this.commit(batches), MAX_BATCHES_PER_COMMIT));
+  }
 
   async receive(deviceId: string, events: readonly PlaybackEvent[]): Promise<void> {
-    await this.batcher.submit({ deviceId, events });
+    await this.lanes[laneOf(deviceId, this.lanes.length)]!.submit({ deviceId, events });
     await this.gateway.ackEvents(deviceId, [...new Set(events.map((e) => e.id))]);
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.batcher.drain();
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.drain()));
   }
 
   private async commit(batches: IncomingBatch[]): Promise<void> {

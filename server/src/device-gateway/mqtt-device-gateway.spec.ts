@@ -74,6 +74,28 @@ describe(MqttDeviceGateway.name, () => {
     expect(opened.ok && isTimelinePatch(opened.value) && [opened.value.base, opened.value.remove]).toEqual([7, ['o-1']]);
   });
 
+  it('signs timelines off the event loop but hands them to the broker in the order they were asked for', async () => {
+    // A signer whose first signature comes back last: a stored version re-sent must not overtake the newer one.
+    const pending: Array<{ json: string; resolve: (b: Buffer) => void }> = [];
+    const signing = new SigningService(key);
+    signing.signTextOffThread = (json: string) => new Promise<Buffer>((resolve) => pending.push({ json, resolve }));
+    const gateway = new MqttDeviceGateway(broker, signing);
+    const older = JSON.stringify({ v: 1, deviceId: 'spk-1', version: 8, generatedAt: 1, areaCodes: [], slots: [] });
+    const newer = JSON.stringify({ v: 1, deviceId: 'spk-1', version: 9, generatedAt: 2, areaCodes: [], slots: [] });
+    const first = gateway.publishTimeline('spk-1', older);
+    const second = gateway.publishTimeline('spk-1', newer);
+    expect(pending.map((p) => p.json)).toEqual([older, newer]); // both signatures under way at once
+    pending[1]!.resolve(Buffer.from('sig-9'));
+    pending[0]!.resolve(Buffer.from('sig-8'));
+    await Promise.all([first, second]);
+    expect(broker.published.filter((p) => p.options.retain).map((p) => p.payload.toString())).toEqual(['sig-8', 'sig-9']);
+  });
+
+  it('signs off the event loop exactly as inline: Ed25519 is deterministic', async () => {
+    const text = JSON.stringify({ v: 1, deviceId: 'spk-9', ids: ['x'] });
+    expect((await new SigningService(key).signTextOffThread(text)).equals(signText(key, text))).toBe(true);
+  });
+
   it('acks playback reports to their device, not retained, signed with the device id inside', async () => {
     await sut.ackEvents('spk-2', ['e1', 'e2']);
     const p = only();

@@ -8,6 +8,7 @@ import { DeviceEntity } from './device.entity.js';
 import { updateColumns } from '../database/update-columns.js';
 import { placeholders, updateFromValues, type UpdateColumn } from '../database/bulk-update.js';
 import { rawNumOrNull } from '../database/raw-values.js';
+import { padToShape } from '../database/statement-shape.js';
 import { applyPresence, type PresenceState, type PresenceTransition, type PresenceUpdate } from './presence-state.js';
 import { retryOnConflict } from '../database/retry.js';
 
@@ -82,17 +83,24 @@ export class DevicesRepository {
         if (b && b.online === s.online && b.lastSeenAt === s.lastSeenAt && b.agentVersion === s.agentVersion && b.changedAt === s.changedAt && b.reason === s.reason) continue;
         changed.push([id, s.online, s.lastSeenAt, s.agentVersion, s.changedAt, s.reason]);
       }
+      const pg = this.db.options.type === 'postgres';
       // One statement per chunk, not one UPDATE per device: a reconnect storm changes every device's presence.
-      await updateFromValues(tx, 'devices', { name: 'id', pgType: 'varchar' }, PRESENCE_COLUMNS, changed);
+      // SQLite: in one of a few shapes (a repeated row sets the same values again), so its statement is reused.
+      await updateFromValues(tx, 'devices', { name: 'id', pgType: 'varchar' }, PRESENCE_COLUMNS, !pg && changed.length <= CHUNK / 2 ? padToShape(changed) : changed);
       const written = changed.length;
-      for (let i = 0; i < transitions.length; i += CHUNK) {
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(DeviceConnectionEntity)
-          .values(transitions.slice(i, i + CHUNK).map((t) => ({ deviceId: t.deviceId, at: t.at, state: t.state, reason: t.reason })))
-          .updateEntity(false)
-          .execute();
+      // Plain SQL, as the update above: a reconnect storm appends a transition for nearly every device. In chunks of
+      // power-of-two sizes (300 = 256 + 32 + 8 + 4), so each statement is one of a few the driver keeps prepared.
+      for (let i = 0; i < transitions.length; ) {
+        let size = 1;
+        while (size * 2 <= Math.min(transitions.length - i, 256)) size *= 2;
+        const chunk = transitions.slice(i, i + size);
+        i += size;
+        const params: unknown[] = [];
+        const tuples = chunk.map((t) => {
+          params.push(t.deviceId, t.at, t.state, t.reason);
+          return `(${placeholders(pg, 4, params.length - 3)})`;
+        });
+        await tx.query(`INSERT INTO device_connections (device_id, at, state, reason) VALUES ${tuples.join(', ')}`, params);
       }
       return { written, transitions };
     }));
@@ -108,7 +116,8 @@ export class DevicesRepository {
     const out = new Map<string, PresenceState>();
     const pg = this.db.options.type === 'postgres';
     for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK);
+      // SQLite: a few list lengths (repeats change nothing), so the statement is one the driver keeps prepared.
+      const chunk = pg ? ids.slice(i, i + CHUNK) : padToShape(ids.slice(i, i + CHUNK));
       const rows = (await tx.query(
         `SELECT id, online, last_seen_at, agent_version, presence_changed_at, presence_reason FROM devices WHERE id IN (${placeholders(pg, chunk.length)}) ORDER BY id${pg ? ' FOR NO KEY UPDATE' : ''}`,
         chunk,

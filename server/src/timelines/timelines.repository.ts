@@ -8,6 +8,7 @@ import { DeviceEntity } from '../devices/device.entity.js';
 import { TimelineEntity } from './timeline.entity.js';
 import type { SlotRow } from './timeline-compiler.js';
 import { retryOnConflict } from '../database/retry.js';
+import { padToShape } from '../database/statement-shape.js';
 
 const CHUNK = 500;
 
@@ -84,13 +85,25 @@ export class TimelinesRepository {
 
   /**
    * Stores new timelines and sets each device's version in one transaction. Versions are set with one statement
-   * per distinct version (after a fleet-wide change nearly every device shares one), not one per device.
+   * per distinct version (after a fleet-wide change nearly every device shares one), not one per device. Plain SQL:
+   * a province's fan-out stores 10,000 payloads, and TypeORM's upsert builds its statement value by value.
    */
   async saveTimelines(timelines: readonly TimelineEntity[]): Promise<void> {
+    const pg = this.db.options.type === 'postgres';
     await this.db.transaction(async (tx) => {
       for (let i = 0; i < timelines.length; i += CHUNK) {
         const chunk = timelines.slice(i, i + CHUNK);
-        await tx.getRepository(TimelineEntity).upsert([...chunk], ['deviceId']);
+        const params: unknown[] = [];
+        const tuples = chunk.map((t) => {
+          params.push(t.deviceId, t.version, t.generatedAt, t.payload);
+          const n = params.length;
+          return `(${placeholders(pg, 4, n - 3)})`;
+        });
+        await tx.query(
+          `INSERT INTO timelines (device_id, version, generated_at, payload) VALUES ${tuples.join(', ')} ` +
+            'ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, generated_at = excluded.generated_at, payload = excluded.payload',
+          params,
+        );
         const byVersion = new Map<number, string[]>();
         for (const t of chunk) {
           const ids = byVersion.get(t.version);
@@ -98,7 +111,7 @@ export class TimelinesRepository {
           else byVersion.set(t.version, [t.deviceId]);
         }
         for (const [version, ids] of byVersion) {
-          await tx.createQueryBuilder().update(DeviceEntity).set({ timelineVersion: version }).where('id IN (:...ids)', { ids }).execute();
+          await tx.query(`UPDATE devices SET timeline_version = ${pg ? '$1' : '?'} WHERE id IN (${placeholders(pg, ids.length, 2)})`, [version, ...ids]);
         }
       }
     });
@@ -108,10 +121,20 @@ export class TimelinesRepository {
     return this.db.getRepository(TimelineEntity).findOneBy({ deviceId });
   }
 
+  /** Plain SQL: a fan-out reads 10,000 stored payloads (the versions replaced) and every ack batch reads its devices'. */
   async findTimelines(deviceIds: readonly string[]): Promise<TimelineEntity[]> {
     const out: TimelineEntity[] = [];
+    const pg = this.db.options.type === 'postgres';
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
-      out.push(...(await this.db.getRepository(TimelineEntity).findBy({ deviceId: In(deviceIds.slice(i, i + CHUNK)) })));
+      // SQLite: a few list lengths (see padToShape), so the statement stays prepared across a storm's batches.
+      const chunk = pg ? deviceIds.slice(i, i + CHUNK) : padToShape(deviceIds.slice(i, i + CHUNK));
+      const rows = (await this.db.query(`SELECT device_id, version, generated_at, payload FROM timelines WHERE device_id IN (${placeholders(pg, chunk.length)})`, chunk)) as Array<{
+        device_id: string;
+        version: unknown;
+        generated_at: unknown;
+        payload: string;
+      }>;
+      for (const r of rows) out.push({ deviceId: r.device_id, version: num(r.version), generatedAt: num(r.generated_at), payload: r.payload });
     }
     return out;
   }
@@ -121,7 +144,7 @@ export class TimelinesRepository {
     const out: Array<Pick<DeviceEntity, 'id' | 'timelineVersion' | 'ackedTimelineVersion'>> = [];
     const pg = this.db.options.type === 'postgres';
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
-      const chunk = deviceIds.slice(i, i + CHUNK);
+      const chunk = pg ? deviceIds.slice(i, i + CHUNK) : padToShape(deviceIds.slice(i, i + CHUNK));
       const rows = (await this.db.query(`SELECT id, timeline_version, acked_timeline_version FROM devices WHERE id IN (${placeholders(pg, chunk.length)})`, chunk)) as Array<{
         id: string;
         timeline_version: unknown;
@@ -178,29 +201,34 @@ export class TimelinesRepository {
           }
         }
       }
+      // Plain SQL: these statements run for every ack batch of a province-wide change.
+      const pg = this.db.options.type === 'postgres';
       for (const [version, ids] of byVersion) {
         for (let i = 0; i < ids.length; i += CHUNK) {
-          await tx
-            .createQueryBuilder()
-            .update(DeviceEntity)
-            .set({ ackedTimelineVersion: version })
-            .where('id IN (:...ids) AND acked_timeline_version < :v AND timeline_version >= :v', { ids: ids.slice(i, i + CHUNK), v: version })
-            .execute();
+          const chunk = pg ? ids.slice(i, i + CHUNK) : padToShape(ids.slice(i, i + CHUNK));
+          const v = pg ? '$1' : '?';
+          await tx.query(
+            `UPDATE devices SET acked_timeline_version = ${v} WHERE id IN (${placeholders(pg, chunk.length, 2)}) AND acked_timeline_version < ${v} AND timeline_version >= ${v}`,
+            pg ? [version, ...chunk] : [version, ...chunk, version, version],
+          );
         }
       }
+      const keys = 'device_id AS "deviceId", occurrence_id AS "occurrenceId", schedule_id AS "scheduleId"';
       for (const { occ, devices } of byOccurrences.values()) {
         for (let i = 0; i < devices.length; i += CHUNK) {
           for (let j = 0; j < occ.length; j += CHUNK) {
-            const where = "state = 'queued' AND device_id IN (:...ids) AND occurrence_id IN (:...occ)";
-            const params = { ids: devices.slice(i, i + CHUNK), occ: occ.slice(j, j + CHUNK) };
-            const keys = 'device_id AS "deviceId", occurrence_id AS "occurrenceId", schedule_id AS "scheduleId"';
-            const update = tx.createQueryBuilder().update(DeliveryEntity).set({ state: 'delivered', deliveredAt: at, updatedAt: at }).where(where, params);
-            if (this.db.options.type === 'postgres') {
-              moved.push(...((await update.returning(keys).execute()).raw as typeof moved));
+            const d = pg ? devices.slice(i, i + CHUNK) : padToShape(devices.slice(i, i + CHUNK));
+            const o = occ.slice(j, j + CHUNK);
+            if (pg) {
+              const where = `state = 'queued' AND device_id IN (${placeholders(true, d.length, 2)}) AND occurrence_id IN (${placeholders(true, o.length, d.length + 2)})`;
+              // TypeORM answers a PostgreSQL UPDATE as [rows, count].
+              const [rows] = (await tx.query(`UPDATE deliveries SET state = 'delivered', delivered_at = $1, updated_at = $1 WHERE ${where} RETURNING ${keys}`, [at, ...d, ...o])) as [typeof moved, number];
+              moved.push(...rows);
             } else {
+              const where = `state = 'queued' AND device_id IN (${placeholders(false, d.length)}) AND occurrence_id IN (${placeholders(false, o.length)})`;
               // SQLite has one writer: the rows read inside this transaction are exactly the ones the update changes.
-              moved.push(...(await tx.createQueryBuilder().select(keys).from('deliveries', 'd').where(where, params).getRawMany<(typeof moved)[number]>()));
-              await update.execute();
+              moved.push(...((await tx.query(`SELECT ${keys} FROM deliveries WHERE ${where}`, [...d, ...o])) as typeof moved));
+              await tx.query(`UPDATE deliveries SET state = 'delivered', delivered_at = ?, updated_at = ? WHERE ${where}`, [at, at, ...d, ...o]);
             }
           }
         }

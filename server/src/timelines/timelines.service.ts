@@ -19,6 +19,11 @@ import { areaCodesOf } from '../areas/area.entity.js';
 const RECOMPILE_BATCH = 1000;
 const MAX_ACKS_PER_COMMIT = 1000;
 const RECOMPILE_LOCK = 'timelines.recompile';
+/**
+ * Ack and resync batches under load start at most this often (see PRESENCE_LINGER_MS): a province acking a change
+ * or reconnecting sends thousands a second, and a batch's fixed cost (a transaction, its reads) is paid per batch.
+ */
+const STORM_LINGER_MS = 250;
 /** Timelines handed to the broker between two turns of the event loop. */
 const PUBLISH_SLICE = 100;
 
@@ -48,10 +53,10 @@ function occurrencesOf(payload: string): string[] {
  */
 @Injectable()
 export class TimelinesService implements OnModuleDestroy {
-  private readonly acks = new Batcher<{ deviceId: string; version: number }>((batch) => this.commitAcks(batch), MAX_ACKS_PER_COMMIT);
+  private readonly acks = new Batcher<{ deviceId: string; version: number }>((batch) => this.commitAcks(batch), { maxBatch: MAX_ACKS_PER_COMMIT, lingerMs: STORM_LINGER_MS });
   /** Timeline version retained in the broker per device, as far as this process published it (see publishRetained). */
   private readonly retainedVersions = new Map<string, number>();
-  private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items));
+  private readonly resyncs = new Batcher<{ deviceId: string; heldVersion: number | undefined }>((items) => this.resyncBatch(items), { lingerMs: STORM_LINGER_MS });
 
   constructor(
     private readonly repo: TimelinesRepository,

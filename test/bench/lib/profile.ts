@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { summariseByPhase, type PhaseRow } from './profile-summary.js';
 
 interface CpuProfileNode {
   id: number;
@@ -20,6 +21,8 @@ export interface ProfileSummary {
   gcPct: number;
   topFunctions: { pct: number; selfS: number; fn: string; where: string }[];
   byModule: { pct: number; selfS: number; module: string }[];
+  /** The whole run by phase (auth, ACL, persistence, presence, timeline…; see profile-summary.ts): in the JSON. */
+  byPhase: PhaseRow[];
 }
 
 /** Where a frame's code lives: a package name, a Loa workspace file, or node internals. */
@@ -82,5 +85,6 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([module, us]) => ({ pct: pct(us), selfS: Math.round(us / 1e4) / 100, module })),
+    byPhase: summariseByPhase(file).rows,
   };
 }
