@@ -19,6 +19,8 @@ import { AreasPage } from './pages/areas.js';
 import { AuditPage } from './pages/audit.js';
 import { AlertsPage } from './pages/alerts.js';
 import { FleetPage } from './pages/fleet.js';
+import { ReportsPage } from './pages/reports.js';
+import { SourceSystemPage } from './pages/source-system.js';
 
 /** What every page gets: the route (parts after its own prefix are its parameters) and the signed-in user. */
 export interface PageProps {
@@ -50,7 +52,9 @@ const NAV: Nav[] = [
   { path: '/approvals', label: 'approvals', roles: STAFF, page: ApprovalsPage, menu: true },
   { path: '/fleet', label: 'fleet', roles: ['admin', 'operator'], page: FleetPage, menu: true },
   { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, menu: true },
+  { path: '/reports', label: 'reports', roles: EVERYONE, page: ReportsPage, menu: true },
   { path: '/areas', label: 'areas', roles: EVERYONE, page: AreasPage, menu: true },
+  { path: '/source-system', label: 'sourceSystem', roles: ['admin', 'operator'], page: SourceSystemPage, menu: true },
   { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },
   { path: '/password', label: 'password', roles: EVERYONE, page: PasswordPage, menu: false },
 ];

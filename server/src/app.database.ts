@@ -25,6 +25,7 @@ import { MediaAudioEntity } from './media/media-audio.entity.js';
 import { MediaJobEntity } from './media/media-job.entity.js';
 import { MediaEntity } from './media/media.entity.js';
 import { FanoutEntity } from './fanouts/fanout.entity.js';
+import { CalendarTokenEntity } from './calendar/calendar-token.entity.js';
 import { EnrollmentEntity } from './provisioning/enrollment.entity.js';
 import { ProvisioningKeyEntity } from './provisioning/provisioning-key.entity.js';
 import { OccurrenceEntity } from './schedules/occurrence.entity.js';
@@ -34,6 +35,12 @@ import { SecurityEventEntity } from './security-events/security-event.entity.js'
 import { DeviceTelemetryEntity } from './telemetry/device-telemetry.entity.js';
 import { TimelineEntity } from './timelines/timeline.entity.js';
 import { UserEntity } from './users/user.entity.js';
+import { ContentCategoryEntity } from './content-categories/content-category.entity.js';
+import { ROLLUP_ENTITIES } from './reports/rollup.entities.js';
+import { SourcePeerEntity } from './source-system/peer.entity.js';
+import { SourceExchangeEntity } from './source-system/exchange.entity.js';
+import { InboundExchangeEntity } from './source-system/inbound-exchange.entity.js';
+import { RemoteResultEntity } from './source-system/bulletin-results.entity.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -78,6 +85,13 @@ export const ENTITIES = [
   ContentImageVariantEntity,
   AuditEntryEntity,
   FanoutEntity,
+  ContentCategoryEntity,
+  ...ROLLUP_ENTITIES,
+  CalendarTokenEntity,
+  SourcePeerEntity,
+  SourceExchangeEntity,
+  InboundExchangeEntity,
+  RemoteResultEntity,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

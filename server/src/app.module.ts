@@ -39,10 +39,15 @@ import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approval-inbox/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { CalendarModule } from './calendar/calendar.module.js';
+import { ContentCategoriesModule } from './content-categories/content-categories.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 import { FanoutsModule } from './fanouts/fanouts.module.js';
 import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
 import { BrokerAccountsModule } from './broker-accounts/broker-accounts.module.js';
+import { SourceSystemModule } from './source-system/source-system.module.js';
+import { InboundModule } from './source-system/inbound.module.js';
+import { SourcePullModule } from './source-system/pull.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -101,9 +106,18 @@ export class AppModule {
         TtsModule,
         AuditModule,
         ReportsModule,
+        // iCalendar feed of an area's schedules behind per-user links (issue 16).
+        CalendarModule,
+        ContentCategoriesModule,
         DeviceEndpointsModule,
         // The HTTP auth endpoint external brokers call (EMQX, mosquitto-go-auth, VerneMQ), issue 15.
         BrokerAuthModule,
+        // The source-system connector (issue 16): peers, the outbox and its dispatcher, the up feeds.
+        SourceSystemModule,
+        // Issue 16: the source-system inbox, bulletins from above into the approval queue, their results back up.
+        InboundModule,
+        // Issue 16: pull by polling from REST peers (uses both halves of the connector).
+        SourcePullModule,
       ],
     };
   }

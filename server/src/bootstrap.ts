@@ -18,7 +18,9 @@ import { readBrokerTls } from './broker/broker-tls.js';
 import { readTlsMaterial } from './common/tls.js';
 import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 import compression from 'compression';
-import { json } from 'body-parser';
+import { json, raw } from 'body-parser';
+import { SOURCE_INBOX_PATH } from '@loa/shared/rest';
+import { INBOX_BODY_LIMIT } from './source-system/inbox.service.js';
 import { HttpDrain } from './common/http-drain.js';
 
 /** Largest JSON body on every route but bulk registration. */
@@ -76,6 +78,9 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // of 15,000 device ids is 0.3 MB). Bodies are parsed before authentication, so an anonymous client must not get
     // to make the server parse 8 MB of `[{},{},…]` on every route. Media goes through multipart.
     app.use(BULK_JSON_ROUTE, json({ limit: '8mb' }));
+    // Issue 16: the source-system inbox checks an HMAC over the bytes as sent, so its body stays raw (a Buffer) and is
+    // parsed after the signature; the JSON parser below then leaves it alone.
+    app.use(SOURCE_INBOX_PATH, raw({ type: () => true, limit: INBOX_BODY_LIMIT }));
     app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
     // Device batches from spreadsheets (POST /api/v1/devices/import).
     app.useBodyParser('text', { type: 'text/csv', limit: '8mb' });

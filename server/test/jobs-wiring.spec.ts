@@ -11,10 +11,16 @@ import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
 import { FANOUT_RESUME_JOB } from '../src/fanouts/fanouts-resume.job.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { HORIZON_ROLL_JOB } from '../src/planning/horizon-roller.js';
+import { COVERAGE_ROLLUP_JOB } from '../src/reports/rollup.job.js';
 import { TELEMETRY_RETENTION_JOB } from '../src/telemetry/telemetry-retention.job.js';
+import { DISPATCH_JOB } from '../src/source-system/dispatcher.js';
+import { PULL_JOB } from '../src/source-system/pull-poller.js';
+import { FEEDS_JOB } from '../src/source-system/up-feeds.js';
+import { BULLETIN_RESULTS_JOB } from '../src/source-system/bulletin-results.service.js';
+import { INBOUND_FETCH_JOB } from '../src/source-system/inbound-bulletins.service.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB];
+const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB, COVERAGE_ROLLUP_JOB, DISPATCH_JOB, FEEDS_JOB, PULL_JOB, BULLETIN_RESULTS_JOB, INBOUND_FETCH_JOB];
 
 describe('periodic jobs of a whole server', () => {
   let t: TestServer;

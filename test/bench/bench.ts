@@ -26,9 +26,10 @@ import type { RawReply, RawRequest } from './raw-broker.js';
 import { TimedRequests } from './lib/timed-requests.js';
 import { startBenchMosquitto } from './lib/mosquitto.js';
 import { measureTwoInstances, twoInstanceRows, type TwoInstanceResult } from './lib/two-instances.js';
+import { measureReports, reportRows, type ReportBenchResult } from './lib/report-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady', 'reports'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -76,6 +77,8 @@ if (args.help) {
                            e.g. postgres://postgres@127.0.0.1:5432 (default: SQLite in the data directory)
   --steady-min M           length of the steady scenario: fleet connected, a schedule and a command a minute (default 30)
   --edge-idle-s S          idle window of the real agent whose bytes on the wire are counted (default 300)
+  (scenario reports: a fresh server with a year of synthetic history for --devices devices; --scenarios reports runs
+                           it alone, without the fleet)
   --broker mosquitto       also run the fleet scenarios (connect, fan-out, timeline, events, heartbeats, command) on a
                            Loa server whose devices connect to an external Mosquitto with dynamic security, beside the
                            embedded broker's figures; then two Loa instances on that broker and one PostgreSQL
@@ -952,6 +955,17 @@ async function main(): Promise<void> {
   const profDir = path.join(dir, 'prof');
   const password = `bench-${randomBytes(9).toString('base64url')}`;
   log(`devices=${N} processes=${PROCESSES} events/device=${E} scenarios=${[...scenarios].join(',')} raw=${RAW} dir=${dir}`);
+  if (scenarios.size === 1 && scenarios.has('reports')) {
+    // Scenario 16 alone needs no fleet: it runs its own server on a year of synthetic history.
+    const rep = await measureReports({ dir, devices: N, postgres: args.postgres, log, track: (c) => children.add(c) });
+    process.stdout.write(`\nLoa bench: ${N} devices, ${cpus().length} CPUs (${cpus()[0]?.model ?? ''}), node ${process.version}, ${rep.database === 'postgres' ? 'PostgreSQL' : 'SQLite'}\n\n${table(reportRows(rep))}\n`);
+    const jsonFile = args.json ?? path.join(REPO, 'bench-results', `bench-reports-${N}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
+    mkdirSync(path.dirname(path.resolve(jsonFile)), { recursive: true });
+    writeFileSync(jsonFile, `${JSON.stringify({ devices: N, reports: rep }, null, 2)}\n`);
+    process.stdout.write(`\nJSON: ${jsonFile}\n`);
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const pg = args.postgres === undefined ? null : freshPostgres(args.postgres);
   if (pg) log(`database: PostgreSQL ${pg.url}`);
   const server = await startLoaServer({
@@ -975,6 +989,7 @@ async function main(): Promise<void> {
   let provisionS = 0;
   let onMosquitto: MosquittoRun | null = null;
   let two: (TwoInstanceResult & { rows: Row[] }) | null = null;
+  let reports: ReportBenchResult | null = null;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
     const t = Date.now();
@@ -1014,6 +1029,10 @@ async function main(): Promise<void> {
     if (code !== 0 && code !== null) log(`server exited with ${code}; see ${server.logFile}`);
     pg?.drop();
   }
+  if (scenarios.has('reports')) {
+    log('reports: a fresh server with a year of synthetic history; the rollup job and the report queries timed');
+    reports = await measureReports({ dir, devices: N, postgres: args.postgres, log, track: (c) => children.add(c) });
+  }
   if (args['cpu-prof']) {
     const files = (() => {
       try {
@@ -1041,6 +1060,7 @@ async function main(): Promise<void> {
   if (soak) r.push(...soakRows(soak));
   if (edge) r.push(...edgeRows(edge));
   if (loa.steady) r.push(...steadyRows(loa.steady));
+  if (reports) r.push(...reportRows(reports));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${pg ? 'PostgreSQL' : 'SQLite'}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -1072,6 +1092,7 @@ async function main(): Promise<void> {
     edge,
     mosquitto: onMosquitto,
     twoInstances: two,
+    reports,
     rows: r,
     profile,
   };

@@ -34,7 +34,7 @@ describe('bench smoke', () => {
     const result = JSON.parse(readFileSync(json, 'utf8')) as { devices: number; rows: Row[]; loa: Record<string, { complete?: boolean }>; raw: Record<string, unknown> | null; restart: { graceful: { complete: boolean }; crash: { complete: boolean } } };
     expect(result.devices).toBe(N);
     const scenarios = new Set(result.rows.map((r) => r.scenario));
-    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '11 restart', '12 soak, malformed input', '13 edge traffic', '14 steady 0.5 min, fleet up'].sort());
+    expect([...scenarios].sort()).toEqual(['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '11 restart', '12 soak, malformed input', '13 edge traffic', '14 steady 0.5 min, fleet up', '16 reports'].sort());
     for (const r of result.rows) {
       expect(typeof r.loa).toBe('number');
       expect(Number.isFinite(r.loa)).toBe(true);

@@ -114,8 +114,8 @@ function hoverLabel(t: number): string {
 
 const defaultFormat = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-/** The container's width in CSS pixels, followed as it resizes. */
-function useWidth(): [RefObject<HTMLDivElement>, number] {
+/** The container's width in CSS pixels, followed as it resizes (also the bar chart's, bar-chart.tsx). */
+export function useWidth(): [RefObject<HTMLDivElement>, number] {
   const ref = useRef<HTMLDivElement>(null);
   const [w, setW] = useState(600);
   useEffect(() => {

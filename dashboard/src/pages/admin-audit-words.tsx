@@ -50,6 +50,25 @@ export const ACTIONS: Record<string, { vi: string; en: string }> = {
   'provisioning.claim': { vi: 'Tiếp nhận thiết bị đăng ký', en: 'Claimed enrolment' },
   'provisioning.reject': { vi: 'Từ chối thiết bị đăng ký', en: 'Rejected enrolment' },
   'settings.put': { vi: 'Đổi quy tắc phê duyệt', en: 'Changed approval rules' },
+  'source-system.peer-create': { vi: 'Thêm hệ thống kết nối', en: 'Added source-system peer' },
+  'source-system.peer-update': { vi: 'Sửa hệ thống kết nối', en: 'Changed source-system peer' },
+  'source-system.peer-delete': { vi: 'Xóa hệ thống kết nối', en: 'Removed source-system peer' },
+  'source-system.bulletin-send': { vi: 'Gửi bản tin xuống cấp dưới', en: 'Sent bulletin down' },
+  'source-system.exchange-retry': { vi: 'Gửi lại trao đổi', en: 'Retried exchange' },
+  'source-system.exchange-sent': { vi: 'Đã gửi trao đổi', en: 'Exchange sent' },
+  'source-system.exchange-failed': { vi: 'Gửi trao đổi lỗi (sẽ thử lại)', en: 'Exchange failed (will retry)' },
+  'source-system.exchange-dead': { vi: 'Ngừng gửi trao đổi', en: 'Exchange given up' },
+  'source.inbox.bulletin': { vi: 'Nhận bản tin từ cấp trên', en: 'Received bulletin from above' },
+  'source.inbox.bulletin-result': { vi: 'Nhận kết quả phát từ cấp dưới', en: 'Received playback results from below' },
+  'source.inbox.schedule': { vi: 'Nhận lịch phát từ cấp dưới', en: 'Received schedule from below' },
+  'source.inbox.playout-log': { vi: 'Nhận nhật ký phát từ cấp dưới', en: 'Received playout log from below' },
+  'source.inbox.coverage': { vi: 'Nhận số liệu độ phủ từ cấp dưới', en: 'Received coverage from below' },
+  'source.inbox.inventory': { vi: 'Nhận danh sách thiết bị từ cấp dưới', en: 'Received device inventory from below' },
+  'source.inbox.feedback-stats': { vi: 'Nhận thống kê phản ánh từ cấp dưới', en: 'Received feedback statistics from below' },
+  'source.inbox.unknown': { vi: 'Từ chối trao đổi không hợp lệ', en: 'Refused malformed exchange' },
+  'source.pull.bulletin': { vi: 'Lấy bản tin từ cấp trên (định kỳ)', en: 'Pulled bulletin from above' },
+  'calendar.token-create': { vi: 'Tạo liên kết lịch phát (iCalendar)', en: 'Created calendar link' },
+  'calendar.token-revoke': { vi: 'Thu hồi liên kết lịch phát (iCalendar)', en: 'Revoked calendar link' },
 };
 
 /** Groups for the action filter (`prefix.*` matches every action of the group). */
@@ -69,6 +88,9 @@ export const ACTION_GROUPS: Array<{ prefix: string; vi: string; en: string }> = 
   { prefix: 'tts', vi: 'Giọng đọc tự động', en: 'Text to speech' },
   { prefix: 'provisioning', vi: 'Cấp phát thiết bị', en: 'Provisioning' },
   { prefix: 'settings', vi: 'Cài đặt', en: 'Settings' },
+  { prefix: 'source-system', vi: 'Kết nối hệ thống nguồn', en: 'Source-system link' },
+  { prefix: 'source', vi: 'Trao đổi nhận về (hệ thống nguồn)', en: 'Received exchanges (source system)' },
+  { prefix: 'calendar', vi: 'Liên kết lịch (iCalendar)', en: 'Calendar links' },
 ];
 
 export const RESOURCES: Record<string, { vi: string; en: string }> = {
@@ -80,6 +102,9 @@ export const RESOURCES: Record<string, { vi: string; en: string }> = {
   area: { vi: 'Địa bàn', en: 'Area' },
   alert: { vi: 'Thông báo khẩn', en: 'Emergency alert' },
   'board-profile': { vi: 'Cấu hình bảng tin', en: 'Board profile' },
+  'source-peer': { vi: 'Hệ thống kết nối', en: 'Source-system peer' },
+  'source-exchange': { vi: 'Trao đổi với hệ thống nguồn', en: 'Source-system exchange' },
+  'calendar-token': { vi: 'Liên kết lịch', en: 'Calendar link' },
 };
 
 export const actionWord = (lang: Lang, action: string): string => ACTIONS[action]?.[lang] ?? action;

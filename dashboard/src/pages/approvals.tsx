@@ -15,6 +15,8 @@ import { canApprove, canEdit, ContentPreview, RejectDialog, useContentWords, use
 const S = defineStrings({
   vi: {
     title: 'Phê duyệt',
+    fromUpper: 'Từ cấp trên: {name}',
+    validWindow: 'Hiệu lực: {from} – {until}',
     contents: 'Nội dung chờ duyệt',
     schedules: 'Lịch phát chờ duyệt',
     alerts: 'Cảnh báo khẩn chờ xác nhận',
@@ -74,6 +76,8 @@ const S = defineStrings({
   },
   en: {
     title: 'Approvals',
+    fromUpper: 'From the level above: {name}',
+    validWindow: 'Valid: {from} – {until}',
     contents: 'Content awaiting approval',
     schedules: 'Schedules awaiting approval',
     alerts: 'Emergency alerts awaiting confirmation',
@@ -241,6 +245,14 @@ function ContentQueue({ items, session, onChanged }: { items: ContentView[]; ses
             <div style={{ minWidth: '12rem', flex: '1 1 16rem' }}>
               <strong>{x.title}</strong>{' '}
               <Badge tone="info">{w.type(x.type)}</Badge> <span class="muted small">{fmtDuration(x.durationMs)}</span>
+              {x.origin ? (
+                <div class="small" data-testid="origin" style={{ marginTop: '.2rem' }}>
+                  <Badge tone="warn" title={x.origin.originId}>
+                    {t('fromUpper', { name: x.origin.peerName })}
+                  </Badge>{' '}
+                  {x.validFrom || x.validUntil ? <span class="muted">{t('validWindow', { from: x.validFrom ? fmtDateTime(x.validFrom) : '…', until: x.validUntil ? fmtDateTime(x.validUntil) : '…' })}</span> : null}
+                </div>
+              ) : null}
               <div class="muted small">{t('submittedBy', { who: userName(x.submittedBy ?? x.createdBy), at: fmtDateTime(x.submittedAt ?? x.createdAt) })}</div>
             </div>
             <div style={ACTIONS}>

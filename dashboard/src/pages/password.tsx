@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
 import { ErrorBox, Field, PageHeader } from '../ui.js';
+import { CalendarLinkPanel } from './calendar-link.js';
 
 const S = defineStrings({
   vi: { title: 'Đổi mật khẩu', current: 'Mật khẩu hiện tại', next: 'Mật khẩu mới (ít nhất 8 ký tự)', repeat: 'Nhập lại mật khẩu mới', mismatch: 'Hai mật khẩu mới không khớp', done: 'Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.', save: 'Đổi mật khẩu' },
@@ -50,6 +51,8 @@ export function PasswordPage() {
           {t('save')}
         </button>
       </form>
+      {/* Issue 16: the account page also holds the user's calendar link. */}
+      <CalendarLinkPanel />
     </section>
   );
 }

@@ -29,4 +29,13 @@ export class ContentEntity {
   @Column({ name: 'image_sha256', type: 'varchar', length: 64, nullable: true }) imageSha256?: string | null;
   @Column({ name: 'image_width', type: 'integer', nullable: true }) imageWidth?: number | null;
   @Column({ name: 'image_height', type: 'integer', nullable: true }) imageHeight?: number | null;
+  /** Issue 16: the content category (content_categories.code); null when unclassified. */
+  @Column({ type: 'varchar', length: 32, nullable: true }) category?: string | null;
+  /** Issue 16: a bulletin received from an upper peer (source system or a province Loa); null for our own. */
+  @Column({ name: 'origin_peer_id', type: 'varchar', length: 64, nullable: true }) originPeerId?: string | null;
+  @Column({ name: 'origin_peer_name', type: 'varchar', length: 200, nullable: true }) originPeerName?: string | null;
+  /** The bulletin's id at its origin: the results reported back up quote it. */
+  @Column({ name: 'origin_id', type: 'varchar', length: 120, nullable: true }) originId?: string | null;
+  @Column({ name: 'origin_priority', type: 'varchar', length: 16, nullable: true }) originPriority?: string | null;
+  @Column({ name: 'origin_category', type: 'varchar', length: 32, nullable: true }) originCategory?: string | null;
 }

@@ -8,6 +8,7 @@ import type { ContentEntity, ContentState, ContentType } from './content.entity.
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
+import { ContentCategoriesService } from '../content-categories/content-categories.service.js';
 import { contentNeedsApprover } from '../approvals/approval-rules.js';
 import { ContentImages } from './content-images.js';
 import { isEditable, nextState, type LifecycleAction } from './content-lifecycle.js';
@@ -21,6 +22,11 @@ interface Validity {
   validUntil?: number | undefined;
 }
 
+/** Issue 16: a content category code; null (updates) clears it. */
+interface Classified {
+  category?: string | null | undefined;
+}
+
 export interface LifecycleFlags {
   /** Submit for approval straight away. */
   submit?: boolean | undefined;
@@ -30,20 +36,21 @@ export interface LifecycleFlags {
 
 export type CreateContentInput = Validity &
   LifecycleFlags &
+  Classified &
   (
     | { type: 'audio'; title: string; mediaSha256: string }
     | { type: 'text'; title: string; text: string; displaySeconds: number; style?: TextStyle | undefined }
     | { type: 'relay'; title: string; url: string; durationSeconds: number }
   );
 
-export interface ImageContentInput extends Validity, LifecycleFlags {
+export interface ImageContentInput extends Validity, LifecycleFlags, Classified {
   title: string;
   displaySeconds: number;
   fit?: 'contain' | 'cover' | undefined;
   background?: string | undefined;
 }
 
-export interface UpdateContentInput extends Validity {
+export interface UpdateContentInput extends Validity, Classified {
   title?: string | undefined;
   text?: string | undefined;
   displaySeconds?: number | undefined;
@@ -86,6 +93,8 @@ export const contentView = (c: ContentEntity, events: readonly ContentEventEntit
     archivedBy: archived?.userId ?? null,
     archivedAt: iso(archived?.at),
     history: events.map((e) => ({ action: e.action, from: e.fromState, to: e.toState, by: e.userId, at: new Date(e.at).toISOString(), reason: e.reason })),
+    category: c.category ?? null,
+    origin: c.originPeerId && c.originId ? { peerId: c.originPeerId, peerName: c.originPeerName ?? c.originPeerId, originId: c.originId, priority: c.originPriority ?? null, category: c.originCategory ?? null } : null,
   };
 };
 
@@ -126,6 +135,8 @@ export class ContentsService implements OnModuleInit {
     private readonly events: DomainEvents,
     /** Issue 7; without it (hand-wired tests) every content kind waits for an approver, as before the rules. */
     @Optional() private readonly rules?: ApprovalRulesService,
+    /** Issue 16; without it (hand-wired tests) a category is taken unchecked. */
+    @Optional() private readonly categories?: ContentCategoriesService,
   ) {}
 
   onModuleInit(): void {
@@ -139,6 +150,7 @@ export class ContentsService implements OnModuleInit {
 
   async create(input: CreateContentInput, userId: string): Promise<ContentView> {
     checkValidity(input.validFrom, input.validUntil);
+    await this.checkCategory(input.category);
     let durationMs: number;
     if (input.type === 'audio') {
       durationMs = await this.audioDuration(input.mediaSha256);
@@ -165,6 +177,7 @@ export class ContentsService implements OnModuleInit {
       state,
       rejectReason: null,
       updatedAt: null,
+      category: input.category ?? null,
     };
     await this.repo.insert(content, steps);
     this.events.emit('content.stateChanged', { contentId: content.id, state: state, by: userId });
@@ -174,6 +187,7 @@ export class ContentsService implements OnModuleInit {
   /** An image content from an uploaded PNG/JPEG/WebP: validated, stored, and resized for every board profile. */
   async createImage(body: Readable, declaredBytes: number | undefined, input: ImageContentInput, userId: string): Promise<ContentView> {
     checkValidity(input.validFrom, input.validUntil);
+    await this.checkCategory(input.category);
     const img = await this.images.receive(body, declaredBytes);
     const now = this.clock.now();
     const { state, steps } = initialSteps(input, userId, now, 'image', await this.needsApprover('image'));
@@ -197,6 +211,7 @@ export class ContentsService implements OnModuleInit {
       state,
       rejectReason: null,
       updatedAt: null,
+      category: input.category ?? null,
     };
     await this.repo.insert(content, steps);
     this.events.emit('content.stateChanged', { contentId: content.id, state: state, by: userId });
@@ -213,6 +228,10 @@ export class ContentsService implements OnModuleInit {
     if (patch.title !== undefined) next.title = patch.title;
     if (patch.validFrom !== undefined) next.validFrom = patch.validFrom;
     if (patch.validUntil !== undefined) next.validUntil = patch.validUntil;
+    if (patch.category !== undefined) {
+      await this.checkCategory(patch.category);
+      next.category = patch.category;
+    }
     checkValidity(next.validFrom ?? c.validFrom ?? undefined, next.validUntil ?? c.validUntil ?? undefined);
     const wrongType = (field: string): never => {
       throw new BadRequestException(`${field} does not apply to ${c.type} content`);
@@ -230,6 +249,11 @@ export class ContentsService implements OnModuleInit {
     const ok = await this.repo.transition(id, state, next, { action: 'edit', from: state, to: state, userId, at: next.updatedAt! });
     if (!ok) throw await this.moved(id, 'edit');
     return this.get(id);
+  }
+
+  /** 400 for a category that does not exist; null and absent need no check. */
+  private async checkCategory(code: string | null | undefined): Promise<void> {
+    if (code !== undefined && code !== null) await this.categories?.requireExisting(code);
   }
 
   /** Submits for approval; when the approval rules need no approver for this kind, the rules approve it at once. */

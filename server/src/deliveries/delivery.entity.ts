@@ -4,6 +4,8 @@ import { epochMs } from '../database/columns.js';
 
 @Entity('deliveries')
 @Index('idx_deliveries_device_state', ['deviceId', 'state'])
+/** Issue 16: the coverage rollup job finds the deliveries changed since its last run by this. */
+@Index('idx_deliveries_updated_at', ['updatedAt'])
 export class DeliveryEntity {
   @ForeignKey('occurrences', { onDelete: 'CASCADE' }) @PrimaryColumn({ name: 'occurrence_id', type: 'varchar', length: 80 }) occurrenceId!: string;
   @Index() @ForeignKey('devices', { onDelete: 'CASCADE' }) @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;

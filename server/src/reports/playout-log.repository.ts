@@ -33,11 +33,15 @@ export interface PlayoutKey {
   deviceId: string;
 }
 
-/** Occurrences starting in [from, to), on devices whose area path matches `pathPattern` (null: every device). */
+/**
+ * Occurrences starting in [from, to), on devices whose area path matches `pathPattern` (null: every device), and only
+ * on `deviceId` when given (the drill-down from a device to its occurrences).
+ */
 export interface PlayoutFilter {
   from: number;
   to: number;
   pathPattern: string | null;
+  deviceId?: string | null | undefined;
 }
 
 /**
@@ -81,6 +85,18 @@ export class PlayoutLogRepository {
     return row ?? null;
   }
 
+  /** A device's name, area and the area's path (to check it lies in the reader's subtree), or null if unknown. */
+  async device(id: string): Promise<{ id: string; name: string | null; areaCode: string; areaPath: string } | null> {
+    const row = await this.db
+      .createQueryBuilder()
+      .select(['dev.id AS "id"', 'dev.name AS "name"', 'dev.area_code AS "areaCode"', 'a.path AS "areaPath"'])
+      .from('devices', 'dev')
+      .innerJoin('areas', 'a', 'a.code = dev.area_code')
+      .where('dev.id = :id', { id })
+      .getRawOne<{ id: string; name: string | null; areaCode: string; areaPath: string }>();
+    return row ?? null;
+  }
+
   private base(f: PlayoutFilter): SelectQueryBuilder<Record<string, unknown>> {
     const qb = this.db
       .createQueryBuilder()
@@ -112,6 +128,7 @@ export class PlayoutLogRepository {
       ])
       .where('o.start_at >= :from AND o.start_at < :to', { from: f.from, to: f.to });
     if (f.pathPattern !== null) qb.andWhere('a.path LIKE :pathPattern', { pathPattern: f.pathPattern });
+    if (f.deviceId !== undefined && f.deviceId !== null) qb.andWhere('d.device_id = :deviceId', { deviceId: f.deviceId });
     return qb;
   }
 }

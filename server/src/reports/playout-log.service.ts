@@ -15,6 +15,8 @@ export interface PlayoutQuery {
   from?: string | undefined;
   to?: string | undefined;
   areaCode?: string | undefined;
+  /** One device only; it must lie in the reader's subtree (and in `areaCode`'s when given), else 404. */
+  deviceId?: string | undefined;
 }
 
 /** A streamed download: headers decided (and refusals thrown) before the first byte. */
@@ -78,11 +80,19 @@ export class PlayoutLogService {
     if (!resolved.ok) throw new BadRequestException(resolved.reason);
     const scope = await this.scope.of(user);
     const code = q.areaCode ?? (scope.all ? null : user.areaCode);
-    if (code === null) return { filter: { from: resolved.period.from, to: resolved.period.to, pathPattern: null }, areaName: null, label: resolved.period.label };
-    const area = await this.repo.area(code);
-    // Outside the reader's subtree it is reported as absent, as every read outside the scope is (area-scope.ts).
-    if (!area || !scope.contains(area.code)) throw new NotFoundException(`area ${code} not found`);
-    return { filter: { from: resolved.period.from, to: resolved.period.to, pathPattern: `${area.path}%` }, areaName: area.name, label: resolved.period.label };
+    const { from, to, label } = resolved.period;
+    let area: { code: string; name: string; path: string } | null = null;
+    if (code !== null) {
+      area = await this.repo.area(code);
+      // Outside the reader's subtree it is reported as absent, as every read outside the scope is (area-scope.ts).
+      if (!area || !scope.contains(area.code)) throw new NotFoundException(`area ${code} not found`);
+    }
+    if (q.deviceId === undefined) return { filter: { from, to, pathPattern: area === null ? null : `${area.path}%` }, areaName: area?.name ?? null, label };
+    const device = await this.repo.device(q.deviceId);
+    // Unknown, outside the reader's subtree or outside the area asked for: the same 404.
+    if (!device || !scope.contains(device.areaCode) || (area !== null && !device.areaPath.startsWith(area.path))) throw new NotFoundException(`device ${q.deviceId} not found`);
+    // The device's own name goes into the file name: "nhat-ky-phat-thanh-xa-tay-dang-loa-cho-2026-11.csv".
+    return { filter: { from, to, pathPattern: area === null ? null : `${area.path}%`, deviceId: device.id }, areaName: [area?.name, device.name ?? device.id].filter((n) => n).join(' '), label };
   }
 }
 

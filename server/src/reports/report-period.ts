@@ -32,13 +32,25 @@ const nextMidnight = (y: number, m: number, d: number, zone: string): number => 
  * first local midnight to the next month's; from/to from the first day's local midnight to the midnight after the
  * last day (`to` is inclusive, as people say "1 to 30 November").
  */
-export function resolvePeriod(q: { month?: string | undefined; from?: string | undefined; to?: string | undefined }, zone: string): PeriodResult {
+export function resolvePeriod(q: { month?: string | undefined; quarter?: string | undefined; year?: string | undefined; from?: string | undefined; to?: string | undefined }, zone: string): PeriodResult {
+  // A quarter or a year: from its first month's first local midnight to the first of the month after its last.
+  const months = (y: number, first: number, count: number, label: string): PeriodResult => {
+    if (y < 2000 || y > 2999) return { ok: false, reason: `${label} is not in 2000-2999` };
+    const end = first + count; // 1-based month after the last, may be 13
+    return { ok: true, period: { from: zonedToUtc(y, first, 1, 0, 0, 0, zone), to: zonedToUtc(end > 12 ? y + 1 : y, end > 12 ? end - 12 : end, 1, 0, 0, 0, zone), label } };
+  };
+  if (q.quarter !== undefined) {
+    const [y, n] = [Number(q.quarter.slice(0, 4)), Number(q.quarter.slice(6))];
+    if (!(n >= 1 && n <= 4)) return { ok: false, reason: `quarter ${q.quarter} is not a quarter (yyyy-Qn, n 1-4)` };
+    return months(y, 3 * (n - 1) + 1, 3, q.quarter);
+  }
+  if (q.year !== undefined) return months(Number(q.year), 1, 12, q.year);
   if (q.month !== undefined) {
     const [y, m] = ymd(q.month);
     if (m < 1 || m > 12 || y < 2000 || y > 2999) return { ok: false, reason: `month ${q.month} is not a month (yyyy-mm, 2000-2999)` };
     return { ok: true, period: { from: zonedToUtc(y, m, 1, 0, 0, 0, zone), to: zonedToUtc(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1, 0, 0, 0, zone), label: q.month } };
   }
-  if (q.from === undefined || q.to === undefined) return { ok: false, reason: 'give a period: month=yyyy-mm, or from and to (yyyy-mm-dd)' };
+  if (q.from === undefined || q.to === undefined) return { ok: false, reason: 'give a period: month=yyyy-mm, quarter=yyyy-Qn, year=yyyy, or from and to (yyyy-mm-dd)' };
   const f = ymd(q.from);
   const t = ymd(q.to);
   if (!exists(...f) || f[0] < 2000) return { ok: false, reason: `from ${q.from} is not a date` };

@@ -4,11 +4,13 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
-import { playoutLogExportQuerySchema as exportQuery, playoutLogPageQuerySchema as pageQuery, reportPeriodQuerySchema as periodQuery, type PlayoutLogPage } from '@loa/shared/rest';
+import { coverageQuerySchema as coverageQuery, playoutLogExportQuerySchema as exportQuery, playoutLogPageQuerySchema as pageQuery, playoutLogStreamQuerySchema as streamQuery, type PlayoutLogPage } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
+import { XLSX_CONTENT_TYPE } from '../common/xlsx-export.js';
 import { PlayoutLogService, type PlayoutDownload } from './playout-log.service.js';
+import { ReportExports } from './report-exports.js';
 
 /** Issue 16: reports. Every reader sees its own subtree; the service decides it. */
 @ApiTags('reports')
@@ -16,7 +18,10 @@ import { PlayoutLogService, type PlayoutDownload } from './playout-log.service.j
 @Roles(ANY_ROLE)
 @Controller('api/v1/reports')
 export class ReportsController {
-  constructor(private readonly playout: PlayoutLogService) {}
+  constructor(
+    private readonly playout: PlayoutLogService,
+    private readonly exports: ReportExports,
+  ) {}
 
   @Get('playout-log')
   @ApiOperation({ summary: 'The playout log, one page of JSON: one row per occurrence per device; pass nextCursor back as cursor' })
@@ -30,9 +35,25 @@ export class ReportsController {
     await send(res, await this.playout.csv(user, q));
   }
 
+  @Get('playout-log.xlsx')
+  @ApiOperation({ summary: 'The whole period as XLSX, streamed: Vietnamese headers and states, Vietnam-time date cells, numbers as numbers' })
+  async xlsx(@Query({ schema: streamQuery }) q: z.infer<typeof streamQuery>, @CurrentUser() user: UserPrincipal, @Res() res: ServerResponse): Promise<void> {
+    const file = await this.exports.playoutLog(user, q);
+    res.writeHead(200, { 'Content-Type': XLSX_CONTENT_TYPE, 'Content-Disposition': file.disposition, 'Cache-Control': 'no-store' });
+    await file.write(res).catch(() => res.destroy()); // the client went away, or a page failed mid-file: a cut file, not a wrong one
+  }
+
+  @Get('coverage.xlsx')
+  @ApiOperation({ summary: 'The coverage report as XLSX: Tổng hợp, the child areas worst first, by level, priority, category, day or month, failures by reason' })
+  async coverageXlsx(@Query({ schema: coverageQuery }) q: z.infer<typeof coverageQuery>, @CurrentUser() user: UserPrincipal, @Res() res: ServerResponse): Promise<void> {
+    const file = await this.exports.coverageReport(user, q);
+    res.writeHead(200, { 'Content-Type': file.contentType, 'Content-Disposition': file.disposition, 'Content-Length': String(file.body.length), 'Cache-Control': 'no-store' });
+    res.end(file.body);
+  }
+
   @Get('playout-log.ndjson')
   @ApiOperation({ summary: 'The whole period as JSON lines (one row per line), streamed' })
-  async ndjson(@Query({ schema: periodQuery }) q: z.infer<typeof periodQuery>, @CurrentUser() user: UserPrincipal, @Res() res: ServerResponse): Promise<void> {
+  async ndjson(@Query({ schema: streamQuery }) q: z.infer<typeof streamQuery>, @CurrentUser() user: UserPrincipal, @Res() res: ServerResponse): Promise<void> {
     await send(res, await this.playout.ndjson(user, q));
   }
 }

@@ -11,10 +11,12 @@ const validity = { validFrom: instant.optional(), validUntil: instant.optional()
 const flags = { submit: z.boolean().optional(), approve: z.boolean().optional() };
 const displaySeconds = z.number().positive().max(24 * 3600);
 const relayUrl = z.url({ protocol: /^https?$/ }).max(2000);
+/** Issue 16: the content category (GET /api/v1/content-categories); null clears it on an update. Unknown: 400. */
+const classified = { category: z.string().min(1).max(32).nullable().optional() };
 
 /** POST /api/v1/contents */
 export const createContentRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity, ...flags }),
+  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity, ...flags, ...classified }),
   z.object({
     type: z.literal('text'),
     title,
@@ -24,6 +26,7 @@ export const createContentRequestSchema = z.discriminatedUnion('type', [
     style: textStyleSchema.strict().optional(),
     ...validity,
     ...flags,
+    ...classified,
   }),
   z.object({
     type: z.literal('relay'),
@@ -33,6 +36,7 @@ export const createContentRequestSchema = z.discriminatedUnion('type', [
     durationSeconds: z.number().positive().max(24 * 3600),
     ...validity,
     ...flags,
+    ...classified,
   }),
 ]);
 export type CreateContentRequest = z.infer<typeof createContentRequestSchema>;
@@ -48,6 +52,7 @@ export const updateContentRequestSchema = z
     url: relayUrl.optional(),
     durationSeconds: z.number().positive().max(24 * 3600).optional(),
     ...validity,
+    ...classified,
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
@@ -62,6 +67,7 @@ export const imageContentQuerySchema = z.object({
   ...validity,
   submit: queryBoolSchema.optional(),
   approve: queryBoolSchema.optional(),
+  category: z.string().min(1).max(32).optional(),
 });
 export type ImageContentQuery = z.infer<typeof imageContentQuerySchema>;
 
@@ -110,5 +116,12 @@ export const contentViewSchema = z.object({
   archivedAt: z.string().nullable(),
   /** Every lifecycle step, oldest first. */
   history: z.array(contentStepViewSchema),
+  /** Issue 16: the content category code (content_categories), null when unclassified. */
+  category: z.string().nullable().optional(),
+  /** Issue 16: a bulletin received from an upper peer ("Từ cấp trên: <peerName>"); null (or absent) for our own. */
+  origin: z
+    .object({ peerId: z.string(), peerName: z.string(), originId: z.string(), priority: z.string().nullable(), category: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 export type ContentView = z.infer<typeof contentViewSchema>;

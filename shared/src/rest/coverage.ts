@@ -9,7 +9,19 @@
  */
 import { z } from 'zod';
 import { PRIORITIES } from '../constants.js';
+import { deliveryStateLabelVi } from '../report-labels.js';
 import { reportPeriodQuerySchema } from './reports.js';
+
+/**
+ * The reasons the rollups give an occurrence that failed without the agent saying why: how far it got. Any other
+ * reason is the agent's own text, or the state (failed, expired, skipped, preempted) when it gave none.
+ */
+export const COVERAGE_REASON_LABELS_VI: Readonly<Record<string, string>> = {
+  'not-delivered': 'Không báo cáo: thiết bị chưa nhận lịch phát',
+  'no-report': 'Không báo cáo: không có báo cáo phát',
+  'no-end-report': 'Không báo cáo: đã bắt đầu, không báo kết thúc',
+};
+export const coverageReasonLabelVi = (reason: string): string => COVERAGE_REASON_LABELS_VI[reason] ?? deliveryStateLabelVi(reason);
 
 /** A content category (thể loại tin). `essential` marks "thông tin thiết yếu", the KH 179 figure's subject. */
 export const contentCategorySchema = z.object({
@@ -59,12 +71,12 @@ export const coverageFiguresSchema = z.object({
 });
 export type CoverageFigures = z.infer<typeof coverageFiguresSchema>;
 
-/** GET /api/v1/reports/coverage: a period, a subtree (the reader's own when absent), optional filters. */
+/**
+ * GET /api/v1/reports/coverage: a period (month, quarter, year or from/to, as reportPeriodQuerySchema), a subtree (the
+ * reader's own when absent), optional filters. The device drill-down takes the same query (areaCode ignored).
+ */
 export const coverageQuerySchema = z
   .object({
-    month: z.string().optional(),
-    from: z.string().optional(),
-    to: z.string().optional(),
     areaCode: z.string().min(1).max(32).optional(),
     /** Only these priorities (comma-separated). */
     priority: z
@@ -101,7 +113,8 @@ export const coverageReportSchema = z.object({
   byCategory: z.array(z.object({ category: z.string().nullable(), name: z.string(), essential: z.boolean(), figures: coverageFiguresSchema })),
   /** One point per day (period ≤ 92 days) or per month (longer), for the charts. */
   series: z.array(z.object({ date: z.string().describe('yyyy-mm-dd or yyyy-mm, Vietnam time'), figures: coverageFiguresSchema })),
-  failuresByReason: z.array(z.object({ reason: z.string(), count: z.number().int() })),
+  /** Failed occurrences by reason, most frequent first: `reason` as stored (a code below, or the agent's text), `label` in Vietnamese. */
+  failuresByReason: z.array(z.object({ reason: z.string(), label: z.string(), count: z.number().int() })),
 });
 export type CoverageReport = z.infer<typeof coverageReportSchema>;
 

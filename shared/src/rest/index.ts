@@ -36,3 +36,5 @@ export * from './users.js';
 export * from './reports.js';
 export * from './coverage.js';
 export * from './source-system.js';
+export * from './source-inbound.js';
+export * from './calendar.js';

@@ -14,18 +14,25 @@ export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_MONTH = /^\d{4}-\d{2}$/;
+const LOCAL_QUARTER = /^\d{4}-Q[1-4]$/;
+const LOCAL_YEAR = /^\d{4}$/;
 
 const periodFields = {
   month: z.string().regex(LOCAL_MONTH, 'month: yyyy-mm, e.g. 2026-11').optional(),
+  /** A calendar quarter, e.g. 2026-Q4 (October to December). */
+  quarter: z.string().regex(LOCAL_QUARTER, 'quarter: yyyy-Qn, e.g. 2026-Q4').optional(),
+  /** A calendar year, e.g. 2026. */
+  year: z.string().regex(LOCAL_YEAR, 'year: yyyy, e.g. 2026').optional(),
   from: z.string().regex(LOCAL_DATE, 'from: a date yyyy-mm-dd (Vietnam time), e.g. 2026-11-01').optional(),
   to: z.string().regex(LOCAL_DATE, 'to: a date yyyy-mm-dd (Vietnam time, inclusive), e.g. 2026-11-30').optional(),
   /** The subtree to report on; the reader's own area when absent. Outside the reader's area: 404. */
   areaCode: z.string().min(1).max(32).optional(),
 };
 
-const onePeriod = (q: { month?: string | undefined; from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx): void => {
-  if (q.month !== undefined && (q.from !== undefined || q.to !== undefined)) ctx.addIssue({ code: 'custom', message: 'give either month or from/to, not both', path: ['month'] });
-  else if (q.month === undefined && (q.from === undefined || q.to === undefined)) ctx.addIssue({ code: 'custom', message: 'give a period: month=yyyy-mm, or from and to (yyyy-mm-dd, inclusive)', path: ['from'] });
+const onePeriod = (q: { month?: string | undefined; quarter?: string | undefined; year?: string | undefined; from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx): void => {
+  const named = [q.month, q.quarter, q.year].filter((v) => v !== undefined).length;
+  if (named > 1 || (named === 1 && (q.from !== undefined || q.to !== undefined))) ctx.addIssue({ code: 'custom', message: 'give one period: month, quarter, year or from/to', path: ['month'] });
+  else if (named === 0 && (q.from === undefined || q.to === undefined)) ctx.addIssue({ code: 'custom', message: 'give a period: month=yyyy-mm, quarter=yyyy-Qn, year=yyyy, or from and to (yyyy-mm-dd, inclusive)', path: ['from'] });
 };
 
 /**
@@ -37,10 +44,19 @@ const onePeriod = (q: { month?: string | undefined; from?: string | undefined; t
 export const reportPeriodQuerySchema = z.object(periodFields).superRefine(onePeriod);
 export type ReportPeriodQuery = z.infer<typeof reportPeriodQuerySchema>;
 
+/**
+ * Filters of the playout log only (not of other reports): `deviceId` narrows it to one device, the drill-down from a
+ * device's figures to the occurrences behind them. A device outside the reader's area (or unknown) is 404.
+ */
+const playoutFilterFields = {
+  deviceId: z.string().min(1).max(64).optional(),
+};
+
 /** GET /api/v1/reports/playout-log: one page of JSON; pass `nextCursor` back as `cursor` for the next. */
 export const playoutLogPageQuerySchema = z
   .object({
     ...periodFields,
+    ...playoutFilterFields,
     limit: z.coerce.number().int().min(1).max(5_000).default(1_000),
     cursor: z.string().min(1).max(400).optional().describe('nextCursor of the previous page'),
   })
@@ -48,8 +64,12 @@ export const playoutLogPageQuerySchema = z
 export type PlayoutLogPageQuery = z.infer<typeof playoutLogPageQuerySchema>;
 
 /** GET /api/v1/reports/playout-log.csv and .ndjson: the whole period, streamed. */
-export const playoutLogExportQuerySchema = z.object({ ...periodFields, format: exportFormatSchema }).superRefine(onePeriod);
+export const playoutLogExportQuerySchema = z.object({ ...periodFields, ...playoutFilterFields, format: exportFormatSchema }).superRefine(onePeriod);
 export type PlayoutLogExportQuery = z.infer<typeof playoutLogExportQuerySchema>;
+
+/** GET /api/v1/reports/playout-log.ndjson: the period and the playout log's filters. */
+export const playoutLogStreamQuerySchema = z.object({ ...periodFields, ...playoutFilterFields }).superRefine(onePeriod);
+export type PlayoutLogStreamQuery = z.infer<typeof playoutLogStreamQuerySchema>;
 
 /** One row of the playout log: what played (or did not) where, when, for how long, and why not. */
 export const playoutLogRowSchema = z.object({

@@ -1,0 +1,52 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { ContentCategoryView, CreateContentCategoryRequest, UpdateContentCategoryRequest } from '@loa/shared/rest';
+import { ContentCategoriesRepository } from './content-categories.repository.js';
+import type { ContentCategoryEntity } from './content-category.entity.js';
+
+const view = (c: ContentCategoryEntity): ContentCategoryView => ({ code: c.code, name: c.name, essential: Boolean(c.essential) });
+
+/**
+ * Content categories (thể loại tin): every signed-in user reads them (forms, report filters); admins keep them. The
+ * code is the key contents and the coverage rollups carry, so it never changes; the name and `essential` do (the
+ * report applies `essential` when it is read, so marking a category essential counts its whole history).
+ */
+@Injectable()
+export class ContentCategoriesService {
+  constructor(private readonly repo: ContentCategoriesRepository) {}
+
+  async list(): Promise<ContentCategoryView[]> {
+    return (await this.repo.list()).map(view);
+  }
+
+  async get(code: string): Promise<ContentCategoryView> {
+    const c = await this.repo.find(code);
+    if (!c) throw new NotFoundException(`content category ${code} not found`);
+    return view(c);
+  }
+
+  async create(body: CreateContentCategoryRequest): Promise<ContentCategoryView> {
+    const c: ContentCategoryEntity = { code: body.code, name: body.name, essential: body.essential };
+    if (!(await this.repo.insert(c))) throw new ConflictException(`content category ${body.code} already exists`);
+    return view(c);
+  }
+
+  async update(code: string, patch: UpdateContentCategoryRequest): Promise<ContentCategoryView> {
+    await this.get(code);
+    await this.repo.update(code, { ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.essential !== undefined ? { essential: patch.essential } : {}) });
+    return this.get(code);
+  }
+
+  /** 409 while a content names it: reclassify those first (their reports keep the category they were played under until then). */
+  async remove(code: string): Promise<void> {
+    await this.get(code);
+    if (await this.repo.deleteUnused(code)) return;
+    const used = await this.repo.usedBy(code);
+    if (used > 0) throw new ConflictException(`content category ${code} is used by ${used} content(s): give them another category first`);
+    await this.get(code); // deleted meanwhile by someone else: 404
+  }
+
+  /** For contents: 400 when a content names a category that does not exist. */
+  async requireExisting(code: string): Promise<void> {
+    if (!(await this.repo.find(code))) throw new BadRequestException(`category ${code} does not exist (see GET /api/v1/content-categories)`);
+  }
+}
