@@ -10,6 +10,7 @@ import { STAND_IN_INBOX_PATH, StandInSource } from '../../test/support/stand-in-
 import { DATABASES } from './support/databases.js';
 import { makeMediaFixtures } from './support/media-fixtures.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { until } from './support/until.js';
 
 /**
  * Issue 16: what is pushed up (approved content as bulletins, schedules, the daily playout log and inventory) and
@@ -29,15 +30,6 @@ describe.each(DATABASES.map(([name]) => name))('source-system feeds (%s)', (db) 
     const r = await t.api<T>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
-  };
-  const until = async <T>(what: string, probe: () => Promise<T>, test: (v: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (test(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   };
   /** A content created, submitted and approved (the admin approves under the permissive rules). */
   const approved = async (body: Record<string, unknown>): Promise<{ id: string; state: string }> => {

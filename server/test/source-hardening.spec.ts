@@ -24,6 +24,7 @@ import { STAND_IN_TOKEN_PATH, StandInSource } from '../../test/support/stand-in-
 import { DATABASES } from './support/databases.js';
 import { makeMediaFixtures, sha256Of, type MediaFixtures } from './support/media-fixtures.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
+import { until } from './support/until.js';
 
 /**
  * Issue 16, the connector's gaps closed: `asOf` in the results contract, bulletins taken by polling audited like the
@@ -51,15 +52,6 @@ describe.each(DATABASES.map(([name]) => name))('source-system hardening (%s)', (
     const r = await t.api<T>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
-  };
-  const until = async <T>(what: string, probe: () => Promise<T>, test: (v: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (test(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   };
   const post = async (peer: { id: string; secret: string }, body: string): Promise<{ status: number; body: { ref?: string; message?: string } }> => {
     const res = await fetch(t.baseUrl + SOURCE_INBOX_PATH, {

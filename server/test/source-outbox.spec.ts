@@ -10,6 +10,7 @@ import { SourceOutbox, type OutboxEntry } from '../src/source-system/outbox.port
 import { STAND_IN_INBOX_PATH, STAND_IN_TOKEN_PATH, StandInSource } from '../../test/support/stand-in-source.js';
 import { copySqliteTemplate, openPostgres, type TestDatabase } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { until } from './support/until.js';
 
 /**
  * Issue 16: the outbox and its dispatcher against a stand-in source system, on SQLite and PostgreSQL: retries with
@@ -75,16 +76,6 @@ describe.each(['sqlite', 'postgres'])('source-system outbox (%s)', (db) => {
     const r = await t.api<T>(method, url, body);
     if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
-  };
-  /** Waits for a condition the system reaches by itself (polling the API), failing after a generous time. */
-  const until = async <T>(what: string, probe: () => Promise<T>, test: (v: T) => boolean, timeoutMs = 60_000): Promise<T> => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (test(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   };
   const exchangeByKey = async (t: TestServer, key: string): Promise<ExchangeDetail | null> => {
     const page = await ok<ExchangePage>(t, 'GET', '/api/v1/source-system/exchanges?limit=500');
