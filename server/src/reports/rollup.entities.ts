@@ -10,14 +10,8 @@ import { epochMs } from '../database/columns.js';
 
 const counts = () => ({ type: 'integer' as const });
 
-@Entity('coverage_daily')
-@Index('idx_coverage_daily_day', ['day'])
-export class CoverageDailyEntity {
-  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
-  /** yyyy-mm-dd on LOA_TIMEZONE: the local day of the occurrences' scheduled start. */
-  @PrimaryColumn({ type: 'varchar', length: 10 }) day!: string;
-  @PrimaryColumn({ type: 'varchar', length: 16 }) priority!: string;
-  @PrimaryColumn({ type: 'varchar', length: 32 }) category!: string;
+/** The counts every coverage rollup holds, whatever its key (device and day, device and month, all devices). */
+abstract class CoverageCounts {
   @Column(counts()) due!: number;
   @Column(counts()) played!: number;
   @Column(counts()) started!: number;
@@ -26,20 +20,33 @@ export class CoverageDailyEntity {
   @Column(counts()) failed!: number;
 }
 
+/**
+ * Time online within the time observed, whatever the key (`span_ms`: from the day's start, or the device's creation,
+ * to its end or the last computation).
+ */
+abstract class OnlineTime {
+  @Column({ name: 'online_ms', type: 'bigint', transformer: epochMs }) onlineMs!: number;
+  @Column({ name: 'span_ms', type: 'bigint', transformer: epochMs }) spanMs!: number;
+}
+
+@Entity('coverage_daily')
+@Index('idx_coverage_daily_day', ['day'])
+export class CoverageDailyEntity extends CoverageCounts {
+  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
+  /** yyyy-mm-dd on LOA_TIMEZONE: the local day of the occurrences' scheduled start. */
+  @PrimaryColumn({ type: 'varchar', length: 10 }) day!: string;
+  @PrimaryColumn({ type: 'varchar', length: 16 }) priority!: string;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) category!: string;
+}
+
 @Entity('coverage_monthly')
 @Index('idx_coverage_monthly_month', ['month'])
-export class CoverageMonthlyEntity {
+export class CoverageMonthlyEntity extends CoverageCounts {
   @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
   /** yyyy-mm: the sum of the month's coverage_daily rows. */
   @PrimaryColumn({ type: 'varchar', length: 7 }) month!: string;
   @PrimaryColumn({ type: 'varchar', length: 16 }) priority!: string;
   @PrimaryColumn({ type: 'varchar', length: 32 }) category!: string;
-  @Column(counts()) due!: number;
-  @Column(counts()) played!: number;
-  @Column(counts()) started!: number;
-  @Column({ name: 'on_time', type: 'integer' }) onTime!: number;
-  @Column({ name: 'aired_ms', type: 'bigint', transformer: epochMs }) airedMs!: number;
-  @Column(counts()) failed!: number;
 }
 
 @Entity('coverage_failures_daily')
@@ -67,45 +74,32 @@ export class CoverageFailuresMonthlyEntity {
 
 @Entity('availability_daily')
 @Index('idx_availability_daily_day', ['day'])
-export class AvailabilityDailyEntity {
+export class AvailabilityDailyEntity extends OnlineTime {
   @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
   @PrimaryColumn({ type: 'varchar', length: 10 }) day!: string;
-  /** Time online within the part of the day observed (`span_ms`: from the day's start, or the device's creation, to its end or the last computation). */
-  @Column({ name: 'online_ms', type: 'bigint', transformer: epochMs }) onlineMs!: number;
-  @Column({ name: 'span_ms', type: 'bigint', transformer: epochMs }) spanMs!: number;
   /** Alarms raised on the device that day. */
   @Column(counts()) alarms!: number;
 }
 
 @Entity('availability_monthly')
 @Index('idx_availability_monthly_month', ['month'])
-export class AvailabilityMonthlyEntity {
+export class AvailabilityMonthlyEntity extends OnlineTime {
   @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 }) deviceId!: string;
   @PrimaryColumn({ type: 'varchar', length: 7 }) month!: string;
-  @Column({ name: 'online_ms', type: 'bigint', transformer: epochMs }) onlineMs!: number;
-  @Column({ name: 'span_ms', type: 'bigint', transformer: epochMs }) spanMs!: number;
   @Column(counts()) alarms!: number;
 }
 
 /** Every device's coverage summed per day ('yyyy-mm-dd') or month ('yyyy-mm'): the series of an unfiltered report. */
 @Entity('coverage_totals')
-export class CoverageTotalsEntity {
+export class CoverageTotalsEntity extends CoverageCounts {
   @PrimaryColumn({ type: 'varchar', length: 10 }) period!: string;
   @PrimaryColumn({ type: 'varchar', length: 16 }) priority!: string;
   @PrimaryColumn({ type: 'varchar', length: 32 }) category!: string;
-  @Column(counts()) due!: number;
-  @Column(counts()) played!: number;
-  @Column(counts()) started!: number;
-  @Column({ name: 'on_time', type: 'integer' }) onTime!: number;
-  @Column({ name: 'aired_ms', type: 'bigint', transformer: epochMs }) airedMs!: number;
-  @Column(counts()) failed!: number;
 }
 
 @Entity('availability_totals')
-export class AvailabilityTotalsEntity {
+export class AvailabilityTotalsEntity extends OnlineTime {
   @PrimaryColumn({ type: 'varchar', length: 10 }) period!: string;
-  @Column({ name: 'online_ms', type: 'bigint', transformer: epochMs }) onlineMs!: number;
-  @Column({ name: 'span_ms', type: 'bigint', transformer: epochMs }) spanMs!: number;
   @Column(counts()) alarms!: number;
   /** Devices with a row for the period. */
   @Column(counts()) devices!: number;
