@@ -21,6 +21,8 @@ import { AlertsPage } from './pages/alerts.js';
 import { FleetPage } from './pages/fleet.js';
 import { ReportsPage } from './pages/reports.js';
 import { SourceSystemPage } from './pages/source-system.js';
+import { FeedbackPage } from './pages/feedback.js';
+import { FeedbackBadge } from './pages/feedback-common.js';
 
 /** What every page gets: the route (parts after its own prefix are its parameters) and the signed-in user. */
 export interface PageProps {
@@ -35,6 +37,8 @@ interface Nav {
   page: FunctionComponent<PageProps>;
   /** Shown in the menu (detail pages are reached by links). */
   menu: boolean;
+  /** A live count beside the menu entry. */
+  badge?: FunctionComponent;
 }
 
 const EVERYONE: Role[] = ['admin', 'operator', 'approver', 'commune_officer'];
@@ -52,6 +56,7 @@ const NAV: Nav[] = [
   { path: '/approvals', label: 'approvals', roles: STAFF, page: ApprovalsPage, menu: true },
   { path: '/fleet', label: 'fleet', roles: ['admin', 'operator'], page: FleetPage, menu: true },
   { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, menu: true },
+  { path: '/feedback', label: 'feedback', roles: EVERYONE, page: FeedbackPage, menu: true, badge: FeedbackBadge },
   { path: '/reports', label: 'reports', roles: EVERYONE, page: ReportsPage, menu: true },
   { path: '/areas', label: 'areas', roles: EVERYONE, page: AreasPage, menu: true },
   { path: '/source-system', label: 'sourceSystem', roles: ['admin', 'operator'], page: SourceSystemPage, menu: true },
@@ -111,6 +116,7 @@ function Shell({ session }: { session: Session }) {
         {NAV.filter((n) => n.menu && n.roles.includes(session.user.role)).map((n) => (
           <a key={n.path} href={href(n.path)} class={nav?.path === n.path ? 'active' : ''} data-nav={n.path}>
             {c(n.label)}
+            {n.badge ? <n.badge /> : null}
           </a>
         ))}
       </nav>

@@ -41,6 +41,7 @@ import { SourcePeerEntity } from './source-system/peer.entity.js';
 import { SourceExchangeEntity } from './source-system/exchange.entity.js';
 import { InboundExchangeEntity } from './source-system/inbound-exchange.entity.js';
 import { RemoteResultEntity } from './source-system/bulletin-results.entity.js';
+import { FEEDBACK_ENTITIES } from './feedback/feedback.entities.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -92,6 +93,7 @@ export const ENTITIES = [
   SourceExchangeEntity,
   InboundExchangeEntity,
   RemoteResultEntity,
+  ...FEEDBACK_ENTITIES,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -46,6 +46,11 @@ import { FanoutsModule } from './fanouts/fanouts.module.js';
 import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
 import { BrokerAccountsModule } from './broker-accounts/broker-accounts.module.js';
 import { SourceSystemModule } from './source-system/source-system.module.js';
+import { FeedbackCoreModule } from './feedback/feedback-core.module.js';
+import { FeedbackIntakeModule } from './feedback/feedback-intake.module.js';
+import { FeedbackJobsModule } from './feedback/feedback.jobs.js';
+import { FeedbackSettingsModule } from './feedback/feedback-settings.module.js';
+import { FeedbackStatsModule } from './feedback/feedback-stats.module.js';
 import { InboundModule } from './source-system/inbound.module.js';
 import { SourcePullModule } from './source-system/pull.module.js';
 
@@ -114,6 +119,13 @@ export class AppModule {
         BrokerAuthModule,
         // The source-system connector (issue 16): peers, the outbox and its dispatcher, the up feeds.
         SourceSystemModule,
+        FeedbackSettingsModule,
+        // Before the core: Nest registers routes in this order, so GET /api/v1/feedback/export.csv is matched before the core's /:id.
+        FeedbackStatsModule,
+        FeedbackCoreModule,
+        FeedbackIntakeModule,
+        // Issue 17: the feedback sweeps (overdue, auto-close, retention) on the leader.
+        FeedbackJobsModule,
         // Issue 16: the source-system inbox, bulletins from above into the approval queue, their results back up.
         InboundModule,
         // Issue 16: pull by polling from REST peers (uses both halves of the connector).

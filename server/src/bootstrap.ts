@@ -19,8 +19,10 @@ import { readTlsMaterial } from './common/tls.js';
 import { defaultDashboardDir, mountDashboard } from './dashboard/dashboard-static.js';
 import compression from 'compression';
 import { json, raw } from 'body-parser';
-import { SOURCE_INBOX_PATH } from '@loa/shared/rest';
+import { FEEDBACK_SMS_INBOUND_PATH, SOURCE_INBOX_PATH } from '@loa/shared/rest';
 import { INBOX_BODY_LIMIT } from './source-system/inbox.service.js';
+import { SMS_INBOUND_BODY_LIMIT } from './feedback/sms-inbound.service.js';
+import { PUBLIC_FEEDBACK_PATH, publicBodyParser } from './feedback/public-feedback.receiver.js';
 import { HttpDrain } from './common/http-drain.js';
 
 /** Largest JSON body on every route but bulk registration. */
@@ -81,6 +83,10 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     // Issue 16: the source-system inbox checks an HMAC over the bytes as sent, so its body stays raw (a Buffer) and is
     // parsed after the signature; the JSON parser below then leaves it alone.
     app.use(SOURCE_INBOX_PATH, raw({ type: () => true, limit: INBOX_BODY_LIMIT }));
+    // Issue 17: the SMS gateway's webhook is signed over the raw bytes too.
+    app.use(FEEDBACK_SMS_INBOUND_PATH, raw({ type: () => true, limit: SMS_INBOUND_BODY_LIMIT }));
+    // The public feedback routes parse their bodies themselves, so a malformed one gets its refusal code too.
+    app.use(PUBLIC_FEEDBACK_PATH, publicBodyParser);
     app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
     // Device batches from spreadsheets (POST /api/v1/devices/import).
     app.useBodyParser('text', { type: 'text/csv', limit: '8mb' });

@@ -9,6 +9,7 @@ import { AUDIT_RETENTION_JOB } from '../src/audit/audit-retention.js';
 import { COMMAND_SWEEP_JOB } from '../src/commands/command-sweeper.js';
 import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
 import { FANOUT_RESUME_JOB } from '../src/fanouts/fanouts-resume.job.js';
+import { FEEDBACK_AUTO_CLOSE_JOB, FEEDBACK_OVERDUE_JOB, FEEDBACK_RETENTION_JOB } from '../src/feedback/feedback.jobs.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { HORIZON_ROLL_JOB } from '../src/planning/horizon-roller.js';
 import { COVERAGE_ROLLUP_JOB } from '../src/reports/rollup.job.js';
@@ -20,7 +21,7 @@ import { BULLETIN_RESULTS_JOB } from '../src/source-system/bulletin-results.serv
 import { INBOUND_FETCH_JOB } from '../src/source-system/inbound-bulletins.service.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB, COVERAGE_ROLLUP_JOB, DISPATCH_JOB, FEEDS_JOB, PULL_JOB, BULLETIN_RESULTS_JOB, INBOUND_FETCH_JOB];
+const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB, COVERAGE_ROLLUP_JOB, DISPATCH_JOB, FEEDS_JOB, PULL_JOB, BULLETIN_RESULTS_JOB, INBOUND_FETCH_JOB, FEEDBACK_OVERDUE_JOB, FEEDBACK_AUTO_CLOSE_JOB, FEEDBACK_RETENTION_JOB];
 
 describe('periodic jobs of a whole server', () => {
   let t: TestServer;

@@ -69,6 +69,21 @@ export const ACTIONS: Record<string, { vi: string; en: string }> = {
   'source.pull.bulletin': { vi: 'Lấy bản tin từ cấp trên (định kỳ)', en: 'Pulled bulletin from above' },
   'calendar.token-create': { vi: 'Tạo liên kết lịch phát (iCalendar)', en: 'Created calendar link' },
   'calendar.token-revoke': { vi: 'Thu hồi liên kết lịch phát (iCalendar)', en: 'Revoked calendar link' },
+  'feedback.create': { vi: 'Ghi nhận ý kiến người dân', en: 'Recorded feedback' },
+  'feedback.assign': { vi: 'Phân công xử lý ý kiến', en: 'Assigned feedback' },
+  'feedback.start': { vi: 'Bắt đầu xử lý ý kiến', en: 'Started handling feedback' },
+  'feedback.note': { vi: 'Ghi chú ý kiến', en: 'Noted feedback' },
+  'feedback.transfer': { vi: 'Chuyển ý kiến', en: 'Transferred feedback' },
+  'feedback.priority': { vi: 'Đổi mức độ ý kiến', en: 'Changed feedback priority' },
+  'feedback.merge': { vi: 'Gộp ý kiến trùng', en: 'Merged duplicate feedback' },
+  'feedback.answer': { vi: 'Trả lời ý kiến', en: 'Answered feedback' },
+  'feedback.close': { vi: 'Đóng ý kiến', en: 'Closed feedback' },
+  'feedback.reopen': { vi: 'Mở lại ý kiến', en: 'Reopened feedback' },
+  'feedback.reject': { vi: 'Không thụ lý ý kiến', en: 'Rejected feedback' },
+  'feedback.bulletin': { vi: 'Tạo bản tin từ câu trả lời', en: 'Drafted bulletin from an answer' },
+  'feedback.export-personal-data': { vi: 'Xuất danh sách ý kiến kèm thông tin cá nhân', en: 'Exported feedback with personal data' },
+  'feedback.settings-update': { vi: 'Sửa cài đặt tiếp nhận ý kiến', en: 'Changed feedback settings' },
+  'feedback.sms-inbound': { vi: 'Nhận ý kiến qua SMS', en: 'Feedback received by SMS' },
 };
 
 /** Groups for the action filter (`prefix.*` matches every action of the group). */
@@ -91,6 +106,7 @@ export const ACTION_GROUPS: Array<{ prefix: string; vi: string; en: string }> = 
   { prefix: 'source-system', vi: 'Kết nối hệ thống nguồn', en: 'Source-system link' },
   { prefix: 'source', vi: 'Trao đổi nhận về (hệ thống nguồn)', en: 'Received exchanges (source system)' },
   { prefix: 'calendar', vi: 'Liên kết lịch (iCalendar)', en: 'Calendar links' },
+  { prefix: 'feedback', vi: 'Ý kiến người dân', en: 'Citizen feedback' },
 ];
 
 export const RESOURCES: Record<string, { vi: string; en: string }> = {
@@ -105,6 +121,7 @@ export const RESOURCES: Record<string, { vi: string; en: string }> = {
   'source-peer': { vi: 'Hệ thống kết nối', en: 'Source-system peer' },
   'source-exchange': { vi: 'Trao đổi với hệ thống nguồn', en: 'Source-system exchange' },
   'calendar-token': { vi: 'Liên kết lịch', en: 'Calendar link' },
+  feedback: { vi: 'Ý kiến người dân', en: 'Citizen feedback' },
 };
 
 export const actionWord = (lang: Lang, action: string): string => ACTIONS[action]?.[lang] ?? action;

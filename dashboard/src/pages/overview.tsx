@@ -8,6 +8,7 @@ import { href, navigate } from '../router.js';
 import type { AlarmView, Overview, TodayBroadcast } from '@loa/shared/rest';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, PageHeader, Progress, useAsync } from '../ui.js';
 import { mayCommand, priorityTone, useDevLabels } from './device-common.js';
+import { useFeedbackSummary } from './feedback-common.js';
 
 
 const S = defineStrings({
@@ -18,6 +19,8 @@ const S = defineStrings({
     devicesTotal: 'Tổng số thiết bị',
     activeAlarms: 'Cảnh báo đang có',
     todayBroadcasts: 'Bản tin phát hôm nay',
+    feedbackOpen: 'Ý kiến chờ xử lý',
+    feedbackOverdue: 'Ý kiến quá hạn',
     byArea: 'Thiết bị theo địa bàn',
     areaCol: 'Địa bàn',
     onlineCol: 'Trực tuyến',
@@ -47,6 +50,8 @@ const S = defineStrings({
     devicesTotal: 'Devices in total',
     activeAlarms: 'Active alarms',
     todayBroadcasts: "Today's broadcasts",
+    feedbackOpen: 'Feedback to handle',
+    feedbackOverdue: 'Feedback overdue',
     byArea: 'Devices by area',
     areaCol: 'Area',
     onlineCol: 'Online',
@@ -83,6 +88,8 @@ export function OverviewPage({ session }: PageProps) {
   const L = useDevLabels();
   const ov = useAsync(() => get<Overview>('/api/v1/overview'), []);
   const canAck = mayCommand(session.user.role);
+  // Residents' feedback of the user's area (issue 17): kept live by the menu badge's shared summary.
+  const feedback = useFeedbackSummary();
 
   // Throttled refresh: the first event schedules a re-fetch, later ones within the window ride along.
   const lastFetch = useRef(Date.now());
@@ -129,6 +136,8 @@ export function OverviewPage({ session }: PageProps) {
             <Stat label={t('devicesTotal')} value={d.devices.total} testId="stat-total" link={href('/devices')} />
             <Stat label={t('activeAlarms')} value={d.alarms.active} tone={d.alarms.active ? 'warn' : undefined} testId="stat-alarms" />
             <Stat label={t('todayBroadcasts')} value={d.today.broadcasts.length} testId="stat-broadcasts" link={href('/schedules')} />
+            {feedback ? <Stat label={t('feedbackOpen')} value={feedback.open} testId="stat-feedback-open" link={href('/feedback')} /> : null}
+            {feedback ? <Stat label={t('feedbackOverdue')} value={feedback.overdue} tone={feedback.overdue ? 'bad' : undefined} testId="stat-feedback-overdue" link={href('/feedback?overdue=1')} /> : null}
           </div>
 
           <h2>{t('byArea')}</h2>

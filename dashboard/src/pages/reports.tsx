@@ -15,6 +15,7 @@ import { href, navigate } from '../router.js';
 import { ActionButton, Badge, Empty, ErrorBox, Field, Loading, PageHeader, toneOf, useAreas, useAsync } from '../ui.js';
 import { WORDS } from './schedule-common.js';
 import { PrintReport } from './reports-print.js';
+import { FeedbackReport, ReportTabs } from './reports-feedback.js';
 import {
   coverageQuery,
   int,
@@ -37,6 +38,7 @@ import {
 export function ReportsPage(props: PageProps) {
   const sub = props.route.parts[1];
   if (sub === 'print') return <PrintReport {...props} />;
+  if (sub === 'feedback') return <FeedbackReport {...props} />;
   if (sub === 'device' && props.route.parts[2]) return <DeviceReport {...props} deviceId={props.route.parts[2]} />;
   return <CoverageOverview {...props} />;
 }
@@ -44,10 +46,10 @@ export function ReportsPage(props: PageProps) {
 const go = (s: ReportSelection, path = '/reports') => navigate(path, routeQuery(s));
 
 /** The period picker, the area picker (within the reader's scope) and the essential-only switch. */
-function Filters({ sel, showArea = true }: { sel: ReportSelection; showArea?: boolean }) {
+export function Filters({ sel, showArea = true, path = '/reports', showEssential = true }: { sel: ReportSelection; showArea?: boolean; path?: string; showEssential?: boolean }) {
   const t = useT(REPORT_STRINGS);
   const areas = useAreas();
-  const set = (patch: Partial<ReportSelection>) => go({ ...sel, ...patch });
+  const set = (patch: Partial<ReportSelection>) => go({ ...sel, ...patch }, path);
   const value = (e: Event) => (e.target as HTMLInputElement).value;
   const year = Number(sel.quarter.slice(0, 4)) || new Date().getFullYear();
   return (
@@ -106,9 +108,11 @@ function Filters({ sel, showArea = true }: { sel: ReportSelection; showArea?: bo
           </select>
         </Field>
       ) : null}
-      <label class="check">
-        <input type="checkbox" checked={sel.essential} data-testid="report-essential" onChange={(e) => set({ essential: (e.target as HTMLInputElement).checked })} /> {t('essential')}
-      </label>
+      {showEssential ? (
+        <label class="check">
+          <input type="checkbox" checked={sel.essential} data-testid="report-essential" onChange={(e) => set({ essential: (e.target as HTMLInputElement).checked })} /> {t('essential')}
+        </label>
+      ) : null}
     </div>
   );
 }
@@ -372,6 +376,7 @@ function CoverageOverview({ route }: PageProps) {
       <PageHeader title={`${t('title')} — ${periodTitle(sel)}`}>
         <Downloads sel={sel} />
       </PageHeader>
+      <ReportTabs sel={sel} active="coverage" />
       <Filters sel={sel} />
       {r ? <Breadcrumbs sel={sel} code={r.area.code} /> : null}
       <Loading when={report.loading && !r} />

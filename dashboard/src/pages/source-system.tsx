@@ -115,7 +115,9 @@ const S = defineStrings({
     pushBulletins: 'Bản tin khi được duyệt',
     pushSchedules: 'Lịch phát khi tạo, sửa',
     pushPlayout: 'Nhật ký phát hôm trước (hằng ngày)',
+    pushCoverage: 'Tỷ lệ phát thông tin tới người dân hôm trước (hằng ngày)',
     pushInventory: 'Danh mục, trạng thái thiết bị (hằng ngày)',
+    pushFeedbackStats: 'Thống kê ý kiến người dân theo xã (hằng ngày, không có thông tin cá nhân)',
     dailyAt: 'Giờ gửi hằng ngày (giờ Việt Nam)',
     templates: 'Mẫu ánh xạ theo loại (JSON)',
     templatesHint: 'Ví dụ: {"bulletin": {"method": "POST", "path": "/api/ban-tin", "body": "{\\"tieuDe\\": \\"{{payload.title}}\\"}", "refPath": "data.id"}}',
@@ -242,7 +244,9 @@ const S = defineStrings({
     pushBulletins: 'Bulletins when approved',
     pushSchedules: 'Schedules when created or changed',
     pushPlayout: "Yesterday's playout log (daily)",
+    pushCoverage: "Yesterday's coverage (daily)",
     pushInventory: 'Device inventory and status (daily)',
+    pushFeedbackStats: 'Residents’ feedback statistics per commune (daily, no personal data)',
     dailyAt: 'Daily at (Vietnam time)',
     templates: 'Mapping templates per kind (JSON)',
     templatesHint: 'E.g. {"bulletin": {"method": "POST", "path": "/api/bulletins", "body": "{\\"title\\": \\"{{payload.title}}\\"}", "refPath": "data.id"}}',
@@ -725,7 +729,7 @@ function PeerForm({ t, peer, onClose, onSaved }: { t: T; peer: SourcePeerView | 
   };
   const check = (k: keyof Omit<PeerPush, 'dailyAt'>, label: string) => (
     <label class="check">
-      <input type="checkbox" checked={push[k]} onChange={(e) => setPush({ ...push, [k]: (e.target as HTMLInputElement).checked })} /> {label}
+      <input type="checkbox" checked={push[k] ?? false} onChange={(e) => setPush({ ...push, [k]: (e.target as HTMLInputElement).checked })} /> {label}
     </label>
   );
   return (
@@ -834,7 +838,9 @@ function PeerForm({ t, peer, onClose, onSaved }: { t: T; peer: SourcePeerView | 
           {check('bulletins', t('pushBulletins'))}
           {check('schedules', t('pushSchedules'))}
           {check('playoutLog', t('pushPlayout'))}
+          {check('coverage', t('pushCoverage'))}
           {check('inventory', t('pushInventory'))}
+          {check('feedbackStats', t('pushFeedbackStats'))}
           <Field label={t('dailyAt')}>
             <input type="time" value={push.dailyAt} onInput={(e) => setPush({ ...push, dailyAt: value(e) })} />
           </Field>

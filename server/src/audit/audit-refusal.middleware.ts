@@ -49,7 +49,7 @@ export class AuditRefusalMiddleware implements NestMiddleware {
       outcome: outcomeOf(status),
       status,
       // Own-account routes carry passwords under plain names.
-      detail: meta.action.startsWith('auth.') ? {} : requestDetail(req),
+      detail: meta.action.startsWith('auth.') ? {} : requestDetail(req, meta.omitBody),
       ip: ipOf(req),
     });
   }

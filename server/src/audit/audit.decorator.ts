@@ -7,6 +7,11 @@ export interface AuditOptions {
   resource?: string;
   /** Route parameter holding the resource id; without it the route is a create and `after` is its response. */
   idParam?: string;
+  /**
+   * Request body keys never recorded: residents' personal data (issue 17), which must be erasable after its retention
+   * period, and the audit log keeps entries for years. The entry says they were left out.
+   */
+  omitBody?: readonly string[];
 }
 
 export interface AuditMeta extends AuditOptions {

@@ -41,12 +41,18 @@ export const ipOf = (req: AuditableRequest): string | null => req.ip ?? req.sock
 export const outcomeOf = (status: number): AuditOutcome => (status < 400 ? 'ok' : status < 500 ? 'refused' : 'error');
 
 /** Redacted request body and query; empty parts are left out. */
-export function requestDetail(req: AuditableRequest): Record<string, unknown> {
+export function requestDetail(req: AuditableRequest, omitBody?: readonly string[]): Record<string, unknown> {
   const d: Record<string, unknown> = {};
-  const body = req.body;
+  const body = omitBody === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body) ? req.body : withoutKeys(req.body as Record<string, unknown>, omitBody);
   if (body !== undefined && body !== null && !(typeof body === 'object' && !Buffer.isBuffer(body) && Object.keys(body).length === 0) && body !== '') d.body = body;
   if (req.query && typeof req.query === 'object' && Object.keys(req.query).length > 0) d.query = req.query;
   return d;
+}
+
+function withoutKeys(body: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) out[k] = keys.includes(k) ? '[left out: personal data]' : v;
+  return out;
 }
 
 function errorOf(err: unknown): { status: number; message: string } {
@@ -102,7 +108,7 @@ export class AuditInterceptor implements NestInterceptor {
       resourceId: idParam ?? null,
       before: null,
       // The other auth routes carry passwords under plain names (current, new): only the login's username is kept.
-      detail: login ? { body: { username: usernameOf(req) } } : ctx.getClass() === AuthController ? {} : requestDetail(req),
+      detail: login ? { body: { username: usernameOf(req) } } : ctx.getClass() === AuthController ? {} : requestDetail(req, meta.omitBody),
       login,
       ip: ipOf(req),
     };

@@ -1,3 +1,4 @@
+import { FEEDBACK_PUBLIC_PAGE_PATH } from '@loa/shared/rest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,8 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Loa</title>
  * Serves the operators' dashboard (a static single-page app using hash routes) at "/". It holds no secrets: every
  * datum it shows comes from the API with the user's token, so the files are public.
  */
+const PUBLIC_PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 export function mountDashboard(app: NestExpressApplication, dir: string, logger: AppLogger): void {
   const index = path.join(dir, 'index.html');
   const http = app.getHttpAdapter().getInstance() as { use: (fn: (req: Req, res: Res, next: () => void) => void) => void };
@@ -24,6 +27,9 @@ export function mountDashboard(app: NestExpressApplication, dir: string, logger:
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+      // The residents' feedback page (issue 17) is public and takes personal data: it runs under a strict policy
+      // (no inline code, nothing from elsewhere); its browser test proves the page works under exactly this one.
+      if (req.path.startsWith(FEEDBACK_PUBLIC_PAGE_PATH)) res.setHeader('Content-Security-Policy', PUBLIC_PAGE_CSP);
     }
     next();
   });

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { DeliveryState, PlaybackEvent } from '@loa/shared';
-import type { AlarmView, FanoutView, MediaJobView } from '@loa/shared/rest';
+import type { AlarmView, FanoutView, FeedbackEventKind, FeedbackState, MediaJobView } from '@loa/shared/rest';
 
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -100,6 +100,12 @@ export interface DomainEventMap {
    * `areaCode`: the subtree holding every device it reaches, to scope it; null when no one area holds them all.
    */
   'fanout.changed': { job: FanoutView; areaCode: string | null };
+  /**
+   * Issue 17: a feedback item took a committed step (`kind`: the history entry just written; `received` for a new
+   * item). `areaCode`: its commune after the step (a transfer moves it). Listeners: the resident's SMS on `answered`,
+   * the dashboard's live queue, the statistics' up feed.
+   */
+  'feedback.changed': { itemId: string; code: string; areaCode: string; state: FeedbackState; kind: FeedbackEventKind; at: number; /** On `answered`: false when the officer asked not to text the resident. */ notify?: boolean };
 }
 
 export type DomainEventName = keyof DomainEventMap;

@@ -128,6 +128,12 @@ describe(LiveEvents.name, () => {
       expect(await next()).toEqual({ type: 'fanout.progress', areaCode: '01', job });
     });
 
+    it('relays a feedback item step scoped to its commune, without the resident', async () => {
+      const { events, next } = wired();
+      events.emit('feedback.changed', { itemId: 'fb-1', code: 'PA-7K3M9QXR', areaCode: '00004', state: 'answered', kind: 'answered', at: 9 });
+      expect(await next()).toEqual({ type: 'feedback.changed', itemId: 'fb-1', code: 'PA-7K3M9QXR', areaCode: '00004', state: 'answered', kind: 'answered' });
+    });
+
     it('looks a moved device area up again once device.moved was emitted', async () => {
       const { events, next, areas } = wired();
       const presence = (at: number) => events.emit('presence.changed', { changes: [{ deviceId: 'spk-a', at, state: 'online', reason: 'connect' }] });

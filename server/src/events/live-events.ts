@@ -16,6 +16,8 @@ export const TELEMETRY_EVERY_MS = 10_000;
 
 /** The live event a save's fan-out progress goes out as (docs/dashboard-api.md). */
 export const FANOUT_EVENT = 'fanout.progress';
+/** The live event of a feedback item's step (issue 17). */
+export const FEEDBACK_EVENT = 'feedback.changed';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round((bytes / MB) * 10) / 10);
@@ -90,6 +92,15 @@ export class LiveEvents {
   @OnEvent('fanout.changed')
   onFanout({ job, areaCode }: DomainEventMap['fanout.changed']): void {
     if (areaCode !== null && this.bus.listening) this.bus.publish({ type: FANOUT_EVENT, areaCode, job });
+  }
+
+  /**
+   * Issue 17: a feedback item took a step; scoped to its commune, so its officers and the levels above see their
+   * queue change. No resident's data: the dashboard reads the item itself.
+   */
+  @OnEvent('feedback.changed')
+  onFeedback({ itemId, code, areaCode, state, kind }: DomainEventMap['feedback.changed']): void {
+    if (this.bus.listening) this.bus.publish({ type: FEEDBACK_EVENT, itemId, code, areaCode, state, kind });
   }
 
   /** A moved or removed device's next event looks its area up again (synchronously, inside the producer's emit). */

@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { ContentsModule } from '../contents/contents.module.js';
 import { MediaModule } from '../media/media.module.js';
 import { ReportsModule } from '../reports/reports.module.js';
+import { FeedbackStatsModule } from '../feedback/feedback-stats.module.js';
 import { Dispatcher } from './dispatcher.js';
 import { ExchangesController } from './exchanges.controller.js';
 import { LoaAdapter } from './loa-adapter.js';
@@ -25,7 +26,7 @@ import { UpFeedsRepository } from './up-feeds.repository.js';
  * (InboundModule) codes against: SourcePeers, SourceOutbox.
  */
 @Module({
-  imports: [AuditModule, ContentsModule, MediaModule, ReportsModule],
+  imports: [AuditModule, ContentsModule, MediaModule, ReportsModule, FeedbackStatsModule],
   controllers: [PeersController, ExchangesController, SourceMediaController],
   providers: [
     PeersRepository,

@@ -15,6 +15,7 @@ import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { CoverageService } from '../reports/coverage.service.js';
+import { FeedbackStatsService } from '../feedback/feedback-stats.service.js';
 import { PlayoutLogRepository } from '../reports/playout-log.repository.js';
 import { rowView } from '../reports/playout-log.service.js';
 import { MediaLinks } from './media-links.js';
@@ -99,6 +100,7 @@ export class UpFeeds implements OnApplicationBootstrap {
     private readonly repo: UpFeedsRepository,
     private readonly playout: PlayoutLogRepository,
     private readonly coverage: CoverageService,
+    private readonly feedbackStats: FeedbackStatsService,
     private readonly contents: ContentsService,
     private readonly links: MediaLinks,
     private readonly tx: TransactionRunner,
@@ -256,6 +258,11 @@ export class UpFeeds implements OnApplicationBootstrap {
       if (peer.push.coverage && !(await this.exchanges.findByKey(peer.id, 'out', `coverage:${yesterday}`))) {
         const report = await this.coverage.report(FEED_READER, { from: yesterday, to: yesterday } as Parameters<CoverageService['report']>[1]);
         await this.outbox.enqueue([{ peerId: peer.id, kind: 'coverage', idempotencyKey: `coverage:${yesterday}`, payload: { day: yesterday, report } }]);
+      }
+      // Issue 17: yesterday's feedback per commune (counts only), one exchange per peer and day.
+      if (peer.push.feedbackStats === true && !(await this.exchanges.findByKey(peer.id, 'out', `feedback-stats:${yesterday}`))) {
+        const payload = await this.feedbackStats.dailyForUpperLevel(yesterday);
+        await this.outbox.enqueue([{ peerId: peer.id, kind: 'feedback-stats', idempotencyKey: `feedback-stats:${yesterday}`, payload }]);
       }
       if (peer.push.inventory && !(await this.exchanges.findByKey(peer.id, 'out', `inventory:${today}:0`))) {
         await this.enqueueParts(peer, 'inventory', `inventory:${today}`, await this.inventory(), (devices, part, parts) => ({

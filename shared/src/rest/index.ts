@@ -38,3 +38,4 @@ export * from './coverage.js';
 export * from './source-system.js';
 export * from './source-inbound.js';
 export * from './calendar.js';
+export * from './feedback.js';

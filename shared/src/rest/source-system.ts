@@ -151,6 +151,8 @@ export const peerPushSchema = z.object({
   coverage: z.boolean().default(false),
   /** Device inventory and status (kind `inventory`). */
   inventory: z.boolean().default(false),
+  /** Issue 17: yesterday's feedback statistics per commune and the totals, no personal data (kind `feedback-stats`); absent: off. */
+  feedbackStats: z.boolean().optional(),
   /** Wall-clock time on Vietnam time (UTC+7) of the daily feeds, "HH:mm". */
   dailyAt: z.string().regex(HH_MM, 'HH:mm, e.g. 01:00').default('01:00'),
 });
