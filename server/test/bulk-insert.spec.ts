@@ -1,5 +1,5 @@
 import { DeliveryEntity } from '../src/deliveries/delivery.entity.js';
-import { insertIgnoringReturningTyped, INSERT_CHUNK } from '../src/database/bulk-insert.js';
+import { insertIgnoringEachSqlite, insertIgnoringReturningTyped, INSERT_CHUNK } from '../src/database/bulk-insert.js';
 import { DeviceEntity } from '../src/devices/device.entity.js';
 import { DATABASES } from './support/databases.js';
 import { seedArea } from './support/fixtures.js';
@@ -54,6 +54,39 @@ describe.each(DATABASES)('typed multi-row INSERT … RETURNING on %s', (_name, o
         const d = stored.get(`d-${i}`);
         expect([d?.name, d?.online, d?.lastSeenAt === null ? null : Number(d?.lastSeenAt), d?.agentVersion, d?.timelineVersion]).toEqual([`n-"${i}"\\`, i % 2 === 1, i % 3 === 0 ? null : 1_800_000_000_000 + i, i % 2 ? `1.${i}` : null, i]);
       }
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe.each(DATABASES.filter(([name]) => name === 'sqlite'))('prepared row-by-row INSERT on %s (the report ingestion)', (_name, open) => {
+  it('says which rows went in (not a stored row, nor a second copy), keeps every value, and runs inside the caller\'s transaction', async () => {
+    const db = await open();
+    try {
+      const ds = db.dataSource;
+      await seedArea(ds, '001');
+      const cols = ['id', 'name', 'kind', 'area_code', 'secret_hash', 'online', 'last_seen_at', 'agent_version', 'timeline_version', 'acked_timeline_version', 'created_at'];
+      const row = (i: number) => [`d-${i}`, `n-"${i}"\\`, 'speaker', '001', `h-${i}`, i % 2 === 1, i % 3 === 0 ? null : 1_800_000_000_000 + i, i % 2 ? `1.${i}` : null, i, 0, i];
+      expect(await ds.transaction(async (tx) => insertIgnoringEachSqlite(tx, 'devices', cols, [row(3)]))).toEqual([true]);
+      const went = await ds.transaction(async (tx) => insertIgnoringEachSqlite(tx, 'devices', cols, [row(1), row(3), row(2), row(1)]));
+      expect(went).toEqual([true, false, true, false]);
+      const stored = new Map((await ds.getRepository(DeviceEntity).find()).map((d) => [d.id, d]));
+      expect([...stored.keys()].sort()).toEqual(['d-1', 'd-2', 'd-3']);
+      for (const i of [1, 2, 3]) {
+        const d = stored.get(`d-${i}`);
+        expect([d?.name, d?.online, d?.lastSeenAt === null ? null : Number(d?.lastSeenAt), d?.agentVersion, d?.timelineVersion]).toEqual([`n-"${i}"\\`, i % 2 === 1, i % 3 === 0 ? null : 1_800_000_000_000 + i, i % 2 ? `1.${i}` : null, i]);
+      }
+      // On the driver's own connection, so inside the transaction: one that fails afterwards leaves none of its rows.
+      let said: boolean[] = [];
+      await expect(
+        ds.transaction(async (tx) => {
+          said = insertIgnoringEachSqlite(tx, 'devices', cols, [row(4), row(5), row(2)]);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(said).toEqual([true, true, false]);
+      expect(await ds.getRepository(DeviceEntity).count()).toBe(3);
     } finally {
       await db.close();
     }

@@ -23,6 +23,22 @@ describe.each(DATABASES)('migrations on %s', (_name, open) => {
     }
   });
 
+  it('on SQLite, syncs every commit to the disk (WAL, synchronous FULL): an acknowledged report survives a power cut', async () => {
+    const db = await open();
+    try {
+      if (db.dataSource.options.type === 'postgres') {
+        // PostgreSQL: a commit returns once its WAL record is flushed, unless synchronous_commit was turned off.
+        expect((await db.dataSource.query('SHOW synchronous_commit')) as unknown).toEqual([{ synchronous_commit: 'on' }]);
+        return;
+      }
+      expect((await db.dataSource.query('PRAGMA journal_mode')) as unknown).toEqual([{ journal_mode: 'wal' }]);
+      // 2 = FULL; NORMAL (1) in WAL mode loses the last commits on a power loss.
+      expect((await db.dataSource.query('PRAGMA synchronous')) as unknown).toEqual([{ synchronous: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('runs transactions started together, even when one of them fails', async () => {
     const db = await open();
     try {

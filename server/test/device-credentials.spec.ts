@@ -49,6 +49,25 @@ describe(LoginRateLimiter.name, () => {
     expect(sut.recordFailure('dev-a', '10.0.0.1', false)).toBe(4000);
   });
 
+  it('knows which ids have failures on record, through success, sweep and eviction', () => {
+    sut.recordFailure('dev-a', '10.0.0.1', false);
+    sut.recordFailure('dev-a', '10.0.0.2', false);
+    expect(sut.hasFailures('dev-a')).toBe(true);
+    expect(sut.hasFailures('dev-b')).toBe(false);
+    sut.recordSuccess('dev-a', '10.0.0.1');
+    expect(sut.hasFailures('dev-a')).toBe(true); // still failing from 10.0.0.2
+    sut.recordSuccess('dev-a', '10.0.0.2');
+    expect(sut.hasFailures('dev-a')).toBe(false);
+    sut.recordFailure('dev-b', '10.0.0.1', false);
+    clock.t += 60_000;
+    sut.sweep();
+    expect(sut.hasFailures('dev-b')).toBe(false);
+    sut.maxTracked = 1;
+    sut.recordFailure('dev-c', '10.0.0.1', false);
+    sut.recordFailure('dev-d', '10.0.0.1', false); // evicts dev-c's pair
+    expect([sut.hasFailures('dev-c'), sut.hasFailures('dev-d')]).toEqual([false, true]);
+  });
+
   it('clears a pair on success, and forgets it one window after its last failure', () => {
     for (let i = 0; i < 4; i++) sut.recordFailure('dev-a', '198.51.100.1', false);
     sut.recordSuccess('dev-a', '198.51.100.2'); // another address: no effect
@@ -184,6 +203,32 @@ describe.each(DATABASES)(`${DeviceLoginService.name} on %s`, (_name, open) => {
     expect(await sut.login('dev-a', 'right-secret', '10.1.1.1')).toEqual({ ok: true, areaCodes: ['001'] });
     expect(await sut.login('dev-a', 'wrong', '10.1.1.1')).toEqual({ ok: false, reason: 'invalid' });
     expect(await sut.login('nobody', 'right-secret', '10.1.1.1')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('reads the source address of a correct login only when the limiter holds something for it', async () => {
+    const reads: string[] = [];
+    const from = (address: string) => () => {
+      reads.push(address);
+      return address;
+    };
+    // Nothing on record: a correct login never reads its socket's address (a connect storm's logins).
+    expect(await sut.login('dev-a', 'right-secret', from('10.3.0.1'))).toMatchObject({ ok: true });
+    expect(reads).toEqual([]);
+    // A failure is counted against its address, read once.
+    expect(await sut.login('dev-a', 'wrong', from('10.3.0.1'))).toEqual({ ok: false, reason: 'invalid' });
+    expect(reads).toEqual(['10.3.0.1']);
+    // Failures of dev-a on record: its correct login reads the address to clear its own pair; dev-b's does not.
+    expect(await sut.login('dev-b', 'b-secret', from('10.3.0.2'))).toMatchObject({ ok: true });
+    expect(await sut.login('dev-a', 'right-secret', from('10.3.0.1'))).toMatchObject({ ok: true });
+    expect(reads).toEqual(['10.3.0.1', '10.3.0.1']);
+    expect(limiter.hasFailures('dev-a')).toBe(false);
+    // Cleared: the next correct login of dev-a reads nothing again.
+    expect(await sut.login('dev-a', 'right-secret', from('10.3.0.1'))).toMatchObject({ ok: true });
+    expect(reads).toHaveLength(2);
+    // An address that spent part of its unknown-id budget: every login reads its address to ask the budget.
+    expect(await sut.login('ghost-1', 'x', from('10.3.0.9'))).toEqual({ ok: false, reason: 'invalid' });
+    expect(await sut.login('dev-b', 'b-secret', from('10.3.0.2'))).toMatchObject({ ok: true });
+    expect(reads).toEqual(['10.3.0.1', '10.3.0.1', '10.3.0.9', '10.3.0.2']);
   });
 
   it('holds back wrong answers of a hammered pair while its right secret and a neighbour pass at once', async () => {

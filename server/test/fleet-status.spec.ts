@@ -344,9 +344,10 @@ describe.each(DATABASES)(`${TelemetryService.name} on %s`, (_name, open) => {
     const query = jest.spyOn(proto, 'query');
     try {
       await Promise.all(ids.map((id) => f.tele(id, { freeDiskBytes: 5_000 * MB })));
-      const inserts = query.mock.calls.filter(([sql]) => /^INSERT (OR IGNORE )?INTO "device_telemetry"/.test(String(sql)));
-      expect(inserts.length).toBeGreaterThanOrEqual(2);
-      expect(inserts.length).toBeLessThanOrEqual(4); // batches of ≤ 1000 rows
+      const inserts = query.mock.calls.filter(([sql]) => /^INSERT (OR IGNORE )?INTO "?device_telemetry"?/.test(String(sql)));
+      expect(inserts.length).toBeGreaterThanOrEqual(1);
+      // One statement per batch on PostgreSQL (arrays), one per 500 rows on SQLite: a handful, never one per sample.
+      expect(inserts.length).toBeLessThanOrEqual(8);
     } finally {
       query.mockRestore();
     }

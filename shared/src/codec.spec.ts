@@ -8,6 +8,13 @@ describe('decodeMessage', () => {
     expect(r).toEqual({ ok: true, value: batch });
   });
 
+  it('decodes only the payload\'s own bytes when it is a view into a larger buffer (as MQTT parsers hand it out)', () => {
+    const bytes = encodeMessage(batch);
+    const packet = Buffer.concat([Buffer.from('xx{"junk":'), bytes, Buffer.from('}}}')]);
+    expect(decodeMessage(eventsBatchSchema, packet.subarray(10, 10 + bytes.length))).toEqual({ ok: true, value: batch });
+    expect(decodeMessage(eventsBatchSchema, new Uint8Array(packet.buffer, packet.byteOffset + 10, bytes.length))).toEqual({ ok: true, value: batch });
+  });
+
   it('refuses non-JSON', () => {
     expect(decodeMessage(eventsBatchSchema, Buffer.from('{nope'))).toEqual({ ok: false, error: 'payload is not valid JSON' });
   });

@@ -12,7 +12,8 @@ export function decodeMessage<S extends z.ZodType>(schema: S, payload: Uint8Arra
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, error: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}` };
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    // A view on the payload's bytes, not Buffer.from(payload), which copies them (every device message at the server).
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
   } catch {
     return { ok: false, error: 'payload is not valid JSON' };
   }

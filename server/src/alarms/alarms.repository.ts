@@ -2,9 +2,42 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull } from 'typeorm';
 import { DeviceEventEntity } from '../deliveries/device-event.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
+import { padToShape } from '../database/statement-shape.js';
 import { AlarmEntity, type AlarmKind } from './alarm.entity.js';
 
 const CHUNK = 500;
+
+const ALARM_COLUMNS = 'id, device_id, kind, detail, raised_at, cleared_at, cleared_detail, acked_at, acked_by, acked_by_name';
+
+interface AlarmRow {
+  id: string;
+  device_id: string;
+  kind: AlarmKind;
+  detail: string;
+  raised_at: string | number;
+  cleared_at: string | number | null;
+  cleared_detail: string | null;
+  acked_at: string | number | null;
+  acked_by: string | null;
+  acked_by_name: string | null;
+}
+
+/** A raw row as the entity TypeORM would have built (bigints arrive as strings from PostgreSQL). */
+function alarmOf(r: AlarmRow): AlarmEntity {
+  const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+  return Object.assign(new AlarmEntity(), {
+    id: r.id,
+    deviceId: r.device_id,
+    kind: r.kind,
+    detail: r.detail,
+    raisedAt: Number(r.raised_at),
+    clearedAt: num(r.cleared_at),
+    clearedDetail: r.cleared_detail,
+    ackedAt: num(r.acked_at),
+    ackedBy: r.acked_by,
+    ackedByName: r.acked_by_name,
+  });
+}
 
 export interface AlarmFilter {
   active?: boolean | undefined;
@@ -23,16 +56,27 @@ export interface OfflineCandidate {
 export class AlarmsRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Active alarms of these devices (and kinds). */
+  /**
+   * Active alarms of these devices (and kinds). Every presence batch of a connect storm asks it (devices back online
+   * clear their offline alarm), so in plain SQL whose text does not depend on the batch size: one array parameter
+   * on PostgreSQL, id lists padded to a few lengths on SQLite (`padToShape`), so the statement stays prepared.
+   */
   async active(deviceIds: readonly string[], kinds?: readonly AlarmKind[]): Promise<AlarmEntity[]> {
     const ids = [...new Set(deviceIds)];
+    if (ids.length === 0 || kinds?.length === 0) return [];
+    const pg = this.db.options.type === 'postgres';
     const out: AlarmEntity[] = [];
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      out.push(
-        ...(await this.db.getRepository(AlarmEntity).find({
-          where: { deviceId: In(ids.slice(i, i + CHUNK)), clearedAt: IsNull(), ...(kinds ? { kind: In([...kinds]) } : {}) },
-        })),
-      );
+    for (let i = 0; i < ids.length; i += pg ? ids.length : CHUNK) {
+      const chunk = pg ? ids : padToShape(ids.slice(i, i + CHUNK));
+      const params: unknown[] = pg ? [chunk] : [...chunk];
+      let where = pg ? 'device_id = ANY($1::varchar[])' : `device_id IN (${chunk.map(() => '?').join(', ')})`;
+      if (kinds) {
+        where += pg ? ' AND kind = ANY($2::varchar[])' : ` AND kind IN (${kinds.map(() => '?').join(', ')})`;
+        if (pg) params.push([...kinds]);
+        else params.push(...kinds);
+      }
+      const rows = (await this.db.query(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE ${where} AND cleared_at IS NULL`, params)) as AlarmRow[];
+      out.push(...rows.map(alarmOf));
     }
     return out;
   }

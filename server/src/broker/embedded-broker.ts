@@ -273,12 +273,13 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
       return authError('bad username or password', MQTT_BAD_CREDENTIALS);
     }
     this.loginRevision.set(client, this.credentials.revision(username));
-    const address = (client.conn as Partial<Socket>).remoteAddress;
+    // The peer address is read only if the login needs it (see DeviceLoginService.login) or fails (the log line).
+    const address = (): string | undefined => (client.conn as Partial<Socket>).remoteAddress;
     const login = await this.logins.login(username, password.toString('utf8'), address).catch(() => null);
     if (login?.ok) return null;
     this.metrics.inc('mqtt_auth_refused');
     const reason = login?.reason ?? 'error';
-    this.logger.warn({ ctx: 'mqtt', deviceId: username, address, reason }, LOGIN_REFUSED[reason]);
+    this.logger.warn({ ctx: 'mqtt', deviceId: username, address: address(), reason }, LOGIN_REFUSED[reason]);
     // 5 "not authorized" for a revoked or throttled device, 4 "bad user name or password" otherwise.
     return reason === 'revoked' || reason === 'throttled' ? authError('not authorized', MQTT_NOT_AUTHORIZED) : authError('bad username or password', MQTT_BAD_CREDENTIALS);
   }

@@ -6,6 +6,7 @@ import { MediaEntity } from '../media/media.entity.js';
 import { CommandResultEntity, type CommandState } from './command-result.entity.js';
 import { CommandEntity } from './command.entity.js';
 import { insertIgnoring } from '../database/bulk-insert.js';
+import { padToShape } from '../database/statement-shape.js';
 import { managerOf } from '../database/transaction-runner.js';
 
 const CHUNK = 500;
@@ -191,20 +192,32 @@ export class CommandsRepository {
 
   // ---- reads --------------------------------------------------------------------------------------------------
 
-  /** Everything still owed to these devices and not expired, oldest command first, in one query per chunk. */
+  /**
+   * Everything still owed to these devices and not expired, oldest command first. Runs for every batch of devices
+   * coming online (a connect storm), so in plain SQL whose text does not depend on the batch size: on PostgreSQL one
+   * statement with the ids as an array, on SQLite chunks whose id lists are padded to a few lengths (`padToShape`;
+   * a repeated id matches nothing more), so the driver's statement cache answers instead of SQLite compiling a
+   * statement per batch.
+   */
   async pendingFor(deviceIds: readonly string[], now: number): Promise<PendingRow[]> {
+    if (deviceIds.length === 0) return [];
+    const select =
+      'SELECT r.command_id AS "commandId", r.device_id AS "deviceId", r.expires_at AS "expiresAt", r.sent_at AS "sentAt", r.attempts AS "attempts", c.payload AS "payload" ' +
+      'FROM command_results r INNER JOIN commands c ON c.id = r.command_id WHERE ';
+    if (this.db.options.type === 'postgres') {
+      const rows = (await this.db.query(
+        `${select}r.device_id = ANY($1::varchar[]) AND r.state = ANY($2::varchar[]) AND r.expires_at > $3 ORDER BY r.command_id ASC`,
+        [[...deviceIds], OPEN_STATES, now],
+      )) as Array<Record<string, unknown>>;
+      return rows.map(pendingRow);
+    }
     const out: PendingRow[] = [];
     for (const c of chunks(deviceIds)) {
-      const rows = await this.db
-        .createQueryBuilder()
-        .select(['r.command_id AS "commandId"', 'r.device_id AS "deviceId"', 'r.expires_at AS "expiresAt"', 'r.sent_at AS "sentAt"', 'r.attempts AS "attempts"', 'c.payload AS "payload"'])
-        .from('command_results', 'r')
-        .innerJoin('commands', 'c', 'c.id = r.command_id')
-        .where('r.device_id IN (:...c)', { c })
-        .andWhere('r.state IN (:...open)', { open: OPEN_STATES })
-        .andWhere('r.expires_at > :now', { now })
-        .orderBy('r.command_id', 'ASC')
-        .getRawMany<Record<string, unknown>>();
+      const ids = padToShape(c);
+      const rows = (await this.db.query(
+        `${select}r.device_id IN (${ids.map(() => '?').join(', ')}) AND r.state IN (${OPEN_STATES.map(() => '?').join(', ')}) AND r.expires_at > ? ORDER BY r.command_id ASC`,
+        [...ids, ...OPEN_STATES, now],
+      )) as Array<Record<string, unknown>>;
       out.push(...rows.map(pendingRow));
     }
     return out;

@@ -6,7 +6,7 @@ export const UPDATE_CHUNK = 500;
 /** A column set from the values: its name and its PostgreSQL type (VALUES rows are untyped there). */
 export interface UpdateColumn {
   name: string;
-  pgType: 'varchar' | 'text' | 'boolean' | 'bigint' | 'integer';
+  pgType: 'varchar' | 'text' | 'boolean' | 'bigint' | 'integer' | 'real';
 }
 
 /**

@@ -16,11 +16,16 @@ export function dataSourceOptions(target: DatabaseTarget, entities: EntityList):
       ...mapped,
       type: 'better-sqlite3',
       database: target.file,
-      // WAL lets the API read while event ingestion writes; NORMAL sync is durable across process crashes in WAL
-      // mode, which is the failure the "ack after commit" promise is about.
+      // WAL lets the API read while event ingestion writes. FULL: every commit syncs the WAL to the disk before it
+      // returns, so a report acknowledged to a device (and any answer given after a commit) survives a power cut or a
+      // kernel crash too; in WAL mode NORMAL survives only a crash of the process, and its last commits roll back
+      // after a power loss, while the devices have already deleted the acknowledged reports. Commits are grouped
+      // (reports, presence, telemetry: one per batch), so the sync is paid per batch, not per row: replaying the
+      // bench's 100,000 reports (20 group commits) on a 10,000-device database, the commits took 175–220 ms with
+      // either setting on the development machine's disk (an fsync there: 0.2 ms).
       enableWAL: true,
       prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
-        db.pragma('synchronous = NORMAL');
+        db.pragma('synchronous = FULL');
         db.pragma('foreign_keys = ON');
         db.pragma('busy_timeout = 5000');
       },

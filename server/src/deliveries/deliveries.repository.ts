@@ -5,13 +5,11 @@ import type { DeliveryChange } from '../domain-events/domain-events.js';
 import { DeliveryEntity } from './delivery.entity.js';
 import { DeviceEventEntity } from './device-event.entity.js';
 import { applyEvent } from './delivery-transition.js';
-import { insertIgnoringReturningTyped } from '../database/bulk-insert.js';
+import { insertIgnoringEachSqlite, insertIgnoringReturningTyped } from '../database/bulk-insert.js';
 import { placeholders, unnestArrays, UPDATE_CHUNK, updateFromValues, type UpdateColumn } from '../database/bulk-update.js';
 import { rawNumOrNull, rawStrOrNull } from '../database/raw-values.js';
 import { retryOnConflict } from '../database/retry.js';
 import { padToShape } from '../database/statement-shape.js';
-
-const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 
 const EVENT_COLUMNS: readonly UpdateColumn[] = [
   { name: 'device_id', pgType: 'varchar' },
@@ -87,36 +85,51 @@ export class DeliveriesRepository {
     // three or four each (this is the 10,000 reports/s path).
     const inserted = await retryOnConflict(() => this.db.transaction(async (tx) => {
       changes.length = 0; // a transaction run again after a deadlock reports its changes once
-      // Arrival order, first copy of each (device, id): a report sent twice in one commit counts once.
+      // Arrival order, first copy of each (device, id): a report sent twice in one commit counts once. Keyed by device,
+      // then id (nested maps, no composite key string built and hashed per report: this runs for every report).
       const candidates: Array<{ deviceId: string; e: PlaybackEvent }> = [];
-      const inCommit = new Set<string>();
-      for (const b of batches)
+      const inCommit = new Map<string, Set<string>>();
+      for (const b of batches) {
+        let ids = inCommit.get(b.deviceId);
+        if (!ids) inCommit.set(b.deviceId, (ids = new Set()));
         for (const e of b.events) {
-          const k = pairKey(b.deviceId, e.id);
-          if (inCommit.has(k)) continue;
-          inCommit.add(k);
+          if (ids.has(e.id)) continue;
+          ids.add(e.id);
           candidates.push({ deviceId: b.deviceId, e });
         }
+      }
       if (candidates.length === 0) return 0;
       const pg = tx.connection.driver.options.type === 'postgres';
-      const deliveries = await this.deliveriesFor(tx, candidates.map((c) => [c.deviceId, c.e.occurrenceId] as const));
+      const deliveries = await this.deliveriesFor(tx, candidates);
       // The insert itself says which reports are new: a report stored before (a resend after a lost ack) conflicts
-      // on (device, id) and is not returned, so it is never applied twice.
-      const stored = await insertIgnoringReturningTyped<{ device_id: string; event_id: string }>(
-        tx,
-        'device_events',
-        EVENT_COLUMNS,
-        candidates.map(({ deviceId, e }) => [
-          deviceId, e.id, e.occurrenceId, e.type, e.at, e.playedMs ?? null, e.heardMs ?? null, e.itemMs ?? null, e.reason ?? null,
-          deliveries.has(pairKey(deviceId, e.occurrenceId)), now,
-        ]),
-        ['device_id', 'event_id'],
-      );
-      const fresh = new Set(stored.map((r) => pairKey(r.device_id, r.event_id)));
+      // on (device, id) and is not inserted, so it is never applied twice. PostgreSQL: one `unnest` statement whose
+      // RETURNING names the new ones; SQLite: one prepared row at a time (insertIgnoringEachSqlite), which says it.
+      const values = candidates.map(({ deviceId, e }) => [
+        deviceId, e.id, e.occurrenceId, e.type, e.at, e.playedMs ?? null, e.heardMs ?? null, e.itemMs ?? null, e.reason ?? null,
+        deliveries.get(deviceId)?.has(e.occurrenceId) === true, now,
+      ]);
+      let isNew: (i: number) => boolean;
+      let newCount = 0;
+      if (pg) {
+        const stored = await insertIgnoringReturningTyped<{ device_id: string; event_id: string }>(tx, 'device_events', EVENT_COLUMNS, values, ['device_id', 'event_id']);
+        const fresh = new Map<string, Set<string>>();
+        for (const r of stored) {
+          let ids = fresh.get(r.device_id);
+          if (!ids) fresh.set(r.device_id, (ids = new Set()));
+          ids.add(r.event_id);
+        }
+        newCount = stored.length;
+        isNew = (i) => fresh.get(candidates[i]!.deviceId)?.has(candidates[i]!.e.id) === true;
+      } else {
+        const went = insertIgnoringEachSqlite(tx, 'device_events', EVENT_COLUMNS.map((c) => c.name), values);
+        for (const w of went) if (w) newCount++;
+        isNew = (i) => went[i] === true;
+      }
       const changed = new Set<DeliveryRow>();
-      for (const { deviceId, e } of candidates) {
-        if (!fresh.has(pairKey(deviceId, e.id))) continue;
-        const d = deliveries.get(pairKey(deviceId, e.occurrenceId));
+      for (let i = 0; i < candidates.length; i++) {
+        if (!isNew(i)) continue;
+        const { deviceId, e } = candidates[i]!;
+        const d = deliveries.get(deviceId)?.get(e.occurrenceId);
         if (!d) continue;
         const patch = applyEvent(d, e, now);
         if (!patch) continue;
@@ -133,42 +146,53 @@ export class DeliveriesRepository {
         // SQLite: padded to a few lengths so the statement stays prepared (a repeated row sets the same values again).
         pg || changed.size > UPDATE_CHUNK / 2 ? updates : padToShape(updates),
       );
-      return fresh.size;
+      return newCount;
     }));
     return { inserted, duplicates: total - inserted, changes };
   }
 
-  /** The deliveries of these (device, occurrence) pairs that exist, by pairKey; locked on PostgreSQL (see lockRowsInOrder). */
-  private async deliveriesFor(tx: EntityManager, pairs: ReadonlyArray<readonly [string, string]>): Promise<Map<string, DeliveryRow>> {
-    const out = new Map<string, DeliveryRow>();
+  /**
+   * The deliveries of these reports' (device, occurrence) pairs that exist, by device then occurrence; locked on
+   * PostgreSQL (see lockRowsInOrder).
+   */
+  private async deliveriesFor(tx: EntityManager, reports: ReadonlyArray<{ deviceId: string; e: PlaybackEvent }>): Promise<Map<string, Map<string, DeliveryRow>>> {
+    const out = new Map<string, Map<string, DeliveryRow>>();
+    const add = (r: RawDelivery): void => {
+      let byOccurrence = out.get(r.device_id);
+      if (!byOccurrence) out.set(r.device_id, (byOccurrence = new Map()));
+      byOccurrence.set(r.occurrence_id, deliveryRow(r));
+    };
+    // The distinct pairs, by device: a device's reports usually name one or two occurrences.
+    const wanted = new Map<string, Set<string>>();
+    for (const { deviceId, e } of reports) {
+      let occurrences = wanted.get(deviceId);
+      if (!occurrences) wanted.set(deviceId, (occurrences = new Set()));
+      occurrences.add(e.occurrenceId);
+    }
     if (tx.connection.driver.options.type === 'postgres') {
       // The pairs themselves, as two arrays: one statement of two parameters, each pair found by the primary key.
       // Rows ordered by (device, occurrence) and locked in that order, as timeline acks lock deliveries.
       const devices: string[] = [];
       const occurrences: string[] = [];
-      const seen = new Set<string>();
-      for (const [d, o] of pairs) {
-        const k = pairKey(d, o);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        devices.push(d);
-        occurrences.push(o);
-      }
+      for (const [d, os] of wanted)
+        for (const o of os) {
+          devices.push(d);
+          occurrences.push(o);
+        }
       const rows = (await tx.query(
         `SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN ${unnestArrays(PAIR)} AS p(device_id, occurrence_id) ON d.occurrence_id = p.occurrence_id AND d.device_id = p.device_id ORDER BY d.device_id, d.occurrence_id FOR NO KEY UPDATE OF d`,
         [devices, occurrences],
       )) as RawDelivery[];
-      for (const r of rows) out.set(pairKey(r.device_id, r.occurrence_id), deliveryRow(r));
+      for (const r of rows) add(r);
       return out;
     }
     // SQLite: `occurrence_id IN (…) AND device_id IN (…)`, answered from the primary key (a batch names few
     // occurrences), and filtered to the pairs. The lists are padded to a few lengths (padToShape) so the statement's
     // text repeats across a storm's groups and stays prepared.
-    const wanted = new Set(pairs.map(([d, o]) => pairKey(d, o)));
     const byOccurrence = new Set<string>();
-    for (const [, o] of pairs) byOccurrence.add(o);
+    for (const os of wanted.values()) for (const o of os) byOccurrence.add(o);
     const occurrences = [...byOccurrence];
-    const devices = [...new Set(pairs.map(([d]) => d))];
+    const devices = [...wanted.keys()];
     for (let j = 0; j < devices.length; j += 500)
       for (let i = 0; i < occurrences.length; i += 200) {
         const occ = padToShape(occurrences.slice(i, i + 200));
@@ -177,10 +201,7 @@ export class DeliveriesRepository {
           `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries WHERE occurrence_id IN (${placeholders(false, occ.length)}) AND device_id IN (${placeholders(false, dev.length)})`,
           [...occ, ...dev],
         )) as RawDelivery[];
-        for (const r of rows) {
-          const k = pairKey(r.device_id, r.occurrence_id);
-          if (wanted.has(k)) out.set(k, deliveryRow(r));
-        }
+        for (const r of rows) if (wanted.get(r.device_id)?.has(r.occurrence_id) === true) add(r);
       }
     return out;
   }

@@ -11,6 +11,9 @@ import { LoginRateLimiter } from './login-rate-limiter.js';
  */
 export type DeviceLogin = { ok: true; areaCodes: readonly string[] } | { ok: false; reason: 'invalid' | 'revoked' | 'throttled' };
 
+/** A login's source address, or a getter that reads it (called at most once, and only when needed). */
+export type PeerAddress = string | undefined | (() => string | undefined);
+
 /**
  * The one entry point for device logins from the network (the broker's CONNECT, HTTP Basic on device routes). The
  * secret is checked first, always: a correct one passes at once whatever other clients did, from any address. Only
@@ -32,17 +35,27 @@ export class DeviceLoginService {
    * answered at once as throttled, because a held HTTP answer stalls every other login queued behind it on the
    * broker's small, pipelined connection pool to the server.
    */
-  async login(deviceId: string, secret: string, address: string | undefined, hold = true): Promise<DeviceLogin> {
-    const r = await this.credentials.checkLogin(deviceId, secret, !this.limiter.hasUnknownBudget(address));
+  async login(deviceId: string, secret: string, address: PeerAddress, hold = true): Promise<DeviceLogin> {
+    // The address (a getter: reading a socket's peer address is a system call) is read only when the limiter has
+    // something to say about it: an address past part of its unknown-id budget, failures of this id to clear, or a
+    // failure to count. A connect storm of correct logins never reads it.
+    let read = false;
+    let resolved: string | undefined;
+    const addr = (): string | undefined => {
+      if (typeof address !== 'function') return address;
+      if (!read) [resolved, read] = [address(), true];
+      return resolved;
+    };
+    const r = await this.credentials.checkLogin(deviceId, secret, this.limiter.tracksAddresses && !this.limiter.hasUnknownBudget(addr()));
     if (r === 'revoked') {
       this.metrics.inc('device_login_revoked');
       return { ok: false, reason: 'revoked' };
     }
     if (typeof r !== 'string') {
-      this.succeeded(deviceId, address);
+      if (this.limiter.hasFailures(deviceId)) this.succeeded(deviceId, addr());
       return { ok: true, areaCodes: r.areaCodes };
     }
-    return { ok: false, reason: await this.failed(deviceId, address, r === 'unknown', hold) };
+    return { ok: false, reason: await this.failed(deviceId, addr(), r === 'unknown', hold) };
   }
 
   /** A correct credential (also used by enrolment): clears that id's failures from that address. */

@@ -52,6 +52,8 @@ export const MAX_PENDING_PER_ADDRESS = 50;
 export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pairs = new Map<string, PairState>();
   private readonly addresses = new Map<string, AddressState>();
+  /** Pairs on record per device id, so a correct login can tell without its address that it has nothing to clear. */
+  private readonly pairsPerId = new Map<string, number>();
   private readonly pendingByAddress = new Map<string, number>();
   private pendingTotal = 0;
   private readonly freeFailures: number;
@@ -87,6 +89,19 @@ export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy
     return this.pendingTotal;
   }
 
+  /**
+   * Whether any address has spent part of its budget of unknown ids. While none has, every address has its whole
+   * budget, so a login need not read its socket's address (a system call per login in a connect storm) to ask.
+   */
+  get tracksAddresses(): boolean {
+    return this.addresses.size > 0;
+  }
+
+  /** Whether failures of this id (from any address) are on record: only then has a correct login something to clear. */
+  hasFailures(id: string): boolean {
+    return this.pairsPerId.has(id);
+  }
+
   /** False once the address has spent its budget of unknown ids: then only ids known in memory are looked up. */
   hasUnknownBudget(address: string | undefined): boolean {
     const a = this.addresses.get(addressKey(address));
@@ -117,7 +132,7 @@ export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy
 
   /** A correct login clears the failures of its own (id, address) pair only. */
   recordSuccess(id: string, address: string | undefined): void {
-    this.pairs.delete(`${id}\n${addressKey(address)}`);
+    this.dropPair(`${id}\n${addressKey(address)}`);
   }
 
   /** Takes a slot to hold an answer back; false when too many are held (in all, or for this address). */
@@ -161,7 +176,8 @@ export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy
     for (const map of [this.pairs, this.addresses] as Array<Map<string, { touchedAt: number }>>) {
       for (const [key, s] of map) {
         if (s.touchedAt + this.windowMs > now) break;
-        map.delete(key);
+        if (map === this.pairs) this.dropPair(key);
+        else map.delete(key);
       }
     }
   }
@@ -194,6 +210,7 @@ export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy
   private bumpPair(key: string, now: number): number {
     let p = this.pairs.get(key);
     if (p) this.pairs.delete(key);
+    else this.pairsPerId.set(pairId(key), (this.pairsPerId.get(pairId(key)) ?? 0) + 1);
     if (!p || now - p.touchedAt >= this.windowMs) p = { failures: 0, touchedAt: now };
     p.failures++;
     p.touchedAt = now;
@@ -202,15 +219,27 @@ export class LoginRateLimiter implements OnApplicationBootstrap, OnModuleDestroy
     return p.failures;
   }
 
+  private dropPair(key: string): void {
+    if (!this.pairs.delete(key)) return;
+    const id = pairId(key);
+    const n = (this.pairsPerId.get(id) ?? 1) - 1;
+    if (n > 0) this.pairsPerId.set(id, n);
+    else this.pairsPerId.delete(id);
+  }
+
   private evict(map: Map<string, unknown>): void {
     while (map.size > this.maxTracked) {
       const oldest = map.keys().next();
       if (oldest.done) break;
-      map.delete(oldest.value);
+      if (map === this.pairs) this.dropPair(oldest.value);
+      else map.delete(oldest.value);
       this.metrics.inc('device_login_limiter_evicted');
     }
   }
 }
+
+/** The device id of a pair key (`id\naddress`; ids never hold a newline). */
+const pairId = (key: string): string => key.slice(0, key.indexOf('\n'));
 
 /** Logins without a known source address (rare: a socket already gone) share one key. */
 const addressKey = (address: string | undefined): string => address ?? '?';

@@ -1,43 +1,69 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, LessThan } from 'typeorm';
 import { DeviceEntity } from '../devices/device.entity.js';
-import { placeholders } from '../database/bulk-update.js';
+import { insertIgnoringReturningTyped } from '../database/bulk-insert.js';
+import { placeholders, type UpdateColumn } from '../database/bulk-update.js';
+import { padToShape } from '../database/statement-shape.js';
 import { DeviceTelemetryEntity } from './device-telemetry.entity.js';
 import { retryOnConflict } from '../database/retry.js';
 
-/** Rows per INSERT: 16 columns × 1000 stays under SQLite's and PostgreSQL's bound-parameter limits. */
+/** Ids per device look-up on SQLite (under its bound-parameter limit). */
 const INSERT_CHUNK = 1000;
+
+/** The columns of `device_telemetry`, in the order of `telemetryValues`, with their PostgreSQL types. */
+const TELEMETRY_COLUMNS: readonly UpdateColumn[] = [
+  { name: 'device_id', pgType: 'varchar' },
+  { name: 'at', pgType: 'bigint' },
+  { name: 'received_at', pgType: 'bigint' },
+  { name: 'uptime_s', pgType: 'bigint' },
+  { name: 'timeline_version', pgType: 'integer' },
+  { name: 'playing', pgType: 'varchar' },
+  { name: 'volume', pgType: 'integer' },
+  { name: 'muted', pgType: 'boolean' },
+  { name: 'free_disk_bytes', pgType: 'bigint' },
+  { name: 'rss_bytes', pgType: 'bigint' },
+  { name: 'clock_offset_ms', pgType: 'bigint' },
+  { name: 'outbox_size', pgType: 'bigint' },
+  { name: 'agent_version', pgType: 'varchar' },
+  { name: 'output_level_lufs', pgType: 'real' },
+  { name: 'signal_dbm', pgType: 'real' },
+  { name: 'temperature_c', pgType: 'real' },
+];
+
+// Absent values are NULL (TypeORM wrote DEFAULT, which is NULL for these nullable columns).
+const telemetryValues = (r: DeviceTelemetryEntity): unknown[] =>
+  [r.deviceId, r.at, r.receivedAt, r.uptimeS, r.timelineVersion, r.playing, r.volume, r.muted, r.freeDiskBytes, r.rssBytes, r.clockOffsetMs,
+    r.outboxSize, r.agentVersion, r.outputLevelLufs, r.signalDbm, r.temperatureC].map((v) => v ?? null);
 
 @Injectable()
 export class TelemetryRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Stores a batch of samples with one multi-row insert (per 1000 rows); a redelivered sample (same device and
-   * instant) is ignored, and samples of devices that no longer exist are dropped instead of failing the batch.
+   * Stores a batch of samples (devices send one on every connect, so this runs for every batch of a connect storm);
+   * a redelivered sample (same device and instant) is ignored, and samples of devices that no longer exist are
+   * dropped instead of failing the batch. Plain SQL whose text does not depend on the batch size: arrays on
+   * PostgreSQL (`unnest`), id lists and the insert's last chunk padded to a few lengths on SQLite (a repeated id
+   * matches nothing more, a repeated row conflicts with its first copy), so the driver's statement cache answers
+   * instead of SQLite compiling a statement per batch.
    */
   async insertMany(rows: readonly DeviceTelemetryEntity[]): Promise<number> {
     if (rows.length === 0) return 0;
     return retryOnConflict(() => this.db.transaction(async (tx) => {
       const ids = [...new Set(rows.map((r) => r.deviceId))];
       const known = new Set<string>();
-      const pg = this.db.options.type === 'postgres';
-      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const chunk = ids.slice(i, i + INSERT_CHUNK);
-        const found = (await tx.query(`SELECT id FROM devices WHERE id IN (${placeholders(pg, chunk.length)})`, chunk)) as Array<{ id: string }>;
+      if (this.db.options.type === 'postgres') {
+        const found = (await tx.query('SELECT id FROM devices WHERE id = ANY($1::varchar[])', [ids])) as Array<{ id: string }>;
         for (const d of found) known.add(d.id);
+      } else {
+        for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+          const chunk = padToShape(ids.slice(i, i + INSERT_CHUNK));
+          const found = (await tx.query(`SELECT id FROM devices WHERE id IN (${placeholders(false, chunk.length)})`, chunk)) as Array<{ id: string }>;
+          for (const d of found) known.add(d.id);
+        }
       }
       const keep = rows.filter((r) => known.has(r.deviceId));
-      for (let i = 0; i < keep.length; i += INSERT_CHUNK) {
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(DeviceTelemetryEntity)
-          .values(keep.slice(i, i + INSERT_CHUNK))
-          .orIgnore()
-          .updateEntity(false)
-          .execute();
-      }
+      await insertIgnoringReturningTyped(tx, 'device_telemetry', TELEMETRY_COLUMNS, keep.map(telemetryValues), ['device_id']);
       return keep.length;
     }));
   }
