@@ -242,5 +242,11 @@ export const alertMessageSchema = z.object({
   text: z.string().max(5000).optional(),
   media: slotMediaSchema.optional(),
   volume: z.number().int().min(0).max(100).optional(),
+  /**
+   * Issue 18: instead of (or besides) a file, a stream a speaker relays from `effectiveAt` until the alert ends or is
+   * cancelled — a live microphone session served by the server, or an upstream station relayed on demand. `live`
+   * asks the agent for its low-latency player settings (small probe, no input buffering).
+   */
+  stream: z.object({ url: z.url({ protocol: /^https?$/ }).max(2000), live: z.boolean().optional() }).optional(),
 });
 export type AlertMessage = z.infer<typeof alertMessageSchema>;

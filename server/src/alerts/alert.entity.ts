@@ -1,5 +1,6 @@
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { Priority } from '@loa/shared';
+import type { AlertSource } from '@loa/shared/rest';
 import { epochMs } from '../database/columns.js';
 
 /** `pending`: waiting for a second person's confirmation (issue 7), not on the area channel. */
@@ -30,4 +31,8 @@ export class AlertEntity {
   @Column({ name: 'requested_at', type: 'bigint', nullable: true, transformer: epochMs }) requestedAt?: number | null;
   @Column({ name: 'confirmed_by', type: 'varchar', length: 36, nullable: true }) confirmedBy?: string | null;
   @Column({ name: 'confirmed_at', type: 'bigint', nullable: true, transformer: epochMs }) confirmedAt?: number | null;
+  /** Issue 18: manual | cap | live | relay (AlertSource). */
+  @Column({ type: 'varchar', length: 16, default: 'manual' }) source?: AlertSource;
+  /** Issue 18: a live or relayed stream the speakers play (AlertMessage.stream). */
+  @Column({ name: 'stream_url', type: 'text', nullable: true }) streamUrl?: string | null;
 }

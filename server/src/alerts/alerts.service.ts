@@ -16,7 +16,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsRepository } from './alerts.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
-import type { AlertChangeResult, AlertView } from '@loa/shared/rest';
+import type { AlertChangeResult, AlertSource, AlertView } from '@loa/shared/rest';
 export type { AlertChangeResult, AlertView } from '@loa/shared/rest';
 
 /** What an alert's fan-out puts on its area channel (issue 14). */
@@ -34,6 +34,15 @@ export interface CreateAlertInput {
   priority: Priority;
   effectiveAt?: number | undefined;
   expiresInS: number;
+  /** Issue 18: where it came from (default `manual`). */
+  source?: AlertSource | undefined;
+  /** Issue 18: a live or relayed stream for the speakers (then no audio file is needed). */
+  stream?: { url: string; live: boolean } | undefined;
+  /**
+   * Issue 18: publish at once even when the two-person rule holds (a CAP source the operator trusts). The caller
+   * decides; a person using the alert form never passes it.
+   */
+  skipSecondPerson?: boolean | undefined;
 }
 
 /**
@@ -62,7 +71,7 @@ export class AlertsService {
 
   async create(input: CreateAlertInput, userId: string): Promise<AlertChangeResult> {
     await this.areas.requirePaths([input.areaCode]);
-    if (!input.text && !input.mediaSha256) throw new BadRequestException('an alert needs text, audio (mediaSha256) or both');
+    if (!input.text && !input.mediaSha256 && !input.stream) throw new BadRequestException('an alert needs text, audio (mediaSha256), a stream, or text with audio');
     let media: MediaEntity | null = null;
     if (input.mediaSha256) {
       media = await this.repo.findMedia(input.mediaSha256);
@@ -86,8 +95,10 @@ export class AlertsService {
       cancelledAt: null,
       clearedAt: null,
       createdBy: userId,
+      source: input.source ?? 'manual',
+      streamUrl: input.stream?.url ?? null,
     };
-    if (this.rules && (await this.rules.get()).emergency.twoPerson) {
+    if (!input.skipSecondPerson && this.rules && (await this.rules.get()).emergency.twoPerson) {
       // Off the channel until a second person confirms (POST /alerts/:id/confirm); devices know nothing of it.
       const pending: AlertEntity = { ...alert, status: 'pending', requestedAt: now };
       await this.repo.insert(pending);
@@ -261,6 +272,7 @@ export class AlertsService {
       ...(alert.text ? { text: alert.text } : {}),
       ...(media ? { media: { sha256: media.sha256, bytes: media.bytes, durationMs: media.durationMs, mime: media.mime } } : {}),
       ...(alert.volume === null ? {} : { volume: alert.volume }),
+      ...(alert.streamUrl ? { stream: { url: alert.streamUrl, live: alert.source === 'live' } } : {}),
     };
   }
 }
@@ -283,4 +295,6 @@ const view = (a: AlertEntity): AlertView => ({
   requestedAt: iso(a.requestedAt),
   confirmedBy: a.confirmedBy ?? null,
   confirmedAt: iso(a.confirmedAt),
+  source: a.source ?? 'manual',
+  streamUrl: a.streamUrl ?? null,
 });

@@ -31,4 +31,9 @@ export class DeviceEntity {
    */
   @Column({ name: 'name_key', type: 'varchar', length: 200, default: '' }) nameKey?: string;
   @Column({ name: 'search_text', type: 'text', default: '' }) searchText?: string;
+  /** Issue 18/19: WGS 84 position (CAP polygons and circles reach devices by it), thôn and address. */
+  @Column({ type: 'float', nullable: true }) latitude?: number | null;
+  @Column({ type: 'float', nullable: true }) longitude?: number | null;
+  @Column({ type: 'varchar', length: 120, nullable: true }) village?: string | null;
+  @Column({ type: 'varchar', length: 300, nullable: true }) address?: string | null;
 }

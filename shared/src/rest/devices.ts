@@ -15,6 +15,15 @@ export const registerDeviceRequestSchema = z.object({
 export type RegisterDeviceRequest = z.infer<typeof registerDeviceRequestSchema>;
 
 /** PATCH /api/v1/devices/:id */
+/** Issue 18/19: a device's place, WGS 84 degrees; `village` is the thôn/tổ dân phố, `address` free text. */
+export const deviceLocationSchema = z.object({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  village: z.string().trim().max(120).optional(),
+  address: z.string().trim().max(300).optional(),
+});
+export type DeviceLocation = z.infer<typeof deviceLocationSchema>;
+
 export const updateDeviceRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
@@ -22,8 +31,10 @@ export const updateDeviceRequestSchema = z
     tags: tagsSchema.optional(),
     /** Board profile id (boards only), or null to remove it. */
     profileId: z.string().min(1).max(36).nullable().optional(),
+    /** Issue 18/19: where the device stands (WGS 84); null clears it. CAP polygons and circles reach devices by it. */
+    location: deviceLocationSchema.nullable().optional(),
   })
-  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined || b.profileId !== undefined, 'give name, areaCode, tags or profileId');
+  .refine((b) => b.name !== undefined || b.areaCode !== undefined || b.tags !== undefined || b.profileId !== undefined || b.location !== undefined, 'give name, areaCode, tags, profileId or location');
 export type UpdateDeviceRequest = z.infer<typeof updateDeviceRequestSchema>;
 
 /** GET /api/v1/devices before issue 14 (area only); the endpoint now parses deviceListQuerySchema, a superset. */
@@ -115,6 +126,8 @@ export const deviceViewSchema = z.object({
   revokedAt: z.string().nullable(),
   /** Board profile, null when none. */
   profileId: z.string().nullable(),
+  /** Issue 18/19: where it stands, null when nobody said. */
+  location: deviceLocationSchema.nullable().optional(),
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
 

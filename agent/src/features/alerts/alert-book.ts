@@ -79,6 +79,11 @@ export function alertSlot(a: AlertMessage, kind: DeviceKind, now: number): Slot 
     ...(a.volume === undefined ? {} : { volume: a.volume }),
   };
   if (kind === 'speaker') {
+    // Issue 18: a live microphone or a relayed station plays until the alert ends (or is cancelled).
+    if (a.stream) {
+      const durationMs = a.expiresAt - a.effectiveAt;
+      return durationMs > 0 ? { ...base, type: 'relay', durationMs, url: a.stream.url } : null;
+    }
     if (!a.media) return null;
     return { ...base, type: 'audio', durationMs: a.media.durationMs, media: a.media };
   }
