@@ -255,6 +255,22 @@ describe.each(DATABASES)('device list, paged by the server (%s)', (db) => {
     }
   });
 
+  it('keeps a location set on a device, refuses an impossible one, and clears it with null (issue 18/19)', async () => {
+    const send = (body: unknown) =>
+      fetch(`${t.baseUrl}/api/v1/devices/far-2`, { method: 'PATCH', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const set = await send({ location: { latitude: 21.0285, longitude: 105.8542, village: 'Thôn Đông', address: 'Nhà văn hoá thôn' } });
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as DeviceView).location).toEqual({ latitude: 21.0285, longitude: 105.8542, village: 'Thôn Đông', address: 'Nhà văn hoá thôn' });
+    expect((await call<DeviceView>('/api/v1/devices/far-2')).body.location).toEqual({ latitude: 21.0285, longitude: 105.8542, village: 'Thôn Đông', address: 'Nhà văn hoá thôn' });
+    for (const bad of [{ latitude: 91, longitude: 0 }, { latitude: 0, longitude: -181 }, { latitude: '21', longitude: 105 }, { latitude: 21 }]) {
+      expect([bad, (await send({ location: bad })).status]).toEqual([bad, 400]);
+    }
+    expect((await call<DeviceView>('/api/v1/devices/far-2')).body.location?.latitude).toBe(21.0285);
+    const cleared = await send({ location: null });
+    expect(cleared.status).toBe(200);
+    expect(((await cleared.json()) as DeviceView).location).toBeNull();
+  });
+
   it('still answers the whole list as an array without paging parameters, ordered by id', async () => {
     const all = await call<DeviceView[]>('/api/v1/devices');
     expect(Array.isArray(all.body)).toBe(true);

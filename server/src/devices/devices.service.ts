@@ -19,7 +19,7 @@ import type { TelemetryView } from '@loa/shared/rest';
 import { telemetryView } from './telemetry-view.js';
 import { statusUpdate } from './presence-state.js';
 import { SigningService } from '../signing/signing.service.js';
-import type { DeviceView } from '@loa/shared/rest';
+import type { DeviceLocation, DeviceView } from '@loa/shared/rest';
 export type { DeviceView } from '@loa/shared/rest';
 
 export interface NewDevice {
@@ -36,7 +36,14 @@ export interface DeviceUpdate {
   tags?: string[] | undefined;
   /** Board profile (boards only); null removes it. */
   profileId?: string | null | undefined;
+  /** Issue 18/19: where it stands; null clears it. */
+  location?: DeviceLocation | null | undefined;
 }
+
+const locationOf = (d: DeviceEntity): DeviceLocation | null =>
+  d.latitude === null || d.latitude === undefined || d.longitude === null || d.longitude === undefined
+    ? null
+    : { latitude: d.latitude, longitude: d.longitude, ...(d.village ? { village: d.village } : {}), ...(d.address ? { address: d.address } : {}) };
 
 export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | null = null, revokedAt: number | null = null): DeviceView => ({
   id: d.id,
@@ -55,6 +62,7 @@ export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | n
   telemetry: telemetry ? telemetryView(telemetry) : null,
   revokedAt: iso(revokedAt),
   profileId: d.profileId ?? null,
+  location: locationOf(d),
 });
 
 @Injectable()
@@ -163,6 +171,14 @@ export class DevicesService {
       ...(moved ? { areaCode: patch.areaCode } : {}),
       ...(retagged ? { tags } : {}),
       ...(reprofiled ? { profileId: patch.profileId ?? null } : {}),
+      ...(patch.location === undefined
+        ? {}
+        : {
+            latitude: patch.location?.latitude ?? null,
+            longitude: patch.location?.longitude ?? null,
+            village: patch.location?.village || null,
+            address: patch.location?.address || null,
+          }),
       // The list's sort key and search text follow the name and the tags (issue 14).
       ...(renamed ? { nameKey: nameSortKey(patch.name!) } : {}),
       ...(renamed || retagged ? { searchText: deviceSearchText(id, patch.name ?? d.name, tags ?? d.tags ?? []) } : {}),
