@@ -21,8 +21,12 @@ import { AlertsPage } from './pages/alerts.js';
 import { FleetPage } from './pages/fleet.js';
 import { ReportsPage } from './pages/reports.js';
 import { SourceSystemPage } from './pages/source-system.js';
+import { CapSourcesPage } from './pages/cap-sources.js';
 import { FeedbackPage } from './pages/feedback.js';
 import { FeedbackBadge } from './pages/feedback-common.js';
+import { AlertDetailPage } from './pages/alert-detail.js';
+import { AlertBanner } from './components/alert-banner.js';
+import { LivePage } from './pages/live.js';
 
 /** What every page gets: the route (parts after its own prefix are its parameters) and the signed-in user. */
 export interface PageProps {
@@ -53,6 +57,8 @@ const NAV: Nav[] = [
   { path: '/schedules', label: 'schedules', roles: EVERYONE, page: SchedulesPage, menu: true },
   { path: '/deliveries', label: 'deliveries', roles: EVERYONE, page: DeliveriesPage, menu: true },
   { path: '/alerts', label: 'alerts', roles: STAFF, page: AlertsPage, menu: true },
+  { path: '/alert', label: 'alerts', roles: EVERYONE, page: AlertDetailPage, menu: false },
+  { path: '/live', label: 'liveVoice', roles: ['admin', 'operator'], page: LivePage, menu: true },
   { path: '/approvals', label: 'approvals', roles: STAFF, page: ApprovalsPage, menu: true },
   { path: '/fleet', label: 'fleet', roles: ['admin', 'operator'], page: FleetPage, menu: true },
   { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, menu: true },
@@ -60,6 +66,7 @@ const NAV: Nav[] = [
   { path: '/reports', label: 'reports', roles: EVERYONE, page: ReportsPage, menu: true },
   { path: '/areas', label: 'areas', roles: EVERYONE, page: AreasPage, menu: true },
   { path: '/source-system', label: 'sourceSystem', roles: ['admin', 'operator'], page: SourceSystemPage, menu: true },
+  { path: '/cap', label: 'capSources', roles: ['admin'], page: CapSourcesPage, menu: true },
   { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },
   { path: '/password', label: 'password', roles: EVERYONE, page: PasswordPage, menu: false },
 ];
@@ -120,7 +127,10 @@ function Shell({ session }: { session: Session }) {
           </a>
         ))}
       </nav>
-      <main class="content">{Page ? <Page route={route} session={session} /> : <p class="muted">404</p>}</main>
+      <main class="content">
+        <AlertBanner />
+        {Page ? <Page route={route} session={session} /> : <p class="muted">404</p>}
+      </main>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import type { DatabaseTarget } from './config/app-config.js';
 import { openDatabase } from './database/data-source.js';
 import { AlarmEntity } from './alarms/alarm.entity.js';
 import { AlertEntity } from './alerts/alert.entity.js';
+import { AlertDeliveryEntity } from './alerts/alert-delivery.entity.js';
 import { SettingEntity } from './approvals/setting.entity.js';
 import { AreaEntity } from './areas/area.entity.js';
 import { AuditEntryEntity } from './audit/audit-entry.entity.js';
@@ -42,6 +43,7 @@ import { SourceExchangeEntity } from './source-system/exchange.entity.js';
 import { InboundExchangeEntity } from './source-system/inbound-exchange.entity.js';
 import { RemoteResultEntity } from './source-system/bulletin-results.entity.js';
 import { FEEDBACK_ENTITIES } from './feedback/feedback.entities.js';
+import { CAP_ENTITIES } from './cap/cap.entities.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -56,6 +58,7 @@ export const ENTITIES = [
   SettingEntity,
   GroupEntity,
   AlertEntity,
+  AlertDeliveryEntity,
   AreaEntity,
   UserEntity,
   SessionEntity,
@@ -94,6 +97,7 @@ export const ENTITIES = [
   InboundExchangeEntity,
   RemoteResultEntity,
   ...FEEDBACK_ENTITIES,
+  ...CAP_ENTITIES,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -53,6 +53,8 @@ import { FeedbackSettingsModule } from './feedback/feedback-settings.module.js';
 import { FeedbackStatsModule } from './feedback/feedback-stats.module.js';
 import { InboundModule } from './source-system/inbound.module.js';
 import { SourcePullModule } from './source-system/pull.module.js';
+import { LiveModule } from './live/live.module.js';
+import { CapModule } from './cap/cap.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -130,6 +132,10 @@ export class AppModule {
         InboundModule,
         // Issue 16: pull by polling from REST peers (uses both halves of the connector).
         SourcePullModule,
+        // Issue 18: live microphone sessions and relays on demand (area alerts carrying a stream).
+        LiveModule,
+        // Issue 18: CAP 1.2 in (push and feeds, onto alerts) and out (Atom and CAP of Loa's alerts).
+        CapModule,
       ],
     };
   }

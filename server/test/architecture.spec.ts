@@ -178,6 +178,8 @@ describe('house rules: side effects behind ports', () => {
   it('periodic work runs on the job scheduler; the only other timers keep per-process state', () => {
     expect(where(server, /\bsetInterval\(/)).toEqual([
       'server/src/device-auth/login-rate-limiter.ts',
+      // Writes the heartbeats this process held back (issue 14): the held ones exist only in its memory.
+      'server/src/devices/presence-writer.ts',
       'server/src/events/events.gateway.ts',
       'server/src/jobs/job-scheduler.ts',
     ]);

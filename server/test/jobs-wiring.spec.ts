@@ -5,6 +5,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { OFFLINE_ALARMS_JOB } from '../src/alarms/offline-alarms.job.js';
 import { ALERT_EXPIRY_JOB } from '../src/alerts/alert-expiry.js';
+import { ALERT_RETENTION_JOB } from '../src/alerts/alert-retention.js';
 import { AUDIT_RETENTION_JOB } from '../src/audit/audit-retention.js';
 import { COMMAND_SWEEP_JOB } from '../src/commands/command-sweeper.js';
 import { PRESENCE_SWEEP_JOB } from '../src/devices/presence-sweep.job.js';
@@ -19,9 +20,10 @@ import { PULL_JOB } from '../src/source-system/pull-poller.js';
 import { FEEDS_JOB } from '../src/source-system/up-feeds.js';
 import { BULLETIN_RESULTS_JOB } from '../src/source-system/bulletin-results.service.js';
 import { INBOUND_FETCH_JOB } from '../src/source-system/inbound-bulletins.service.js';
+import { CAP_FEEDS_JOB } from '../src/cap/cap-feeds.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB, COVERAGE_ROLLUP_JOB, DISPATCH_JOB, FEEDS_JOB, PULL_JOB, BULLETIN_RESULTS_JOB, INBOUND_FETCH_JOB, FEEDBACK_OVERDUE_JOB, FEEDBACK_AUTO_CLOSE_JOB, FEEDBACK_RETENTION_JOB];
+const ALL_JOBS = [OFFLINE_ALARMS_JOB, ALERT_EXPIRY_JOB, AUDIT_RETENTION_JOB, COMMAND_SWEEP_JOB, PRESENCE_SWEEP_JOB, HORIZON_ROLL_JOB, TELEMETRY_RETENTION_JOB, FANOUT_RESUME_JOB, COVERAGE_ROLLUP_JOB, DISPATCH_JOB, FEEDS_JOB, PULL_JOB, BULLETIN_RESULTS_JOB, INBOUND_FETCH_JOB, FEEDBACK_OVERDUE_JOB, FEEDBACK_AUTO_CLOSE_JOB, FEEDBACK_RETENTION_JOB, ALERT_RETENTION_JOB, CAP_FEEDS_JOB];
 
 describe('periodic jobs of a whole server', () => {
   let t: TestServer;

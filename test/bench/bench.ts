@@ -1,4 +1,4 @@
-// `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,timeline,events,resources] ...`
+// `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,alert,timeline,events,resources] ...`
 // Loa at provincial scale against a real server process, each of connect/fan-out/events side by side with a bare
 // aedes broker doing the same work with the same simulated clients in the same run.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -29,7 +29,7 @@ import { measureTwoInstances, twoInstanceRows, type TwoInstanceResult } from './
 import { measureReports, reportRows, type ReportBenchResult } from './lib/report-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady', 'reports'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'alert', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady', 'reports'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     'edge-idle-s': { type: 'string', default: '300' },
     broker: { type: 'string', default: 'embedded' },
     'no-two-instances': { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -85,6 +86,9 @@ if (args.help) {
                            (--postgres, default postgres://postgres@127.0.0.1:5432): each instance's CPU, the leader
                            killed with reports in flight (failover time), a graceful hand-over
   --no-two-instances       with --broker mosquitto: skip the two-instance run
+  --smoke                  prove that every scenario runs, not measure it: the pauses between scenarios, the idle and
+                           heartbeat windows, the agent's memory readings, the synchronised start's lead and the media
+                           pipeline's file are cut to the least that still exercises each path (the e2e smoke test)
 `);
   process.exit(0);
 }
@@ -100,8 +104,12 @@ const TELEMETRY_MS = Math.max(1, Number(args['telemetry-s'])) * 1000;
 const SOAK_ROUNDS = Math.max(1, Math.floor(Number(args['soak-rounds'])));
 const SOAK_IDLE_S = Math.max(1, Number(args['soak-idle-s']));
 // Fractions are for the smoke test (half a minute proves the scenario runs); a real soak is 30 minutes.
-const STEADY_MIN = Math.max(0.25, Number(args['steady-min']));
-const EDGE_IDLE_S = Math.max(10, Number(args['edge-idle-s']));
+const SMOKE = args.smoke;
+const STEADY_MIN = Math.max(SMOKE ? 0.05 : 0.25, Number(args['steady-min']));
+const EDGE_IDLE_S = Math.max(SMOKE ? 2 : 10, Number(args['edge-idle-s']));
+/** Between scenarios, so one's tail (acks, GC) is not billed to the next; and the idle window at the end. */
+const PAUSE_MS = SMOKE ? 100 : 1000;
+const IDLE_MS = SMOKE ? 300 : 2000;
 const BROKER = args.broker;
 if (BROKER !== 'embedded' && BROKER !== 'mosquitto') throw new Error(`unknown --broker "${BROKER}" (known: embedded, mosquitto)`);
 /** What the run on Mosquitto measures: the device traffic, not the server's other work (media, soak, restarts…). */
@@ -112,6 +120,8 @@ const T_CONNECT = Math.max(60_000, N * 10);
 const T_FANOUT = Math.max(30_000, N * 3);
 const T_TIMELINE = Math.max(60_000, N * 10);
 const T_EVENTS = Math.max(60_000, N * E * 2);
+/** Audio of the alert scenario (s). */
+const ALERT_TONE_S = SMOKE ? 2 : 6;
 
 // Children to kill if the bench is interrupted (Ctrl-C) or fails, so no server or broker outlives it.
 const children = new Set<ChildProcess>();
@@ -180,6 +190,31 @@ interface FanoutResult {
   complete: boolean;
   resources: Resources;
 }
+/** Issue 18: the operator's click to synchronised sound, on every simulated speaker (scenario `alert`). */
+interface AlertStartResult {
+  /** Speakers among the simulated devices, and how many started the alert's audio. */
+  speakers: number;
+  started: number;
+  /** Speakers the alert reached after its audio was over (nothing to play). */
+  missed: number;
+  /** POST /alerts answered (from its send). */
+  apiMs: number;
+  /** The alert's effectiveAt as the server set it, from the POST's send (the start lead, LOA_ALERT_LEAD_MS). */
+  leadMs: number;
+  /** From the POST's send to the alert's arrival at the last speaker. */
+  lastReceivedMs: number;
+  /** From the POST's send to the first, median and last speaker start. */
+  firstStartMs: number;
+  p50StartMs: number;
+  p99StartMs: number;
+  lastStartMs: number;
+  /** Last start − first start. */
+  spreadMs: number;
+  /** Latest start after the alert's effectiveAt (a receiver later than the lead starts at once, late). */
+  maxLateMs: number;
+  complete: boolean;
+  resources: Resources;
+}
 interface TimelineResult {
   allAckedS: number;
   /** The slower of the two POST /schedules (each is accepted at once and fanned out in the background, issue 14). */
@@ -229,13 +264,19 @@ interface SideResults {
   connect?: ConnectResult;
   initialTimelineS?: number;
   fanout?: FanoutResult;
+  alert?: AlertStartResult;
   timeline?: TimelineResult;
   events?: EventsResult;
   idle?: Resources;
   fleetRssMB?: number;
   memory?: MemoryAfter[];
+  /** Loa only: the server's work counters after each scenario (e.g. presence rows written, heartbeats held), cumulative. */
+  counters?: Array<{ scenario: string; values: Record<string, number> }>;
   steady?: SteadyResult;
 }
+
+/** Counters worth keeping per scenario: what the database was asked to write. */
+const KEPT_COUNTERS = ['presence_written', 'presence_transitions', 'presence_heartbeats_held', 'events_committed', 'mqtt_status_received', 'mqtt_telemetry_received'];
 
 const fleetOptions = (devices: PortableFleetOptions['devices'], mqttUrl: string, raw: boolean): PortableFleetOptions => ({
   devices,
@@ -396,7 +437,7 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
 
     if (scenarios.has('fanout')) {
       log('raw: fan-out, one retained QoS 1 publish');
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(pid);
       const id = `raw-${randomBytes(4).toString('hex')}`;
       await fleet.expectAlert(id);
@@ -412,7 +453,7 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
 
     if (scenarios.has('events')) {
       log(`raw: event ingestion, ${E} per client`);
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(pid);
       await fleet.resetEventWindow();
       const base = (await fleet.stats()).eventsAcked;
@@ -432,7 +473,7 @@ async function runRaw(devices: PortableFleetOptions['devices'], provinceCode: st
     }
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(pid);
-    await sleep(2000);
+    await sleep(IDLE_MS);
     out.idle = idle.result();
     await after('idle');
   } finally {
@@ -463,13 +504,17 @@ async function runLoa(
     c.once('exit', () => children.delete(c));
   });
   const memory: MemoryAfter[] = (out.memory = []);
-  const after = async (scenario: string) =>
-    void memory.push(
+  const counters: NonNullable<SideResults['counters']> = (out.counters = []);
+  const after = async (scenario: string) => {
+    memory.push(
       await memoryAfter(scenario, server.pid, async () => {
-        const m = (await server.health()).memory;
+        const h = await server.health();
+        counters.push({ scenario, values: Object.fromEntries(KEPT_COUNTERS.map((k) => [k, h.counters[k] ?? 0])) });
+        const m = h.memory;
         return { rss: m.rssBytes, heapUsed: m.heapUsedBytes, external: m.externalBytes };
       }),
     );
+  };
   try {
     log(`loa: connect storm, ${N} devices`);
     const baseStatus = await counter('mqtt_status_received');
@@ -507,7 +552,7 @@ async function runLoa(
 
     if (has('fanout')) {
       log('loa: fan-out, POST /api/v1/alerts to the province');
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(server.pid);
       await fleet.expectAlert(null);
       const t1 = Date.now();
@@ -523,9 +568,54 @@ async function runLoa(
       await after('fan-out');
     }
 
+    if (has('alert')) {
+      const speakers = devices.filter((d) => (d.kind ?? 'speaker') === 'speaker').length;
+      log(`loa: alert click to synchronised sound, POST /api/v1/alerts with audio to the province (${speakers} speakers)`);
+      // Long enough that a speaker the alert reaches late still starts it (late) rather than finding it over.
+      const sha = await uploadMedia(api.baseUrl, api.token, toneWav(ALERT_TONE_S), 'bench-alert.wav', 'audio/wav');
+      await sleep(PAUSE_MS);
+      meter = new ProcMeter(server.pid);
+      await fleet.expectAlert(null);
+      // A request on the same connection first (see timedSave), then the timed one: t1 is as close to its send as
+      // this process can tell (the timer is a process of its own, one IPC message away).
+      await timer.request(api.baseUrl, api.token, 'GET', '/api/health').catch(() => undefined);
+      const t1 = Date.now();
+      const r = await timer.request(api.baseUrl, api.token, 'POST', '/api/v1/alerts', { areaCode: provinceCode, title: 'Bench: cảnh báo khẩn', mediaSha256: sha, priority: 'emergency', expiresInS: 600 });
+      if (r.status !== 201) throw new Error(`POST /api/v1/alerts → ${r.status}: ${r.text.slice(0, 300)}`);
+      const created = JSON.parse(r.text) as { id: string; effectiveAt: string; fanout: { id: string } | null };
+      await fleet.expectAlert(created.id);
+      const st = await waitStats(fleet, 'alert started on every speaker', T_FANOUT, (x) => x.alertStarted + x.alertMissed >= speakers, () => meter.sample());
+      const starts = (await fleet.alertStarts(created.id)).sort((a, b) => a - b);
+      const receipts = (await fleet.alertReceipts(created.id)).sort((a, b) => a - b);
+      const effectiveAt = Date.parse(created.effectiveAt);
+      const first = starts[0] ?? Date.now();
+      const last = starts[starts.length - 1] ?? Date.now();
+      out.alert = {
+        speakers,
+        started: starts.length,
+        missed: st.alertMissed,
+        apiMs: r.ms,
+        leadMs: effectiveAt - t1,
+        lastReceivedMs: (receipts[receipts.length - 1] ?? Date.now()) - t1,
+        firstStartMs: first - t1,
+        p50StartMs: round(percentile(starts.map((x) => x - t1), 50)),
+        p99StartMs: round(percentile(starts.map((x) => x - t1), 99)),
+        lastStartMs: last - t1,
+        spreadMs: last - first,
+        maxLateMs: last - effectiveAt,
+        complete: st.alertStarted >= speakers,
+        resources: meter.result(),
+      };
+      // The 2 s tone plays out and the speakers' reports (delivered, started, finished) are acked before the next
+      // scenario (boards show the alert's text until it expires: their `finished` comes later).
+      await sleep(Math.max(0, last + ALERT_TONE_S * 1000 + 500 - Date.now()));
+      await waitStats(fleet, 'alert reports acked', T_FANOUT, (x) => x.eventsPending === 0);
+      await after('alert');
+    }
+
     if (has('timeline') || has('events')) {
       log('loa: timeline push, one schedule onto the whole province');
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(server.pid);
       // Speakers take audio and boards take text, so "touch every device" is one schedule of each onto the province.
       const sha = await uploadMedia(api.baseUrl, api.token, toneWav(2), 'bench-tone.wav', 'audio/wav');
@@ -569,7 +659,7 @@ async function runLoa(
 
     if (has('events')) {
       log(`loa: event ingestion, ${E} per device`);
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(server.pid);
       await fleet.resetEventWindow();
       const base = (await fleet.stats()).eventsAcked;
@@ -590,7 +680,7 @@ async function runLoa(
     }
     if (has('heartbeat')) {
       // Steady state with everyone connected: one telemetry period of heartbeats, each stored as a time-series row.
-      const windowMs = Math.max(5000, TELEMETRY_MS);
+      const windowMs = Math.max(SMOKE ? 1000 : 5000, TELEMETRY_MS);
       log(`loa: heartbeats, ${N} devices every ${TELEMETRY_MS / 1000} s, ${windowMs / 1000} s window`);
       const base = await counter('mqtt_telemetry_received');
       meter = new ProcMeter(server.pid);
@@ -606,7 +696,7 @@ async function runLoa(
 
     if (has('commands')) {
       log('loa: one command to the whole province, every result collected');
-      await sleep(1000);
+      await sleep(PAUSE_MS);
       meter = new ProcMeter(server.pid);
       const t1 = Date.now();
       const saved = await timedSave<{ id: string; fanout: { id: string } }>(timer, api, 'POST', '/api/v1/commands', { command: { type: 'setVolume', volume: 70 }, target: { areaCode: provinceCode }, ttlS: 3600 }, [201]);
@@ -645,7 +735,7 @@ async function runLoa(
 
     out.fleetRssMB = round((await fleet.stats()).rssBytes / 1048576);
     const idle = new ProcMeter(server.pid);
-    await sleep(2000);
+    await sleep(IDLE_MS);
     out.idle = idle.result();
     await after('idle');
   } finally {
@@ -738,10 +828,10 @@ async function idleAgentRss(server: LoaServer, api: LoaApi, areaCode: string, di
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((r) => child.once('exit', r));
   const connected = await until('agent connected', 30_000, async () => out.includes('"msg":"connected to broker"'), 100);
-  await sleep(5000);
+  await sleep(SMOKE ? 500 : 5000);
   const readings: number[] = [];
   let peak = 0;
-  for (let i = 0; i <= 10; i++) {
+  for (let i = 0; i <= (SMOKE ? 1 : 10); i++) {
     if (i > 0) await sleep(1000);
     const s = sampleProc(child.pid ?? 0);
     if (!s) break;
@@ -787,6 +877,20 @@ function rows(loa: SideResults, raw: SideResults | null, agent: IdleAgentRss | n
     add('2 fan-out', 'devices reached', loa.fanout.received, raw?.fanout?.received, `${N}`);
     add('2 fan-out', 'POST /alerts answered (ms)', loa.fanout.apiMs, raw?.fanout?.apiMs, '≤ 500');
     add('2 fan-out', 'its fan-out job done (ms)', loa.fanout.jobDoneMs, undefined, '');
+  }
+  if (loa.alert) {
+    const a = loa.alert;
+    add('17 alert to sound', `speakers that started the alert (of ${a.speakers})`, a.started, undefined, `${a.speakers}`);
+    add('17 alert to sound', 'speakers it reached after its audio was over', a.missed, undefined, '0');
+    add('17 alert to sound', 'POST /alerts answered (ms)', a.apiMs, undefined, '≤ 500');
+    add('17 alert to sound', 'start lead: effectiveAt − POST sent (ms)', a.leadMs, undefined, '');
+    add('17 alert to sound', 'alert at the last speaker, from POST sent (ms)', a.lastReceivedMs, undefined, '');
+    add('17 alert to sound', 'first speaker started, from POST sent (ms)', a.firstStartMs, undefined, '');
+    add('17 alert to sound', 'median start, from POST sent (ms)', a.p50StartMs, undefined, '');
+    add('17 alert to sound', 'p99 start, from POST sent (ms)', a.p99StartMs, undefined, '');
+    add('17 alert to sound', 'last speaker started, from POST sent (ms)', a.lastStartMs, undefined, '≤ 2000');
+    add('17 alert to sound', 'start spread, last − first (ms)', a.spreadMs, undefined, '≤ 50');
+    add('17 alert to sound', 'latest start after effectiveAt (ms)', a.maxLateMs, undefined, '');
   }
   if (loa.timeline) {
     add('3 timeline push', 'all acked new version (s)', loa.timeline.allAckedS, undefined, '≤ 5');
@@ -1006,23 +1110,23 @@ async function main(): Promise<void> {
     }
     if (scenarios.has('sync')) {
       log('sync: three agents with skewed clocks start one shared slot');
-      sync = await measureSyncStart(server.httpUrl, server.mqttUrl, api, creds.devices[0]?.areaCode ?? provinceCode, dir);
+      sync = await measureSyncStart(server.httpUrl, server.mqttUrl, api, creds.devices[0]?.areaCode ?? provinceCode, dir, SMOKE ? 5000 : 10_000);
     }
     if (scenarios.has('edge')) {
       log(`edge: bytes on the wire of one real agent: ${EDGE_IDLE_S} s idle, one schedule change, one full timeline`);
       edge = await measureEdge(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir, EDGE_IDLE_S * 1000, log, (c) => children.add(c));
     }
     if (scenarios.has('media')) {
-      log('media: a 5-minute speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg');
-      media = await measureMediaPipeline(server.httpUrl, api.token, dir);
+      log(`media: a ${SMOKE ? '20-second' : '5-minute'} speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg`);
+      media = await measureMediaPipeline(server.httpUrl, api.token, dir, SMOKE ? 20 : 300);
     }
     if (scenarios.has('restart')) {
       log('restart: SIGTERM and SIGKILL of a server with every device connected; time to exit and to have every device back');
-      restart = await measureRestart({ dir, devices: N, processes: PROCESSES, maxConnecting: MAX_CONNECTING, track: (c) => children.add(c), log });
+      restart = await measureRestart({ dir, devices: N, processes: PROCESSES, maxConnecting: MAX_CONNECTING, track: (c) => children.add(c), log, ...(SMOKE ? { rounds: 1, settleMs: 300 } : {}) });
     }
     if (scenarios.has('soak')) {
       log(`soak: a fresh server takes ${SOAK_ROUNDS} rounds of malformed MQTT and HTTP input, then idles ${SOAK_IDLE_S} s`);
-      soak = await measureSoak({ dir, rounds: SOAK_ROUNDS, concurrency: 4, idleMs: SOAK_IDLE_S * 1000, track: (c) => children.add(c), log });
+      soak = await measureSoak({ dir, rounds: SOAK_ROUNDS, concurrency: 4, idleMs: SOAK_IDLE_S * 1000, track: (c) => children.add(c), log, ...(SMOKE ? { settleMs: 300 } : {}) });
     }
   } finally {
     const code = await server.stop();
@@ -1031,7 +1135,7 @@ async function main(): Promise<void> {
   }
   if (scenarios.has('reports')) {
     log('reports: a fresh server with a year of synthetic history; the rollup job and the report queries timed');
-    reports = await measureReports({ dir, devices: N, postgres: args.postgres, log, track: (c) => children.add(c) });
+    reports = await measureReports({ dir, devices: N, postgres: args.postgres, log, track: (c) => children.add(c), ...(SMOKE ? { days: 30 } : {}) });
   }
   if (args['cpu-prof']) {
     const files = (() => {

@@ -16,7 +16,8 @@ export interface SyncStartResult {
   offsetsMs: number[];
 }
 
-export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: LoaApi, areaCode: string, dir: string): Promise<SyncStartResult> {
+/** `leadMs`: how far ahead the shared slot is scheduled (the agents fetch its timeline and media meanwhile). */
+export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: LoaApi, areaCode: string, dir: string, leadMs = 10_000): Promise<SyncStartResult> {
   const tag = randomBytes(3).toString('hex');
   const ids = SKEWS_MS.map((_, i) => `bench-sync-${tag}-${i}`);
   const secrets: string[] = [];
@@ -48,7 +49,7 @@ export async function measureSyncStart(httpUrl: string, mqttUrl: string, api: Lo
       c.bus.on('playback.started', (s) => started.push(s));
       await c.start();
     }
-    const startAt = Date.now() + 10_000;
+    const startAt = Date.now() + leadMs;
     await api.request('POST', '/api/v1/schedules', { contentId: content.id, startAt: new Date(startAt).toISOString(), targets: { devices: ids } }, [201]);
     const deadline = startAt + 15_000;
     while (started.length < ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -42,6 +42,7 @@ import {
   type TimelineAck,
 } from '@loa/shared';
 import { AGENT_VERSION, Backoff, newEventId } from '@loa/agent/dist/device-kit.js';
+import { alertSlot } from '@loa/agent/dist/features/alerts/alert-book.js';
 import {
   emptyStats,
   simDeviceSpecSchema,
@@ -67,7 +68,12 @@ interface SlotState {
   endAt: number;
   /** 0 = nothing reported yet, 1 = started reported, 2 = finished reported. */
   stage: 0 | 1 | 2;
+  /** An area alert's slot (the agent's alert book keeps one per area channel): survives timeline changes. */
+  alertArea?: string;
+  alertId?: string;
 }
+
+const ALERT_OCCURRENCE = 'alert:';
 
 interface Pending {
   ev: PlaybackEvent;
@@ -93,6 +99,8 @@ class SimDevice {
   alertTopics: string[] = [];
   alertOk = false;
   alertsSeen: string[] = [];
+  /** What each followed area's alert channel holds, as the agent's alert book keeps it (to tell replays and repeats). */
+  heldAlerts = new Map<string, { id: string; msgType: AlertMessage['msgType']; sentAt: number }>();
   commandsSeen: string[] = [];
   volume = 100;
   slots: SlotState[] = [];
@@ -143,6 +151,10 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
   private readonly byClient = new WeakMap<MqttClient, SimDevice>();
   private readonly counters = emptyStats();
   private readonly receipts = new Map<string, number[]>();
+  /** True instants at which speakers started an alert's audio, per alert id. */
+  private readonly starts = new Map<string, number[]>();
+  /** Alert starts due at one true instant: one precise timer per instant, not per device. */
+  private readonly dueStarts = new Map<number, { timer: NodeJS.Timeout; slots: Array<[SimDevice, SlotState]> }>();
   private expectedAlert: string | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   private connectingNow = 0;
@@ -230,6 +242,8 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     this.stopping = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
+    for (const due of this.dueStarts.values()) clearTimeout(due.timer);
+    this.dueStarts.clear();
     const ends: Promise<unknown>[] = [];
     for (const dev of this.devices) {
       const client = dev.client;
@@ -295,12 +309,22 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
   async expectAlert(alertId: string | null): Promise<void> {
     this.expectedAlert = alertId;
     this.counters.alertsReceived = 0;
+    this.counters.alertStarted = 0;
+    this.counters.alertMissed = 0;
     for (const id of [...this.receipts.keys()]) if (id !== alertId) this.receipts.delete(id);
-    if (alertId !== null) this.counters.alertsReceived = this.receipts.get(alertId)?.length ?? 0;
+    for (const id of [...this.starts.keys()]) if (id !== alertId) this.starts.delete(id);
+    if (alertId !== null) {
+      this.counters.alertsReceived = this.receipts.get(alertId)?.length ?? 0;
+      this.counters.alertStarted = this.starts.get(alertId)?.length ?? 0;
+    }
   }
 
   async alertReceipts(alertId: string): Promise<number[]> {
     return [...(this.receipts.get(alertId) ?? [])];
+  }
+
+  async alertStarts(alertId: string): Promise<number[]> {
+    return [...(this.starts.get(alertId) ?? [])];
   }
 
   async injectEvents(opts: InjectEventsOptions): Promise<number> {
@@ -397,10 +421,7 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
           wake = Math.min(wake, startTrue);
           continue;
         }
-        s.stage = 1;
-        dev.playing = s.occurrenceId;
-        this.counters.playbackStarted++;
-        this.addEvent(dev, 'started', s.occurrenceId, now, true);
+        this.startSlot(dev, s, now);
       }
       if (now < endTrue) {
         wake = Math.min(wake, endTrue);
@@ -412,6 +433,9 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       this.addEvent(dev, 'finished', s.occurrenceId, now, true, s.endAt - s.startAt);
     }
     if (dev.slots.length > 0 && dev.slots.every((s) => s.stage === 2)) dev.slots = [];
+    // A played alert leaves the plan (the agent's book yields no slot once it is over), so it is never taken for a
+    // timeline occurrence.
+    else if (dev.slots.some((s) => s.alertId !== undefined && s.stage === 2)) dev.slots = dev.slots.filter((s) => s.alertId === undefined || s.stage !== 2);
     if (dev.state === 'online') {
       if (dev.outbox.size > 0) {
         const next = this.flush(dev, now);
@@ -599,8 +623,9 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       if (parsed.channel === 'timeline/patch') return this.onTimelineUpdate(dev, payload);
       if (parsed.channel === 'events/ack') return this.onEventsAck(dev, payload);
       if (parsed.channel === 'req') return this.onCommand(dev, payload);
-    } else if (parseAreaTopic(topic)) {
-      return this.onAlert(dev, payload);
+    } else {
+      const area = parseAreaTopic(topic);
+      if (area) return this.onAlert(dev, payload, area.areaCode);
     }
     this.counters.messagesRefused++;
   }
@@ -716,7 +741,8 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       if (stage === undefined && this.o.reportDelivered) this.addEvent(dev, 'delivered', s.occurrenceId, now, true);
       slots.push({ occurrenceId: s.occurrenceId, startAt: s.startAt, endAt, stage: stage ?? 0 });
     }
-    dev.slots = slots.sort((a, b) => a.startAt - b.startAt);
+    // The plan is the timeline plus the alerts in force, as the agent's playback feature merges them.
+    dev.slots = [...slots, ...dev.slots.filter((s) => s.alertId !== undefined)].sort((a, b) => a.startAt - b.startAt);
     dev.timelineVersion = t.version;
     if (t.areaCodes && t.areaCodes.join('/') !== dev.areaCodes.join('/')) dev.areaCodes = [...t.areaCodes];
     this.resubscribeAlerts(dev);
@@ -745,15 +771,16 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
     });
   }
 
-  private onAlert(dev: SimDevice, payload: Buffer): void {
+  private onAlert(dev: SimDevice, payload: Buffer, areaCode: string): void {
     if (payload.length === 0) return; // an emptied retained alert: nothing in force
     const receivedAt = this.now();
     const r = this.open(alertMessageSchema, payload, true);
-    if (!r.ok) {
+    if (!r.ok || r.value.areaCode !== areaCode) {
       this.counters.messagesRefused++;
       return;
     }
     const alert = r.value;
+    this.planAlert(dev, alert, receivedAt);
     if (dev.alertsSeen.includes(alert.id)) return; // the retained copy again, after a reconnect
     dev.alertsSeen.push(alert.id);
     if (dev.alertsSeen.length > ALERTS_REMEMBERED) dev.alertsSeen.shift();
@@ -764,6 +791,78 @@ export class Fleet extends EventEmitter<FleetEvents> implements FleetControl {
       else this.receipts.set(alert.id, [receivedAt]);
     }
     this.emit('alert', dev.id, alert, receivedAt);
+  }
+
+  /**
+   * What the agent's alert book and executor make of an area alert: the area's channel holds one alert (a newer one
+   * or a cancellation replaces it, an older one is a replay), the alert becomes a slot through the agent's own
+   * `alertSlot`, and the executor starts a slot at its start time on the device's clock, or at once when that time
+   * has already passed on arrival (a late receiver does not wait: it starts late). Starts are timed with a precise
+   * timer per start instant, not the fleet's 100 ms tick, as the executor's precise timer does.
+   */
+  private planAlert(dev: SimDevice, alert: AlertMessage, now: number): void {
+    const held = dev.slots.find((s) => s.alertArea === alert.areaCode);
+    const heldAlert = dev.heldAlerts.get(alert.areaCode);
+    if (heldAlert && heldAlert.id === alert.id && heldAlert.msgType === alert.msgType) return; // already held
+    if (heldAlert && alert.sentAt < heldAlert.sentAt) return; // a replay of a superseded alert
+    dev.heldAlerts.set(alert.areaCode, { id: alert.id, msgType: alert.msgType, sentAt: alert.sentAt });
+    if (held) {
+      dev.slots = dev.slots.filter((s) => s !== held);
+      if (held.stage === 1) {
+        if (dev.playing === held.occurrenceId) dev.playing = null;
+        this.addEvent(dev, 'skipped', held.occurrenceId, now, true);
+      }
+    }
+    const slot = alertSlot(alert, dev.kind, this.deviceNow(dev, now));
+    if (!slot || slot.type === 'relay') return;
+    const s: SlotState = { occurrenceId: slot.occurrenceId, startAt: slot.startAt, endAt: slot.startAt + slot.durationMs, stage: 0, alertArea: alert.areaCode, alertId: alert.id };
+    if (s.endAt <= this.deviceNow(dev, now)) {
+      // Over on arrival: the executor reports it expired, and nothing plays.
+      if (dev.kind === 'speaker' && (this.expectedAlert === null || this.expectedAlert === alert.id)) this.counters.alertMissed++;
+      if (this.o.reportDelivered) this.addEvent(dev, 'expired', s.occurrenceId, now, true);
+      return;
+    }
+    dev.slots = [...dev.slots, s].sort((a, b) => a.startAt - b.startAt);
+    if (this.o.reportDelivered) this.addEvent(dev, 'delivered', s.occurrenceId, now, true);
+    const startTrue = Math.round(this.trueTimeOf(dev, s.startAt));
+    if (startTrue <= now) {
+      this.startSlot(dev, s, now);
+      return;
+    }
+    const due = this.dueStarts.get(startTrue);
+    if (due) {
+      due.slots.push([dev, s]);
+      return;
+    }
+    const timer = setTimeout(() => this.fireStarts(startTrue), startTrue - now);
+    this.dueStarts.set(startTrue, { timer, slots: [[dev, s]] });
+  }
+
+  /**
+   * Every slot due at this instant. Each start instant is read first, for all of them, and the reports are made after:
+   * thousands of devices share this process's one CPU, where each real device would start on its own.
+   */
+  private fireStarts(at: number): void {
+    const due = this.dueStarts.get(at);
+    this.dueStarts.delete(at);
+    if (!due) return;
+    const started: Array<[SimDevice, SlotState, number]> = [];
+    for (const [dev, s] of due.slots) if (s.stage === 0 && dev.slots.includes(s)) started.push([dev, s, this.now()]);
+    for (const [dev, s, now] of started) this.startSlot(dev, s, now);
+  }
+
+  /** The executor's start: the slot owns the output and `started` is reported; an alert's start is recorded. */
+  private startSlot(dev: SimDevice, s: SlotState, now: number): void {
+    if (s.stage !== 0) return;
+    s.stage = 1;
+    dev.playing = s.occurrenceId;
+    this.counters.playbackStarted++;
+    this.addEvent(dev, 'started', s.occurrenceId, now, true);
+    if (s.alertId === undefined || dev.kind !== 'speaker') return;
+    const list = this.starts.get(s.alertId);
+    if (list) list.push(now);
+    else this.starts.set(s.alertId, [now]);
+    if (this.expectedAlert === null || this.expectedAlert === s.alertId) this.counters.alertStarted++;
   }
 
   /** A simulated device runs every command instantly and answers it, as a real agent's Commands feature would. */

@@ -10,7 +10,7 @@ export type PortableFleetOptions = Omit<FleetOptions, 'connect' | 'now' | 'rando
 export type WorkerRequest = { type: 'init'; options: PortableFleetOptions } | { type: 'call'; id: number; method: WorkerMethod; args: unknown[] };
 /** Worker → parent messages. */
 export type WorkerReply = { type: 'ready' } | { type: 'result'; id: number; ok: true; value: unknown } | { type: 'result'; id: number; ok: false; error: string };
-export type WorkerMethod = 'start' | 'stop' | 'stats' | 'markTimelines' | 'expectAlert' | 'alertReceipts' | 'injectEvents' | 'resetEventWindow';
+export type WorkerMethod = 'start' | 'stop' | 'stats' | 'markTimelines' | 'expectAlert' | 'alertReceipts' | 'alertStarts' | 'injectEvents' | 'resetEventWindow';
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -123,6 +123,10 @@ export class ForkedFleet implements FleetControl {
 
   async alertReceipts(alertId: string): Promise<number[]> {
     return (await this.all<number[]>('alertReceipts', alertId)).flat();
+  }
+
+  async alertStarts(alertId: string): Promise<number[]> {
+    return (await this.all<number[]>('alertStarts', alertId)).flat();
   }
 
   async injectEvents(opts: InjectEventsOptions): Promise<number> {

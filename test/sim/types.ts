@@ -94,6 +94,10 @@ export interface FleetStats {
   ackedSinceMark: number;
   /** Devices that received the alert named in the last `expectAlert()` (or any alert, when none). */
   alertsReceived: number;
+  /** Speakers that started the audio of the alert named in the last `expectAlert()` (or of any alert, when none). */
+  alertStarted: number;
+  /** Speakers that received that alert when its audio was already over (the agent's executor reports it expired). */
+  alertMissed: number;
   eventsCreated: number;
   /** Event publishes (a resent event counts again). */
   eventsSent: number;
@@ -139,6 +143,8 @@ export const emptyStats = (): FleetStats => ({
   timelinePatchesRefused: 0,
   ackedSinceMark: 0,
   alertsReceived: 0,
+  alertStarted: 0,
+  alertMissed: 0,
   eventsCreated: 0,
   eventsSent: 0,
   eventsResent: 0,
@@ -194,6 +200,11 @@ export interface FleetControl {
   expectAlert(alertId: string | null): Promise<void>;
   /** Epoch ms at which each device received the alert (devices that did not are absent). */
   alertReceipts(alertId: string): Promise<number[]>;
+  /**
+   * Epoch ms at which each speaker started playing the alert's audio, as the agent's executor would (at the alert's
+   * `effectiveAt` on its clock, or at once when that has passed on arrival); speakers that did not are absent.
+   */
+  alertStarts(alertId: string): Promise<number[]>;
   injectEvents(opts: InjectEventsOptions): Promise<number>;
   resetEventWindow(): Promise<void>;
 }

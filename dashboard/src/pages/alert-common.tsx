@@ -3,8 +3,9 @@
  * strings, the reach of an area (devices of its subtree) and a ticking clock for countdowns.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { get } from '../api.js';
-import { defineStrings } from '../i18n.js';
+import { ApiError, get } from '../api.js';
+import { defineStrings, useT } from '../i18n.js';
+import { refusalOf } from './alert-progress.js';
 import type { AlertView, DeviceView } from '@loa/shared/rest';
 import type { Tone } from '../ui.js';
 
@@ -185,6 +186,26 @@ export const AS = defineStrings({
     confirmedBy: 'xác nhận: {who}',
     polling: 'Tự cập nhật mỗi 10 giây',
     noneHere: 'Không có',
+    speak: 'Đọc nội dung bằng giọng nói cho loa',
+    speakHint: 'Máy chủ đọc phần chữ ở trên bằng giọng nói tự động (TTS) và phát trên cụm loa; bảng tin vẫn hiển thị chữ.',
+    speakHintAudio: 'Đã chọn tệp âm thanh: cụm loa phát tệp đó, không đọc phần chữ.',
+    spoken: 'Giọng đọc tự động (TTS) của phần chữ',
+    err_speakNoText: 'Muốn đọc bằng giọng nói, hãy nhập nội dung chữ.',
+    err_speakWithAudio: 'Không thể vừa phát tệp âm thanh vừa đọc chữ bằng giọng nói: hãy bỏ một trong hai.',
+    emergencyOnly: 'Theo quy tắc phê duyệt, chỉ hiện âm thanh đã được đánh dấu “dùng cho khẩn cấp”.',
+    emergencyOnlyNone: 'Theo quy tắc phê duyệt, cảnh báo chỉ được dùng âm thanh đã đánh dấu “dùng cho khẩn cấp”, nhưng chưa có nội dung nào như vậy. Hãy đánh dấu trong Thư viện nội dung, hoặc dùng giọng đọc tự động.',
+    refused_speakWithAudio: 'Máy chủ từ chối: không thể vừa phát tệp âm thanh vừa đọc chữ bằng giọng nói.',
+    refused_speakNoText: 'Máy chủ từ chối: cần có nội dung chữ để đọc bằng giọng nói.',
+    refused_ttsUnavailable: 'Máy chủ chưa đọc được chữ bằng giọng nói (TTS chưa sẵn sàng). Hãy chọn một tệp âm thanh hoặc bỏ chọn đọc bằng giọng nói.',
+    refused_notEmergencyContent: 'Tệp âm thanh này chưa được đánh dấu “dùng cho khẩn cấp”. Hãy chọn âm thanh khác hoặc nhờ biên tập viên đánh dấu trong Thư viện nội dung.',
+    refused_mediaUnknown: 'Máy chủ không tìm thấy tệp âm thanh đã chọn. Hãy tải lại trang và chọn lại.',
+    refused_outOfScope: 'Địa bàn này nằm ngoài phạm vi được giao cho bạn.',
+    refused_forbidden: 'Tài khoản của bạn không có quyền gửi cảnh báo này.',
+    refused_network: 'Mất kết nối tới máy chủ: cảnh báo chưa được gửi. Hãy thử lại.',
+    refused_secondPerson: 'Bạn là người yêu cầu cảnh báo này: cần một người khác xác nhận.',
+    refused_confirmLapsed: 'Yêu cầu đã quá 30 phút mà chưa được xác nhận: hãy gửi lại nếu vẫn cần.',
+    refused_notPending: 'Cảnh báo này không còn chờ xác nhận (đã được xác nhận, hủy hoặc thay thế). Trang đã được làm mới.',
+    refused_notActive: 'Cảnh báo này không còn hiệu lực (đã dừng, hết hạn hoặc bị thay thế).',
   },
   en: {
     title: 'Emergency alerts',
@@ -292,5 +313,44 @@ export const AS = defineStrings({
     confirmedBy: 'confirmed: {who}',
     polling: 'Refreshes every 10 s',
     noneHere: 'None',
+    speak: 'Read the text aloud on loudspeakers',
+    speakHint: 'The server reads the text above with text-to-speech and plays it on loudspeakers; e-boards still show the text.',
+    speakHintAudio: 'An audio file is chosen: loudspeakers play it, the text is not read.',
+    spoken: 'Text-to-speech of the text',
+    err_speakNoText: 'Enter text to have it read aloud.',
+    err_speakWithAudio: 'An alert cannot both play an audio file and read its text aloud: drop one.',
+    emergencyOnly: 'The approval rules allow only audio marked “for emergencies”.',
+    emergencyOnlyNone: 'The approval rules allow only audio marked “for emergencies”, and none is. Mark some in the content library, or have the text read aloud.',
+    refused_speakWithAudio: 'Refused: an alert cannot both play an audio file and read its text aloud.',
+    refused_speakNoText: 'Refused: text-to-speech needs text.',
+    refused_ttsUnavailable: 'The server cannot read text aloud now (TTS unavailable). Pick an audio file or untick reading aloud.',
+    refused_notEmergencyContent: 'This audio is not marked “for emergencies”. Pick another or have an operator mark it in the content library.',
+    refused_mediaUnknown: 'The server does not know the chosen audio file. Reload the page and pick it again.',
+    refused_outOfScope: 'This area is outside the areas you are assigned.',
+    refused_forbidden: 'Your account may not send this alert.',
+    refused_network: 'No connection to the server: the alert was not sent. Try again.',
+    refused_secondPerson: 'You requested this alert: another user must confirm it.',
+    refused_confirmLapsed: 'The request waited more than 30 minutes: send it again if still needed.',
+    refused_notPending: 'This alert no longer awaits confirmation (confirmed, cancelled or replaced). The page was refreshed.',
+    refused_notActive: 'This alert is no longer in force (stopped, expired or replaced).',
   },
 });
+
+/** An alert action's failure in the page's words: the known refusals translated, the server's text otherwise. */
+export function useAlertErrors(): (e: unknown) => string {
+  const t = useT(AS);
+  return (e) => {
+    if (!(e instanceof ApiError)) return e instanceof Error ? e.message : String(e);
+    const why = refusalOf(e.status, e.message);
+    return why ? t(`refused_${why}`) : e.status === 0 ? t('refused_network') : e.message;
+  };
+}
+
+/** Runs an alert action for an ActionButton, which shows what it throws: thrown again in the page's words. */
+export const explained = (explain: (e: unknown) => string, run: () => Promise<unknown>) => async (): Promise<void> => {
+  try {
+    await run();
+  } catch (e) {
+    throw new Error(explain(e));
+  }
+};

@@ -8,7 +8,7 @@ import { fmtDateTime, fromLocalInput, toLocalInput } from '../format.js';
 import { useT } from '../i18n.js';
 import type { AreaView, ContentView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Modal, areaName, areaOptions, useAsync } from '../ui.js';
-import { AS, loadReach, type AlertView, type Reach } from './alert-common.js';
+import { AS, loadReach, useAlertErrors, type AlertView, type Reach } from './alert-common.js';
 import type { AlertChangeResult } from '@loa/shared/rest';
 import { AudioPlayer } from './content-shared.js';
 
@@ -29,6 +29,8 @@ interface Draft {
   startAt: string;
   duration: DurationChoice;
   customMinutes: string;
+  /** Issue 18: the text is also read aloud (server TTS) for the loudspeakers. */
+  speak: boolean;
 }
 
 interface AlertBody {
@@ -39,7 +41,11 @@ interface AlertBody {
   volume?: number;
   effectiveAt?: string;
   expiresInS: number;
+  speakText?: boolean;
 }
+
+/** A content marked "dùng cho khẩn cấp" (issue 18); older servers' views lack the flag. */
+const isEmergencyContent = (c: ContentView): boolean => (c as ContentView & { emergency?: boolean }).emergency === true;
 
 /** Approved content an alert can carry: audio (its media) or text (copied into the board text). */
 const usable = (c: ContentView, now: number): boolean =>
@@ -54,7 +60,14 @@ const DD = { margin: 0, overflowWrap: 'anywhere' as const, whiteSpace: 'pre-wrap
 export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active: AlertView[]; onSent: (a: AlertChangeResult) => void }) {
   const t = useT(AS);
   const contents = useAsync(() => get<ContentView[]>('/api/v1/contents'), []);
-  const rules = useAsync(() => get<{ emergency: { twoPerson: boolean } }>('/api/v1/settings/approval').catch(() => null), []);
+  const rules = useAsync(() => get<{ emergency: { twoPerson: boolean; audioFromEmergencyContentOnly?: boolean } }>('/api/v1/settings/approval').catch(() => null), []);
+  // Only audio marked for emergencies may go out when the rule says so: the server's list, and the flag again in case
+  // a server ignores the filter.
+  const emergencyOnly = rules.data?.emergency.audioFromEmergencyContentOnly === true;
+  const emergencyAudio = useAsync(
+    () => (emergencyOnly ? get<ContentView[]>('/api/v1/contents', { emergency: true }).then((xs) => xs.filter(isEmergencyContent)) : Promise.resolve(null)),
+    [emergencyOnly],
+  );
   const [d, setD] = useState<Draft>({
     areaCode: '',
     contentId: '',
@@ -65,6 +78,7 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
     startAt: toLocalInput(Date.now() + 15 * 60_000),
     duration: 'd60',
     customMinutes: '30',
+    speak: false,
   });
   const [titleTouched, setTitleTouched] = useState(false);
   const [listen, setListen] = useState(false);
@@ -74,9 +88,10 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
 
   const now = Date.now();
   const list = (contents.data ?? []).filter((c) => usable(c, now));
-  const audio = list.filter((c) => c.type === 'audio');
+  const allowedAudio = emergencyOnly ? new Set((emergencyAudio.data ?? []).map((c) => c.id)) : null;
+  const audio = list.filter((c) => c.type === 'audio' && (!allowedAudio || allowedAudio.has(c.id)));
   const texts = list.filter((c) => c.type === 'text');
-  const chosen = list.find((c) => c.id === d.contentId) ?? null;
+  const chosen = [...audio, ...texts].find((c) => c.id === d.contentId) ?? null;
   const set = (patch: Partial<Draft>) => {
     setD((x) => ({ ...x, ...patch }));
     setProblem(null);
@@ -87,6 +102,8 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
     const patch: Partial<Draft> = { contentId: id };
     if (c && (!titleTouched || !d.title.trim())) patch.title = c.title.slice(0, 200);
     if (c?.type === 'text' && c.text) patch.text = c.text.slice(0, 5000);
+    // Speech of the text and a chosen audio file cannot go together (the server refuses both).
+    if (c?.type === 'audio') patch.speak = false;
     set(patch);
     setListen(false);
   };
@@ -97,7 +114,9 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
     if (!title) return t('err_title');
     const text = d.text.trim();
     const media = chosen?.type === 'audio' ? (chosen.mediaSha256 ?? undefined) : undefined;
+    if (d.speak && !text) return t('err_speakNoText');
     if (!text && !media) return t('err_body');
+    if (d.speak && media) return t('err_speakWithAudio');
     let volume: number | undefined;
     if (d.volume.trim() !== '') {
       volume = Number(d.volume);
@@ -114,7 +133,7 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
       if (!Number.isInteger(m) || m < 1 || m > 10080) return t('err_minutes');
       expiresInS = m * 60;
     } else expiresInS = PRESETS.find((p) => p.key === d.duration)?.s ?? 3600;
-    return { areaCode: d.areaCode, title, ...(text ? { text } : {}), ...(media ? { mediaSha256: media } : {}), ...(volume === undefined ? {} : { volume }), ...(effectiveAt ? { effectiveAt } : {}), expiresInS };
+    return { areaCode: d.areaCode, title, ...(text ? { text } : {}), ...(media ? { mediaSha256: media } : {}), ...(volume === undefined ? {} : { volume }), ...(effectiveAt ? { effectiveAt } : {}), expiresInS, ...(d.speak ? { speakText: true } : {}) };
   };
 
   const submit = (e: Event) => {
@@ -187,6 +206,12 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
         </Field>
         <ErrorBox error={contents.error} />
         {contents.data && list.length === 0 ? <p class="muted small">{t('noContent')}</p> : null}
+        {emergencyOnly && emergencyAudio.data && contents.data ? (
+          <p class="muted small" data-testid="alert-emergency-only" data-count={audio.length} style={{ margin: '-.4rem 0 .75rem' }}>
+            {audio.length ? t('emergencyOnly') : t('emergencyOnlyNone')}
+          </p>
+        ) : null}
+        <ErrorBox error={emergencyAudio.error} />
         {chosen?.type === 'audio' && chosen.mediaSha256 ? (
           <div style={{ margin: '-.4rem 0 .75rem' }}>
             <button type="button" class="ghost" onClick={() => setListen(!listen)} aria-expanded={listen}>
@@ -211,6 +236,13 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
         <Field label={t('boardText')} hint={t('boardTextHint')}>
           <textarea data-testid="alert-text" value={d.text} maxLength={5000} rows={3} onInput={(e) => set({ text: (e.target as HTMLTextAreaElement).value })} />
         </Field>
+        <div class="field" style={{ marginTop: '-.25rem' }}>
+          <label style={{ ...RADIO, marginRight: 0 }}>
+            <input type="checkbox" data-testid="alert-speak" checked={d.speak} disabled={chosen?.type === 'audio'} onChange={(e) => set({ speak: (e.target as HTMLInputElement).checked })} />
+            {t('speak')}
+          </label>
+          <span class="field-hint">{chosen?.type === 'audio' ? t('speakHintAudio') : t('speakHint')}</span>
+        </div>
 
         <div class="row">
           <Field label={t('volume')} hint={t('volumeHint')}>
@@ -282,13 +314,13 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
           body={confirming}
           areas={areas}
           reach={r ?? null}
-          audioTitle={chosen?.type === 'audio' ? chosen.title : null}
+          audioTitle={chosen?.type === 'audio' ? chosen.title : confirming.speakText ? t('spoken') : null}
           twoPerson={twoPerson}
           replaces={active.find((a) => a.areaCode === confirming.areaCode) ?? null}
           onClose={() => setConfirming(null)}
           onSent={(a) => {
             setConfirming(null);
-            setD((x) => ({ ...x, contentId: '', title: '', text: '' }));
+            setD((x) => ({ ...x, contentId: '', title: '', text: '', speak: false }));
             setTitleTouched(false);
             onSent(a);
           }}
@@ -320,6 +352,7 @@ function ConfirmSend({
   const t = useT(AS);
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<unknown>(null);
+  const explain = useAlertErrors();
   const area = areaName(areas, body.areaCode);
   const start = body.effectiveAt ? Date.parse(body.effectiveAt) : null;
   const minutes = Math.round(body.expiresInS / 60);
@@ -368,7 +401,11 @@ function ConfirmSend({
         </dl>
         {replaces ? <p class="small" style={{ background: '#fff4e0', padding: '.5rem .75rem', borderRadius: 'var(--radius)' }}>{t('replaces', { title: replaces.title })}</p> : null}
         {twoPerson ? <p class="small muted">{t('twoPersonOn')}</p> : null}
-        <ErrorBox error={err} />
+        {err ? (
+          <div class="error" role="alert" data-testid="alert-send-error">
+            {explain(err)}
+          </div>
+        ) : null}
         <div class="row" style={{ justifyContent: 'flex-end' }}>
           <button type="button" onClick={onClose} disabled={busy}>
             {t('back')}

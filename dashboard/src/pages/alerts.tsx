@@ -1,7 +1,9 @@
 /**
  * Emergency alerts (#/alerts): the send form (admin, operator), then the alerts awaiting a second person's
  * confirmation (two-person rule), the alerts in force and the recent history, from GET /api/v1/alerts (the latest
- * 200, no filters). No live event carries alerts, so the page polls every 10 s while it is open and visible.
+ * 200, no filters). No live event carries an alert's status, so the page polls every 10 s while it is open and
+ * visible; an alert in force shows its live "played on N of M" (alert.progress), a pending one what the second
+ * person checks (alert-review.tsx); each title opens the alert's page (alert-detail.tsx).
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
@@ -11,8 +13,12 @@ import { useCommon, useT } from '../i18n.js';
 import type { AreaView, FanoutView } from '@loa/shared/rest';
 import { FanoutProgress } from './fanout-progress.js';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, Modal, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
-import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, fmtLeft, isScheduled, loadReach, phaseOf, useNow, type AlertPhase, type AlertView, type Reach } from './alert-common.js';
+import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, explained, fmtLeft, isScheduled, loadReach, phaseOf, useAlertErrors, useNow, type AlertPhase, type AlertView, type Reach } from './alert-common.js';
 import { AlertForm } from './alert-form.js';
+import { AlertReview } from './alert-review.js';
+import { DS, useAlertSummary } from './alert-detail.js';
+import { playedOf } from './alert-progress.js';
+import { href } from '../router.js';
 import { canEdit, useNarrow, useUserNames } from './content-shared.js';
 
 const POLL_MS = 10_000;
@@ -198,6 +204,7 @@ interface ListProps {
 
 function PendingList({ items, session, areas, now, userName, onChanged }: ListProps) {
   const t = useT(AS);
+  const explain = useAlertErrors();
   const mayCancel = canEdit(session.user.role);
   return (
     <section class="card" data-testid="alerts-pending" style={items.length ? { borderColor: '#f3c77a', borderWidth: '2px' } : undefined}>
@@ -212,8 +219,11 @@ function PendingList({ items, session, areas, now, userName, onChanged }: ListPr
           <div key={a.id} data-testid="alert-row" data-alert-id={a.id} data-status="pending" style={ITEM}>
             <div style={ITEM_HEAD}>
               <div style={{ minWidth: '12rem', flex: '1 1 18rem' }}>
-                <strong>{a.title}</strong> <Badge tone="warn">{t('st_pending')}</Badge> <ContentBadges a={a} />
-                {a.text ? <p class="small" style={{ margin: '.3rem 0', whiteSpace: 'pre-wrap' }}>{a.text}</p> : null}
+                <a href={href(`/alert/${encodeURIComponent(a.id)}`)} data-testid="alert-open">
+                  <strong>{a.title}</strong>
+                </a>{' '}
+                <Badge tone="warn">{t('st_pending')}</Badge> <ContentBadges a={a} />
+                <AlertReview alert={a} areas={areas} />
                 <dl style={FACTS} class="small">
                   <dt class="muted">{t('col_area')}</dt>
                   <dd style={DD}>
@@ -245,10 +255,13 @@ function PendingList({ items, session, areas, now, userName, onChanged }: ListPr
                   disabled={mine}
                   title={mine ? t('ownRequest') : undefined}
                   style={mine ? undefined : { background: 'var(--bad)', borderColor: 'var(--bad)', fontWeight: 700 }}
-                  onClick={async () => {
-                    await post(`/api/v1/alerts/${a.id}/confirm`);
-                    onChanged();
-                  }}
+                  onClick={explained(explain, async () => {
+                    try {
+                      await post(`/api/v1/alerts/${a.id}/confirm`);
+                    } finally {
+                      onChanged();
+                    }
+                  })}
                 >
                   ⚠ {t('confirm')}
                 </ActionButton>
@@ -261,10 +274,10 @@ function PendingList({ items, session, areas, now, userName, onChanged }: ListPr
                   <ActionButton
                     class="danger"
                     data-testid="alert-cancel"
-                    onClick={async () => {
+                    onClick={explained(explain, async () => {
                       await post(`/api/v1/alerts/${a.id}/cancel`);
                       onChanged();
-                    }}
+                    })}
                   >
                     {t('cancelPending')}
                   </ActionButton>
@@ -278,6 +291,20 @@ function PendingList({ items, session, areas, now, userName, onChanged }: ListPr
   );
 }
 
+/** "Đã phát N/M" of an alert in force, live, linking to where it played. */
+function PlayedLink({ alertId }: { alertId: string }) {
+  const d = useT(DS);
+  const s = useAlertSummary(alertId).data;
+  if (!s) return null;
+  return (
+    <div class="small" style={{ marginTop: '.3rem' }}>
+      <a href={href(`/alert/${encodeURIComponent(alertId)}`)} data-testid="alert-played-link" data-played={playedOf(s)} data-total={s.total}>
+        {d('played', { n: playedOf(s), m: s.total })} ›
+      </a>
+    </div>
+  );
+}
+
 const fmtSpan = (ms: number): string => {
   const m = Math.round(ms / 60_000);
   if (m < 60) return `${m} min`;
@@ -287,6 +314,7 @@ const fmtSpan = (ms: number): string => {
 
 function ActiveList({ items, session, areas, now, userName, onChanged }: ListProps) {
   const t = useT(AS);
+  const explain = useAlertErrors();
   const mayCancel = canEdit(session.user.role);
   const [stopping, setStopping] = useState<AlertView | null>(null);
   return (
@@ -301,7 +329,11 @@ function ActiveList({ items, session, areas, now, userName, onChanged }: ListPro
           <div key={a.id} data-testid="alert-row" data-alert-id={a.id} data-status="active" style={ITEM}>
             <div style={ITEM_HEAD}>
               <div style={{ minWidth: '12rem', flex: '1 1 18rem' }}>
-                <strong>{a.title}</strong> <Badge tone={scheduled ? 'info' : 'bad'}>{scheduled ? t('st_scheduled') : t('st_active')}</Badge> <ContentBadges a={a} />
+                <a href={href(`/alert/${encodeURIComponent(a.id)}`)} data-testid="alert-open">
+                  <strong>{a.title}</strong>
+                </a>{' '}
+                <Badge tone={scheduled ? 'info' : 'bad'}>{scheduled ? t('st_scheduled') : t('st_active')}</Badge> <ContentBadges a={a} />
+                {scheduled ? null : <PlayedLink alertId={a.id} />}
                 {a.text ? <p class="small" style={{ margin: '.3rem 0', whiteSpace: 'pre-wrap' }}>{a.text}</p> : null}
                 <dl style={FACTS} class="small">
                   <dt class="muted">{t('col_area')}</dt>
@@ -346,11 +378,11 @@ function ActiveList({ items, session, areas, now, userName, onChanged }: ListPro
               class="primary"
               data-testid="alert-cancel-confirm"
               style={{ background: 'var(--bad)', borderColor: 'var(--bad)' }}
-              onClick={async () => {
+              onClick={explained(explain, async () => {
                 await post(`/api/v1/alerts/${stopping.id}/cancel`);
                 setStopping(null);
                 onChanged();
-              }}
+              })}
             >
               {t('cancelConfirm')}
             </ActionButton>
@@ -376,7 +408,10 @@ function HistoryList({ items, areas, userName }: { items: Array<{ a: AlertView; 
         <div>
           {items.map(({ a, phase }) => (
             <div key={a.id} data-testid="alert-row" data-alert-id={a.id} data-status={phase} style={ITEM} class="small">
-              <strong>{a.title}</strong> <Badge tone={PHASE_TONES[phase]}>{label(a, phase)}</Badge> <ContentBadges a={a} />
+              <a href={href(`/alert/${encodeURIComponent(a.id)}`)}>
+                <strong>{a.title}</strong>
+              </a>{' '}
+              <Badge tone={PHASE_TONES[phase]}>{label(a, phase)}</Badge> <ContentBadges a={a} />
               <div class="muted">
                 {areaName(areas, a.areaCode)} · {fmtDateTime(a.confirmedAt ?? a.sentAt)}
                 {ended(a, phase) ? ` → ${fmtDateTime(ended(a, phase))}` : ''}
@@ -405,7 +440,10 @@ function HistoryList({ items, areas, userName }: { items: Array<{ a: AlertView; 
               {items.map(({ a, phase }) => (
                 <tr key={a.id} data-testid="alert-row" data-alert-id={a.id} data-status={phase}>
                   <td class="wrap" style={{ minWidth: '12rem' }}>
-                    <strong>{a.title}</strong> <ContentBadges a={a} />
+                    <a href={href(`/alert/${encodeURIComponent(a.id)}`)}>
+                      <strong>{a.title}</strong>
+                    </a>{' '}
+                    <ContentBadges a={a} />
                     {a.text ? <div class="muted small" style={{ maxWidth: '28rem', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{a.text}</div> : null}
                   </td>
                   <td>{areaName(areas, a.areaCode)}</td>

@@ -11,6 +11,8 @@ import { useLive } from '../live.js';
 import type { AlertView, ApprovalQueue, ContentView, Priority, ScheduleView } from '@loa/shared/rest';
 import { ActionButton, areaName, Badge, Empty, ErrorBox, Field, Loading, PageHeader, useAreas, useAsync } from '../ui.js';
 import { canApprove, canEdit, ContentPreview, RejectDialog, useContentWords, useUserNames } from './content-shared.js';
+import { AlertReview } from './alert-review.js';
+import { href } from '../router.js';
 
 const S = defineStrings({
   vi: {
@@ -68,6 +70,7 @@ const S = defineStrings({
     minDevicesHint: 'Để trống: không áp dụng',
     priorities: 'Hoặc có mức ưu tiên',
     twoPerson: 'Lịch phát khẩn cấp và cảnh báo khẩn cần người thứ hai xác nhận',
+    emergencyContentOnly: 'Cảnh báo khẩn chỉ được dùng âm thanh đã đánh dấu “dùng cho khẩn cấp”',
     rulesSaved: 'Đã lưu quy tắc.',
     audio: 'Âm thanh',
     text: 'Văn bản',
@@ -129,6 +132,7 @@ const S = defineStrings({
     minDevicesHint: 'Empty: not used',
     priorities: 'Or it has the priority',
     twoPerson: 'Emergency schedules and alerts need a second person to confirm',
+    emergencyContentOnly: 'Alerts may only carry audio marked for emergencies',
     rulesSaved: 'Rules saved.',
     audio: 'Audio',
     text: 'Text',
@@ -141,7 +145,8 @@ const S = defineStrings({
 interface ApprovalRules {
   content: { audio: boolean; text: boolean; image: boolean };
   schedules: { minAreaLevel: 'province' | 'district' | 'commune' | null; minDevices: number | null; priorities: Priority[] };
-  emergency: { twoPerson: boolean };
+  /** audioFromEmergencyContentOnly: issue 18, absent from older servers (then not offered). */
+  emergency: { twoPerson: boolean; audioFromEmergencyContentOnly?: boolean };
 }
 
 const PRIORITIES: Priority[] = ['normal', 'priority', 'emergency'];
@@ -447,8 +452,11 @@ function AlertQueue({ items, session, onChanged }: { items: AlertView[]; session
           <div key={a.id} data-testid="approval-alert" data-alert-id={a.id} style={ITEM}>
             <div style={ITEM_HEAD}>
               <div style={{ minWidth: '12rem', flex: '1 1 18rem' }}>
-                <strong>{a.title}</strong> <Badge tone={priorityTone(a.priority)}>{t(`p_${a.priority}`)}</Badge>
-                {a.text ? <p class="small" style={{ margin: '.3rem 0', whiteSpace: 'pre-wrap' }}>{a.text}</p> : null}
+                <a href={href(`/alert/${encodeURIComponent(a.id)}`)}>
+                  <strong>{a.title}</strong>
+                </a>{' '}
+                <Badge tone={priorityTone(a.priority)}>{t(`p_${a.priority}`)}</Badge>
+                <AlertReview alert={a} areas={areas} />
                 <dl style={FACTS} class="small">
                   <dt class="muted">{t('col_area')}</dt>
                   <dd style={DD}>{areaName(areas, a.areaCode)}</dd>
@@ -578,6 +586,9 @@ function RulesPanel() {
             </div>
           </fieldset>
           {check(t('twoPerson'), r.emergency.twoPerson, (v) => change((x) => (x.emergency.twoPerson = v)), 'rule-two-person')}
+          {r.emergency.audioFromEmergencyContentOnly === undefined
+            ? null
+            : check(t('emergencyContentOnly'), r.emergency.audioFromEmergencyContentOnly, (v) => change((x) => (x.emergency.audioFromEmergencyContentOnly = v)), 'rule-emergency-content-only')}
           <div class="row" style={{ marginTop: '.75rem', alignItems: 'center' }}>
             <ActionButton
               class="primary"

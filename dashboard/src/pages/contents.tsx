@@ -49,6 +49,10 @@ const S = defineStrings({
     audioEditHint: 'Muốn thay tệp âm thanh, hãy tải lên tệp mới thành nội dung mới.',
     count: '{n} nội dung',
     readOnly: 'Bạn chỉ có quyền xem và phê duyệt nội dung.',
+    markEmergency: 'Dùng cho khẩn cấp',
+    unmarkEmergency: 'Bỏ dùng cho khẩn cấp',
+    emergencyBadge: 'Dùng cho khẩn cấp',
+    emergencyHint: 'Âm thanh dùng cho khẩn cấp được đưa vào mẫu phát cảnh báo khẩn khi quy tắc phê duyệt giới hạn âm thanh cảnh báo.',
   },
   en: {
     title: 'Content library',
@@ -82,6 +86,10 @@ const S = defineStrings({
     audioEditHint: 'To replace the audio, upload the new file as a new content.',
     count: '{n} items',
     readOnly: 'You may view and approve content.',
+    markEmergency: 'Use for emergencies',
+    unmarkEmergency: 'Stop using for emergencies',
+    emergencyBadge: 'For emergencies',
+    emergencyHint: 'Audio marked for emergencies is what the alert form offers when the approval rules limit alert audio.',
   },
 });
 
@@ -257,6 +265,19 @@ export function ContentsPage({ route, session }: PageProps) {
                         </button>
                       </>
                     ) : null}
+                    {/* The server edits drafts and rejected content only: mark it before submitting. */}
+                    {editable && x.type === 'audio' ? (
+                      <ActionButton
+                        class="ghost"
+                        data-testid="mark-emergency"
+                        data-emergency={x.emergency ? 'true' : 'false'}
+                        style={SMALL}
+                        title={t('emergencyHint')}
+                        onClick={async () => replace(await patch<ContentView>(`/api/v1/contents/${x.id}`, { emergency: !x.emergency }))}
+                      >
+                        {x.emergency ? t('unmarkEmergency') : t('markEmergency')}
+                      </ActionButton>
+                    ) : null}
                     {editor && x.state !== 'archived' ? (
                       <ActionButton class="ghost" data-testid="archive" style={SMALL} onClick={() => act(x, 'archive')}>
                         {t('archive')}
@@ -267,6 +288,14 @@ export function ContentsPage({ route, session }: PageProps) {
                 const title = (
                   <>
                     <strong>{x.title}</strong>
+                    {x.emergency ? (
+                      <>
+                        {' '}
+                        <span class="badge badge-bad" data-testid="content-emergency">
+                          {t('emergencyBadge')}
+                        </span>
+                      </>
+                    ) : null}
                     {x.type === 'text' && x.text ? (
                       <div class="muted small" style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                         {x.text}

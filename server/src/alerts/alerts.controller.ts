@@ -1,10 +1,17 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { ScopeService } from '../auth/area-scope.js';
-import { EDITORS, READERS, Roles } from '../auth/roles.js';
+import { ANY_ROLE, EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { createAlertRequestSchema as createAlertSchema } from '@loa/shared/rest';
+import {
+  alertDeliveryQuerySchema as alertDeliveryQuery,
+  createAlertRequestSchema as createAlertSchema,
+  type AlertBannerItem,
+  type AlertDeliveryPage,
+  type AlertSummary,
+} from '@loa/shared/rest';
+import { AlertProofService } from './alert-proof.service.js';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { AlertsService, type AlertChangeResult, type AlertView } from './alerts.service.js';
@@ -17,6 +24,7 @@ export class AlertsController {
   constructor(
     private readonly alerts: AlertsService,
     private readonly scope: ScopeService,
+    private readonly proof: AlertProofService,
   ) {}
 
   /**
@@ -51,6 +59,34 @@ export class AlertsController {
   @Roles(READERS)
   async list(@CurrentUser() user: UserPrincipal): Promise<AlertView[]> {
     return this.scope.filterByArea(user, await this.alerts.list(), (a) => a.areaCode);
+  }
+
+  /**
+   * Issue 18: the alerts in force that cover part of the user's area or lie inside it (the red banner on every page):
+   * a commune officer sees the province's alert over their commune. Every role may ask.
+   */
+  @Get('banner')
+  @Roles(ANY_ROLE)
+  async banner(@CurrentUser() user: UserPrincipal): Promise<AlertBannerItem[]> {
+    return this.proof.banner(await this.scope.of(user));
+  }
+
+  /** Issue 18: "played on N of M" — counts by state, for the alert's area and each child area (failures first). */
+  @Get(':id/summary')
+  @Roles(READERS)
+  async summary(@Param('id') id: string, @CurrentUser() user: UserPrincipal): Promise<AlertSummary> {
+    const alert = await this.alerts.require(id);
+    await this.scope.checkArea(user, alert.areaCode, 'read');
+    return this.proof.summary(alert);
+  }
+
+  /** Issue 18: one record per device the alert was meant for, problems first; `state` and `areaCode` (a subtree) narrow it. */
+  @Get(':id/deliveries')
+  @Roles(READERS)
+  async deliveries(@Param('id') id: string, @Query({ schema: alertDeliveryQuery }) q: z.infer<typeof alertDeliveryQuery>, @CurrentUser() user: UserPrincipal): Promise<AlertDeliveryPage> {
+    const alert = await this.alerts.require(id);
+    await this.scope.checkArea(user, alert.areaCode, 'read');
+    return this.proof.page(alert, q);
   }
 
   @Get(':id')

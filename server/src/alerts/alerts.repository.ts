@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
+import { DataSource, In, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
+import { AreaEntity } from '../areas/area.entity.js';
+import { ContentEntity } from '../contents/content.entity.js';
 import { MediaEntity } from '../media/media.entity.js';
 import { AlertEntity } from './alert.entity.js';
 import { updateColumns } from '../database/update-columns.js';
@@ -15,6 +17,54 @@ export class AlertsRepository {
 
   findMedia(sha256: string): Promise<MediaEntity | null> {
     return this.db.getRepository(MediaEntity).findOneBy({ sha256 });
+  }
+
+  /**
+   * Issue 18: each media with the title of the content it came from (an approved one first, then the newest), so an
+   * approver sees what the audio is; null when no content holds it (an upload or speech made for the alert).
+   */
+  async mediaInfo(shas: readonly string[]): Promise<Map<string, { media: MediaEntity; title: string | null }>> {
+    const media = await this.db.getRepository(MediaEntity).findBy({ sha256: In([...shas]) });
+    const contents = await this.db.getRepository(ContentEntity).find({ where: { mediaSha256: In([...shas]) }, order: { createdAt: 'DESC' } });
+    const out = new Map<string, { media: MediaEntity; title: string | null }>();
+    for (const m of media) {
+      const held = contents.filter((c) => c.mediaSha256 === m.sha256);
+      out.set(m.sha256, { media: m, title: (held.find((c) => c.state === 'approved') ?? held[0])?.title ?? null });
+    }
+    return out;
+  }
+
+  /** Issue 18: this audio is approved content marked for emergencies. */
+  async isEmergencyAudio(sha256: string): Promise<boolean> {
+    return (await this.db.getRepository(ContentEntity).countBy({ mediaSha256: sha256, state: 'approved', emergency: true })) > 0;
+  }
+
+  /** An area and its child areas (code, name, path), the area first. */
+  async areaWithChildren(code: string): Promise<AreaEntity[]> {
+    const rows = await this.db.getRepository(AreaEntity).find({ where: [{ code }, { parentCode: code }], order: { name: 'ASC', code: 'ASC' } });
+    return [...rows.filter((a) => a.code === code), ...rows.filter((a) => a.code !== code)];
+  }
+
+  async areaPath(code: string): Promise<string | null> {
+    return (await this.db.getRepository(AreaEntity).findOneBy({ code }))?.path ?? null;
+  }
+
+  /**
+   * Issue 18: alerts in force now (on their channel, effective, not expired), with their area's name and path. An
+   * alert sent "now" takes effect a short lead after it was accepted (LOA_ALERT_LEAD_MS, at most 10 s): it counts
+   * as in force from its acceptance, `effectiveSlackMs` covering that lead.
+   */
+  async inForce(now: number, effectiveSlackMs = 0): Promise<Array<{ alert: AlertEntity; areaName: string; areaPath: string }>> {
+    const alerts = await this.db.getRepository(AlertEntity).find({
+      where: { status: 'active', clearedAt: IsNull(), effectiveAt: LessThanOrEqual(now + effectiveSlackMs), expiresAt: MoreThan(now) },
+      order: { sentAt: 'DESC' },
+    });
+    if (alerts.length === 0) return [];
+    const areas = new Map((await this.db.getRepository(AreaEntity).findBy({ code: In([...new Set(alerts.map((a) => a.areaCode))]) })).map((a) => [a.code, a]));
+    return alerts.flatMap((alert) => {
+      const area = areas.get(alert.areaCode);
+      return area ? [{ alert, areaName: area.name, areaPath: area.path }] : [];
+    });
   }
 
   /** The alert currently held (retained) on an area's channel, if any. */

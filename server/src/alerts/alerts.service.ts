@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { ALERT_CONFIRM_WINDOW_MS } from '../approvals/approval-rules.js';
 import { PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/app-config.js';
 import { newId } from '../common/ids.js';
 import { Metrics } from '../common/metrics.js';
 import { NamedLocks } from '../common/named-locks.js';
@@ -15,6 +16,10 @@ import type { AlertEntity } from './alert.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AlertsRepository } from './alerts.repository.js';
+import { AlertDeliveriesRepository, type AlertReach } from './alert-deliveries.repository.js';
+import { DomainEvents } from '../domain-events/domain-events.js';
+import { TtsService } from '../tts/tts.service.js';
+import { TtsEngineError } from '../tts/tts-engine.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import type { AlertChangeResult, AlertSource, AlertView } from '@loa/shared/rest';
 export type { AlertChangeResult, AlertView } from '@loa/shared/rest';
@@ -43,7 +48,12 @@ export interface CreateAlertInput {
    * decides; a person using the alert form never passes it.
    */
   skipSecondPerson?: boolean | undefined;
+  /** Issue 18: read `text` aloud with the server's TTS and send that speech to the speakers (not with mediaSha256). */
+  speakText?: boolean | undefined;
 }
+
+/** The rule an alert's audio is checked against (see checkEmergencyAudio). */
+const EMERGENCY_AUDIO_RULE = 'emergency.audioFromEmergencyContentOnly';
 
 /**
  * Area-wide alerts: one retained publish reaches every device of the subtree, including those that connect
@@ -67,15 +77,30 @@ export class AlertsService {
     private readonly locks: NamedLocks,
     /** Issue 7; without it (hand-wired tests) alerts go out at once, as before the two-person rule. */
     @Optional() private readonly rules?: ApprovalRulesService,
+    /** Issue 18: LOA_ALERT_LEAD_MS; without it (hand-wired tests) an alert sent "now" starts on arrival. */
+    @Optional() private readonly config?: AppConfig,
+    /** Issue 18, proof of play; without it (hand-wired tests) no delivery records are kept. */
+    @Optional() private readonly deliveries?: AlertDeliveriesRepository,
+    /** Issue 18, `speakText`; without it such a request is refused. */
+    @Optional() private readonly tts?: TtsService,
+    @Optional() private readonly events?: DomainEvents,
   ) {}
 
   async create(input: CreateAlertInput, userId: string): Promise<AlertChangeResult> {
+    if (input.speakText) {
+      if (input.mediaSha256) throw new BadRequestException('speakText reads the alert text aloud: give speakText or mediaSha256, not both');
+      if (input.stream) throw new BadRequestException('speakText reads the alert text aloud: an alert with a stream cannot have it');
+      if (!input.text) throw new BadRequestException('speakText needs the text to read aloud: give text');
+    }
     await this.areas.requirePaths([input.areaCode]);
     if (!input.text && !input.mediaSha256 && !input.stream) throw new BadRequestException('an alert needs text, audio (mediaSha256), a stream, or text with audio');
     let media: MediaEntity | null = null;
     if (input.mediaSha256) {
       media = await this.repo.findMedia(input.mediaSha256);
       if (!media) throw new BadRequestException(`unknown media ${input.mediaSha256}: upload it first (POST /api/v1/media)`);
+      if ((input.source ?? 'manual') === 'manual') await this.checkEmergencyAudio(media.sha256);
+    } else if (input.speakText && input.text) {
+      media = await this.speak(input.text, userId);
     }
     const now = this.clock.now();
     const effectiveAt = input.effectiveAt ?? now;
@@ -103,8 +128,10 @@ export class AlertsService {
       const pending: AlertEntity = { ...alert, status: 'pending', requestedAt: now };
       await this.repo.insert(pending);
       this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, createdBy: userId }, 'alert awaits a second person');
-      return { ...view(pending), fanout: null };
+      return { ...(await this.present(pending)), fanout: null };
     }
+    // Sent "now": every speaker starts at one instant a short lead ahead, not each the moment the alert reaches it.
+    if (input.effectiveAt === undefined) Object.assign(alert, { effectiveAt: now + (this.config?.alertLeadMs ?? 0), expiresAt: now + (this.config?.alertLeadMs ?? 0) + input.expiresInS * 1000 });
     const previous = await this.repo.findActive(input.areaCode);
     alert.replaces = previous?.id ?? null;
     const devices = await this.repo.deviceCountUnder(alert.areaCode);
@@ -113,7 +140,7 @@ export class AlertsService {
       return this.addJob(alert, { msgType: previous ? 'update' : 'alert' }, devices, userId);
     });
     this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, replaces: alert.replaces, fanoutId: job.id }, 'alert accepted');
-    return { ...view(alert), fanout: this.fanouts.start(job) };
+    return { ...(await this.present(alert)), fanout: this.fanouts.start(job) };
   }
 
   /**
@@ -133,7 +160,8 @@ export class AlertsService {
     const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
     if (alert.mediaSha256 && !media) throw new BadRequestException(`media ${alert.mediaSha256} no longer exists`);
     const immediate = alert.effectiveAt <= requestedAt;
-    const effectiveAt = immediate ? now : alert.effectiveAt;
+    // Sent "now" and confirmed now: the same short lead as an immediate create, so every speaker starts together.
+    const effectiveAt = immediate ? now + (this.config?.alertLeadMs ?? 0) : alert.effectiveAt;
     const previous = await this.repo.findActive(alert.areaCode);
     const active: AlertEntity = {
       ...alert,
@@ -141,7 +169,7 @@ export class AlertsService {
       replaces: previous?.id ?? null,
       sentAt: now,
       effectiveAt,
-      expiresAt: immediate ? alert.expiresAt + (now - requestedAt) : alert.expiresAt,
+      expiresAt: immediate ? alert.expiresAt + (effectiveAt - alert.effectiveAt) : alert.expiresAt,
       requestedAt,
       confirmedBy: userId,
       confirmedAt: now,
@@ -152,13 +180,13 @@ export class AlertsService {
       return this.addJob(active, { msgType: previous ? 'update' : 'alert' }, devices, userId);
     });
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId, fanoutId: job.id }, 'alert confirmed');
-    return { ...view(active), fanout: this.fanouts.start(job) };
+    return { ...(await this.present(active)), fanout: this.fanouts.start(job) };
   }
 
   /** Pending alerts still confirmable (younger than the confirmation window). */
   async pending(): Promise<AlertView[]> {
     const now = this.clock.now();
-    return (await this.repo.pending()).filter((a) => now - (a.requestedAt ?? a.sentAt) <= ALERT_CONFIRM_WINDOW_MS).map(view);
+    return this.presentAll((await this.repo.pending()).filter((a) => now - (a.requestedAt ?? a.sentAt) <= ALERT_CONFIRM_WINDOW_MS));
   }
 
   async cancel(id: string, userId: string | null = null): Promise<AlertChangeResult> {
@@ -169,7 +197,7 @@ export class AlertsService {
       const now = this.clock.now();
       await this.repo.update(id, { status: 'cancelled', cancelledAt: now, clearedAt: now });
       this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'pending alert cancelled');
-      return { ...view({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now }), fanout: null };
+      return { ...(await this.present({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now })), fanout: null };
     }
     if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
     const now = this.clock.now();
@@ -180,7 +208,7 @@ export class AlertsService {
       return this.addJob(cancelled, { msgType: 'cancel' }, devices, userId ?? alert.createdBy);
     });
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode, fanoutId: job.id }, 'alert cancelled');
-    return { ...view(cancelled), fanout: this.fanouts.start(job) };
+    return { ...(await this.present(cancelled)), fanout: this.fanouts.start(job) };
   }
 
   /**
@@ -199,11 +227,17 @@ export class AlertsService {
       if (what.msgType === 'cancel') {
         if (alert.status !== 'cancelled') return;
         await this.gateway.publishAlert(this.cancelMessage(alert, alert.cancelledAt ?? alert.sentAt));
+        // Under the channel lock: the alert's own publish (which writes its records) ran before, or never will.
+        await this.withdraw(alert.id, 'cancelled');
       } else {
         if (alert.status !== 'active') return;
         const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
+        // Records first: an agent may report `delivered` a few milliseconds after the publish.
+        if (this.deliveries) await this.deliveries.expect(alert.id, reachOf(alert), this.clock.now());
         await this.gateway.publishAlert(this.message(alert, what.msgType, media));
         this.metrics.inc('alerts_sent');
+        if (alert.replaces) await this.withdraw(alert.replaces, `replaced by alert ${alert.id}`);
+        this.events?.emit('alert.deliveriesChanged', { alertIds: [alert.id] });
       }
     });
     run.advance(run.job.total);
@@ -214,13 +248,75 @@ export class AlertsService {
   }
 
   async get(id: string): Promise<AlertView> {
+    return this.present(await this.require(id));
+  }
+
+  /** The stored alert (404 when unknown). */
+  async require(id: string): Promise<AlertEntity> {
     const alert = await this.repo.find(id);
     if (!alert) throw new NotFoundException(`alert ${id} not found`);
-    return view(alert);
+    return alert;
   }
 
   async list(): Promise<AlertView[]> {
-    return (await this.repo.list()).map(view);
+    return this.presentAll(await this.repo.list());
+  }
+
+  /** An alert's view with what an approver needs to judge it: its audio's title and length, and how many devices it reaches. */
+  private async present(alert: AlertEntity): Promise<AlertView> {
+    return (await this.presentAll([alert]))[0]!;
+  }
+
+  private async presentAll(alerts: readonly AlertEntity[]): Promise<AlertView[]> {
+    const shas = [...new Set(alerts.flatMap((a) => (a.mediaSha256 ? [a.mediaSha256] : [])))];
+    const media = shas.length > 0 ? await this.repo.mediaInfo(shas) : new Map<string, { media: MediaEntity; title: string | null }>();
+    const counts = new Map<string, Promise<number>>();
+    const countOf = (a: AlertEntity): Promise<number> | undefined => {
+      if (!this.deliveries) return undefined;
+      const reach = reachOf(a);
+      const key = `${reach.areaCode}:${reach.speakers}`;
+      if (!counts.has(key)) counts.set(key, this.deliveries.countReach(reach));
+      return counts.get(key);
+    };
+    return Promise.all(
+      alerts.map(async (a) => {
+        const m = a.mediaSha256 ? media.get(a.mediaSha256) : undefined;
+        const n = countOf(a);
+        return {
+          ...view(a),
+          media: m ? { sha256: m.media.sha256, title: m.title, durationMs: m.media.durationMs, mime: m.media.mime } : null,
+          ...(n === undefined ? {} : { deviceCount: await n }),
+        };
+      }),
+    );
+  }
+
+  /** Issue 18: marks an alert's records that had not started `withdrawn`, and tells the live counts. */
+  private async withdraw(alertId: string, reason: string): Promise<void> {
+    if (!this.deliveries) return;
+    const n = await this.deliveries.withdraw(alertId, reason, this.clock.now());
+    if (n > 0) this.events?.emit('alert.deliveriesChanged', { alertIds: [alertId] });
+  }
+
+  /**
+   * Issue 18: with the rule on, an alert's audio must be approved content marked for emergencies (an operator
+   * cannot send an arbitrary upload to a province's loudspeakers). Speech made from the alert text is allowed.
+   */
+  private async checkEmergencyAudio(sha256: string): Promise<void> {
+    if (!this.rules || !(await this.rules.get()).emergency.audioFromEmergencyContentOnly) return;
+    if (await this.repo.isEmergencyAudio(sha256)) return;
+    throw new BadRequestException(
+      `media ${sha256} is not approved content marked for emergencies: the approval rule ${EMERGENCY_AUDIO_RULE} allows only such audio (or speakText) in alerts`,
+    );
+  }
+
+  /** Issue 18, speakText: the alert text as speech, through the audio pipeline like an upload. */
+  private async speak(text: string, userId: string): Promise<MediaEntity> {
+    if (!this.tts) throw new BadRequestException('speakText: text-to-speech is not available on this server');
+    const r = await this.tts.speak({ text, voice: 'female', accent: 'north', speed: 1 }, userId).catch((err: unknown) => {
+      throw err instanceof TtsEngineError ? new BadGatewayException(`text-to-speech failed: ${err.message}`) : err;
+    });
+    return r.ingest.media;
   }
 
   /**
@@ -249,6 +345,7 @@ export class AlertsService {
     for (const alert of due) {
       await this.gateway.clearAlert(alert.areaCode);
       await this.repo.update(alert.id, { clearedAt: now });
+      await this.withdraw(alert.id, 'expired');
     }
     return due.length;
   }
@@ -276,6 +373,9 @@ export class AlertsService {
     };
   }
 }
+
+/** The devices an alert is meant for: boards only when it has nothing for speakers (agent: alertSlot). */
+export const reachOf = (a: Pick<AlertEntity, 'areaCode' | 'mediaSha256' | 'streamUrl'>): AlertReach => ({ areaCode: a.areaCode, speakers: a.mediaSha256 !== null || !!a.streamUrl });
 
 const view = (a: AlertEntity): AlertView => ({
   id: a.id,

@@ -15,7 +15,16 @@ export const approvalRulesSchema = z
         priorities: z.array(z.enum(PRIORITIES)).max(PRIORITIES.length),
       })
       .strict(),
-    emergency: z.object({ twoPerson: z.boolean() }).strict(),
+    emergency: z
+      .object({
+        twoPerson: z.boolean(),
+        /**
+         * Issue 18: an alert's audio (mediaSha256) must be approved content marked for emergencies; speech the alert
+         * form makes from its text (speakText) is allowed. Absent (older documents) is off.
+         */
+        audioFromEmergencyContentOnly: z.boolean().optional(),
+      })
+      .strict(),
   })
   .strict();
 
@@ -25,7 +34,7 @@ export type ApprovalRules = z.infer<typeof approvalRulesSchema>;
 export const STANDARD_RULES: ApprovalRules = {
   content: { audio: true, text: true, image: true },
   schedules: { minAreaLevel: 'district', minDevices: 50, priorities: ['emergency'] },
-  emergency: { twoPerson: true },
+  emergency: { twoPerson: true, audioFromEmergencyContentOnly: false },
 };
 
 /**
@@ -35,7 +44,7 @@ export const STANDARD_RULES: ApprovalRules = {
 export const PERMISSIVE_RULES: ApprovalRules = {
   content: { audio: true, text: true, image: true },
   schedules: { minAreaLevel: null, minDevices: null, priorities: [] },
-  emergency: { twoPerson: false },
+  emergency: { twoPerson: false, audioFromEmergencyContentOnly: false },
 };
 
 export type RulesDefault = 'standard' | 'permissive';

@@ -46,8 +46,12 @@ export class AppConfig {
   readonly timezone: string;
   readonly signingKeyFile: string;
   readonly heartbeatTimeoutMs: number;
+  /** LOA_ALERT_LEAD_MS: how far ahead of its acceptance an alert sent "now" starts on every speaker. */
+  readonly alertLeadMs: number;
   readonly telemetryRetentionMs: number;
   readonly auditRetentionMs: number;
+  /** LOA_ALERT_DELIVERIES_RETENTION_DAYS: how long an ended alert's per-device records are kept. */
+  readonly alertDeliveriesRetentionMs: number;
   readonly alarmOfflineMs: number;
   readonly alarmLowDiskBytes: number;
   readonly alarmPlaybackFailures: number;
@@ -125,8 +129,10 @@ export class AppConfig {
     this.timezone = raw.LOA_TIMEZONE;
     this.signingKeyFile = path.resolve(raw.LOA_SIGNING_KEY_FILE ?? path.join(this.dataDir, 'signing-key.pem'));
     this.heartbeatTimeoutMs = raw.LOA_HEARTBEAT_TIMEOUT_S * 1000;
+    this.alertLeadMs = raw.LOA_ALERT_LEAD_MS;
     this.telemetryRetentionMs = Math.round(raw.LOA_TELEMETRY_RETENTION_DAYS * 86_400_000);
     this.auditRetentionMs = Math.round(raw.LOA_AUDIT_RETENTION_DAYS * 86_400_000);
+    this.alertDeliveriesRetentionMs = Math.round(raw.LOA_ALERT_DELIVERIES_RETENTION_DAYS * 86_400_000);
     this.alarmOfflineMs = Math.round(raw.LOA_ALARM_OFFLINE_MINUTES * 60_000);
     this.alarmLowDiskBytes = Math.round(raw.LOA_ALARM_LOW_DISK_MB * 1024 * 1024);
     this.alarmPlaybackFailures = raw.LOA_ALARM_PLAYBACK_FAILURES;

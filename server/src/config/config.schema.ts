@@ -59,11 +59,23 @@ export const configSchema = z.object({
   LOA_SCHEDULE_PAST_TOLERANCE_S: z.coerce.number().int().min(0).max(3600).default(5),
   /** Ed25519 private key (PKCS#8 PEM) signing everything sent to devices; created (mode 0600) if missing. */
   LOA_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Issue 18: an alert sent "now" takes effect this long after it is accepted, so every speaker starts it together at
+   * that instant instead of each the moment it arrives (the executor starts a slot whose time has passed at once).
+   * Large enough for the province's fan-out; 0 starts on arrival.
+   */
+  LOA_ALERT_LEAD_MS: z.coerce.number().int().min(0).max(10_000).default(1500),
   /** A device silent (no status, telemetry or event) this long is marked offline, whatever its connection says. */
   LOA_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(2).max(86_400).default(180),
   LOA_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   /** Audit log entries (issue 7) older than this are deleted by a daily sweep. */
   LOA_AUDIT_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(730),
+  /**
+   * Issue 18: per-device alert delivery records (about 10,000 per province alert) of alerts that ended (expired,
+   * cancelled or superseded, and off their channel) longer ago than this are deleted daily. Over a year by default,
+   * so yearly reports still find them.
+   */
+  LOA_ALERT_DELIVERIES_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(400),
   LOA_ALARM_OFFLINE_MINUTES: z.coerce.number().positive().max(10_080).default(30),
   LOA_ALARM_LOW_DISK_MB: z.coerce.number().nonnegative().max(1_000_000).default(200),
   /** Consecutive failed playbacks on one device that raise an alarm. */

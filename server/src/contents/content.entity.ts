@@ -38,4 +38,6 @@ export class ContentEntity {
   @Column({ name: 'origin_id', type: 'varchar', length: 120, nullable: true }) originId?: string | null;
   @Column({ name: 'origin_priority', type: 'varchar', length: 16, nullable: true }) originPriority?: string | null;
   @Column({ name: 'origin_category', type: 'varchar', length: 32, nullable: true }) originCategory?: string | null;
+  /** Issue 18: marked for emergencies (the approval rules may limit alert audio to such content). */
+  @Column({ type: 'boolean', default: false }) emergency?: boolean;
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import {
+  contentListQuerySchema as contentListQuery,
   contentPreviewQuerySchema as previewQuery,
   createContentRequestSchema as createContentSchema,
   imageContentQuerySchema as imageQuery,
@@ -49,8 +50,8 @@ export class ContentsController {
 
   @Get()
   @Roles(READERS, OFFICER_IF_SCHEDULING)
-  list(): Promise<ContentView[]> {
-    return this.contents.list();
+  list(@Query({ schema: contentListQuery }) q: z.infer<typeof contentListQuery>): Promise<ContentView[]> {
+    return this.contents.list(q);
   }
 
   @Get(':id')

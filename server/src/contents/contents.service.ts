@@ -5,6 +5,7 @@ import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { ContentEventEntity } from './content-event.entity.js';
 import type { ContentEntity, ContentState, ContentType } from './content.entity.js';
+import type { MediaEntity } from '../media/media.entity.js';
 import { BoardProfilesService, DEFAULT_BOARD_SIZE } from '../board-profiles/board-profiles.service.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
@@ -22,9 +23,10 @@ interface Validity {
   validUntil?: number | undefined;
 }
 
-/** Issue 16: a content category code; null (updates) clears it. */
+/** Issue 16: a content category code; null (updates) clears it. Issue 18: marked for emergencies. */
 interface Classified {
   category?: string | null | undefined;
+  emergency?: boolean | undefined;
 }
 
 export interface LifecycleFlags {
@@ -38,7 +40,7 @@ export type CreateContentInput = Validity &
   LifecycleFlags &
   Classified &
   (
-    | { type: 'audio'; title: string; mediaSha256: string }
+    | { type: 'audio'; title: string; mediaSha256: string; /** Issue 18: the board text it carries. */ text?: string | undefined }
     | { type: 'text'; title: string; text: string; displaySeconds: number; style?: TextStyle | undefined }
     | { type: 'relay'; title: string; url: string; durationSeconds: number }
   );
@@ -95,6 +97,7 @@ export const contentView = (c: ContentEntity, events: readonly ContentEventEntit
     history: events.map((e) => ({ action: e.action, from: e.fromState, to: e.toState, by: e.userId, at: new Date(e.at).toISOString(), reason: e.reason })),
     category: c.category ?? null,
     origin: c.originPeerId && c.originId ? { peerId: c.originPeerId, peerName: c.originPeerName ?? c.originPeerId, originId: c.originId, priority: c.originPriority ?? null, category: c.originCategory ?? null } : null,
+    emergency: c.emergency === true,
   };
 };
 
@@ -152,8 +155,12 @@ export class ContentsService implements OnModuleInit {
     checkValidity(input.validFrom, input.validUntil);
     await this.checkCategory(input.category);
     let durationMs: number;
+    /** Issue 18: audio made by TTS shows what it says on boards, unless the request gives a board text. */
+    let spokenText: string | null = null;
     if (input.type === 'audio') {
-      durationMs = await this.audioDuration(input.mediaSha256);
+      const media = await this.audioMedia(input.mediaSha256);
+      durationMs = media.durationMs;
+      spokenText = boardTextOf(media.spokenText);
     } else if (input.type === 'text') {
       durationMs = Math.round(input.displaySeconds * 1000);
     } else {
@@ -166,7 +173,7 @@ export class ContentsService implements OnModuleInit {
       type: input.type,
       title: input.title,
       mediaSha256: input.type === 'audio' ? input.mediaSha256 : null,
-      text: input.type === 'text' ? input.text : null,
+      text: input.type === 'text' ? input.text : input.type === 'audio' ? (input.text ?? spokenText) : null,
       url: input.type === 'relay' ? input.url : null,
       style: input.type === 'text' && input.style && Object.keys(input.style).length > 0 ? { ...input.style } : null,
       durationMs,
@@ -178,6 +185,7 @@ export class ContentsService implements OnModuleInit {
       rejectReason: null,
       updatedAt: null,
       category: input.category ?? null,
+      emergency: input.emergency ?? false,
     };
     await this.repo.insert(content, steps);
     this.events.emit('content.stateChanged', { contentId: content.id, state: state, by: userId });
@@ -236,7 +244,9 @@ export class ContentsService implements OnModuleInit {
     const wrongType = (field: string): never => {
       throw new BadRequestException(`${field} does not apply to ${c.type} content`);
     };
-    if (patch.text !== undefined) (c.type === 'text' ? (next.text = patch.text) : wrongType('text'));
+    if (patch.emergency !== undefined) next.emergency = patch.emergency;
+    // Issue 18: an audio content may carry a board text too.
+    if (patch.text !== undefined) (c.type === 'text' || c.type === 'audio' ? (next.text = patch.text) : wrongType('text'));
     if (patch.style !== undefined) (c.type === 'text' ? (next.style = patch.style && Object.keys(patch.style).length > 0 ? { ...patch.style } : null) : wrongType('style'));
     if (patch.displaySeconds !== undefined) (c.type === 'text' || c.type === 'image' ? (next.durationMs = Math.round(patch.displaySeconds * 1000)) : wrongType('displaySeconds'));
     if (patch.url !== undefined) (c.type === 'relay' ? (next.url = patch.url) : wrongType('url'));
@@ -297,8 +307,9 @@ export class ContentsService implements OnModuleInit {
     return contentView(c, await this.repo.events([id]));
   }
 
-  async list(): Promise<ContentView[]> {
-    const all = await this.repo.list();
+  /** `emergency`: only the content marked for emergencies (true) or only the rest (false). */
+  async list(filter: { emergency?: boolean | undefined } = {}): Promise<ContentView[]> {
+    const all = (await this.repo.list()).filter((c) => filter.emergency === undefined || (c.emergency === true) === filter.emergency);
     const events = await this.repo.events(all.map((c) => c.id));
     const byContent = new Map<string, ContentEventEntity[]>();
     for (const e of events) byContent.set(e.contentId, [...(byContent.get(e.contentId) ?? []), e]);
@@ -354,15 +365,29 @@ export class ContentsService implements OnModuleInit {
   }
 
   private async audioDuration(sha256: string): Promise<number> {
+    return (await this.audioMedia(sha256)).durationMs;
+  }
+
+  private async audioMedia(sha256: string): Promise<MediaEntity> {
     const media = await this.repo.findMedia(sha256);
     if (!media) throw new BadRequestException(`unknown media ${sha256}: upload it first (POST /api/v1/media)`);
     if (media.mime.startsWith('image/')) throw new BadRequestException(`media ${sha256} is an image, not audio`);
-    return media.durationMs;
+    return media;
   }
 
   private async profileEntities() {
     return Promise.all((await this.profiles.list()).map((p) => this.profiles.require(p.id)));
   }
+}
+
+/** A board shows at most 5,000 characters (the text slot's limit); longer speech is cut with an ellipsis. */
+const BOARD_TEXT_MAX = 5000;
+
+/** The board text of a synthesised media's words; null when it has none. */
+function boardTextOf(spoken: string | null | undefined): string | null {
+  const t = spoken?.trim();
+  if (!t) return null;
+  return t.length <= BOARD_TEXT_MAX ? t : `${t.slice(0, BOARD_TEXT_MAX - 1).trimEnd()}…`;
 }
 
 function checkValidity(from: number | undefined, until: number | undefined): void {

@@ -10,6 +10,8 @@ import { placeholders, unnestArrays, UPDATE_CHUNK, updateFromValues, type Update
 import { rawNumOrNull, rawStrOrNull } from '../database/raw-values.js';
 import { retryOnConflict } from '../database/retry.js';
 import { padToShape } from '../database/statement-shape.js';
+import { alertDeliveriesFor, applyAlertReports, type AlertReport } from './alert-reports.repository.js';
+import { ALERT_OCCURRENCE_PREFIX } from './alert-delivery-transition.js';
 
 const EVENT_COLUMNS: readonly UpdateColumn[] = [
   { name: 'device_id', pgType: 'varchar' },
@@ -78,13 +80,18 @@ export class DeliveriesRepository {
    * Commits many devices' batches in one transaction (group commit): stores each event once per (device, id) and
    * applies new ones to their delivery records. Returns when durably committed, with the records whose state changed.
    */
-  async commitBatches(batches: readonly IncomingBatch[], now: number): Promise<{ inserted: number; duplicates: number; changes: DeliveryChange[] }> {
+  async commitBatches(batches: readonly IncomingBatch[], now: number): Promise<{ inserted: number; duplicates: number; changes: DeliveryChange[]; alertIds: string[] }> {
     const changes: DeliveryChange[] = [];
+    /** Issue 18: alerts whose delivery records these reports moved. */
+    let alertIds: string[] = [];
     const total = batches.reduce((n, b) => n + b.events.length, 0);
     // Set-based, whatever the number of devices: the reports of 500 devices cost a handful of statements, not
     // three or four each (this is the 10,000 reports/s path).
     const inserted = await retryOnConflict(() => this.db.transaction(async (tx) => {
       changes.length = 0; // a transaction run again after a deadlock reports its changes once
+      alertIds = [];
+      // Issue 18: reports on alert slots, gathered only when a commit holds some (schedule reports pay one prefix test).
+      let alertReports: AlertReport[] | null = null;
       // Arrival order, first copy of each (device, id): a report sent twice in one commit counts once. Keyed by device,
       // then id (nested maps, no composite key string built and hashed per report: this runs for every report).
       const candidates: Array<{ deviceId: string; e: PlaybackEvent }> = [];
@@ -96,17 +103,19 @@ export class DeliveriesRepository {
           if (ids.has(e.id)) continue;
           ids.add(e.id);
           candidates.push({ deviceId: b.deviceId, e });
+          if (e.occurrenceId.startsWith(ALERT_OCCURRENCE_PREFIX)) (alertReports ??= []).push({ deviceId: b.deviceId, e });
         }
       }
       if (candidates.length === 0) return 0;
       const pg = tx.connection.driver.options.type === 'postgres';
       const deliveries = await this.deliveriesFor(tx, candidates);
+      const alertRows = alertReports ? await alertDeliveriesFor(tx, alertReports) : null;
       // The insert itself says which reports are new: a report stored before (a resend after a lost ack) conflicts
       // on (device, id) and is not inserted, so it is never applied twice. PostgreSQL: one `unnest` statement whose
       // RETURNING names the new ones; SQLite: one prepared row at a time (insertIgnoringEachSqlite), which says it.
       const values = candidates.map(({ deviceId, e }) => [
         deviceId, e.id, e.occurrenceId, e.type, e.at, e.playedMs ?? null, e.heardMs ?? null, e.itemMs ?? null, e.reason ?? null,
-        deliveries.get(deviceId)?.has(e.occurrenceId) === true, now,
+        deliveries.get(deviceId)?.has(e.occurrenceId) === true || alertRows?.get(deviceId)?.has(e.occurrenceId) === true, now,
       ]);
       let isNew: (i: number) => boolean;
       let newCount = 0;
@@ -146,9 +155,13 @@ export class DeliveriesRepository {
         // SQLite: padded to a few lengths so the statement stays prepared (a repeated row sets the same values again).
         pg || changed.size > UPDATE_CHUNK / 2 ? updates : padToShape(updates),
       );
+      if (alertRows && alertRows.size > 0) {
+        const fresh = candidates.filter((c, i) => isNew(i) && alertRows.get(c.deviceId)?.has(c.e.occurrenceId) === true);
+        alertIds = await applyAlertReports(tx, alertRows, fresh, now);
+      }
       return newCount;
     }));
-    return { inserted, duplicates: total - inserted, changes };
+    return { inserted, duplicates: total - inserted, changes, alertIds };
   }
 
   /**

@@ -61,6 +61,7 @@ export class EventIngestService implements OnModuleDestroy {
       this.metrics.inc('events_duplicate', r.duplicates);
       // One event per committed group, never per row: this is the 10,000 reports/s path.
       if (r.changes.length > 0) this.events.emit('deliveries.changed', { changes: r.changes });
+      if (r.alertIds.length > 0) this.events.emit('alert.deliveriesChanged', { alertIds: r.alertIds });
     } catch (err) {
       // Nothing is acked; agents keep the events and resend them.
       this.metrics.inc('events_commit_failed', batches.length);

@@ -64,7 +64,7 @@ export class DevicesRepository {
    * PostgreSQL, so several server instances sharing device traffic do not interleave): devices whose presence changed
    * are updated and every online↔offline transition is appended to `device_connections`.
    */
-  async writePresence(updates: readonly PresenceUpdate[]): Promise<{ written: number; transitions: PresenceTransition[] }> {
+  async writePresence(updates: readonly PresenceUpdate[]): Promise<{ written: number; transitions: PresenceTransition[]; seenOnline: Map<string, number> }> {
     const ids = [...new Set(updates.map((u) => u.deviceId))].sort();
     return retryOnConflict(() => this.db.transaction(async (tx) => {
       const before = await this.presenceStates(tx, ids);
@@ -102,7 +102,10 @@ export class DevicesRepository {
         });
         await tx.query(`INSERT INTO device_connections (device_id, at, state, reason) VALUES ${tuples.join(', ')}`, params);
       }
-      return { written, transitions };
+      // What the batch committed for the devices it left online: the writer's last-seen cache (issue 14).
+      const seenOnline = new Map<string, number>();
+      for (const [id, s] of after) if (s.online && s.lastSeenAt !== null) seenOnline.set(id, s.lastSeenAt);
+      return { written, transitions, seenOnline };
     }));
   }
 

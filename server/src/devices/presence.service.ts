@@ -28,7 +28,16 @@ export class PresenceService {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
+  ) {
+    // Issue 14: a heartbeat from a device heard a moment ago does not rewrite its row (see HeartbeatThrottle). A
+    // quarter of the timeout keeps the row's lag (at most 1½ of it) well inside the timeout the sweep applies.
+    writer.throttleHeartbeats({ intervalMs: this.lastSeenIntervalMs(), now: () => clock.now() });
+  }
+
+  /** How old a device's `last_seen_at` may get before a heartbeat rewrites it: a quarter of the heartbeat timeout. */
+  lastSeenIntervalMs(): number {
+    return Math.floor(this.config.heartbeatTimeoutMs / 4);
+  }
 
   /** Any sign of life (telemetry, playback report, timeline ack); brings back a device marked offline by a timeout. */
   seen(deviceId: string, agentVersion?: string): Promise<void> {

@@ -81,6 +81,8 @@ export interface DomainEventMap {
   /** A batch of a fan-out job's timelines was published (dispatch, per batch compiled): its progress. */
   'timelines.sent': { fanoutId: string; devices: number };
   'deliveries.changed': { changes: readonly DeliveryChange[] };
+  /** Issue 18: these alerts' delivery records changed (agents' reports, a withdrawal, a send): their counts moved. */
+  'alert.deliveriesChanged': { alertIds: readonly string[] };
   /** A device's committed playback reports (one MQTT `events` batch). */
   'playback.reported': { deviceId: string; events: readonly PlaybackEvent[] };
   'content.stateChanged': { contentId: string; state: string; by: string };

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 
 /**
  * A server event pushed to operators' browsers over /api/v1/events. `type` names it ("media.job", …). An event
- * carrying `areaCode` concerns that area only: it reaches the clients whose area scope contains it; one without
- * goes to every client.
+ * carrying `areaCode` concerns that area only: it reaches the clients whose area scope contains it (and, when it is
+ * `covering`, those whose own area lies inside it); one without goes to every client.
  */
 export interface ServerEvent {
   type: string;
   areaCode?: string | undefined;
+  /** Issue 18: the event concerns `areaCode`'s whole subtree (an alert): clients whose area lies inside it get it too. */
+  covering?: boolean | undefined;
   [key: string]: unknown;
 }
 

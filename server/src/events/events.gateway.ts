@@ -9,6 +9,7 @@ import { Metrics } from '../common/metrics.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
 import { EventBus, type ServerEvent } from './event-bus.js';
+import { reachesScope } from './event-scope.js';
 
 export const EVENTS_PATH = '/api/v1/events';
 /** Subprotocol a browser may offer to carry its token: `bearer.<token>` (browsers cannot set Authorization). */
@@ -25,7 +26,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * The live event stream for operators: a WebSocket at /api/v1/events on the same HTTP(S) server, authenticated
  * with the operator bearer token (`?token=` or subprotocol `bearer.<token>`). Every EventBus event goes to every
  * authenticated client as one JSON text message, except that an event carrying `areaCode` goes only to clients whose
- * area scope (computed once at connect) contains that area.
+ * area scope (computed once at connect) contains that area, or, for a `covering` event, lies inside it (reachesScope).
  */
 @Injectable()
 export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
@@ -113,10 +114,9 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private broadcast(event: ServerEvent): void {
     if (this.wss.clients.size === 0) return;
     const text = JSON.stringify(event);
-    const areaCode = typeof event.areaCode === 'string' ? event.areaCode : null;
     for (const client of this.wss.clients) {
       if (client.readyState !== WebSocket.OPEN) continue;
-      if (areaCode !== null && !this.scopes.get(client)?.contains(areaCode)) continue;
+      if (!reachesScope(event, this.scopes.get(client))) continue;
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.terminate();
         continue;

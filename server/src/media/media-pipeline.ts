@@ -152,6 +152,8 @@ export class MediaPipeline {
         originalName: source.originalName,
         createdBy,
         createdAt: now,
+        // TTS records its text after the media exists (tts/spoken-text.repository.ts).
+        spokenText: null,
       };
       const row: MediaAudioEntity = {
         sourceSha256: source.sha256,

@@ -11,4 +11,6 @@ export class MediaEntity {
   @Column({ name: 'original_name', type: 'varchar', length: 255 }) originalName!: string;
   @Column({ name: 'created_by', type: 'varchar', length: 36 }) createdBy!: string;
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs }) createdAt!: number;
+  /** Issue 18: what a synthesised media says, as typed (tts/); audio content made from it shows it on boards. */
+  @Column({ name: 'spoken_text', type: 'text', nullable: true }) spokenText?: string | null;
 }

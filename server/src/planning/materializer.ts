@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { expand, type DeviceKind } from '@loa/shared';
+import { expand } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { NamedLocks } from '../common/named-locks.js';
@@ -12,7 +12,7 @@ import { DomainEvents } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { TargetResolver, type TargetSpec } from '../targeting/target-resolver.js';
-import { RENDERS, targetsReach } from '../targeting/targeting.js';
+import { reachedKinds, targetsReach } from '../targeting/targeting.js';
 import { PlanningRepository, REACHING, WITHDRAWABLE, type DeliveryKey } from './planning.repository.js';
 
 export type { TargetSpec };
@@ -98,16 +98,16 @@ export class Materializer {
     return this.config.timelineHorizonMs;
   }
 
-  /** See TargetResolver.resolve: the devices of `kind` the targets reach. */
-  resolveTargets(targets: TargetSpec, kind: DeviceKind, strict: boolean): Promise<string[]> {
-    return this.targets.resolve(targets, kind, strict);
+  /** See TargetResolver.resolve: the devices the targets reach that a schedule of this content reaches (reachedKinds). */
+  resolveTargets(targets: TargetSpec, content: Pick<ContentEntity, 'type' | 'text'>, strict: boolean): Promise<string[]> {
+    return this.targets.resolve(targets, reachedKinds(content), strict);
   }
 
   /** Occurrences of a schedule in [from, to) and the devices they go to. */
   async plan(s: ScheduleEntity, content: ContentEntity, targets: TargetSpec, from: number, to: number, strict: boolean): Promise<Plan> {
     const duration = windowMs(content, s.repeat ?? 1, s.gapMs ?? 0);
     const occurrences = occurrenceStarts(s, content, from, to).map((startAt) => ({ id: occurrenceId(s.id, startAt), scheduleId: s.id, startAt, durationMs: duration }));
-    const deviceIds = await this.targets.resolve(targets, RENDERS[content.type], strict);
+    const deviceIds = await this.resolveTargets(targets, content, strict);
     return { occurrences, deviceIds };
   }
 
@@ -219,7 +219,7 @@ export class Materializer {
           const set = new Set<string>();
           for (const { schedule, targets } of active) {
             const c = contents.get(schedule.contentId);
-            if (c && RENDERS[c.type] === d.kind && targetsReach(targets, d, groups)) set.add(schedule.id);
+            if (c && reachedKinds(c).includes(d.kind) && targetsReach(targets, d, groups)) set.add(schedule.id);
           }
           reaches.set(d.id, set);
         }

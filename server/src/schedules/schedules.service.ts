@@ -16,7 +16,7 @@ import type { AppLogger } from '../logging/logger.js';
 import { ConflictAnalysis, type UnsettledSchedule } from '../planning/conflict-analysis.js';
 import type { ConflictNotice, ConflictReport } from '../planning/conflicts.js';
 import { Materializer, occurrenceId, occurrenceStarts, targetRows, targetSpec, windowMs, type MaterializeParams, type Plan, type TargetSpec } from '../planning/materializer.js';
-import { RENDERS } from '../targeting/targeting.js';
+import { kindsLabel, reachedKinds } from '../targeting/targeting.js';
 import { REACHING } from '../planning/planning.repository.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { FanoutJobs } from '../fanouts/fanout-jobs.js';
@@ -114,7 +114,7 @@ export class SchedulesService {
     this.checkValidity(schedule, content, now - this.config.schedulePastToleranceMs);
     return this.serial(async () => {
       const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
-      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
+      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${kindsLabel(reachedKinds(content))} device`);
       this.checkDensity(plan);
       const report = await this.conflicts.analyse(plan, schedule.priority, null, now, await this.unsettled(now, null));
       const early = this.gate(report, plan, input);
@@ -179,7 +179,7 @@ export class SchedulesService {
     const targets = patch.targets ? normTargets(patch.targets) : targetSpec(await this.repo.targets(id));
     return this.serial(async () => {
       const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
-      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${RENDERS[content.type]} device`);
+      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${kindsLabel(reachedKinds(content))} device`);
       this.checkDensity(plan);
       const report = await this.conflicts.analyse(plan, merged.priority, id, now, await this.unsettled(now, id));
       const early = this.gate(report, plan, patch);
@@ -264,7 +264,7 @@ export class SchedulesService {
     const devices = await this.deliveries.deviceCount(id);
     const areaCode = await this.areaOf(targets, async () => {
       const content = await this.repo.findContent(s.contentId);
-      return content ? this.materializer.resolveTargets(targets, RENDERS[content.type], false) : [];
+      return content ? this.materializer.resolveTargets(targets, content, false) : [];
     });
     const job = await this.tx.run(async () => {
       await this.repo.markCancelled(id, now);
@@ -323,7 +323,7 @@ export class SchedulesService {
     const content = await this.repo.findContent(s.contentId);
     if (!content) return [];
     // The resolution the approval rules counted on save (minDevices), on the devices as they are now.
-    return this.materializer.resolveTargets(targetSpec(targets), RENDERS[content.type], false);
+    return this.materializer.resolveTargets(targetSpec(targets), content, false);
   }
 
   async list(): Promise<ScheduleView[]> {
@@ -361,7 +361,7 @@ export class SchedulesService {
     if (priorityRank(merged.priority) > priorityRank(current.priority)) return true;
     if (!targetsChanged) return false;
     const old = targetSpec(await this.repo.targets(current.id));
-    const before = new Set(await this.materializer.resolveTargets(old, RENDERS[content.type], false));
+    const before = new Set(await this.materializer.resolveTargets(old, content, false));
     if (plan.deviceIds.some((d) => !before.has(d))) return true;
     const was = await this.approvals.requirement({ priority: current.priority, targets: old, deviceCount: before.size });
     const will = await this.approvals.requirement({ priority: merged.priority, targets, deviceCount: plan.deviceIds.length });
@@ -408,7 +408,7 @@ export class SchedulesService {
       const duration = windowMs(content, s.repeat ?? 1, s.gapMs ?? 0);
       const occurrences = occurrenceStarts(s, content, now, now + this.materializer.horizonMs).map((startAt) => ({ id: occurrenceId(s.id, startAt), scheduleId: s.id, startAt, durationMs: duration }));
       const targets = targetSpec(await this.repo.targets(ref));
-      out.push({ scheduleId: ref, priority: s.priority, occurrences, devices: () => this.materializer.resolveTargets(targets, RENDERS[content.type], false) });
+      out.push({ scheduleId: ref, priority: s.priority, occurrences, devices: () => this.materializer.resolveTargets(targets, content, false) });
     }
     return out;
   }

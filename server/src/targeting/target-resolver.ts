@@ -23,11 +23,13 @@ export class TargetResolver {
   constructor(private readonly repo: TargetsRepository) {}
 
   /**
-   * Devices of `kind` reached by the targets, sorted. `strict`: unknown codes, groups or ids, or a listed device of
-   * another kind, refuse the whole request (400), so an operator's typo never silently narrows a broadcast; not
-   * strict (re-planning stored targets): whatever no longer exists is skipped.
+   * Devices of `kinds` (one kind or several, see reachedKinds) reached by the targets, sorted. `strict`: unknown
+   * codes, groups or ids, or a listed device of another kind, refuse the whole request (400), so an operator's typo
+   * never silently narrows a broadcast; not strict (re-planning stored targets): whatever no longer exists is skipped.
    */
-  async resolve(targets: TargetSpec, kind: DeviceKind, strict: boolean): Promise<string[]> {
+  async resolve(targets: TargetSpec, kinds: DeviceKind | readonly DeviceKind[], strict: boolean): Promise<string[]> {
+    const wanted: readonly DeviceKind[] = typeof kinds === 'string' ? [kinds] : kinds;
+    const fits = (d: { kind: DeviceKind }): boolean => wanted.includes(d.kind);
     const areas = [...new Set(targets.areas)];
     const listed = [...new Set(targets.devices)];
     const groupIds = [...new Set(targets.groups)];
@@ -41,17 +43,17 @@ export class TargetResolver {
       const foundIds = new Set(found.map((d) => d.id));
       const missing = listed.filter((id) => !foundIds.has(id));
       if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.slice(0, 20).join(', ')}`);
-      const wrongKind = found.filter((d) => d.kind !== kind).map((d) => d.id);
-      if (wrongKind.length > 0) throw new BadRequestException(`device(s) ${wrongKind.slice(0, 20).join(', ')} cannot play this content (needs a ${kind})`);
+      const wrongKind = found.filter((d) => !fits(d)).map((d) => d.id);
+      if (wrongKind.length > 0) throw new BadRequestException(`device(s) ${wrongKind.slice(0, 20).join(', ')} cannot play this content (needs a ${wanted.join(' or ')})`);
     }
     const groups = await this.repo.groups(groupIds);
     if (strict) {
       const missing = groupIds.filter((g) => !groups.has(g));
       if (missing.length > 0) throw new BadRequestException(`unknown group(s): ${missing.join(', ')}`);
     }
-    const ids = new Set(found.filter((d) => d.kind === kind).map((d) => d.id));
-    for (const d of await this.repo.devicesInSubtrees(areas.flatMap((a) => paths.get(a) ?? []))) if (d.kind === kind) ids.add(d.id);
-    for (const g of groups.values()) for (const d of await this.groupDevices(g, kind)) ids.add(d.id);
+    const ids = new Set(found.filter(fits).map((d) => d.id));
+    for (const d of await this.repo.devicesInSubtrees(areas.flatMap((a) => paths.get(a) ?? []))) if (fits(d)) ids.add(d.id);
+    for (const g of groups.values()) for (const d of await this.groupDevices(g, wanted.length === 1 ? wanted[0]! : null)) if (fits(d)) ids.add(d.id);
     return [...ids].sort();
   }
 

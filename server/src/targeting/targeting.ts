@@ -3,8 +3,23 @@ import type { ContentType } from '../contents/content.entity.js';
 import type { GroupEntity, TagRule } from '../groups/group.entity.js';
 import type { ScheduleTargetEntity } from '../schedules/schedule-target.entity.js';
 
-/** Which kind of device can render which kind of content. */
+/** Which kind of device can render which kind of content (its primary channel). */
 export const RENDERS: Record<ContentType, DeviceKind> = { audio: 'speaker', text: 'board', relay: 'speaker', image: 'board' };
+
+const SPEAKERS_AND_BOARDS: readonly DeviceKind[] = ['speaker', 'board'];
+const ONLY: Record<DeviceKind, readonly DeviceKind[]> = { speaker: ['speaker'], board: ['board'] };
+
+/**
+ * Issue 18 ("one message, every channel"): the device kinds a schedule of this content reaches. The one answer for
+ * planning, conflicts, counts and approval: audio reaches speakers, and boards too when it carries a board text
+ * (shown there for the item's length); text and images reach boards, relays speakers.
+ */
+export function reachedKinds(content: { type: ContentType; text?: string | null | undefined }): readonly DeviceKind[] {
+  return content.type === 'audio' && typeof content.text === 'string' && content.text.trim() !== '' ? SPEAKERS_AND_BOARDS : ONLY[RENDERS[content.type]];
+}
+
+/** "speaker", "speaker or board": for messages about the kinds a content reaches. */
+export const kindsLabel = (kinds: readonly DeviceKind[]): string => kinds.join(' or ');
 
 /** What targeting needs to know about a device. */
 export interface DeviceFacts {

@@ -1,4 +1,4 @@
-import { defaultOnPreempt, PROTOCOL_VERSION, textStyleSchema, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
+import { defaultOnPreempt, PROTOCOL_VERSION, textStyleSchema, type DeviceKind, type PreemptPolicy, type Priority, type Slot, type TimelineMessage } from '@loa/shared';
 
 /**
  * What an interrupted item does when none was chosen: routine and priority items resume (a bulletin cut by an
@@ -34,6 +34,11 @@ export interface SlotRow {
   imageSha256?: string | null | undefined;
   imageBytes?: number | null | undefined;
   imageMime?: string | null | undefined;
+  /**
+   * Issue 18: the kind of the device, read only where a content reaches several kinds (audio carrying a board text):
+   * a board shows the text, a speaker plays the audio. Absent or null: the content's own slot type.
+   */
+  deviceKind?: DeviceKind | null | undefined;
 }
 
 /** A stored style that no longer validates (edited by hand, older format) is dropped rather than sent broken. */
@@ -58,7 +63,10 @@ export function compileSlots(rows: readonly SlotRow[]): Slot[] {
       ...(r.volume === null ? {} : { volume: r.volume }),
       onPreempt: r.onPreempt ?? defaultOnPreempt(r.priority),
     };
-    if (r.contentType === 'audio') {
+    if (r.contentType === 'audio' && r.deviceKind === 'board') {
+      // One message, every channel: the board shows the audio's text for the whole window (its default style).
+      if (r.text) slots.push({ ...base, type: 'text', text: r.text });
+    } else if (r.contentType === 'audio') {
       // A row without media means the file was removed after scheduling; the slot is dropped rather than sent broken.
       if (!r.mediaSha256 || !r.mediaBytes || !r.mediaDurationMs) continue;
       slots.push({

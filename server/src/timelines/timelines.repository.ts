@@ -47,6 +47,7 @@ export class TimelinesRepository {
           'COALESCE(iv.sha256, iv0.sha256) AS "imageSha256"',
           'COALESCE(iv.bytes, iv0.bytes) AS "imageBytes"',
           'COALESCE(iv.mime, iv0.mime) AS "imageMime"',
+          'dk.kind AS "deviceKind"',
         ])
         .from('deliveries', 'del')
         .innerJoin('occurrences', 'o', 'o.id = del.occurrence_id')
@@ -57,6 +58,8 @@ export class TimelinesRepository {
         .leftJoin('devices', 'dv', "dv.id = del.device_id AND c.type = 'image'")
         .leftJoin('content_image_variants', 'iv', 'iv.content_id = c.id AND iv.profile_id = dv.profile_id')
         .leftJoin('content_image_variants', 'iv0', "iv0.content_id = c.id AND iv0.profile_id = '-'")
+        // Issue 18: audio carrying a board text reaches boards too; the device's kind picks its slot type.
+        .leftJoin('devices', 'dk', "dk.id = del.device_id AND c.type = 'audio' AND c.text IS NOT NULL")
         .where('del.device_id IN (:...ids)', { ids: chunk })
         .andWhere("s.status = 'active'")
         .andWhere('o.start_at + o.duration_ms > :from', { from })
@@ -272,5 +275,6 @@ function toSlotRow(r: Record<string, unknown>): SlotRow {
     imageSha256: strOrNull(r.imageSha256),
     imageBytes: numOrNull(r.imageBytes),
     imageMime: strOrNull(r.imageMime),
+    deviceKind: (strOrNull(r.deviceKind) ?? null) as SlotRow['deviceKind'],
   };
 }

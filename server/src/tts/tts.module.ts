@@ -9,6 +9,7 @@ import { HttpTtsEngine } from './http-tts.engine.js';
 import { TTS_ENGINE, type TtsEngine } from './tts-engine.js';
 import { TtsController } from './tts.controller.js';
 import { TtsService } from './tts.service.js';
+import { SpokenTextRepository } from './spoken-text.repository.js';
 /** The engine chosen by LOA_TTS_ENGINE; close() stops its worker at shutdown. */
 class EngineLifecycle implements OnApplicationShutdown {
   constructor(private readonly engine: TtsEngine) {}
@@ -30,6 +31,7 @@ class EngineLifecycle implements OnApplicationShutdown {
     },
     { provide: EngineLifecycle, inject: [TTS_ENGINE], useFactory: (engine: TtsEngine) => new EngineLifecycle(engine) },
     TtsService,
+    SpokenTextRepository,
   ],
   exports: [TtsService, TTS_ENGINE],
 })

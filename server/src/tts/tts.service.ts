@@ -9,6 +9,7 @@ import { MediaIngestService } from '../media/media-ingest.service.js';
 import type { IngestResult } from '../media/media-types.js';
 import { TTS_ENGINE, type TtsAccent, type TtsEngine, type TtsVoice } from './tts-engine.js';
 import { normalizeVietnamese } from './vi-normalize.js';
+import { SpokenTextRepository } from './spoken-text.repository.js';
 
 export interface SpeakRequest {
   text: string;
@@ -27,7 +28,8 @@ export interface SpeakResult {
 
 /**
  * Text to a stored media: normalise (vi-normalize), synthesise with the configured engine into a WAV, and hand it
- * to the media pipeline (transcode, EBU R128 loudness, content addressing) exactly like an upload.
+ * to the media pipeline (transcode, EBU R128 loudness, content addressing) exactly like an upload. The text as typed is
+ * recorded on the media (media.spoken_text).
  */
 @Injectable()
 export class TtsService {
@@ -39,6 +41,7 @@ export class TtsService {
     private readonly ingest: MediaIngestService,
     private readonly config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
+    private readonly spoken: SpokenTextRepository,
   ) {
     this.log = logger.child({ ctx: 'tts' });
     this.workDir = path.join(config.dataDir, 'tts-tmp');
@@ -59,6 +62,8 @@ export class TtsService {
         'speech synthesised',
       );
       const ingest = await this.ingest.ingestLocalFile(wav, originalName(request), createdBy);
+      // The text as typed, not the normalised one: audio content made from this media shows it on boards (issue 18).
+      await this.spoken.record(ingest.media.sha256, request.text.trim());
       return { ingest, normalizedText, engine: this.engine.name, chunks: synth.chunks, synthesisMs: synth.elapsedMs };
     } finally {
       await rm(wav, { force: true }).catch((err: unknown) => this.log.warn({ err, file: wav }, 'could not remove a synthesised WAV'));

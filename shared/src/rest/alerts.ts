@@ -138,3 +138,11 @@ export type AlertBannerItem = z.infer<typeof alertBannerItemSchema>;
 /** POST /api/v1/alerts, …/confirm, …/cancel: the alert and the job publishing it (null when nothing is published: held for a second person). */
 export const alertChangeResultSchema = alertViewSchema.extend({ fanout: fanoutViewSchema.nullable() });
 export type AlertChangeResult = z.infer<typeof alertChangeResultSchema>;
+
+/**
+ * The live event (dashboard stream, /api/v1/events) sent when an alert's delivery records change: its summary,
+ * at most about once a second per alert, scoped to the alert's area.
+ */
+export const ALERT_PROGRESS_EVENT = 'alert.progress';
+export const alertProgressEventSchema = alertSummarySchema.extend({ type: z.literal(ALERT_PROGRESS_EVENT), areaCode: z.string() });
+export type AlertProgressEvent = z.infer<typeof alertProgressEventSchema>;

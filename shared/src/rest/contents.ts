@@ -13,10 +13,14 @@ const displaySeconds = z.number().positive().max(24 * 3600);
 const relayUrl = z.url({ protocol: /^https?$/ }).max(2000);
 /** Issue 16: the content category (GET /api/v1/content-categories); null clears it on an update. Unknown: 400. */
 const classified = { category: z.string().min(1).max(32).nullable().optional() };
+/** Issue 18: content marked for emergencies (the alert form may be limited to such audio, see the approval rules). */
+const marked = { emergency: z.boolean().optional() };
+/** Issue 18: the board text an audio content carries, shown on boards while speakers play it. */
+const boardText = z.string().trim().min(1).max(5000);
 
 /** POST /api/v1/contents */
 export const createContentRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, ...validity, ...flags, ...classified }),
+  z.object({ type: z.literal('audio'), title, mediaSha256: sha256Schema, text: boardText.optional(), ...validity, ...flags, ...classified, ...marked }),
   z.object({
     type: z.literal('text'),
     title,
@@ -27,6 +31,7 @@ export const createContentRequestSchema = z.discriminatedUnion('type', [
     ...validity,
     ...flags,
     ...classified,
+    ...marked,
   }),
   z.object({
     type: z.literal('relay'),
@@ -37,6 +42,7 @@ export const createContentRequestSchema = z.discriminatedUnion('type', [
     ...validity,
     ...flags,
     ...classified,
+    ...marked,
   }),
 ]);
 export type CreateContentRequest = z.infer<typeof createContentRequestSchema>;
@@ -53,6 +59,7 @@ export const updateContentRequestSchema = z
     durationSeconds: z.number().positive().max(24 * 3600).optional(),
     ...validity,
     ...classified,
+    ...marked,
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
@@ -70,6 +77,10 @@ export const imageContentQuerySchema = z.object({
   category: z.string().min(1).max(32).optional(),
 });
 export type ImageContentQuery = z.infer<typeof imageContentQuerySchema>;
+
+/** GET /api/v1/contents (issue 18: `emergency=true` lists the content marked for emergencies only). */
+export const contentListQuerySchema = z.object({ emergency: queryBoolSchema.optional() });
+export type ContentListQuery = z.infer<typeof contentListQuerySchema>;
 
 /** GET /api/v1/contents/:id/preview */
 export const contentPreviewQuerySchema = z.object({ profileId: z.string().min(1).max(36).optional() });
@@ -123,5 +134,7 @@ export const contentViewSchema = z.object({
     .object({ peerId: z.string(), peerName: z.string(), originId: z.string(), priority: z.string().nullable(), category: z.string().nullable() })
     .nullable()
     .optional(),
+  /** Issue 18: marked for emergencies (absent from older servers' answers). */
+  emergency: z.boolean().optional(),
 });
 export type ContentView = z.infer<typeof contentViewSchema>;

@@ -39,3 +39,5 @@ export * from './source-system.js';
 export * from './source-inbound.js';
 export * from './calendar.js';
 export * from './feedback.js';
+export * from './live.js';
+export * from './cap.js';

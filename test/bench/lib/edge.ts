@@ -80,9 +80,13 @@ export async function measureEdge(server: LoaServer, api: LoaApi, areaCode: stri
   const { publicKey } = await api.request<{ publicKey: string }>('GET', '/api/v1/signing-key');
   const sha = await uploadMedia(api.baseUrl, api.token, toneWav(3, 16_000, 660), `edge-${id}.wav`, 'audio/wav');
   const content = await api.request<{ id: string }>('POST', '/api/v1/contents', { type: 'audio', title: 'Bản tin thời sự buổi sáng', mediaSha256: sha, approve: true }, [201]);
+  // The next h:00 UTC at least an hour away: the week's first bulletin then always falls inside the agent's 24 h media
+  // prefetch, whatever the time of day the bench runs (from tomorrow's date, nothing was within 24 h before 10:00 UTC).
   const day = (h: number) => {
-    const d = new Date(Date.now() + 86_400_000);
+    const earliest = Date.now() + 3_600_000;
+    const d = new Date(earliest);
     d.setUTCHours(h, 0, 0, 0);
+    if (d.getTime() < earliest) d.setUTCDate(d.getUTCDate() + 1);
     return d.toISOString();
   };
   for (const [startAt, rrule] of [

@@ -22,6 +22,8 @@ export interface SoakOptions {
   track(child: ChildProcess): void;
   log(s: string): void;
   nodeArgs?: string[];
+  /** Pause after the warm-up round, before the starting reading (default 2000 ms; the bench's --smoke: 300). */
+  settleMs?: number;
 }
 
 export interface SoakMemory {
@@ -353,7 +355,7 @@ export async function measureSoak(opts: SoakOptions): Promise<SoakResult> {
     // Warm-up: one round of each, so that lazily loaded code is not counted as growth.
     await mqttRound(target, 0);
     await httpRound(target, 0);
-    await sleep(2000);
+    await sleep(opts.settleMs ?? 2000);
     const start = await memoryOf(server);
     opts.log(`soak: server pid ${server.pid}, RSS ${start.rssMB} MB at start; ${opts.rounds} rounds of malformed MQTT and HTTP input`);
     const meter = new ProcMeter(server.pid);

@@ -334,6 +334,51 @@ describe('fleet simulator', () => {
     expect(s).toMatchObject({ playbackStarted: 1, playbackFinished: 1, eventsAcked: 3, eventsPending: 0 });
   });
 
+  it('turns an area alert with audio into a start at its effectiveAt on every speaker, at once when that has passed, as the agent does', async () => {
+    const creds3 = [
+      { id: 'spk-a', secret: 's-a', kind: 'speaker' as const },
+      { id: 'brd-b', secret: 's-b', kind: 'board' as const },
+    ];
+    const f = fleet({}, creds3);
+    await f.start();
+    await waitFor(async () => (await f.stats()).connected === 2, 5000, 'connected');
+    for (const id of ['spk-a', 'brd-b']) await b.publish(deviceTopic(id, 'timeline'), timeline(id, 1), true);
+    await waitFor(async () => (await f.stats()).alertSubscribed === 2, 5000, 'alert channels joined');
+
+    const media = { sha256: 'a'.repeat(64), bytes: 32_000, durationMs: 300, mime: 'audio/mpeg' };
+    const effectiveAt = Date.now() + 400;
+    await f.expectAlert('al-sync');
+    await b.publish(areaTopic(PROVINCE, 'alert'), { ...alert('al-sync'), effectiveAt, media }, true);
+    await waitFor(async () => (await f.stats()).alertStarted === 1, 5000, 'the speaker started');
+    const [start] = await f.alertStarts('al-sync');
+    // Not on arrival: at the alert's time (never early), on the speaker only (a board shows the text, it plays no sound).
+    expect(start).toBeGreaterThanOrEqual(effectiveAt);
+    expect(await f.alertStarts('al-sync')).toHaveLength(1);
+    await waitFor(() => eventsOf(b, 'spk-a').some((e) => e.type === 'finished' && e.occurrenceId === 'alert:al-sync'), 5000, 'finished reported');
+    expect(eventsOf(b, 'spk-a').filter((e) => e.occurrenceId === 'alert:al-sync').map((e) => e.type)).toEqual(['delivered', 'started', 'finished']);
+
+    // Its time already passed on arrival, its audio not yet over: the executor starts it at once, late.
+    const late = Date.now() - 100;
+    await f.expectAlert('al-late');
+    const receivedFrom = Date.now();
+    await b.publish(areaTopic(PROVINCE, 'alert'), { ...alert('al-late'), sentAt: Date.now(), effectiveAt: late, media: { ...media, durationMs: 60_000 } }, true);
+    await waitFor(async () => (await f.stats()).alertStarted === 1, 5000, 'the late speaker started');
+    expect((await f.alertStarts('al-late'))[0]).toBeGreaterThanOrEqual(receivedFrom);
+    expect((await f.stats()).playbackStarted).toBeGreaterThanOrEqual(2);
+
+    // A cancellation withdraws it: the speaker stops and reports it skipped.
+    await b.publish(areaTopic(PROVINCE, 'alert'), { ...alert('al-late'), msgType: 'cancel', sentAt: Date.now() + 1, effectiveAt: late }, true);
+    await waitFor(() => eventsOf(b, 'spk-a').some((e) => e.type === 'skipped' && e.occurrenceId === 'alert:al-late'), 5000, 'skipped reported');
+    expect(f.device('spk-a')?.alertsSeen).toContain('al-late');
+
+    // Reached after its audio was over: nothing plays, the speaker reports it expired.
+    await f.expectAlert('al-over');
+    await b.publish(areaTopic(PROVINCE, 'alert'), { ...alert('al-over'), sentAt: Date.now() + 2, effectiveAt: Date.now() - 5000, media }, true);
+    await waitFor(async () => (await f.stats()).alertMissed === 1, 5000, 'the speaker found it over');
+    await waitFor(() => eventsOf(b, 'spk-a').some((e) => e.type === 'expired' && e.occurrenceId === 'alert:al-over'), 5000, 'expired reported');
+    expect(await f.alertStarts('al-over')).toEqual([]);
+  });
+
   it('keeps reports until acknowledged, resends them after the timeout with the same ids, and stops once acked', async () => {
     b.state.ackEvents = false;
     const f = fleet({ resendAfterMs: 300 }, [{ id: 'spk-a', secret: 's-a' }]);

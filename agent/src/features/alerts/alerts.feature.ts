@@ -65,7 +65,7 @@ export class AlertsFeature implements Feature {
       return;
     }
     logger.warn({ areaCode, alertId: alert.id, msgType: alert.msgType }, 'area alert received');
-    if (kind === 'speaker' && !alert.media && alert.msgType !== 'cancel') {
+    if (kind === 'speaker' && !alert.media && !alert.stream && alert.msgType !== 'cancel') {
       logger.error({ alertId: alert.id }, 'alert has no audio: a speaker cannot play it');
     }
     bus.emit('alert.changed', { areaCode, alert });

@@ -52,6 +52,12 @@ export interface PlayRequest {
   inputArgs?: readonly string[];
   /** Ask ffmpeg for progress reports so the result carries `mediaMs` (FfmpegPlayer always does). */
   progress?: boolean;
+  /**
+   * Issue 18, a live microphone: play what arrives as it arrives. No `-re` (the input already comes at the pace it is
+   * spoken; `-re` would only keep any backlog as delay) and, to a file, every packet written at once, as a sound
+   * card would take it.
+   */
+  lowLatency?: boolean;
 }
 
 export interface Player {
@@ -97,7 +103,8 @@ export function ffmpegArgs(req: PlayRequest, output: AudioOutput, opts: FfmpegAr
   args.push(...(req.inputArgs ?? []));
   if (req.offsetMs !== undefined && req.offsetMs > 0) args.push('-ss', (req.offsetMs / 1000).toFixed(3));
   if (req.maxMs !== undefined) args.push('-t', (Math.max(0, req.maxMs) / 1000).toFixed(3));
-  args.push('-re', '-i', req.file);
+  if (req.lowLatency) args.push('-i', req.file);
+  else args.push('-re', '-i', req.file);
   // A live-controlled playback always has a volume filter, so there is something to send the command to.
   const volume = req.volume ?? (opts.liveVolume ? 100 : undefined);
   const chain = volume === undefined ? [] : [`volume=${gainArg(volume)}`];
@@ -110,7 +117,7 @@ export function ffmpegArgs(req: PlayRequest, output: AudioOutput, opts: FfmpegAr
       return { args: [...args, '-f', 'alsa', output.device] };
     case 'file': {
       const outFile = output.path.replaceAll('{occurrenceId}', req.occurrenceId).replaceAll('{seq}', String(opts.seq ?? 0));
-      return { args: [...args, '-y', outFile], outFile };
+      return { args: [...args, ...(req.lowLatency ? ['-flush_packets', '1'] : []), '-y', outFile], outFile };
     }
   }
 }

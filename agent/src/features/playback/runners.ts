@@ -116,6 +116,24 @@ export interface RelayRunnerOptions {
 export const RELAY_INPUT_ARGS = ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '5', '-rw_timeout', '10000000'] as const;
 
 /**
+ * Issue 18: input options for the server's live microphone stream (MP3 frames from the live edge, never a
+ * backlog): no input buffering and no probing beyond the first frame, so the first words play at once.
+ */
+export const LIVE_INPUT_ARGS = ['-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32', '-analyzeduration', '0', '-f', 'mp3', ...RELAY_INPUT_ARGS] as const;
+
+/**
+ * A live microphone session's stream is served by the Loa server at `/api/v1/live/<id>/stream` (the relay slot an
+ * alert becomes carries only the URL, not the alert's `stream.live`); every other relay keeps the scheduled settings.
+ */
+export function isLiveMicUrl(url: string): boolean {
+  try {
+    return /^\/api\/v1\/live\/[^/]+\/stream$/.test(new URL(url).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Live relay of an upstream stream for the rest of the slot's window. ffmpeg reconnects by itself on short
  * drops; when it gives up (stream ended, server gone, HTTP error) the relay is retried with back-off until
  * the window closes. Played time is what ffmpeg really output (its progress), not how long it waited.
@@ -199,10 +217,12 @@ export class RelayRunner implements SlotRunner {
   }
 
   private attempt(slot: RelaySlot, maxMs: number): Promise<Playback> {
+    const live = isLiveMicUrl(slot.url);
     return this.opts.player.play({
       file: slot.url,
       occurrenceId: slot.occurrenceId,
-      inputArgs: RELAY_INPUT_ARGS,
+      inputArgs: live ? LIVE_INPUT_ARGS : RELAY_INPUT_ARGS,
+      ...(live ? { lowLatency: true } : {}),
       progress: true,
       maxMs: Math.max(0, maxMs),
       ...(slot.volume !== undefined ? { volume: slot.volume } : {}),
