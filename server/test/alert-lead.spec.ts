@@ -15,8 +15,8 @@ import { settled, testFanouts } from './support/fanouts.js';
 const NOW = Date.parse('2026-12-05T08:00:00Z');
 
 describe('LOA_ALERT_LEAD_MS', () => {
-  it('defaults to 1500 ms and refuses what is not a lead of 0–10 s', () => {
-    expect(AppConfig.load({}).alertLeadMs).toBe(1500);
+  it('defaults to 1900 ms and refuses what is not a lead of 0–10 s', () => {
+    expect(AppConfig.load({}).alertLeadMs).toBe(1900);
     expect(AppConfig.load({ LOA_ALERT_LEAD_MS: '0' }).alertLeadMs).toBe(0);
     expect(() => AppConfig.load({ LOA_ALERT_LEAD_MS: '-1' })).toThrow(/LOA_ALERT_LEAD_MS/);
     expect(() => AppConfig.load({ LOA_ALERT_LEAD_MS: '10001' })).toThrow(/LOA_ALERT_LEAD_MS/);

@@ -1,4 +1,4 @@
-// `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,alert,timeline,events,resources] ...`
+// `npm run bench -- [--devices N] [--json FILE] [--scenarios connect,fanout,alert,timeline,events,resources,live] ...`
 // Loa at provincial scale against a real server process, each of connect/fan-out/events side by side with a bare
 // aedes broker doing the same work with the same simulated clients in the same run.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,9 +27,10 @@ import { TimedRequests } from './lib/timed-requests.js';
 import { startBenchMosquitto } from './lib/mosquitto.js';
 import { measureTwoInstances, twoInstanceRows, type TwoInstanceResult } from './lib/two-instances.js';
 import { measureReports, reportRows, type ReportBenchResult } from './lib/report-bench.js';
+import { liveRows, measureLive, type LiveResult } from './lib/live.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ALL_SCENARIOS = ['connect', 'fanout', 'alert', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady', 'reports'] as const;
+const ALL_SCENARIOS = ['connect', 'fanout', 'alert', 'timeline', 'events', 'heartbeat', 'commands', 'dashboard', 'resources', 'sync', 'media', 'restart', 'soak', 'edge', 'steady', 'reports', 'live'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -89,6 +90,8 @@ if (args.help) {
   --smoke                  prove that every scenario runs, not measure it: the pauses between scenarios, the idle and
                            heartbeat windows, the agent's memory readings, the synchronised start's lead and the media
                            pipeline's file are cut to the least that still exercises each path (the e2e smoke test)
+  (scenario live: one real agent speaker, a microphone session streaming PCM in real time over the mic WebSocket;
+                           per-burst latency to the agent's output and the click to first sound)
 `);
   process.exit(0);
 }
@@ -1094,6 +1097,7 @@ async function main(): Promise<void> {
   let onMosquitto: MosquittoRun | null = null;
   let two: (TwoInstanceResult & { rows: Row[] }) | null = null;
   let reports: ReportBenchResult | null = null;
+  let live: LiveResult | null = null;
   try {
     log(`server pid ${server.pid} http ${server.httpUrl} mqtt ${server.mqttUrl}; provisioning`);
     const t = Date.now();
@@ -1115,6 +1119,11 @@ async function main(): Promise<void> {
     if (scenarios.has('edge')) {
       log(`edge: bytes on the wire of one real agent: ${EDGE_IDLE_S} s idle, one schedule change, one full timeline`);
       edge = await measureEdge(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir, EDGE_IDLE_S * 1000, log, (c) => children.add(c));
+    }
+    if (scenarios.has('live')) {
+      log('live: one real agent speaker; a microphone session streams PCM in real time (opening words, then tone bursts)');
+      // The opening words outlast the alert's start lead (LOA_ALERT_LEAD_MS) and the agent's player start.
+      live = await measureLive(server, api, creds.devices[0]?.areaCode ?? provinceCode, dir, SMOKE ? { openingS: 3.5, bursts: 3, everyS: 1 } : { openingS: 5, bursts: 8, everyS: 1.5 }, log, (c) => children.add(c));
     }
     if (scenarios.has('media')) {
       log(`media: a ${SMOKE ? '20-second' : '5-minute'} speech-like WAV through upload, transcode and two-pass loudnorm, against bare ffmpeg`);
@@ -1165,6 +1174,7 @@ async function main(): Promise<void> {
   if (edge) r.push(...edgeRows(edge));
   if (loa.steady) r.push(...steadyRows(loa.steady));
   if (reports) r.push(...reportRows(reports));
+  if (live) r.push(...liveRows(live));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memGB: round(totalmem() / 2 ** 30, 1), node: process.version };
   const header = `Loa bench: ${N} devices, ${PROCESSES} simulator process(es), ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${pg ? 'PostgreSQL' : 'SQLite'}`;
   process.stdout.write(`\n${header}\n\n${table(r)}\n`);
@@ -1197,6 +1207,7 @@ async function main(): Promise<void> {
     mosquitto: onMosquitto,
     twoInstances: two,
     reports,
+    live,
     rows: r,
     profile,
   };

@@ -16,7 +16,7 @@ const SPEAKERS = 36;
 const STEADY_MIN = 0.05;
 /** The scenarios that start (and stop) servers of their own. */
 const OWN_SERVERS = 'restart,soak,reports';
-const FLEET = 'connect,fanout,alert,timeline,events,heartbeat,commands,dashboard,resources,sync,media,edge,steady';
+const FLEET = 'connect,fanout,alert,timeline,events,heartbeat,commands,dashboard,resources,sync,media,edge,steady,live';
 
 interface Row {
   scenario: string;
@@ -87,9 +87,15 @@ describe('bench smoke', () => {
 
   it('runs the fleet scenarios on one server and prints a table and JSON with finite numbers', async () => {
     const run = finished(await embedded);
-    const scenarioNames = ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '13 edge traffic', `14 steady ${STEADY_MIN} min, fleet up`, '17 alert to sound'];
+    const scenarioNames = ['1 connect storm', '2 fan-out', '3 timeline push', '4 event ingestion', '5 resources', '6 synchronised start', '7 heartbeats', '8 command to all', '9 media pipeline', '10 dashboard reads', '13 edge traffic', `14 steady ${STEADY_MIN} min, fleet up`, '17 alert to sound', '18 live voice'];
     for (const s of scenarioNames) expect(run.stdout).toContain(`| ${s}`);
-    const result = readJson<{ devices: number; rows: Row[]; loa: Record<string, { complete?: boolean; speakers?: number; started?: number; missed?: number }>; raw: Record<string, unknown> | null }>('bench.json');
+    const result = readJson<{
+      devices: number;
+      rows: Row[];
+      loa: Record<string, { complete?: boolean; speakers?: number; started?: number; missed?: number }>;
+      raw: Record<string, unknown> | null;
+      live: { sent: number; heard: number; latenciesMs: number[]; clickToFirstSoundMs: number | null; ended: boolean } | null;
+    }>('bench.json');
     expect(result.devices).toBe(N);
     expect([...new Set(result.rows.map((r) => r.scenario))].sort()).toEqual([...scenarioNames].sort());
     finiteRows(result.rows);
@@ -105,6 +111,14 @@ describe('bench smoke', () => {
     expect(alert?.speakers).toBe(SPEAKERS);
     expect((alert?.started ?? 0) + (alert?.missed ?? 0)).toBe(SPEAKERS);
     expect(result.rows.find((r) => r.metric.startsWith('received /s'))?.loa).toBeGreaterThan(0);
+    // Live voice: the real agent played bursts streamed over the microphone socket (each matched by its frequency to
+    // one sent, heard after it was sent), and the session ended on stop with its alert cancelled.
+    const live = result.live;
+    expect(live?.heard).toBeGreaterThanOrEqual(1);
+    expect(live?.latenciesMs.length).toBe(live?.heard);
+    for (const ms of live?.latenciesMs ?? []) expect(ms).toBeGreaterThan(0);
+    expect(live?.clickToFirstSoundMs).toBeGreaterThan(0);
+    expect(live?.ended).toBe(true);
   }, 300_000);
 
   it('runs the scenarios with servers of their own (restart, soak, reports) and prints a table and JSON with finite numbers', async () => {

@@ -46,7 +46,10 @@ export class AppConfig {
   readonly timezone: string;
   readonly signingKeyFile: string;
   readonly heartbeatTimeoutMs: number;
-  /** LOA_ALERT_LEAD_MS: how far ahead of its acceptance an alert sent "now" starts on every speaker. */
+  /**
+   * LOA_ALERT_LEAD_MS: how far ahead of its acceptance an alert sent "now" starts on every speaker (default 1,900 ms:
+   * at 10,000 speakers the fan-out took up to 1.75 s, so 1,500 left late starters; docs/performance.md, Session 10).
+   */
   readonly alertLeadMs: number;
   readonly telemetryRetentionMs: number;
   readonly auditRetentionMs: number;

@@ -64,7 +64,7 @@ export const configSchema = z.object({
    * that instant instead of each the moment it arrives (the executor starts a slot whose time has passed at once).
    * Large enough for the province's fan-out; 0 starts on arrival.
    */
-  LOA_ALERT_LEAD_MS: z.coerce.number().int().min(0).max(10_000).default(1500),
+  LOA_ALERT_LEAD_MS: z.coerce.number().int().min(0).max(10_000).default(1900),
   /** A device silent (no status, telemetry or event) this long is marked offline, whatever its connection says. */
   LOA_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(2).max(86_400).default(180),
   LOA_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),

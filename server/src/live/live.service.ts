@@ -69,7 +69,17 @@ export class LiveService implements OnModuleDestroy {
     let alert;
     try {
       alert = await this.alerts.create(
-        { areaCode: req.areaCode, title: req.title, priority: req.priority, expiresInS: req.maxDurationS, source: req.kind === 'mic' ? 'live' : 'relay', stream: { url: streamUrl, live: req.kind === 'mic' } },
+        {
+          areaCode: req.areaCode,
+          title: req.title,
+          priority: req.priority,
+          expiresInS: req.maxDurationS,
+          source: req.kind === 'mic' ? 'live' : 'relay',
+          stream: { url: streamUrl, live: req.kind === 'mic' },
+          // A microphone's speakers start on arrival, without the alerts' start lead: the server sends every listener
+          // the live edge at once, which keeps neighbours together, and a lead would only cut the first words.
+          ...(req.kind === 'mic' ? { effectiveAt: now } : {}),
+        },
         userId,
       );
     } catch (err) {
