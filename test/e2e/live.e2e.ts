@@ -22,6 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { chromium, type Browser } from 'playwright-core';
+import { WavFollower, dominant } from '../bench/lib/wav-follower.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, artifactsDir, loa, makeTone, spawnAgent, spawnServer, stopAll, tempDir, waitFor, type TestServer } from './support/index.js';
 
 jest.setTimeout(240_000);
@@ -52,24 +53,6 @@ async function makeBurstWav(file: string): Promise<string> {
   return file;
 }
 
-/** Which burst frequency dominates a block (Goertzel power at each). */
-function dominant(x: ArrayLike<number>, rate: number): number {
-  let best = FREQS[0]!;
-  let bestPower = -1;
-  for (const f of FREQS) {
-    const coeff = 2 * Math.cos((2 * Math.PI * f) / rate);
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = 0; i < x.length; i++) {
-      const s0 = x[i]! + coeff * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    if (power > bestPower) [best, bestPower] = [f, power];
-  }
-  return best;
-}
 
 /** The same detector, as a page script: wraps getUserMedia so the page's own microphone track is analysed. */
 const PAGE_DETECTOR = `(() => {
@@ -92,7 +75,7 @@ const PAGE_DETECTOR = `(() => {
       const rms = Math.sqrt(sum / x.length);
       // The frequency from the block after the onset, which the tone fills (the onset block may hold a few samples).
       if (onset) {
-        window.__onsets.push({ at: onset, freq: dominant(x, ctx.sampleRate) });
+        window.__onsets.push({ at: onset, freq: dominant(x, ctx.sampleRate, FREQS) });
         onset = null;
       }
       if (!inBurst && rms > ${ON}) {
@@ -112,90 +95,6 @@ const PAGE_DETECTOR = `(() => {
   };
 })();`;
 
-/**
- * Follows a WAV file as it is written: every 20 ms, the new samples; a burst's onset is stamped with the read time
- * less the duration of the samples that came after it (they were written at stream pace, up to the read).
- */
-class WavFollower {
-  readonly onsets: Onset[] = [];
-  private fd: number | null = null;
-  private offset = 0;
-  private dataStart = -1;
-  private rate = 48_000;
-  private channels = 1;
-  private pending: number[] = [];
-  private inBurst = false;
-  private quiet = 0;
-  /** Stamped at the onset block; the burst's frequency is read from the next block. */
-  private onsetAt: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  samples = 0;
-
-  constructor(private readonly file: string) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.poll(), 20);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.fd !== null) closeSync(this.fd);
-  }
-
-  private poll(): void {
-    const now = Date.now();
-    this.fd ??= openSync(this.file, 'r');
-    const size = statSync(this.file).size;
-    if (size <= this.offset) return;
-    const buf = Buffer.alloc(size - this.offset);
-    readSync(this.fd, buf, 0, buf.length, this.offset);
-    if (this.dataStart < 0) {
-      // The header: the fmt chunk gives the layout, the data chunk (size unknown while written) the start.
-      const fmt = buf.indexOf('fmt ');
-      const data = buf.indexOf('data');
-      if (fmt < 0 || data < 0 || buf.length < data + 8) return;
-      this.channels = buf.readUInt16LE(fmt + 10);
-      this.rate = buf.readUInt32LE(fmt + 12);
-      this.dataStart = data + 8;
-      this.offset = this.dataStart;
-      this.consume(buf.subarray(this.dataStart), now);
-      return;
-    }
-    this.offset = size;
-    this.consume(buf, now);
-  }
-
-  private consume(bytes: Buffer, now: number): void {
-    const frameBytes = 2 * this.channels;
-    const whole = bytes.length - (bytes.length % frameBytes);
-    this.offset -= bytes.length - whole; // a partial frame is read again next time
-    const fresh: number[] = [];
-    for (let i = 0; i < whole; i += frameBytes) fresh.push(bytes.readInt16LE(i) / 32768);
-    const all = this.pending.concat(fresh);
-    const end = this.samples + fresh.length; // index just past the newest sample
-    const firstIndex = end - all.length;
-    let used = 0;
-    for (; used + 512 <= all.length; used += 512) {
-      const x = all.slice(used, used + 512);
-      const rms = Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
-      if (this.onsetAt !== null) {
-        this.onsets.push({ at: this.onsetAt, freq: dominant(x, this.rate) });
-        this.onsetAt = null;
-      }
-      if (!this.inBurst && rms > ON) {
-        this.inBurst = true;
-        this.quiet = 0;
-        const after = end - (firstIndex + used);
-        this.onsetAt = now - (after / this.rate) * 1000;
-      } else if (this.inBurst && rms < OFF) {
-        this.quiet += x.length;
-        if (this.quiet > this.rate * 0.1) this.inBurst = false;
-      } else if (this.inBurst) this.quiet = 0;
-    }
-    this.pending = all.slice(used);
-    this.samples = end;
-  }
-}
 
 describe('live microphone from the dashboard to a real speaker', () => {
   let server: TestServer;
@@ -258,7 +157,7 @@ describe('live microphone from the dashboard to a real speaker', () => {
 
     // The speaker plays the alert's stream into its own output file; follow it as it is written.
     const liveFile = await waitFor(() => readdirSync(out).find((f) => f.includes(session.alertId)), 30_000, { what: 'the speaker playing the live stream', intervalMs: 20 });
-    const follower = new WavFollower(path.join(out, liveFile));
+    const follower = new WavFollower(path.join(out, liveFile), FREQS);
     follower.start();
     try {
       // Every burst spoken after the speaker joined is heard: wait for the last one at the speaker.
