@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { areaTopic, deviceTopic, type AlertMessage, type PlaybackEvent } from '@loa/shared';
+import { areaTopic, deviceTopic, type AlertMessage, type PlaybackEvent, type RelaySlot } from '@loa/shared';
 import { AlertBook, alertSlot } from '../src/features/alerts/alert-book.js';
+import { isLiveMic } from '../src/features/playback/runners.js';
 import { Backoff } from '../src/backoff.js';
 import { agentConfigSchema } from '../src/config.js';
 import { Controller } from '../src/controller.js';
@@ -32,6 +33,21 @@ describe(alertSlot.name, () => {
     const media = { sha256: 'c'.repeat(64), bytes: 10, durationMs: 4000, mime: 'audio/mpeg' };
     expect(alertSlot(alert({ media, volume: 100 }), 'speaker', NOW)).toMatchObject({ type: 'audio', durationMs: 4000, volume: 100, media });
     expect(alertSlot(alert(), 'speaker', NOW)).toBeNull();
+  });
+
+  it('relays a stream on a speaker until the alert ends, saying when it is a live microphone (issue 18)', () => {
+    const live = alertSlot(alert({ stream: { url: 'https://loa.example/api/v1/live/s1/stream?token=t', live: true } }), 'speaker', NOW);
+    expect(live).toMatchObject({ type: 'relay', durationMs: 600_000, url: 'https://loa.example/api/v1/live/s1/stream?token=t', live: true });
+    expect(isLiveMic(live as RelaySlot)).toBe(true);
+    const station = alertSlot(alert({ stream: { url: 'https://radio.example/vov1.mp3' } }), 'speaker', NOW);
+    expect(station).toMatchObject({ type: 'relay', url: 'https://radio.example/vov1.mp3' });
+    expect(station).not.toHaveProperty('live');
+    expect(isLiveMic(station as RelaySlot)).toBe(false);
+    // A server from before the flag: its live stream is recognised by the path.
+    expect(isLiveMic({ url: 'https://loa.example/api/v1/live/s1/stream?token=t' })).toBe(true);
+    expect(isLiveMic({ url: 'https://loa.example/api/v1/live/s1/stream?token=t', live: false })).toBe(false);
+    // The board shows the alert's text meanwhile.
+    expect(alertSlot(alert({ stream: { url: 'https://radio.example/vov1.mp3' } }), 'board', NOW)).toMatchObject({ type: 'text' });
   });
 
   it('yields nothing for a cancellation or an expired alert', () => {

@@ -173,6 +173,8 @@ export const relaySlotSchema = z.object({
   ...slotBase,
   type: z.literal('relay'),
   url: z.url({ protocol: /^https?$/ }).max(2000),
+  /** Issue 18: a live microphone stream (an alert's `stream.live`): the agent plays it with its low-latency settings. */
+  live: z.boolean().optional(),
 });
 export const slotSchema = z.discriminatedUnion('type', [audioSlotSchema, textSlotSchema, relaySlotSchema, imageSlotSchema]);
 export type Slot = z.infer<typeof slotSchema>;

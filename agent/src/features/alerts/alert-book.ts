@@ -82,7 +82,7 @@ export function alertSlot(a: AlertMessage, kind: DeviceKind, now: number): Slot 
     // Issue 18: a live microphone or a relayed station plays until the alert ends (or is cancelled).
     if (a.stream) {
       const durationMs = a.expiresAt - a.effectiveAt;
-      return durationMs > 0 ? { ...base, type: 'relay', durationMs, url: a.stream.url } : null;
+      return durationMs > 0 ? { ...base, type: 'relay', durationMs, url: a.stream.url, ...(a.stream.live ? { live: true } : {}) } : null;
     }
     if (!a.media) return null;
     return { ...base, type: 'audio', durationMs: a.media.durationMs, media: a.media };

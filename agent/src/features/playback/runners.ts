@@ -122,12 +122,14 @@ export const RELAY_INPUT_ARGS = ['-reconnect', '1', '-reconnect_streamed', '1', 
 export const LIVE_INPUT_ARGS = ['-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32', '-analyzeduration', '0', '-f', 'mp3', ...RELAY_INPUT_ARGS] as const;
 
 /**
- * A live microphone session's stream is served by the Loa server at `/api/v1/live/<id>/stream` (the relay slot an
- * alert becomes carries only the URL, not the alert's `stream.live`); every other relay keeps the scheduled settings.
+ * A live microphone session's stream: the relay slot says so (`live`, from the alert's `stream.live`). A server from
+ * before that flag is recognised by its stream path, `/api/v1/live/<id>/stream`. Every other relay keeps the
+ * scheduled settings.
  */
-export function isLiveMicUrl(url: string): boolean {
+export function isLiveMic(slot: Pick<RelaySlot, 'url' | 'live'>): boolean {
+  if (slot.live !== undefined) return slot.live;
   try {
-    return /^\/api\/v1\/live\/[^/]+\/stream$/.test(new URL(url).pathname);
+    return /^\/api\/v1\/live\/[^/]+\/stream$/.test(new URL(slot.url).pathname);
   } catch {
     return false;
   }
@@ -217,7 +219,7 @@ export class RelayRunner implements SlotRunner {
   }
 
   private attempt(slot: RelaySlot, maxMs: number): Promise<Playback> {
-    const live = isLiveMicUrl(slot.url);
+    const live = isLiveMic(slot);
     return this.opts.player.play({
       file: slot.url,
       occurrenceId: slot.occurrenceId,
