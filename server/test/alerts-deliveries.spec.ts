@@ -266,8 +266,6 @@ describe.each(DATABASES)('alert records for 10,000 devices on %s', (name, open) 
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       console.log(`alert_deliveries: ${written} records written by one INSERT … SELECT on ${name} in ${ms.toFixed(0)} ms`);
       expect(written).toBe(10_000);
-      // Generous for a busy 2-core machine; measured well under a second.
-      expect(ms).toBeLessThan(10_000);
       // Run again (a fan-out job retried after a crash): nothing doubled, nothing reset.
       expect(await repo.expect(alertId, { areaCode: '01', speakers: true }, NOW + 1)).toBe(0);
       const clock = new FixedClock(NOW);
