@@ -1,17 +1,32 @@
+import { formatError } from '@loa/shared/rest';
+import { getLang } from './i18n.js';
 import { loadSession, saveSession, type Session } from './session.js';
 
-/** An API answer other than 2xx, with the server's message (Nest puts it in `message`, a string or a list). */
+/**
+ * An API answer other than 2xx. Its message is the text of the server's stable `code` in the user's language
+ * (issue 19), or the server's English `message` for a code this build does not know.
+ */
 export class ApiError extends Error {
+  readonly code: string | null;
+  readonly params: Record<string, string | number>;
   constructor(
     readonly status: number,
     message: string,
     readonly body: unknown,
   ) {
     super(message);
+    const b = body && typeof body === 'object' ? (body as { code?: unknown; params?: unknown }) : {};
+    this.code = typeof b.code === 'string' ? b.code : null;
+    this.params = b.params && typeof b.params === 'object' ? (b.params as Record<string, string | number>) : {};
   }
 }
 
 const messageOf = (status: number, body: unknown): string => {
+  if (body && typeof body === 'object' && 'code' in body) {
+    const b = body as { code: unknown; params?: Record<string, string | number> };
+    const text = typeof b.code === 'string' ? formatError(b.code, b.params, getLang()) : null;
+    if (text) return text;
+  }
   if (body && typeof body === 'object' && 'message' in body) {
     const m = (body as { message: unknown }).message;
     if (Array.isArray(m)) return m.map(String).join('; ');

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DeviceLoginService } from '../device-auth/device-login.service.js';
 import { AuthService } from './auth.service.js';
@@ -6,6 +6,7 @@ import { ALLOW_DEVICE, IS_PUBLIC } from './decorators.js';
 import { AppConfig } from '../config/app-config.js';
 import { OFFICER_IF_SCHEDULING, ROLES, type RoleGrant } from './roles.js';
 import type { AuthenticatedRequest } from './principal.js';
+import { forbidden } from '../common/loa-error.js';
 
 /** Global guard: every route needs an operator bearer token unless marked @Public (or @AllowDevice for devices). */
 @Injectable()
@@ -33,7 +34,7 @@ export class AuthGuard implements CanActivate {
       // Roles: the route's @Roles (handler over class); none means admin only (deny by default).
       const grants = this.reflector.getAllAndOverride<RoleGrant[] | undefined>(ROLES, targets) ?? ['admin'];
       const allowed = grants.includes(user.role) || (user.role === 'commune_officer' && this.config.officerMaySchedule && grants.includes(OFFICER_IF_SCHEDULING));
-      if (!allowed) throw new ForbiddenException(`role ${user.role} may not do this`);
+      if (!allowed) throw forbidden('role.forbidden', { role: user.role });
       return true;
     }
     if (scheme?.toLowerCase() === 'basic' && credentials && this.reflector.getAllAndOverride<boolean>(ALLOW_DEVICE, targets)) {

@@ -1,8 +1,9 @@
-import { ArgumentsHost, Catch, Inject, Injectable } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, Inject, Injectable } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { AppConfig } from '../config/app-config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
+import { withErrorCode } from './loa-error.js';
 import { Metrics } from './metrics.js';
 import { InsufficientStorageException, storageFullKind, storageFullMessage } from './storage-full.js';
 
@@ -28,7 +29,7 @@ export class StorageFull {
 }
 
 /**
- * Global: whichever write ran out of space, the client is told 507 with what to free, instead of a bare 500 (or
+ * Global: every HTTP error gets its code (issue 19), and whichever write ran out of space, the client is told 507 with what to free, instead of a bare 500 (or
  * a misleading 4xx).
  */
 @Catch()
@@ -38,6 +39,8 @@ export class StorageFullFilter extends BaseExceptionFilter {
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
-    super.catch(this.storageFull.explain(exception) ?? exception, host);
+    const e = this.storageFull.explain(exception) ?? exception;
+    // Issue 19: every refusal leaves with a stable code and its parameters (see loa-error.ts).
+    super.catch(e instanceof HttpException ? withErrorCode(e) : e, host);
   }
 }

@@ -12,6 +12,7 @@ export type { DeviceEndpoints, EnrollRequest, EnrollResponse, EnrollmentStatus, 
 export type { DeliveryState, DeviceKind, Priority } from '../enums.js';
 export type { PreemptPolicy, TextStyle } from '../messages.js';
 export * from './common.js';
+export * from './error-codes.js';
 export * from './alarms.js';
 export * from './alerts.js';
 export * from './approvals.js';
