@@ -10,16 +10,30 @@ const watch = process.argv.includes('--dev');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [path.join(here, 'src/main.tsx')],
+  // app.js, plus chunks for what pages import lazily (Leaflet for the map, issue 19): `splitting` writes them as
+  // chunk-*.js beside it, fetched on the first page that needs them.
+  entryPoints: { app: path.join(here, 'src/main.tsx') },
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   bundle: true,
   format: 'esm',
   target: 'es2020',
-  outfile: path.join(out, 'app.js'),
+  outdir: out,
   jsx: 'automatic',
   jsxImportSource: 'preact',
   minify: !watch,
   sourcemap: true,
   legalComments: 'linked',
+  logLevel: 'warning',
+});
+// The map's styles (Leaflet's, markercluster's and ours) as dist/map.css, loaded by the first map (leaflet-loader.ts);
+// Leaflet's few images (layer icons) are inlined as data: URLs, which the dashboard's img-src allows.
+await build({
+  entryPoints: { map: path.join(here, 'src/components/map.css') },
+  bundle: true,
+  outdir: out,
+  minify: !watch,
+  loader: { '.png': 'dataurl', '.svg': 'dataurl' },
   logLevel: 'warning',
 });
 copyFileSync(path.join(here, 'src/index.html'), path.join(out, 'index.html'));

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { deviceIdSchema, deviceKindSchema, verifyKeyFromBase64 } from '@loa/shared';
+import { parseLocationSetting } from './features/telemetry/location.js';
 
 /** Where the speaker's decoded audio goes. */
 export type AudioOutput = { kind: 'null' } | { kind: 'alsa'; device: string } | { kind: 'file'; path: string };
@@ -52,6 +53,13 @@ export const agentConfigSchema = z.object({
   provisioningKey: z.string().min(16, 'must be the key string returned when the provisioning key was created').max(200).optional(),
   /** Shown to the operator who claims the enrolled device (default: /etc/machine-id, else the host name). */
   hardwareId: z.string().min(1).max(128).optional(),
+  /** Issue 19: where the device stands, "latitude,longitude" (decimal degrees), when no GPS tells (see locationFile). */
+  location: z
+    .string()
+    .refine((t) => parseLocationSetting(t) !== null, 'must be "latitude,longitude" in decimal degrees, e.g. "21.0285,105.8542"')
+    .optional(),
+  /** Issue 19: a JSON file a GPS daemon keeps current ({"latitude","longitude"} or gpsd's {"lat","lon"}); read with each telemetry sample. */
+  locationFile: z.string().min(1).optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
@@ -103,6 +111,8 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'caFile', flag: 'ca-file', env: 'LOA_AGENT_CA_FILE', help: 'PEM CA certificate to trust for mqtts:// and https:// (private CA)' },
   { key: 'provisioningKey', flag: 'provisioning-key', env: 'LOA_AGENT_PROVISIONING_KEY', help: 'enrol with this key when no identity is given or stored (zero-touch); never logged' },
   { key: 'hardwareId', flag: 'hardware-id', env: 'LOA_AGENT_HARDWARE_ID', help: 'hardware identity shown to the operator who claims the device (default /etc/machine-id)' },
+  { key: 'location', flag: 'location', env: 'LOA_AGENT_LOCATION', help: 'where the device stands, "latitude,longitude" (shown on the map unless an operator placed it by hand)' },
+  { key: 'locationFile', flag: 'location-file', env: 'LOA_AGENT_LOCATION_FILE', help: 'JSON position file a GPS daemon writes, e.g. /run/loa/location.json; wins over --location' },
 ];
 
 export class ConfigError extends Error {

@@ -20,6 +20,7 @@ import { FfmpegPlayer, type Player } from './features/playback/player.js';
 import { PlaybackFeature } from './features/playback/playback.feature.js';
 import { ReportsFeature } from './features/reports/reports.feature.js';
 import { TelemetryFeature } from './features/telemetry/telemetry.feature.js';
+import { LocationSource, parseLocationSetting } from './features/telemetry/location.js';
 import { TimelineFeature } from './features/timeline/timeline.feature.js';
 import type { LogRing } from './logger.js';
 import type { MessageGuard } from './router/guard.js';
@@ -171,8 +172,10 @@ export function buildFeatures(ctx: FeatureContext): AgentFeatures {
     logs: ctx.logRing,
     toneTest: () => (audioOutput ? new ToneTest(new FfmpegPlayer({ output: audioOutput, meter: true })) : null),
   });
+  const fixedLocation = config.location ? (parseLocationSetting(config.location) ?? undefined) : undefined;
   const telemetry = new TelemetryFeature({
     dataDir,
+    location: fixedLocation || config.locationFile ? new LocationSource({ fixed: fixedLocation, file: config.locationFile }) : null,
     intervalMs: ctx.telemetryIntervalMs,
     clock,
     logger: log('telemetry'),

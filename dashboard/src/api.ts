@@ -1,5 +1,6 @@
 import { formatError } from '@loa/shared/rest';
 import { getLang } from './i18n.js';
+import { describeInvalidRequest } from './request-invalid.js';
 import { loadSession, saveSession, type Session } from './session.js';
 
 /**
@@ -23,7 +24,9 @@ export class ApiError extends Error {
 
 const messageOf = (status: number, body: unknown): string => {
   if (body && typeof body === 'object' && 'code' in body) {
-    const b = body as { code: unknown; params?: Record<string, string | number> };
+    const b = body as { code: unknown; params?: Record<string, string | number>; message?: unknown };
+    // The schema's refusal names fields in English: say which, in the user's language (issue 19).
+    if (b.code === 'request.invalid' && Array.isArray(b.message) && b.message.length > 0) return describeInvalidRequest(b.message.map(String), getLang());
     const text = typeof b.code === 'string' ? formatError(b.code, b.params, getLang()) : null;
     if (text) return text;
   }

@@ -2,22 +2,60 @@ import { getLang } from './i18n.js';
 
 /** Times are shown on Vietnam's wall clock whatever the browser's zone (officers travel; laptops lie). */
 export const ZONE = 'Asia/Ho_Chi_Minh';
-const locale = () => (getLang() === 'vi' ? 'vi-VN' : 'en-GB');
-
-export function fmtDateTime(iso: string | number | null | undefined): string {
-  if (iso === null || iso === undefined || iso === '') return '—';
+const two = (n: number) => String(n).padStart(2, '0');
+const valid = (iso: string | number | Date | null | undefined): Date | null => {
+  if (iso === null || iso === undefined || iso === '') return null;
   const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleString(locale(), { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return Number.isNaN(d.getTime()) ? null : d;
+};
+
+/**
+ * Fixed Vietnamese patterns (dd/mm/yyyy, 24 h HH:mm) built from the Vietnam wall-clock parts, never from the browser's
+ * locale: `toLocaleString('vi-VN')` puts the time first and an English browser would show mm/dd and AM/PM.
+ */
+export function fmtDateTime(iso: string | number | null | undefined): string {
+  const d = valid(iso);
+  if (!d) return '—';
+  const p = zonedParts(d);
+  return `${two(p.day)}/${two(p.m)}/${p.y} ${two(p.hh)}:${two(p.mm)}`;
+}
+
+/** "05/12/2026 06:30:15": device events and playback, where the second matters. */
+export function fmtDateTimeSeconds(iso: string | number | null | undefined): string {
+  const d = valid(iso);
+  if (!d) return '—';
+  return `${fmtDateTime(iso)}:${two(Math.floor((d.getTime() / 1000) % 60))}`;
+}
+
+/** "06:30:15". */
+export function fmtTimeSeconds(iso: string | number | null | undefined): string {
+  const d = valid(iso);
+  if (!d) return '—';
+  return `${fmtTime(iso)}:${two(Math.floor((d.getTime() / 1000) % 60))}`;
 }
 
 export function fmtTime(iso: string | number | null | undefined): string {
-  if (iso === null || iso === undefined || iso === '') return '—';
-  return new Date(iso).toLocaleTimeString(locale(), { timeZone: ZONE, hour: '2-digit', minute: '2-digit' });
+  const d = valid(iso);
+  if (!d) return '—';
+  const p = zonedParts(d);
+  return `${two(p.hh)}:${two(p.mm)}`;
 }
 
+/** "05/12/2026" — a day without its time. */
+export function fmtDay(iso: string | number | Date | null | undefined): string {
+  const d = valid(iso);
+  if (!d) return '—';
+  const p = zonedParts(d);
+  return `${two(p.day)}/${two(p.m)}/${p.y}`;
+}
+
+const WEEKDAY = { vi: ['T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'CN'], en: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] };
+/** "T7 05/12" / "Sat 05/12": weekday in the dashboard's language, day/month always in that order. */
 export function fmtDate(iso: string | number | Date): string {
-  return new Date(iso).toLocaleDateString(locale(), { timeZone: ZONE, weekday: 'short', day: '2-digit', month: '2-digit' });
+  const d = valid(iso);
+  if (!d) return '—';
+  const p = zonedParts(d);
+  return `${WEEKDAY[getLang()][p.weekday] ?? ''} ${two(p.day)}/${two(p.m)}`;
 }
 
 /** 95_000 → "1:35"; hours when long. */

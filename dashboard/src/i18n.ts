@@ -54,6 +54,7 @@ export const COMMON = defineStrings({
   vi: {
     appName: 'Loa — Thông tin cơ sở',
     overview: 'Tổng quan',
+    commune: 'Xã của tôi',
     devices: 'Thiết bị',
     contents: 'Nội dung',
     schedules: 'Lịch phát',
@@ -68,6 +69,7 @@ export const COMMON = defineStrings({
     reports: 'Báo cáo',
     sourceSystem: 'Kết nối hệ thống nguồn',
     capSources: 'Nguồn CAP',
+    ttsDictionary: 'Từ điển cách đọc',
     feedback: 'Ý kiến người dân',
     logout: 'Đăng xuất',
     save: 'Lưu',
@@ -106,6 +108,7 @@ export const COMMON = defineStrings({
   en: {
     appName: 'Loa — Grassroots information',
     overview: 'Overview',
+    commune: 'My commune',
     devices: 'Devices',
     contents: 'Content',
     schedules: 'Schedules',
@@ -120,6 +123,7 @@ export const COMMON = defineStrings({
     reports: 'Reports',
     sourceSystem: 'Source system link',
     capSources: 'CAP sources',
+    ttsDictionary: 'Pronunciation dictionary',
     feedback: 'Citizen feedback',
     logout: 'Log out',
     save: 'Save',

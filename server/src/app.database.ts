@@ -44,6 +44,9 @@ import { InboundExchangeEntity } from './source-system/inbound-exchange.entity.j
 import { RemoteResultEntity } from './source-system/bulletin-results.entity.js';
 import { FEEDBACK_ENTITIES } from './feedback/feedback.entities.js';
 import { CAP_ENTITIES } from './cap/cap.entities.js';
+import { AnnouncementEntity } from './announcements/announcement.entity.js';
+import { NOTIFICATION_ENTITIES } from './notifications/notification.entities.js';
+import { TtsDictionaryEntity } from './tts/tts-dictionary.entity.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -98,6 +101,9 @@ export const ENTITIES = [
   RemoteResultEntity,
   ...FEEDBACK_ENTITIES,
   ...CAP_ENTITIES,
+  AnnouncementEntity,
+  ...NOTIFICATION_ENTITIES,
+  TtsDictionaryEntity,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -10,6 +10,7 @@ import { SchedulesModule } from './schedules/schedules.module.js';
 import { TimelinesModule } from './timelines/timelines.module.js';
 import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { AnnouncementsModule } from './announcements/announcements.module.js';
 import { UsersModule } from './users/users.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { DeviceGatewayModule } from './device-gateway/device-gateway.module.js';
@@ -37,9 +38,11 @@ import { DomainEventsModule } from './domain-events/domain-events.js';
 import { LiveEventsModule } from './events/live-events.module.js';
 import { BoardProfilesModule } from './board-profiles/board-profiles.module.js';
 import { ApprovalsModule } from './approval-inbox/approvals.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { CalendarModule } from './calendar/calendar.module.js';
+import { ScheduleResultsModule } from './results/schedule-results.module.js';
 import { ContentCategoriesModule } from './content-categories/content-categories.module.js';
 import { DeviceEndpointsModule } from './device-endpoints/device-endpoints.module.js';
 import { FanoutsModule } from './fanouts/fanouts.module.js';
@@ -55,6 +58,7 @@ import { InboundModule } from './source-system/inbound.module.js';
 import { SourcePullModule } from './source-system/pull.module.js';
 import { LiveModule } from './live/live.module.js';
 import { CapModule } from './cap/cap.module.js';
+import { DashboardConfigModule } from './dashboard/dashboard-config.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -89,6 +93,8 @@ export class AppModule {
         AuthModule,
         UsersModule,
         HealthModule,
+        // The dashboard's settings (issue 19: the map's tile server).
+        DashboardConfigModule,
         AreasModule,
         MediaModule,
         DevicesModule,
@@ -110,11 +116,14 @@ export class AppModule {
         ProvisioningModule,
         BoardProfilesModule,
         ApprovalsModule,
+        // Approvers and submitters told in the app, by e-mail and SMS (issue 19 item 7).
+        NotificationsModule,
         TtsModule,
         AuditModule,
         ReportsModule,
         // iCalendar feed of an area's schedules behind per-user links (issue 16).
         CalendarModule,
+        ScheduleResultsModule,
         ContentCategoriesModule,
         DeviceEndpointsModule,
         // The HTTP auth endpoint external brokers call (EMQX, mosquitto-go-auth, VerneMQ), issue 15.
@@ -136,6 +145,8 @@ export class AppModule {
         LiveModule,
         // Issue 18: CAP 1.2 in (push and feeds, onto alerts) and out (Atom and CAP of Loa's alerts).
         CapModule,
+        // Issue 19: the commune's own mode (announcements, test play, self-test, volume).
+        AnnouncementsModule,
       ],
     };
   }

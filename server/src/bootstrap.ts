@@ -101,7 +101,9 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
         .build(),
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
-    mountDashboard(app, config.dashboardDir ?? defaultDashboardDir(), logger);
+    // Images: the map's tiles (issue 19) and the public address, which the feedback poster's QR code is served from.
+    const imgOrigins = [config.map.tileOrigin, ...(config.publicHttpUrl ? [new URL(config.publicHttpUrl).origin] : [])];
+    mountDashboard(app, config.dashboardDir ?? defaultDashboardDir(), logger, { imgOrigins });
     drain = new HttpDrain(app.getHttpServer() as HttpServer);
     await app.init();
     await app.get(AuthService).ensureFirstAdmin();

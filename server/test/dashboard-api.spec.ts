@@ -66,7 +66,13 @@ interface Broadcast {
   counts: Record<string, number>;
 }
 interface OverviewBody {
-  devices: { total: number; online: number; offline: number; byArea: Array<{ areaCode: string; name: string; level: string; total: number; online: number; offline: number }> };
+  devices: {
+    total: number;
+    online: number;
+    offline: number;
+    byArea: Array<{ areaCode: string; name: string; level: string; total: number; online: number; offline: number }>;
+    areas?: Array<{ areaCode: string; name: string; level: string; parentCode: string | null; depth: number; total: number; online: number; offline: number }>;
+  };
   today: { from: string; to: string; broadcasts: Broadcast[] };
   alarms: { active: number; byKind: Record<string, number>; latest: Array<{ deviceId: string; kind: string; active: boolean }> };
 }
@@ -282,7 +288,14 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
 
   it('counts devices per child area, today’s broadcasts and alarms for an admin, a province operator and a commune officer', async () => {
     const admin = (await json<OverviewBody>('admin', '/api/v1/overview')).body;
-    expect(admin.devices).toEqual({ total: 4, online: 2, offline: 2, byArea: [{ areaCode: '01', name: 'Tỉnh Một', level: 'province', total: 4, online: 2, offline: 2 }] });
+    const { areas: adminAreas, ...adminDevices } = admin.devices;
+    expect(adminDevices).toEqual({ total: 4, online: 2, offline: 2, byArea: [{ areaCode: '01', name: 'Tỉnh Một', level: 'province', total: 4, online: 2, offline: 2 }] });
+    // Issue 19: not only the province row — every commune, under its parent, with its subtree's devices (the village's in its commune).
+    expect(adminAreas).toEqual([
+      { areaCode: '01', name: 'Tỉnh Một', level: 'province', parentCode: null, depth: 0, total: 4, online: 2, offline: 2 },
+      { areaCode: '00004', name: 'Xã A', level: 'commune', parentCode: '01', depth: 1, total: 2, online: 1, offline: 1 },
+      { areaCode: '00005', name: 'Xã B', level: 'commune', parentCode: '01', depth: 1, total: 1, online: 1, offline: 0 },
+    ]);
     expect(Date.parse(admin.today.to) - Date.parse(admin.today.from)).toBe(86_400_000);
     const adminToday = new Map(admin.today.broadcasts.map((b) => [b.scheduleId, b]));
     expect(adminToday.get(ids.province!)).toMatchObject({ contentTitle: 'Thông báo tỉnh', contentKind: 'text', total: 4, counts: { started: 1, delivered: 1, queued: 2 } });
@@ -298,7 +311,9 @@ describe.each(['sqlite', 'postgres'])('dashboard API on %s', (db) => {
     ]);
 
     const officer = (await json<OverviewBody>('officer-a', '/api/v1/overview')).body;
-    expect(officer.devices).toEqual({
+    const { areas: officerAreas, ...officerDevices } = officer.devices;
+    expect(officerAreas).toEqual([{ areaCode: '00004', name: 'Xã A', level: 'commune', parentCode: '01', depth: 0, total: 2, online: 1, offline: 1 }]);
+    expect(officerDevices).toEqual({
       total: 2,
       online: 1,
       offline: 1,

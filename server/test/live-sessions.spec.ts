@@ -293,7 +293,7 @@ describe('live voice sessions', () => {
   it('relays on demand only a stream that passes the test, with no proxying, and stops by cancelling', async () => {
     const refused = await call('op-a', 'POST', '/api/v1/live', { kind: 'relay', areaCode: '00004', title: 'Tiếp sóng', url: mp3Url.replace('radio.mp3', 'gone.mp3') });
     expect(refused.status).toBe(422);
-    expect(refused.body).toMatchObject({ code: 'http_error' });
+    expect(refused.body).toMatchObject({ code: 'live.stream-test-failed', params: { reason: 'http_error' }, test: { code: 'http_error' } });
     const started = await call<LiveSessionView>('op-a', 'POST', '/api/v1/live', { kind: 'relay', areaCode: '00004', priority: 'priority', title: 'Tiếp sóng Đài tỉnh', url: mp3Url });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ kind: 'relay', state: 'live', streamUrl: mp3Url, micPath: null, priority: 'priority' });

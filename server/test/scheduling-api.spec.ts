@@ -45,7 +45,7 @@ describe('scheduling HTTP API', () => {
     const refused = await t.api<Json>('POST', '/api/v1/schedules', clash);
     expect(refused.status).toBe(409);
     expect(refused.body.conflicts).toEqual([expect.objectContaining({ deviceId: 'spk-1', kind: 'conflict', otherScheduleId: first.body.id })]);
-    expect(refused.body.conflictTotals).toEqual({ conflicts: 1, preemptions: 0, devices: 1, truncated: false });
+    expect(refused.body.conflictTotals).toEqual({ conflicts: 1, preemptions: 0, devices: 1, pairs: 1, truncated: false });
 
     const dry = await t.api<Json>('POST', '/api/v1/schedules', { ...clash, dryRun: true });
     expect(dry.status).toBe(200);

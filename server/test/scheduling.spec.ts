@@ -133,7 +133,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
       expect(body.conflicts).toEqual([
         expect.objectContaining({ deviceId: 'spk-a1', kind: 'conflict', otherScheduleId: first.id, otherStart: new Date(NOW + HOUR).toISOString(), preempts: null }),
       ]);
-      expect(body.conflictTotals).toEqual({ conflicts: 1, preemptions: 0, devices: 1, truncated: false });
+      expect(body.conflictTotals).toEqual({ conflicts: 1, preemptions: 0, devices: 1, pairs: 1, truncated: false });
       expect(await db.dataSource.getRepository(ScheduleEntity).count()).toBe(1);
       expect(broker.published).toHaveLength(0);
     });
@@ -141,7 +141,9 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
     it('saves with acceptConflicts and returns the notices', async () => {
       await create();
       const s = await create({ startAt: NOW + HOUR + 1000, acceptConflicts: true });
-      expect(s.conflictTotals.conflicts).toBe(2);
+      // Issue 19: one occurrence overlapping one other on two devices is one conflict (one notice naming both).
+      expect(s.conflictTotals).toMatchObject({ conflicts: 1, devices: 2, pairs: 1 });
+      expect(s.conflicts).toEqual([expect.objectContaining({ deviceIds: ['spk-a1', 'spk-a2'], deviceCount: 2 })]);
       expect(s.deviceCount).toBe(2);
     });
 
@@ -158,7 +160,7 @@ describe.each(DATABASES)('scheduling engine on %s', (_name, open) => {
     it('analyses without saving on a dry run', async () => {
       await create();
       const r = await g.schedules.create({ contentId: 'audio-1', startAt: NOW + HOUR, targets: { areas: ['01'] }, priority: 'normal', dryRun: true }, 'u');
-      expect(r).toMatchObject({ dryRun: true, deviceCount: 3, conflictTotals: { conflicts: 2, preemptions: 0, devices: 2 } });
+      expect(r).toMatchObject({ dryRun: true, deviceCount: 3, conflictTotals: { conflicts: 1, preemptions: 0, devices: 2, pairs: 1 } });
       expect(await db.dataSource.getRepository(ScheduleEntity).count()).toBe(1);
     });
   });

@@ -88,7 +88,7 @@ describe('TTS API with a vendor engine (LOA_TTS_ENGINE=http)', () => {
   it('answers 502 with the vendor error when the service fails', async () => {
     const res = await srv.api<{ message: string }>('POST', '/api/v1/tts', { text: 'BQL chợ thông báo.' });
     expect(res.status).toBe(502);
-    expect(res.body.message).toMatch(/text-to-speech failed: the TTS service answered 503.*maintenance/);
+    expect(res.body.message).toMatch(/text-to-speech failed: the TTS service answered 503.*maintenance/i);
   });
 
   it('uses the operators abbreviations', async () => {

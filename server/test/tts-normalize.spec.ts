@@ -60,7 +60,7 @@ describe(normalizeVietnamese.name, () => {
       ['tăng 2,5 lần', 'tăng hai phẩy năm lần'],
       ['đạt 141,5 triệu', 'đạt một trăm bốn mươi mốt phẩy năm triệu'],
       ['Công nghiệp 4.0', 'công nghiệp bốn chấm không'],
-      ['gọi 0912345678', 'gọi không chín một hai ba bốn năm sáu bảy tám'],
+      ['gọi 0912345678', 'gọi không chín một hai, ba bốn năm, sáu bảy tám'],
       ['giai đoạn 2016-2020', 'giai đoạn hai nghìn không trăm mười sáu đến hai nghìn không trăm hai mươi'],
       ['lần thứ 4', 'lần thứ tư'],
       ['thứ 1', 'thứ nhất'],

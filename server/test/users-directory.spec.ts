@@ -40,15 +40,16 @@ describe.each(['sqlite', 'postgres'])('user directory on %s', (db) => {
   });
   afterAll(() => close());
 
-  it.each(['admin', 'operator', 'approver', 'commune_officer'])('gives %s every id with its username and nothing else', async (who) => {
+  it.each(['admin', 'operator', 'approver', 'commune_officer'])('gives %s every id with its username and full name and nothing else', async (who) => {
     const r = await call<Array<Record<string, unknown>>>(who, 'GET', '/api/v1/users/directory');
     expect(r.status).toBe(200);
     const byName = new Map(r.body.map((u) => [u.username, u.id]));
     expect([...byName.keys()].sort()).toEqual(['admin', 'approver', 'commune-officer', 'gone', 'operator']);
     expect(byName.get('operator')).toBe(ids.operator);
     expect(byName.get('gone')).toBe(ids.gone);
-    for (const u of r.body) expect(Object.keys(u).sort()).toEqual(['id', 'username']);
-    expect(JSON.stringify(r.body)).not.toMatch(/password|hash|role|area|disabled/i);
+    // Issue 19: the person's full name (null when unset) is what views show instead of the login; never the phone.
+    for (const u of r.body) expect(Object.keys(u).sort()).toEqual(['fullName', 'id', 'username']);
+    expect(JSON.stringify(r.body)).not.toMatch(/password|hash|role|area|disabled|phone|email/i);
   });
 
   it('is not taken for a user id, and leaves the account routes admin-only', async () => {

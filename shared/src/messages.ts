@@ -19,6 +19,14 @@ export const statusMessageSchema = z.object({
 });
 export type StatusMessage = z.infer<typeof statusMessageSchema>;
 
+/** A position an agent reports (WGS 84 degrees); `accuracyM` when the receiver says how good its fix is. */
+export const reportedLocationSchema = z.object({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  accuracyM: z.number().nonnegative().max(1_000_000).optional(),
+});
+export type ReportedLocation = z.infer<typeof reportedLocationSchema>;
+
 export const telemetryMessageSchema = z.object({
   v,
   at: epochMsSchema,
@@ -42,6 +50,11 @@ export const telemetryMessageSchema = z.object({
   /** Where the hardware reports them (modem RSSI, SoC temperature). */
   signalDbm: z.number().min(-200).max(0).optional(),
   temperatureC: z.number().min(-60).max(200).optional(),
+  /**
+   * Issue 19: where the device stands, when its hardware knows (a GPS daemon's file, or its config). Sent on the
+   * first sample, when it moves and hourly; absent otherwise. Servers before issue 19 ignore it (zod strips it).
+   */
+  location: reportedLocationSchema.optional(),
 });
 export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;
 

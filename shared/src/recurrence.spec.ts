@@ -1,4 +1,4 @@
-import { expand, localParts, parseRule, RecurrenceError, zonedToUtc } from './recurrence.js';
+import { expand, localParts, normaliseTimesOfDay, parseRule, parseTimesOfDay, RecurrenceError, validateSpec, zonedToUtc } from './recurrence.js';
 
 const HCM = 'Asia/Ho_Chi_Minh';
 /** Local wall-clock instants in Hanoi (UTC+7, no DST). */
@@ -81,5 +81,58 @@ describe(expand.name, () => {
 
   it('converts local wall time in Hanoi to UTC', () => {
     expect(new Date(zonedToUtc(2026, 11, 23, 6, 30, 0, HCM)).toISOString()).toBe('2026-11-22T23:30:00.000Z');
+  });
+});
+
+describe('several times of day (issue 19)', () => {
+  const runTimes = (dtstart: string, rrule: string | null, times: string[], opts: { exdates?: Array<number | string>; rdates?: number[]; zone?: string; from?: number } = {}) => {
+    const zone = opts.zone ?? HCM;
+    const spec = { dtstart: zone === HCM ? vn(dtstart) : Date.parse(dtstart), rrule, exdates: opts.exdates ?? [], timezone: zone, times, rdates: opts.rdates ?? [] };
+    return expand(spec, opts.from ?? 0, FAR).map((t) => (zone === HCM ? isoVn(t) : new Date(t).toISOString()));
+  };
+
+  it('gives a one-off each of its times on its day', () => {
+    expect(runTimes('2026-11-23T06:00:00', null, ['17:00', '06:00'])).toEqual(['2026-11-23T06:00', '2026-11-23T17:00']);
+  });
+
+  it('gives every selected day each time, in order, and counts each towards COUNT', () => {
+    expect(runTimes('2026-11-23T06:00:00', 'FREQ=DAILY;COUNT=3', ['06:00', '17:00'])).toEqual(['2026-11-23T06:00', '2026-11-23T17:00', '2026-11-24T06:00']);
+    expect(runTimes('2026-11-23T06:00:00', 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4', ['06:00', '17:30'])).toEqual([
+      '2026-11-23T06:00',
+      '2026-11-23T17:30',
+      '2026-11-25T06:00',
+      '2026-11-25T17:30',
+    ]);
+  });
+
+  it('skips times before DTSTART on its first day and honours exception dates per instant or per day', () => {
+    expect(runTimes('2026-11-23T12:00:00', 'FREQ=DAILY;COUNT=3', ['06:00', '17:00'])).toEqual(['2026-11-23T17:00', '2026-11-24T06:00', '2026-11-24T17:00']);
+    expect(runTimes('2026-11-23T06:00:00', 'FREQ=DAILY;COUNT=4', ['06:00', '17:00'], { exdates: [vn('2026-11-23T17:00:00')] })).toEqual(['2026-11-23T06:00', '2026-11-24T06:00', '2026-11-24T17:00']);
+    expect(runTimes('2026-11-23T06:00:00', 'FREQ=DAILY;COUNT=4', ['06:00', '17:00'], { exdates: ['2026-11-23'] })).toEqual(['2026-11-24T06:00', '2026-11-24T17:00']);
+  });
+
+  it('keeps each local time across a DST change in the schedule zone', () => {
+    // Paris leaves summer time on 2026-10-25: 06:00 and 17:00 local move by an hour in UTC.
+    const out = runTimes('2026-10-24T04:00:00Z', 'FREQ=DAILY;COUNT=4', ['06:00', '17:00'], { zone: 'Europe/Paris' });
+    expect(out).toEqual(['2026-10-24T04:00:00.000Z', '2026-10-24T15:00:00.000Z', '2026-10-25T05:00:00.000Z', '2026-10-25T16:00:00.000Z']);
+    for (const t of out) expect([6, 17]).toContain(localParts(Date.parse(t), 'Europe/Paris').hh);
+  });
+
+  it('stays on +07:00 in Asia/Ho_Chi_Minh whatever the season', () => {
+    const out = runTimes('2027-03-27T06:00:00', 'FREQ=DAILY;COUNT=4', ['06:00', '17:00']);
+    expect(out).toEqual(['2027-03-27T06:00', '2027-03-27T17:00', '2027-03-28T06:00', '2027-03-28T17:00']);
+  });
+
+  it('adds RDATEs (a moved occurrence) outside COUNT, in order, unless excluded', () => {
+    const moved = vn('2026-11-23T09:15:00');
+    expect(runTimes('2026-11-23T06:00:00', 'FREQ=DAILY;COUNT=2', ['06:00', '17:00'], { exdates: [vn('2026-11-23T06:00:00')], rdates: [moved] })).toEqual(['2026-11-23T09:15', '2026-11-23T17:00']);
+    expect(runTimes('2026-11-23T06:00:00', null, [], { rdates: [moved], exdates: ['2026-11-23'] })).toEqual([]);
+  });
+
+  it('refuses a malformed time and times together with BYHOUR', () => {
+    expect(() => parseTimesOfDay(['6:00'])).toThrow(RecurrenceError);
+    expect(() => parseTimesOfDay(['24:00'])).toThrow(/HH:MM/);
+    expect(normaliseTimesOfDay(['17:00', '06:00', '17:00'])).toEqual(['06:00', '17:00']);
+    expect(() => validateSpec({ dtstart: vn('2026-11-23T06:00:00'), rrule: 'FREQ=DAILY;BYHOUR=6', exdates: [], timezone: HCM, times: ['06:00', '17:00'] })).toThrow(/BYHOUR/);
   });
 });

@@ -12,6 +12,11 @@
  * - Days that do not exist are skipped, not clamped (BYMONTHDAY=31 has no February occurrence; use -1 for month ends).
  * - COUNT counts the rule's matches before exception dates are removed (RFC 5545: EXDATE applies to the set).
  * - EXDATE entries are instants (epoch ms; exact match) or local dates "YYYY-MM-DD" (the whole day in the zone).
+ * - Times of day (issue 19): a list of local "HH:MM" replaces DTSTART's time of day, so one schedule plays at 06:00
+ *   and 17:00 on every day the rule selects (a one-off: on DTSTART's day). Unlike BYHOUR × BYMINUTE it needs no
+ *   shared minute. Each time counts towards COUNT; times before DTSTART on its first day are not occurrences.
+ * - RDATE instants (epoch ms) are added to the set (a moved occurrence: its old start an EXDATE, its new one an RDATE);
+ *   they are not bound by COUNT or UNTIL, and exception dates still remove them.
  */
 
 export class RecurrenceError extends Error {}
@@ -48,7 +53,30 @@ export interface RecurrenceSpec {
   rrule: string | null;
   exdates: ReadonlyArray<number | string>;
   timezone: string;
+  /** Local times of day "HH:MM"; empty or absent: DTSTART's (or BYHOUR/BYMINUTE's). */
+  times?: readonly string[] | null | undefined;
+  /** Extra occurrences (epoch ms). */
+  rdates?: readonly number[] | null | undefined;
 }
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** "HH:MM" → [hour, minute], sorted and without duplicates; throws RecurrenceError on a malformed entry. */
+export function parseTimesOfDay(times: readonly string[]): Array<[number, number]> {
+  const out = new Map<number, [number, number]>();
+  for (const t of times) {
+    const m = TIME_OF_DAY.exec(t);
+    if (!m) throw new RecurrenceError(`time of day "${t}" is not HH:MM (00:00 to 23:59)`);
+    const hh = Number(m[1]);
+    const mm = Number(m[2]);
+    out.set(hh * 60 + mm, [hh, mm]);
+  }
+  return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+/** Normalised times of day: sorted, unique, "HH:MM". */
+export const normaliseTimesOfDay = (times: readonly string[]): string[] =>
+  parseTimesOfDay(times).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
 
 // ---- time-zone arithmetic ------------------------------------------------------------------------------------
 
@@ -263,8 +291,11 @@ function candidateDays(rule: Rule, k: number, start: LocalParts, startDay: numbe
 
 /** Validates a spec without expanding it; throws RecurrenceError with a readable message. */
 export function validateSpec(spec: RecurrenceSpec): Rule | null {
+  const times = spec.times && spec.times.length > 0 ? parseTimesOfDay(spec.times) : null;
   if (spec.rrule === null) return null;
-  return parseRule(spec.rrule, spec.timezone);
+  const rule = parseRule(spec.rrule, spec.timezone);
+  if (times && (rule.byHour || rule.byMinute)) throw new RecurrenceError('times of day and BYHOUR/BYMINUTE must not both be given');
+  return rule;
 }
 
 const MAX_PERIODS = 200_000;
@@ -286,15 +317,34 @@ export function expand(spec: RecurrenceSpec, from: number, to: number, limit = 1
     const p = localParts(t, spec.timezone);
     return exDays.has(`${p.y}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`);
   };
-  if (spec.rrule === null) return spec.dtstart >= from && spec.dtstart < to && !excluded(spec.dtstart) ? [spec.dtstart] : [];
+  const extra = (spec.rdates ?? []).filter((t) => t >= from && t < to && !excluded(t));
+  const ruled = expandRule(spec, from, to, limit, excluded);
+  if (extra.length === 0) return ruled;
+  return [...new Set([...ruled, ...extra])].sort((a, b) => a - b).slice(0, limit);
+}
+
+/** The rule's own occurrences (DTSTART, RRULE, times of day) in [from, to), without RDATEs. */
+function expandRule(spec: RecurrenceSpec, from: number, to: number, limit: number, excluded: (t: number) => boolean): number[] {
+  const start = localParts(spec.dtstart, spec.timezone);
+  const explicit = spec.times && spec.times.length > 0 ? parseTimesOfDay(spec.times) : null;
+  const at = (day: number, hh: number, mi: number): number => {
+    const { y, m, d } = fromDayNum(day);
+    return zonedToUtc(y, m, d, hh, mi, start.ss, spec.timezone) + (spec.dtstart % 1000);
+  };
+  const startDay = dayNum(start.y, start.m, start.d);
+  if (spec.rrule === null) {
+    if (!explicit) return spec.dtstart >= from && spec.dtstart < to && !excluded(spec.dtstart) ? [spec.dtstart] : [];
+    // A one-off with times of day: each of them on DTSTART's day, from DTSTART on.
+    return explicit
+      .map(([hh, mi]) => at(startDay, hh, mi))
+      .filter((t) => t >= spec.dtstart && t >= from && t < to && !excluded(t))
+      .slice(0, limit);
+  }
 
   const rule = parseRule(spec.rrule, spec.timezone);
-  const start = localParts(spec.dtstart, spec.timezone);
-  const startDay = dayNum(start.y, start.m, start.d);
-  const hours = rule.byHour ?? [start.hh];
-  const minutes = rule.byMinute ?? [start.mm];
   const times: Array<[number, number]> = [];
-  for (const h of hours) for (const mi of minutes) times.push([h, mi]);
+  if (explicit) times.push(...explicit);
+  else for (const h of rule.byHour ?? [start.hh]) for (const mi of rule.byMinute ?? [start.mm]) times.push([h, mi]);
   const end = rule.until === null ? to : Math.min(to, rule.until + 1);
   const endDay = Math.floor(end / DAY_MS) + 2;
 
@@ -304,9 +354,8 @@ export function expand(spec: RecurrenceSpec, from: number, to: number, limit = 1
     const { periodStart, days } = candidateDays(rule, k, start, startDay);
     if (periodStart > endDay) break;
     for (const day of days) {
-      const { y, m, d } = fromDayNum(day);
       for (const [hh, mi] of times) {
-        const t = zonedToUtc(y, m, d, hh, mi, start.ss, spec.timezone) + (spec.dtstart % 1000);
+        const t = at(day, hh, mi);
         if (t < spec.dtstart) continue;
         if (rule.until !== null && t > rule.until) return out;
         counted++;
@@ -324,12 +373,16 @@ export function expand(spec: RecurrenceSpec, from: number, to: number, limit = 1
 
 /** Whether the rule is finished by `at` (COUNT exhausted or UNTIL passed): no occurrence at or after `at`. */
 export function lastPossible(spec: RecurrenceSpec): number | null {
-  if (spec.rrule === null) return spec.dtstart;
+  const lastExtra = Math.max(spec.dtstart, ...(spec.rdates ?? []));
+  if (spec.rrule === null) {
+    const day = spec.times && spec.times.length > 0 ? expand({ ...spec, exdates: [], rdates: [] }, spec.dtstart, Number.MAX_SAFE_INTEGER) : [];
+    return Math.max(lastExtra, ...day);
+  }
   const rule = parseRule(spec.rrule, spec.timezone);
-  if (rule.until !== null) return rule.until;
+  if (rule.until !== null) return Math.max(rule.until, lastExtra);
   if (rule.count !== null) {
-    const all = expand({ ...spec, exdates: [] }, spec.dtstart, Number.MAX_SAFE_INTEGER, rule.count);
-    return all[all.length - 1] ?? spec.dtstart;
+    const all = expand({ ...spec, exdates: [], rdates: [] }, spec.dtstart, Number.MAX_SAFE_INTEGER, rule.count);
+    return Math.max(all[all.length - 1] ?? spec.dtstart, lastExtra);
   }
   return null;
 }

@@ -18,6 +18,8 @@ export const ACTIONS: Record<string, { vi: string; en: string }> = {
   'devices.registerMany': { vi: 'Đăng ký nhiều thiết bị', en: 'Registered devices' },
   'devices.importCsv': { vi: 'Nhập thiết bị (CSV)', en: 'Imported devices (CSV)' },
   'devices.update': { vi: 'Sửa thiết bị', en: 'Changed device' },
+  'devices.location': { vi: 'Đặt vị trí thiết bị', en: 'Set device location' },
+  'devices.locations-import': { vi: 'Nhập vị trí thiết bị (CSV)', en: 'Imported device locations (CSV)' },
   'devices.revoke': { vi: 'Thu hồi thiết bị', en: 'Revoked device' },
   'devices.rotate-credentials': { vi: 'Đổi khóa truy cập thiết bị', en: 'Rotated device credentials' },
   'contents.create': { vi: 'Tạo bản tin', en: 'Created content' },

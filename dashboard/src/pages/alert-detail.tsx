@@ -1,19 +1,23 @@
 /**
  * One alert (#/alert/<id>, issue 18), reached from the red banner, #/alerts and #/approvals: its status, source,
- * audio, board text and area; "Đã phát trên N / M loa" with a row per area (failures first, % played), kept live by
- * `alert.progress`; the per-device list below (state and area filters, pages of 50) like a schedule's delivery
- * matrix; and, for editors, stop it (or withdraw the request) after a confirmation. A pending alert shows what the
+ * audio, board text and area; "Đã phát trên N / M loa" with a row per area (failures first, % played — the
+ * results-by-area component a schedule's results use too; a row filters the list below), kept live by
+ * `alert.progress`; the per-device list below (state and area filters, pages of 50); and, for editors, stop it (or withdraw the request) after a confirmation. A pending alert shows what the
  * second person must check (alert-review.tsx) above "Xác nhận phát".
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { ApiError, get, post } from '../api.js';
-import { fmtDateTime } from '../format.js';
+import { fmtDateTime, fmtTimeSeconds } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href } from '../router.js';
 import { ALERT_DELIVERY_STATES, type AlertBannerItem, type AlertDeliveryPage, type AlertDeliveryState, type AlertSummary, type AreaView } from '@loa/shared/rest';
-import { ActionButton, Badge, ErrorBox, Loading, Modal, PageHeader, areaName, useAreas, useAsync, type Tone } from '../ui.js';
+import { ActionButton, Badge, Loading, Modal, PageHeader, areaName, useAreas, useAsync, type Tone } from '../ui.js';
+import { DataTable } from '../components/data-table.js';
+import { Notice } from '../components/notice.js';
+import { ResultsByArea } from '../components/results-by-area.js';
+import { Toolbar, ToolbarField } from '../components/toolbar.js';
 import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, explained, fmtLeft, phaseOf, useAlertErrors, useNow, type AlertPhase, type AlertView } from './alert-common.js';
 import { applySummary, isNewer, orderAreas, pctOf, playedOf, summaryFromEvent } from './alert-progress.js';
 import { AlertReview, alertAudio } from './alert-review.js';
@@ -50,10 +54,6 @@ export const DS = defineStrings({
     summaryMissing: 'Máy chủ chưa có số liệu phát của cảnh báo này.',
     byArea: 'Theo địa bàn',
     col_area: 'Địa bàn',
-    col_played: 'Đã phát',
-    col_pct: '%',
-    col_failed: 'Lỗi',
-    col_delivered: 'Đã nhận',
     devices: 'Từng thiết bị',
     filterState: 'Trạng thái',
     filterArea: 'Địa bàn',
@@ -119,10 +119,6 @@ export const DS = defineStrings({
     summaryMissing: 'The server has no play counts for this alert.',
     byArea: 'By area',
     col_area: 'Area',
-    col_played: 'Played',
-    col_pct: '%',
-    col_failed: 'Failed',
-    col_delivered: 'Delivered',
     devices: 'Device by device',
     filterState: 'State',
     filterArea: 'Area',
@@ -195,6 +191,8 @@ export function AlertDetailPage({ route, session }: PageProps) {
   const alert = useAsync(() => get<AlertView>(`/api/v1/alerts/${encodeURIComponent(id)}`), [id]);
   const summary = useAlertSummary(id);
   const [stopping, setStopping] = useState(false);
+  /** The area whose devices the list shows ('' for all), picked in the list's filter or by a row of the area table. */
+  const [areaFilter, setAreaFilter] = useState('');
   const explain = useAlertErrors();
 
   // Status changes (confirmed, stopped, replaced) come as alert jobs finishing, or any other alert event.
@@ -227,9 +225,7 @@ export function AlertDetailPage({ route, session }: PageProps) {
         <p>
           <a href={href('/alerts')}>{t('back')}</a>
         </p>
-        <p class="error" role="alert">
-          {alert.error instanceof ApiError && (alert.error.status === 404 || alert.error.status === 403) ? t('notFound') : alert.error.message}
-        </p>
+        <Notice tone="error" error={alert.error instanceof ApiError && (alert.error.status === 404 || alert.error.status === 403) ? t('notFound') : alert.error.message} />
       </div>
     );
   }
@@ -346,8 +342,8 @@ export function AlertDetailPage({ route, session }: PageProps) {
         ) : null}
       </section>
 
-      {s ? <AreaTable alert={al} summary={s} areas={areas} /> : null}
-      {s && s.total > 0 ? <DeviceList alertId={al.id} summary={s} areas={areas} /> : null}
+      {s ? <AreaTable alert={al} summary={s} selected={areaFilter} onSelect={(code) => setAreaFilter(code === al.areaCode || code === areaFilter ? '' : code)} /> : null}
+      {s && s.total > 0 ? <DeviceList alertId={al.id} summary={s} areas={areas} areaCode={areaFilter} setAreaCode={setAreaFilter} /> : null}
 
       {stopping ? (
         <Modal title={t('stopTitle')} onClose={() => setStopping(false)}>
@@ -390,7 +386,7 @@ function BannerFacts({ alertId }: { alertId: string }) {
     const job = e.job as { kind?: string; ref?: string; state?: string } | undefined;
     if (job?.kind === 'alert' && job.state === 'done') items.reload();
   });
-  if (!items.data) return items.error ? <ErrorBox error={items.error} /> : <Loading when />;
+  if (!items.data) return items.error ? <Notice tone="error" error={items.error} /> : <Loading when />;
   const b = items.data.find((x) => x.id === alertId);
   if (!b) {
     return (
@@ -440,7 +436,7 @@ function PlayedCard({ alert, summary, loading, error }: { alert: AlertView; summ
   const t = useT(DS);
   if (alert.status === 'pending') return null;
   if (loading) return <Loading when />;
-  if (error) return <ErrorBox error={error} />;
+  if (error) return <Notice tone="error" error={error} />;
   if (!summary) return <p class="muted small">{t('summaryMissing')}</p>;
   const n = playedOf(summary);
   const pct = pctOf(n, summary.total);
@@ -472,58 +468,23 @@ function PlayedCard({ alert, summary, loading, error }: { alert: AlertView; summ
   );
 }
 
-function AreaTable({ alert, summary, areas }: { alert: AlertView; summary: AlertSummary; areas: AreaView[] }) {
+/** Where it played, by area: the alert's own area first, then failures first (components/results-by-area.tsx). */
+function AreaTable({ alert, summary, selected, onSelect }: { alert: AlertView; summary: AlertSummary; selected: string; onSelect: (areaCode: string) => void }) {
   const t = useT(DS);
   const rows = orderAreas(summary.areas, alert.areaCode);
   if (rows.length === 0) return null;
   return (
     <section class="card" data-testid="alert-areas">
       <h2>{t('byArea')}</h2>
-      <div class="table-wrap" style={{ marginBottom: 0 }}>
-        <table>
-          <thead>
-            <tr>
-              <th>{t('col_area')}</th>
-              <th>{t('col_played')}</th>
-              <th style={{ minWidth: '6rem' }}>{t('col_pct')}</th>
-              <th>{t('col_failed')}</th>
-              <th class="hide-phone">{t('col_delivered')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
-              const pct = pctOf(r.played, r.total);
-              return (
-                <tr key={r.areaCode} data-testid="alert-area-row" data-area-code={r.areaCode} data-played={r.played} data-total={r.total} data-failed={r.failed} class={r.failed > 0 ? 'row-low' : ''}>
-                  <td class="wrap">{r.name || areaName(areas, r.areaCode)}</td>
-                  <td style={{ fontVariantNumeric: 'tabular-nums' }}>
-                    {r.played}/{r.total}
-                  </td>
-                  <td>
-                    <div style={{ display: 'flex', gap: '.4rem', alignItems: 'center' }}>
-                      <span style={{ fontVariantNumeric: 'tabular-nums', minWidth: '2.6rem' }}>{pct}%</span>
-                      <div class="alert-area-bar" style={{ flex: 1 }}>
-                        <span style={{ width: `${pct}%` }} />
-                      </div>
-                    </div>
-                  </td>
-                  <td>{r.failed > 0 ? <Badge tone="bad">{r.failed}</Badge> : '0'}</td>
-                  <td class="hide-phone">{r.delivered}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <ResultsByArea rows={rows} testId="alert-area-table" rowTestId="alert-area-row" selected={selected || null} onSelect={summary.areas.length > 1 ? (r) => onSelect(r.areaCode) : undefined} />
     </section>
   );
 }
 
-function DeviceList({ alertId, summary, areas }: { alertId: string; summary: AlertSummary; areas: AreaView[] }) {
+function DeviceList({ alertId, summary, areas, areaCode, setAreaCode }: { alertId: string; summary: AlertSummary; areas: AreaView[]; areaCode: string; setAreaCode: (code: string) => void }) {
   const t = useT(DS);
   const c = useCommon();
   const [state, setState] = useState<AlertDeliveryState | ''>('');
-  const [areaCode, setAreaCode] = useState('');
   const [offset, setOffset] = useState(0);
   useEffect(() => setOffset(0), [state, areaCode]);
   const rows = useAsync(
@@ -555,9 +516,8 @@ function DeviceList({ alertId, summary, areas }: { alertId: string; summary: Ale
   return (
     <section class="card" data-testid="alert-devices">
       <h2>{t('devices')}</h2>
-      <div class="filters">
-        <label class="field">
-          <span class="field-label">{t('filterState')}</span>
+      <Toolbar>
+        <ToolbarField label={t('filterState')}>
           <select data-testid="alert-device-state" value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value as AlertDeliveryState | '')}>
             <option value="">{t('all')}</option>
             {ALERT_DELIVERY_STATES.map((st) => (
@@ -566,10 +526,9 @@ function DeviceList({ alertId, summary, areas }: { alertId: string; summary: Ale
               </option>
             ))}
           </select>
-        </label>
+        </ToolbarField>
         {summary.areas.length > 1 ? (
-          <label class="field">
-            <span class="field-label">{t('filterArea')}</span>
+          <ToolbarField label={t('filterArea')}>
             <select data-testid="alert-device-area" value={areaCode} onChange={(e) => setAreaCode((e.target as HTMLSelectElement).value)}>
               <option value="">{t('all')}</option>
               {summary.areas.map((r) => (
@@ -578,47 +537,40 @@ function DeviceList({ alertId, summary, areas }: { alertId: string; summary: Ale
                 </option>
               ))}
             </select>
-          </label>
+          </ToolbarField>
         ) : null}
-      </div>
-      <ErrorBox error={rows.error} />
+      </Toolbar>
+      <Notice tone="error" error={rows.error} />
       <Loading when={rows.loading && !page} />
-      <div class="table-wrap" style={{ marginBottom: 0 }}>
-        <table data-testid="alert-device-table">
-          <thead>
-            <tr>
-              <th>{t('device')}</th>
-              <th>{t('state')}</th>
-              <th class="hide-phone">{t('col_area')}</th>
-              <th class="hide-phone">{t('deliveredAt')}</th>
-              <th>{t('startedAt')}</th>
-              <th>{t('endedAt')}</th>
-              <th>{t('reason')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(page?.items ?? []).map((d) => (
-              <tr key={d.deviceId} data-testid="alert-device-row" data-device-id={d.deviceId} data-state={d.state}>
-                <td class="wrap">
-                  <a href={href(`/device/${encodeURIComponent(d.deviceId)}`)}>{d.deviceName || d.deviceId}</a>
-                  <div class="muted small">
-                    {d.kind === 'board' ? c('board') : d.kind === 'speaker' ? c('speaker') : d.kind} · {d.online ? t('online') : t('offline')}
-                  </div>
-                </td>
-                <td>
-                  <Badge tone={DELIVERY_TONES[d.state]}>{t(`ds_${d.state}`)}</Badge>
-                </td>
-                <td class="wrap hide-phone">{areaName(areas, d.areaCode)}</td>
-                <td class="hide-phone">{fmtClock(d.deliveredAt)}</td>
-                <td>{fmtClock(d.startedAt)}</td>
-                <td>{fmtClock(d.endedAt)}</td>
-                <td class="wrap small">{d.reason ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {page && page.items.length === 0 ? <p class="muted" style={{ padding: '0 .75rem' }}>{t('noRows')}</p> : null}
-      </div>
+      <DataTable
+        testId="alert-device-table"
+        rows={page?.items ?? []}
+        rowKey={(d) => d.deviceId}
+        rowProps={(d) => ({ 'data-testid': 'alert-device-row', 'data-device-id': d.deviceId, 'data-state': d.state })}
+        empty={page ? t('noRows') : undefined}
+        columns={[
+          {
+            key: 'device',
+            label: t('device'),
+            phone: 'title',
+            class: 'wrap',
+            render: (d) => (
+              <>
+                <a href={href(`/device/${encodeURIComponent(d.deviceId)}`)}>{d.deviceName || d.deviceId}</a>
+                <div class="muted small">
+                  {d.kind === 'board' ? c('board') : d.kind === 'speaker' ? c('speaker') : d.kind} · {d.online ? t('online') : t('offline')}
+                </div>
+              </>
+            ),
+          },
+          { key: 'state', label: t('state'), render: (d) => <Badge tone={DELIVERY_TONES[d.state]}>{t(`ds_${d.state}`)}</Badge> },
+          { key: 'area', label: t('col_area'), class: 'wrap', render: (d) => areaName(areas, d.areaCode) },
+          { key: 'delivered', label: t('deliveredAt'), phone: 'hide', render: (d) => fmtClock(d.deliveredAt) },
+          { key: 'started', label: t('startedAt'), render: (d) => fmtClock(d.startedAt) },
+          { key: 'ended', label: t('endedAt'), render: (d) => fmtClock(d.endedAt) },
+          { key: 'reason', label: t('reason'), class: 'wrap small', render: (d) => d.reason ?? '' },
+        ]}
+      />
       {page && page.total > PAGE ? (
         <div class="row" style={{ alignItems: 'center', justifyContent: 'flex-end', marginTop: '.5rem' }}>
           <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
@@ -638,6 +590,5 @@ function DeviceList({ alertId, summary, areas }: { alertId: string; summary: Ale
 
 /** 06:30:05: an alert's seconds matter (who started when). */
 function fmtClock(iso: string | null): string {
-  if (!iso) return '—';
-  return new Date(iso).toLocaleTimeString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return iso ? fmtTimeSeconds(iso) : '—';
 }

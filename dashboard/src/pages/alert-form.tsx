@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { fmtDateTime, fromLocalInput, toLocalInput } from '../format.js';
+import { DateTimeField } from '../components/date-time-field.js';
 import { useT } from '../i18n.js';
 import type { AreaView, ContentView } from '@loa/shared/rest';
 import { Badge, ErrorBox, Field, Modal, areaName, areaOptions, useAsync } from '../ui.js';
@@ -261,7 +262,7 @@ export function AlertForm({ areas, active, onSent }: { areas: AreaView[]; active
               </label>
             </div>
             {d.startMode === 'later' ? (
-              <input type="datetime-local" aria-label={t('startAt')} data-testid="alert-start-at" value={d.startAt} onInput={(e) => set({ startAt: (e.target as HTMLInputElement).value })} />
+              <DateTimeField label={t('startAt')} data-testid="alert-start-at" value={d.startAt ? fromLocalInput(d.startAt) : ''} onChange={(iso) => set({ startAt: iso ? toLocalInput(iso) : '' })} />
             ) : null}
           </div>
         </div>

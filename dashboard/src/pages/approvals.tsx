@@ -8,10 +8,11 @@ import { get, post, put } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
-import type { AlertView, ApprovalQueue, ContentView, Priority, ScheduleView } from '@loa/shared/rest';
+import { APPROVALS_LIVE_EVENT, type AlertView, type ApprovalQueue, type ContentView, type Priority, type ScheduleView } from '@loa/shared/rest';
 import { ActionButton, areaName, Badge, Empty, ErrorBox, Field, Loading, PageHeader, useAreas, useAsync } from '../ui.js';
 import { canApprove, canEdit, ContentPreview, RejectDialog, useContentWords, useUserNames } from './content-shared.js';
 import { AlertReview } from './alert-review.js';
+import { ApprovalReasonFacts } from '../components/approval-reasons.js';
 import { href } from '../router.js';
 
 const S = defineStrings({
@@ -76,6 +77,8 @@ const S = defineStrings({
     text: 'Văn bản',
     image: 'Hình ảnh',
     total: 'Tổng số chờ xử lý',
+    spoken: 'Nội dung đọc (chuyển văn bản thành giọng nói)',
+    spokenShort: 'Nội dung đọc',
   },
   en: {
     title: 'Approvals',
@@ -138,6 +141,8 @@ const S = defineStrings({
     text: 'Text',
     image: 'Image',
     total: 'Pending in total',
+    spoken: 'What it says (text to speech)',
+    spokenShort: 'What it says',
   },
 });
 
@@ -175,6 +180,9 @@ export function ApprovalsPage({ session }: PageProps) {
     }, 400);
   };
   useLive('content.state', reloadSoon);
+  // Issue 19: a submission, decision or withdrawal anywhere in the user's area, and a reconnected stream.
+  useLive(APPROVALS_LIVE_EVENT, reloadSoon);
+  useLive('hello', reloadSoon);
 
   const q = queue.data;
   const total = q ? q.counts.contents + q.counts.schedules + q.counts.alerts : 0;
@@ -196,8 +204,8 @@ export function ApprovalsPage({ session }: PageProps) {
             <Stat label={t('total')} value={total} />
           </div>
           {!approver ? <p class="muted small">{t('noApproveRight')}</p> : null}
-          <ContentQueue items={q.contents} session={session} onChanged={reloadSoon} />
-          <ScheduleQueue items={q.schedules} session={session} onChanged={reloadSoon} />
+          <ContentQueue items={q.contents} spoken={q.spokenTexts ?? {}} session={session} onChanged={reloadSoon} />
+          <ScheduleQueue items={q.schedules} spoken={q.spokenTexts ?? {}} titles={q.contentTitles ?? {}} reasons={q.scheduleReasons ?? {}} session={session} onChanged={reloadSoon} />
           <AlertQueue items={q.alerts} session={session} onChanged={reloadSoon} />
         </>
       ) : null}
@@ -217,7 +225,7 @@ function Stat({ label, value, testid }: { label: string; value: number; testid?:
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function ContentQueue({ items, session, onChanged }: { items: ContentView[]; session: PageProps['session']; onChanged: () => void }) {
+function ContentQueue({ items, spoken, session, onChanged }: { items: ContentView[]; spoken: Record<string, string>; session: PageProps['session']; onChanged: () => void }) {
   const t = useT(S);
   const w = useContentWords();
   const userName = useUserNames(session);
@@ -284,6 +292,14 @@ function ContentQueue({ items, session, onChanged }: { items: ContentView[]; ses
             </div>
           </div>
           {x.text && x.type === 'text' ? <p class="small" style={{ whiteSpace: 'pre-wrap', margin: '.4rem 0' }}>{x.text}</p> : null}
+          {spoken[x.id] ? (
+            <div class="small">
+              <span class="muted">{t('spoken')}</span>
+              <p class="spoken-text" data-testid="spoken-text">
+                {spoken[x.id]}
+              </p>
+            </div>
+          ) : null}
           {open.has(x.id) ? (
             <div style={{ marginTop: '.5rem', maxWidth: '40rem' }}>
               <ContentPreview content={x} />
@@ -331,7 +347,21 @@ function useRecurrence() {
   };
 }
 
-function ScheduleQueue({ items, session, onChanged }: { items: ScheduleView[]; session: PageProps['session']; onChanged: () => void }) {
+function ScheduleQueue({
+  items,
+  spoken,
+  titles,
+  reasons,
+  session,
+  onChanged,
+}: {
+  items: ScheduleView[];
+  spoken: Record<string, string>;
+  titles: Record<string, string>;
+  reasons: NonNullable<ApprovalQueue['scheduleReasons']>;
+  session: PageProps['session'];
+  onChanged: () => void;
+}) {
   const t = useT(S);
   const approver = canApprove(session.user.role);
   const userName = useUserNames(session);
@@ -352,7 +382,7 @@ function ScheduleQueue({ items, session, onChanged }: { items: ScheduleView[]; s
     setGone((s) => new Set(s).add(id));
     onChanged();
   };
-  const contentTitle = (id: string) => contents.data?.get(id)?.title ?? id;
+  const contentTitle = (id: string) => titles[id] ?? contents.data?.get(id)?.title ?? id;
   return (
     <section class="card" data-testid="approval-schedules">
       <h2>
@@ -365,6 +395,14 @@ function ScheduleQueue({ items, session, onChanged }: { items: ScheduleView[]; s
             <div style={{ minWidth: '12rem', flex: '1 1 18rem' }}>
               <strong>{contentTitle(s.contentId)}</strong> <Badge tone={priorityTone(s.priority)}>{t(`p_${s.priority}`)}</Badge>
               <dl style={FACTS} class="small">
+                {spoken[s.contentId] ? (
+                  <>
+                    <dt class="muted">{t('spokenShort')}</dt>
+                    <dd style={DD} class="spoken-text" data-testid="spoken-text">
+                      {spoken[s.contentId]}
+                    </dd>
+                  </>
+                ) : null}
                 <dt class="muted">{t('col_targets')}</dt>
                 <dd style={DD}>
                   {[
@@ -381,6 +419,7 @@ function ScheduleQueue({ items, session, onChanged }: { items: ScheduleView[]; s
                 <dd style={DD} data-testid="schedule-devices">
                   {s.deviceCount}
                 </dd>
+                <ApprovalReasonFacts reasons={reasons[s.id]} ddStyle={DD} />
                 <dt class="muted">{t('col_creator')}</dt>
                 <dd style={DD}>
                   {userName(s.createdBy)} · {fmtDateTime(s.createdAt)}

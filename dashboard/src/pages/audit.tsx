@@ -3,21 +3,26 @@ import { useEffect, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { apiWithHeaders, download } from '../api.js';
 import { fmtDateTime, zonedParts } from '../format.js';
+import { DateField } from '../components/date-time-field.js';
 import { defineStrings, useCommon, useLang, useT } from '../i18n.js';
 import { navigate } from '../router.js';
 import { ActionButton, Badge, Empty, ErrorBox, Field, Loading, PageHeader, useAsync, type Tone } from '../ui.js';
 import { ROLE_TONES } from './admin-common.js';
 import { ACTION_GROUPS, ACTIONS, RESOURCES, actionWord, resourceWord } from './admin-audit-words.js';
 
-/** GET /api/v1/audit (server/src/audit/audit.service.ts AuditEntryView). */
+/** GET /api/v1/audit (server/src/audit/audit.service.ts AuditEntryView; names: shared auditEntryViewSchema). */
 interface AuditEntry {
   id: string;
   at: string;
-  actor: { id: string | null; name: string; role: string; areaCode: string | null };
+  actor: { id: string | null; name: string; role: string; areaCode: string | null; fullName?: string | null };
   action: string;
   resourceType: string | null;
   resourceId: string | null;
+  /** Issue 19: names resolved by the server; the ids stay. */
+  resourceName?: string | null;
   areaCode: string | null;
+  areaName?: string | null;
+  names?: Record<string, string>;
   outcome: 'ok' | 'refused' | 'error';
   status: number;
   before: unknown;
@@ -284,10 +289,10 @@ export function AuditPage({ route }: PageProps) {
           </select>
         </Field>
         <Field label={t('from')}>
-          <input type="date" value={draft.from} max={draft.to || undefined} onInput={set('from')} data-testid="audit-filter-from" />
+          <DateField value={draft.from} onChange={(v) => setDraft({ ...draft, from: v })} data-testid="audit-filter-from" />
         </Field>
         <Field label={t('to')}>
-          <input type="date" value={draft.to} min={draft.from || undefined} onInput={set('to')} data-testid="audit-filter-to" />
+          <DateField value={draft.to} min={draft.from || undefined} onChange={(v) => setDraft({ ...draft, to: v })} data-testid="audit-filter-to" />
         </Field>
         <div style={{ display: 'flex', gap: '.5rem' }}>
           <button type="submit" class="primary" data-testid="audit-apply">
@@ -323,19 +328,27 @@ export function AuditPage({ route }: PageProps) {
                     <tr class="clickable" onClick={() => toggle(e.id)} data-testid="audit-row" data-action={e.action} data-outcome={e.outcome} data-id={e.id} aria-expanded={expanded}>
                       <td class="muted">{expanded ? '▾' : '▸'}</td>
                       <td>{fmtDateTime(e.at)}</td>
-                      <td>
-                        <strong>{e.actor.name || '—'}</strong>{' '}
+                      <td class="wrap" data-testid="audit-actor">
+                        <strong>{e.actor.fullName || e.actor.name || '—'}</strong>{' '}
+                        {e.actor.fullName && e.actor.name ? <span class="muted small">{e.actor.name} </span> : null}
                         <RoleBadge role={e.actor.role} />
                       </td>
-                      <td class="wrap" style={{ minWidth: '10rem' }} title={e.action}>
+                      <td class="wrap" style={{ minWidth: '10rem' }} title={e.action} data-testid="audit-action">
                         {actionWord(lang, e.action)}
+                        {e.resourceName ? (
+                          <>
+                            {' '}
+                            <strong data-testid="audit-object-name">{e.resourceName}</strong>
+                          </>
+                        ) : null}
                       </td>
-                      <td>
+                      <td class="wrap">
                         {e.resourceType ? (
                           <>
                             <span class="muted small">{resourceWord(lang, e.resourceType)}</span>{' '}
+                            {e.resourceName ? <span>{e.resourceName} </span> : null}
                             {e.resourceId ? (
-                              <span class="small" title={e.resourceId} style={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>
+                              <span class="small muted" title={e.resourceId} style={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>
                                 {shortId(e.resourceId)}
                               </span>
                             ) : null}
@@ -403,15 +416,42 @@ export function diffObjects(before: unknown, after: unknown): DiffRow[] {
   return keys.map((key) => ({ key, before: b[key], after: a[key], changed: !same(b[key], a[key]) }));
 }
 
-function Value({ v, tone }: { v: unknown; tone?: 'old' | 'new' | undefined }) {
+/** Ids the server named, shown as "name (id)" inside any value (targets, createdBy, areaCode…). */
+export function withNames(v: unknown, names: Record<string, string>): unknown {
+  if (typeof v === 'string') return names[v] !== undefined ? `${names[v]} (${v})` : v;
+  if (Array.isArray(v)) return v.map((x) => withNames(x, names));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withNames(x, names)]));
+  return v;
+}
+
+/** Snapshot instants (`startAt`, `approvedAt`…) are epoch milliseconds: shown in Vietnam time, the raw value on hover. */
+const isInstantField = (field: string | undefined, v: unknown): v is number => typeof v === 'number' && v > 1e11 && field !== undefined && /At$/.test(field);
+
+function Value({ v, tone, names, field }: { v: unknown; tone?: 'old' | 'new' | undefined; names: Record<string, string>; field?: string }) {
   const color = tone === 'old' ? 'var(--bad)' : tone === 'new' ? 'var(--ok)' : undefined;
   if (v === undefined || v === null) return <span class="muted">—</span>;
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  if (isInstantField(field, v)) {
+    return (
+      <span style={{ color }} title={String(v)}>
+        {fmtDateTime(v)}
+      </span>
+    );
+  }
+  if (typeof v === 'string' && names[v] !== undefined) {
+    return (
+      <span style={{ color, wordBreak: 'break-word' }}>
+        {names[v]} <span class="muted small">({v})</span>
+      </span>
+    );
+  }
+  const named = withNames(v, names);
+  const text = typeof named === 'string' ? named : JSON.stringify(named);
   return <span style={{ color, wordBreak: 'break-word', whiteSpace: 'pre-wrap', fontSize: typeof v === 'string' ? undefined : '.88rem' }}>{text}</span>;
 }
 
 function EntryDetail({ entry }: { entry: AuditEntry }) {
   const t = useT(S);
+  const names = entry.names ?? {};
   const hasBefore = isObject(entry.before);
   const hasAfter = isObject(entry.after);
   const rows = diffObjects(entry.before, entry.after);
@@ -462,12 +502,12 @@ function EntryDetail({ entry }: { entry: AuditEntry }) {
                       </td>
                       {hasBefore ? (
                         <td class="wrap">
-                          <Value v={r.before} tone={hot ? 'old' : undefined} />
+                          <Value v={r.before} tone={hot ? 'old' : undefined} names={names} field={r.key} />
                         </td>
                       ) : null}
                       {hasAfter ? (
                         <td class="wrap">
-                          <Value v={r.after} tone={hot ? 'new' : undefined} />
+                          <Value v={r.after} tone={hot ? 'new' : undefined} names={names} field={r.key} />
                         </td>
                       ) : null}
                     </tr>
@@ -485,14 +525,14 @@ function EntryDetail({ entry }: { entry: AuditEntry }) {
       <div>
         <strong class="small">{t('request')}</strong>
         {Object.keys(request).length > 0 ? (
-          <RequestDetail request={request} />
+          <RequestDetail request={withNames(request, names) as Record<string, unknown>} />
         ) : (
           <span class="muted small"> · {t('noRequest')}</span>
         )}
       </div>
       <div class="small" style={{ display: 'flex', flexWrap: 'wrap', gap: '.25rem 1rem' }}>
         <a href={`#/audit?actor=${encodeURIComponent(entry.actor.id ?? entry.actor.name)}`} data-testid="audit-filter-by-actor">
-          {t('filterActor')} ({entry.actor.name || '—'})
+          {t('filterActor')} ({entry.actor.fullName || entry.actor.name || '—'})
         </a>
         {entry.resourceType && entry.resourceId ? (
           <a href={`#/audit?resourceType=${encodeURIComponent(entry.resourceType)}&resourceId=${encodeURIComponent(entry.resourceId)}`} data-testid="audit-filter-by-resource">
@@ -511,7 +551,7 @@ function EntryDetail({ entry }: { entry: AuditEntry }) {
         ) : null}
         {entry.areaCode ? (
           <span>
-            {t('area')}: {entry.areaCode}
+            {t('area')}: {entry.areaName ? `${entry.areaName} (${entry.areaCode})` : entry.areaCode}
           </span>
         ) : null}
         {entry.ip ? (

@@ -52,6 +52,8 @@ export const CS = defineStrings({
     loudnessBefore: 'Độ lớn gốc',
     loudnessAfter: 'Độ lớn sau chuẩn hóa',
     normalization: 'Cách chuẩn hóa',
+    normDynamic: 'Động (tự giảm các đỉnh để không vượt giới hạn)',
+    normLinear: 'Tuyến tính (một mức khuếch đại cho cả bài)',
     original: 'Tệp gốc',
     profile: 'Màn hình',
     defaultProfile: 'Mặc định 1920×1080',
@@ -88,6 +90,8 @@ export const CS = defineStrings({
     loudnessBefore: 'Loudness (source)',
     loudnessAfter: 'Loudness (normalised)',
     normalization: 'Normalisation',
+    normDynamic: 'Dynamic (peaks reduced to stay under the limit)',
+    normLinear: 'Linear (one gain for the whole file)',
     original: 'Original file',
     profile: 'Screen',
     defaultProfile: 'Default 1920×1080',
@@ -301,7 +305,9 @@ export function LoudnessFacts({ media }: { media: MediaView }) {
       {a ? (
         <>
           <dt class="muted">{t('normalization')}</dt>
-          <dd style={{ margin: 0 }}>{a.normalization}</dd>
+          <dd style={{ margin: 0 }} data-testid="normalization">
+            {a.normalization === 'dynamic' ? t('normDynamic') : a.normalization === 'linear' ? t('normLinear') : a.normalization}
+          </dd>
           <dt class="muted">{t('original')}</dt>
           <dd style={{ margin: 0, overflowWrap: 'anywhere' }}>
             {media.originalName} · {a.sourceCodec} · {fmtDuration(a.sourceDurationMs)}

@@ -5,7 +5,9 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { defineStrings, useT } from '../i18n.js';
-import type { ContentView, TtsView } from '@loa/shared/rest';
+import { ttsAutoTitle, type ContentView, type TtsView } from '@loa/shared/rest';
+import { href } from '../router.js';
+import { loadSession } from '../session.js';
 import { ActionButton, ErrorBox, Field } from '../ui.js';
 import { AudioPlayer, LoudnessFacts } from './content-shared.js';
 
@@ -33,6 +35,8 @@ const S = defineStrings({
     saved: 'Đã lưu nội dung “{title}”.',
     changed: 'Văn bản hoặc giọng đã thay đổi: bấm “Nghe thử” lại trước khi lưu.',
     engine: 'Bộ đọc: {engine} · {ms} ms',
+    dictionary: 'Từ điển cách đọc',
+    dictionaryHint: 'Cách đọc đã áp dụng từ điển cách đọc của hệ thống.',
   },
   en: {
     heading: 'Text to speech',
@@ -57,6 +61,8 @@ const S = defineStrings({
     saved: 'Saved the content “{title}”.',
     changed: 'The text or voice changed: press “Listen” again before saving.',
     engine: 'Engine: {engine} · {ms} ms',
+    dictionary: 'Pronunciation dictionary',
+    dictionaryHint: 'The reading applies this installation\'s pronunciation dictionary.',
   },
 });
 
@@ -87,7 +93,8 @@ export function TtsForm({ onCreated }: { onCreated: (c: ContentView) => void }) 
       const view = await post<TtsView>('/api/v1/tts', { text: text.trim(), voice, accent, speed });
       setResult({ view, key });
       setNormalized(view.normalizedText);
-      if (!title.trim()) setTitle(text.trim().split(/\s+/).slice(0, 8).join(' ').slice(0, 120));
+      // Cut at a word boundary with "…" (issue 19): never mid-word.
+      if (!title.trim()) setTitle(ttsAutoTitle(text));
     } catch (e) {
       setErr(e);
     } finally {
@@ -146,6 +153,14 @@ export function TtsForm({ onCreated }: { onCreated: (c: ContentView) => void }) 
       {normalized !== null ? (
         <div style={{ background: '#f8fafb', border: '1px solid var(--line)', borderRadius: 'var(--radius)', padding: '.5rem .75rem', marginBottom: '.5rem' }}>
           <div class="field-label">{t('normalized')}</div>
+          <div class="muted small">
+            {t('dictionaryHint')}{' '}
+            {loadSession()?.user.role === 'admin' ? (
+              <a href={href('/tts-dictionary')} data-testid="tts-dictionary-link">
+                {t('dictionary')}
+              </a>
+            ) : null}
+          </div>
           <p data-testid="tts-normalized" style={{ margin: '.25rem 0 0', whiteSpace: 'pre-wrap' }}>
             {normalized}
           </p>

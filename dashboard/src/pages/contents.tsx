@@ -4,6 +4,7 @@
  * message editor, image upload.
  */
 import { useRef, useState } from 'preact/hooks';
+import { can } from '../capabilities.js';
 import type { PageProps } from '../app.js';
 import { get, patch, post } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
@@ -104,8 +105,9 @@ export function ContentsPage({ route, session }: PageProps) {
   const c = useCommon();
   const w = useContentWords();
   const role = session.user.role;
-  const editor = canEdit(role);
-  const approver = canApprove(role);
+  // Issue 19: what the server says the user may do (falls back to the role for an older sign-in).
+  const editor = can(session.user, 'createContent') && canEdit(role);
+  const approver = can(session.user, 'approve') && canApprove(role);
   const userName = useUserNames(session);
   const narrow = useNarrow();
 

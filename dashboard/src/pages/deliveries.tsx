@@ -5,7 +5,9 @@ import { fmtDate, fmtDuration, fmtTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { DELIVERY_STATES, type ScheduleView } from '@loa/shared/rest';
-import { Badge, Empty, ErrorBox, Loading, PageHeader, Progress, toneOf, useAsync } from '../ui.js';
+import { Badge, Empty, Loading, PageHeader, Progress, toneOf, useAsync } from '../ui.js';
+import { DataTable } from '../components/data-table.js';
+import { Notice } from '../components/notice.js';
 import { priorityTone, useWords, type CalendarOccurrence, type OverviewToday, type TodayBroadcast } from './schedule-common.js';
 import { DeliveryMatrix } from './delivery-matrix.js';
 
@@ -51,7 +53,7 @@ const S = defineStrings({
 /** `#/deliveries`: pick a broadcast; `#/deliveries/<scheduleId>`: its matrix across devices. */
 export function DeliveriesPage({ route }: PageProps) {
   const id = route.parts[1];
-  if (id) return <DeliveryMatrix key={id} scheduleId={id} initialOccurrence={route.query.get('occurrence')} initialState={route.query.get('state')} />;
+  if (id) return <DeliveryMatrix key={id} scheduleId={id} initialOccurrence={route.query.get('occurrence')} initialState={route.query.get('state')} initialArea={route.query.get('area')} />;
   return <BroadcastPicker />;
 }
 
@@ -77,7 +79,7 @@ function BroadcastPicker() {
         for (const o of s.occurrences) {
           const at = Date.parse(o.startAt);
           if (at <= now && at >= Date.parse(from))
-            items.push({ occurrenceId: o.id, scheduleId: s.id, contentId: s.contentId, contentTitle: s.contentId, contentKind: '', priority: s.priority, startAt: o.startAt, durationMs: o.durationMs, scheduleStatus: s.status, deviceCount: s.deviceCount });
+            items.push({ ...fallbackOccurrence(s, o), endAt: new Date(at + o.durationMs).toISOString() });
         }
       return { items: items.sort((a, b) => b.startAt.localeCompare(a.startAt)), fallback: true };
     }
@@ -102,107 +104,116 @@ function BroadcastPicker() {
       <p class="muted small">{t('pick')}</p>
 
       <h2>{t('today')}</h2>
-      <ErrorBox error={overview.error} />
+      <Notice tone="error" error={overview.error} />
       <Loading when={overview.loading && !overview.data} />
       {overview.data && today.length === 0 ? <p class="muted">{t('noToday')}</p> : null}
       {today.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>{t('time')}</th>
-                <th>{t('content')}</th>
-                <th>{t('priority')}</th>
-                <th>{t('devices')}</th>
-                <th>{t('result')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {today.map((b) => (
-                <TodayRow key={b.occurrenceId} b={b} onOpen={() => open(b.scheduleId, b.occurrenceId)} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="today-table"
+          rows={today}
+          rowKey={(b) => b.occurrenceId}
+          onRowClick={(b) => open(b.scheduleId, b.occurrenceId)}
+          rowProps={(b) => ({ 'data-testid': 'broadcast-row', 'data-schedule-id': b.scheduleId, 'data-occurrence-id': b.occurrenceId })}
+          columns={[
+            {
+              key: 'time',
+              label: t('time'),
+              sort: (a, b) => a.startAt.localeCompare(b.startAt),
+              render: (b) => (
+                <>
+                  {fmtTime(b.startAt)}
+                  <div class="muted small">{fmtDuration(b.durationMs)}</div>
+                </>
+              ),
+            },
+            {
+              key: 'content',
+              label: t('content'),
+              phone: 'title',
+              class: 'wrap',
+              render: (b) => (
+                <>
+                  <a href={href(`/deliveries/${b.scheduleId}?occurrence=${encodeURIComponent(b.occurrenceId)}`)} onClick={(e) => e.stopPropagation()}>
+                    {b.contentTitle}
+                  </a>
+                  <div class="muted small">{words.kind(b.contentKind)}</div>
+                </>
+              ),
+            },
+            { key: 'priority', label: t('priority'), render: (b) => <Badge tone={priorityTone(b.priority)}>{words.priority(b.priority)}</Badge> },
+            { key: 'devices', label: t('devices'), sort: (a, b) => a.total - b.total, render: (b) => b.total },
+            { key: 'result', label: t('result'), class: 'wrap', render: (b) => <TodayResult b={b} /> },
+          ]}
+        />
       ) : null}
 
       <h2>{t('recent')}</h2>
-      <ErrorBox error={recent.error} />
-      {recent.data?.fallback ? <p class="muted small">{t('fallback')}</p> : null}
+      <Notice tone="error" error={recent.error} />
+      {recent.data?.fallback ? <Notice tone="info">{t('fallback')}</Notice> : null}
       <Loading when={recent.loading && !recent.data} />
       <Empty when={Boolean(recent.data) && recent.data?.items.length === 0} />
       {recent.data && recent.data.items.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>{t('date')}</th>
-                <th>{t('content')}</th>
-                <th>{t('priority')}</th>
-                <th>{t('devices')}</th>
-                <th>{t('status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {recent.data.items.slice(0, 100).map((o) => (
-                <tr key={o.occurrenceId} class="clickable" data-testid="recent-row" data-schedule-id={o.scheduleId} onClick={() => open(o.scheduleId, o.occurrenceId)}>
-                  <td>
-                    {fmtDate(o.startAt)} {fmtTime(o.startAt)}
-                  </td>
-                  <td class="wrap">
-                    <a href={href(`/deliveries/${o.scheduleId}?occurrence=${encodeURIComponent(o.occurrenceId)}`)} onClick={(e) => e.stopPropagation()}>
-                      {o.contentTitle}
-                    </a>
-                    {o.contentKind ? <span class="muted small"> · {words.kind(o.contentKind)}</span> : null}
-                  </td>
-                  <td>
-                    <Badge tone={priorityTone(o.priority)}>{words.priority(o.priority)}</Badge>
-                  </td>
-                  <td>{o.deviceCount}</td>
-                  <td>
-                    <Badge tone={toneOf(o.scheduleStatus)}>{o.scheduleStatus === 'cancelled' ? t('cancelled') : t('active')}</Badge>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="recent-table"
+          rows={recent.data.items.slice(0, 100)}
+          rowKey={(o) => o.occurrenceId}
+          onRowClick={(o) => open(o.scheduleId, o.occurrenceId)}
+          rowProps={(o) => ({ 'data-testid': 'recent-row', 'data-schedule-id': o.scheduleId })}
+          columns={[
+            {
+              key: 'date',
+              label: t('date'),
+              sort: (a, b) => a.startAt.localeCompare(b.startAt),
+              render: (o) => (
+                <>
+                  {fmtDate(o.startAt)} {fmtTime(o.startAt)}
+                </>
+              ),
+            },
+            {
+              key: 'content',
+              label: t('content'),
+              phone: 'title',
+              class: 'wrap',
+              render: (o) => (
+                <>
+                  <a href={href(`/deliveries/${o.scheduleId}?occurrence=${encodeURIComponent(o.occurrenceId)}`)} onClick={(e) => e.stopPropagation()}>
+                    {o.contentTitle}
+                  </a>
+                  {o.contentKind ? <span class="muted small"> · {words.kind(o.contentKind)}</span> : null}
+                </>
+              ),
+            },
+            { key: 'priority', label: t('priority'), render: (o) => <Badge tone={priorityTone(o.priority)}>{words.priority(o.priority)}</Badge> },
+            { key: 'devices', label: t('devices'), sort: (a, b) => a.deviceCount - b.deviceCount, render: (o) => o.deviceCount },
+            { key: 'status', label: t('status'), render: (o) => <Badge tone={toneOf(o.scheduleStatus)}>{o.scheduleStatus === 'cancelled' ? t('cancelled') : t('active')}</Badge> },
+          ]}
+        />
       ) : null}
     </div>
   );
 }
 
-function TodayRow({ b, onOpen }: { b: TodayBroadcast; onOpen: () => void }) {
-  const t = useT(S);
-  const words = useWords();
-  const done = DONE.reduce((n, s) => n + (b.counts[s] ?? 0), 0);
-  return (
-    <tr class="clickable" data-testid="broadcast-row" data-schedule-id={b.scheduleId} data-occurrence-id={b.occurrenceId} onClick={onOpen}>
-      <td>
-        {fmtTime(b.startAt)}
-        <div class="muted small">{fmtDuration(b.durationMs)}</div>
-      </td>
-      <td class="wrap">
-        <a href={href(`/deliveries/${b.scheduleId}?occurrence=${encodeURIComponent(b.occurrenceId)}`)} onClick={(e) => e.stopPropagation()}>
-          {b.contentTitle}
-        </a>
-        <div class="muted small">{words.kind(b.contentKind)}</div>
-      </td>
-      <td>
-        <Badge tone={priorityTone(b.priority)}>{words.priority(b.priority)}</Badge>
-      </td>
-      <td>{b.total}</td>
-      <td class="wrap" style={{ minWidth: '12rem' }}>
-        <Progress value={b.total > 0 ? done / b.total : 0} label={t('done')} />
-        <div style={{ display: 'flex', flexWrap: 'wrap', gap: '.25rem', marginTop: '.25rem' }}>
-          {DELIVERY_STATES.filter((s) => (b.counts[s] ?? 0) > 0).map((s) => (
-            <Badge key={s} tone={toneOf(s)}>
-              {words.state(s)} {b.counts[s]}
-            </Badge>
-          ))}
-        </div>
-      </td>
-    </tr>
-  );
+/** A schedule's occurrence as the calendar would list it, for servers without the occurrences-by-window endpoint. */
+function fallbackOccurrence(s: ScheduleView, o: ScheduleView['occurrences'][number]): Omit<CalendarOccurrence, 'endAt'> {
+  return { occurrenceId: o.id, scheduleId: s.id, contentId: s.contentId, contentTitle: s.contentId, contentKind: '', priority: s.priority, startAt: o.startAt, durationMs: o.durationMs, scheduleStatus: s.status, deviceCount: s.deviceCount };
 }
 
+/** Today's broadcast: done / total as a bar and the non-zero states. */
+function TodayResult({ b }: { b: TodayBroadcast }) {
+  const t = useT(S);
+  const words = useWords();
+  const done = DONE.reduce((n, st) => n + (b.counts[st] ?? 0), 0);
+  return (
+    <div style={{ minWidth: '12rem', flex: '1 1 auto' }}>
+      <Progress value={b.total > 0 ? done / b.total : 0} label={t('done')} />
+      <div style={{ display: 'flex', flexWrap: 'wrap', gap: '.25rem', marginTop: '.25rem' }}>
+        {DELIVERY_STATES.filter((st) => (b.counts[st] ?? 0) > 0).map((st) => (
+          <Badge key={st} tone={toneOf(st)}>
+            {words.state(st)} {b.counts[st]}
+          </Badge>
+        ))}
+      </div>
+    </div>
+  );
+}

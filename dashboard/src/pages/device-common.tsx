@@ -1,4 +1,4 @@
-import { ZONE } from '../format.js';
+import { ZONE, fmtDateTimeSeconds } from '../format.js';
 import { defineStrings, getLang, useT } from '../i18n.js';
 import type { Tone } from '../ui.js';
 import type { AlarmView, DeviceView } from '@loa/shared/rest';
@@ -189,17 +189,7 @@ export function VolumeText({ volume, muted }: { volume: number | null | undefine
   );
 }
 
-const dtf = new Map<string, Intl.DateTimeFormat>();
-/** fmtDateTime with one cached formatter per language (a table of hundreds of rows formats many instants). */
+/** Device events to the second, in the dashboard's fixed dd/mm/yyyy HH:mm:ss on Vietnam time. */
 export function fmtInstant(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '—';
-  const lang = getLang();
-  let f = dtf.get(lang);
-  if (!f) {
-    f = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    dtf.set(lang, f);
-  }
-  return f.format(d);
+  return fmtDateTimeSeconds(iso);
 }

@@ -24,8 +24,12 @@ import {
   type TelemetryEvent,
 } from './device-common.js';
 import { DeviceDeliveries } from './device-deliveries.js';
+import { Notice } from '../components/notice.js';
 import { TelemetryCharts } from './device-telemetry.js';
+import { can } from '../capabilities.js';
+import { OfficerSpeakerTests } from './commune-speakers.js';
 import { FanoutProgress } from './fanout-progress.js';
+import { DeviceLocationCard } from './device-location.js';
 import type { CommandCreated, CommandDetail, CommandResultView, ConnectionView, DeviceCommandView, FanoutView, Page } from '@loa/shared/rest';
 
 
@@ -134,7 +138,15 @@ const S = defineStrings({
   },
 });
 
-export function DevicePage({ route, session }: PageProps) {
+/**
+ * Issue 19: one mount per device id — opening another device (or a refused one) starts from nothing, so nothing of
+ * the previous device (its facts, commands, charts, slots) is ever shown under another id or under an error.
+ */
+export function DevicePage(props: PageProps) {
+  return <DeviceOf key={props.route.parts[1] ?? ''} {...props} />;
+}
+
+function DeviceOf({ route, session }: PageProps) {
   const t = useT(S);
   const c = useCommon();
   const areas = useAreas();
@@ -162,7 +174,8 @@ export function DevicePage({ route, session }: PageProps) {
     if (e.deviceId === id) dev.set((d) => d && withTelemetry(d, e));
   });
 
-  const d = dev.data;
+  // A refusal (403/404) shows the error alone, never data read before it.
+  const d = dev.error ? undefined : dev.data;
   return (
     <section>
       <p style={{ margin: '0 0 .5rem' }}>
@@ -173,11 +186,12 @@ export function DevicePage({ route, session }: PageProps) {
           {c('refresh')}
         </button>
       </PageHeader>
-      <ErrorBox error={dev.error} />
+      <Notice tone="error" error={dev.error} testId="device-error" />
       <Loading when={dev.loading && !d} />
       {d ? (
         <>
           <DeviceHeader d={d} area={areaName(areas, d.areaCode)} />
+          <DeviceLocationCard key={`loc-${d.id}`} device={d} role={session.user.role} onSaved={(x) => dev.set(() => x)} />
           {canCommand ? (
             <CommandPanel
               key={d.id}
@@ -186,6 +200,8 @@ export function DevicePage({ route, session }: PageProps) {
               onOutput={(volume, muted) => dev.set((x) => x && { ...x, telemetry: x.telemetry ? { ...x.telemetry, volume: volume ?? x.telemetry.volume, muted: muted ?? x.telemetry.muted } : x.telemetry })}
             />
           ) : null}
+          {/* Issue 19: test play, self-test and volume for whoever may test speakers but not send every command. */}
+          {!canCommand && d.kind === 'speaker' && can(session.user, 'testDevices') ? <OfficerSpeakerTests key={d.id} device={d} /> : null}
           <TelemetryCharts deviceId={d.id} />
           <DeviceAlarms deviceId={d.id} canAck={canCommand} />
           {canReadCommands ? <DeviceCommands deviceId={d.id} version={commandsVersion} /> : null}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { get } from '../api.js';
@@ -7,6 +8,9 @@ import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
 import type { DeviceListItem, DeviceListSort, DeviceListStatus, DevicePage, DeviceStatusCounts } from '@loa/shared/rest';
 import { AreaSelect, Badge, ErrorBox, Field, Loading, OnlineBadge, PageHeader, areaName, useAreas, useAsync } from '../ui.js';
+import { DeviceMapToggle } from '../components/device-map-toggle.js';
+import { can } from '../capabilities.js';
+import { BulkBar, DeviceCards, SelectAll, SelectCell, usePhone } from './device-bulk.js';
 import { VolumeText, fmtInstant, scheduleOfOccurrence, withPresence, withTelemetry, type AlarmEvent, type PresenceEvent, type TelemetryEvent } from './device-common.js';
 
 const S = defineStrings({
@@ -160,10 +164,21 @@ function setHash(f: Filters): void {
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
-export function DevicesPage({ route }: PageProps) {
+export function DevicesPage({ route, session }: PageProps) {
   const t = useT(S);
   const c = useCommon();
   const areas = useAreas();
+  // Issue 19: cards on a phone (offline first), the table on a desktop; bulk commands for whoever may send commands.
+  const phone = usePhone();
+  const canCommand = can(session.user, 'command');
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   const filters = filtersOf(route.query);
   const key = hashOf(filters);
   const [text, setText] = useState(filters.q);
@@ -346,6 +361,7 @@ export function DevicesPage({ route }: PageProps) {
         {chip('revoked', t('revoked'), counts?.revoked)}
         {chip('never', t('chipNever'), counts?.never)}
       </div>
+      <DeviceMapToggle areaCode={filters.area || undefined} />
       <ErrorBox error={list.error} />
       <Loading when={list.loading && !shown} />
       {shown ? (
@@ -353,10 +369,15 @@ export function DevicesPage({ route }: PageProps) {
           <p class="muted small" data-testid="device-count" data-total={shown.total}>
             {t('shown', { shown: shown.items.length, total: shown.total })}
           </p>
+          {canCommand && shown.items.length > 0 ? <SelectAll ids={shown.items.map((d) => d.id)} selected={selected} onSet={(ids) => setSelected(new Set(ids))} /> : null}
+          {phone ? <DeviceCards items={shown.items} areaOf={(code) => areaName(areas, code)} selected={selected} onToggle={toggle} selectable={canCommand} /> : null}
+          {phone && shown.items.length === 0 ? <p class="muted empty">{t('noMatch')}</p> : null}
+          {phone ? null : (
           <div class="table-wrap">
             <table data-testid="device-table">
               <thead>
                 <tr>
+                  {canCommand ? <th aria-hidden /> : null}
                   <th>{t('name')}</th>
                   <th>{c('status')}</th>
                   <th>{c('area')}</th>
@@ -371,12 +392,20 @@ export function DevicesPage({ route }: PageProps) {
               </thead>
               <tbody>
                 {shown.items.map((d) => (
-                  <DeviceRow key={d.id} d={d} area={areaName(areas, d.areaCode)} revoked={t('revoked')} playingLabel={t('playing')} />
+                  <DeviceRow
+                    key={d.id}
+                    d={d}
+                    area={areaName(areas, d.areaCode)}
+                    revoked={t('revoked')}
+                    playingLabel={t('playing')}
+                    select={canCommand ? <SelectCell id={d.id} name={d.name} selected={selected.has(d.id)} onToggle={toggle} /> : null}
+                  />
                 ))}
               </tbody>
             </table>
             {shown.items.length === 0 ? <p class="muted empty" style={{ padding: '0 .75rem' }}>{t('noMatch')}</p> : null}
           </div>
+          )}
           <ErrorBox error={moreError} />
           {current?.nextCursor ? (
             <button type="button" data-testid="show-more" disabled={loadingMore} onClick={() => void loadMore()} style={{ width: '100%', justifyContent: 'center' }}>
@@ -385,16 +414,20 @@ export function DevicesPage({ route }: PageProps) {
           ) : null}
         </div>
       ) : null}
+      {canCommand && selected.size > 0 ? (
+        <BulkBar selected={[...selected]} names={new Map((shown?.items ?? []).map((d) => [d.id, d.name]))} onClear={() => setSelected(new Set())} />
+      ) : null}
     </section>
   );
 }
 
-function DeviceRow({ d, area, revoked, playingLabel }: { d: DeviceListItem; area: string; revoked: string; playingLabel: string }) {
+function DeviceRow({ d, area, revoked, playingLabel, select }: { d: DeviceListItem; area: string; revoked: string; playingLabel: string; select: ComponentChildren }) {
   const c = useCommon();
   const tm = d.telemetry;
   const playingSchedule = tm?.playing ? scheduleOfOccurrence(tm.playing) : null;
   return (
     <tr class="clickable" data-testid="device-row" data-device-id={d.id} data-online={String(d.online)} onClick={() => navigate(`/device/${encodeURIComponent(d.id)}`)}>
+      {select}
       <td class="wrap" style={{ minWidth: '9rem' }}>
         <a href={href(`/device/${encodeURIComponent(d.id)}`)} onClick={(e) => e.stopPropagation()}>
           {d.name}

@@ -19,7 +19,7 @@ import {
 } from '@loa/shared/rest';
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.js';
-import { ZONE } from '../format.js';
+import { ZONE, fmtDateTime } from '../format.js';
 import { defineStrings, getLang, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import type { Route } from '../router.js';
@@ -565,10 +565,7 @@ export function PriorityChip({ priority }: { priority: FeedbackPriority }) {
   return priority === 'normal' ? null : <Badge tone={PRIORITY_TONES[priority]}>{priorityLabel(priority)}</Badge>;
 }
 
-/** "08:00 08/12/2026": deadlines and steps to the minute (seconds say nothing to a resident's case). */
+/** "08/12/2026 08:00": deadlines and steps to the minute (seconds say nothing to a resident's case). */
 export function fmtWhen(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleString(getLang() === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  return fmtDateTime(iso);
 }

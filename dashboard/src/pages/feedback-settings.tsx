@@ -13,6 +13,7 @@ import { get, put } from '../api.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { href } from '../router.js';
 import { ActionButton, ErrorBox, Field, Loading, PageHeader, useAreas, useAsync } from '../ui.js';
+import { DateField, TimeField } from '../components/date-time-field.js';
 import { withParent } from './admin-common.js';
 import { priorityLabel } from './feedback-common.js';
 
@@ -316,9 +317,9 @@ export function FeedbackSettingsPage(_: PageProps) {
                 <span class="field-label">{t('periods')}</span>
                 {d.settings.workingHours.periods.map(([from, to], i) => (
                   <div key={i} class="row-inline fb-period">
-                    <input type="time" value={from} onInput={(e) => change((x) => (x.settings.workingHours.periods[i]![0] = (e.target as HTMLInputElement).value))} />
+                    <TimeField value={from} label={`${t('periods')} ${i + 1}: ⟶`} onChange={(v) => change((x) => (x.settings.workingHours.periods[i]![0] = v))} />
                     <span>–</span>
-                    <input type="time" value={to} onInput={(e) => change((x) => (x.settings.workingHours.periods[i]![1] = (e.target as HTMLInputElement).value))} />
+                    <TimeField value={to} label={`${t('periods')} ${i + 1}: ⟵`} onChange={(v) => change((x) => (x.settings.workingHours.periods[i]![1] = v))} />
                     <button type="button" class="ghost" aria-label={t('remove')} onClick={() => change((x) => x.settings.workingHours.periods.splice(i, 1))}>
                       ✕
                     </button>
@@ -462,7 +463,7 @@ function DateList({ label, dates, onChange, testid }: { label: string; dates: st
         ))}
       </div>
       <span class="row-inline">
-        <input type="date" value={next} aria-label={label} data-testid={`${testid}-input`} onInput={(e) => setNext((e.target as HTMLInputElement).value)} />
+        <DateField value={next} label={label} data-testid={`${testid}-input`} onChange={setNext} />
         <button
           type="button"
           data-testid={`${testid}-add`}

@@ -9,7 +9,8 @@ import { FEEDBACK_PRIORITIES, FEEDBACK_STATES } from '@loa/shared/rest';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { download, get, post } from '../api.js';
-import { fromLocalInput } from '../format.js';
+import { fromLocalInput, toLocalInput } from '../format.js';
+import { DateTimeField } from '../components/date-time-field.js';
 import { useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
@@ -461,7 +462,7 @@ function CreateDialog({ areas, defaultArea, onClose, onCreated }: { areas: AreaV
             </select>
           </Field>
           <Field label={t('receivedAt')}>
-            <input type="datetime-local" value={v.receivedAt} data-testid="feedback-new-received-at" onInput={(e) => setV({ ...v, receivedAt: (e.target as HTMLInputElement).value })} />
+            <DateTimeField value={v.receivedAt ? fromLocalInput(v.receivedAt) : ''} data-testid="feedback-new-received-at" onChange={(iso) => setV({ ...v, receivedAt: iso ? toLocalInput(iso) : '' })} />
           </Field>
         </div>
         <label class="fb-check">

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { del, get, post } from '../api.js';
 import { fmtAgo, fmtDateTime, fromLocalInput, toLocalInput } from '../format.js';
+import { DateTimeField } from '../components/date-time-field.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { Badge, Empty, ErrorBox, Field, Loading, Modal, areaName, useAreas, useAsync } from '../ui.js';
 import { useUserNames } from '../user-names.js';
@@ -470,7 +471,7 @@ function CreateKey({ onClose, onDone }: { onClose: () => void; onDone: (r: { pro
         </Field>
         <div class="row">
           <Field label={t('expires')}>
-            <input type="datetime-local" required value={expires} onInput={(e) => setExpires((e.target as HTMLInputElement).value)} data-testid="provisioning-key-expires" />
+            <DateTimeField required value={expires ? fromLocalInput(expires) : ''} onChange={(iso) => setExpires(iso ? toLocalInput(iso) : '')} data-testid="provisioning-key-expires" />
           </Field>
           <Field label={t('maxUses')}>
             <input type="number" required min={1} max={100000} step={1} value={maxUses} onInput={(e) => setMaxUses((e.target as HTMLInputElement).value)} data-testid="provisioning-key-max-uses" />

@@ -1,14 +1,15 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { get, post } from '../api.js';
 import { fmtAgo, fmtDateTime, fmtDuration, fmtTime } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
-import type { AlarmView, Overview, TodayBroadcast } from '@loa/shared/rest';
+import type { AlarmView, Overview, OverviewArea, TodayBroadcast } from '@loa/shared/rest';
 import { ActionButton, Badge, Empty, ErrorBox, Loading, PageHeader, Progress, useAsync } from '../ui.js';
 import { mayCommand, priorityTone, useDevLabels } from './device-common.js';
 import { useFeedbackSummary } from './feedback-common.js';
+import { DeviceMap } from '../components/device-map.js';
 
 
 const S = defineStrings({
@@ -42,6 +43,10 @@ const S = defineStrings({
     noBroadcasts: 'Hôm nay không có lịch phát',
     noAlarms: 'Không có cảnh báo nào',
     allDevices: 'Xem tất cả thiết bị',
+    areaFilter: 'Lọc địa bàn',
+    areaFilterPh: 'Tên hoặc mã xã, huyện…',
+    onlyOffline: 'Chỉ nơi có thiết bị mất kết nối',
+    communesN: '{n} xã/phường',
   },
   en: {
     title: 'Overview',
@@ -73,6 +78,10 @@ const S = defineStrings({
     noBroadcasts: 'No broadcasts today',
     noAlarms: 'No active alarms',
     allDevices: 'All devices',
+    areaFilter: 'Filter areas',
+    areaFilterPh: 'Commune or district name or code…',
+    onlyOffline: 'Only where devices are offline',
+    communesN: '{n} communes',
   },
 });
 
@@ -140,38 +149,10 @@ export function OverviewPage({ session }: PageProps) {
             {feedback ? <Stat label={t('feedbackOverdue')} value={feedback.overdue} tone={feedback.overdue ? 'bad' : undefined} testId="stat-feedback-overdue" link={href('/feedback?overdue=1')} /> : null}
           </div>
 
+          <DeviceMap heading />
+
           <h2>{t('byArea')}</h2>
-          <div class="table-wrap">
-            <table data-testid="overview-areas">
-              <thead>
-                <tr>
-                  <th>{t('areaCol')}</th>
-                  <th>{t('onlineCol')}</th>
-                  <th>{t('offlineCol')}</th>
-                  <th class="hide-phone">{t('totalCol')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.devices.byArea.map((a) => (
-                  <tr key={a.areaCode} class="clickable" data-testid="area-row" data-area={a.areaCode} onClick={() => navigate('/devices', { area: a.areaCode })}>
-                    <td class="wrap">
-                      <a href={href(`/devices?area=${encodeURIComponent(a.areaCode)}`)} onClick={(e) => e.stopPropagation()}>
-                        {a.name}
-                      </a>
-                    </td>
-                    <td>
-                      <span class={a.online === a.total && a.total > 0 ? 'ok' : undefined}>
-                        <b>{a.online}</b>/{a.total}
-                      </span>
-                    </td>
-                    <td>{a.offline ? <Badge tone="bad">{a.offline}</Badge> : <span class="muted">0</span>}</td>
-                    <td class="hide-phone">{a.total}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Empty when={d.devices.byArea.length === 0} />
-          </div>
+          <AreaTable areas={d.devices.areas ?? d.devices.byArea.map((a) => ({ ...a, parentCode: null, depth: 0 }))} />
 
           <h2>{t('today')}</h2>
           <div class="table-wrap">
@@ -289,5 +270,94 @@ function Stat({ label, value, tone, testId, link }: { label: string; value: numb
     <div class="stat" data-testid={testId}>
       {body}
     </div>
+  );
+}
+
+/**
+ * Issue 19: every area of the reader's subtree down to communes, grouped under their district (or province), each
+ * with its whole subtree's devices — an admin used to see one province row. A filter by name or code and "only
+ * where devices are offline" keep a province's hundreds of communes usable on a phone.
+ */
+function AreaTable({ areas }: { areas: OverviewArea[] }) {
+  const t = useT(S);
+  const [q, setQ] = useState('');
+  const [onlyOffline, setOnlyOffline] = useState(false);
+  const shown = useMemo(() => {
+    const needle = q.trim().toLowerCase();
+    const match = (a: OverviewArea) => (!needle || a.name.toLowerCase().includes(needle) || a.areaCode.includes(needle)) && (!onlyOffline || a.offline > 0);
+    const keep = new Set(areas.filter(match).map((a) => a.areaCode));
+    // A matching commune keeps its parents as group headers, so it is never shown out of context.
+    const byCode = new Map(areas.map((a) => [a.areaCode, a]));
+    for (const code of [...keep]) {
+      let p = byCode.get(code)?.parentCode ?? null;
+      while (p !== null && byCode.has(p) && !keep.has(p)) {
+        keep.add(p);
+        p = byCode.get(p)?.parentCode ?? null;
+      }
+    }
+    return areas.filter((a) => keep.has(a.areaCode));
+  }, [areas, q, onlyOffline]);
+  const communes = areas.filter((a) => a.level === 'commune').length;
+  const many = areas.length > 8;
+  return (
+    <>
+      {many ? (
+        <div class="filters" style={{ marginBottom: '.5rem' }}>
+          <label class="field">
+            <span class="field-label">{t('areaFilter')}</span>
+            <input type="search" value={q} placeholder={t('areaFilterPh')} onInput={(e) => setQ((e.target as HTMLInputElement).value)} data-testid="overview-area-filter" />
+          </label>
+          <label style={{ display: 'flex', gap: '.4rem', alignItems: 'center' }}>
+            <input type="checkbox" checked={onlyOffline} onChange={(e) => setOnlyOffline((e.target as HTMLInputElement).checked)} data-testid="overview-area-offline" />
+            {t('onlyOffline')}
+          </label>
+        </div>
+      ) : null}
+      {communes > 0 ? <p class="muted small">{t('communesN', { n: communes })}</p> : null}
+      <div class="table-wrap">
+        <table data-testid="overview-areas">
+          <thead>
+            <tr>
+              <th>{t('areaCol')}</th>
+              <th>{t('onlineCol')}</th>
+              <th>{t('offlineCol')}</th>
+              <th class="hide-phone">{t('totalCol')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((a) => {
+              const group = a.level !== 'commune' && a.level !== 'village';
+              return (
+                <tr
+                  key={a.areaCode}
+                  class="clickable"
+                  data-testid="area-row"
+                  data-area={a.areaCode}
+                  data-level={a.level}
+                  data-total={a.total}
+                  data-offline={a.offline}
+                  style={group ? { background: '#f6f8fa' } : undefined}
+                  onClick={() => navigate('/devices', { area: a.areaCode })}
+                >
+                  <td class="wrap" style={{ paddingLeft: `${0.6 + Math.min(a.depth, 4) * 1}rem`, fontWeight: group ? 600 : 400 }}>
+                    <a href={href(`/devices?area=${encodeURIComponent(a.areaCode)}`)} onClick={(e) => e.stopPropagation()}>
+                      {a.name}
+                    </a>
+                  </td>
+                  <td>
+                    <span class={a.online === a.total && a.total > 0 ? 'ok' : undefined}>
+                      <b>{a.online}</b>/{a.total}
+                    </span>
+                  </td>
+                  <td>{a.offline ? <Badge tone="bad">{a.offline}</Badge> : <span class="muted">0</span>}</td>
+                  <td class="hide-phone">{a.total}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        <Empty when={shown.length === 0} />
+      </div>
+    </>
   );
 }

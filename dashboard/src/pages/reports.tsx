@@ -10,6 +10,7 @@ import type { PageProps } from '../app.js';
 import { download, get } from '../api.js';
 import { BarChart } from '../components/bar-chart.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
+import { DateField } from '../components/date-time-field.js';
 import { useT } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { ActionButton, Badge, Empty, ErrorBox, Field, Loading, PageHeader, toneOf, useAreas, useAsync } from '../ui.js';
@@ -89,10 +90,10 @@ export function Filters({ sel, showArea = true, path = '/reports', showEssential
       {sel.kind === 'range' ? (
         <>
           <Field label={t('from')}>
-            <input type="date" value={sel.from} onChange={(e) => value(e) && set({ from: value(e) })} />
+            <DateField value={sel.from} data-testid="report-from" onChange={(v) => v && set({ from: v })} />
           </Field>
           <Field label={t('to')}>
-            <input type="date" value={sel.to} onChange={(e) => value(e) && set({ to: value(e) })} />
+            <DateField value={sel.to} data-testid="report-to" onChange={(v) => v && set({ to: v })} />
           </Field>
         </>
       ) : null}

@@ -29,7 +29,9 @@ import type {
 export type { ConflictNotice, ConflictTotals, DryRunResult, GroupView, SaveResult, ScheduleSummary, TodayBroadcast };
 
 /** GET /api/v1/schedules/occurrences, with what the dashboard adds when it expands a rule itself. */
-export type CalendarOccurrence = ServerCalendarOccurrence & {
+export type CalendarOccurrence = Omit<ServerCalendarOccurrence, 'endAt'> & {
+  /** The server's end (start + the slot's length); the dashboard computes it for what it expands itself. */
+  endAt?: string;
   /** Set by the dashboard for pending schedules expanded client-side. */
   pending?: boolean;
   /** Set by the dashboard for occurrences of a recurring schedule beyond the server's horizon (not yet on devices). */
@@ -329,10 +331,10 @@ export function describeRecurrence(words: Words, rrule: string | null | undefine
  * schedule, weeks beyond the horizon). The expander is the server's own (@loa/shared/recurrence), so the calendar
  * draws exactly what devices will play; a rule it refuses draws nothing.
  */
-export function expandStarts(s: Pick<ScheduleView, 'startAt' | 'rrule' | 'exdates' | 'timezone'>, from: number, to: number): number[] {
+export function expandStarts(s: Pick<ScheduleView, 'startAt' | 'rrule' | 'exdates' | 'timezone'> & Partial<Pick<ScheduleView, 'times' | 'rdates'>>, from: number, to: number): number[] {
   const exdates = s.exdates.map((e) => (/^\d{4}-\d{2}-\d{2}$/.test(e) ? e : Date.parse(e)));
   try {
-    return expand({ dtstart: Date.parse(s.startAt), rrule: s.rrule, exdates, timezone: s.timezone }, from, to);
+    return expand({ dtstart: Date.parse(s.startAt), rrule: s.rrule, exdates, timezone: s.timezone, times: s.times ?? [], rdates: (s.rdates ?? []).map((r) => Date.parse(r)) }, from, to);
   } catch (err) {
     if (err instanceof RecurrenceError) return [];
     throw err;

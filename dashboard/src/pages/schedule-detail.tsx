@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
+import { can } from '../capabilities.js';
 import { get, post } from '../api.js';
 import { fmtDateTime, fmtDuration } from '../format.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
@@ -7,6 +8,7 @@ import type { Session } from '../session.js';
 import { DELIVERY_STATES, type ScheduleView } from '@loa/shared/rest';
 import { ActionButton, Badge, ErrorBox, Loading, Modal, areaName, toneOf, useAreas, useAsync } from '../ui.js';
 import { useUserNames } from '../user-names.js';
+import { ResultsPreview } from './delivery-matrix.js';
 import { approvalTone, contentLabel, deviceMap, describeRecurrence, loadContents, loadDevices, loadGroups, priorityTone, useWords, type ScheduleSummary } from './schedule-common.js';
 
 const S = defineStrings({
@@ -103,7 +105,8 @@ export function ScheduleDetail({ id, session, onClose, onEdit, onChanged }: { id
   const s = sched.data;
   const content = s ? contents.data?.find((x) => x.id === s.contentId) : undefined;
   const role = session.user.role;
-  const canWrite = role !== 'approver';
+  // Issue 19: edit and cancel only for whoever may schedule (not a commune officer unless LOA_OFFICER_MAY_SCHEDULE).
+  const canWrite = can(session.user, 'schedule');
   const next = s?.occurrences.find((o) => Date.parse(o.startAt) + o.durationMs > Date.now());
 
   return (
@@ -197,6 +200,8 @@ export function ScheduleDetail({ id, session, onClose, onEdit, onChanged }: { id
               </p>
             </div>
           ) : null}
+          {/* Issue 19: where it played, by area (failures first), one click from the whole results page. */}
+          <ResultsPreview scheduleId={s.id} />
 
           {confirming ? (
             <div class="error" role="alertdialog">

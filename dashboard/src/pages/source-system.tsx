@@ -17,7 +17,8 @@ import type {
 import { EXCHANGE_KINDS, EXCHANGE_STATES } from '@loa/shared/rest';
 import type { PageProps } from '../app.js';
 import { del, get, patch, post } from '../api.js';
-import { fmtDateTime, fromLocalInput } from '../format.js';
+import { fmtDateTime, fromLocalInput, toLocalInput } from '../format.js';
+import { DateTimeField, TimeField } from '../components/date-time-field.js';
 import { defineStrings, useCommon, useT } from '../i18n.js';
 import { ActionButton, Badge, Empty, ErrorBox, Field, Loading, Modal, PageHeader, useAsync, type Tone } from '../ui.js';
 
@@ -842,7 +843,7 @@ function PeerForm({ t, peer, onClose, onSaved }: { t: T; peer: SourcePeerView | 
           {check('inventory', t('pushInventory'))}
           {check('feedbackStats', t('pushFeedbackStats'))}
           <Field label={t('dailyAt')}>
-            <input type="time" value={push.dailyAt} onInput={(e) => setPush({ ...push, dailyAt: value(e) })} />
+            <TimeField value={push.dailyAt} onChange={(v) => setPush({ ...push, dailyAt: v })} />
           </Field>
         </fieldset>
       )}
@@ -940,10 +941,10 @@ function SendDown({ t, peer, onClose }: { t: T; peer: SourcePeerView; onClose: (
           </select>
         </Field>
         <Field label={t('validFrom')}>
-          <input type="datetime-local" value={validFrom} onInput={(e) => setValidFrom(value(e))} />
+          <DateTimeField value={validFrom ? fromLocalInput(validFrom) : ''} onChange={(iso) => setValidFrom(iso ? toLocalInput(iso) : '')} />
         </Field>
         <Field label={t('validUntil')}>
-          <input type="datetime-local" value={validUntil} onInput={(e) => setValidUntil(value(e))} />
+          <DateTimeField value={validUntil ? fromLocalInput(validUntil) : ''} onChange={(iso) => setValidUntil(iso ? toLocalInput(iso) : '')} />
         </Field>
       </div>
       {done ? (

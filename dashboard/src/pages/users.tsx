@@ -43,11 +43,11 @@ const S = defineStrings({
     needArea: 'Vai trò này cần chọn địa bàn',
     needCommune: 'Cán bộ xã phải được gán một xã/phường',
     noCommunes: 'Chưa có xã/phường nào trong cây địa bàn: hãy tạo hoặc nhập địa bàn trước.',
-    createdMsg: 'Đã tạo tài khoản {name}. Hãy gửi mật khẩu ban đầu cho người dùng và nhắc họ đổi mật khẩu sau lần đăng nhập đầu tiên.',
+    createdMsg: 'Đã tạo tài khoản {name}. Hãy gửi mật khẩu ban đầu cho người dùng; nếu đã chọn “bắt buộc đổi mật khẩu”, họ sẽ phải đặt mật khẩu riêng ngay khi đăng nhập.',
     sessionsEnd: 'Lưu thay đổi sẽ đăng xuất người dùng này trên mọi thiết bị.',
     self: 'Bạn không thể tự khóa tài khoản hoặc bỏ quyền quản trị của chính mình.',
     passwordSet: 'Đã đặt mật khẩu mới cho {name}. Người dùng đã bị đăng xuất và cần đăng nhập lại bằng mật khẩu mới.',
-    search: 'Tìm tên đăng nhập',
+    search: 'Tìm tên đăng nhập, họ tên, số điện thoại',
     allRoles: 'Tất cả vai trò',
     allStates: 'Mọi trạng thái',
     count: '{n} tài khoản',
@@ -61,6 +61,15 @@ const S = defineStrings({
     desc_approver: 'Duyệt bản tin và lịch phát, xem nhật ký trong địa bàn.',
     desc_commune_officer: 'Theo dõi thiết bị và kết quả phát của xã/phường mình.',
     copy: 'Sao chép',
+    fullName: 'Họ và tên',
+    userCol: 'Họ tên / tên đăng nhập',
+    fullNameHint: 'Hiện trong nhật ký thao tác và cho người duyệt thay cho tên đăng nhập.',
+    phone: 'Số điện thoại',
+    phoneHint: 'Số Việt Nam: 10 chữ số bắt đầu bằng 0 (hoặc +84…), dùng để gửi thông báo.',
+    phoneBad: 'Số điện thoại không hợp lệ: cần 10 chữ số bắt đầu bằng 0, ví dụ 0912345678',
+    mustChange: 'Bắt buộc đổi mật khẩu khi đăng nhập',
+    mustChangeBadge: 'Chờ đổi mật khẩu',
+    mustChangeHint: 'Người dùng phải tự đặt mật khẩu mới trước khi làm việc khác.',
   },
   en: {
     title: 'Users',
@@ -90,11 +99,11 @@ const S = defineStrings({
     needArea: 'This role needs an area',
     needCommune: 'A commune officer must be assigned a commune',
     noCommunes: 'There is no commune in the area tree yet: create or import areas first.',
-    createdMsg: 'Account {name} created. Give the user the initial password and ask them to change it after signing in.',
+    createdMsg: 'Account {name} created. Give the user the initial password; with “must change” ticked, they set their own at the first sign-in.',
     sessionsEnd: 'Saving signs this user out everywhere.',
     self: 'You cannot disable your own account or drop your own admin role.',
     passwordSet: 'New password set for {name}. The user was signed out and must sign in with the new password.',
-    search: 'Search username',
+    search: 'Search username, name, phone',
     allRoles: 'All roles',
     allStates: 'Any status',
     count: '{n} accounts',
@@ -108,8 +117,28 @@ const S = defineStrings({
     desc_approver: 'Approves bulletins and schedules and reads the audit log in the area.',
     desc_commune_officer: 'Follows the devices and proof of play of their commune.',
     copy: 'Copy',
+    fullName: 'Full name',
+    userCol: 'Name / username',
+    fullNameHint: 'Shown in the audit log and to approvers instead of the username.',
+    phone: 'Phone',
+    phoneHint: 'Vietnamese number: 10 digits starting with 0 (or +84…), for notifications.',
+    phoneBad: 'Invalid phone number: 10 digits starting with 0, e.g. 0912345678',
+    mustChange: 'Must change the password at sign-in',
+    mustChangeBadge: 'Must change password',
+    mustChangeHint: 'The user has to set a new password before doing anything else.',
   },
 });
+
+/** The same normal form the server keeps (shared normalizePhone), checked before sending. */
+function phoneOk(v: string): boolean {
+  if (v.trim() === '') return true;
+  const digits = v.replace(/[\s.\-()]/g, '');
+  const local = digits.startsWith('+84') ? `0${digits.slice(3)}` : /^84\d{9}$/.test(digits) ? `0${digits.slice(2)}` : digits;
+  return /^0\d{9}$/.test(local);
+}
+
+/** "0912345678" → "0912 345 678", as people write it. */
+const fmtPhone = (p: string): string => (/^0\d{9}$/.test(p) ? `${p.slice(0, 4)} ${p.slice(4, 7)} ${p.slice(7)}` : p);
 
 /** A readable random password: no look-alike characters (0/O, 1/l/I). */
 function randomPassword(): string {
@@ -134,7 +163,12 @@ export function UsersPage({ session }: PageProps) {
   const rows = useMemo(() => {
     const needle = q.trim().toLowerCase();
     return [...(users.data ?? [])]
-      .filter((u) => (!needle || u.username.includes(needle)) && (!role || u.role === role) && (!state || (state === 'locked') === u.disabled))
+      .filter(
+        (u) =>
+          (!needle || u.username.includes(needle) || (u.fullName ?? '').toLowerCase().includes(needle) || (u.phone ?? '').includes(needle.replace(/\D/g, '') || '\u0000')) &&
+          (!role || u.role === role) &&
+          (!state || (state === 'locked') === u.disabled),
+      )
       .sort((a, b) => a.username.localeCompare(b.username));
   }, [users.data, q, role, state]);
 
@@ -185,7 +219,8 @@ export function UsersPage({ session }: PageProps) {
           <table>
             <thead>
               <tr>
-                <th>{t('username')}</th>
+                <th>{t('userCol')}</th>
+                <th>{t('phone')}</th>
                 <th>{t('role')}</th>
                 <th>{t('area')}</th>
                 <th>{t('state')}</th>
@@ -199,8 +234,19 @@ export function UsersPage({ session }: PageProps) {
                 return (
                   <tr key={u.id} data-testid="user-row" data-username={u.username} data-role={u.role} data-disabled={u.disabled ? 'true' : 'false'} style={u.disabled ? { background: '#f6f7f8' } : undefined}>
                     <td>
-                      <strong>{u.username}</strong>
+                      {u.fullName ? (
+                        <>
+                          <strong data-testid="user-full-name">{u.fullName}</strong>
+                          <br />
+                          <span class="muted small">{u.username}</span>
+                        </>
+                      ) : (
+                        <strong>{u.username}</strong>
+                      )}
                       {self ? <span class="muted small"> ({t('you')})</span> : null}
+                    </td>
+                    <td data-testid="user-phone">
+                      {u.phone ? <a href={`tel:${u.phone}`}>{fmtPhone(u.phone)}</a> : <span class="muted">—</span>}
                     </td>
                     <td>
                       <Badge tone={ROLE_TONES[u.role] ?? 'muted'}>{c(`role_${u.role}`)}</Badge>
@@ -212,7 +258,17 @@ export function UsersPage({ session }: PageProps) {
                         <span class="muted">{c('all')}</span>
                       )}
                     </td>
-                    <td>{u.disabled ? <Badge tone="bad">{t('locked')}</Badge> : <Badge tone="ok">{t('active')}</Badge>}</td>
+                    <td>
+                      {u.disabled ? <Badge tone="bad">{t('locked')}</Badge> : <Badge tone="ok">{t('active')}</Badge>}
+                      {u.mustChangePassword ? (
+                        <>
+                          {' '}
+                          <span data-testid="user-must-change">
+                            <Badge tone="warn">{t('mustChangeBadge')}</Badge>
+                          </span>
+                        </>
+                      ) : null}
+                    </td>
                     <td class="hide-phone">{fmtDateTime(u.createdAt)}</td>
                     <td>
                       <div style={{ display: 'flex', gap: '.3rem', flexWrap: 'nowrap' }}>
@@ -370,7 +426,10 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
   const t = useT(S);
   const c = useCommon();
   const [username, setUsername] = useState('');
+  const [fullName, setFullName] = useState('');
+  const [phone, setPhone] = useState('');
   const [password, setPassword] = useState('');
+  const [mustChange, setMustChange] = useState(true);
   const [role, setRole] = useState<Role>('operator');
   const [area, setArea] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -378,11 +437,21 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const problem = areaProblem(role, area, areas, t);
+    const problem = areaProblem(role, area, areas, t) ?? (phoneOk(phone) ? null : t('phoneBad'));
     if (problem) return setError(new Error(problem));
     setBusy(true);
     try {
-      onDone(await post<UserRow>('/api/v1/users', { username: username.trim(), password, role, areaCode: area || null }));
+      onDone(
+        await post<UserRow>('/api/v1/users', {
+          username: username.trim(),
+          password,
+          role,
+          areaCode: area || null,
+          fullName: fullName.trim() || null,
+          phone: phone.trim() || null,
+          mustChangePassword: mustChange,
+        }),
+      );
     } catch (err) {
       setError(err);
     } finally {
@@ -403,7 +472,9 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
             data-testid="user-username"
           />
         </Field>
+        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} />
         <PasswordInput label={t('initialPassword')} value={password} onInput={setPassword} testid="user-password" />
+        <MustChange value={mustChange} onChange={setMustChange} />
         <RoleArea role={role} setRole={setRole} area={area} setArea={setArea} areas={areas} />
         <ErrorBox error={error} />
         <div class="row">
@@ -425,14 +496,18 @@ function EditUser({ user, self, areas, onClose, onDone }: { user: UserRow; self:
   const [role, setRole] = useState<Role>(user.role);
   const [area, setArea] = useState(user.areaCode ?? '');
   const [disabled, setDisabled] = useState(user.disabled);
+  const [fullName, setFullName] = useState(user.fullName ?? '');
+  const [phone, setPhone] = useState(user.phone ?? '');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const problem = areaProblem(role, area, areas, t);
+    const problem = areaProblem(role, area, areas, t) ?? (phoneOk(phone) ? null : t('phoneBad'));
     if (problem) return setError(new Error(problem));
     const body: Record<string, unknown> = {};
+    if ((fullName.trim() || null) !== (user.fullName ?? null)) body.fullName = fullName.trim() || null;
+    if ((phone.trim() || null) !== (user.phone ?? null)) body.phone = phone.trim() || null;
     if (role !== user.role) body.role = role;
     if ((area || null) !== user.areaCode) body.areaCode = area || null;
     if (disabled !== user.disabled) body.disabled = disabled;
@@ -449,6 +524,7 @@ function EditUser({ user, self, areas, onClose, onDone }: { user: UserRow; self:
   return (
     <Modal title={t('editTitle', { name: user.username })} onClose={onClose}>
       <form class="form" onSubmit={submit} data-testid="user-edit-form">
+        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} />
         <RoleArea role={role} setRole={setRole} area={area} setArea={setArea} areas={areas} lockAdmin={self} />
         <label style={{ display: 'flex', gap: '.5rem', alignItems: 'center', marginBottom: '.75rem' }}>
           <input type="checkbox" checked={disabled} disabled={self} onChange={(e) => setDisabled((e.target as HTMLInputElement).checked)} data-testid="user-disabled" />
@@ -475,6 +551,7 @@ function ResetPassword({ user, onClose, onDone }: { user: UserRow; onClose: () =
   const c = useCommon();
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
+  const [mustChange, setMustChange] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -483,7 +560,7 @@ function ResetPassword({ user, onClose, onDone }: { user: UserRow; onClose: () =
     if (password !== repeat) return setError(new Error(t('mismatch')));
     setBusy(true);
     try {
-      onDone(await patch<UserRow>(`/api/v1/users/${encodeURIComponent(user.id)}`, { password }));
+      onDone(await patch<UserRow>(`/api/v1/users/${encodeURIComponent(user.id)}`, { password, mustChangePassword: mustChange }));
     } catch (err) {
       setError(err);
     } finally {
@@ -505,6 +582,7 @@ function ResetPassword({ user, onClose, onDone }: { user: UserRow; onClose: () =
         <Field label={t('repeat')}>
           <input type="password" autoComplete="new-password" minLength={8} required value={repeat} onInput={(e) => setRepeat((e.target as HTMLInputElement).value)} data-testid="user-repeat-password" />
         </Field>
+        <MustChange value={mustChange} onChange={setMustChange} />
         <p class="muted small">{t('sessionsEnd')}</p>
         <ErrorBox error={error} />
         <div class="row">
@@ -517,5 +595,35 @@ function ResetPassword({ user, onClose, onDone }: { user: UserRow; onClose: () =
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** Full name and phone, for the create and edit forms. */
+function NamePhone({ fullName, setFullName, phone, setPhone }: { fullName: string; setFullName: (v: string) => void; phone: string; setPhone: (v: string) => void }) {
+  const t = useT(S);
+  return (
+    <>
+      <Field label={t('fullName')} hint={t('fullNameHint')}>
+        <input name="fullName" autoComplete="off" maxLength={100} value={fullName} onInput={(e) => setFullName((e.target as HTMLInputElement).value)} data-testid="user-full-name-input" />
+      </Field>
+      <Field label={t('phone')} hint={t('phoneHint')}>
+        <input name="phone" type="tel" inputMode="tel" autoComplete="off" maxLength={32} value={phone} onInput={(e) => setPhone((e.target as HTMLInputElement).value)} data-testid="user-phone-input" />
+      </Field>
+    </>
+  );
+}
+
+/** "The user must change this password": on by default whenever an administrator sets one. */
+function MustChange({ value, onChange }: { value: boolean; onChange: (v: boolean) => void }) {
+  const t = useT(S);
+  return (
+    <label style={{ display: 'flex', gap: '.5rem', alignItems: 'flex-start', marginBottom: '.75rem' }}>
+      <input type="checkbox" checked={value} onChange={(e) => onChange((e.target as HTMLInputElement).checked)} data-testid="user-must-change-input" />
+      <span>
+        {t('mustChange')}
+        <br />
+        <span class="muted small">{t('mustChangeHint')}</span>
+      </span>
+    </label>
   );
 }

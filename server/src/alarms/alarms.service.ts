@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { PlaybackEvent } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { ScopeService } from '../auth/area-scope.js';
@@ -17,6 +17,7 @@ import type { AppLogger } from '../logging/logger.js';
 import { failureDecision, silenceDecisions, telemetryDecisions, type AlarmDecision, type AlarmThresholds, type TelemetryEvidence } from './alarm-rules.js';
 import { AlarmsRepository } from './alarms.repository.js';
 import type { AlarmView } from '@loa/shared/rest';
+import { forbidden, notFound } from '../common/loa-error.js';
 export type { AlarmView } from '@loa/shared/rest';
 
 export interface AlarmQuery {
@@ -150,9 +151,9 @@ export class AlarmsService implements OnModuleDestroy {
    */
   async ack(id: string, user: UserPrincipal): Promise<AlarmView> {
     const found = await this.repo.findWithArea(id);
-    if (!found) throw new NotFoundException(`alarm ${id} not found`);
+    if (!found) throw notFound('alarm.not-found', { id });
     if (found.areaCode !== null) await this.scope.checkArea(user, found.areaCode, 'write');
-    else if (!(await this.scope.of(user)).all) throw new ForbiddenException(`alarm ${id} is outside your area`);
+    else if (!(await this.scope.of(user)).all) throw forbidden('scope.outside-object', { object: 'alarm', id });
     const now = this.clock.now();
     const first = await this.repo.ack(id, now, user.userId, user.username);
     // Someone else may have acknowledged it since it was read: theirs is the one kept, so read it back.

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ALERT_DELIVERY_STATES, type AlertAreaCounts, type AlertBannerItem, type AlertDeliveryPage, type AlertDeliveryQuery, type AlertDeliveryState, type AlertSummary } from '@loa/shared/rest';
 import type { AreaScope } from '../auth/area-scope.js';
 import { Clock } from '../common/clock.js';
@@ -6,6 +6,7 @@ import { isoOrNull as iso } from '../common/iso.js';
 import type { AlertEntity } from './alert.entity.js';
 import { AlertDeliveriesRepository, type AreaStateCount } from './alert-deliveries.repository.js';
 import { AlertsRepository } from './alerts.repository.js';
+import { badRequest } from '../common/loa-error.js';
 
 /** An alert sent "now" starts this little after it was accepted at most (LOA_ALERT_LEAD_MS ≤ 10 s): the banner shows it already. */
 const SEND_LEAD_SLACK_MS = 10_000;
@@ -66,7 +67,7 @@ export class AlertProofService {
     let areaPath: string | undefined;
     if (q.areaCode) {
       const path = await this.alerts.areaPath(q.areaCode);
-      if (path === null) throw new BadRequestException(`unknown area code ${q.areaCode}`);
+      if (path === null) throw badRequest('area.unknown-code', { id: q.areaCode });
       areaPath = path;
     }
     const r = await this.deliveries.page(alert.id, { state: q.state, areaPath, limit: q.limit, offset: q.offset });

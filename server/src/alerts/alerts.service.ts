@@ -1,4 +1,4 @@
-import { BadGatewayException, BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { BadGatewayException, Inject, Injectable, Optional } from '@nestjs/common';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { ALERT_CONFIRM_WINDOW_MS } from '../approvals/approval-rules.js';
 import { PROTOCOL_VERSION, type AlertMessage, type Priority } from '@loa/shared';
@@ -22,6 +22,7 @@ import { TtsService } from '../tts/tts.service.js';
 import { TtsEngineError } from '../tts/tts-engine.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import type { AlertChangeResult, AlertSource, AlertView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { AlertChangeResult, AlertView } from '@loa/shared/rest';
 
 /** What an alert's fan-out puts on its area channel (issue 14). */
@@ -88,16 +89,16 @@ export class AlertsService {
 
   async create(input: CreateAlertInput, userId: string): Promise<AlertChangeResult> {
     if (input.speakText) {
-      if (input.mediaSha256) throw new BadRequestException('speakText reads the alert text aloud: give speakText or mediaSha256, not both');
-      if (input.stream) throw new BadRequestException('speakText reads the alert text aloud: an alert with a stream cannot have it');
-      if (!input.text) throw new BadRequestException('speakText needs the text to read aloud: give text');
+      if (input.mediaSha256) throw badRequest('alert.speak-with-media');
+      if (input.stream) throw badRequest('alert.speak-with-stream');
+      if (!input.text) throw badRequest('alert.speak-needs-text');
     }
     await this.areas.requirePaths([input.areaCode]);
-    if (!input.text && !input.mediaSha256 && !input.stream) throw new BadRequestException('an alert needs text, audio (mediaSha256), a stream, or text with audio');
+    if (!input.text && !input.mediaSha256 && !input.stream) throw badRequest('alert.needs-body');
     let media: MediaEntity | null = null;
     if (input.mediaSha256) {
       media = await this.repo.findMedia(input.mediaSha256);
-      if (!media) throw new BadRequestException(`unknown media ${input.mediaSha256}: upload it first (POST /api/v1/media)`);
+      if (!media) throw badRequest('media.unknown', { id: input.mediaSha256 });
       if ((input.source ?? 'manual') === 'manual') await this.checkEmergencyAudio(media.sha256);
     } else if (input.speakText && input.text) {
       media = await this.speak(input.text, userId);
@@ -128,6 +129,8 @@ export class AlertsService {
       const pending: AlertEntity = { ...alert, status: 'pending', requestedAt: now };
       await this.repo.insert(pending);
       this.logger.warn({ ctx: 'alerts', alertId: alert.id, areaCode: alert.areaCode, createdBy: userId }, 'alert awaits a second person');
+      // Issue 19: the people who may confirm it are told (live queue, notifications).
+      this.events?.emit('approval.changed', { subject: 'alert', id: alert.id, action: 'submitted', by: userId, at: now });
       return { ...(await this.present(pending)), fanout: null };
     }
     // Sent "now": every speaker starts at one instant a short lead ahead, not each the moment the alert reaches it.
@@ -149,16 +152,16 @@ export class AlertsService {
    */
   async confirm(id: string, userId: string): Promise<AlertChangeResult> {
     const alert = await this.repo.find(id);
-    if (!alert) throw new NotFoundException(`alert ${id} not found`);
-    if (alert.status !== 'pending') throw new ConflictException(`alert ${id} is ${alert.status}: only a pending alert can be confirmed`);
-    if (alert.createdBy === userId) throw new ConflictException(`alert ${id}: a second person must confirm it (the user who created it cannot)`);
+    if (!alert) throw notFound('alert.not-found', { id });
+    if (alert.status !== 'pending') throw conflict('alert.not-pending', { id, status: alert.status });
+    if (alert.createdBy === userId) throw conflict('alert.second-person', { id });
     const now = this.clock.now();
     const requestedAt = alert.requestedAt ?? alert.sentAt;
     if (now - requestedAt > ALERT_CONFIRM_WINDOW_MS) {
-      throw new ConflictException(`alert ${id} expired: it waited more than ${ALERT_CONFIRM_WINDOW_MS / 60_000} minutes for confirmation; send it again`);
+      throw conflict('alert.confirm-expired', { id, minutes: ALERT_CONFIRM_WINDOW_MS / 60_000 });
     }
     const media = alert.mediaSha256 ? await this.repo.findMedia(alert.mediaSha256) : null;
-    if (alert.mediaSha256 && !media) throw new BadRequestException(`media ${alert.mediaSha256} no longer exists`);
+    if (alert.mediaSha256 && !media) throw badRequest('media.gone', { id: alert.mediaSha256 });
     const immediate = alert.effectiveAt <= requestedAt;
     // Sent "now" and confirmed now: the same short lead as an immediate create, so every speaker starts together.
     const effectiveAt = immediate ? now + (this.config?.alertLeadMs ?? 0) : alert.effectiveAt;
@@ -176,10 +179,11 @@ export class AlertsService {
     };
     const devices = await this.repo.deviceCountUnder(active.areaCode);
     const job = await this.tx.run(async () => {
-      if (!(await this.repo.activateReplacing(active))) throw new ConflictException(`alert ${id} changed meanwhile: cannot confirm it`);
+      if (!(await this.repo.activateReplacing(active))) throw conflict('alert.changed-meanwhile', { id, action: 'confirm' });
       return this.addJob(active, { msgType: previous ? 'update' : 'alert' }, devices, userId);
     });
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: active.areaCode, replaces: active.replaces, confirmedBy: userId, fanoutId: job.id }, 'alert confirmed');
+    this.events?.emit('approval.changed', { subject: 'alert', id, action: 'approved', by: userId, at: now });
     return { ...(await this.present(active)), fanout: this.fanouts.start(job) };
   }
 
@@ -191,20 +195,22 @@ export class AlertsService {
 
   async cancel(id: string, userId: string | null = null): Promise<AlertChangeResult> {
     const alert = await this.repo.find(id);
-    if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    if (!alert) throw notFound('alert.not-found', { id });
     if (alert.status === 'pending') {
       // Never published: nothing to withdraw from the channel; cleared so no sweep or restart ever publishes it.
       const now = this.clock.now();
       await this.repo.update(id, { status: 'cancelled', cancelledAt: now, clearedAt: now });
       this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode }, 'pending alert cancelled');
+      const by = userId ?? alert.createdBy;
+      this.events?.emit('approval.changed', { subject: 'alert', id, action: by === alert.createdBy ? 'withdrawn' : 'rejected', by, at: now });
       return { ...(await this.present({ ...alert, status: 'cancelled', cancelledAt: now, clearedAt: now })), fanout: null };
     }
-    if (alert.status !== 'active' || alert.clearedAt !== null) throw new ConflictException(`alert ${id} is ${alert.clearedAt ? 'expired' : alert.status}; only an active alert can be cancelled`);
+    if (alert.status !== 'active' || alert.clearedAt !== null) throw conflict('alert.not-active', { id, status: alert.clearedAt ? 'expired' : alert.status });
     const now = this.clock.now();
     const cancelled: AlertEntity = { ...alert, status: 'cancelled', cancelledAt: now };
     const devices = await this.repo.deviceCountUnder(alert.areaCode);
     const job = await this.tx.run(async () => {
-      if (!(await this.repo.cancelActive(id, now))) throw new ConflictException(`alert ${id} changed meanwhile: cannot cancel it`);
+      if (!(await this.repo.cancelActive(id, now))) throw conflict('alert.changed-meanwhile', { id, action: 'cancel' });
       return this.addJob(cancelled, { msgType: 'cancel' }, devices, userId ?? alert.createdBy);
     });
     this.logger.warn({ ctx: 'alerts', alertId: id, areaCode: alert.areaCode, fanoutId: job.id }, 'alert cancelled');
@@ -254,7 +260,7 @@ export class AlertsService {
   /** The stored alert (404 when unknown). */
   async require(id: string): Promise<AlertEntity> {
     const alert = await this.repo.find(id);
-    if (!alert) throw new NotFoundException(`alert ${id} not found`);
+    if (!alert) throw notFound('alert.not-found', { id });
     return alert;
   }
 
@@ -305,14 +311,12 @@ export class AlertsService {
   private async checkEmergencyAudio(sha256: string): Promise<void> {
     if (!this.rules || !(await this.rules.get()).emergency.audioFromEmergencyContentOnly) return;
     if (await this.repo.isEmergencyAudio(sha256)) return;
-    throw new BadRequestException(
-      `media ${sha256} is not approved content marked for emergencies: the approval rule ${EMERGENCY_AUDIO_RULE} allows only such audio (or speakText) in alerts`,
-    );
+    throw badRequest('alert.emergency-audio', { id: sha256, rule: EMERGENCY_AUDIO_RULE });
   }
 
   /** Issue 18, speakText: the alert text as speech, through the audio pipeline like an upload. */
   private async speak(text: string, userId: string): Promise<MediaEntity> {
-    if (!this.tts) throw new BadRequestException('speakText: text-to-speech is not available on this server');
+    if (!this.tts) throw badRequest('alert.tts-unavailable');
     const r = await this.tts.speak({ text, voice: 'female', accent: 'north', speed: 1 }, userId).catch((err: unknown) => {
       throw err instanceof TtsEngineError ? new BadGatewayException(`text-to-speech failed: ${err.message}`) : err;
     });

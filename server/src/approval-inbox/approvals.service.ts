@@ -1,11 +1,13 @@
-import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AlertsService, type AlertView } from '../alerts/alerts.service.js';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from '../contents/contents.service.js';
 import { SchedulesService, type ScheduleView } from '../schedules/schedules.service.js';
 import { ApprovalPolicy } from '../approvals/approval-policy.js';
+import { ApprovalsRepository } from './approvals.repository.js';
 import type { ApprovalQueue } from '@loa/shared/rest';
+import { conflict, forbidden } from '../common/loa-error.js';
 export type { ApprovalQueue } from '@loa/shared/rest';
 
 /** Approval actions that need the governed features (schedules, alerts, contents), and the queue over all three. */
@@ -17,6 +19,7 @@ export class ApprovalsService {
     private readonly contents: ContentsService,
     private readonly policy: ApprovalPolicy,
     private readonly scope: ScopeService,
+    private readonly repo: ApprovalsRepository,
   ) {}
 
   /**
@@ -28,7 +31,7 @@ export class ApprovalsService {
     await this.checkDecidable(user, s);
     const req = await this.policy.requirement({ priority: s.priority, targets: s.targets, deviceCount: 0 });
     if (req.secondPerson && s.createdBy === user.userId) {
-      throw new ConflictException(`schedule ${id} is an emergency: a second person must approve it (its creator cannot)`);
+      throw conflict('schedule.second-person', { id });
     }
     return this.schedules.approve(id, user.userId);
   }
@@ -42,7 +45,7 @@ export class ApprovalsService {
   /** The refusal names none of the targets: the approver did not name them, and some lie outside its area. */
   private async checkDecidable(user: UserPrincipal, s: ScheduleView): Promise<void> {
     if (!(await this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'write')))) {
-      throw new ForbiddenException(`schedule ${s.id} has targets outside your area`);
+      throw forbidden('schedule.targets-outside', { id: s.id });
     }
   }
 
@@ -56,6 +59,18 @@ export class ApprovalsService {
     const inside = await Promise.all(pendingSchedules.map((s) => this.scope.inScope(user, (u) => this.scope.checkTargets(u, s.targets, 'read'))));
     const schedules = pendingSchedules.filter((_, i) => inside[i]);
     const alerts = await this.scope.filterByArea(user, await this.alerts.pending(), (a) => a.areaCode);
-    return { contents, schedules, alerts, counts: { contents: contents.length, schedules: schedules.length, alerts: alerts.length } };
+    // Issue 19: the approver reads what a TTS bulletin says, and each pending schedule's content title.
+    const texts = await this.repo.contentTexts([...contents.map((c) => c.id), ...schedules.map((s) => s.contentId)]);
+    // Issue 19: why each schedule waits, coded for the approver's language.
+    const reasons = await Promise.all(schedules.map((s) => this.policy.requirement({ priority: s.priority, targets: s.targets, deviceCount: s.deviceCount })));
+    return {
+      contents,
+      schedules,
+      alerts,
+      counts: { contents: contents.length, schedules: schedules.length, alerts: alerts.length },
+      spokenTexts: Object.fromEntries(texts.spoken),
+      contentTitles: Object.fromEntries(schedules.map((s) => [s.contentId, texts.titles.get(s.contentId) ?? s.contentId])),
+      scheduleReasons: Object.fromEntries(schedules.map((s, i) => [s.id, reasons[i]!.coded])),
+    };
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Priority } from '@loa/shared';
+import type { ApprovalReason } from '@loa/shared/rest';
 import { ScopeService } from '../auth/area-scope.js';
 import type { Role, UserPrincipal } from '../auth/principal.js';
 import type { ScheduleApproval } from '../schedules/schedule.entity.js';
@@ -60,14 +61,14 @@ export class ApprovalPolicy {
    * A new schedule: `not-required` when no rule applies; `approved` by its creator when the creator may approve it
    * (an admin, or an approver whose subtree holds every target) and no second person is needed; else `pending`.
    */
-  async onCreate(s: ScheduleSubject, createdBy: string, at: number): Promise<ApprovalFields & { reasons: string[] }> {
+  async onCreate(s: ScheduleSubject, createdBy: string, at: number): Promise<ApprovalFields & { reasons: ApprovalReason[] }> {
     const req = await this.requirement(s);
     if (!req.required) return { ...fields('not-required'), reasons: [] };
     if (!req.secondPerson) {
       const creator = await this.principal(createdBy);
-      if (creator && (await this.mayApprove(creator, s.targets))) return { ...fields('approved', createdBy, at), reasons: req.reasons };
+      if (creator && (await this.mayApprove(creator, s.targets))) return { ...fields('approved', createdBy, at), reasons: req.coded };
     }
-    return { ...fields('pending'), reasons: req.reasons };
+    return { ...fields('pending'), reasons: req.coded };
   }
 
   /**
@@ -76,15 +77,15 @@ export class ApprovalPolicy {
    * rules cover the new version, unless its editor may approve that version (as a creator may on create; never
    * under the two-person rule). Without a known editor a widening is never self-approved.
    */
-  async onUpdate(current: ApprovalFields, s: ScheduleSubject, widened: boolean, editedBy: string | null, at: number): Promise<ApprovalFields & { reasons: string[] }> {
+  async onUpdate(current: ApprovalFields, s: ScheduleSubject, widened: boolean, editedBy: string | null, at: number): Promise<ApprovalFields & { reasons: ApprovalReason[] }> {
     const req = await this.requirement(s);
-    if (current.approval === 'pending' || current.approval === 'rejected') return { ...fields(req.required ? 'pending' : 'not-required'), reasons: req.reasons };
+    if (current.approval === 'pending' || current.approval === 'rejected') return { ...fields(req.required ? 'pending' : 'not-required'), reasons: req.coded };
     if (req.required && widened) {
       if (!req.secondPerson && editedBy !== null) {
         const editor = await this.principal(editedBy);
-        if (editor && (await this.mayApprove(editor, s.targets))) return { ...fields('approved', editedBy, at), reasons: req.reasons };
+        if (editor && (await this.mayApprove(editor, s.targets))) return { ...fields('approved', editedBy, at), reasons: req.coded };
       }
-      return { ...fields('pending'), reasons: req.reasons };
+      return { ...fields('pending'), reasons: req.coded };
     }
     return { ...current, reasons: [] };
   }

@@ -10,7 +10,7 @@ describe(scheduleRequirement.name, () => {
   });
 
   it('lets a small normal commune schedule through under the standard rules', () => {
-    expect(sut(STANDARD_RULES, facts())).toEqual({ required: false, secondPerson: false, reasons: [] });
+    expect(sut(STANDARD_RULES, facts())).toEqual({ required: false, secondPerson: false, reasons: [], coded: [] });
   });
 
   it.each([
@@ -28,6 +28,12 @@ describe(scheduleRequirement.name, () => {
     expect(sut(rules({ minAreaLevel: 'commune' }), facts({ areaLevels: ['commune'] })).required).toBe(true);
   });
 
+  it('codes the area-level reason with the levels and the rule, the English text unchanged (issue 19)', () => {
+    const r = sut(STANDARD_RULES, facts({ areaLevels: ['province', 'commune'] }));
+    expect(r.coded).toEqual([{ code: 'approval.reason.area-level', params: { level: 'province', rule: 'district' }, text: 'targets an area of level province (rule: district or wider)' }]);
+    expect(r.reasons).toEqual(['targets an area of level province (rule: district or wider)']);
+  });
+
   it('treats an unknown level as wider than any rule', () => {
     expect(sut(rules({ minAreaLevel: 'province' }), facts({ areaLevels: ['region'] })).required).toBe(true);
   });
@@ -39,12 +45,22 @@ describe(scheduleRequirement.name, () => {
   });
 
   it('applies the listed priorities', () => {
-    expect(sut(rules({ priorities: ['priority'] }, false), facts({ priority: 'priority' }))).toEqual({ required: true, secondPerson: false, reasons: ['priority priority'] });
+    expect(sut(rules({ priorities: ['priority'] }, false), facts({ priority: 'priority' }))).toEqual({
+      required: true,
+      secondPerson: false,
+      reasons: ['priority priority'],
+      coded: [{ code: 'approval.reason.priority', params: { priority: 'priority' }, text: 'priority priority' }],
+    });
     expect(sut(rules({ priorities: [] }, false), facts({ priority: 'emergency' })).required).toBe(false);
   });
 
   it('asks a second person for any emergency under the two-person rule, even when no other rule applies', () => {
-    expect(sut(rules({ priorities: [] }, true), facts({ priority: 'emergency' }))).toEqual({ required: true, secondPerson: true, reasons: ['emergency: a second person must approve'] });
+    expect(sut(rules({ priorities: [] }, true), facts({ priority: 'emergency' }))).toEqual({
+      required: true,
+      secondPerson: true,
+      reasons: ['emergency: a second person must approve'],
+      coded: [{ code: 'approval.reason.second-person', params: {}, text: 'emergency: a second person must approve' }],
+    });
     expect(sut(STANDARD_RULES, facts({ priority: 'priority' })).secondPerson).toBe(false);
   });
 

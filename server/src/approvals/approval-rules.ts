@@ -1,4 +1,5 @@
 import { PRIORITIES, type Priority } from '@loa/shared';
+import { formatError, type ApprovalReason, type ApprovalReasonCode, type ErrorParams } from '@loa/shared/rest';
 import { z } from 'zod';
 import { AREA_LEVELS } from '../areas/areas.service.js';
 
@@ -72,24 +73,29 @@ export interface ScheduleRequirement {
   required: boolean;
   /** The approver must be someone other than the creator (two-person rule for emergencies). */
   secondPerson: boolean;
-  /** Why, for the response and the log (empty when not required). */
+  /** Why, for the response and the log (empty when not required): English, one per entry of `coded`. */
   reasons: string[];
+  /** The same reasons as stable codes and parameters, shown in the reader's language (issue 19). */
+  coded: ApprovalReason[];
 }
 
 /** Pure: does a schedule with these facts need an approver under these rules, and must it be a second person? */
 export function scheduleRequirement(rules: ApprovalRules, facts: ScheduleFacts): ScheduleRequirement {
-  const reasons: string[] = [];
+  const coded: ApprovalReason[] = [];
+  const because = (code: ApprovalReasonCode, params: ErrorParams = {}): void => {
+    coded.push({ code, params, text: formatError(code, params, 'en') ?? code });
+  };
   const { minAreaLevel, minDevices, priorities } = rules.schedules;
   if (minAreaLevel !== null) {
     const limit = levelRank(minAreaLevel);
     const wide = facts.areaLevels.filter((l) => levelRank(l) <= limit);
-    if (wide.length > 0) reasons.push(`targets an area of level ${[...new Set(wide)].join(', ')} (rule: ${minAreaLevel} or wider)`);
+    if (wide.length > 0) because('approval.reason.area-level', { level: [...new Set(wide)].join(', '), rule: minAreaLevel });
   }
-  if (minDevices !== null && facts.deviceCount >= minDevices) reasons.push(`reaches ${facts.deviceCount} devices (rule: ${minDevices} or more)`);
-  if (priorities.includes(facts.priority)) reasons.push(`priority ${facts.priority}`);
+  if (minDevices !== null && facts.deviceCount >= minDevices) because('approval.reason.device-count', { count: facts.deviceCount, min: minDevices });
+  if (priorities.includes(facts.priority)) because('approval.reason.priority', { priority: facts.priority });
   const secondPerson = facts.priority === 'emergency' && rules.emergency.twoPerson;
-  if (secondPerson && reasons.length === 0) reasons.push('emergency: a second person must approve');
-  return { required: reasons.length > 0, secondPerson, reasons };
+  if (secondPerson && coded.length === 0) because('approval.reason.second-person');
+  return { required: coded.length > 0, secondPerson, reasons: coded.map((r) => r.text), coded };
 }
 
 /** Content kinds the rules name; any other kind (relay) always waits for an approver. */

@@ -8,6 +8,8 @@ import type { AppLogger } from '../logging/logger.js';
 import { AreasRepository } from './areas.repository.js';
 import { parseAreasCsv, planAreaImport, type ImportError } from './areas-csv.js';
 import type { AreaImportResult } from '@loa/shared/rest';
+import { badRequest } from '../common/loa-error.js';
+import type { ErrorCode } from '@loa/shared/rest';
 export type { AreaImportResult } from '@loa/shared/rest';
 
 export const MAX_IMPORT_ROWS = 20_000;
@@ -33,7 +35,7 @@ export class AreasImportService {
     // Where each refused code is first named, for the rows that hang under it.
     const badRows = new Map<string, number>();
     for (const e of parsed.errors) if (e.code !== null && !badRows.has(e.code)) badRows.set(e.code, e.line);
-    if (parsed.rows.length > MAX_IMPORT_ROWS) throw new BadRequestException(`at most ${MAX_IMPORT_ROWS} areas per import`);
+    if (parsed.rows.length > MAX_IMPORT_ROWS) throw badRequest('area.import-too-many', { max: MAX_IMPORT_ROWS });
     const existing = await this.repo.list();
     const scope = await this.scope.of(user);
     // An admin with an area: the rows it touches must lie in its subtree now (checked before planning, so the
@@ -85,5 +87,5 @@ export class AreasImportService {
   }
 }
 
-const invalid = (errors: ImportError[]) => new BadRequestException({ message: 'invalid area CSV', errors: errors.slice(0, 500) });
-const refused = (errors: ImportError[]) => new ForbiddenException({ message: 'the import reaches outside your area', errors: errors.slice(0, 500) });
+const invalid = (errors: ImportError[]) => new BadRequestException({ message: 'invalid area CSV', code: 'area.import-invalid' satisfies ErrorCode, params: {}, errors: errors.slice(0, 500) });
+const refused = (errors: ImportError[]) => new ForbiddenException({ message: 'the import reaches outside your area', code: 'area.import-outside' satisfies ErrorCode, params: {}, errors: errors.slice(0, 500) });

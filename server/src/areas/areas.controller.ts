@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { ANY_ROLE, Roles } from '../auth/roles.js';
 import { CurrentUser } from '../auth/decorators.js';
@@ -9,6 +9,7 @@ import { createAreaRequestSchema as createAreaSchema, csvBodySchema as csvBody, 
 import { AreasService, type AreaView } from './areas.service.js';
 import { AreasImportService, type AreaImportResult } from './areas-import.service.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { forbidden } from '../common/loa-error.js';
 
 @ApiTags('areas')
 @ApiBearerAuth()
@@ -28,7 +29,7 @@ export class AreasController {
   @Audit('areas.create', { resource: 'area' })
   async create(@Body({ schema: createAreaSchema }) body: z.infer<typeof createAreaSchema>, @CurrentUser() user: UserPrincipal): Promise<AreaView> {
     if (body.parentCode) await this.scope.checkArea(user, body.parentCode, 'write');
-    else if (!(await this.scope.of(user)).all) throw new ForbiddenException('a top-level area is outside your area');
+    else if (!(await this.scope.of(user)).all) throw forbidden('area.top-level-outside');
     return this.areas.create(body);
   }
 

@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { areaPath, type AreaEntity } from './area.entity.js';
 import { AreasRepository } from './areas.repository.js';
 import { levelProblem, type AreaLevel } from './area-levels.js';
 import type { AreaView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { AreaView } from '@loa/shared/rest';
 
 export { AREA_LEVELS, type AreaLevel } from './area-levels.js';
@@ -16,11 +17,11 @@ export class AreasService {
   ) {}
 
   async create(input: { code: string; name: string; level: AreaLevel; parentCode?: string | null | undefined }): Promise<AreaView> {
-    if (await this.repo.find(input.code)) throw new ConflictException(`area ${input.code} already exists`);
+    if (await this.repo.find(input.code)) throw conflict('area.exists', { id: input.code });
     const parent = input.parentCode ? await this.repo.find(input.parentCode) : null;
-    if (input.parentCode && !parent) throw new BadRequestException(`parent area ${input.parentCode} does not exist`);
+    if (input.parentCode && !parent) throw badRequest('area.parent-unknown', { id: input.parentCode });
     const misfit = levelProblem(input.level, parent);
-    if (misfit !== null) throw new BadRequestException(misfit);
+    if (misfit !== null) throw badRequest('area.misfit', { detail: misfit });
     const area: AreaEntity = {
       code: input.code,
       name: input.name,
@@ -39,7 +40,7 @@ export class AreasService {
 
   async get(code: string): Promise<AreaView> {
     const area = await this.repo.find(code);
-    if (!area) throw new NotFoundException(`area ${code} not found`);
+    if (!area) throw notFound('area.not-found', { id: code });
     return view(area);
   }
 
@@ -48,7 +49,7 @@ export class AreasService {
     const found = await this.repo.findMany(codes);
     const byCode = new Map(found.map((a) => [a.code, a.path]));
     const missing = codes.filter((c) => !byCode.has(c));
-    if (missing.length > 0) throw new BadRequestException(`unknown area code(s): ${missing.join(', ')}`);
+    if (missing.length > 0) throw badRequest('area.unknown-codes', { ids: missing.join(', ') });
     return byCode;
   }
 }

@@ -47,6 +47,8 @@ export class AuditLoaders implements OnModuleInit {
       async (id) => {
         const row = pick(await db.schedule(id), [
           'id', 'contentId', 'status', 'priority', 'startAt', 'rrule', 'exdates', 'timezone', 'repeat', 'gapMs', 'onPreempt', 'volume', 'createdBy',
+          // Issue 19: approving or rejecting changes only these, so they must be in before/after.
+          'approval', 'approvedBy', 'approvedAt', 'rejectedBy', 'rejectedAt', 'rejectedReason',
         ]);
         if (!row) return null;
         const targets = await db.scheduleTargets(id);
@@ -62,7 +64,7 @@ export class AuditLoaders implements OnModuleInit {
       },
     );
     s.register('group', async (id) => pick(await db.group(id), ['id', 'name', 'deviceIds', 'tagRule']));
-    s.register('user', async (id) => pick(await db.user(id), ['id', 'username', 'role', 'areaCode', 'disabled']), {
+    s.register('user', async (id) => pick(await db.user(id), ['id', 'username', 'fullName', 'phone', 'role', 'areaCode', 'disabled', 'mustChangePassword']), {
       areaOf: (u) => str(u.areaCode),
     });
     s.register('area', async (code) => pick(await db.area(code), ['code', 'name', 'level', 'parentCode']), {
@@ -73,7 +75,7 @@ export class AuditLoaders implements OnModuleInit {
       'alert',
       async (id) =>
         pick(await db.alert(id), [
-          'id', 'areaCode', 'status', 'priority', 'title', 'text', 'mediaSha256', 'volume', 'replaces', 'effectiveAt', 'expiresAt', 'cancelledAt',
+          'id', 'areaCode', 'status', 'priority', 'title', 'text', 'mediaSha256', 'volume', 'replaces', 'effectiveAt', 'expiresAt', 'cancelledAt', 'confirmedBy', 'confirmedAt',
         ]),
       { areaOf: (a) => str(a.areaCode) },
     );

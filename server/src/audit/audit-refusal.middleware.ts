@@ -36,7 +36,7 @@ export class AuditRefusalMiddleware implements NestMiddleware {
     const routePath = req.route?.path;
     if (!actor || typeof routePath !== 'string') return;
     const meta = this.routes.find(req.method, routePath);
-    if (!meta) return;
+    if (!meta || meta.readOnly) return;
     const resourceId = meta.idParam === undefined ? null : (req.params?.[meta.idParam] ?? null);
     const resource = meta.resource ?? null;
     const areaCode = resource && resourceId !== null ? this.snapshots.areaOf(resource, await this.snapshots.load(resource, resourceId)) : null;

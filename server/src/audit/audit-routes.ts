@@ -8,17 +8,43 @@ const API_TAGS = 'swagger/apiUseTags';
 
 type Handler = Function;
 
-/** The audit name and options of a route: @Audit's, else `<controller tag>.<handler>` (e.g. "alarms.ack"). */
+function paths(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [typeof v === 'string' ? v : ''];
+}
+
+/**
+ * Controller tags whose `:id` routes act on one resource with a snapshot loader (audit-loaders.ts). A route there
+ * without its own @Audit still gets the object and its before/after: approving a schedule (approval-inbox's
+ * `POST /schedules/:id/approve`) or rejecting one used to be logged with no object at all (issue 19).
+ */
+export const RESOURCE_OF_TAG: Readonly<Record<string, string>> = {
+  schedules: 'schedule',
+  contents: 'content',
+  alerts: 'alert',
+  devices: 'device',
+  users: 'user',
+  groups: 'group',
+  areas: 'area',
+  'board-profiles': 'board-profile',
+};
+
+/**
+ * The audit name and options of a route: @Audit's, else `<controller tag>.<handler>` (e.g. "alarms.ack"), with the
+ * tag's resource when the route's path names it by `:id`.
+ */
 export function auditMetaOf(reflector: Reflector, controller: Handler, handler: Handler): AuditMeta {
   const meta = reflector.get<AuditMeta | undefined>(AUDIT_META, handler);
   if (meta) return meta;
   const tags = reflector.get<string[] | undefined>(API_TAGS, controller);
   const tag = tags?.[0] ?? controller.name.replace(/Controller$/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
-  return { action: `${tag}.${handler.name}` };
+  const inferred: AuditMeta = { action: `${tag}.${handler.name}` };
+  const resource = RESOURCE_OF_TAG[tag];
+  const routePaths = paths(Reflect.getMetadata(PATH_METADATA, handler));
+  if (resource && routePaths.some((p) => /(^|\/):id(\/|$)/.test(p))) return { ...inferred, resource, idParam: 'id' };
+  return inferred;
 }
 
 const normalize = (p: string): string => ('/' + p).replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-const paths = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [typeof v === 'string' ? v : '']);
 
 /**
  * Which handler serves a matched route path ("PATCH /api/v1/devices/:id"). Requests refused by the guard never reach

@@ -12,6 +12,11 @@ export interface AuditOptions {
    * period, and the audit log keeps entries for years. The entry says they were left out.
    */
   omitBody?: readonly string[];
+  /**
+   * Issue 19: a POST that only checks or analyses and changes nothing (like a `dryRun`): not audited, as reads are
+   * not. Requests with `dryRun: true` in the body or `?dryRun=true` are recognised without it.
+   */
+  readOnly?: boolean;
 }
 
 export interface AuditMeta extends AuditOptions {

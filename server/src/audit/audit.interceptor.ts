@@ -30,8 +30,22 @@ export interface AuditableRequest {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * A read-only check sent as a write: `dryRun` in the body (the schedule editor's conflict analysis, sent on every
+ * change of the form) or in the query (`?dryRun=true`, the area import's check). Issue 19: these were logged as
+ * another "create" each time. They change nothing, so, like reads, they are not audited at all; the save that
+ * follows is. Refusals of a check are not kept either, as refused reads are not.
+ */
+export function isReadOnlyCheck(req: AuditableRequest): boolean {
+  const body = req.body as { dryRun?: unknown } | null | undefined;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && body.dryRun === true) return true;
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const flag = q.dryRun;
+  return flag === true || flag === 'true' || flag === '1';
+}
+
 /** A mutating call under /api/v1 (device-authenticated calls and unauthenticated ones other than login excluded). */
-export const isAuditedCall = (req: AuditableRequest): boolean => MUTATING.has(req.method) && (req.originalUrl ?? req.url ?? '').startsWith('/api/v1/');
+export const isAuditedCall = (req: AuditableRequest): boolean => MUTATING.has(req.method) && (req.originalUrl ?? req.url ?? '').startsWith('/api/v1/') && !isReadOnlyCheck(req);
 
 export const actorOf = (p: Principal | undefined): AuditActor | null =>
   p?.type === 'user' ? { id: p.userId, name: p.username, role: p.role, areaCode: p.areaCode } : null;
@@ -97,9 +111,10 @@ export class AuditInterceptor implements NestInterceptor {
     const login = ctx.getClass() === AuthController && ctx.getHandler() === AuthController.prototype.login;
     const actor = actorOf(req.principal);
     if (!actor && !login) return next.handle();
-    req[AUDITED] = true;
-
     const meta = auditMetaOf(this.reflector, ctx.getClass(), ctx.getHandler());
+    req[AUDITED] = true;
+    if (meta.readOnly) return next.handle();
+
     const idParam = meta.idParam === undefined ? undefined : req.params?.[meta.idParam];
     const call: Call = {
       action: meta.action,

@@ -1,6 +1,8 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AuditLoaders } from './audit-loaders.js';
+import { AuditNames } from './audit-names.js';
+import { AuditNamesRepository } from './audit-names.repository.js';
 import { AuditRefusalMiddleware } from './audit-refusal.middleware.js';
 import { AuditRetention } from './audit-retention.js';
 import { AuditRoutes } from './audit-routes.js';
@@ -20,6 +22,8 @@ import { AuditService } from './audit.service.js';
   controllers: [AuditController],
   providers: [
     AuditRepository,
+    AuditNames,
+    AuditNamesRepository,
     AuditService,
     AuditSnapshots,
     AuditSnapshotsRepository,

@@ -2,6 +2,7 @@ import type { ScopeService } from '../auth/area-scope.js';
 import type { AuditEntryEntity } from './audit-entry.entity.js';
 import { AuditService } from './audit.service.js';
 import type { AuditRepository } from './audit.repository.js';
+import type { AuditNames } from './audit-names.js';
 import { FixedClock, silentLogger, testConfig } from '../../test/support/fixtures.js';
 
 describe(AuditService.name, () => {
@@ -11,7 +12,7 @@ describe(AuditService.name, () => {
     const errors: unknown[] = [];
     const logger = { ...silentLogger, error: (o: unknown) => void errors.push(o) } as unknown as typeof silentLogger;
     const repo = { insert, deleteBefore } as unknown as AuditRepository;
-    const sut = new AuditService(repo, {} as ScopeService, new FixedClock(1_000_000), testConfig({ LOA_AUDIT_RETENTION_DAYS: '2' }), logger);
+    const sut = new AuditService(repo, {} as AuditNames, {} as ScopeService, new FixedClock(1_000_000), testConfig({ LOA_AUDIT_RETENTION_DAYS: '2' }), logger);
     return { sut, errors };
   };
 

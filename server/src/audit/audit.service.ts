@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
@@ -8,11 +8,13 @@ import type { AuditEntryEntity } from './audit-entry.entity.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { AuditRepository, type AuditCursor, type AuditFilter } from './audit.repository.js';
+import { AuditNames, type EntryNames } from './audit-names.js';
 import { boundedJson, DETAIL_MAX_BYTES, parseJson, SNAPSHOT_MAX_BYTES } from './redact.js';
 import { CsvWriter, type CsvColumn, type CsvValue } from '../common/csv-export.js';
 import { attachmentDisposition, isoInstant, localDate, localDateTime } from '../common/export-format.js';
 import { AUDIT_OUTCOME_LABELS_VI } from '@loa/shared';
 import type { ExportFormat } from '@loa/shared/rest';
+import { badRequest } from '../common/loa-error.js';
 
 export type AuditOutcome = 'ok' | 'refused' | 'error';
 
@@ -41,11 +43,16 @@ export interface AuditRecord {
 export interface AuditEntryView {
   id: string;
   at: string;
-  actor: AuditActor;
+  actor: AuditActor & { fullName: string | null };
   action: string;
   resourceType: string | null;
   resourceId: string | null;
+  /** Issue 19: the object's current name (a schedule's content title), resolved when the log is read. */
+  resourceName: string | null;
   areaCode: string | null;
+  areaName: string | null;
+  /** id → name for every id the entry mentions (areas, devices, contents, schedules, users, groups…). */
+  names: Record<string, string>;
   outcome: AuditOutcome;
   status: number;
   before: unknown;
@@ -113,6 +120,7 @@ const cut = (s: string | null | undefined, max: number): string | null => (s ===
 export class AuditService {
   constructor(
     private readonly repo: AuditRepository,
+    private readonly names: AuditNames,
     private readonly scope: ScopeService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -151,7 +159,9 @@ export class AuditService {
     const filter = await this.filter(user, q);
     const cursor = await this.cursor(q.before);
     const [rows, total] = await Promise.all([this.repo.page(filter, cursor, q.limit), this.repo.count(filter)]);
-    return { items: rows.map(view), total };
+    const parsed = rows.map((e) => ({ e, before: parseJson(e.before), after: parseJson(e.after), detail: parseJson(e.detail) }));
+    const names = await this.names.resolve(parsed.map((p) => ({ ...p.e, before: p.before, after: p.after, detail: p.detail })));
+    return { items: parsed.map((p, i) => view(p.e, p, names[i]!)), total };
   }
 
   /**
@@ -201,22 +211,25 @@ export class AuditService {
     if (entry) return { at: entry.at, id: entry.id };
     const t = Date.parse(before);
     if (/^\d{4}-\d{2}-\d{2}T/.test(before) && !Number.isNaN(t)) return { at: t, id: null };
-    throw new BadRequestException('before: give the id of an audit entry, epoch milliseconds or an ISO instant');
+    throw badRequest('audit.before-invalid');
   }
 }
 
-const view = (e: AuditEntryEntity): AuditEntryView => ({
+const view = (e: AuditEntryEntity, parsed: { before: unknown; after: unknown; detail: unknown }, n: EntryNames): AuditEntryView => ({
   id: e.id,
   at: new Date(e.at).toISOString(),
-  actor: { id: e.actorId, name: e.actorName, role: e.actorRole, areaCode: e.actorAreaCode },
+  actor: { id: e.actorId, name: e.actorName, role: e.actorRole, areaCode: e.actorAreaCode, fullName: n.actorFullName },
   action: e.action,
   resourceType: e.resourceType,
   resourceId: e.resourceId,
+  resourceName: n.resourceName,
   areaCode: e.areaCode,
+  areaName: n.areaName,
   outcome: e.outcome,
   status: e.status,
-  before: parseJson(e.before),
-  after: parseJson(e.after),
-  detail: parseJson(e.detail),
+  before: parsed.before,
+  after: parsed.after,
+  detail: parsed.detail,
   ip: e.ip,
+  names: n.names,
 });

@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable, NotFoundException, Optional } from '@ne
 import { TargetResolver } from '../targeting/target-resolver.js';
 import type { UserPrincipal } from './principal.js';
 import { ScopeRepository } from './scope.repository.js';
+import { forbidden, notFound } from '../common/loa-error.js';
 
 /** Reading a resource outside the subtree answers 404 (its existence is not revealed); writing to it answers 403. */
 export type Access = 'read' | 'write';
@@ -56,7 +57,7 @@ export class ScopeService {
   /** An area given by code (a target, a filter, a path parameter). */
   async checkArea(user: UserPrincipal, code: string, access: Access): Promise<void> {
     const scope = await this.of(user);
-    if (!scope.contains(code)) refuse(access, `area ${code}`);
+    if (!scope.contains(code)) refuse(access, 'area', code);
   }
 
   async checkDevice(user: UserPrincipal, deviceId: string, access: Access): Promise<void> {
@@ -70,7 +71,7 @@ export class ScopeService {
     const areas = await this.repo.deviceAreas(deviceIds);
     for (const id of deviceIds) {
       const area = areas.get(id);
-      if (area !== undefined && !scope.contains(area)) refuse(access, `device ${id}`);
+      if (area !== undefined && !scope.contains(area)) refuse(access, 'device', id);
     }
   }
 
@@ -81,9 +82,9 @@ export class ScopeService {
     const members = this.targets ? await this.targets.groupMembers(groupId) : null;
     if (members === null) {
       if (!(await this.repo.groupExists(groupId))) return;
-      refuse(access, `group ${groupId}`);
+      refuse(access, 'group', groupId);
     }
-    await this.checkDevices(user, members, access).catch(() => refuse(access, `group ${groupId}`));
+    await this.checkDevices(user, members, access).catch(() => refuse(access, 'group', groupId));
   }
 
   /** Targets of a schedule or a command: every area, group and device must lie inside the subtree. */
@@ -119,7 +120,10 @@ export class ScopeService {
   }
 }
 
-function refuse(access: Access, what: string): never {
-  if (access === 'read') throw new NotFoundException(`${what} not found`);
-  throw new ForbiddenException(`${what} is outside your area`);
+type ScopedObject = 'area' | 'device' | 'group';
+
+/** Reading hides what lies outside the subtree (404, as if absent); writing says it is outside (403). */
+function refuse(access: Access, object: ScopedObject, id: string): never {
+  if (access === 'read') throw notFound(`${object}.not-found`, { id });
+  throw forbidden('scope.outside-object', { object, id });
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
+import type { Capabilities } from '@loa/shared/rest';
 import { changePasswordRequestSchema as passwordSchema, loginRequestSchema as loginSchema, refreshRequestSchema as refreshSchema } from '@loa/shared/rest';
 import { CurrentUser, Public } from './decorators.js';
 import { ANY_ROLE, Roles } from './roles.js';
@@ -48,7 +49,8 @@ export class AuthController {
 
   @ApiBearerAuth()
   @Get('me')
-  me(@CurrentUser() user: UserPrincipal): UserPrincipal {
-    return user;
+  me(@CurrentUser() user: UserPrincipal): UserPrincipal & { can: Capabilities } {
+    // Issue 19: with what the user may do, so a dashboard that kept an older sign-in learns it too.
+    return { ...user, can: this.auth.capabilities(user.role) };
   }
 }

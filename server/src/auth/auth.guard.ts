@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { OFFICER_IF_SCHEDULING, ROLES, type RoleGrant } from './roles.js';
 import type { AuthenticatedRequest } from './principal.js';
 import { forbidden } from '../common/loa-error.js';
+import { AuthController } from './auth.controller.js';
 
 /** Global guard: every route needs an operator bearer token unless marked @Public (or @AllowDevice for devices). */
 @Injectable()
@@ -31,6 +32,9 @@ export class AuthGuard implements CanActivate {
       const user = await this.auth.authenticate(credentials);
       if (!user) throw new UnauthorizedException('invalid or expired token');
       req.principal = user;
+      // Issue 19: after an administrator set the password, only the account's own routes (change it, sign out,
+      // who am I) answer; the server enforces it, the dashboard only follows.
+      if (user.mustChangePassword && ctx.getClass() !== AuthController) throw forbidden('password.change-required');
       // Roles: the route's @Roles (handler over class); none means admin only (deny by default).
       const grants = this.reflector.getAllAndOverride<RoleGrant[] | undefined>(ROLES, targets) ?? ['admin'];
       const allowed = grants.includes(user.role) || (user.role === 'commune_officer' && this.config.officerMaySchedule && grants.includes(OFFICER_IF_SCHEDULING));

@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
@@ -10,7 +10,9 @@ import { AuthRepository } from './auth.repository.js';
 import type { Role, UserPrincipal } from './principal.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import type { LoginResult } from '@loa/shared/rest';
+import { badRequest, tooMany, unauthorized } from '../common/loa-error.js';
+import type { Capabilities, LoginResult } from '@loa/shared/rest';
+import { capabilitiesOf } from './capabilities.js';
 export type { LoginResult } from '@loa/shared/rest';
 
 /** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (counted in the database). */
@@ -61,7 +63,7 @@ export class AuthService {
     const f = await this.repo.findLoginFailure(username);
     if (f && f.lockedUntil > now0) {
       const minutes = Math.ceil((f.lockedUntil - now0) / 60_000);
-      throw new HttpException(`too many failed logins for this account; try again in ${minutes} min`, HttpStatus.TOO_MANY_REQUESTS);
+      throw tooMany('auth.locked', { minutes });
     }
     const user = await this.repo.findUserByUsername(username);
     // Verify against a dummy hash when the user is unknown so timing does not reveal which usernames exist.
@@ -69,10 +71,10 @@ export class AuthService {
     if (!user || !ok) {
       await this.recordFailure(username, now0);
       this.logger.warn({ ctx: 'auth', username }, 'login refused');
-      throw new UnauthorizedException('wrong username or password');
+      throw unauthorized('auth.wrong-credentials');
     }
     if (f) await this.repo.clearLoginFailures(username);
-    if (user.disabled) throw new UnauthorizedException('this account is disabled');
+    if (user.disabled) throw unauthorized('auth.disabled');
     const now = this.clock.now();
     await this.repo.deleteExpired(now, FAIL_WINDOW_MS);
     return this.issue(user, newId(), null, now);
@@ -89,11 +91,11 @@ export class AuthService {
     const row = await this.repo.findRefreshToken(hash);
     if (!row) throw new UnauthorizedException('invalid refresh token');
     if (row.usedAt !== null) return this.replayed(row.familyId, row.userId);
-    if (row.expiresAt <= now) throw new UnauthorizedException('the refresh token has expired; log in again');
+    if (row.expiresAt <= now) throw unauthorized('auth.refresh-expired');
     const user = await this.repo.findUserById(row.userId);
     if (!user || user.disabled) {
       await this.repo.revokeFamily(row.familyId);
-      throw new UnauthorizedException('this account is disabled');
+      throw unauthorized('auth.disabled');
     }
     // The claim and the new pair commit together: a crash between them can neither burn the token nor mint twice.
     const result = await this.tx.run(async () => {
@@ -108,7 +110,9 @@ export class AuthService {
     if (!session || session.expiresAt <= this.clock.now()) return null;
     const user = await this.repo.findUserById(session.userId);
     if (!user || user.disabled) return null;
-    return { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
+    const principal: UserPrincipal = { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
+    // Only present when set, so every other principal keeps its shape.
+    return user.mustChangePassword ? { ...principal, mustChangePassword: true } : principal;
   }
 
   /** Ends the login the access token belongs to: its refresh tokens and every access token of its family. */
@@ -123,11 +127,17 @@ export class AuthService {
   async changePassword(userId: string, current: string, next: string, currentToken: string): Promise<void> {
     const user = await this.repo.findUserById(userId);
     if (!user) throw new UnauthorizedException('unknown user');
-    if (!(await this.hasher.verify(current, user.passwordHash))) throw new BadRequestException('the current password is wrong');
-    if (next === current) throw new BadRequestException('the new password must differ from the current one');
-    await this.repo.updateUser(userId, { passwordHash: await this.hasher.hash(next), updatedAt: this.clock.now() });
+    if (!(await this.hasher.verify(current, user.passwordHash))) throw badRequest('password.current-wrong');
+    if (next === current) throw badRequest('password.unchanged');
+    // The user chose this one: a forced change (issue 19) is done.
+    await this.repo.updateUser(userId, { passwordHash: await this.hasher.hash(next), updatedAt: this.clock.now(), mustChangePassword: false });
     const session = await this.repo.findSession(hashToken(currentToken));
     await this.repo.deleteSessionsOf(userId, { tokenHash: hashToken(currentToken), familyId: session?.familyId ?? null });
+  }
+
+  /** Issue 19: what a user of this role may do here (the dashboard hides the rest). */
+  capabilities(role: Role): Capabilities {
+    return capabilitiesOf(role, { officerMaySchedule: this.config.officerMaySchedule });
   }
 
   private async issue(user: UserEntity, familyId: string, parentHash: string | null, now: number): Promise<LoginResult> {
@@ -145,7 +155,7 @@ export class AuthService {
       expiresAt: new Date(expiresAt).toISOString(),
       refreshToken,
       refreshExpiresAt: new Date(refreshExpiresAt).toISOString(),
-      user: publicUser(user),
+      user: { ...publicUser(user), can: this.capabilities(user.role as Role) },
     };
   }
 
@@ -164,6 +174,13 @@ export class AuthService {
   }
 }
 
-const publicUser = (u: UserEntity): LoginResult['user'] => ({ id: u.id, username: u.username, role: u.role as Role, areaCode: u.areaCode });
+const publicUser = (u: UserEntity): LoginResult['user'] => ({
+  id: u.id,
+  username: u.username,
+  role: u.role as Role,
+  areaCode: u.areaCode,
+  fullName: u.fullName ?? null,
+  mustChangePassword: u.mustChangePassword ?? false,
+});
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

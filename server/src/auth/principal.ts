@@ -7,6 +7,8 @@ export interface UserPrincipal {
   readonly role: Role;
   /** Root of the area subtree the user may act on; null for a nationwide admin. */
   readonly areaCode: string | null;
+  /** Issue 19: an administrator set the password; only the account's own routes answer until it is changed. */
+  readonly mustChangePassword?: boolean;
 }
 
 export interface DevicePrincipal {

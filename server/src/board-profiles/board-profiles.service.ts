@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { BoardProfileEntity } from './board-profile.entity.js';
 import { BoardProfilesRepository } from './board-profiles.repository.js';
 import type { BoardProfileView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { BoardProfileView } from '@loa/shared/rest';
 
 export type Orientation = 'landscape' | 'portrait';
@@ -49,7 +50,7 @@ export class BoardProfilesService {
 
   async create(input: BoardProfileInput): Promise<BoardProfileView> {
     const orientation = orientationOf(input.width, input.height, input.orientation);
-    if (await this.repo.findByName(input.name)) throw new ConflictException(`a board profile named "${input.name}" exists already`);
+    if (await this.repo.findByName(input.name)) throw conflict('board-profile.name-taken', { name: input.name });
     const p: BoardProfileEntity = { id: newId(), name: input.name, width: input.width, height: input.height, orientation, createdAt: this.clock.now(), updatedAt: null };
     await this.repo.insert(p);
     await this.notify(p, []);
@@ -62,7 +63,7 @@ export class BoardProfilesService {
     const height = patch.height ?? p.height;
     const orientation = orientationOf(width, height, patch.orientation ?? (patch.width !== undefined || patch.height !== undefined ? undefined : p.orientation));
     if (patch.name !== undefined && patch.name !== p.name && (await this.repo.findByName(patch.name))) {
-      throw new ConflictException(`a board profile named "${patch.name}" exists already`);
+      throw conflict('board-profile.name-taken', { name: patch.name });
     }
     const next: BoardProfileEntity = { ...p, name: patch.name ?? p.name, width, height, orientation, updatedAt: this.clock.now() };
     await this.repo.update(id, { name: next.name, width, height, orientation, updatedAt: next.updatedAt });
@@ -73,7 +74,7 @@ export class BoardProfilesService {
   async remove(id: string): Promise<void> {
     await this.require(id);
     const devices = await this.repo.devicesUsing(id);
-    if (devices.length > 0) throw new ConflictException(`board profile ${id} is used by ${devices.length} device(s): ${devices.slice(0, 10).join(', ')}`);
+    if (devices.length > 0) throw conflict('board-profile.in-use', { id, count: devices.length, devices: devices.slice(0, 10).join(', ') });
     await this.repo.remove(id);
   }
 
@@ -88,7 +89,7 @@ export class BoardProfilesService {
   /** The entity, or 404 (400 when `asInput`, for ids given in a request body or query). */
   async require(id: string, asInput = false): Promise<BoardProfileEntity> {
     const p = await this.repo.find(id);
-    if (!p) throw asInput ? new BadRequestException(`unknown board profile ${id}`) : new NotFoundException(`board profile ${id} not found`);
+    if (!p) throw asInput ? badRequest('board-profile.unknown', { id }) : notFound('board-profile.not-found', { id });
     return p;
   }
 
@@ -99,6 +100,6 @@ export class BoardProfilesService {
 
 function orientationOf(width: number, height: number, given: Orientation | undefined): Orientation {
   const actual: Orientation = height > width ? 'portrait' : 'landscape';
-  if (given !== undefined && given !== actual) throw new BadRequestException(`${width}×${height} is ${actual}, not ${given}`);
+  if (given !== undefined && given !== actual) throw badRequest('board-profile.ratio', { size: `${width}×${height}`, actual, given });
   return actual;
 }

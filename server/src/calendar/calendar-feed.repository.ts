@@ -53,7 +53,8 @@ export class CalendarFeedRepository {
       .from('schedules', 's')
       .where(`s.status = 'active'`)
       .andWhere('s.approval IN (:...reaching)', { reaching: REACHING })
-      .andWhere('(s.rrule IS NOT NULL OR (s.start_at >= :from AND s.start_at < :to))', { from, to })
+      // A one-off with a moved occurrence (issue 19: an added date) may air outside its start's window.
+      .andWhere('(s.rrule IS NOT NULL OR s.rdates IS NOT NULL OR (s.start_at >= :from AND s.start_at < :to))', { from, to })
       .getRawMany<{ id: string }>();
     return [...new Set([...stored, ...planned].map((r) => r.id))];
   }

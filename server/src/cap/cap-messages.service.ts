@@ -1,8 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { CapMessagePage, CapMessageQuery, CapMessageView } from '@loa/shared/rest';
 import { isoOrNull } from '../common/iso.js';
 import type { CapMessageEntity } from './cap.entities.js';
 import { CapRepository } from './cap.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /** The record of received messages: what was taken, what was refused and why. */
 @Injectable()
@@ -16,7 +17,7 @@ export class CapMessagesService {
 
   async raw(id: string): Promise<string> {
     const xml = await this.repo.rawXml(id);
-    if (xml === null) throw new NotFoundException(`CAP message ${id} not found`);
+    if (xml === null) throw notFound('cap.message-not-found', { id });
     return xml;
   }
 }

@@ -1,8 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { atomFeedOf, capMessageOf, type CapOutContext } from './cap-out.js';
 import { CapRepository } from './cap.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /** Entries in the Atom feed. */
 export const CAP_FEED_ENTRIES = 100;
@@ -32,14 +33,14 @@ export class CapOutService {
   /** Alerts still waiting for a second person (or withdrawn before anyone confirmed them) are not public. */
   async published(id: string) {
     const a = /^[\w-]{1,80}$/.test(id) ? await this.repo.alert(id) : null;
-    if (!a || a.status === 'pending' || (a.status === 'cancelled' && a.requestedAt && !a.confirmedAt)) throw new NotFoundException(`alert ${id.slice(0, 80)} not found`);
+    if (!a || a.status === 'pending' || (a.status === 'cancelled' && a.requestedAt && !a.confirmedAt)) throw notFound('alert.not-found', { id: id.slice(0, 80) });
     return a;
   }
 
   /** The audio of a published alert (its CAP `resource`): public like the message that links to it. */
   async audioOf(id: string): Promise<string> {
     const a = await this.published(id);
-    if (!a.mediaSha256) throw new NotFoundException(`alert ${a.id} has no audio`);
+    if (!a.mediaSha256) throw notFound('alert.no-audio', { id: a.id });
     return a.mediaSha256;
   }
 }

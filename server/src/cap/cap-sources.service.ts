@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { capMessagesPath, type CapSourceCreated, type CapSourceView, type createCapSourceSchema, type updateCapSourceSchema } from '@loa/shared/rest';
 import type { z } from 'zod';
@@ -7,6 +7,7 @@ import { newId, randomToken } from '../common/ids.js';
 import { isoOrNull } from '../common/iso.js';
 import type { CapSourceEntity } from './cap.entities.js';
 import { CapRepository } from './cap.repository.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -28,7 +29,7 @@ export class CapSourcesService {
 
   async require(id: string): Promise<CapSourceEntity> {
     const s = await this.repo.findSource(id);
-    if (!s) throw new NotFoundException(`CAP source ${id} not found`);
+    if (!s) throw notFound('cap-source.not-found', { id });
     return s;
   }
 
@@ -63,10 +64,10 @@ export class CapSourcesService {
     const { rotateSecret, ...fields } = body;
     const next: CapSourceEntity = { ...s };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
-    if (next.kind === 'feed' && !next.feedUrl) throw new BadRequestException('feedUrl: a feed source needs feedUrl');
+    if (next.kind === 'feed' && !next.feedUrl) throw badRequest('cap-source.feed-url');
     let secret: string | null = null;
     if (rotateSecret) {
-      if (s.kind !== 'push') throw new BadRequestException('rotateSecret: only a push source has a secret');
+      if (s.kind !== 'push') throw badRequest('cap-source.push-only');
       secret = randomToken(32);
       next.secretHash = sha256(secret);
     }
@@ -75,7 +76,7 @@ export class CapSourcesService {
   }
 
   async remove(id: string): Promise<void> {
-    if (!(await this.repo.deleteSource(id))) throw new NotFoundException(`CAP source ${id} not found`);
+    if (!(await this.repo.deleteSource(id))) throw notFound('cap-source.not-found', { id });
   }
 
   /**

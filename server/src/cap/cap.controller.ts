@@ -24,6 +24,7 @@ import { CapMessagesService } from './cap-messages.service.js';
 import { CapOutService } from './cap-out.service.js';
 import { CapSourcesService } from './cap-sources.service.js';
 import { CAP_MAX_BYTES } from './cap-validate.js';
+import { badRequest } from '../common/loa-error.js';
 
 /** Reads the request body ourselves: the JSON parser leaves XML alone, and the credential is checked before any byte is read. */
 function readBody(req: Request, limit: number): Promise<Buffer> {
@@ -108,7 +109,7 @@ export class CapController {
   @ApiOperation({ summary: 'Polls a feed source now (as the periodic job would); answers how many new entries were handled' })
   async poll(@Param('id', { schema: capSourceIdSchema }) id: string): Promise<{ handled: number; error: string | null }> {
     const s = await this.sources.require(id);
-    if (s.kind !== 'feed') throw new HttpException('only a feed source is polled', HttpStatus.BAD_REQUEST);
+    if (s.kind !== 'feed') throw badRequest('cap-source.not-feed');
     return this.feeds.poll(s);
   }
 

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
   MAX_COMMAND_TTL_MS,
   type Command,
@@ -30,6 +30,7 @@ import { compileSlots } from '../timelines/timeline-compiler.js';
 import { timeOrderedId } from './command-id.js';
 import { CommandsRepository, type PendingRow, type ResultUpdate, type SentMark } from './commands.repository.js';
 import { COMMAND_STATES, type CommandCreated, type CommandDetail, type CommandResultView, type CommandView, type DeviceCommandView, type Page } from '@loa/shared/rest';
+import { badRequest, notFound } from '../common/loa-error.js';
 export type { CommandCreated, CommandDetail, CommandResultView, CommandView, DeviceCommandView, Page } from '@loa/shared/rest';
 
 /** playNow as an operator gives it: the server turns the content into a slot, as timelines do. */
@@ -108,7 +109,7 @@ export class CommandsService implements OnModuleDestroy {
    */
   async create(input: CreateCommandInput, userId: string): Promise<CommandCreated> {
     const ttlMs = input.ttlS === undefined ? this.config.commandTtlMs : input.ttlS * 1000;
-    if (ttlMs <= 0 || ttlMs > MAX_COMMAND_TTL_MS) throw new BadRequestException(`ttlS must be between 1 and ${MAX_COMMAND_TTL_MS / 1000}`);
+    if (ttlMs <= 0 || ttlMs > MAX_COMMAND_TTL_MS) throw badRequest('command.ttl-range', { max: MAX_COMMAND_TTL_MS / 1000 });
     const resolved = await this.resolveCommand(input.command);
     const devices = await this.resolveTarget(input.target, resolved.kind);
     const now = this.clock.now();
@@ -166,7 +167,7 @@ export class CommandsService implements OnModuleDestroy {
   /** 404 unless the command is readable in the subtree (`scopePath`, null: everything). */
   async checkReadable(id: string, scopePath: string | null): Promise<void> {
     const command = await this.repo.find(id);
-    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw new NotFoundException(`command ${id} not found`);
+    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw notFound('command.not-found', { id });
   }
 
   /** `scopePath`: a subtree's LIKE pattern, for a scoped reader (null: everything). */
@@ -178,14 +179,14 @@ export class CommandsService implements OnModuleDestroy {
 
   async get(id: string, f: { state?: CommandState | undefined; limit: number; offset: number }, scopePath: string | null = null): Promise<CommandDetail> {
     const command = await this.repo.find(id);
-    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw new NotFoundException(`command ${id} not found`);
+    if (!command || (scopePath !== null && !(await this.repo.readableIn(id, scopePath)))) throw notFound('command.not-found', { id });
     const counts = (await this.repo.countsByState([id])).get(id);
     const { items, total } = await this.repo.results(id, f);
     return { ...this.view(command, counts), results: { total, limit: f.limit, offset: f.offset, items: items.map(resultView) } };
   }
 
   async forDevice(deviceId: string, limit: number, offset: number): Promise<Page<DeviceCommandView>> {
-    if (!(await this.repo.deviceExists(deviceId))) throw new NotFoundException(`device ${deviceId} not found`);
+    if (!(await this.repo.deviceExists(deviceId))) throw notFound('device.not-found', { id: deviceId });
     const { items, total } = await this.repo.forDevice(deviceId, limit, offset);
     return {
       total,
@@ -307,12 +308,12 @@ export class CommandsService implements OnModuleDestroy {
   private async resolveCommand(c: OperatorCommand): Promise<{ command: Exclude<Command, { type: 'playNow' }> | ResolvedPlayNow; kind: DeviceKind | null }> {
     if (c.type !== 'playNow') return { command: c, kind: null };
     const found = await this.repo.content(c.contentId);
-    if (!found) throw new BadRequestException(`unknown content ${c.contentId}`);
+    if (!found) throw badRequest('content.unknown', { id: c.contentId });
     const { content, media } = found;
     requireApproved(content, 'played');
-    if (content.type === 'image') throw new BadRequestException(`content ${c.contentId} is an image: schedule it (playNow does not carry images yet)`);
+    if (content.type === 'image') throw badRequest('content.image-no-play-now', { id: c.contentId });
     const now = this.clock.now();
-    if ((content.validFrom ?? -Infinity) > now || (content.validUntil ?? Infinity) <= now) throw new BadRequestException(`content ${c.contentId} is not valid now`);
+    if ((content.validFrom ?? -Infinity) > now || (content.validUntil ?? Infinity) <= now) throw badRequest('content.not-valid-now', { id: c.contentId });
     return {
       command: { type: 'playNow', content, media, priority: c.priority ?? PLAY_NOW_DEFAULT_PRIORITY, volume: c.volume ?? null },
       kind: RENDERS[content.type],
@@ -375,7 +376,7 @@ function playNowFor(p: ResolvedPlayNow, commandId: string, now: number): Command
       mediaDurationMs: media?.durationMs ?? null,
     },
   ]);
-  if (!slot) throw new BadRequestException(`content ${content.id} cannot be played (its media or text is missing)`);
+  if (!slot) throw badRequest('content.unplayable', { id: content.id });
   return { type: 'playNow', slot };
 }
 

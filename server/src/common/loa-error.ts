@@ -1,4 +1,13 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  UnauthorizedException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { formatError, type ErrorCode, type ErrorParams, type ErrorView } from '@loa/shared/rest';
 
 /**
@@ -11,16 +20,45 @@ export class LoaError extends HttpException {
     readonly code: ErrorCode,
     readonly params: ErrorParams = {},
   ) {
-    const body: ErrorView = { statusCode: status, code, params: { ...params }, message: formatError(code, params, 'en') ?? code };
-    super(body, status);
+    super(body(status, code, params), status);
   }
 }
 
-export const badRequest = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.BAD_REQUEST, code, params);
-export const forbidden = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.FORBIDDEN, code, params);
-export const notFound = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.NOT_FOUND, code, params);
-export const conflict = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.CONFLICT, code, params);
-export const unprocessable = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.UNPROCESSABLE_ENTITY, code, params);
+/**
+ * The coded body, thrown as Nest's own exception class of the status so `instanceof NotFoundException` (scope checks,
+ * tests, callers that translate one refusal into another) keeps working on coded refusals.
+ */
+const body = (status: number, code: ErrorCode, params: ErrorParams = {}, error?: string): ErrorView => ({
+  statusCode: status,
+  code,
+  params: { ...params },
+  message: formatError(code, params, 'en') ?? code,
+  ...(error ? { error } : {}),
+});
+
+export const badRequest = (code: ErrorCode, params?: ErrorParams): BadRequestException => new BadRequestException(body(HttpStatus.BAD_REQUEST, code, params, 'Bad Request'));
+export const forbidden = (code: ErrorCode, params?: ErrorParams): ForbiddenException => new ForbiddenException(body(HttpStatus.FORBIDDEN, code, params, 'Forbidden'));
+export const notFound = (code: ErrorCode, params?: ErrorParams): NotFoundException => new NotFoundException(body(HttpStatus.NOT_FOUND, code, params, 'Not Found'));
+export const conflict = (code: ErrorCode, params?: ErrorParams): ConflictException => new ConflictException(body(HttpStatus.CONFLICT, code, params, 'Conflict'));
+export const unprocessable = (code: ErrorCode, params?: ErrorParams): UnprocessableEntityException =>
+  new UnprocessableEntityException(body(HttpStatus.UNPROCESSABLE_ENTITY, code, params, 'Unprocessable Entity'));
+export const unauthorized = (code: ErrorCode, params?: ErrorParams): UnauthorizedException => new UnauthorizedException(body(HttpStatus.UNAUTHORIZED, code, params, 'Unauthorized'));
+export const tooMany = (code: ErrorCode, params?: ErrorParams): LoaError => new LoaError(HttpStatus.TOO_MANY_REQUESTS, code, params);
+
+/** The coded part of a body, for a refusal thrown as another class (413) or with more fields (`errors`). */
+export const coded = (code: ErrorCode, params: ErrorParams = {}): { code: ErrorCode; params: ErrorParams; message: string } => ({
+  code,
+  params: { ...params },
+  message: formatError(code, params, 'en') ?? code,
+});
+
+/** The code and parameters of a refusal (coded or not), for tests and callers that re-throw. */
+export function errorCodeOf(e: unknown): { code: string; params: ErrorParams } | null {
+  if (!(e instanceof HttpException)) return null;
+  const r = e.getResponse();
+  if (!r || typeof r !== 'object' || typeof (r as { code?: unknown }).code !== 'string') return null;
+  return { code: (r as { code: string }).code, params: ((r as { params?: ErrorParams }).params ?? {}) as ErrorParams };
+}
 
 const GENERIC: Readonly<Record<number, ErrorCode>> = {
   400: 'http.bad-request',

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { configSchema, type RawConfig } from './config.schema.js';
 import { buildTtsConfig, type TtsConfig } from './tts-settings.js';
+import { buildNotifyConfig, type NotifyConfig } from './notify-settings.js';
+import { buildMapConfig, type MapConfig } from './map-settings.js';
 
 /** The external MQTT broker the server is a client of (issue 15); null: the embedded aedes broker. */
 export interface ExternalBrokerConfig {
@@ -98,6 +100,10 @@ export class AppConfig {
 
   /** Text-to-speech engine and normalisation settings (issue 6). */
   readonly tts: TtsConfig;
+  /** Issue 19: e-mail and SMS notification adapters (LOA_SMTP_URL, LOA_NOTIFY_SMS_URL…). */
+  readonly notify: NotifyConfig;
+  /** Issue 19: the dashboard map's tiles (LOA_MAP_TILE_URL, LOA_MAP_ATTRIBUTION). */
+  readonly map: MapConfig;
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
     this.httpPort = raw.LOA_HTTP_PORT;
@@ -179,6 +185,8 @@ export class AppConfig {
     this.trustProxy = proxy === undefined || proxy === '' ? null : /^\d+$/.test(proxy) ? Number(proxy) : proxy.split(',').map((p) => p.trim()).filter((p) => p !== '');
     try {
       this.tts = buildTtsConfig(raw);
+      this.notify = buildNotifyConfig(raw);
+      this.map = buildMapConfig(raw);
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ttsSettingsShape } from './tts-settings.js';
+import { notifySettingsShape } from './notify-settings.js';
+import { mapSettingsShape } from './map-settings.js';
 
 /** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
 export function isIanaZone(zone: string): boolean {
@@ -173,6 +175,10 @@ export const configSchema = z.object({
   LOA_MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Text-to-speech (issue 6): engine, vendor API and extra abbreviations; see docs/tts.md and tts-settings.ts. */
   ...ttsSettingsShape,
+  /** Issue 19: e-mail (SMTP) and SMS (HTTP webhook) notifications; see notify-settings.ts. */
+  ...notifySettingsShape,
+  /** Issue 19: the dashboard map's tile server and attribution; see map-settings.ts. */
+  ...mapSettingsShape,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

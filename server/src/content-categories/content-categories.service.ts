@@ -1,7 +1,8 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ContentCategoryView, CreateContentCategoryRequest, UpdateContentCategoryRequest } from '@loa/shared/rest';
 import { ContentCategoriesRepository } from './content-categories.repository.js';
 import type { ContentCategoryEntity } from './content-category.entity.js';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 
 const view = (c: ContentCategoryEntity): ContentCategoryView => ({ code: c.code, name: c.name, essential: Boolean(c.essential) });
 
@@ -20,13 +21,13 @@ export class ContentCategoriesService {
 
   async get(code: string): Promise<ContentCategoryView> {
     const c = await this.repo.find(code);
-    if (!c) throw new NotFoundException(`content category ${code} not found`);
+    if (!c) throw notFound('category.not-found', { code });
     return view(c);
   }
 
   async create(body: CreateContentCategoryRequest): Promise<ContentCategoryView> {
     const c: ContentCategoryEntity = { code: body.code, name: body.name, essential: body.essential };
-    if (!(await this.repo.insert(c))) throw new ConflictException(`content category ${body.code} already exists`);
+    if (!(await this.repo.insert(c))) throw conflict('category.exists', { code: body.code });
     return view(c);
   }
 
@@ -41,12 +42,12 @@ export class ContentCategoriesService {
     await this.get(code);
     if (await this.repo.deleteUnused(code)) return;
     const used = await this.repo.usedBy(code);
-    if (used > 0) throw new ConflictException(`content category ${code} is used by ${used} content(s): give them another category first`);
+    if (used > 0) throw conflict('category.in-use', { code, count: used });
     await this.get(code); // deleted meanwhile by someone else: 404
   }
 
   /** For contents: 400 when a content names a category that does not exist. */
   async requireExisting(code: string): Promise<void> {
-    if (!(await this.repo.find(code))) throw new BadRequestException(`category ${code} does not exist (see GET /api/v1/content-categories)`);
+    if (!(await this.repo.find(code))) throw badRequest('category.unknown', { code });
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import { Transform, type Readable } from 'node:stream';
 import { Clock } from '../common/clock.js';
 import type { BoardProfileEntity } from '../board-profiles/board-profile.entity.js';
@@ -10,6 +10,7 @@ import { MediaStorage } from '../media/media.storage.js';
 import { DEFAULT_BOARD_SIZE, DEFAULT_PROFILE_KEY } from '../board-profiles/board-profiles.service.js';
 import { ContentsRepository } from './contents.repository.js';
 import { ImageProcessor, ImageRejected, MAX_IMAGE_BYTES, type ProbedImage } from './image-processor.js';
+import { badRequest, coded } from '../common/loa-error.js';
 
 export interface StoredImage extends ProbedImage {
   sha256: string;
@@ -56,7 +57,7 @@ export class ContentImages {
     }
     if (written.bytes === 0) {
       await this.storage.removeTemp(temp);
-      throw new BadRequestException('the request body is empty: send the image bytes (content-type image/png, image/jpeg or image/webp)');
+      throw badRequest('content.image-empty');
     }
     try {
       const probed = await this.images.probe(temp);
@@ -64,7 +65,7 @@ export class ContentImages {
       return { ...probed, sha256: written.sha256, bytes: written.bytes };
     } catch (err) {
       await this.storage.removeTemp(temp);
-      if (err instanceof ImageRejected) throw new BadRequestException(err.message);
+      if (err instanceof ImageRejected) throw badRequest('content.image-refused', { detail: err.message });
       throw err;
     }
   }
@@ -120,4 +121,4 @@ export class ContentImages {
 }
 
 const tooLarge = (bytes: number): PayloadTooLargeException =>
-  new PayloadTooLargeException(`the image is ${(bytes / 1048576).toFixed(1)} MB or more; at most ${MAX_IMAGE_BYTES / 1048576} MB`);
+  new PayloadTooLargeException({ statusCode: 413, error: 'Payload Too Large', ...coded('content.image-too-large', { size: (bytes / 1048576).toFixed(1), max: MAX_IMAGE_BYTES / 1048576 }) });

@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import type { ContentState } from './content.entity.js';
+import { badRequest } from '../common/loa-error.js';
 
 export type LifecycleAction = 'submit' | 'approve' | 'reject' | 'archive';
 
@@ -25,5 +25,5 @@ export const isEditable = (s: ContentState): boolean => s === 'draft' || s === '
  */
 export function requireApproved(content: { id: string; state?: ContentState | null }, use: 'scheduled' | 'played'): void {
   const state = content.state ?? 'approved';
-  if (state !== 'approved') throw new BadRequestException(`content ${content.id} is ${state}: only approved content can be ${use}`);
+  if (state !== 'approved') throw badRequest('content.not-approved', { id: content.id, state, use });
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { APPROVERS, EDITORS, OFFICER_IF_SCHEDULING, READERS, Roles } from '../auth/roles.js';
 import type { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -15,10 +15,11 @@ import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { ContentsService, type ContentView } from './contents.service.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { forbidden } from '../common/loa-error.js';
 
 /** Creating already approved content (`approve: true`) needs the approver's right. */
 const mayApprove = (user: UserPrincipal, approve: boolean | undefined): void => {
-  if (approve && !APPROVERS.includes(user.role)) throw new ForbiddenException(`role ${user.role} may not approve content`);
+  if (approve && !APPROVERS.includes(user.role)) throw forbidden('content.approve-role', { role: user.role });
 };
 const ms = (v: string | undefined): number | undefined => (v === undefined ? undefined : Date.parse(v));
 

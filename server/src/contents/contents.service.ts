@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, Optional, type OnModuleInit } from '@nestjs/common';
+import { ConflictException, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { boardPage, renderBoard, type BoardView, type TextStyle } from '@loa/shared';
 import { Clock } from '../common/clock.js';
@@ -16,6 +16,7 @@ import { isEditable, nextState, type LifecycleAction } from './content-lifecycle
 import { ContentsRepository, type TransitionRecord } from './contents.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import type { ContentStepView, ContentView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { ContentStepView, ContentView } from '@loa/shared/rest';
 
 interface Validity {
@@ -231,7 +232,7 @@ export class ContentsService implements OnModuleInit {
   async update(id: string, patch: UpdateContentInput, userId: string): Promise<ContentView> {
     const c = await this.require(id);
     const state = c.state ?? 'draft';
-    if (!isEditable(state)) throw new ConflictException(`content ${id} is ${state}: only draft or rejected content can be edited${state === 'approved' ? ' (create a new content instead)' : ''}`);
+    if (!isEditable(state)) throw state === 'approved' ? conflict('content.approved-not-editable', { id }) : conflict('content.not-editable', { id, state });
     const next: Partial<ContentEntity> = { updatedAt: this.clock.now() };
     if (patch.title !== undefined) next.title = patch.title;
     if (patch.validFrom !== undefined) next.validFrom = patch.validFrom;
@@ -242,7 +243,7 @@ export class ContentsService implements OnModuleInit {
     }
     checkValidity(next.validFrom ?? c.validFrom ?? undefined, next.validUntil ?? c.validUntil ?? undefined);
     const wrongType = (field: string): never => {
-      throw new BadRequestException(`${field} does not apply to ${c.type} content`);
+      throw badRequest('content.field-not-applicable', { field, type: c.type });
     };
     if (patch.emergency !== undefined) next.emergency = patch.emergency;
     // Issue 18: an audio content may carry a board text too.
@@ -329,7 +330,7 @@ export class ContentsService implements OnModuleInit {
       const style = (c.style ?? {}) as { fit?: 'contain' | 'cover'; background?: string };
       view = { type: 'image', title: c.title, src: await this.images.dataUri(v.sha256, v.mime), fit: style.fit, background: style.background };
     } else {
-      throw new BadRequestException(`content ${id} is ${c.type}: only text and image content is shown on boards`);
+      throw badRequest('content.not-for-boards', { id, type: c.type });
     }
     return boardPage({ content: renderBoard(view), size, title: `Xem trước — ${c.title}` });
   }
@@ -338,7 +339,7 @@ export class ContentsService implements OnModuleInit {
     const c = await this.require(id);
     const from = c.state ?? 'draft';
     const to = nextState(from, action);
-    if (!to) throw new ConflictException(`content ${id} is ${from}: cannot ${action} it`);
+    if (!to) throw conflict('content.bad-step', { id, state: from, action });
     const now = this.clock.now();
     const patch: Partial<ContentEntity> = { state: to, updatedAt: now };
     if (action === 'reject') patch.rejectReason = reason ?? null;
@@ -355,12 +356,12 @@ export class ContentsService implements OnModuleInit {
 
   private async moved(id: string, action: string): Promise<ConflictException> {
     const now = await this.repo.find(id);
-    return new ConflictException(`content ${id} changed meanwhile (now ${now?.state ?? 'gone'}): cannot ${action} it`);
+    return conflict('content.changed-meanwhile', { id, state: now?.state ?? 'gone', action });
   }
 
   private async require(id: string): Promise<ContentEntity> {
     const c = await this.repo.find(id);
-    if (!c) throw new NotFoundException(`content ${id} not found`);
+    if (!c) throw notFound('content.not-found', { id });
     return c;
   }
 
@@ -370,8 +371,8 @@ export class ContentsService implements OnModuleInit {
 
   private async audioMedia(sha256: string): Promise<MediaEntity> {
     const media = await this.repo.findMedia(sha256);
-    if (!media) throw new BadRequestException(`unknown media ${sha256}: upload it first (POST /api/v1/media)`);
-    if (media.mime.startsWith('image/')) throw new BadRequestException(`media ${sha256} is an image, not audio`);
+    if (!media) throw badRequest('media.unknown', { id: sha256 });
+    if (media.mime.startsWith('image/')) throw badRequest('media.is-image', { id: sha256 });
     return media;
   }
 
@@ -391,5 +392,5 @@ function boardTextOf(spoken: string | null | undefined): string | null {
 }
 
 function checkValidity(from: number | undefined, until: number | undefined): void {
-  if (from !== undefined && until !== undefined && until <= from) throw new BadRequestException('validUntil must be after validFrom');
+  if (from !== undefined && until !== undefined && until <= from) throw badRequest('validity.order');
 }

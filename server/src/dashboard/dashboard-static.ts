@@ -18,7 +18,14 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Loa</title>
  */
 const PUBLIC_PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export function mountDashboard(app: NestExpressApplication, dir: string, logger: AppLogger): void {
+/**
+ * The operators' dashboard's policy: images only from here, data:/blob: URLs and the map's tile server (issue 19,
+ * LOA_MAP_TILE_URL), so a page cannot be made to beacon elsewhere through an image; no plugins, no <base>.
+ */
+export const dashboardCsp = (imgOrigins: readonly string[]): string => ["img-src 'self' data: blob:" + imgOrigins.map((o) => ` ${o}`).join(''), "object-src 'none'", "base-uri 'self'"].join('; ');
+
+export function mountDashboard(app: NestExpressApplication, dir: string, logger: AppLogger, options: { imgOrigins?: readonly string[] } = {}): void {
+  const csp = dashboardCsp(options.imgOrigins ?? []);
   const index = path.join(dir, 'index.html');
   const http = app.getHttpAdapter().getInstance() as { use: (fn: (req: Req, res: Res, next: () => void) => void) => void };
   http.use((req, res, next) => {
@@ -30,6 +37,7 @@ export function mountDashboard(app: NestExpressApplication, dir: string, logger:
       // The residents' feedback page (issue 17) is public and takes personal data: it runs under a strict policy
       // (no inline code, nothing from elsewhere); its browser test proves the page works under exactly this one.
       if (req.path.startsWith(FEEDBACK_PUBLIC_PAGE_PATH)) res.setHeader('Content-Security-Policy', PUBLIC_PAGE_CSP);
+      else res.setHeader('Content-Security-Policy', csp);
     }
     next();
   });

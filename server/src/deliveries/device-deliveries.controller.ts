@@ -18,11 +18,11 @@ export class DeviceDeliveriesController {
     private readonly scope: ScopeService,
   ) {}
 
-  /** The device's deliveries, newest occurrence first. */
+  /** The device's deliveries, newest occurrence first; `when` gives the played ones or the upcoming ones (issue 19). */
   @Get(':id/deliveries')
   @Roles(ANY_ROLE)
   async list(@Param('id') id: string, @Query({ schema: deviceDeliveriesQuery }) q: z.infer<typeof deviceDeliveriesQuery>, @CurrentUser() user: UserPrincipal): Promise<DeviceDeliveryView[]> {
     await this.scope.checkDevice(user, id, 'read');
-    return this.deliveries.recent(id, { limit: q.limit, before: q.before === undefined ? undefined : Date.parse(q.before) });
+    return this.deliveries.recent(id, { limit: q.limit, before: q.before === undefined ? undefined : Date.parse(q.before), when: q.when, after: q.after === undefined ? undefined : Date.parse(q.after) });
   }
 }

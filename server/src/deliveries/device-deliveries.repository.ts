@@ -26,8 +26,11 @@ export class DeviceDeliveriesRepository {
     return this.db.getRepository(DeviceEntity).existsBy({ id: deviceId });
   }
 
-  /** Newest occurrence first; `before` pages on the occurrence start (exclusive). */
-  async recent(deviceId: string, q: { limit: number; before?: number | undefined }): Promise<DeviceDeliveryRow[]> {
+  /**
+   * Newest occurrence first; `before` pages on the occurrence start (exclusive). Issue 19: `upcoming` gives the
+   * occurrences starting after `after` instead, soonest first (the device page's "Sắp phát").
+   */
+  async recent(deviceId: string, q: { limit: number; before?: number | undefined; after?: number | undefined; upcoming?: boolean }): Promise<DeviceDeliveryRow[]> {
     const qb = this.db
       .createQueryBuilder()
       .from('deliveries', 'd')
@@ -37,6 +40,7 @@ export class DeviceDeliveriesRepository {
       .leftJoin('contents', 'c', 'c.id = s.content_id')
       .where('d.device_id = :deviceId', { deviceId });
     if (q.before !== undefined) qb.andWhere('o.start_at < :before', { before: q.before });
+    if (q.after !== undefined) qb.andWhere('o.start_at > :after', { after: q.after });
     const raw = await qb
       .select([
         'd.schedule_id AS "scheduleId"',
@@ -48,7 +52,7 @@ export class DeviceDeliveriesRepository {
         's.priority AS "priority"',
         ...DELIVERY_PROGRESS_COLUMNS,
       ])
-      .orderBy('o.start_at', 'DESC')
+      .orderBy('o.start_at', q.upcoming ? 'ASC' : 'DESC')
       .addOrderBy('d.occurrence_id', 'ASC')
       .limit(q.limit)
       .getRawMany<Record<string, unknown>>();

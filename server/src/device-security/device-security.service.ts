@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { BrokerAccounts, NoBrokerAccounts, type BrokerAccountView } from '../broker-accounts/broker-accounts.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
 import { Clock } from '../common/clock.js';
@@ -10,6 +10,7 @@ import { SigningService } from '../signing/signing.service.js';
 import { DeviceCredentialsService } from '../device-auth/device-credentials.service.js';
 import { DevicePresence } from './device-presence.js';
 import { DeviceSecurityRepository } from './device-security.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 export interface RotatedCredentials {
   deviceId: string;
@@ -90,6 +91,6 @@ export class DeviceSecurityService {
   }
 
   private async requireDevice(deviceId: string): Promise<void> {
-    if (!(await this.repo.exists(deviceId))) throw new NotFoundException(`device ${deviceId} not found`);
+    if (!(await this.repo.exists(deviceId))) throw notFound('device.not-found', { id: deviceId });
   }
 }

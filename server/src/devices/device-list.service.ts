@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DEFAULT_DEVICE_PAGE, type DeviceListItem, type DeviceListQuery, type DeviceListSort, type DevicePage, type DeviceView } from '@loa/shared/rest';
 import { AreasService } from '../areas/areas.service.js';
 import { ScopeService } from '../auth/area-scope.js';
@@ -8,6 +8,7 @@ import type { DeviceEntity } from './device.entity.js';
 import { DeviceListRepository, NUMERIC_SORTS, type DeviceListFilter, type DeviceListOrder, type Keyset } from './device-list.repository.js';
 import { DevicesRepository } from './devices.repository.js';
 import { deviceView } from './devices.service.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 /**
  * GET /api/v1/devices (issue 14): the reader's subtree, filtered, sorted and paged in SQL. Only the page's devices get
@@ -55,7 +56,7 @@ export class DeviceListService {
   /** The reader's scope is the outer bound; an area outside it answers 404 as any out-of-scope read does. */
   private async filterFor(user: UserPrincipal, q: DeviceListQuery): Promise<DeviceListFilter> {
     const scope = await this.scope.of(user);
-    if (q.areaCode !== undefined && !scope.contains(q.areaCode)) throw new NotFoundException(`area ${q.areaCode} not found`);
+    if (q.areaCode !== undefined && !scope.contains(q.areaCode)) throw notFound('area.not-found', { id: q.areaCode });
     const areaPath = q.areaCode === undefined ? null : (await this.areas.get(q.areaCode)).path;
     return { scopePath: scope.pathPrefix, areaPath, status: q.status, kind: q.kind, terms: q.q === undefined ? [] : searchTerms(q.q) };
   }
@@ -95,12 +96,12 @@ function decodeCursor(cursor: string, order: DeviceListOrder): Keyset {
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new BadRequestException('cursor: not a cursor this list gave');
+    throw badRequest('cursor.invalid');
   }
-  if (!Array.isArray(parsed) || parsed.length !== 4) throw new BadRequestException('cursor: not a cursor this list gave');
+  if (!Array.isArray(parsed) || parsed.length !== 4) throw badRequest('cursor.invalid');
   const [sort, dir, value, id] = parsed as unknown[];
-  if (sort !== order.sort || dir !== order.order) throw new BadRequestException('cursor: it belongs to another sort or order; start again without a cursor');
+  if (sort !== order.sort || dir !== order.order) throw badRequest('cursor.other-order');
   const valueOk = NUMERIC_SORTS.has(order.sort) ? typeof value === 'number' && Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 400;
-  if (!valueOk || typeof id !== 'string' || id.length === 0 || id.length > 64) throw new BadRequestException('cursor: not a cursor this list gave');
+  if (!valueOk || typeof id !== 'string' || id.length === 0 || id.length > 64) throw badRequest('cursor.invalid');
   return { value: value as string | number, id };
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { DeviceKind } from '@loa/shared';
+import type { LocationSource } from '@loa/shared/rest';
 import { epochMs, jsonArray } from '../database/columns.js';
 
 @Entity('devices')
@@ -36,4 +37,6 @@ export class DeviceEntity {
   @Column({ type: 'float', nullable: true }) longitude?: number | null;
   @Column({ type: 'varchar', length: 120, nullable: true }) village?: string | null;
   @Column({ type: 'varchar', length: 300, nullable: true }) address?: string | null;
+  /** Issue 19: who set the location (operator | import | agent); an agent's report never replaces an operator's. */
+  @Column({ name: 'location_source', type: 'varchar', length: 16, nullable: true }) locationSource?: LocationSource | null;
 }

@@ -3,9 +3,13 @@ import { areaCodeSchema, deviceIdSchema, deviceKindSchema } from '@loa/shared';
 import { tagsSchema } from './tags.js';
 import type { NewDevice } from './devices.service.js';
 import { parseCsv } from '../common/csv.js';
+import { canonicalColumn, LOCATION_COLUMNS, locationOfRow } from './location-csv.js';
 
-/** Columns an installer's spreadsheet must carry (any order, header row required); `tags` is optional. */
-export const DEVICE_CSV_COLUMNS = ['id', 'name', 'kind', 'areaCode', 'tags'] as const;
+/**
+ * Columns an installer's spreadsheet must carry (any order, header row required); `tags` and the location columns
+ * (issue 19: latitude, longitude, village, address — also "vĩ độ", "kinh độ", "thôn", "địa chỉ") are optional.
+ */
+export const DEVICE_CSV_COLUMNS = ['id', 'name', 'kind', 'areaCode', 'tags', ...LOCATION_COLUMNS] as const;
 const REQUIRED = ['id', 'name', 'kind', 'areaCode'] as const;
 
 const rowSchema = z.object({
@@ -31,7 +35,7 @@ export function devicesFromCsv(text: string): CsvParse {
   }
   const [header, ...body] = rows;
   if (!header) return { ok: false, errors: ['the file is empty: expected a header row id,name,kind,areaCode[,tags]'] };
-  const cols = header.map((h) => h.trim());
+  const cols = header.map(canonicalColumn);
   const missing = REQUIRED.filter((c) => !cols.includes(c));
   const unknown = cols.filter((c) => !(DEVICE_CSV_COLUMNS as readonly string[]).includes(c));
   if (missing.length > 0 || unknown.length > 0) {
@@ -50,9 +54,12 @@ export function devicesFromCsv(text: string): CsvParse {
     const rowNo = i + 2;
     const rec = Object.fromEntries(cols.map((c, j) => [c, (cells[j] ?? '').trim()]));
     const tags = rec.tags ? rec.tags.split(/[;\s]+/).filter(Boolean) : undefined;
+    // The row schema strips the location columns; they are checked on their own, with their own codes.
     const r = rowSchema.safeParse({ ...rec, ...(tags ? { tags } : { tags: undefined }) });
-    if (r.success) devices.push(r.data);
-    else errors.push(`row ${rowNo}: ${r.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`).join('; ')}`);
+    const place = locationOfRow(rec, rowNo);
+    const problems = [...(r.success ? [] : r.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`)), ...place.errors.map((e) => `${e.column}: ${e.message.replace(/^Row \d+: /, '')}`)];
+    if (r.success && problems.length === 0) devices.push({ ...r.data, ...(place.location ? { location: place.location } : {}) });
+    else errors.push(`row ${rowNo}: ${problems.join('; ')}`);
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, devices };
 }

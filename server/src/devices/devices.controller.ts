@@ -22,6 +22,8 @@ import { DeviceListService } from './device-list.service.js';
 import { PresenceService, type ConnectionView } from './presence.service.js';
 import { credentialsCsv, devicesFromCsv } from './devices-csv.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { badRequest } from '../common/loa-error.js';
+import type { ErrorCode } from '@loa/shared/rest';
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -46,7 +48,8 @@ export class DevicesController {
   }
 
   /**
-   * A batch from a spreadsheet: `text/csv` with a header row `id,name,kind,areaCode[,tags]` (tags separated by ";").
+   * A batch from a spreadsheet: `text/csv` with a header row `id,name,kind,areaCode[,tags]` (tags separated by ";"),
+   * optionally `latitude,longitude,village,address` (issue 19; Vietnamese headers too), stored as an imported location.
    * All rows are checked before any is stored; every bad row is named. The secrets come back once, as JSON or, with
    * `?format=csv`, as a CSV `id,secret,serverPublicKey` to load into the devices.
    */
@@ -57,8 +60,8 @@ export class DevicesController {
     @Res({ passthrough: true }) res: ServerResponse,
   ): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string } | string> {
     const parsed = devicesFromCsv(body);
-    if (!parsed.ok) throw new BadRequestException({ message: 'invalid device CSV', errors: parsed.errors.slice(0, 100) });
-    if (parsed.devices.length > MAX_BULK_DEVICES) throw new BadRequestException('at most 20,000 devices per import');
+    if (!parsed.ok) throw new BadRequestException({ message: 'invalid device CSV', code: 'device.import-invalid' satisfies ErrorCode, params: {}, errors: parsed.errors.slice(0, 100) });
+    if (parsed.devices.length > MAX_BULK_DEVICES) throw badRequest('device.import-too-many', { max: '20,000' });
     const made = await this.devices.registerMany(parsed.devices);
     if (q.format === 'json') return made;
     res.setHeader('content-type', 'text/csv; charset=utf-8');

@@ -3,6 +3,10 @@ import { AreasModule } from '../areas/areas.module.js';
 import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
 import { DeviceAreas, RepositoryDeviceAreas } from './device-areas.js';
 import { DevicesController } from './devices.controller.js';
+import { DeviceLocationsController } from './device-locations.controller.js';
+import { DeviceLocationsListener } from './device-locations.listener.js';
+import { DeviceLocationsRepository } from './device-locations.repository.js';
+import { DeviceLocationsService } from './device-locations.service.js';
 import { DevicesMqttHandler } from './devices.mqtt.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
@@ -15,8 +19,8 @@ import { PresenceService } from './presence.service.js';
 
 @Module({
   imports: [AreasModule, DeviceAuthModule],
-  controllers: [DevicesController],
-  providers: [DevicesRepository, DevicesService, DeviceListRepository, DeviceListService, DevicesMqttHandler, PresenceWriter, PresenceService, PresenceSweepJob, { provide: PresenceReader, useExisting: PresenceWriter }, { provide: DeviceAreas, useClass: RepositoryDeviceAreas }],
+  controllers: [DevicesController, DeviceLocationsController],
+  providers: [DevicesRepository, DevicesService, DeviceLocationsRepository, DeviceLocationsService, DeviceLocationsListener, DeviceListRepository, DeviceListService, DevicesMqttHandler, PresenceWriter, PresenceService, PresenceSweepJob, { provide: PresenceReader, useExisting: PresenceWriter }, { provide: DeviceAreas, useClass: RepositoryDeviceAreas }],
   exports: [DevicesService, PresenceService, PresenceReader, DeviceAreas],
 })
 export class DevicesModule {}

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceKind, StatusMessage } from '@loa/shared';
 import { AreasService } from '../areas/areas.service.js';
 import { areaCodesOf } from '../areas/area.entity.js';
@@ -20,6 +20,7 @@ import { telemetryView } from './telemetry-view.js';
 import { statusUpdate } from './presence-state.js';
 import { SigningService } from '../signing/signing.service.js';
 import type { DeviceLocation, DeviceView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { DeviceView } from '@loa/shared/rest';
 
 export interface NewDevice {
@@ -28,6 +29,8 @@ export interface NewDevice {
   kind: DeviceKind;
   areaCode: string;
   tags?: string[] | undefined;
+  /** Issue 19: where it stands, from the import's latitude/longitude/village/address columns. */
+  location?: DeviceLocation | undefined;
 }
 
 export interface DeviceUpdate {
@@ -63,6 +66,7 @@ export const deviceView = (d: DeviceEntity, telemetry: DeviceTelemetryEntity | n
   revokedAt: iso(revokedAt),
   profileId: d.profileId ?? null,
   location: locationOf(d),
+  locationSource: locationOf(d) ? (d.locationSource ?? null) : null,
 });
 
 @Injectable()
@@ -85,9 +89,9 @@ export class DevicesService {
   /** `enrolled`: a claimed enrolment, whose broker account holds the enrolment's secret (EnrollmentService admits it). */
   async register(input: NewDevice, options: { enrolled?: boolean } = {}): Promise<{ device: DeviceView; secret: string; serverPublicKey: string }> {
     const area = await this.areas.get(input.areaCode).catch(() => {
-      throw new BadRequestException(`area ${input.areaCode} does not exist`);
+      throw badRequest('area.unknown', { id: input.areaCode });
     });
-    if (await this.repo.find(input.id)) throw new ConflictException(`device ${input.id} already exists`);
+    if (await this.repo.find(input.id)) throw conflict('device.exists', { id: input.id });
     const { entity, secret } = this.newEntity(input);
     await this.repo.insert(entity);
     // Caches that answered "unknown device" (broker login) drop that answer inside emit, before planning gives the
@@ -106,10 +110,10 @@ export class DevicesService {
   async registerMany(inputs: readonly NewDevice[]): Promise<{ devices: Array<{ id: string; secret: string }>; serverPublicKey: string }> {
     const ids = inputs.map((d) => d.id);
     const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-    if (dupes.length > 0) throw new BadRequestException(`device id(s) repeated in the request: ${dupes.slice(0, 20).join(', ')}`);
+    if (dupes.length > 0) throw badRequest('device.repeated', { ids: dupes.slice(0, 20).join(', ') });
     const paths = await this.areas.requirePaths([...new Set(inputs.map((d) => d.areaCode))]);
     const existing = await this.repo.existingIds(ids);
-    if (existing.length > 0) throw new ConflictException(`device(s) already exist: ${existing.slice(0, 20).join(', ')}${existing.length > 20 ? ', …' : ''}`);
+    if (existing.length > 0) throw conflict('device.exist-many', { ids: `${existing.slice(0, 20).join(', ')}${existing.length > 20 ? ', …' : ''}` });
     const made = inputs.map((d) => this.newEntity(d));
     // Taken before the insert: TypeORM writes generated values back into the entity objects by position and, on
     // SQLite, may do so in primary-key order, swapping ids between objects (the rows in the database are right).
@@ -141,6 +145,9 @@ export class DevicesService {
         timelineVersion: 0,
         ackedTimelineVersion: 0,
         createdAt: this.clock.now(),
+        ...(input.location
+          ? { latitude: input.location.latitude, longitude: input.location.longitude, village: input.location.village || null, address: input.location.address || null, locationSource: 'import' as const }
+          : {}),
       },
     };
   }
@@ -151,17 +158,17 @@ export class DevicesService {
    */
   async update(id: string, patch: DeviceUpdate): Promise<DeviceView> {
     const d = await this.repo.find(id);
-    if (!d) throw new NotFoundException(`device ${id} not found`);
+    if (!d) throw notFound('device.not-found', { id });
     if (patch.areaCode !== undefined && patch.areaCode !== d.areaCode) {
       await this.areas.get(patch.areaCode).catch(() => {
-        throw new BadRequestException(`area ${patch.areaCode} does not exist`);
+        throw badRequest('area.unknown', { id: patch.areaCode ?? '' });
       });
     }
     const tags = patch.tags === undefined ? undefined : normTags(patch.tags);
     const reprofiled = patch.profileId !== undefined && patch.profileId !== (d.profileId ?? null);
     if (reprofiled && patch.profileId !== null) {
-      if (d.kind !== 'board') throw new BadRequestException(`device ${id} is a ${d.kind}: only boards have a board profile`);
-      if (!(await this.repo.profileExists(patch.profileId!))) throw new BadRequestException(`unknown board profile ${patch.profileId}`);
+      if (d.kind !== 'board') throw badRequest('device.not-board', { id, kind: d.kind });
+      if (!(await this.repo.profileExists(patch.profileId!))) throw badRequest('board-profile.unknown', { id: patch.profileId! });
     }
     const moved = patch.areaCode !== undefined && patch.areaCode !== d.areaCode;
     const retagged = tags !== undefined && JSON.stringify(tags) !== JSON.stringify(normTags(d.tags ?? []));
@@ -178,6 +185,8 @@ export class DevicesService {
             longitude: patch.location?.longitude ?? null,
             village: patch.location?.village || null,
             address: patch.location?.address || null,
+            // Set by hand: an agent's later report does not replace it (cleared: the agent's next report may).
+            locationSource: patch.location ? ('operator' as const) : null,
           }),
       // The list's sort key and search text follow the name and the tags (issue 14).
       ...(renamed ? { nameKey: nameSortKey(patch.name!) } : {}),
@@ -202,7 +211,7 @@ export class DevicesService {
 
   async get(id: string): Promise<DeviceView> {
     const d = await this.repo.find(id);
-    if (!d) throw new NotFoundException(`device ${id} not found`);
+    if (!d) throw notFound('device.not-found', { id });
     return deviceView(d, (await this.repo.latestTelemetry([id])).get(id) ?? null, (await this.repo.revocations([id])).get(id) ?? null);
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { isoOrNull } from '../common/iso.js';
 import { Metrics } from '../common/metrics.js';
@@ -9,6 +9,7 @@ import { DevicesRepository } from './devices.repository.js';
 import type { ConnectionReason } from './presence-state.js';
 import { PresenceWriter } from './presence-writer.js';
 import type { ConnectionView } from '@loa/shared/rest';
+import { notFound } from '../common/loa-error.js';
 export type { ConnectionView } from '@loa/shared/rest';
 
 /** Longest pause between heartbeat sweeps, whatever the timeout. */
@@ -67,7 +68,7 @@ export class PresenceService {
   }
 
   async connections(deviceId: string, limit: number): Promise<ConnectionView[]> {
-    if (!(await this.repo.find(deviceId))) throw new NotFoundException(`device ${deviceId} not found`);
+    if (!(await this.repo.find(deviceId))) throw notFound('device.not-found', { id: deviceId });
     return (await this.repo.connections(deviceId, limit)).map((c) => ({ at: isoOrNull(c.at) ?? '', state: c.state, reason: c.reason }));
   }
 

@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { DeliveryState, PlaybackEvent } from '@loa/shared';
+import type { DeliveryState, PlaybackEvent, ReportedLocation } from '@loa/shared';
 import type { AlarmView, FanoutView, FeedbackEventKind, FeedbackState, MediaJobView } from '@loa/shared/rest';
 
 import { LOGGER } from '../logging/logging.module.js';
@@ -60,6 +60,8 @@ export interface DomainEventMap {
   /** A device's name, area, tags or board profile changed (device.moved is emitted too when it moved). */
   'device.updated': { deviceId: string; moved: boolean; retagged: boolean; reprofiled: boolean };
   'device.removed': { deviceId: string };
+  /** Issue 19: an agent reported where it stands (telemetry); stored unless an operator set the location by hand. */
+  'device.locationReported': { deviceId: string; location: ReportedLocation };
   /** A device's credentials were revoked (committed); rotating them re-enables it. */
   'device.revoked': { deviceId: string };
   /**
@@ -108,6 +110,13 @@ export interface DomainEventMap {
    * the dashboard's live queue, the statistics' up feed.
    */
   'feedback.changed': { itemId: string; code: string; areaCode: string; state: FeedbackState; kind: FeedbackEventKind; at: number; /** On `answered`: false when the officer asked not to text the resident. */ notify?: boolean };
+  /**
+   * Issue 19: a schedule or an alert entered the approval queue (`submitted`: a schedule saved or edited into
+   * `pending`, an alert waiting for a second person), or left it (decided: approved / confirmed, rejected / cancelled by
+   * someone else; or `withdrawn`: cancelled by its submitter while pending). Listeners: the live queue and the
+   * approvers' / submitter's notifications.
+   */
+  'approval.changed': { subject: 'schedule' | 'alert'; id: string; action: 'submitted' | 'approved' | 'rejected' | 'withdrawn'; by: string; at: number };
 }
 
 export type DomainEventName = keyof DomainEventMap;

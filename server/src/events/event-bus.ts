@@ -10,6 +10,8 @@ export interface ServerEvent {
   areaCode?: string | undefined;
   /** Issue 18: the event concerns `areaCode`'s whole subtree (an alert): clients whose area lies inside it get it too. */
   covering?: boolean | undefined;
+  /** Issue 19: the event is one user's own (a notification): it reaches only that user's clients. */
+  forUser?: string | undefined;
   [key: string]: unknown;
 }
 

@@ -37,6 +37,8 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private pinger: NodeJS.Timeout | null = null;
   private readonly scopes = new WeakMap<WebSocket, AreaScope>();
   private readonly tokens = new WeakMap<WebSocket, string>();
+  /** Issue 19: whose stream each client is, for the events of one user (`forUser`). */
+  private readonly users = new WeakMap<WebSocket, string>();
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
 
   constructor(
@@ -86,6 +88,12 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ninvalid or missing operator token (?token= or subprotocol bearer.<token>)\n');
       return;
     }
+    // Issue 19: until an administrator-set password is changed, nothing but the account's own routes answers.
+    if (user.mustChangePassword) {
+      this.metrics.inc('events_ws_refused');
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\npassword.change-required\n');
+      return;
+    }
     let scope: AreaScope;
     try {
       scope = await this.scope.of(user);
@@ -97,6 +105,7 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.scopes.set(ws, scope);
       this.tokens.set(ws, token!);
+      this.users.set(ws, user.userId);
       this.metrics.inc('events_ws_connected');
       this.log.debug({ userId: user.userId }, 'event stream client connected');
       ws.on('error', () => undefined);
@@ -117,6 +126,7 @@ export class EventsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     for (const client of this.wss.clients) {
       if (client.readyState !== WebSocket.OPEN) continue;
       if (!reachesScope(event, this.scopes.get(client))) continue;
+      if (typeof event.forUser === 'string' && this.users.get(client) !== event.forUser) continue;
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.terminate();
         continue;

@@ -9,6 +9,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import type { FanoutEntity } from './fanout.entity.js';
 import { FanoutsRepository } from './fanouts.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /** A run holds its job this long past its last sign of life; a lapsed lease means its process died. */
 export const LEASE_MS = 30_000;
@@ -162,7 +163,7 @@ export class FanoutJobs implements OnModuleDestroy {
     const run = this.running.get(id);
     if (run) return run;
     const job = await this.repo.find(id);
-    if (!job) throw new NotFoundException(`fan-out ${id} not found`);
+    if (!job) throw notFound('fanout.not-found', { id });
     return fanoutView(job);
   }
 
@@ -175,7 +176,7 @@ export class FanoutJobs implements OnModuleDestroy {
   async get(id: string, user: UserPrincipal): Promise<FanoutView> {
     const job = await this.repo.find(id);
     const handler = job ? this.handlers.get(job.kind) : undefined;
-    const hidden = () => new NotFoundException(`fan-out ${id} not found`);
+    const hidden = () => notFound('fanout.not-found', { id });
     if (!job || !handler) throw hidden();
     // Refused as the job, not as its resource: the answer must not name a schedule or command the user cannot see.
     await handler.checkReadable(user, job.ref).catch((err: unknown) => Promise.reject(err instanceof NotFoundException ? hidden() : err));

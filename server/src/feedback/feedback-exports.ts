@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import {
   FEEDBACK_CHANNEL_LABELS_VI,
   FEEDBACK_PRIORITY_LABELS_VI,
@@ -24,6 +24,7 @@ import { periodLabelVi } from '../reports/report-exports.js';
 import { FeedbackSettingsService } from './feedback-settings.service.js';
 import { FeedbackStatsRepository, type ExportFilter, type ExportRow } from './feedback-stats.repository.js';
 import { FeedbackStatsService } from './feedback-stats.service.js';
+import { notFound } from '../common/loa-error.js';
 
 /** Rows per database page of an item export (the file is streamed page by page). */
 const EXPORT_PAGE = 1000;
@@ -233,7 +234,7 @@ export class FeedbackExports {
     let areaName: string | null = null;
     if (q.areaCode !== undefined) {
       const area = await this.repo.area(q.areaCode);
-      if (!area || !scope.contains(area.code)) throw new NotFoundException(`area ${q.areaCode} not found`);
+      if (!area || !scope.contains(area.code)) throw notFound('area.not-found', { id: q.areaCode });
       pathPrefix = area.path;
       areaName = area.name;
     } else if (user.areaCode !== null) {

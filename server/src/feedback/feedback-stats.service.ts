@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { zonedToUtc } from '@loa/shared';
 import { FEEDBACK_CHANNELS, FEEDBACK_PRIORITIES, type FeedbackStatsQuery, type FeedbackStatsSlice, type FeedbackStatsView } from '@loa/shared/rest';
 import { areaCodesOf } from '../areas/area.entity.js';
@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { resolvePeriod, type ReportPeriod } from '../reports/report-period.js';
 import { FeedbackSettingsService } from './feedback-settings.service.js';
 import { addCounts, FeedbackStatsRepository, ZERO_COUNTS, type StatsArea, type StatsCounts, type StatsFilter } from './feedback-stats.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /** Periods up to this many days get one series point per day; longer ones one per month (as coverage). */
 const DAILY_SERIES_MAX_DAYS = 92;
@@ -79,7 +80,7 @@ export class FeedbackStatsService {
     const code = q.areaCode ?? (scope.all ? null : user.areaCode);
     const root = code === null ? null : await this.repo.area(code);
     // Outside the reader's subtree it is reported as absent, as every read outside the scope is (area-scope.ts).
-    if (code !== null && (!root || !scope.contains(root.code))) throw new NotFoundException(`area ${code} not found`);
+    if (code !== null && (!root || !scope.contains(root.code))) throw notFound('area.not-found', { id: code });
     return this.compute(root, period, q.category ?? null);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import type { UserPrincipal } from '../auth/principal.js';
 import type { TagRule } from './group.entity.js';
 import { GroupsService, type GroupView } from './groups.service.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { forbidden } from '../common/loa-error.js';
 
 @ApiTags('groups')
 @ApiBearerAuth()
@@ -63,7 +64,7 @@ export class GroupsController {
     if (!rule || (await this.scope.of(user)).all) return;
     const matches = await this.groups.members({ deviceIds: [], tagRule: rule });
     if (!(await this.scope.inScope(user, (u) => this.scope.checkDevices(u, matches, 'write')))) {
-      throw new ForbiddenException('the tag rule matches devices outside your area: narrow it with a tag that only devices of your area carry');
+      throw forbidden('group.tag-rule-outside');
     }
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { newId } from '../common/ids.js';
 import type { GroupEntity, TagRule } from './group.entity.js';
@@ -8,6 +8,7 @@ import { DomainEvents } from '../domain-events/domain-events.js';
 import { TargetResolver } from '../targeting/target-resolver.js';
 import { GroupsRepository } from './groups.repository.js';
 import type { GroupView } from '@loa/shared/rest';
+import { badRequest, notFound } from '../common/loa-error.js';
 export type { GroupView } from '@loa/shared/rest';
 
 export interface GroupInput {
@@ -42,7 +43,7 @@ export class GroupsService {
   async create(input: GroupInput, userId: string): Promise<GroupView> {
     const deviceIds = await this.checkDevices(input.deviceIds ?? []);
     const tagRule = normRule(input.tagRule);
-    if (deviceIds.length === 0 && !tagRule) throw new BadRequestException('a group needs deviceIds or a tagRule');
+    if (deviceIds.length === 0 && !tagRule) throw badRequest('group.needs-members');
     const now = this.clock.now();
     const g: GroupEntity = { id: newId(), name: input.name, deviceIds, tagRule, createdBy: userId, createdAt: now, updatedAt: now };
     await this.repo.insert(g);
@@ -51,7 +52,7 @@ export class GroupsService {
 
   async update(id: string, patch: Partial<GroupInput>): Promise<GroupView> {
     const g = await this.repo.find(id);
-    if (!g) throw new NotFoundException(`group ${id} not found`);
+    if (!g) throw notFound('group.not-found', { id });
     const before = await this.members(g);
     const next: GroupEntity = {
       ...g,
@@ -60,7 +61,7 @@ export class GroupsService {
       tagRule: patch.tagRule === undefined ? g.tagRule : normRule(patch.tagRule),
       updatedAt: this.clock.now(),
     };
-    if (next.deviceIds.length === 0 && !next.tagRule) throw new BadRequestException('a group needs deviceIds or a tagRule');
+    if (next.deviceIds.length === 0 && !next.tagRule) throw badRequest('group.needs-members');
     await this.repo.update(next);
     const after = await this.members(next);
     if (await this.repo.isTargeted(id)) {
@@ -77,7 +78,7 @@ export class GroupsService {
 
   async get(id: string): Promise<GroupView> {
     const g = await this.repo.find(id);
-    if (!g) throw new NotFoundException(`group ${id} not found`);
+    if (!g) throw notFound('group.not-found', { id });
     return this.view(g);
   }
 
@@ -94,7 +95,7 @@ export class GroupsService {
     const unique = [...new Set(ids)].sort();
     const found = await this.targets.existing(unique);
     const missing = unique.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.slice(0, 20).join(', ')}`);
+    if (missing.length > 0) throw badRequest('device.unknown-many', { ids: missing.slice(0, 20).join(', ') });
     return unique;
   }
 

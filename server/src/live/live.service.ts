@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, UnprocessableEntityException, type OnModuleDestroy } from '@nestjs/common';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LiveEndReason, LiveSessionView, RelayTestResult, StartLiveRequest } from '@loa/shared/rest';
@@ -14,6 +14,7 @@ import { LiveTranscoder, type MicFormat } from './live-transcoder.js';
 import { probeRelay } from './relay-probe.js';
 import type { LiveSession } from './live-session.js';
 import { timingSafeEqual } from 'node:crypto';
+import { coded, conflict, notFound } from '../common/loa-error.js';
 
 /** A browser that dropped may come back within this long (a phone changing networks) before the session ends. */
 export const MIC_GRACE_MS = 8000;
@@ -44,7 +45,7 @@ export class LiveService implements OnModuleDestroy {
   async start(req: StartLiveRequest, userId: string, origin: string): Promise<LiveSessionView> {
     if (req.kind === 'relay') {
       const test = await this.testRelay(req.url);
-      if (!test.ok) throw new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', message: `stream test failed (${test.code}): ${test.message}`, code: test.code, test });
+      if (!test.ok) throw new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...coded('live.stream-test-failed', { reason: test.code, detail: test.message }), test });
     }
     const id = newId();
     const now = this.clock.now();
@@ -99,7 +100,7 @@ export class LiveService implements OnModuleDestroy {
 
   async stop(id: string, userId: string): Promise<LiveSessionView> {
     const s = this.require(id);
-    if (s.endedAt !== null) throw new ConflictException(`live session ${id} has already ended (${s.endReason})`);
+    if (s.endedAt !== null) throw conflict('live.ended', { id, reason: s.endReason ?? '' });
     await this.end(s, 'stopped', userId);
     return this.view(s);
   }
@@ -167,7 +168,7 @@ export class LiveService implements OnModuleDestroy {
 
   private require(id: string): LiveSession {
     const s = this.sessions.get(id);
-    if (!s) throw new NotFoundException(`live session ${id} not found`);
+    if (!s) throw notFound('live.not-found', { id });
     return s;
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import path from 'node:path';
 import { Clock } from '../common/clock.js';
 import { StorageFull } from '../common/storage-full.filter.js';
@@ -15,6 +15,7 @@ import { MediaRepository } from './media.repository.js';
 import { MediaStorage } from './media.storage.js';
 import { MediaRefusedException, type IngestResult, type ReceivedUpload } from './media-types.js';
 import type { MediaJobView } from '@loa/shared/rest';
+import { notFound } from '../common/loa-error.js';
 export type { MediaJobView } from '@loa/shared/rest';
 
 /** `reason` of a job that failed because the data directory (or the database) had no room left. */
@@ -148,7 +149,7 @@ export class MediaJobService implements OnApplicationBootstrap, OnModuleDestroy 
     const live = this.pending.get(id);
     if (live) return this.view(live.row);
     const row = await this.repo.findJob(id);
-    if (!row) throw new NotFoundException(`media job ${id} not found`);
+    if (!row) throw notFound('media-job.not-found', { id });
     return this.view(row);
   }
 

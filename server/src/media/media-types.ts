@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import type { MediaAudioEntity } from './media-audio.entity.js';
 import type { MediaEntity } from './media.entity.js';
+import type { ErrorCode } from '@loa/shared/rest';
 
 /** An upload fully received into a temp file (see MediaUploadReceiver). */
 export interface ReceivedUpload {
@@ -29,6 +30,7 @@ export class MediaRefusedException extends BadRequestException {
     readonly reason: RefusalReason,
     message: string,
   ) {
-    super(message);
+    // Issue 19: coded `media.refused.<reason>`, the English explanation (with the measurement) as `detail`.
+    super({ statusCode: 400, error: 'Bad Request', message, code: `media.refused.${reason}` satisfies ErrorCode, params: { detail: message } });
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import { cleanOriginalName, describeMegabytes } from './media-formats.js';
 import type { ReceivedUpload } from './media-types.js';
 import { MediaStorage } from './media.storage.js';
+import { badRequest, coded } from '../common/loa-error.js';
 
 /** The multipart field that carries the audio. */
 export const UPLOAD_FIELD = 'file';
@@ -89,7 +90,7 @@ export class MediaUploadReceiver {
     const file = withFile.file;
     if (!file) {
       this.metrics.inc('media_upload_malformed');
-      throw new BadRequestException(`send the audio as multipart/form-data in a field named "${UPLOAD_FIELD}"`);
+      throw badRequest('upload.field', { field: UPLOAD_FIELD });
     }
     return { tempPath: file.path, bytes: file.size, sha256: file.sha256, originalName: cleanOriginalName(file.originalname) };
   }
@@ -106,15 +107,13 @@ export class MediaUploadReceiver {
         this.metrics.inc('media_upload_refused');
         this.metrics.inc('media_upload_refused_too_large');
         this.log.info({ limitBytes: this.config.maxUploadBytes }, 'media upload refused: too large');
-        return new PayloadTooLargeException(
-          `the file is larger than the upload limit of ${describeMegabytes(this.config.maxUploadBytes)} (LOA_MAX_UPLOAD_MB)`,
-        );
+        return new PayloadTooLargeException({ statusCode: 413, error: 'Payload Too Large', ...coded('upload.too-large', { limit: describeMegabytes(this.config.maxUploadBytes) }) });
       }
       this.metrics.inc('media_upload_malformed');
       if (err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE') {
-        return new BadRequestException(`send exactly one file, in the multipart field "${UPLOAD_FIELD}"`);
+        return badRequest('upload.one-file', { field: UPLOAD_FIELD });
       }
-      return new BadRequestException(`malformed upload: ${err.message}`);
+      return badRequest('upload.malformed', { detail: err.message });
     }
     if (err instanceof TempWriteError) {
       this.log.error({ err: err.cause }, 'cannot write an upload to the temp directory');
@@ -125,10 +124,10 @@ export class MediaUploadReceiver {
       // Nobody is left to read an answer; what matters is that the temp file is gone (multer saw to it).
       this.metrics.inc('media_upload_aborted');
       this.log.info({ detail: message }, 'media upload aborted by the client');
-      return new BadRequestException('upload aborted by the client');
+      return badRequest('upload.aborted');
     }
     this.metrics.inc('media_upload_malformed');
-    return new BadRequestException(`malformed multipart/form-data body: ${message}`);
+    return badRequest('upload.malformed-body', { detail: message });
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { expand } from '@loa/shared';
+import { expand, type RecurrenceSpec } from '@loa/shared';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { NamedLocks } from '../common/named-locks.js';
@@ -29,7 +29,12 @@ export function occurrenceStarts(s: ScheduleEntity, content: Pick<ContentEntity,
   const lo = Math.max(from, content.validFrom ?? from);
   const hi = Math.min(to, content.validUntil ?? to);
   if (hi <= lo) return [];
-  return expand({ dtstart: s.startAt, rrule: s.rrule ?? null, exdates: s.exdates ?? [], timezone: s.timezone ?? 'Asia/Ho_Chi_Minh' }, lo, hi, limit);
+  return expand(recurrenceOf(s), lo, hi, limit);
+}
+
+/** The recurrence a schedule row describes (times of day and added dates of issue 19 included). */
+export function recurrenceOf(s: Pick<ScheduleEntity, 'startAt' | 'rrule' | 'exdates' | 'timezone' | 'timesOfDay' | 'rdates'>): RecurrenceSpec {
+  return { dtstart: s.startAt, rrule: s.rrule ?? null, exdates: s.exdates ?? [], timezone: s.timezone ?? 'Asia/Ho_Chi_Minh', times: s.timesOfDay ?? [], rdates: s.rdates ?? [] };
 }
 
 export const targetRows = (scheduleId: string, t: TargetSpec): ScheduleTargetEntity[] => [

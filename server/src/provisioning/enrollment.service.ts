@@ -1,14 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  NotFoundException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ConflictException, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DeviceKind, EnrollmentStatus, EnrollRequest, EnrollResponse } from '@loa/shared';
 import { BrokerAccounts, NoBrokerAccounts } from '../broker-accounts/broker-accounts.js';
@@ -25,6 +15,7 @@ import { SigningService } from '../signing/signing.service.js';
 import { hashProvisioningKey } from './provisioning-keys.service.js';
 import { ProvisioningRepository, type EnrollmentRow } from './provisioning.repository.js';
 import type { EnrollmentView } from '@loa/shared/rest';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 export type { EnrollmentView } from '@loa/shared/rest';
 
 export interface Claim {
@@ -154,11 +145,11 @@ export class EnrollmentService {
   async claim(deviceId: string, claim: Claim, by: string): Promise<{ enrollment: EnrollmentView; device: DeviceView }> {
     const e = await this.pending(deviceId);
     const areaCode = claim.areaCode ?? e.keyAreaCode;
-    if (!areaCode) throw new BadRequestException('give areaCode: the provisioning key proposes none');
+    if (!areaCode) throw badRequest('enrolment.needs-area');
     await this.devices.register({ id: deviceId, name: claim.name ?? e.name ?? e.hardwareId, kind: e.kind, areaCode, tags: claim.tags }, { enrolled: true });
     const now = this.clock.now();
     if (!(await this.repo.completeClaim(deviceId, e.secretHash, { areaCode, decidedAt: now, decidedBy: by, updatedAt: now }))) {
-      throw new ConflictException(`enrolment ${deviceId} was decided meanwhile`);
+      throw conflict('enrolment.decided-meanwhile', { id: deviceId });
     }
     // The device row was created with a throwaway secret: make sure nothing cached it.
     this.credentials.invalidate(deviceId);
@@ -172,7 +163,7 @@ export class EnrollmentService {
     await this.pending(deviceId);
     const now = this.clock.now();
     if (!(await this.repo.updatePending(deviceId, { state: 'rejected', decidedAt: now, decidedBy: by, updatedAt: now }))) {
-      throw new ConflictException(`enrolment ${deviceId} was decided meanwhile`);
+      throw conflict('enrolment.decided-meanwhile', { id: deviceId });
     }
     await this.accounts.discarded([deviceId]);
     this.logger.info({ ctx: 'provisioning', deviceId, by }, 'enrolment rejected');
@@ -194,14 +185,14 @@ export class EnrollmentService {
 
   private async pending(deviceId: string): Promise<EnrollmentRow> {
     const e = await this.repo.enrollmentWithKey(deviceId);
-    if (!e) throw new NotFoundException(`enrolment ${deviceId} not found`);
-    if (e.state !== 'pending') throw new ConflictException(`enrolment ${deviceId} is already ${e.state}`);
+    if (!e) throw notFound('enrolment.not-found', { id: deviceId });
+    if (e.state !== 'pending') throw conflict('enrolment.decided', { id: deviceId, state: e.state });
     return e;
   }
 
   private async view(deviceId: string): Promise<EnrollmentView> {
     const e = await this.repo.enrollmentWithKey(deviceId);
-    if (!e) throw new NotFoundException(`enrolment ${deviceId} not found`);
+    if (!e) throw notFound('enrolment.not-found', { id: deviceId });
     return view(e);
   }
 

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AreasService } from '../areas/areas.service.js';
 import { Clock } from '../common/clock.js';
@@ -9,6 +9,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { ProvisioningRepository } from './provisioning.repository.js';
 import type { ProvisioningKeyView } from '@loa/shared/rest';
+import { badRequest, notFound } from '../common/loa-error.js';
 export type { ProvisioningKeyView } from '@loa/shared/rest';
 
 export interface NewProvisioningKey {
@@ -35,10 +36,10 @@ export class ProvisioningKeysService {
   /** Creates a key; the key string is in this answer only (the server keeps its hash). */
   async create(input: NewProvisioningKey, by: string): Promise<{ provisioningKey: ProvisioningKeyView; key: string }> {
     const now = this.clock.now();
-    if (input.expiresAt <= now) throw new BadRequestException('expiresAt must be in the future');
+    if (input.expiresAt <= now) throw badRequest('provisioning.expiry-past');
     if (input.areaCode !== undefined) {
       await this.areas.get(input.areaCode).catch(() => {
-        throw new BadRequestException(`area ${input.areaCode} does not exist`);
+        throw badRequest('area.unknown', { id: input.areaCode ?? '' });
       });
     }
     const key = `lpk_${randomToken(24)}`;
@@ -65,7 +66,7 @@ export class ProvisioningKeysService {
 
   /** Devices can no longer enrol with it; enrolments already made stay (and can still be claimed). */
   async delete(id: string, by: string): Promise<void> {
-    if (!(await this.repo.deleteKey(id, this.clock.now()))) throw new NotFoundException(`provisioning key ${id} not found`);
+    if (!(await this.repo.deleteKey(id, this.clock.now()))) throw notFound('provisioning-key.not-found', { id });
     this.logger.info({ ctx: 'provisioning', keyId: id, by }, 'provisioning key deleted');
   }
 

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { coverageReasonLabelVi, PRIORITIES, type CoverageFigures, type CoverageQuery, type CoverageReport, type CoverageRow, type DeviceCoverage, type Priority } from '@loa/shared/rest';
 import { areaCodesOf } from '../areas/area.entity.js';
 import { ScopeService } from '../auth/area-scope.js';
@@ -8,6 +8,7 @@ import { CoverageRepository, type AvailabilityPoint, type DeviceAvailability, ty
 import { resolvePeriod, type ReportPeriod } from './report-period.js';
 import { dayOf, daysBetween, nextDay, nextMonth } from './rollup-days.js';
 import type { CoverageCounts } from './rollup.repository.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 /** Periods up to this many days get one series point per day; longer ones one per month. */
 const DAILY_SERIES_MAX_DAYS = 92;
@@ -113,7 +114,7 @@ export class CoverageService {
     const code = query.areaCode ?? (scope.all ? null : user.areaCode);
     const root = code === null ? null : await this.repo.area(code);
     // Outside the reader's subtree it is reported as absent, as every read outside the scope is (area-scope.ts).
-    if (code !== null && (!root || !scope.contains(root.code))) throw new NotFoundException(`area ${code} not found`);
+    if (code !== null && (!root || !scope.contains(root.code))) throw notFound('area.not-found', { id: code });
 
     const devices = await this.repo.devices(root?.path ?? null);
     // Every device of the database: no IN list at all (the province's common case).
@@ -199,7 +200,7 @@ export class CoverageService {
     const period = this.period(query);
     const device = await this.repo.device(deviceId);
     const scope = await this.scope.of(user);
-    if (!device || !scope.contains(device.areaCode)) throw new NotFoundException(`device ${deviceId} not found`);
+    if (!device || !scope.contains(device.areaCode)) throw notFound('device.not-found', { id: deviceId });
     const filter = await this.filter(query, [device.id]);
     const { span, seriesSpan, bucket, keys } = this.spanAndBuckets(period);
     const [slices, availability, failures, series, availabilitySeries] = await Promise.all([
@@ -229,7 +230,7 @@ export class CoverageService {
 
   private period(q: CoverageQuery): ReportPeriod {
     const resolved = resolvePeriod(q, this.config.timezone);
-    if (!resolved.ok) throw new BadRequestException(resolved.reason);
+    if (!resolved.ok) throw badRequest('report.range-invalid', { detail: resolved.reason });
     return resolved.period;
   }
 
@@ -257,7 +258,7 @@ export class CoverageService {
       const known = await this.repo.categories();
       if (q.category === 'essential') categories = known.filter((c) => c.essential).map((c) => c.code);
       else if (known.some((c) => c.code === q.category)) categories = [q.category];
-      else throw new BadRequestException(`category ${q.category} does not exist (a code of GET /api/v1/content-categories, or essential)`);
+      else throw badRequest('report.category-unknown', { code: q.category });
     }
     return { deviceIds, priorities: q.priority ?? null, categories };
   }

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { deliveryStateLabelVi, priorityLabelVi } from '@loa/shared';
 import type { ExportFormat, PlayoutLogPage, PlayoutLogRow } from '@loa/shared/rest';
 import { ScopeService } from '../auth/area-scope.js';
@@ -8,6 +8,7 @@ import { attachmentDisposition, isoInstant, localDateTime } from '../common/expo
 import { AppConfig } from '../config/app-config.js';
 import { keyOf, PlayoutLogRepository, type PlayoutFilter, type PlayoutKey, type PlayoutRecord } from './playout-log.repository.js';
 import { resolvePeriod } from './report-period.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 /** A period and an optional subtree, as the query gives them. */
 export interface PlayoutQuery {
@@ -77,7 +78,7 @@ export class PlayoutLogService {
   /** The period's instants and the subtree's path pattern; 400 for a period that is none, 404 outside the scope. */
   private async selection(user: UserPrincipal, q: PlayoutQuery): Promise<{ filter: PlayoutFilter; areaName: string | null; label: string }> {
     const resolved = resolvePeriod(q, this.config.timezone);
-    if (!resolved.ok) throw new BadRequestException(resolved.reason);
+    if (!resolved.ok) throw badRequest('report.range-invalid', { detail: resolved.reason });
     const scope = await this.scope.of(user);
     const code = q.areaCode ?? (scope.all ? null : user.areaCode);
     const { from, to, label } = resolved.period;
@@ -85,12 +86,12 @@ export class PlayoutLogService {
     if (code !== null) {
       area = await this.repo.area(code);
       // Outside the reader's subtree it is reported as absent, as every read outside the scope is (area-scope.ts).
-      if (!area || !scope.contains(area.code)) throw new NotFoundException(`area ${code} not found`);
+      if (!area || !scope.contains(area.code)) throw notFound('area.not-found', { id: code });
     }
     if (q.deviceId === undefined) return { filter: { from, to, pathPattern: area === null ? null : `${area.path}%` }, areaName: area?.name ?? null, label };
     const device = await this.repo.device(q.deviceId);
     // Unknown, outside the reader's subtree or outside the area asked for: the same 404.
-    if (!device || !scope.contains(device.areaCode) || (area !== null && !device.areaPath.startsWith(area.path))) throw new NotFoundException(`device ${q.deviceId} not found`);
+    if (!device || !scope.contains(device.areaCode) || (area !== null && !device.areaPath.startsWith(area.path))) throw notFound('device.not-found', { id: q.deviceId });
     // The device's own name goes into the file name: "nhat-ky-phat-thanh-xa-tay-dang-loa-cho-2026-11.csv".
     return { filter: { from, to, pathPattern: area === null ? null : `${area.path}%`, deviceId: device.id }, areaName: [area?.name, device.name ?? device.id].filter((n) => n).join(' '), label };
   }
@@ -163,5 +164,5 @@ function decodeCursor(cursor: string): PlayoutKey {
   } catch {
     /* answered below */
   }
-  throw new BadRequestException('cursor: pass back the nextCursor of the previous page');
+  throw badRequest('cursor.pass-back');
 }

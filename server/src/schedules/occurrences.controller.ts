@@ -20,6 +20,6 @@ export class ScheduleOccurrencesController {
   @Get('occurrences')
   @Roles(ANY_ROLE)
   occurrences(@Query({ schema: windowQuery }) q: z.infer<typeof windowQuery>, @CurrentUser() user: UserPrincipal): Promise<CalendarOccurrence[]> {
-    return this.overview.occurrences(user, q.from, q.to);
+    return this.overview.occurrences(user, q.from, q.to, q.areaCode);
   }
 }

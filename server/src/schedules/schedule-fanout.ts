@@ -1,9 +1,10 @@
-import { Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { FanoutJobs, type FanoutHandler, type FanoutRun } from '../fanouts/fanout-jobs.js';
 import { Materializer, type MaterializeParams } from '../planning/materializer.js';
 import { ScheduleVisibility } from '../overview/schedule-visibility.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /**
  * Devices handed to dispatch per step. Dispatch compiles and publishes a step in batches without waiting between
@@ -51,6 +52,6 @@ export class ScheduleFanout implements FanoutHandler, OnModuleInit {
 
   /** As the schedule itself: readable when it reaches the user's subtree (404 otherwise). */
   async checkReadable(user: UserPrincipal, scheduleId: string): Promise<void> {
-    if (!(await this.visibility.isVisible(await this.scope.of(user), scheduleId))) throw new NotFoundException(`schedule ${scheduleId} not found`);
+    if (!(await this.visibility.isVisible(await this.scope.of(user), scheduleId))) throw notFound('schedule.not-found', { id: scheduleId });
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ScopeService, type AreaScope } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { isoOrNull as iso } from '../common/iso.js';
@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { deliveryStateLabelVi } from '@loa/shared';
 import type { ExportFormat } from '@loa/shared/rest';
 import { ScheduleVisibility, type MatrixFilter, type MatrixRow } from '../overview/schedule-visibility.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 /** The delivery matrix for people: Vietnamese headers and states, Vietnam time, whole seconds. */
 const matrixColumnsVi = (zone: string): Array<CsvColumn<MatrixRow>> => [
@@ -73,7 +74,7 @@ export class ScheduleReads {
   async get(user: UserPrincipal, id: string): Promise<ScheduleView> {
     const scope = await this.readable(user, id);
     const [view] = await this.views(user, scope, [id]);
-    if (!view) throw new NotFoundException(`schedule ${id} not found`);
+    if (!view) throw notFound('schedule.not-found', { id });
     return view;
   }
 
@@ -122,7 +123,7 @@ export class ScheduleReads {
   private async readable(user: UserPrincipal, id: string): Promise<AreaScope> {
     await this.schedules.require(id);
     const scope = await this.scope.of(user);
-    if (!(await this.visibility.isVisible(scope, id))) throw new NotFoundException(`schedule ${id} not found`);
+    if (!(await this.visibility.isVisible(scope, id))) throw notFound('schedule.not-found', { id });
     return scope;
   }
 

@@ -16,6 +16,10 @@ export class ScheduleEntity {
   @Column({ type: 'varchar', length: 500, nullable: true }) rrule?: string | null;
   /** Excluded instants (epoch ms) and whole local days ("YYYY-MM-DD"), as a JSON array. */
   @Column({ type: 'text', nullable: true, transformer: jsonOrNull }) exdates?: Array<number | string> | null;
+  /** Issue 19: local times of day "HH:MM" (JSON array) replacing startAt's; null or empty for startAt's only. */
+  @Column({ name: 'times_of_day', type: 'text', nullable: true, transformer: jsonOrNull }) timesOfDay?: string[] | null;
+  /** Issue 19: added occurrences (epoch ms, JSON array): a moved occurrence's new start (its old one is an exdate). */
+  @Column({ type: 'text', nullable: true, transformer: jsonOrNull }) rdates?: number[] | null;
   /** IANA zone whose wall clock the rule follows. */
   @Column({ type: 'varchar', length: 64, default: 'Asia/Ho_Chi_Minh' }) timezone?: string;
   @Column({ name: 'repeat_count', type: 'integer', default: 1 }) repeat?: number;

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import {
   createScheduleRequestSchema as createScheduleSchema,
+  moveOccurrenceRequestSchema as moveOccurrenceSchema,
   scheduleDeliveriesCsvQuerySchema as deliveriesCsvQuery,
   scheduleDeliveriesQuerySchema as deliveriesQuery,
   updateScheduleRequestSchema as updateScheduleSchema,
@@ -75,6 +76,17 @@ export class SchedulesController {
     if (body.targets) await this.scope.checkTargets(user, body.targets, 'write');
     const zone = await this.schedules.zoneOf(body.timezone, id);
     return this.schedules.update(id, { ...body, startAt: body.startAt === undefined ? undefined : instantIn(body.startAt, zone), exdates: exdatesOf(body.exdates, zone) }, user.userId);
+  }
+
+  /** Issue 19: one occurrence to another start (the calendar's drag); answers as an edit does (409 on unaccepted conflicts). */
+  @Post(':id/occurrences/move')
+  @HttpCode(200)
+  @Roles(EDITORS, OFFICER_IF_SCHEDULING)
+  @Audit('schedules.move-occurrence', { resource: 'schedule', idParam: 'id' })
+  async moveOccurrence(@Param('id') id: string, @Body({ schema: moveOccurrenceSchema }) body: z.infer<typeof moveOccurrenceSchema>, @CurrentUser() user: UserPrincipal): Promise<SaveResult | DryRunResult> {
+    await this.writable(id, user);
+    const zone = await this.schedules.zoneOf(undefined, id);
+    return this.schedules.moveOccurrence(id, body.occurrenceId, instantIn(body.startAt, zone), body.acceptConflicts, user.userId);
   }
 
   @Post(':id/cancel')

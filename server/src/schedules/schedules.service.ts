@@ -1,5 +1,6 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { defaultOnPreempt, priorityRank, RecurrenceError, validateSpec, type PreemptPolicy, type Priority } from '@loa/shared';
+import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
+import { defaultOnPreempt, expand, normaliseTimesOfDay, priorityRank, RecurrenceError, validateSpec, type PreemptPolicy, type Priority } from '@loa/shared';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 import { ApprovalPolicy, type ApprovalFields } from '../approvals/approval-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import { isIanaZone } from '../config/config.schema.js';
@@ -11,11 +12,12 @@ import type { ScheduleTargetEntity } from './schedule-target.entity.js';
 import type { ScheduleApproval, ScheduleEntity } from './schedule.entity.js';
 import { requireApproved } from '../contents/content-lifecycle.js';
 import { DeliveriesService } from '../deliveries/deliveries.service.js';
+import { DomainEvents, type DomainEventMap } from '../domain-events/domain-events.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { ConflictAnalysis, type UnsettledSchedule } from '../planning/conflict-analysis.js';
 import type { ConflictNotice, ConflictReport } from '../planning/conflicts.js';
-import { Materializer, occurrenceId, occurrenceStarts, targetRows, targetSpec, windowMs, type MaterializeParams, type Plan, type TargetSpec } from '../planning/materializer.js';
+import { Materializer, occurrenceId, occurrenceStarts, recurrenceOf, targetRows, targetSpec, windowMs, type MaterializeParams, type Plan, type TargetSpec } from '../planning/materializer.js';
 import { kindsLabel, reachedKinds } from '../targeting/targeting.js';
 import { REACHING } from '../planning/planning.repository.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
@@ -24,6 +26,7 @@ import type { FanoutEntity } from '../fanouts/fanout.entity.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { isoOrNull as iso } from '../common/iso.js';
 import type { DryRunResult, FanoutView, SaveResult, ScheduleChangeResult, ScheduleView } from '@loa/shared/rest';
+import type { ApprovalReason, ErrorCode } from '@loa/shared/rest';
 export type { DryRunResult, SaveResult, ScheduleChangeResult, ScheduleView } from '@loa/shared/rest';
 
 export { occurrenceId } from '../planning/materializer.js';
@@ -42,6 +45,10 @@ export interface ScheduleTimingInput {
   timezone?: string | undefined;
   repeat?: number | undefined;
   gapSeconds?: number | undefined;
+  /** Issue 19: local times of day "HH:MM"; empty or absent: startAt's. */
+  times?: string[] | undefined;
+  /** Issue 19: added occurrences (epoch ms), a moved occurrence's new start. */
+  rdates?: number[] | undefined;
 }
 
 export interface CreateScheduleInput extends ScheduleTimingInput {
@@ -79,7 +86,14 @@ export class SchedulesService {
     private readonly tx: TransactionRunner,
     private readonly fanouts: FanoutJobs,
     private readonly locks: NamedLocks,
+    /** Issue 19: tells the live approval queue and the notifications (optional: unit graphs leave it out). */
+    @Optional() private readonly events?: DomainEvents,
   ) {}
+
+  /** Issue 19: the schedule entered or left the approval queue (after the change is committed). */
+  private approvalChanged(id: string, action: DomainEventMap['approval.changed']['action'], by: string, at: number): void {
+    this.events?.emit('approval.changed', { subject: 'schedule', id, action, by, at });
+  }
 
   /**
    * Saves check conflicts and then store, one at a time (any process): two saves checked at once could each miss the
@@ -94,7 +108,7 @@ export class SchedulesService {
     const now = this.clock.now();
     this.checkStart(input.startAt, now);
     const content = await this.repo.findContent(input.contentId);
-    if (!content) throw new BadRequestException(`unknown content ${input.contentId}`);
+    if (!content) throw badRequest('schedule.content-unknown', { id: input.contentId });
     requireApproved(content, 'scheduled');
     const targets = normTargets(input.targets);
     const schedule: ScheduleEntity = {
@@ -114,7 +128,7 @@ export class SchedulesService {
     this.checkValidity(schedule, content, now - this.config.schedulePastToleranceMs);
     return this.serial(async () => {
       const plan = await this.materializer.plan(schedule, content, targets, now - this.config.schedulePastToleranceMs, now + this.materializer.horizonMs, true);
-      if (plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${kindsLabel(reachedKinds(content))} device`);
+      if (plan.deviceIds.length === 0) throw badRequest('schedule.no-device-of-kind', { kind: kindsLabel(reachedKinds(content)) });
       this.checkDensity(plan);
       const report = await this.conflicts.analyse(plan, schedule.priority, null, now, await this.unsettled(now, null));
       const early = this.gate(report, plan, input);
@@ -126,7 +140,8 @@ export class SchedulesService {
       if (!reaches(decision.approval)) {
         // Saved with its targets but without occurrences or deliveries: approval materialises it.
         await this.repo.insertSchedule(row, targetRows(schedule.id, targets));
-        this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, reasons }, 'schedule created, awaiting approval');
+        this.logger.info({ ctx: 'schedules', scheduleId: schedule.id, devices: plan.deviceIds.length, reasons: reasons.map((r) => r.text) }, 'schedule created, awaiting approval');
+        this.approvalChanged(schedule.id, 'submitted', userId, now);
         return this.saved(schedule.id, null, null, reasons, report);
       }
       const from = now - this.config.schedulePastToleranceMs;
@@ -149,10 +164,10 @@ export class SchedulesService {
   async update(id: string, patch: UpdateScheduleInput, editedBy: string | null = null): Promise<SaveResult | DryRunResult> {
     const now = this.clock.now();
     const current = await this.require(id);
-    if (current.status === 'cancelled') throw new ConflictException(`schedule ${id} is cancelled and cannot be edited`);
+    if (current.status === 'cancelled') throw conflict('schedule.cancelled-no-edit', { id });
     if (patch.startAt !== undefined && patch.startAt !== current.startAt) this.checkStart(patch.startAt, now);
     const content = await this.repo.findContent(current.contentId);
-    if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
+    if (!content) throw badRequest('schedule.content-gone', { id: current.contentId });
     requireApproved(content, 'scheduled');
     const merged: ScheduleEntity = {
       ...current,
@@ -165,6 +180,8 @@ export class SchedulesService {
           startAt: patch.startAt ?? current.startAt,
           rrule: patch.rrule === undefined ? (current.rrule ?? null) : patch.rrule,
           exdates: patch.exdates ?? current.exdates ?? [],
+          times: patch.times ?? current.timesOfDay ?? [],
+          rdates: patch.rdates ?? current.rdates ?? [],
           timezone: patch.timezone ?? current.timezone,
           repeat: patch.repeat ?? current.repeat,
           gapSeconds: patch.gapSeconds ?? (current.gapMs ?? 0) / 1000,
@@ -179,7 +196,7 @@ export class SchedulesService {
     const targets = patch.targets ? normTargets(patch.targets) : targetSpec(await this.repo.targets(id));
     return this.serial(async () => {
       const plan = await this.materializer.plan(merged, content, targets, now + 1, now + this.materializer.horizonMs, patch.targets !== undefined);
-      if (patch.targets && plan.deviceIds.length === 0) throw new BadRequestException(`the targets contain no ${kindsLabel(reachedKinds(content))} device`);
+      if (patch.targets && plan.deviceIds.length === 0) throw badRequest('schedule.no-device-of-kind', { kind: kindsLabel(reachedKinds(content)) });
       this.checkDensity(plan);
       const report = await this.conflicts.analyse(plan, merged.priority, id, now, await this.unsettled(now, id));
       const early = this.gate(report, plan, patch);
@@ -201,7 +218,8 @@ export class SchedulesService {
         await this.repo.updateSchedule(row, patch.targets ? targetRows(id, targets) : null);
         return this.addJob(id, { from: now + 1, after: now, allDirty: reaching && slotChanged }, plan.deviceIds.length, areaCode, editedBy ?? current.createdBy);
       });
-      this.logger.info({ ctx: 'schedules', scheduleId: id, devices: plan.deviceIds.length, reaching, reasons, fanoutId: job.id }, reaching ? 'schedule edited' : 'schedule edited, awaiting approval');
+      this.logger.info({ ctx: 'schedules', scheduleId: id, devices: plan.deviceIds.length, reaching, reasons: reasons.map((r) => r.text), fanoutId: job.id }, reaching ? 'schedule edited' : 'schedule edited, awaiting approval');
+      if (decision.approval === 'pending') this.approvalChanged(id, 'submitted', editedBy ?? current.createdBy, now);
       return this.saved(id, this.fanouts.start(job), reaching ? { plan, after: now } : null, reasons, report);
     });
   }
@@ -215,12 +233,12 @@ export class SchedulesService {
       const now = this.clock.now();
       const current = await this.requirePending(id, 'approve');
       const content = await this.repo.findContent(current.contentId);
-      if (!content) throw new BadRequestException(`content ${current.contentId} no longer exists`);
+      if (!content) throw badRequest('schedule.content-gone', { id: current.contentId });
       requireApproved(content, 'scheduled');
       const s: ScheduleEntity = { ...current, ...approvalFields('approved', userId, now), generatedUntil: now + this.materializer.horizonMs, updatedAt: now };
       const from = now - this.config.schedulePastToleranceMs;
       if (occurrenceStarts(s, content, from, from + YEAR_MS, 1).length === 0) {
-        throw new ConflictException(`schedule ${id} has no occurrence left to play (its start has passed); edit its timing first`);
+        throw conflict('schedule.no-occurrence-left', { id });
       }
       const targets = targetSpec(await this.repo.targets(id));
       const plan = await this.materializer.plan(s, content, targets, from, now + this.materializer.horizonMs, false);
@@ -230,9 +248,39 @@ export class SchedulesService {
         return this.addJob(id, { from, after: from, allDirty: false }, plan.deviceIds.length, areaCode, userId);
       });
       this.logger.info({ ctx: 'schedules', scheduleId: id, approvedBy: userId, devices: plan.deviceIds.length, occurrences: plan.occurrences.length, fanoutId: job.id }, 'schedule approved');
+      this.approvalChanged(id, 'approved', userId, now);
       const fanout = this.fanouts.start(job);
       return { ...this.withPlan(await this.get(id), plan, -Infinity), fanout };
     });
+  }
+
+  /**
+   * Issue 19: moves one occurrence (the calendar's drag). The old start becomes an exception date and the new one an
+   * added date (RDATE), or, when it returns to a start the rule gives and was excluded, that exclusion is lifted; then
+   * it is saved as any edit would be: conflicts (409 unless accepted), approval rules, and the fan-out job that
+   * withdraws the old slot's deliveries and queues the new one's. Only an occurrence not yet started can move.
+   */
+  async moveOccurrence(id: string, occurrenceRef: string, to: number, acceptConflicts: boolean | undefined, by: string | null): Promise<SaveResult | DryRunResult> {
+    const now = this.clock.now();
+    const s = await this.require(id);
+    if (s.status === 'cancelled') throw conflict('occurrence.cancelled', { id });
+    const prefix = `${id}:`;
+    const from = occurrenceRef.startsWith(prefix) ? Number(occurrenceRef.slice(prefix.length)) : Number.NaN;
+    const spec = recurrenceOf(s);
+    // Ids are `<schedule>:<start>`, so the schedule's own recurrence tells whether this one is (still) an occurrence.
+    const known = Number.isSafeInteger(from) && expand(spec, from, from + 1, 1).length === 1;
+    if (!known) throw notFound('occurrence.not-found', { id: occurrenceRef });
+    if (from <= now) throw conflict('occurrence.started', { startAt: new Date(from).toISOString() });
+    if (to <= now) throw badRequest('occurrence.to-past', { startAt: new Date(to).toISOString() });
+    if (to === from) return this.update(id, {}, by);
+    const ruleGives = (t: number): boolean => expand({ ...spec, exdates: [], rdates: [] }, t, t + 1, 1).length === 1;
+    if (expand(spec, to, to + 1, 1).length === 1) throw conflict('occurrence.taken', { startAt: new Date(to).toISOString() });
+    let exdates = [...(s.exdates ?? [])];
+    let rdates = (s.rdates ?? []).filter((t) => t !== from);
+    if (ruleGives(from)) exdates.push(from);
+    if (ruleGives(to) && exdates.includes(to)) exdates = exdates.filter((e) => e !== to);
+    else rdates = [...rdates, to];
+    return this.update(id, { exdates, rdates, acceptConflicts }, by);
   }
 
   /** Issue 7: refuses a pending schedule; it stays without deliveries. Editing it resubmits it. */
@@ -240,8 +288,9 @@ export class SchedulesService {
     await this.requirePending(id, 'reject');
     const now = this.clock.now();
     const ok = await this.repo.decidePending(id, { approval: 'rejected', rejectedBy: userId, rejectedAt: now, rejectedReason: reason, updatedAt: now });
-    if (!ok) throw new ConflictException(`schedule ${id} changed meanwhile: cannot reject it`);
+    if (!ok) throw conflict('schedule.changed-meanwhile', { id, action: 'reject' });
     this.logger.info({ ctx: 'schedules', scheduleId: id, rejectedBy: userId }, 'schedule rejected');
+    this.approvalChanged(id, 'rejected', userId, now);
     return this.get(id);
   }
 
@@ -271,6 +320,7 @@ export class SchedulesService {
       return this.addJob(id, { from: now, after: now, allDirty: false }, devices, areaCode, by ?? s.createdBy);
     });
     this.logger.info({ ctx: 'schedules', scheduleId: id, devices, fanoutId: job.id }, 'schedule cancelled');
+    if (s.approval === 'pending') this.approvalChanged(id, 'withdrawn', by ?? s.createdBy, now);
     const fanout = this.fanouts.start(job);
     return { ...(await this.get(id)), fanout };
   }
@@ -286,6 +336,8 @@ export class SchedulesService {
       startAt: new Date(s.startAt).toISOString(),
       rrule: s.rrule ?? null,
       exdates: (s.exdates ?? []).map((e) => (typeof e === 'number' ? new Date(e).toISOString() : e)),
+      times: s.timesOfDay ?? [],
+      rdates: (s.rdates ?? []).map((t) => new Date(t).toISOString()),
       timezone: s.timezone ?? this.config.timezone,
       repeat: s.repeat ?? 1,
       gapSeconds: (s.gapMs ?? 0) / 1000,
@@ -336,20 +388,20 @@ export class SchedulesService {
    */
   async zoneOf(timezone: string | undefined, id?: string): Promise<string> {
     const zone = timezone ?? (id === undefined ? undefined : (await this.require(id)).timezone) ?? this.config.timezone;
-    if (!isIanaZone(zone)) throw new BadRequestException(`timezone "${zone}" is not an IANA time zone`);
+    if (!isIanaZone(zone)) throw badRequest('schedule.timezone-invalid', { zone });
     return zone;
   }
 
   async require(id: string): Promise<ScheduleEntity> {
     const s = await this.repo.find(id);
-    if (!s) throw new NotFoundException(`schedule ${id} not found`);
+    if (!s) throw notFound('schedule.not-found', { id });
     return s;
   }
 
   private async requirePending(id: string, action: string): Promise<ScheduleEntity> {
     const s = await this.require(id);
-    if (s.status === 'cancelled') throw new ConflictException(`schedule ${id} is cancelled: cannot ${action} it`);
-    if (s.approval !== 'pending') throw new ConflictException(`schedule ${id} is ${s.approval ?? 'not-required'}: only a pending schedule can be ${action === 'approve' ? 'approved' : 'rejected'}`);
+    if (s.status === 'cancelled') throw conflict('schedule.cancelled-no-action', { id, action });
+    if (s.approval !== 'pending') throw conflict('schedule.not-pending', { id, approval: s.approval ?? 'not-required', action: action === 'approve' ? 'approved' : 'rejected' });
     return s;
   }
 
@@ -379,9 +431,9 @@ export class SchedulesService {
    * A save's answer. While its job has not written the deliveries yet, `occurrences` and `deviceCount` are those of
    * the plan being materialised (after `after`; earlier ones are as stored), so the answer says what the save does.
    */
-  private async saved(id: string, fanout: FanoutView | null, planned: { plan: Plan; after: number } | null, reasons: string[], report: ConflictReport): Promise<SaveResult> {
+  private async saved(id: string, fanout: FanoutView | null, planned: { plan: Plan; after: number } | null, reasons: ApprovalReason[], report: ConflictReport): Promise<SaveResult> {
     const view = await this.get(id);
-    return { ...(planned ? this.withPlan(view, planned.plan, planned.after) : view), approvalReasons: reasons, conflicts: report.conflicts, conflictTotals: report.totals, fanout };
+    return { ...(planned ? this.withPlan(view, planned.plan, planned.after) : view), approvalReasons: reasons.map((r) => r.text), approvalReasonCodes: reasons, conflicts: report.conflicts, conflictTotals: report.totals, fanout };
   }
 
   private withPlan(view: ScheduleView, plan: Plan, after: number): ScheduleView {
@@ -425,28 +477,40 @@ export class SchedulesService {
 
   private checkStart(startAt: number, now: number): void {
     if (startAt < now - this.config.schedulePastToleranceMs) {
-      throw new BadRequestException(`startAt ${new Date(startAt).toISOString()} is in the past (server time ${new Date(now).toISOString()})`);
+      throw badRequest('schedule.start-past', { startAt: new Date(startAt).toISOString(), now: new Date(now).toISOString() });
     }
-    if (startAt > now + YEAR_MS) throw new BadRequestException('startAt is more than a year ahead');
+    if (startAt > now + YEAR_MS) throw badRequest('schedule.start-too-far');
   }
 
   /** Recurrence fields, validated and normalised. */
-  private timing(input: ScheduleTimingInput, content: ContentEntity, current: ScheduleEntity | null): Pick<ScheduleEntity, 'rrule' | 'exdates' | 'timezone' | 'repeat' | 'gapMs'> {
+  private timing(input: ScheduleTimingInput, content: ContentEntity, current: ScheduleEntity | null): Pick<ScheduleEntity, 'rrule' | 'exdates' | 'timezone' | 'repeat' | 'gapMs' | 'timesOfDay' | 'rdates'> {
     const timezone = input.timezone ?? current?.timezone ?? this.config.timezone;
-    if (!isIanaZone(timezone)) throw new BadRequestException(`timezone "${timezone}" is not an IANA time zone`);
+    if (!isIanaZone(timezone)) throw badRequest('schedule.timezone-invalid', { zone: timezone });
     // Stored as given (ICU would canonicalise Asia/Ho_Chi_Minh to the legacy Asia/Saigon).
     const zone = timezone;
     const rrule = input.rrule ? input.rrule.trim().replace(/^RRULE:/i, '').toUpperCase() : null;
     const exdates = input.exdates ?? [];
+    const times = normaliseTimesOfDay(input.times ?? []);
+    const rdates = [...new Set(input.rdates ?? [])].sort((a, b) => a - b);
     try {
-      validateSpec({ dtstart: input.startAt, rrule, exdates, timezone: zone });
+      const rule = validateSpec({ dtstart: input.startAt, rrule, exdates, timezone: zone });
+      if (times.length > 0 && rule && (rule.byHour || rule.byMinute)) throw badRequest('schedule.times-with-byhour');
     } catch (e) {
-      if (e instanceof RecurrenceError) throw new BadRequestException(`rrule: ${e.message}`);
+      if (e instanceof RecurrenceError) throw badRequest('schedule.rrule-invalid', { detail: e.message });
       throw e;
     }
     const repeat = input.repeat ?? 1;
-    if (repeat > 1 && content.type !== 'audio') throw new BadRequestException(`repeat applies to audio content only (this content is ${content.type})`);
-    return { rrule, exdates: [...new Set(exdates)], timezone: zone, repeat, gapMs: Math.round((input.gapSeconds ?? 0) * 1000) };
+    if (repeat > 1 && content.type !== 'audio') throw badRequest('schedule.repeat-audio-only', { type: content.type });
+    return {
+      rrule,
+      exdates: [...new Set(exdates)],
+      timezone: zone,
+      repeat,
+      gapMs: Math.round((input.gapSeconds ?? 0) * 1000),
+      // Null rather than [] for a single-time schedule: the row stays as older ones are.
+      timesOfDay: times.length > 0 ? times : null,
+      rdates: rdates.length > 0 ? rdates : null,
+    };
   }
 
   /** Refuses a schedule none of whose occurrences (within a year) falls inside the content's validity window. */
@@ -454,16 +518,14 @@ export class SchedulesService {
     const any = occurrenceStarts(s, content, from, from + YEAR_MS, 1);
     if (any.length > 0) return;
     if (content.validFrom != null || content.validUntil != null) {
-      throw new BadRequestException(
-        `content ${content.id} is valid only from ${iso(content.validFrom) ?? '-∞'} until ${iso(content.validUntil) ?? '∞'}: no occurrence of this schedule falls inside it`,
-      );
+      throw badRequest('schedule.outside-validity', { id: content.id, from: iso(content.validFrom) ?? '-∞', until: iso(content.validUntil) ?? '∞' });
     }
-    throw new BadRequestException('the schedule has no occurrence in the coming year (check startAt, rrule and exdates)');
+    throw badRequest('schedule.no-occurrence');
   }
 
   private checkDensity(plan: Plan): void {
     if (plan.occurrences.length > MAX_OCCURRENCES_IN_HORIZON) {
-      throw new BadRequestException(`the rule yields ${plan.occurrences.length} occurrences within the timeline horizon (at most ${MAX_OCCURRENCES_IN_HORIZON})`);
+      throw badRequest('schedule.too-dense', { count: plan.occurrences.length, max: MAX_OCCURRENCES_IN_HORIZON });
     }
   }
 
@@ -483,6 +545,9 @@ export class SchedulesService {
         statusCode: 409,
         error: 'Conflict',
         message: `${report.totals.conflicts} overlap(s) with schedules of the same priority on ${report.totals.devices} device(s); resend with acceptConflicts: true to save anyway`,
+        // Issue 19: coded like every refusal (the filter keeps a body that has code and params).
+        code: 'schedule.conflicts' satisfies ErrorCode,
+        params: { conflicts: report.totals.conflicts, devices: report.totals.devices },
         conflicts: report.conflicts,
         conflictTotals: report.totals,
       });
@@ -493,7 +558,7 @@ export class SchedulesService {
 
 function normTargets(t: CreateScheduleInput['targets']): TargetSpec {
   const out = { areas: [...new Set(t.areas ?? [])], groups: [...new Set(t.groups ?? [])], devices: [...new Set(t.devices ?? [])] };
-  if (out.areas.length + out.groups.length + out.devices.length === 0) throw new BadRequestException('give at least one area, group or device');
+  if (out.areas.length + out.groups.length + out.devices.length === 0) throw badRequest('schedule.no-targets');
   return out;
 }
 

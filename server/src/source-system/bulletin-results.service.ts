@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, ServiceUnavailableException, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, ServiceUnavailableException, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import type {
@@ -20,6 +20,7 @@ import type { InboundExchangeEntity } from './inbound-exchange.entity.js';
 import { InboundExchangesRepository, isUniqueViolation } from './inbound-exchanges.repository.js';
 import { SourceOutbox } from './outbox.port.js';
 import { SourcePeers } from './peers.port.js';
+import { notFound } from '../common/loa-error.js';
 
 export const BULLETIN_RESULTS_JOB = 'source-system.bulletin-results';
 /**
@@ -188,7 +189,7 @@ export class BulletinResults implements OnApplicationBootstrap {
   }
 
   async list(peerId: string | null, q: RemoteResultsQuery): Promise<RemoteResultView[]> {
-    if (peerId !== null && !(await this.peers.get(peerId))) throw new NotFoundException(`peer ${peerId} not found`);
+    if (peerId !== null && !(await this.peers.get(peerId))) throw notFound('peer.not-found', { id: peerId });
     const names = new Map((await this.peers.all()).map((p) => [p.id, p.name]));
     const rows = await this.remote.list({ peerId: peerId ?? undefined, originId: q.originId });
     return rows.map((r) => ({ ...view(r, names.get(r.peerId) ?? null), rows: q.rows === 'false' ? [] : r.rows }));

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { listExchangesQuerySchema, type ExchangeDetail, type ExchangePage, type ExchangeView } from '@loa/shared/rest';
 import type { z } from 'zod';
 import { Clock } from '../common/clock.js';
@@ -8,6 +8,7 @@ import type { SourceExchangeEntity } from './exchange.entity.js';
 import { SourceOutbox, type OutboxEntry } from './outbox.port.js';
 import { OutboxRepository, type ExchangeCursor, type OutboxManager } from './outbox.repository.js';
 import { PeersRepository } from './peers.repository.js';
+import { conflict, notFound } from '../common/loa-error.js';
 
 type ListQuery = z.output<typeof listExchangesQuerySchema>;
 
@@ -85,7 +86,7 @@ export class OutboxService extends SourceOutbox {
 
   async list(q: ListQuery): Promise<ExchangePage> {
     const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && after === null) throw new NotFoundException('unknown cursor');
+    if (q.cursor !== undefined && after === null) throw notFound('exchange.cursor-unknown');
     const rows = await this.repo.page(q, q.limit + 1, after);
     const names = new Map((await this.peers.list()).map((p) => [p.id, p.name]));
     const items = rows.slice(0, q.limit);
@@ -98,7 +99,7 @@ export class OutboxService extends SourceOutbox {
 
   async get(id: string): Promise<ExchangeDetail> {
     const x = await this.repo.find(id);
-    if (!x) throw new NotFoundException('no such exchange');
+    if (!x) throw notFound('exchange.not-found');
     const peer = await this.peers.find(x.peerId);
     return { ...exchangeView(x, peer?.name ?? null), payload: JSON.parse(x.payload) as unknown };
   }
@@ -106,9 +107,9 @@ export class OutboxService extends SourceOutbox {
   /** "Retry now": a failed or dead exchange goes back to pending, due at once (its attempt count is kept). 409 otherwise. */
   async retry(id: string): Promise<ExchangeDetail> {
     const x = await this.repo.find(id);
-    if (!x) throw new NotFoundException('no such exchange');
-    if (x.direction !== 'out') throw new ConflictException('only an outgoing exchange can be sent again');
-    if (!(await this.repo.requeue(id, this.clock.now()))) throw new ConflictException(`the exchange is ${x.state}: only a failed or dead one can be retried`);
+    if (!x) throw notFound('exchange.not-found');
+    if (x.direction !== 'out') throw conflict('exchange.not-outgoing');
+    if (!(await this.repo.requeue(id, this.clock.now()))) throw conflict('exchange.not-retriable', { state: x.state });
     this.dispatcher.wake();
     return this.get(id);
   }

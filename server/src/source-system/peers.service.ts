@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   createPeerSchema,
   updatePeerSchema,
@@ -17,6 +17,7 @@ import { SourcePeers, type PeerOutboundAuth, type PeerRecord } from './peers.por
 import { PeersRepository } from './peers.repository.js';
 import { newPeerSecret } from './signing.js';
 import { compileTemplate, TemplateError } from './templates.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 type CreatePeer = z.output<typeof createPeerSchema>;
 type UpdatePeer = z.output<typeof updatePeerSchema>;
@@ -59,7 +60,7 @@ function checkTemplates(templates: PeerTemplates): void {
       compileTemplate(t.path);
       if (t.body !== null) compileTemplate(t.body);
     } catch (err) {
-      if (err instanceof TemplateError) throw new BadRequestException(`template of ${kind}: ${err.message}`);
+      if (err instanceof TemplateError) throw badRequest('peer.template', { kind, detail: err.message });
       throw err;
     }
   }
@@ -104,7 +105,7 @@ export class PeersService extends SourcePeers {
 
   async one(id: string): Promise<SourcePeerView> {
     const p = await this.repo.find(id);
-    if (!p) throw new NotFoundException('no such peer');
+    if (!p) throw notFound('peer.not-found', { id });
     return this.view(p, (await this.repo.counts()).get(p.id) ?? {});
   }
 
@@ -139,7 +140,7 @@ export class PeersService extends SourcePeers {
     if (patch.templates) checkTemplates(patch.templates);
     return this.tx.run(async () => {
       const p = await this.repo.find(id);
-      if (!p) throw new NotFoundException('no such peer');
+      if (!p) throw notFound('peer.not-found', { id });
       if (patch.name !== undefined) p.name = patch.name;
       if (patch.role !== undefined) p.role = patch.role;
       if (patch.enabled !== undefined) p.enabled = patch.enabled;
@@ -160,7 +161,7 @@ export class PeersService extends SourcePeers {
   }
 
   async remove(id: string): Promise<void> {
-    if (!(await this.tx.run(() => this.repo.remove(id)))) throw new NotFoundException('no such peer');
+    if (!(await this.tx.run(() => this.repo.remove(id)))) throw notFound('peer.not-found', { id });
   }
 
   private view(p: SourcePeerEntity, counts: Record<string, number>): SourcePeerView {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { zonedToUtc } from '@loa/shared';
 import { sendBulletinSchema, type BulletinPayload, type ContentView, type ExchangeView, type PlayoutLogRow, type Priority } from '@loa/shared/rest';
@@ -25,6 +25,7 @@ import { OutboxRepository } from './outbox.repository.js';
 import type { SourcePeerEntity } from './peer.entity.js';
 import { PeersService } from './peers.service.js';
 import { UpFeedsRepository, type InventoryRow } from './up-feeds.repository.js';
+import { badRequest, conflict, notFound } from '../common/loa-error.js';
 
 export const FEEDS_JOB = 'source-system.feeds';
 export const FEEDS_INTERVAL_MS = 60_000;
@@ -183,18 +184,18 @@ export class UpFeeds implements OnApplicationBootstrap {
    */
   async sendDown(peerId: string, req: SendBulletin): Promise<ExchangeView> {
     const peer = await this.peers.entity(peerId);
-    if (!peer) throw new NotFoundException('no such peer');
-    if (peer.role !== 'lower') throw new BadRequestException('bulletins are sent down to a lower peer; this one is upper');
+    if (!peer) throw notFound('peer.not-found', { id: peerId });
+    if (peer.role !== 'lower') throw badRequest('peer.is-upper');
     let content: ContentView;
     try {
       content = await this.contents.get(req.contentId);
     } catch (err) {
-      if (err instanceof NotFoundException) throw new BadRequestException(`content ${req.contentId} not found`);
+      if (err instanceof NotFoundException) throw badRequest('bulletin.content-not-found', { id: req.contentId });
       throw err;
     }
-    if (content.state !== 'approved') throw new ConflictException(`content ${content.id} is ${content.state}: only approved content can be sent`);
-    if (content.type !== 'audio' && content.type !== 'text') throw new BadRequestException(`a ${content.type} content cannot be sent as a bulletin (audio or text only)`);
-    if (req.validFrom && req.validUntil && Date.parse(req.validUntil) <= Date.parse(req.validFrom)) throw new BadRequestException('validUntil must be after validFrom');
+    if (content.state !== 'approved') throw conflict('bulletin.content-not-approved', { id: content.id, state: content.state ?? 'approved' });
+    if (content.type !== 'audio' && content.type !== 'text') throw badRequest('bulletin.type', { type: content.type });
+    if (req.validFrom && req.validUntil && Date.parse(req.validUntil) <= Date.parse(req.validFrom)) throw badRequest('validity.order');
     const origin = (await this.repo.rootAreaName()) ?? 'Loa';
     const idempotencyKey = `bulletin:${content.id}:${hash([req.areaCodes, req.priority, req.validFrom, req.validUntil])}`;
     await this.outbox.enqueue([{ peerId: peer.id, kind: 'bulletin', idempotencyKey, payload: this.bulletin(content, peer, origin, req) }]);

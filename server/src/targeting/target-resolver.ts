@@ -1,7 +1,8 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { DeviceKind } from '@loa/shared';
 import type { GroupEntity } from '../groups/group.entity.js';
 import { TargetsRepository, type TargetDevice } from './targets.repository.js';
+import { badRequest } from '../common/loa-error.js';
 
 /** What a schedule targets: area subtrees, groups and listed devices. */
 export interface TargetSpec {
@@ -36,20 +37,20 @@ export class TargetResolver {
     const paths = await this.repo.areaPaths(areas);
     if (strict) {
       const missing = areas.filter((c) => !paths.has(c));
-      if (missing.length > 0) throw new BadRequestException(`unknown area code(s): ${missing.join(', ')}`);
+      if (missing.length > 0) throw badRequest('area.unknown-codes', { ids: missing.join(', ') });
     }
     const found = await this.repo.devicesByIds(listed);
     if (strict) {
       const foundIds = new Set(found.map((d) => d.id));
       const missing = listed.filter((id) => !foundIds.has(id));
-      if (missing.length > 0) throw new BadRequestException(`unknown device(s): ${missing.slice(0, 20).join(', ')}`);
+      if (missing.length > 0) throw badRequest('device.unknown-many', { ids: missing.slice(0, 20).join(', ') });
       const wrongKind = found.filter((d) => !fits(d)).map((d) => d.id);
-      if (wrongKind.length > 0) throw new BadRequestException(`device(s) ${wrongKind.slice(0, 20).join(', ')} cannot play this content (needs a ${wanted.join(' or ')})`);
+      if (wrongKind.length > 0) throw badRequest('device.wrong-kind', { ids: wrongKind.slice(0, 20).join(', '), kind: wanted.join(' or ') });
     }
     const groups = await this.repo.groups(groupIds);
     if (strict) {
       const missing = groupIds.filter((g) => !groups.has(g));
-      if (missing.length > 0) throw new BadRequestException(`unknown group(s): ${missing.join(', ')}`);
+      if (missing.length > 0) throw badRequest('group.unknown-many', { ids: missing.join(', ') });
     }
     const ids = new Set(found.filter(fits).map((d) => d.id));
     for (const d of await this.repo.devicesInSubtrees(areas.flatMap((a) => paths.get(a) ?? []))) if (fits(d)) ids.add(d.id);
@@ -65,19 +66,19 @@ export class TargetResolver {
     let devices: TargetDevice[];
     if ('deviceId' in target) {
       devices = await this.repo.devicesByIds([target.deviceId]);
-      if (devices.length === 0) throw new BadRequestException(`unknown device ${target.deviceId}`);
-      if (kind && devices[0]!.kind !== kind) throw new BadRequestException(`device ${target.deviceId} cannot play this content (needs a ${kind})`);
+      if (devices.length === 0) throw badRequest('device.unknown', { id: target.deviceId });
+      if (kind && devices[0]!.kind !== kind) throw badRequest('device.wrong-kind-one', { id: target.deviceId, kind });
     } else if ('groupId' in target) {
       const g = (await this.repo.groups([target.groupId])).get(target.groupId);
-      if (!g) throw new BadRequestException(`unknown group ${target.groupId}`);
+      if (!g) throw badRequest('group.unknown', { id: target.groupId });
       devices = await this.groupDevices(g, null);
     } else {
       const path = (await this.repo.areaPaths([target.areaCode])).get(target.areaCode);
-      if (path === undefined) throw new BadRequestException(`unknown area code ${target.areaCode}`);
+      if (path === undefined) throw badRequest('area.unknown-code', { id: target.areaCode });
       devices = await this.repo.devicesInSubtrees([path]);
     }
     const byId = new Map(devices.filter((d) => !kind || d.kind === kind).map((d) => [d.id, d]));
-    if (byId.size === 0) throw new BadRequestException(kind ? `the target has no ${kind} to play this content` : 'the target has no device');
+    if (byId.size === 0) throw kind ? badRequest('target.no-device-of-kind', { kind }) : badRequest('target.no-device');
     return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 

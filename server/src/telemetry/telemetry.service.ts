@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { TelemetryMessage } from '@loa/shared';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
@@ -13,6 +13,7 @@ import type { TelemetryView } from '@loa/shared/rest';
 import { telemetryView } from '../devices/telemetry-view.js';
 import { telemetryRow } from './telemetry-row.js';
 import { TelemetryRepository } from './telemetry.repository.js';
+import { notFound } from '../common/loa-error.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,11 +52,13 @@ export class TelemetryService implements OnModuleDestroy {
   /** One telemetry message: stored, and the device counted as seen. Resolves once both are committed. */
   async receive(deviceId: string, msg: TelemetryMessage): Promise<void> {
     const sample = { row: telemetryRow(deviceId, msg, this.clock.now()), mediaBlockedBytes: msg.mediaBlockedBytes ?? null };
-    await Promise.all([this.batcher.submit(sample), this.presence.seen(deviceId, msg.agentVersion)]);
+    // Issue 19: a position comes on the first sample, on a move and hourly, so this is rare; awaited like the rest.
+    const located = msg.location ? this.events.emitAsync('device.locationReported', { deviceId, location: msg.location }) : undefined;
+    await Promise.all([this.batcher.submit(sample), this.presence.seen(deviceId, msg.agentVersion), located]);
   }
 
   async list(deviceId: string, q: TelemetryQuery): Promise<TelemetryView[]> {
-    if (!(await this.repo.deviceExists(deviceId))) throw new NotFoundException(`device ${deviceId} not found`);
+    if (!(await this.repo.deviceExists(deviceId))) throw notFound('device.not-found', { id: deviceId });
     const to = q.to ?? this.clock.now() + DAY_MS; // device clocks may run a little ahead: "now" includes them
     return (await this.repo.range(deviceId, { from: q.from, to, limit: q.limit })).map(telemetryView);
   }

@@ -10,6 +10,9 @@ import { TTS_ENGINE, type TtsEngine } from './tts-engine.js';
 import { TtsController } from './tts.controller.js';
 import { TtsService } from './tts.service.js';
 import { SpokenTextRepository } from './spoken-text.repository.js';
+import { TtsDictionaryController } from './tts-dictionary.controller.js';
+import { TtsDictionaryRepository } from './tts-dictionary.repository.js';
+import { TtsDictionaryService } from './tts-dictionary.service.js';
 /** The engine chosen by LOA_TTS_ENGINE; close() stops its worker at shutdown. */
 class EngineLifecycle implements OnApplicationShutdown {
   constructor(private readonly engine: TtsEngine) {}
@@ -18,10 +21,10 @@ class EngineLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Text-to-speech (issue 6): POST /api/v1/tts and /api/v1/tts/preview-text. */
+/** Text-to-speech (issue 6): POST /api/v1/tts and /api/v1/tts/preview-text; the pronunciation dictionary (issue 19). */
 @Module({
   imports: [MediaModule, MediaToolsModule],
-  controllers: [TtsController],
+  controllers: [TtsController, TtsDictionaryController],
   providers: [
     {
       provide: TTS_ENGINE,
@@ -32,6 +35,8 @@ class EngineLifecycle implements OnApplicationShutdown {
     { provide: EngineLifecycle, inject: [TTS_ENGINE], useFactory: (engine: TtsEngine) => new EngineLifecycle(engine) },
     TtsService,
     SpokenTextRepository,
+    TtsDictionaryService,
+    TtsDictionaryRepository,
   ],
   exports: [TtsService, TTS_ENGINE],
 })

@@ -10,6 +10,7 @@ import type { IngestResult } from '../media/media-types.js';
 import { TTS_ENGINE, type TtsAccent, type TtsEngine, type TtsVoice } from './tts-engine.js';
 import { normalizeVietnamese } from './vi-normalize.js';
 import { SpokenTextRepository } from './spoken-text.repository.js';
+import { TtsDictionaryService } from './tts-dictionary.service.js';
 
 export interface SpeakRequest {
   text: string;
@@ -42,17 +43,20 @@ export class TtsService {
     private readonly config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
     private readonly spoken: SpokenTextRepository,
+    private readonly dictionary: TtsDictionaryService,
   ) {
     this.log = logger.child({ ctx: 'tts' });
     this.workDir = path.join(config.dataDir, 'tts-tmp');
   }
 
-  normalize(text: string, accent: TtsAccent = 'north'): string {
-    return normalizeVietnamese(text, { dialect: accent, abbreviations: this.config.tts.abbreviations });
+  /** The text as it will be spoken: the installation's dictionary first, then the built-in rules (vi-normalize). */
+  async normalize(text: string, accent: TtsAccent = 'north'): Promise<string> {
+    const dictionary = await this.dictionary.entries();
+    return normalizeVietnamese(text, { dialect: accent, abbreviations: this.config.tts.abbreviations, dictionary });
   }
 
   async speak(request: SpeakRequest, createdBy: string): Promise<SpeakResult> {
-    const normalizedText = this.normalize(request.text, request.accent);
+    const normalizedText = await this.normalize(request.text, request.accent);
     await mkdir(this.workDir, { recursive: true });
     const wav = path.join(this.workDir, `tts-${randomBytes(8).toString('hex')}.wav`);
     try {

@@ -79,6 +79,24 @@ export const VI_ABBREVIATIONS: AbbreviationTable = {
   '3G': 'ba giê',
   '4G': 'bốn giê',
   '5G': 'năm giê',
+  // Contact details ("SĐT: 0912…", "ĐT 024…"); "ĐT" before a road number is a provincial road (VI_ROAD_PREFIXES).
+  SĐT: 'số điện thoại',
+  ĐT: 'điện thoại',
+  ĐTDĐ: 'điện thoại di động',
+};
+
+/**
+ * Road classes before a road number: "QL1A" is "quốc lộ một a", never letters spelled out. Read only when a number
+ * follows (the rule in vi-normalize), so "ĐT" alone stays "điện thoại".
+ */
+export const VI_ROAD_PREFIXES: AbbreviationTable = {
+  QL: 'quốc lộ',
+  TL: 'tỉnh lộ',
+  ĐT: 'đường tỉnh',
+  ĐH: 'đường huyện',
+  HL: 'hương lộ',
+  ĐX: 'đường xã',
+  ĐCT: 'đường cao tốc',
 };
 
 /**

@@ -3,10 +3,13 @@ import {
   VI_DOCUMENT_PARTS,
   VI_LETTER_NAMES,
   VI_PLACE_PREFIXES,
+  VI_ROAD_PREFIXES,
   VI_UNITS,
   type AbbreviationTable,
 } from './vi-abbreviations.js';
 import { parseRoman, readDecimal, readDigits, readFraction, readInteger, readMonth, readOrdinal, type Dialect } from './vi-numbers.js';
+import { applyPronunciations, type PronunciationEntry } from './vi-dictionary.js';
+import { readPhoneNumbers } from './vi-phones.js';
 
 /**
  * Turns Vietnamese bulletin text into what a speech engine should say: numbers, dates, times, units, document
@@ -23,6 +26,8 @@ export interface NormalizeOptions {
   dialect?: Dialect;
   /** Extra or overriding abbreviations (LOA_TTS_ABBREVIATIONS). */
   abbreviations?: AbbreviationTable;
+  /** The installation's pronunciation dictionary (tts_dictionary), applied first: its entries win over every rule. */
+  dictionary?: readonly PronunciationEntry[];
 }
 
 const L = '\\p{L}';
@@ -62,6 +67,22 @@ const UNIT_RE = new RegExp(`(\\d)\\s?(${UNIT_KEYS.map(escapeRe).join('|')})(?![$
 
 const PLACE_RE = new RegExp(`(?<![${L}\\p{N}_&])(TP|Tp|TX|TT|Q|P|X|H)\\.\\s*(?=\\p{Lu})`, 'gu');
 
+const ROAD_KEYS = Object.keys(VI_ROAD_PREFIXES).sort((a, b) => b.length - a.length);
+/** "QL1A", "QL 14", "QL.1A", "ĐT741", "ĐT.741B": a road class, its number and an optional branch letter. */
+const ROAD_RE = new RegExp(`(?<![${L}\\p{N}_])(${ROAD_KEYS.map(escapeRe).join('|')})\\.?\\s?(\\d{1,4})([A-Z])?(?![${L}\\p{N}_])`, 'gu');
+
+/** Money: "đ", "đồng", "VNĐ"… after a number (or after "triệu", "nghìn"…), with "/unit" per-unit rates following. */
+const CURRENCY = ['VNĐ', 'VND', 'vnđ', 'USD', 'đồng', 'đ'];
+const PER_UNIT_RE = new RegExp(
+  `(?<=\\d\\s?|(?:trăm|nghìn|ngàn|triệu|tỷ|tỉ)\\s)(${CURRENCY.map(escapeRe).join('|')})((?:\\s?/\\s?[${L}][${L}\\d²³]*)+)(?![${L}\\p{N}_])`,
+  'gu',
+);
+
+/** Words after which a range is already introduced ("từ 7-9", "giai đoạn 2021-2025"): no extra "từ". */
+const RANGE_LEAD_RE = /(?:từ|khoảng|giai đoạn|nhiệm kỳ|năm học|niên khóa|niên khoá|niên độ|mùa vụ)\s*$/iu;
+/** Words before a bare "17g" that make it a time of day rather than 17 grams. */
+const TIME_LEAD_RE = /(?:lúc|từ|đến|tới|vào|khoảng|trước|sau|hồi)\s*$/iu;
+
 const ROMAN_KEYWORDS = new Set([
   'khóa', 'khoá', 'quý', 'thứ', 'lần thứ', 'đại hội', 'kỳ', 'kì', 'phần', 'chương', 'mục', 'thế kỷ', 'thế kỉ',
   'giai đoạn', 'đợt', 'hội nghị', 'trung ương', 'phụ lục', 'vòng', 'cấp', 'tập', 'số',
@@ -77,7 +98,8 @@ export function normalizeVietnamese(input: string, options: NormalizeOptions = {
   const int = (digits: string): string => readInteger(stripZeros(digits), num);
   const w = (s: string): string => ` ${s} `;
 
-  let t = input.normalize('NFC');
+  // 0. The installation's pronunciation dictionary, on the text as typed.
+  let t = applyPronunciations(input.normalize('NFC'), options.dictionary);
 
   // 1. Characters: dashes, quotes, invisible characters, ellipses.
   t = t
@@ -96,6 +118,9 @@ export function normalizeVietnamese(input: string, options: NormalizeOptions = {
     (m) => w(m.replace(/^https?:\/\//i, '').replace(/^www\./i, 'vê kép vê kép vê kép chấm ').replace(/\/+$/, '').replace(/\//g, ' gạch chéo ').replace(/\./g, ' chấm ').replace(/-/g, ' ')),
   );
 
+  // 2b. Telephone numbers digit by digit in their groups (before thousands dots and dates see them).
+  t = readPhoneNumbers(t, w);
+
   // 3. Document numbers: "135/QĐ-TTg", "77/2012/NĐ-CP", "3814-QĐ/TU".
   const docPart = (part: string): string =>
     part
@@ -109,6 +134,15 @@ export function normalizeVietnamese(input: string, options: NormalizeOptions = {
   t = t.replace(new RegExp(`${NB}(\\d+)-(\\p{Lu}[${L}]*)/(\\p{Lu}[${L}]*(?:-[${L}]+)*)${NA}`, 'gu'), (_m, n: string, kind: string, issuer: string) =>
     w(`${int(n)} ${docPart(kind)} ${docPart(issuer)}`),
   );
+
+  // 3b. Road names: "QL1A" → "quốc lộ một a", "ĐT.741" → "đường tỉnh bảy trăm bốn mươi mốt".
+  t = t.replace(ROAD_RE, (_m, p: string, n: string, letter: string | undefined) => w(`${VI_ROAD_PREFIXES[p] ?? p} ${int(n)}${letter ? ` ${spell(letter)}` : ''}`));
+
+  // 3c. Per-unit prices: "1.500.000đ/hộ" → "… đồng mỗi hộ", "50.000 VNĐ/kg" → "… đồng mỗi ki lô gam".
+  t = t.replace(PER_UNIT_RE, (_m, cur: string, per: string) => {
+    const units = per.split('/').map((u) => u.trim()).filter((u) => u !== '');
+    return w(`${VI_UNITS[cur] ?? cur} ${units.map((u) => `mỗi ${VI_UNITS[u] ?? u}`).join(' ')}`);
+  });
 
   // 4. Administrative prefixes before a name: "TP. Hà Nội", "Q. Ba Đình".
   t = t.replace(PLACE_RE, (_m, p: string) => `${VI_PLACE_PREFIXES[p === 'Tp' ? 'TP' : p] ?? p} `);
@@ -126,6 +160,22 @@ export function normalizeVietnamese(input: string, options: NormalizeOptions = {
   };
   const validTime = (h: string, m?: string, s?: string): boolean =>
     Number(h) <= 24 && (m === undefined || Number(m) < 60) && (s === undefined || Number(s) < 60);
+  // Ranges of times: "6h-8h", "7h30-9h", "7-9h", "7:30-9:00" → "từ … đến …".
+  t = t.replace(
+    new RegExp(`${NB}(\\d{1,2})((?:[hg]|:(?=\\d{2}))(\\d{2})?)?\\s?-\\s?(\\d{1,2})(?:[hg]|:(?=\\d{2}))(\\d{2})?${NA}`, 'gu'),
+    (m, h1: string, mark: string | undefined, m1: string | undefined, h2: string, m2: string | undefined, at: number, all: string) => {
+      if (!validTime(h1, m1) || !validTime(h2, m2)) return m;
+      const from = mark ? time(h1, m1, undefined, undefined) : w(int(h1));
+      return w(`${RANGE_LEAD_RE.test(all.slice(0, at)) ? '' : 'từ '}${from} đến ${time(h2, m2, undefined, undefined)}`);
+    },
+  );
+  // "17g30" is a time; a bare "17g" only after "lúc", "từ"… or before "ngày", "sáng"… (else it is 17 grams).
+  t = t.replace(new RegExp(`${NB}(\\d{1,2})g(\\d{2})${NA}`, 'gu'), (m, h: string, min: string) => (validTime(h, min) ? time(h, min, undefined, undefined) : m));
+  t = t.replace(new RegExp(`${NB}(\\d{1,2})g${NA}`, 'gu'), (m, h: string, at: number, all: string) =>
+    validTime(h) && (TIME_LEAD_RE.test(all.slice(0, at)) || /^\s+(?:ngày|hôm|sáng|chiều|tối|đêm|trưa|hằng|hàng|cùng)(?![\p{L}])/u.test(all.slice(at + m.length)))
+      ? time(h, undefined, undefined, undefined)
+      : m,
+  );
   t = t.replace(new RegExp(`${NB}(\\d{1,2})\\s?h\\s?(\\d{2})?(?:'|p|ph)?${NA}`, 'gu'), (m, h: string, min: string | undefined) =>
     validTime(h, min) ? time(h, min, undefined, undefined) : m,
   );
@@ -168,7 +218,9 @@ export function normalizeVietnamese(input: string, options: NormalizeOptions = {
   );
 
   // 9. Ranges of numbers: "2016-2020", "10 - 15" → "… đến …".
-  t = t.replace(new RegExp(`${NB}(\\d+(?:[.,]\\d+)*)\\s?-\\s?(\\d+(?:[.,]\\d+)*)${NA}`, 'gu'), '$1 đến $2');
+  t = t.replace(new RegExp(`${NB}(\\d+(?:[.,]\\d+)*)\\s?-\\s?(\\d+(?:[.,]\\d+)*)${NA}`, 'gu'), (_m, a: string, b: string, at: number, all: string) =>
+    `${RANGE_LEAD_RE.test(all.slice(0, at)) ? '' : 'từ '}${a} đến ${b}`,
+  );
 
   // 10. Units after a number: "5 km", "30°C", "100%", "1.250.000đ".
   t = t.replace(UNIT_RE, (_m, d: string, unit: string) => `${d} ${VI_UNITS[unit] ?? unit} `);

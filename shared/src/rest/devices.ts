@@ -128,6 +128,8 @@ export const deviceViewSchema = z.object({
   profileId: z.string().nullable(),
   /** Issue 18/19: where it stands, null when nobody said. */
   location: deviceLocationSchema.nullable().optional(),
+  /** Issue 19: who set `location` (operator | import | agent); null when unset. */
+  locationSource: z.enum(['operator', 'import', 'agent']).nullable().optional(),
 });
 export type DeviceView = z.infer<typeof deviceViewSchema>;
 

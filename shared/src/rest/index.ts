@@ -42,3 +42,7 @@ export * from './calendar.js';
 export * from './feedback.js';
 export * from './live.js';
 export * from './cap.js';
+export * from './notifications.js';
+export * from './announcements.js';
+export * from './capabilities.js';
+export * from './map.js';

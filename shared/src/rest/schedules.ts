@@ -6,6 +6,7 @@ import { prioritySchema } from '../enums.js';
 import { PREEMPT_POLICIES, preemptPolicySchema } from '../messages.js';
 import { countsSchema, instantSchema, wallClockSchema } from './common.js';
 import { fanoutViewSchema } from './fanouts.js';
+import { approvalReasonSchema } from './error-codes.js';
 
 /** Schedule times may be wall-clock times (no offset): they are read on the schedule's zone, as an operator means them. */
 const instant = wallClockSchema;
@@ -18,7 +19,17 @@ export const scheduleTargetsRequestSchema = z
   })
   .refine((t) => t.areas.length + t.groups.length + t.devices.length > 0, 'give at least one area, group or device');
 
+/** A local time of day, "HH:MM" on the schedule's zone. */
+export const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM');
+/** At most this many times of day in one schedule. */
+export const MAX_TIMES_OF_DAY = 24;
+
 const timing = {
+  times: z
+    .array(timeOfDaySchema)
+    .max(MAX_TIMES_OF_DAY)
+    .optional()
+    .describe('issue 19: several times of day ("06:00", "17:00") on each day the rule selects (a one-off: on startAt\'s day); empty: startAt\'s time'),
   rrule: z.string().max(500).nullish().describe('RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=12 (startAt is DTSTART)'),
   exdates: z
     .array(z.union([instant, z.iso.date()]))
@@ -53,6 +64,18 @@ export const updateScheduleRequestSchema = z.object({
 });
 export type UpdateScheduleRequest = z.infer<typeof updateScheduleRequestSchema>;
 
+/**
+ * POST /api/v1/schedules/:id/occurrences/move: one occurrence to another start (the calendar's drag). Stored as an
+ * exception date for the old start and an added date (RDATE) for the new one, then saved like any edit (conflicts,
+ * approval rules, fan-out).
+ */
+export const moveOccurrenceRequestSchema = z.object({
+  occurrenceId: z.string().min(1).max(128),
+  startAt: instant.describe('the new start; without an offset it is read on the schedule\'s zone'),
+  acceptConflicts: z.boolean().optional(),
+});
+export type MoveOccurrenceRequest = z.infer<typeof moveOccurrenceRequestSchema>;
+
 /** GET /api/v1/schedules/:id/deliveries */
 export const scheduleDeliveriesQuerySchema = z.object({
   occurrenceId: z.string().min(1).max(128).optional(),
@@ -73,8 +96,9 @@ export const occurrencesWindowQuerySchema = z
   .object({
     from: instantSchema.describe('occurrences starting at or after this instant'),
     to: instantSchema.describe(`occurrences starting before this instant (at most ${MAX_WINDOW_DAYS} days after from)`),
+    areaCode: areaCodeSchema.optional().describe('issue 19: only schedules reaching this area\'s subtree (which must lie in the caller\'s), device counts of that subtree'),
   })
-  .transform((q) => ({ from: Date.parse(q.from), to: Date.parse(q.to) }))
+  .transform((q) => ({ from: Date.parse(q.from), to: Date.parse(q.to), areaCode: q.areaCode }))
   .refine((q) => q.to > q.from, 'to must be after from')
   .refine((q) => q.to - q.from <= MAX_WINDOW_DAYS * DAY_MS, `the window is at most ${MAX_WINDOW_DAYS} days`);
 
@@ -93,6 +117,10 @@ export const scheduleViewSchema = z.object({
   startAt: z.string(),
   rrule: z.string().nullable(),
   exdates: z.array(z.string()),
+  /** Local times of day "HH:MM" (issue 19); empty: the time of `startAt` only. */
+  times: z.array(z.string()),
+  /** Added occurrences (moved ones' new starts), ISO-8601. */
+  rdates: z.array(z.string()),
   timezone: z.string(),
   repeat: z.number(),
   gapSeconds: z.number(),
@@ -118,8 +146,14 @@ export const scheduleViewSchema = z.object({
 });
 export type ScheduleView = z.infer<typeof scheduleViewSchema>;
 
+/**
+ * One overlap between an occurrence of the schedule being saved and another schedule's occurrence (issue 19: one notice
+ * per pair of occurrences, not per device). `deviceId` is the first shared device, `deviceIds` up to 20 of them.
+ */
 export const conflictNoticeSchema = z.object({
   deviceId: z.string(),
+  deviceIds: z.array(z.string()),
+  deviceCount: z.number(),
   occurrenceStart: z.string(),
   occurrenceEnd: z.string(),
   priority: z.enum(PRIORITIES),
@@ -135,13 +169,20 @@ export const conflictNoticeSchema = z.object({
 });
 export type ConflictNotice = z.infer<typeof conflictNoticeSchema>;
 
-export const conflictTotalsSchema = z.object({ conflicts: z.number(), preemptions: z.number(), devices: z.number(), truncated: z.boolean() });
+/**
+ * Issue 19: `conflicts` and `preemptions` count occurrences of the schedule being saved (one that overlaps a
+ * same-priority occurrence on any shared device counts once, however many devices); `devices`: distinct devices
+ * concerned; `pairs`: the overlapping pairs of occurrences.
+ */
+export const conflictTotalsSchema = z.object({ conflicts: z.number(), preemptions: z.number(), devices: z.number(), pairs: z.number(), truncated: z.boolean() });
 export type ConflictTotals = z.infer<typeof conflictTotalsSchema>;
 
 /** 201/200 of POST and PATCH /api/v1/schedules. */
 export const saveResultSchema = scheduleViewSchema.extend({
   /** Why the approval rules apply to this save (empty when they do not). */
   approvalReasons: z.array(z.string()),
+  /** The same reasons with stable codes (`approval.reason.*`) and parameters, for the reader's language (issue 19). */
+  approvalReasonCodes: z.array(approvalReasonSchema),
   /** Overlap notices found when saving (preemptions, and conflicts the operator accepted). */
   conflicts: z.array(conflictNoticeSchema),
   conflictTotals: conflictTotalsSchema,
@@ -191,6 +232,8 @@ export const occurrenceFacts = {
 /** GET /api/v1/schedules/occurrences */
 export const calendarOccurrenceSchema = z.object({
   ...occurrenceFacts,
+  /** startAt + durationMs (the content's length, its repeats and gaps): when the slot really ends. */
+  endAt: z.string(),
   scheduleStatus: z.string(),
   deviceCount: z.number(),
 });

@@ -36,3 +36,48 @@ export const ttsViewSchema = z.object({
   synthesisMs: z.number(),
 });
 export type TtsView = z.infer<typeof ttsViewSchema>;
+
+/**
+ * A title made from a bulletin's text (issue 19 item 9): the first line, cut at a word boundary before `max`
+ * characters with "…" — never mid-word. Used by the dashboard when the operator has not typed a title.
+ */
+export function ttsAutoTitle(text: string, max = 80): string {
+  const line = (text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '').replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const room = line.slice(0, max); // "…" takes the place of the cut word
+  const space = room.lastIndexOf(' ');
+  // One word longer than the whole title: cut it rather than give nothing.
+  const head = space > 0 ? room.slice(0, space) : room.slice(0, max - 1);
+  return `${head.replace(/[\s,;:.\-–—(]+$/u, '')}…`;
+}
+
+/** The installation's pronunciation dictionary (issue 19 item 9): a word or abbreviation and how it is read. */
+export const TTS_DICTIONARY_MAX_ENTRIES = 2000;
+export const ttsDictionaryEntryInputSchema = z.object({
+  /** Matched as a whole word; with a capital letter exactly as written, in lower case whatever the case. */
+  term: z
+    .string()
+    .trim()
+    .min(1, 'term is empty')
+    .max(100)
+    .refine((s) => !/[\r\n]/.test(s), 'term must be one line')
+    .refine((s) => /[\p{L}\p{N}]/u.test(s), 'term needs a letter or digit'),
+  spoken: z.string().trim().min(1, 'spoken is empty').max(300).refine((s) => !/[\r\n]/.test(s), 'spoken must be one line'),
+  note: z.string().trim().max(200).nullish(),
+});
+export type TtsDictionaryEntryInput = z.infer<typeof ttsDictionaryEntryInputSchema>;
+export const ttsDictionaryEntryPatchSchema = ttsDictionaryEntryInputSchema.partial();
+export type TtsDictionaryEntryPatch = z.infer<typeof ttsDictionaryEntryPatchSchema>;
+
+export const ttsDictionaryEntryViewSchema = z.object({
+  id: z.string(),
+  term: z.string(),
+  spoken: z.string(),
+  /** True when the term is matched exactly as written (it has a capital letter). */
+  caseSensitive: z.boolean(),
+  note: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string().nullable(),
+});
+export type TtsDictionaryEntryView = z.infer<typeof ttsDictionaryEntryViewSchema>;

@@ -6,6 +6,10 @@ export type UserRole = (typeof USER_ROLES)[number];
 
 const role = z.enum(USER_ROLES);
 const password = z.string().min(8, 'at least 8 characters').max(200);
+/** Issue 19: a person's full name (shown in the audit and to approvers instead of the username). */
+const fullName = z.string().trim().max(100);
+/** A Vietnamese phone number as typed; the server normalises it (0xxxxxxxxx) or refuses with `user.phone-invalid`. */
+const phone = z.string().trim().max(32);
 
 /** POST /api/v1/users */
 export const createUserRequestSchema = z.object({
@@ -13,14 +17,33 @@ export const createUserRequestSchema = z.object({
   password,
   role,
   areaCode: areaCodeSchema.nullish().describe('root of the area subtree; required for every role except admin'),
+  fullName: fullName.nullish(),
+  phone: phone.nullish().describe('Vietnamese number: 10 digits starting with 0, or +84…'),
+  /**
+   * The user must replace the password at the first sign-in (the dashboard always asks for it). Omitted: false, so
+   * scripts that create service accounts through the API keep working.
+   */
+  mustChangePassword: z.boolean().optional(),
 });
 export type CreateUserRequest = z.infer<typeof createUserRequestSchema>;
 
 /** PATCH /api/v1/users/:id */
 export const updateUserRequestSchema = z
-  .object({ role: role.optional(), areaCode: areaCodeSchema.nullable().optional(), password: password.optional(), disabled: z.boolean().optional() })
+  .object({
+    role: role.optional(),
+    areaCode: areaCodeSchema.nullable().optional(),
+    password: password.optional().describe('an administrator-set password: the user must change it at the next sign-in'),
+    disabled: z.boolean().optional(),
+    fullName: fullName.nullable().optional(),
+    phone: phone.nullable().optional(),
+    /**
+     * With `password`: omitted means true (an administrator reset the password); false hands over a final password.
+     * Alone: asks the user to change the current password at the next request (true) or waives it (false).
+     */
+    mustChangePassword: z.boolean().optional(),
+  })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password or disabled');
+  .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password, disabled, fullName or phone');
 export type UpdateUserRequest = z.infer<typeof updateUserRequestSchema>;
 
 export const userViewSchema = z.object({
@@ -31,9 +54,14 @@ export const userViewSchema = z.object({
   disabled: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string().nullable(),
+  /** Issue 19 (additive). */
+  fullName: z.string().nullable().optional(),
+  phone: z.string().nullable().optional(),
+  /** Set when an administrator set the password; cleared when the user changes it. */
+  mustChangePassword: z.boolean().optional(),
 });
 export type UserView = z.infer<typeof userViewSchema>;
 
 /** GET /api/v1/users/names: the directory every role may read. */
-export const userNameSchema = z.object({ id: z.string(), username: z.string() });
+export const userNameSchema = z.object({ id: z.string(), username: z.string(), fullName: z.string().nullable().optional() });
 export type UserName = z.infer<typeof userNameSchema>;

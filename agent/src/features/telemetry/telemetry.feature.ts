@@ -4,6 +4,7 @@ import type { EventBus } from '../../core/bus.js';
 import { Subscriptions, type Feature } from '../../core/feature.js';
 import type { Uplink } from '../mqtt/uplink.js';
 import { Telemetry, type TelemetrySample } from './telemetry.js';
+import type { LocationSource } from './location.js';
 
 export interface TelemetryFeatureOptions {
   dataDir: string;
@@ -14,6 +15,8 @@ export interface TelemetryFeatureOptions {
   uplink: Pick<Uplink, 'publish'>;
   /** What the other features know at sampling time. */
   sample: () => TelemetrySample;
+  /** Issue 19: where the device stands (config or a GPS daemon's file); null when neither is configured. */
+  location?: LocationSource | null;
 }
 
 /** Periodic health sample on `telemetry`; sent at once when media runs short of disk. */
@@ -34,6 +37,7 @@ export class TelemetryFeature implements Feature {
       publish: (msg) => opts.uplink.publish('telemetry', msg),
       sample: opts.sample,
       onTick: () => opts.bus.emit('telemetry.tick'),
+      ...(opts.location ? { location: (now: number) => opts.location!.next(now) } : {}),
     });
     this.telemetry = telemetry;
     // The server's low-disk alarm should not wait for the next periodic sample.

@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import type { TelemetryMessage } from '@loa/shared';
+import type { ReportedLocation, TelemetryMessage } from '@loa/shared';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { errorMessage } from '../../fsutil.js';
@@ -16,6 +16,8 @@ export interface TelemetryOptions {
   onTick?: () => void;
   /** SoC temperature where the hardware reports it (default: Linux thermal zone 0; absent elsewhere). */
   temperatureC?: () => Promise<number | undefined>;
+  /** Issue 19: the position to send with this sample, if any (LocationSource.next: first, on a move, hourly). */
+  location?: (now: number) => Promise<ReportedLocation | undefined>;
 }
 
 /**
@@ -88,6 +90,7 @@ export class Telemetry {
       freeDiskBytes = undefined;
     }
     const temperatureC = await (this.opts.temperatureC ?? thermalZone())();
+    const location = await this.opts.location?.(now).catch(() => undefined);
     return {
       v: 1,
       at: now,
@@ -105,6 +108,7 @@ export class Telemetry {
       ...(s.volume !== undefined ? { volume: s.volume } : {}),
       ...(s.muted !== undefined ? { muted: s.muted } : {}),
       ...(s.outputLevelLufs !== undefined && s.playing ? { outputLevelLufs: clampLufs(s.outputLevelLufs) } : {}),
+      ...(location ? { location } : {}),
     };
   }
 

@@ -23,6 +23,12 @@ import { AlertChannels1765580000000 } from './1765580000000-alert-channels.js';
 import { AlertDeliveries1765580500000 } from './1765580500000-alert-deliveries.js';
 import { Cap1765581000000 } from './1765581000000-cap.js';
 import { TtsText1765581730000 } from './1765581730000-tts-text.js';
+import { Notifications1765590400000 } from './1765590400000-notifications.js';
+import { Accounts1765590500000 } from './1765590500000-accounts.js';
+import { DeviceLocationSource1765590200000 } from './1765590200000-device-location-source.js';
+import { ScheduleTimes1765590300000 } from './1765590300000-schedule-times.js';
+import { TtsDictionary1765590600000 } from './1765590600000-tts-dictionary.js';
+import { Announcements1765590100000 } from './1765590100000-announcements.js';
 
 /** Every migration in order. Listed explicitly (no glob) so the same list works from sources and from dist. */
-export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000, FleetStatus1764100000000, Commands1764200000000, Provisioning1764300000000, AudioPipeline1764500000000, ContentLifecycle1764600000000, Users1764700000000, AuditLog1764800000000, ApprovalRules1764900000000, RefreshTokens1765000000000, HeardMs1765120000000, DeviceEventsIndex1765200000000, DeviceList1765310000000, Fanouts1765420000000, Coverage1765530000000, CalendarTokens1765540000000, SourceSystem1765550000000, SourceInbound1765560000000, Feedback1765570000000, AlertChannels1765580000000, AlertDeliveries1765580500000, Cap1765581000000, TtsText1765581730000];
+export const MIGRATIONS = [Initial1763800000000, Alerts1763900000000, Scheduling1764000000000, FleetStatus1764100000000, Commands1764200000000, Provisioning1764300000000, AudioPipeline1764500000000, ContentLifecycle1764600000000, Users1764700000000, AuditLog1764800000000, ApprovalRules1764900000000, RefreshTokens1765000000000, HeardMs1765120000000, DeviceEventsIndex1765200000000, DeviceList1765310000000, Fanouts1765420000000, Coverage1765530000000, CalendarTokens1765540000000, SourceSystem1765550000000, SourceInbound1765560000000, Feedback1765570000000, AlertChannels1765580000000, AlertDeliveries1765580500000, Cap1765581000000, TtsText1765581730000, Announcements1765590100000, DeviceLocationSource1765590200000, ScheduleTimes1765590300000, Notifications1765590400000, Accounts1765590500000, TtsDictionary1765590600000];

@@ -1,0 +1,71 @@
+import type { ErrorText } from '../error-codes.js';
+
+/** Refusals of contents, media, categories and board profiles (issue 19). */
+export const CONTENT_ERRORS = {
+  'content.unknown': { vi: 'Không có nội dung {id}.', en: 'unknown content {id}' },
+  'content.not-editable': {
+    vi: 'Nội dung {id} đang ở trạng thái {state}: chỉ sửa được bản nháp hoặc nội dung bị từ chối.',
+    en: 'content {id} is {state}: only draft or rejected content can be edited',
+  },
+  'content.approved-not-editable': {
+    vi: 'Nội dung {id} đã được duyệt nên không sửa được; hãy tạo nội dung mới.',
+    en: 'content {id} is approved: only draft or rejected content can be edited (create a new content instead)',
+  },
+  'content.field-not-applicable': { vi: 'Trường {field} không áp dụng cho nội dung loại {type}.', en: '{field} does not apply to {type} content' },
+  'content.not-for-boards': { vi: 'Nội dung {id} là {type}: bảng tin chỉ hiển thị văn bản và hình ảnh.', en: 'content {id} is {type}: only text and image content is shown on boards' },
+  'content.bad-step': { vi: 'Nội dung {id} đang ở trạng thái {state}: không thể {action}.', en: 'content {id} is {state}: cannot {action} it' },
+  'content.changed-meanwhile': {
+    vi: 'Nội dung {id} vừa được người khác thay đổi (nay là {state}): không thể {action}.',
+    en: 'content {id} changed meanwhile (now {state}): cannot {action} it',
+  },
+  'content.not-approved': { vi: 'Nội dung {id} đang ở trạng thái {state}: chỉ nội dung đã duyệt mới được {use}.', en: 'content {id} is {state}: only approved content can be {use}' },
+  'content.approve-role': { vi: 'Vai trò {role} không được duyệt nội dung.', en: 'role {role} may not approve content' },
+  'content.image-no-play-now': {
+    vi: 'Nội dung {id} là hình ảnh: hãy lập lịch (phát ngay chưa hỗ trợ hình ảnh).',
+    en: 'content {id} is an image: schedule it (playNow does not carry images yet)',
+  },
+  'content.not-valid-now': { vi: 'Nội dung {id} hiện không trong thời gian hiệu lực.', en: 'content {id} is not valid now' },
+  'content.unplayable': { vi: 'Nội dung {id} không phát được (thiếu tệp âm thanh hoặc văn bản).', en: 'content {id} cannot be played (its media or text is missing)' },
+  'content.image-empty': {
+    vi: 'Chưa gửi hình ảnh: hãy gửi tệp PNG, JPEG hoặc WebP.',
+    en: 'the request body is empty: send the image bytes (content-type image/png, image/jpeg or image/webp)',
+  },
+  'content.image-refused': { vi: 'Hình ảnh bị từ chối: {detail}', en: '{detail}' },
+  'validity.order': { vi: 'Thời điểm hết hiệu lực phải sau thời điểm bắt đầu hiệu lực.', en: 'validUntil must be after validFrom' },
+  'media.unknown': { vi: 'Không có tệp âm thanh {id}: hãy tải lên trước.', en: 'unknown media {id}: upload it first (POST /api/v1/media)' },
+  'media.not-known': { vi: 'Không có tệp âm thanh {id}.', en: 'unknown media {id}' },
+  'media.is-image': { vi: 'Tệp {id} là hình ảnh, không phải âm thanh.', en: 'media {id} is an image, not audio' },
+  'media.gone': { vi: 'Tệp âm thanh {id} không còn nữa.', en: 'media {id} no longer exists' },
+  'media-job.not-found': { vi: 'Không tìm thấy tác vụ xử lý âm thanh {id}.', en: 'media job {id} not found' },
+  'media.refused.empty': { vi: 'Tệp rỗng. ({detail})', en: '{detail}' },
+  'media.refused.unrecognised': { vi: 'Không nhận ra định dạng âm thanh. ({detail})', en: '{detail}' },
+  'media.refused.no_audio': { vi: 'Tệp không có kênh âm thanh. ({detail})', en: '{detail}' },
+  'media.refused.silent_or_empty': { vi: 'Tệp không có mẫu âm thanh nào. ({detail})', en: '{detail}' },
+  'media.refused.silent': { vi: 'Âm thanh im lặng, loa sẽ không phát ra tiếng. ({detail})', en: '{detail}' },
+  'media.refused.too_long': { vi: 'Âm thanh quá dài. ({detail})', en: '{detail}' },
+  'media.refused.corrupt': { vi: 'Âm thanh bị hỏng, không giải mã được hết. ({detail})', en: '{detail}' },
+  'media.refused.truncated': { vi: 'Tệp tải lên bị cắt cụt. ({detail})', en: '{detail}' },
+  'media.refused.unprocessable': { vi: 'Không chuyển đổi được âm thanh cho loa. ({detail})', en: '{detail}' },
+  'category.not-found': { vi: 'Không tìm thấy chuyên mục {code}.', en: 'content category {code} not found' },
+  'category.exists': { vi: 'Chuyên mục {code} đã có.', en: 'content category {code} already exists' },
+  'category.in-use': { vi: 'Chuyên mục {code} đang được {count} nội dung dùng: hãy đổi chuyên mục của chúng trước.', en: 'content category {code} is used by {count} content(s): give them another category first' },
+  'category.unknown': { vi: 'Chuyên mục {code} không tồn tại.', en: 'category {code} does not exist (see GET /api/v1/content-categories)' },
+  'board-profile.name-taken': { vi: 'Đã có cấu hình bảng tin tên "{name}".', en: 'a board profile named "{name}" exists already' },
+  'board-profile.in-use': { vi: 'Cấu hình bảng tin {id} đang được {count} thiết bị dùng: {devices}', en: 'board profile {id} is used by {count} device(s): {devices}' },
+  'board-profile.unknown': { vi: 'Không có cấu hình bảng tin {id}.', en: 'unknown board profile {id}' },
+  'board-profile.not-found': { vi: 'Không tìm thấy cấu hình bảng tin {id}.', en: 'board profile {id} not found' },
+  'board-profile.ratio': { vi: '{size} có tỉ lệ {actual}, không phải {given}.', en: '{size} is {actual}, not {given}' },
+} as const satisfies Record<string, ErrorText>;
+
+export const CONTENT_WORDS = {
+  'state.draft': { vi: 'nháp', en: 'draft' },
+  'state.submitted': { vi: 'chờ duyệt', en: 'submitted' },
+  'state.approved': { vi: 'đã duyệt', en: 'approved' },
+  'state.rejected': { vi: 'bị từ chối', en: 'rejected' },
+  'state.archived': { vi: 'đã lưu trữ', en: 'archived' },
+  'state.gone': { vi: 'đã xóa', en: 'gone' },
+  'type.audio': { vi: 'âm thanh', en: 'audio' },
+  'type.text': { vi: 'văn bản', en: 'text' },
+  'type.image': { vi: 'hình ảnh', en: 'image' },
+  'type.relay': { vi: 'tiếp sóng', en: 'relay' },
+} as const satisfies Record<string, ErrorText>;
