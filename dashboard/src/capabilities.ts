@@ -1,4 +1,4 @@
-import type { Capabilities, Capability } from '@loa/shared/rest';
+import { capabilitiesOf as capabilitiesOfRole, type Capabilities, type Capability } from '@loa/shared/rest';
 import type { Role, SessionUser } from './session.js';
 
 /**
@@ -13,19 +13,5 @@ export function capabilitiesOf(user: SessionUser): Capabilities {
 
 export const can = (user: SessionUser, what: Capability): boolean => capabilitiesOf(user)[what] === true;
 
-function byRole(role: Role): Capabilities {
-  const editor = role === 'admin' || role === 'operator';
-  return {
-    createContent: editor,
-    readContents: editor || role === 'approver',
-    schedule: editor,
-    announce: editor || role === 'commune_officer',
-    approve: role === 'admin' || role === 'approver',
-    command: editor,
-    testDevices: editor || role === 'commune_officer',
-    manageDevices: editor,
-    alerts: editor,
-    liveVoice: editor,
-    admin: role === 'admin',
-  };
-}
+/** Role defaults as the server computes them, with officers' scheduling off (the installation default). */
+const byRole = (role: Role): Capabilities => capabilitiesOfRole(role, { officerMaySchedule: false });

@@ -156,6 +156,16 @@ describe.each(DATABASES.map(([name]) => name))('accounts and audit entries (%s)'
     expect(entry).toMatchObject({ before: { fullName: 'Lê Thị Xã', phone: '0912345678' }, after: { fullName: 'Lê Thị Xã Mới', phone: '0987654321' }, resourceName: 'Lê Thị Xã Mới' });
   });
 
+  it('keeps an e-mail address for notifications in one case, refuses what is not one, and clears it', async () => {
+    const u = await ok<{ id: string; email: string | null }>('admin', 'POST', '/api/v1/users', { username: 'officer-mail', password: PW, role: 'commune_officer', areaCode: '00004', email: ' Can.Bo@Xa.gov.VN ' });
+    expect(u.email).toBe('can.bo@xa.gov.vn');
+    const bad = await call<{ code: string }>('admin', 'PATCH', `/api/v1/users/${u.id}`, { email: 'not-an-address' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('request.invalid');
+    expect((await ok<{ email: string | null }>('admin', 'GET', `/api/v1/users/${u.id}`)).email).toBe('can.bo@xa.gov.vn');
+    expect((await ok<{ email: string | null }>('admin', 'PATCH', `/api/v1/users/${u.id}`, { email: null })).email).toBeNull();
+  });
+
   it('forces a password change after an administrator set the password: the server refuses everything else with a code until then', async () => {
     const u = await ok<{ id: string; mustChangePassword: boolean }>('admin', 'POST', '/api/v1/users', { username: 'forced', password: PW, role: 'operator', areaCode: '001', fullName: 'Phạm Văn Đổi', mustChangePassword: true });
     expect(u.mustChangePassword).toBe(true);

@@ -67,6 +67,8 @@ const S = defineStrings({
     phone: 'Số điện thoại',
     phoneHint: 'Số Việt Nam: 10 chữ số bắt đầu bằng 0 (hoặc +84…), dùng để gửi thông báo.',
     phoneBad: 'Số điện thoại không hợp lệ: cần 10 chữ số bắt đầu bằng 0, ví dụ 0912345678',
+    email: 'Thư điện tử',
+    emailHint: 'Nhận thông báo phê duyệt qua thư điện tử (khi máy chủ đã cấu hình gửi thư).',
     mustChange: 'Bắt buộc đổi mật khẩu khi đăng nhập',
     mustChangeBadge: 'Chờ đổi mật khẩu',
     mustChangeHint: 'Người dùng phải tự đặt mật khẩu mới trước khi làm việc khác.',
@@ -123,6 +125,8 @@ const S = defineStrings({
     phone: 'Phone',
     phoneHint: 'Vietnamese number: 10 digits starting with 0 (or +84…), for notifications.',
     phoneBad: 'Invalid phone number: 10 digits starting with 0, e.g. 0912345678',
+    email: 'E-mail',
+    emailHint: 'Receives approval notifications by e-mail (when the server is set up to send mail).',
     mustChange: 'Must change the password at sign-in',
     mustChangeBadge: 'Must change password',
     mustChangeHint: 'The user has to set a new password before doing anything else.',
@@ -428,6 +432,7 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
   const [username, setUsername] = useState('');
   const [fullName, setFullName] = useState('');
   const [phone, setPhone] = useState('');
+  const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [mustChange, setMustChange] = useState(true);
   const [role, setRole] = useState<Role>('operator');
@@ -449,6 +454,7 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
           areaCode: area || null,
           fullName: fullName.trim() || null,
           phone: phone.trim() || null,
+          email: email.trim() || null,
           mustChangePassword: mustChange,
         }),
       );
@@ -472,7 +478,7 @@ function CreateUser({ areas, onClose, onDone }: { areas: AreaView[]; onClose: ()
             data-testid="user-username"
           />
         </Field>
-        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} />
+        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} email={email} setEmail={setEmail} />
         <PasswordInput label={t('initialPassword')} value={password} onInput={setPassword} testid="user-password" />
         <MustChange value={mustChange} onChange={setMustChange} />
         <RoleArea role={role} setRole={setRole} area={area} setArea={setArea} areas={areas} />
@@ -498,6 +504,7 @@ function EditUser({ user, self, areas, onClose, onDone }: { user: UserRow; self:
   const [disabled, setDisabled] = useState(user.disabled);
   const [fullName, setFullName] = useState(user.fullName ?? '');
   const [phone, setPhone] = useState(user.phone ?? '');
+  const [email, setEmail] = useState(user.email ?? '');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -508,6 +515,7 @@ function EditUser({ user, self, areas, onClose, onDone }: { user: UserRow; self:
     const body: Record<string, unknown> = {};
     if ((fullName.trim() || null) !== (user.fullName ?? null)) body.fullName = fullName.trim() || null;
     if ((phone.trim() || null) !== (user.phone ?? null)) body.phone = phone.trim() || null;
+    if ((email.trim() || null) !== (user.email ?? null)) body.email = email.trim() || null;
     if (role !== user.role) body.role = role;
     if ((area || null) !== user.areaCode) body.areaCode = area || null;
     if (disabled !== user.disabled) body.disabled = disabled;
@@ -524,7 +532,7 @@ function EditUser({ user, self, areas, onClose, onDone }: { user: UserRow; self:
   return (
     <Modal title={t('editTitle', { name: user.username })} onClose={onClose}>
       <form class="form" onSubmit={submit} data-testid="user-edit-form">
-        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} />
+        <NamePhone fullName={fullName} setFullName={setFullName} phone={phone} setPhone={setPhone} email={email} setEmail={setEmail} />
         <RoleArea role={role} setRole={setRole} area={area} setArea={setArea} areas={areas} lockAdmin={self} />
         <label style={{ display: 'flex', gap: '.5rem', alignItems: 'center', marginBottom: '.75rem' }}>
           <input type="checkbox" checked={disabled} disabled={self} onChange={(e) => setDisabled((e.target as HTMLInputElement).checked)} data-testid="user-disabled" />
@@ -598,8 +606,17 @@ function ResetPassword({ user, onClose, onDone }: { user: UserRow; onClose: () =
   );
 }
 
-/** Full name and phone, for the create and edit forms. */
-function NamePhone({ fullName, setFullName, phone, setPhone }: { fullName: string; setFullName: (v: string) => void; phone: string; setPhone: (v: string) => void }) {
+interface NamePhoneProps {
+  fullName: string;
+  setFullName: (v: string) => void;
+  phone: string;
+  setPhone: (v: string) => void;
+  email: string;
+  setEmail: (v: string) => void;
+}
+
+/** Full name, phone and e-mail (where notifications go), for the create and edit forms. */
+function NamePhone({ fullName, setFullName, phone, setPhone, email, setEmail }: NamePhoneProps) {
   const t = useT(S);
   return (
     <>
@@ -608,6 +625,9 @@ function NamePhone({ fullName, setFullName, phone, setPhone }: { fullName: strin
       </Field>
       <Field label={t('phone')} hint={t('phoneHint')}>
         <input name="phone" type="tel" inputMode="tel" autoComplete="off" maxLength={32} value={phone} onInput={(e) => setPhone((e.target as HTMLInputElement).value)} data-testid="user-phone-input" />
+      </Field>
+      <Field label={t('email')} hint={t('emailHint')}>
+        <input name="email" type="email" inputMode="email" autoComplete="off" maxLength={254} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} data-testid="user-email-input" />
       </Field>
     </>
   );

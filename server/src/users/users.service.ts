@@ -18,6 +18,7 @@ export interface UserInput {
   areaCode?: string | null | undefined;
   fullName?: string | null | undefined;
   phone?: string | null | undefined;
+  email?: string | null | undefined;
   mustChangePassword?: boolean | undefined;
 }
 
@@ -28,6 +29,7 @@ export interface UserPatch {
   disabled?: boolean | undefined;
   fullName?: string | null | undefined;
   phone?: string | null | undefined;
+  email?: string | null | undefined;
   mustChangePassword?: boolean | undefined;
 }
 
@@ -41,11 +43,15 @@ const view = (u: UserEntity): UserView => ({
   updatedAt: u.updatedAt ? new Date(u.updatedAt).toISOString() : null,
   fullName: u.fullName ?? null,
   phone: u.phone ?? null,
+  email: u.email ?? null,
   mustChangePassword: u.mustChangePassword ?? false,
 });
 
 /** An empty name is no name. */
 const nameOf = (v: string | null | undefined): string | null => (v === null || v === undefined || v.trim() === '' ? null : v.trim());
+
+/** An address in one case, so notifications and look-ups do not depend on how it was typed. */
+const emailOf = (v: string | null | undefined): string | null => (v === null || v === undefined || v.trim() === '' ? null : v.trim().toLowerCase());
 
 /** A Vietnamese number in normal form (0xxxxxxxxx), null for none, or a coded refusal. */
 function phoneOf(v: string | null | undefined): string | null {
@@ -81,6 +87,7 @@ export class UsersService {
       updatedAt: null,
       fullName: nameOf(input.fullName),
       phone,
+      email: emailOf(input.email),
       mustChangePassword: input.mustChangePassword ?? false,
     };
     await this.repo.insertUser(user);
@@ -114,6 +121,7 @@ export class UsersService {
     const next: Partial<UserEntity> = { role, areaCode, updatedAt: this.clock.now() };
     if (patch.fullName !== undefined) next.fullName = nameOf(patch.fullName);
     if (patch.phone !== undefined) next.phone = phoneOf(patch.phone);
+    if (patch.email !== undefined) next.email = emailOf(patch.email);
     if (patch.disabled !== undefined) next.disabled = patch.disabled;
     // A reset hands over a password someone else knows: the user must replace it. An admin setting its own is changing it.
     if (patch.password !== undefined) {

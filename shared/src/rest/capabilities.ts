@@ -31,3 +31,32 @@ export const capabilitiesSchema = z.object({
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export type Capability = keyof Capabilities;
+
+/** What the capabilities depend on besides the role. */
+export interface CapabilitySettings {
+  /** LOA_OFFICER_MAY_SCHEDULE: commune officers use the full schedule editor (commune-level schedules). */
+  officerMaySchedule: boolean;
+}
+
+/**
+ * The role grants of the server's routes (server/src/auth/roles.ts) as the dashboard needs them. The server sends
+ * the result at sign-in; the dashboard calls it only for a session saved before the server did. A route whose
+ * @Roles changes must change here too (server/test/announcements.spec checks the pairs against real requests).
+ */
+export function capabilitiesOf(role: 'admin' | 'operator' | 'approver' | 'commune_officer', s: CapabilitySettings): Capabilities {
+  const editor = role === 'admin' || role === 'operator';
+  const officerScheduling = role === 'commune_officer' && s.officerMaySchedule;
+  return {
+    createContent: editor,
+    readContents: editor || role === 'approver' || officerScheduling,
+    schedule: editor || officerScheduling,
+    announce: editor || role === 'commune_officer',
+    approve: role === 'admin' || role === 'approver',
+    command: editor,
+    testDevices: editor || role === 'commune_officer',
+    manageDevices: editor,
+    alerts: editor,
+    liveVoice: editor,
+    admin: role === 'admin',
+  };
+}

@@ -10,6 +10,8 @@ const password = z.string().min(8, 'at least 8 characters').max(200);
 const fullName = z.string().trim().max(100);
 /** A Vietnamese phone number as typed; the server normalises it (0xxxxxxxxx) or refuses with `user.phone-invalid`. */
 const phone = z.string().trim().max(32);
+/** Where notification e-mails go (LOA_SMTP_URL); stored lower-case. */
+const email = z.string().trim().max(254).pipe(z.email('not an e-mail address such as can.bo@xa.gov.vn'));
 
 /** POST /api/v1/users */
 export const createUserRequestSchema = z.object({
@@ -19,6 +21,7 @@ export const createUserRequestSchema = z.object({
   areaCode: areaCodeSchema.nullish().describe('root of the area subtree; required for every role except admin'),
   fullName: fullName.nullish(),
   phone: phone.nullish().describe('Vietnamese number: 10 digits starting with 0, or +84…'),
+  email: email.nullish(),
   /**
    * The user must replace the password at the first sign-in (the dashboard always asks for it). Omitted: false, so
    * scripts that create service accounts through the API keep working.
@@ -36,6 +39,7 @@ export const updateUserRequestSchema = z
     disabled: z.boolean().optional(),
     fullName: fullName.nullable().optional(),
     phone: phone.nullable().optional(),
+    email: email.nullable().optional(),
     /**
      * With `password`: omitted means true (an administrator reset the password); false hands over a final password.
      * Alone: asks the user to change the current password at the next request (true) or waives it (false).
@@ -43,7 +47,7 @@ export const updateUserRequestSchema = z
     mustChangePassword: z.boolean().optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password, disabled, fullName or phone');
+  .refine((b) => Object.keys(b).length > 0, 'give role, areaCode, password, disabled, fullName, phone or email');
 export type UpdateUserRequest = z.infer<typeof updateUserRequestSchema>;
 
 export const userViewSchema = z.object({
@@ -57,6 +61,7 @@ export const userViewSchema = z.object({
   /** Issue 19 (additive). */
   fullName: z.string().nullable().optional(),
   phone: z.string().nullable().optional(),
+  email: z.string().nullable().optional(),
   /** Set when an administrator set the password; cleared when the user changes it. */
   mustChangePassword: z.boolean().optional(),
 });
