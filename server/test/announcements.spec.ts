@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { announcementViewSchema, communeCommandViewSchema, type AnnouncementView, type Capabilities } from '@loa/shared/rest';
+import { DataSource } from 'typeorm';
+import { AnnouncementsService, SCHEDULING_STALE_MS } from '../src/announcements/announcements.service.js';
 import { capabilitiesOf } from '../src/auth/capabilities.js';
 import { makeSpeechWav } from './support/audio-fixtures.js';
 import { DATABASES } from './support/databases.js';
@@ -114,6 +116,45 @@ describe.each(DATABASES.map(([name]) => name))('commune announcements and test c
     // Another commune's operator does not see it.
     expect((await ok('op-b', 'GET', '/api/v1/announcements')).map((x: AnnouncementView) => x.id)).not.toContain(a.id);
     expect((await call('op-b', 'GET', `/api/v1/announcements/${a.id}`)).json.code).toBe('announcement.not-found');
+  });
+
+  it('moves on announcements a lost approval event or a crash left behind (the leader\'s announcements.resume), without a second schedule', async () => {
+    const db = t.server.app.get(DataSource);
+    const resume = () => t.server.app.get(AnnouncementsService).resume();
+    const p = (sql: string) => (db.options.type === 'postgres' ? sql : sql.replace(/\$\d/g, '?'));
+    const make = async (title: string) => announcementViewSchema.parse(await ok('officer-a', 'POST', '/api/v1/announcements', { title, source: { kind: 'tts', text: `${title}: mời bà con họp.` } }));
+    // 1. The content was approved in a process that stopped before its event reached the listener.
+    const lost = await make('Sự kiện mất');
+    expect(lost.state).toBe('awaiting-content');
+    await db.query(p(`UPDATE contents SET state = 'approved' WHERE id = $1`), [lost.contentId]);
+    await resume();
+    const scheduled = await announcement('officer-a', lost.id);
+    expect(scheduled.state).toBe('scheduled');
+    expect(scheduled.scheduleId).not.toBeNull();
+    // 2. A crash while making the schedule, after the schedule committed: the existing one is linked, none added.
+    const old = Date.now() - SCHEDULING_STALE_MS - 60_000;
+    await db.query(p(`UPDATE announcements SET state = 'scheduling', schedule_id = NULL, updated_at = $1 WHERE id = $2`), [old, lost.id]);
+    const before = (await db.query(p(`SELECT COUNT(*) AS n FROM schedules WHERE content_id = $1`), [lost.contentId])) as Array<{ n: number | string }>;
+    await resume();
+    expect((await announcement('officer-a', lost.id)).scheduleId).toBe(scheduled.scheduleId);
+    const after = (await db.query(p(`SELECT COUNT(*) AS n FROM schedules WHERE content_id = $1`), [lost.contentId])) as Array<{ n: number | string }>;
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
+    // 3. A crash before the schedule committed: it is made now.
+    const cut = await make('Cắt ngang');
+    await db.query(p(`UPDATE contents SET state = 'approved' WHERE id = $1`), [cut.contentId]);
+    await db.query(p(`UPDATE announcements SET state = 'scheduling', updated_at = $1 WHERE id = $2`), [old, cut.id]);
+    await resume();
+    const made = await announcement('officer-a', cut.id);
+    expect(made.state).toBe('scheduled');
+    expect(made.scheduleId).not.toBeNull();
+    // 4. A rejection whose event was lost ends the announcement; a running attempt (recent) is left alone.
+    const rejected = await make('Bị từ chối');
+    await db.query(p(`UPDATE contents SET state = 'rejected' WHERE id = $1`), [rejected.contentId]);
+    const running = await make('Đang làm');
+    await db.query(p(`UPDATE announcements SET state = 'scheduling', updated_at = $1 WHERE id = $2`), [Date.now(), running.id]);
+    await resume();
+    expect((await announcement('officer-a', rejected.id)).state).toBe('rejected');
+    expect((await announcement('officer-a', running.id)).state).toBe('awaiting-schedule');
   });
 
   it('refuses an announcement outside the officer’s commune with a code (403), and approvers do not announce', async () => {

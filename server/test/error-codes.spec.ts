@@ -110,6 +110,31 @@ describe.each(DATABASES.map(([name]) => name))('coded refusals (%s)', (db) => {
     expect(formatError(r.body.code, r.body.params, 'vi')).toBe(`Nội dung ${contentId} đang ở trạng thái đã duyệt: không thể duyệt.`);
   });
 
+  it('a feedback step its state does not allow: 409 feedback.bad-transition with the action and state, shown as words', async () => {
+    const item = await ok<{ id: string }>('POST', '/api/v1/feedback', {
+      areaCode: '00005',
+      name: 'Nguyễn Văn A',
+      phone: '0912345678',
+      title: 'Đèn đường hỏng',
+      content: 'Đèn đường đầu thôn hỏng đã hai tuần.',
+      category: 'khac',
+      channel: 'office',
+      consent: true,
+    });
+    const r = await call(t.token, 'POST', `/api/v1/feedback/${item.id}/close`, {});
+    expect(r.status).toBe(409);
+    expectCoded(r.body, 'feedback.bad-transition', { id: item.id, feedbackAction: 'close', feedbackState: 'received', stateCode: 'received' }, 'Cannot close a feedback item in state "Received" (received).');
+    expect(formatError(r.body.code, r.body.params, 'vi')).toBe('Không thể đóng ý kiến đang ở trạng thái "Đã tiếp nhận" (received).');
+    // Outside the operator's commune the item reads as absent, and acting on it is refused as outside: both coded with the id.
+    const read = await call(operator, 'GET', `/api/v1/feedback/${item.id}`);
+    expect(read.status).toBe(404);
+    expectCoded(read.body, 'feedback.not-found', { id: item.id }, 'Feedback item not found.');
+    const act = await call(operator, 'POST', `/api/v1/feedback/${item.id}/start`, {});
+    expect(act.status).toBe(403);
+    expectCoded(act.body, 'feedback.outside-scope', { id: item.id }, 'This feedback item belongs to an area outside your scope.');
+    expect(formatError(act.body.code, act.body.params, 'vi')).toBe('Ý kiến này thuộc địa bàn ngoài phạm vi của bạn.');
+  });
+
   it('a province-wide schedule waits for an approver and says why with a coded reason', async () => {
     const r = await call<Json & { approval: string; approvalReasons: string[]; approvalReasonCodes: { code: string; params: Json; text: string }[] }>(
       t.token,

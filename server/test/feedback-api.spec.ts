@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { FEEDBACK_CODE_PATTERN, feedbackDetailViewSchema, feedbackListViewSchema, feedbackSummarySchema, type FeedbackDetailView, type FeedbackListView } from '@loa/shared/rest';
+import { FEEDBACK_CODE_PATTERN, formatError, feedbackDetailViewSchema, feedbackListViewSchema, feedbackSummarySchema, type FeedbackDetailView, type FeedbackListView } from '@loa/shared/rest';
 import { AuditEntryEntity } from '../src/audit/audit-entry.entity.js';
 import { Clock } from '../src/common/clock.js';
+import { errorCodeOf } from '../src/common/loa-error.js';
 import type { DomainEventMap } from '../src/domain-events/domain-events.js';
 import { FeedbackFiles } from '../src/feedback/feedback-files.js';
 import { FeedbackHasher } from '../src/feedback/feedback-hash.js';
@@ -18,6 +19,8 @@ import { DATABASES } from './support/databases.js';
 import { ADMIN_PASSWORD, startTestServerOn, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
+/** A coded refusal (issue 19): its code, parameters and English message. */
+type Refusal = { statusCode: number; code: string; params: Record<string, string | number>; message: string };
 type Changed = DomainEventMap['feedback.changed'];
 
 const HOUR = 3_600_000;
@@ -92,7 +95,7 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     expect(feedbackDetailViewSchema.parse(r.body)).toEqual(r.body);
     return r.body;
   };
-  const act = (who: string, id: string, action: string, body: Json = {}) => call<FeedbackDetailView & { message?: string }>(who, 'POST', `/api/v1/feedback/${id}/${action}`, body);
+  const act = (who: string, id: string, action: string, body: Json = {}) => call<FeedbackDetailView & Partial<Refusal>>(who, 'POST', `/api/v1/feedback/${id}/${action}`, body);
   const done = async (who: string, id: string, action: string, body: Json = {}): Promise<FeedbackDetailView> => {
     const r = await act(who, id, action, body);
     if (r.status !== 200) throw new Error(`${action}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -179,13 +182,17 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     expect(changed.slice(before).filter((c) => c.itemId === created.id).map((c) => c.kind)).toEqual(detail.history.map((h) => h.kind));
   });
 
-  it('refuses every illegal transition with 409 naming the state', async () => {
+  it('refuses every illegal transition with 409 feedback.bad-transition naming the action and the state', async () => {
     const item = await create();
     for (const action of ['close', 'reopen']) {
       const r = await act('officer-a', item.id, action, {});
       expect(r.status).toBe(409);
-      expect(r.body.message).toContain('(received)');
+      expect(r.body).toMatchObject({ code: 'feedback.bad-transition', params: { id: item.id, feedbackAction: action, feedbackState: 'received', stateCode: 'received' } });
     }
+    // The officer reads it in their language: English next to the code, Vietnamese from the same code and parameters.
+    const first = (await act('officer-a', item.id, 'close', {})).body;
+    expect(first.message).toBe('Cannot close a feedback item in state "Received" (received).');
+    expect(formatError(first.code!, first.params, 'vi')).toBe('Không thể đóng ý kiến đang ở trạng thái "Đã tiếp nhận" (received).');
     await done('officer-a', item.id, 'answer', { answer: 'Đã xử lý.' });
     for (const [action, body] of [
       ['start', {}],
@@ -197,12 +204,12 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     ] as const) {
       const r = await act('officer-a', item.id, action, body);
       expect([action, r.status]).toEqual([action, 409]);
-      expect(r.body.message).toContain('(answered)');
+      expect(r.body).toMatchObject({ code: 'feedback.bad-transition', params: { feedbackAction: action, stateCode: 'answered' } });
     }
     await done('officer-a', item.id, 'close', {});
     for (const [action, body] of [['close', {}], ['start', {}], ['reject', { reason: 'x' }]] as const) {
       const r = await act('officer-a', item.id, action, body);
-      expect([action, r.status, r.body.message]).toEqual([action, 409, expect.stringContaining('(closed)')]);
+      expect([action, r.status, r.body.code, r.body.params?.stateCode]).toEqual([action, 409, 'feedback.bad-transition', 'closed']);
     }
     const rejected = await create();
     await done('officer-a', rejected.id, 'reject', { reason: 'Không thuộc thẩm quyền của xã.' });
@@ -216,7 +223,8 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     await done('officer-a', item.id, 'start', { version: 0 });
     const r = await act('officer-a', item.id, 'answer', { answer: 'Trả lời muộn', version: 0 });
     expect(r.status).toBe(409);
-    expect(r.body.message).toMatch(/cập nhật/);
+    expect(r.body).toMatchObject({ code: 'feedback.stale', params: { id: item.id } });
+    expect(formatError(r.body.code!, r.body.params, 'vi')).toBe('Ý kiến đã được người khác cập nhật trong lúc bạn xem. Hãy tải lại rồi thử lại.');
     const now1 = await row(item.id);
     expect(now1.state).toBe('in-progress');
     expect(now1.version).toBe(1);
@@ -228,6 +236,7 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     for (const [action, body] of [['start', {}], ['notes', { text: 'x' }], ['answer', { answer: 'x' }], ['assign', { userId: users['officer-b'] }]] as const) {
       expect([action, (await act('officer-b', item.id, action, body)).status]).toEqual([action, 403]);
     }
+    expect((await act('officer-b', item.id, 'start', {})).body).toMatchObject({ code: 'feedback.outside-scope', params: { id: item.id } });
     const list = feedbackListViewSchema.parse(await ok('officer-b', 'GET', '/api/v1/feedback?limit=200'));
     expect(list.items.some((i) => i.id === item.id)).toBe(false);
     expect(list.items.every((i) => i.areaCode === '00005')).toBe(true);
@@ -236,9 +245,11 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     expect((await call('officer-b', 'GET', '/api/v1/feedback?areaCode=00004')).status).toBe(404);
     // Creating for another commune, or transferring there, is refused.
     expect((await call('officer-b', 'POST', '/api/v1/feedback', submission())).status).toBe(403);
-    expect((await act('officer-a', item.id, 'transfer', { areaCode: '00005', reason: 'Thuộc xã B' })).status).toBe(403);
+    const transfer = await act('officer-a', item.id, 'transfer', { areaCode: '00005', reason: 'Thuộc xã B' });
+    expect([transfer.status, transfer.body.code, transfer.body.params?.id]).toEqual([403, 'feedback.transfer-outside', '00005']);
     // The assignee must be someone whose area holds the commune.
-    expect((await act('officer-a', item.id, 'assign', { userId: users['officer-b'] })).status).toBe(400);
+    const assign = await act('officer-a', item.id, 'assign', { userId: users['officer-b'] });
+    expect([assign.status, assign.body.code, assign.body.params?.username]).toEqual([400, 'feedback.assignee-outside', 'officer-b']);
     expect((await call('officer-b', 'GET', '/api/v1/feedback/assignees?areaCode=00004')).status).toBe(404);
     const assignees = await ok<Array<{ username: string }>>('officer-a', 'GET', '/api/v1/feedback/assignees?areaCode=00004');
     expect(assignees.map((a) => a.username).sort()).toEqual(['admin', 'officer-a', 'op-d']);
@@ -340,13 +351,16 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
   });
 
   it('refuses an unknown commune, a non-commune area and an unknown category with 400', async () => {
-    const unknown = await call<{ message: string }>('admin', 'POST', '/api/v1/feedback', submission({ areaCode: '99999' }));
-    expect([unknown.status, unknown.body.message]).toEqual([400, expect.stringContaining('Không tìm thấy xã/phường')]);
-    const district = await call<{ message: string }>('admin', 'POST', '/api/v1/feedback', submission({ areaCode: '001' }));
-    expect([district.status, district.body.message]).toEqual([400, expect.stringContaining('không phải xã/phường')]);
-    const category = await call<{ message: string }>('admin', 'POST', '/api/v1/feedback', submission({ category: 'khong-co' }));
-    expect([category.status, category.body.message]).toEqual([400, expect.stringContaining('khong-co')]);
-    expect((await call('admin', 'POST', '/api/v1/feedback', submission({ consent: false }))).status).toBe(400);
+    const unknown = await call<Refusal>('admin', 'POST', '/api/v1/feedback', submission({ areaCode: '99999' }));
+    expect([unknown.status, unknown.body.code, unknown.body.params]).toEqual([400, 'feedback.commune-unknown', { id: '99999' }]);
+    expect(formatError(unknown.body.code, unknown.body.params, 'vi')).toBe('Không tìm thấy xã/phường đã chọn. (mã 99999)');
+    const district = await call<Refusal>('admin', 'POST', '/api/v1/feedback', submission({ areaCode: '001' }));
+    expect([district.status, district.body.code, district.body.params.id]).toEqual([400, 'feedback.not-commune', '001']);
+    expect(district.body.message).toContain('is not a commune');
+    const category = await call<Refusal>('admin', 'POST', '/api/v1/feedback', submission({ category: 'khong-co' }));
+    expect([category.status, category.body.code, category.body.params.category]).toEqual([400, 'feedback.category-unknown', 'khong-co']);
+    const consent = await call<Refusal>('admin', 'POST', '/api/v1/feedback', submission({ consent: false }));
+    expect([consent.status, consent.body.code]).toEqual([400, 'feedback.consent-required']);
   });
 
   it('marks overdue items once per deadline, puts them first and counts them', async () => {
@@ -391,7 +405,8 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     const unhappy = await create();
     await done('officer-a', unhappy.id, 'answer', { answer: 'Đã sửa.' });
     expect(await service.rateByResident(unhappy.id, false, 'Chưa sửa xong')).toMatchObject({ state: 'reopened', satisfied: false, reopenCount: 1 });
-    await expect(service.rateByResident(unhappy.id, true, undefined)).rejects.toThrow(/chưa có câu trả lời/);
+    const notOpen = await service.rateByResident(unhappy.id, true, undefined).catch((e: unknown) => e);
+    expect(errorCodeOf(notOpen)).toEqual({ code: 'feedback.rating-not-open', params: { id: unhappy.id } });
     const kinds = feedbackDetailViewSchema.parse(await ok('officer-a', 'GET', `/api/v1/feedback/${unhappy.id}`)).history.map((h) => [h.kind, h.actorKind]);
     expect(kinds.slice(-2)).toEqual([['rated', 'resident'], ['reopened', 'resident']]);
 
@@ -447,8 +462,9 @@ describe.each(DATABASES.map(([name]) => name))('feedback API (%s)', (db) => {
     expect((await call('officer-a', 'GET', `/api/v1/feedback/${item.id}/attachments/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
     // A file lost from the disk is a clear 404, not a cut answer.
     await t.server.app.get(FeedbackFiles).remove(`${item.id}/${detail.attachments[0]!.id}`);
-    const lost = await call<{ message: string }>('officer-a', 'GET', url);
-    expect([lost.status, lost.body.message]).toEqual([404, 'Tệp đính kèm không còn trên máy chủ.']);
+    const lost = await call<Refusal>('officer-a', 'GET', url);
+    expect([lost.status, lost.body.code]).toEqual([404, 'feedback.attachment-gone']);
+    expect(formatError(lost.body.code, lost.body.params, 'vi')).toBe('Tệp đính kèm không còn trên máy chủ.');
   });
 
   it('stores nothing, not even the files, when the transaction fails', async () => {

@@ -1,4 +1,4 @@
-import { feedbackBulletinViewSchema, type ContentView, type FeedbackBulletinView, type FeedbackDetailView } from '@loa/shared/rest';
+import { feedbackBulletinViewSchema, formatError, type ContentView, type FeedbackBulletinView, type FeedbackDetailView } from '@loa/shared/rest';
 import { DATABASES } from './support/databases.js';
 import { startTestServerOn, type TestServer } from './support/server.js';
 
@@ -104,16 +104,24 @@ describe.each(DATABASES.map(([name]) => name))('feedback bulletins (%s)', (db) =
   });
 
   it('refuses items not answered or not of public interest (409), other communes’ officers and approvers (403)', async () => {
+    type Coded = { code: string; params: Record<string, string | number>; message: string };
     const open = await item('00001', 'Chưa trả lời', null);
-    expect((await bulletin('canbo1', open.id)).status).toBe(409);
+    const unanswered = await bulletin('canbo1', open.id);
+    expect(unanswered.status).toBe(409);
+    expect(unanswered.body as unknown).toMatchObject({ code: 'feedback.bulletin-not-answered', params: { id: open.id, feedbackState: 'received' } });
     const privateAnswer = await item('00001', 'Việc riêng', { text: 'Đã trả lời riêng cho ông.', publicInterest: false });
     const refused = await bulletin('canbo1', privateAnswer.id);
     expect(refused.status).toBe(409);
-    expect(JSON.stringify(refused.body)).toMatch(/có ích cho cộng đồng/);
+    const coded = refused.body as unknown as Coded;
+    expect(coded).toMatchObject({ code: 'feedback.bulletin-not-public', params: { id: privateAnswer.id } });
+    expect(coded.message).toMatch(/not marked as useful to the community/);
+    expect(formatError(coded.code, coded.params, 'vi')).toMatch(/có ích cho cộng đồng/);
     const shared = await item('00001', 'Rác thải chợ', { text: 'Xã đã bố trí thêm xe thu gom.', publicInterest: true });
-    expect((await bulletin('canbo2', shared.id)).status).toBe(403);
+    const outside = await bulletin('canbo2', shared.id);
+    expect([outside.status, (outside.body as unknown as Coded).code]).toEqual([403, 'feedback.outside-scope']);
     expect((await bulletin('duyet', shared.id)).status).toBe(403);
-    expect((await bulletin('canbo1', 'khong-co')).status).toBe(404);
+    const missing = await bulletin('canbo1', 'khong-co');
+    expect([missing.status, (missing.body as unknown as Coded).code]).toEqual([404, 'feedback.not-found']);
     expect((await bulletin('canbo1', shared.id, { boardText: 'x'.repeat(1001) })).status).toBe(400);
     // None of the refusals drafted anything.
     expect((await ok<FeedbackDetailView>('admin', 'GET', `/api/v1/feedback/${shared.id}`)).draftContentIds).toEqual([]);

@@ -16,6 +16,8 @@ import {
   type FeedbackSettingsView,
 } from '@loa/shared/rest';
 import { z } from 'zod';
+import { badRequest, conflict, forbidden, notFound } from '../src/common/loa-error.js';
+import { FeedbackRefusalFilter } from '../src/feedback/feedback-refusal.js';
 import { startTestServer, startTestServerOn, type TestServer } from './support/server.js';
 
 const run = promisify(execFile);
@@ -262,6 +264,10 @@ describe.each(['sqlite', 'postgres'])('public feedback intake on %s', (db) => {
       expect({ what: c.what, status: r.status, code: (r.body as Refusal | undefined)?.code }).toEqual({ what: c.what, status: 400, code: c.code });
     }
     expectRefusal(await postJson(fields({ areaCode: '99999' }), ip), 404, 'unknown-commune');
+    // The core refuses the category with a coded 400 (feedback.category-unknown); on the public route it still leaves
+    // in the public shape only: the intake's own code and text, no `params`, no officer's text.
+    const category = await postJson(fields({ category: 'khong-co' }), ip);
+    expect({ status: category.status, body: category.body }).toEqual({ status: 400, body: { statusCode: 400, code: 'invalid', message: FEEDBACK_REFUSALS.invalid } });
     // Over the body limit of a submission without files: refused before it is read to the end.
     expectRefusal(await postJson({ ...fields(), content: 'a'.repeat(300_000) }, ip), 413, 'invalid');
     expect(await counts()).toEqual(before);
@@ -353,4 +359,40 @@ describe.each(['sqlite', 'postgres'])('public feedback intake on %s', (db) => {
       }
     });
   }
+});
+
+/**
+ * The core's refusals are coded (issue 19) for the officers; the public routes reach some of them (a rating refused
+ * by the core after an answer changed meanwhile, a missing item, a category the settings lost). Whatever the core's
+ * code, the public filter answers by the status alone, in the intake's own shape.
+ */
+describe('the public refusal filter on coded refusals of the core', () => {
+  const answer = (e: Parameters<FeedbackRefusalFilter['catch']>[0]) => {
+    const out: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
+    const res = {
+      status(code: number) {
+        out.status = code;
+        return res;
+      },
+      setHeader(name: string, value: string) {
+        out.headers[name] = value;
+      },
+      json(body: unknown) {
+        out.body = body;
+      },
+    };
+    new FeedbackRefusalFilter().catch(e, { switchToHttp: () => ({ getResponse: () => res }) } as never);
+    return out;
+  };
+
+  it.each([
+    ['a rating the core refused', conflict('feedback.rating-not-open', { id: 'x' }), 409, 'rating-not-open'],
+    ['a step refused in its state', conflict('feedback.bad-transition', { id: 'x', feedbackAction: 'rate-satisfied', feedbackState: 'closed', stateCode: 'closed' }), 409, 'rating-not-open'],
+    ['a stale item', conflict('feedback.stale', { id: 'x' }), 409, 'rating-not-open'],
+    ['a missing item', notFound('feedback.not-found', { id: 'x' }), 404, 'not-found'],
+    ['an unknown category', badRequest('feedback.category-unknown', { category: 'khong-co', categories: 'khac' }), 400, 'invalid'],
+    ['an area outside a scope', forbidden('feedback.outside-scope', { id: 'x' }), 403, 'invalid'],
+  ] as const)('%s leaves as the public refusal of its status', (_what, e, status, code) => {
+    expect(answer(e)).toEqual({ status, body: { statusCode: status, code, message: FEEDBACK_REFUSALS[code] }, headers: {} });
+  });
 });

@@ -1,4 +1,4 @@
-import { FEEDBACK_SETTINGS_KEY, feedbackOptionsSchema, feedbackSettingsViewSchema, feedbackWorkingDaysViewSchema, type FeedbackOptions, type FeedbackSettings, type FeedbackSettingsView, type FeedbackSmsSettings, type FeedbackWorkingDaysView } from '@loa/shared/rest';
+import { FEEDBACK_SETTINGS_KEY, formatError, feedbackOptionsSchema, feedbackSettingsViewSchema, feedbackWorkingDaysViewSchema, type FeedbackOptions, type FeedbackSettings, type FeedbackSettingsView, type FeedbackSmsSettings, type FeedbackWorkingDaysView } from '@loa/shared/rest';
 import { Clock } from '../src/common/clock.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { FeedbackSettingsRepository } from '../src/feedback/feedback-settings.repository.js';
@@ -227,9 +227,16 @@ describe.each(['sqlite', 'postgres'])('feedback settings and SLA clock on %s', (
       const year = await admin<FeedbackWorkingDaysView>('GET', '/api/v1/feedback/calendar?from=2026-01-01&to=2026-12-31');
       expect(year.body.days).toHaveLength(365);
       expect(year.body.days.filter((d) => d.holiday !== null)).toHaveLength(12);
-      expect((await admin('GET', '/api/v1/feedback/calendar?from=2026-01-01&to=2027-02-05')).status).toBe(400);
-      expect((await admin('GET', '/api/v1/feedback/calendar?from=2026-02-10&to=2026-02-01')).status).toBe(400);
-      expect((await admin('GET', '/api/v1/feedback/calendar?from=2026-02-30&to=2026-03-01')).status).toBe(400);
+      type Coded = { code: string; params: Record<string, string | number>; message: string };
+      const refused = async (q: string) => {
+        const r = await admin<Coded>('GET', `/api/v1/feedback/calendar?${q}`);
+        return [r.status, r.body.code, r.body.params];
+      };
+      expect(await refused('from=2026-01-01&to=2027-02-05')).toEqual([400, 'feedback.calendar-too-long', { max: 400 }]);
+      expect(await refused('from=2026-02-10&to=2026-02-01')).toEqual([400, 'feedback.calendar-order', { from: '2026-02-10', to: '2026-02-01' }]);
+      const bad = await admin<Coded>('GET', '/api/v1/feedback/calendar?from=2026-02-30&to=2026-03-01');
+      expect([bad.status, bad.body.code, bad.body.params]).toEqual([400, 'feedback.calendar-date-invalid', { field: 'from', value: '2026-02-30' }]);
+      expect([bad.body.message, formatError(bad.body.code, bad.body.params, 'vi')]).toEqual(['from: "2026-02-30" is not a calendar date', 'from: "2026-02-30" không phải ngày hợp lệ.']);
       expect((await admin('GET', '/api/v1/feedback/calendar?from=2026-02-01')).status).toBe(400);
       expect((await call('', 'GET', '/api/v1/feedback/calendar?from=2026-02-01&to=2026-02-02')).status).toBe(401);
     });

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { DataSource } from 'typeorm';
-import { feedbackStatsViewSchema, type FeedbackStatsSlice, type FeedbackStatsView } from '@loa/shared/rest';
+import { feedbackStatsViewSchema, formatError, type FeedbackStatsSlice, type FeedbackStatsView } from '@loa/shared/rest';
 import { FeedbackEventEntity, FeedbackItemEntity } from '../src/feedback/feedback.entities.js';
 import { feedbackItem } from './support/feedback-items.js';
 import { DATABASES } from './support/databases.js';
@@ -152,9 +152,22 @@ describe.each(DATABASES.map(([name]) => name))('feedback statistics and exports 
     expect(own.byArea.map((a) => [a.areaCode, a.received])).toEqual([['00002', 3]]);
     expect(figures(own.totals)).toEqual({ received: 3, handled: 1, handledOnTime: 1, overdue: 1, open: 2 });
     for (const code of ['00001', '001', '01']) expect((await call('canbo2', `/api/v1/reports/feedback?period=2026-11&areaCode=${code}`)).status).toBe(404);
-    for (const q of ['period=2026-13', 'period=tháng', 'from=2026-11-01', 'period=2026-11&from=2026-11-01&to=2026-11-02', 'period=2026-11&category=khong-co']) {
+    const refusals: Array<[string, string]> = [
+      ['period=2026-13', 'report.range-invalid'],
+      ['period=tháng', 'feedback.period-invalid'],
+      ['from=2026-11-01', 'feedback.range-invalid'],
+      ['period=2026-11&from=2026-11-01&to=2026-11-02', 'feedback.period-and-range'],
+      ['period=2026-11&category=khong-co', 'feedback.stats-category-unknown'],
+    ];
+    for (const [q, code] of refusals) {
       const r = await call('admin', `/api/v1/reports/feedback?${q}`);
-      expect([q, r.status]).toEqual([q, 400]);
+      const body = (await r.json()) as { code: string; params: Record<string, string | number>; message: string };
+      expect([q, r.status, body.code]).toEqual([q, 400, code]);
+      if (code === 'feedback.period-invalid') {
+        expect(body.params).toEqual({ period: 'tháng' });
+        expect(formatError(body.code, body.params, 'vi')).toBe('Kỳ tháng không hợp lệ: dùng YYYY-MM, YYYY-Qn hoặc YYYY.');
+        expect(body.message).toBe('period tháng is not a period: YYYY-MM, YYYY-Qn or YYYY');
+      }
     }
     expect((await call('nobody', '/api/v1/reports/feedback?period=2026-11')).status).toBe(401);
   });
@@ -206,6 +219,8 @@ describe.each(DATABASES.map(([name]) => name))('feedback statistics and exports 
     expect((await call('huyenb', '/api/v1/feedback/export.xlsx?areaCode=001')).status).toBe(404);
     expect(await ok<unknown[]>('GET', '/api/v1/audit?action=feedback.export-personal-data')).toHaveLength(1);
     expect((await call('admin', '/api/v1/feedback/export.csv?state=lost')).status).toBe(400);
+    const badInstant = await call('admin', '/api/v1/feedback/export.csv?from=hom-qua');
+    expect([badInstant.status, await badInstant.json()]).toEqual([400, expect.objectContaining({ code: 'feedback.instant-invalid', params: { field: 'from', value: 'hom-qua' } })]);
     // The list's search: words without accents or case, in the title (and the rest the list searches).
     const found = await (await call('admin', `/api/v1/feedback/export.csv?q=${encodeURIComponent('KIEN a2')}`)).text();
     expect(found.split('\r\n').slice(1).filter(Boolean).map((l) => l.split(',')[0])).toEqual(['PA-A2XXXXXX']);

@@ -1,5 +1,5 @@
-import { FEEDBACK_STATES, type FeedbackState } from '@loa/shared/rest';
-import { canRate, canTake, illegalMessage, jaccard, mergeProblem, nextState, overdueAt, similar, wordsOf, type FeedbackAction } from '../src/feedback/feedback-workflow.js';
+import { FEEDBACK_STATES, formatError, type FeedbackState } from '@loa/shared/rest';
+import { canRate, canTake, illegalMessage, illegalStep, jaccard, mergeProblem, nextState, overdueAt, similar, wordsOf, type FeedbackAction } from '../src/feedback/feedback-workflow.js';
 
 /** Issue 17: the pure handling rules of feedback items. */
 describe('feedback workflow rules', () => {
@@ -37,16 +37,22 @@ describe('feedback workflow rules', () => {
     }
   });
 
-  it('an illegal step names the state in Vietnamese and by code', () => {
+  it('an illegal step is coded, naming the state as a word (Vietnamese, English) and by code', () => {
     expect(illegalMessage('close', 'received')).toBe('Không thể đóng ý kiến đang ở trạng thái "Đã tiếp nhận" (received).');
+    const step = illegalStep('close', 'received');
+    expect(step).toEqual({ code: 'feedback.bad-transition', params: { feedbackAction: 'close', feedbackState: 'received', stateCode: 'received' } });
+    expect(formatError(step.code, step.params, 'en')).toBe('Cannot close a feedback item in state "Received" (received).');
   });
 
   it('merge: not into itself, not into a merged item, not into a closed or rejected one; into open or answered', () => {
     const src = { id: 'a', state: 'received' as FeedbackState };
-    expect(mergeProblem(src, { id: 'a', state: 'received', mergedInto: null })).toMatch(/chính nó/);
-    expect(mergeProblem(src, { id: 'b', state: 'merged', mergedInto: 'c' })).toMatch(/đã được gộp/);
-    expect(mergeProblem(src, { id: 'b', state: 'closed', mergedInto: null })).toMatch(/Đã đóng/);
-    expect(mergeProblem(src, { id: 'b', state: 'rejected', mergedInto: null })).toMatch(/Không thụ lý/);
+    expect(mergeProblem(src, { id: 'a', state: 'received', mergedInto: null })).toEqual({ code: 'feedback.merge-self', params: { id: 'a' } });
+    expect(mergeProblem(src, { id: 'b', state: 'merged', mergedInto: 'c' })).toEqual({ code: 'feedback.merge-target-merged', params: { id: 'b' } });
+    expect(mergeProblem(src, { id: 'b', state: 'closed', mergedInto: null })).toEqual({ code: 'feedback.merge-target-state', params: { id: 'b', feedbackState: 'closed' } });
+    const rejected = mergeProblem(src, { id: 'b', state: 'rejected', mergedInto: null })!;
+    // The target's state is shown as its word in the reader's language.
+    expect(formatError(rejected.code, rejected.params, 'vi')).toMatch(/"Không thụ lý"/);
+    expect(formatError(rejected.code, rejected.params, 'en')).toBe('Items can only be merged into an open or answered item (the target is "Rejected").');
     expect(mergeProblem(src, { id: 'b', state: 'answered', mergedInto: null })).toBeNull();
     expect(mergeProblem(src, { id: 'b', state: 'in-progress', mergedInto: null })).toBeNull();
   });

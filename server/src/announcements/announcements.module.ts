@@ -11,6 +11,7 @@ import { AnnouncementsRepository } from './announcements.repository.js';
 import { AnnouncementsService } from './announcements.service.js';
 import { CommuneCommandsService } from './commune-commands.service.js';
 import { RecordingReceiver } from './recording-receiver.js';
+import { AnnouncementResumeJob } from './announcement-resume.job.js';
 
 /**
  * Issue 19, the commune's own mode: announcements (content + schedule through the usual approval rules) and test
@@ -19,6 +20,6 @@ import { RecordingReceiver } from './recording-receiver.js';
 @Module({
   imports: [ContentsModule, SchedulesModule, TtsModule, MediaModule, CommandsModule, DevicesModule],
   controllers: [AnnouncementsController, CommuneDevicesController],
-  providers: [AnnouncementsRepository, AnnouncementsService, AnnouncementApprovalListener, CommuneCommandsService, RecordingReceiver],
+  providers: [AnnouncementsRepository, AnnouncementsService, AnnouncementApprovalListener, AnnouncementResumeJob, CommuneCommandsService, RecordingReceiver],
 })
 export class AnnouncementsModule {}

@@ -23,6 +23,9 @@ export type AnnouncementInput = Omit<CreateAnnouncementRequest, 'source'> & {
 
 /** Claimed while its schedule is being made (shown as awaiting-schedule): a second approval event finds nothing to do. */
 const SCHEDULING = 'scheduling';
+/** Making a schedule takes well under a second; one left `scheduling` this long was cut off by a stopped process. */
+export const SCHEDULING_STALE_MS = 5 * 60_000;
+const RESUME_BATCH = 200;
 
 /**
  * Issue 19: "announce within the commune". One request makes the audio (TTS, or a recording already through the
@@ -102,6 +105,32 @@ export class AnnouncementsService {
     }
   }
 
+  /**
+   * The leader's safety net (job `announcements.resume`): the approval event lives in one process's memory, so an
+   * announcement whose content was decided while that process stopped would wait for ever. Decided contents move their
+   * announcements on; one left `scheduling` for SCHEDULING_STALE_MS gets the schedule its author already has (the
+   * crash came after the commit) or a new one. Returns how many announcements moved.
+   */
+  async resume(): Promise<number> {
+    let moved = 0;
+    for (const { row, contentState } of await this.repo.awaitingDecided(RESUME_BATCH)) {
+      if (contentState === 'approved') await this.schedule(row, false).catch((err: unknown) => this.logger.warn({ ctx: 'announcements', id: row.id, err: (err as Error).message }, 'announcement resume failed'));
+      else await this.repo.transition(row.id, 'awaiting-content', { state: 'rejected', reason: 'content rejected', updatedAt: this.clock.now() });
+      moved += 1;
+    }
+    for (const row of await this.repo.stuckIn(SCHEDULING, this.clock.now() - SCHEDULING_STALE_MS, RESUME_BATCH)) {
+      const made = await this.repo.scheduleMadeFor(row);
+      if (made) {
+        if (await this.repo.transition(row.id, SCHEDULING, { state: 'scheduled', scheduleId: made, updatedAt: this.clock.now() })) moved += 1;
+      } else if (await this.repo.transition(row.id, SCHEDULING, { state: 'awaiting-content', updatedAt: this.clock.now() })) {
+        await this.schedule(row, false).catch((err: unknown) => this.logger.warn({ ctx: 'announcements', id: row.id, err: (err as Error).message }, 'announcement resume failed'));
+        moved += 1;
+      }
+    }
+    if (moved > 0) this.logger.info({ ctx: 'announcements', moved }, 'announcements resumed');
+    return moved;
+  }
+
   async list(user: UserPrincipal, limit: number): Promise<AnnouncementView[]> {
     const rows = await this.repo.recent(limit, (await this.scope.of(user)).pathPattern);
     return Promise.all(rows.map((r) => this.view(r)));
@@ -120,8 +149,9 @@ export class AnnouncementsService {
    * author's request, whose answer then carries the refusal; after an approval the refusal is kept as the reason.
    */
   private async schedule(row: AnnouncementEntity, direct: boolean): Promise<void> {
-    if (!(await this.repo.transition(row.id, 'awaiting-content', { state: SCHEDULING }))) return;
     const now = this.clock.now();
+    // updatedAt marks when the making began, so resume() can tell a crashed attempt from a running one.
+    if (!(await this.repo.transition(row.id, 'awaiting-content', { state: SCHEDULING, updatedAt: now }))) return;
     try {
       const r = await this.schedules.create(
         {

@@ -1,10 +1,11 @@
-import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { FEEDBACK_STATE_LABELS_VI, type FeedbackBulletinRequest, type FeedbackBulletinView } from '@loa/shared/rest';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { type FeedbackBulletinRequest, type FeedbackBulletinView } from '@loa/shared/rest';
 import { contentNeedsApprover } from '../approvals/approval-rules.js';
 import { ApprovalRulesService } from '../approvals/approval-rules.service.js';
 import { ScopeService } from '../auth/area-scope.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
+import { conflict, forbidden, notFound } from '../common/loa-error.js';
 import { NamedLocks } from '../common/named-locks.js';
 import { ContentsService, type ContentView } from '../contents/contents.service.js';
 import { FeedbackBulletinsRepository } from './feedback-bulletins.repository.js';
@@ -67,14 +68,14 @@ export class FeedbackBulletinsService {
 
   async draft(user: UserPrincipal, itemId: string, req: FeedbackBulletinRequest): Promise<FeedbackBulletinView> {
     const item = await this.items.findById(itemId);
-    if (!item) throw new NotFoundException('Không tìm thấy ý kiến phản ánh này.');
+    if (!item) throw notFound('feedback.not-found', { id: itemId });
     // Another commune's officer may not act on it: 403, as every officer's action outside the scope (feedback.service.ts).
-    if (!(await this.scope.of(user)).contains(item.areaCode)) throw new ForbiddenException('Ý kiến này thuộc địa bàn ngoài phạm vi của bạn.');
+    if (!(await this.scope.of(user)).contains(item.areaCode)) throw forbidden('feedback.outside-scope', { id: itemId });
     return this.locks.run(`feedback.bulletin:${item.id}`, async () => {
       const fresh = (await this.items.findById(item.id))!;
-      if (fresh.state !== 'answered' && fresh.state !== 'closed') throw new ConflictException(`Ý kiến ${fresh.code} chưa được trả lời (đang ở trạng thái "${FEEDBACK_STATE_LABELS_VI[fresh.state]}"): chỉ câu trả lời đã gửi mới tạo được bản tin.`);
-      if (!fresh.publicInterest) throw new ConflictException(`Câu trả lời ý kiến ${fresh.code} không được đánh dấu là có ích cho cộng đồng, nên không đưa lên loa và bảng tin.`);
-      if (!fresh.answer) throw new ConflictException(`Ý kiến ${fresh.code} chưa có nội dung trả lời.`);
+      if (fresh.state !== 'answered' && fresh.state !== 'closed') throw conflict('feedback.bulletin-not-answered', { id: fresh.id, code: fresh.code, feedbackState: fresh.state });
+      if (!fresh.publicInterest) throw conflict('feedback.bulletin-not-public', { id: fresh.id, code: fresh.code });
+      if (!fresh.answer) throw conflict('feedback.bulletin-no-answer', { id: fresh.id, code: fresh.code });
 
       const live = await this.liveContents(fresh.id);
       let speaker = live.speaker;

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   FEEDBACK_CHANNEL_LABELS_VI,
   FEEDBACK_PRIORITY_LABELS_VI,
@@ -24,7 +24,7 @@ import { periodLabelVi } from '../reports/report-exports.js';
 import { FeedbackSettingsService } from './feedback-settings.service.js';
 import { FeedbackStatsRepository, type ExportFilter, type ExportRow } from './feedback-stats.repository.js';
 import { FeedbackStatsService } from './feedback-stats.service.js';
-import { notFound } from '../common/loa-error.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 /** Rows per database page of an item export (the file is streamed page by page). */
 const EXPORT_PAGE = 1000;
@@ -243,7 +243,7 @@ export class FeedbackExports {
     const instant = (v: string | undefined, field: string): number | null => {
       if (v === undefined || v === '') return null;
       const t = Date.parse(v);
-      if (!Number.isFinite(t)) throw new BadRequestException(`${field} ${v} is not an instant (ISO 8601)`);
+      if (!Number.isFinite(t)) throw badRequest('feedback.instant-invalid', { field, value: v });
       return t;
     };
     return {

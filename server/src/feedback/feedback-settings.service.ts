@@ -12,6 +12,7 @@ import {
   type FeedbackOptions,
 } from '@loa/shared/rest';
 import { Clock } from '../common/clock.js';
+import { badRequest } from '../common/loa-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
@@ -189,11 +190,11 @@ export class FeedbackSettingsService {
   /** The working days and holidays from `from` to `to` (ISO dates, at most 400 days). */
   async workingDays(from: string, to: string): Promise<FeedbackWorkingDaysView> {
     for (const [name, d] of [['from', from], ['to', to]] as const) {
-      if (!isCalendarDate(d)) throw new BadRequestException([`${name}: "${d}" is not a calendar date`]);
+      if (!isCalendarDate(d)) throw badRequest('feedback.calendar-date-invalid', { field: name, value: d });
     }
     const span = dayNumber(to) - dayNumber(from);
-    if (span < 0) throw new BadRequestException(['to: must not be before from']);
-    if (span >= MAX_CALENDAR_DAYS) throw new BadRequestException([`to: at most ${MAX_CALENDAR_DAYS} days from "from"`]);
+    if (span < 0) throw badRequest('feedback.calendar-order', { from, to });
+    if (span >= MAX_CALENDAR_DAYS) throw badRequest('feedback.calendar-too-long', { max: MAX_CALENDAR_DAYS });
     return { days: this.calendar(await this.get()).days(from, to) };
   }
 

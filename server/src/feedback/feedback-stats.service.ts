@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { zonedToUtc } from '@loa/shared';
 import { FEEDBACK_CHANNELS, FEEDBACK_PRIORITIES, type FeedbackStatsQuery, type FeedbackStatsSlice, type FeedbackStatsView } from '@loa/shared/rest';
 import { areaCodesOf } from '../areas/area.entity.js';
@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { resolvePeriod, type ReportPeriod } from '../reports/report-period.js';
 import { FeedbackSettingsService } from './feedback-settings.service.js';
 import { addCounts, FeedbackStatsRepository, ZERO_COUNTS, type StatsArea, type StatsCounts, type StatsFilter } from './feedback-stats.repository.js';
-import { notFound } from '../common/loa-error.js';
+import { badRequest, notFound } from '../common/loa-error.js';
 
 /** Periods up to this many days get one series point per day; longer ones one per month (as coverage). */
 const DAILY_SERIES_MAX_DAYS = 92;
@@ -87,7 +87,7 @@ export class FeedbackStatsService {
   /** The whole view for a subtree (null: the whole tree) and a period; no scope check (the caller made it). */
   async compute(root: StatsArea | null, period: ReportPeriod, category: string | null): Promise<FeedbackStatsView> {
     const settings = await this.settings.get();
-    if (category !== null && !settings.categories.some((c) => c.code === category)) throw new BadRequestException(`category ${category} does not exist (a code of the feedback settings)`);
+    if (category !== null && !settings.categories.some((c) => c.code === category)) throw badRequest('feedback.stats-category-unknown', { category });
     // The one top area (a province server's province) is the whole tree: no subtree filter, so the period's index
     // bounds the scan rather than every item of every area.
     const tops = root === null || root.path !== `/${root.code}/` ? null : await this.repo.children(null);
@@ -146,7 +146,7 @@ export class FeedbackStatsService {
   async dailyForUpperLevel(day: string): Promise<FeedbackStatsPayload> {
     const zone = this.config.timezone;
     const resolved = resolvePeriod({ from: day, to: day }, zone);
-    if (!resolved.ok) throw new BadRequestException(resolved.reason);
+    if (!resolved.ok) throw badRequest('report.range-invalid', { detail: resolved.reason });
     const period = resolved.period;
     const f: StatsFilter = { from: period.from, to: period.to, pathPrefix: null, category: null, now: this.clock.now() };
     const [groups, communes, tops] = await Promise.all([this.repo.byDimensions(f), this.repo.communes(null), this.repo.children(null)]);
@@ -184,21 +184,21 @@ export class FeedbackStatsService {
     const zone = this.config.timezone;
     let shape: Parameters<typeof resolvePeriod>[0];
     if (q.period !== undefined) {
-      if (q.from !== undefined || q.to !== undefined) throw new BadRequestException('give period or from/to, not both');
+      if (q.from !== undefined || q.to !== undefined) throw badRequest('feedback.period-and-range');
       const p = q.period.trim();
       if (/^\d{4}-\d{2}$/.test(p)) shape = { month: p };
       else if (/^\d{4}-Q[1-4]$/i.test(p)) shape = { quarter: p.toUpperCase() };
       else if (/^\d{4}$/.test(p)) shape = { year: p };
-      else throw new BadRequestException(`period ${q.period} is not a period: YYYY-MM, YYYY-Qn or YYYY`);
+      else throw badRequest('feedback.period-invalid', { period: q.period });
     } else if (q.from !== undefined || q.to !== undefined) {
       const date = /^\d{4}-\d{2}-\d{2}$/;
-      if (q.from === undefined || q.to === undefined || !date.test(q.from) || !date.test(q.to)) throw new BadRequestException('from and to: both, as local dates yyyy-mm-dd (Vietnam time, to inclusive)');
+      if (q.from === undefined || q.to === undefined || !date.test(q.from) || !date.test(q.to)) throw badRequest('feedback.range-invalid');
       shape = { from: q.from, to: q.to };
     } else {
       shape = { month: localDate(this.clock.now(), zone).slice(0, 7) };
     }
     const resolved = resolvePeriod(shape, zone);
-    if (!resolved.ok) throw new BadRequestException(resolved.reason);
+    if (!resolved.ok) throw badRequest('report.range-invalid', { detail: resolved.reason });
     return resolved.period;
   }
 

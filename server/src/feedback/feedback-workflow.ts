@@ -3,7 +3,7 @@
  * leads, which deadline is missed at an instant, and when a resident may rate. The service applies them and stores
  * the outcome; tests check them without a database.
  */
-import { FEEDBACK_OPEN_STATES, FEEDBACK_STATE_LABELS_VI, type FeedbackEventKind, type FeedbackOverdueKind, type FeedbackState } from '@loa/shared/rest';
+import { FEEDBACK_OPEN_STATES, formatError, type ErrorCode, type ErrorParams, type FeedbackEventKind, type FeedbackOverdueKind, type FeedbackState } from '@loa/shared/rest';
 
 export type FeedbackAction = 'assign' | 'start' | 'note' | 'transfer' | 'priority' | 'merge' | 'answer' | 'close' | 'reopen' | 'reject' | 'rate-satisfied' | 'rate-unsatisfied';
 
@@ -76,30 +76,29 @@ export function nextState(action: FeedbackAction, state: FeedbackState): Feedbac
   }
 }
 
-const ACTION_VI: Readonly<Record<FeedbackAction, string>> = {
-  assign: 'phân công',
-  start: 'bắt đầu xử lý',
-  note: 'ghi chú',
-  transfer: 'chuyển',
-  priority: 'đổi mức độ',
-  merge: 'gộp',
-  answer: 'trả lời',
-  close: 'đóng',
-  reopen: 'mở lại',
-  reject: 'không thụ lý',
-  'rate-satisfied': 'đánh giá',
-  'rate-unsatisfied': 'đánh giá',
+/** A refusal of the rules as a code of `errors/feedback.ts` and its parameters; the service throws it with its status. */
+export interface FeedbackRuleRefusal {
+  code: ErrorCode;
+  params: ErrorParams;
+}
+
+/** The 409 for an action refused in a state, naming both (the state's word and its code, for clients). */
+export const illegalStep = (action: FeedbackAction, state: FeedbackState): FeedbackRuleRefusal => ({
+  code: 'feedback.bad-transition',
+  params: { feedbackAction: action, feedbackState: state, stateCode: state },
+});
+
+/** The Vietnamese text of that refusal (logs, tests). */
+export const illegalMessage = (action: FeedbackAction, state: FeedbackState): string => {
+  const r = illegalStep(action, state);
+  return formatError(r.code, r.params, 'vi') ?? r.code;
 };
 
-/** The 409's text for an action refused in a state, naming both (Vietnamese, with the state's code for clients). */
-export const illegalMessage = (action: FeedbackAction, state: FeedbackState): string =>
-  `Không thể ${ACTION_VI[action]} ý kiến đang ở trạng thái "${FEEDBACK_STATE_LABELS_VI[state]}" (${state}).`;
-
 /** May `target` absorb `source` as a duplicate? Null when yes, else why not. */
-export function mergeProblem(source: { id: string; state: FeedbackState }, target: { id: string; state: FeedbackState; mergedInto: string | null }): string | null {
-  if (source.id === target.id) return 'Không thể gộp một ý kiến vào chính nó.';
-  if (target.state === 'merged' || target.mergedInto !== null) return 'Ý kiến đích đã được gộp vào ý kiến khác; hãy gộp vào ý kiến chính.';
-  if (!isOpen(target.state) && target.state !== 'answered') return `Chỉ gộp được vào ý kiến đang xử lý hoặc đã trả lời (ý kiến đích đang ở trạng thái "${FEEDBACK_STATE_LABELS_VI[target.state]}").`;
+export function mergeProblem(source: { id: string; state: FeedbackState }, target: { id: string; state: FeedbackState; mergedInto: string | null }): FeedbackRuleRefusal | null {
+  if (source.id === target.id) return { code: 'feedback.merge-self', params: { id: source.id } };
+  if (target.state === 'merged' || target.mergedInto !== null) return { code: 'feedback.merge-target-merged', params: { id: target.id } };
+  if (!isOpen(target.state) && target.state !== 'answered') return { code: 'feedback.merge-target-state', params: { id: target.id, feedbackState: target.state } };
   return null;
 }
 

@@ -1,12 +1,11 @@
 import { foldText, searchTerms } from '../common/search-text.js';
-import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { ConflictException, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
 import {
   FEEDBACK_CHANNEL_LABELS_VI,
   FEEDBACK_CODE_ALPHABET,
   FEEDBACK_PRIORITY_LABELS_VI,
-  FEEDBACK_REFUSALS,
   FEEDBACK_STATES,
   normalizePhone,
   type FeedbackAnswerRequest,
@@ -34,6 +33,7 @@ import { AuditSnapshots } from '../audit/audit-snapshots.js';
 import { ScopeService, type AreaScope } from '../auth/area-scope.js';
 import type { Role, UserPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
+import { badRequest, conflict, forbidden, notFound } from '../common/loa-error.js';
 import { newId } from '../common/ids.js';
 import { NamedLocks } from '../common/named-locks.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
@@ -42,7 +42,7 @@ import { FeedbackSettingsService } from './feedback-settings.service.js';
 import { FeedbackFiles } from './feedback-files.js';
 import { FeedbackHasher } from './feedback-hash.js';
 import { eventView, itemView, type ViewContext } from './feedback-views.js';
-import { EVENT_OF, illegalMessage, mergeProblem, nextState, OVERDUE_TEXT, overdueAt, similar, canRate, type FeedbackAction } from './feedback-workflow.js';
+import { EVENT_OF, illegalStep, mergeProblem, nextState, OVERDUE_TEXT, overdueAt, similar, canRate, type FeedbackAction } from './feedback-workflow.js';
 import type { FeedbackAttachmentEntity, FeedbackEventEntity, FeedbackItemEntity } from './feedback.entities.js';
 import { FeedbackRepository, isUniqueViolation, type FeedbackFilter } from './feedback.repository.js';
 
@@ -124,9 +124,9 @@ export const eventId = (at: number): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 
-const notFound = (): NotFoundException => new NotFoundException('Không tìm thấy ý kiến phản ánh này.');
-const outside = (): ForbiddenException => new ForbiddenException('Ý kiến này thuộc địa bàn ngoài phạm vi của bạn.');
-const stale = (): ConflictException => new ConflictException('Ý kiến đã được người khác cập nhật trong lúc bạn xem. Hãy tải lại rồi thử lại.');
+const missing = (id: string) => notFound('feedback.not-found', { id });
+const outside = (id: string) => forbidden('feedback.outside-scope', { id });
+const stale = (id: string) => conflict('feedback.stale', { id });
 
 /** What one action changes: the new row fields and the history entries (the service adds the common ones). */
 interface Step {
@@ -188,11 +188,11 @@ export class FeedbackService implements OnModuleInit {
   async receive(input: ReceiveInput): Promise<{ item: FeedbackItemEntity; duplicate: boolean }> {
     const settings = await this.settings.get();
     const area = await this.commune(input.areaCode);
-    if (!settings.categories.some((c) => c.code === input.category)) throw new BadRequestException(`Lĩnh vực "${input.category}" không có trong danh mục (${settings.categories.map((c) => c.code).join(', ')}).`);
+    if (!settings.categories.some((c) => c.code === input.category)) throw badRequest('feedback.category-unknown', { category: input.category, categories: settings.categories.map((c) => c.code).join(', ') });
     if (input.by) await this.scope.checkArea(input.by, area.code, 'write');
     const now = this.clock.now();
     const receivedAt = input.receivedAt ?? now;
-    if (receivedAt > now + FUTURE_TOLERANCE_MS) throw new BadRequestException('Thời điểm tiếp nhận không được ở tương lai.');
+    if (receivedAt > now + FUTURE_TOLERANCE_MS) throw badRequest('feedback.received-in-future', { receivedAt: new Date(receivedAt).toISOString() });
 
     const phoneHash = await this.hasher.phoneHash(input.phone);
     // One phone's submissions one at a time, across instances: two copies of a double-tapped form must not both pass
@@ -302,11 +302,11 @@ export class FeedbackService implements OnModuleInit {
 
   /** POST /api/v1/feedback: an officer types in feedback received at the office or by phone, or a system posts it. */
   async create(user: UserPrincipal, body: FeedbackCreateRequest): Promise<FeedbackDetailView> {
-    if (!body.consent) throw new BadRequestException(FEEDBACK_REFUSALS['consent-required']);
+    if (!body.consent) throw badRequest('feedback.consent-required');
     let receivedAt: number | undefined;
     if (body.receivedAt !== undefined) {
       receivedAt = Date.parse(body.receivedAt);
-      if (!Number.isFinite(receivedAt)) throw new BadRequestException('receivedAt: không phải thời điểm ISO-8601 hợp lệ (ví dụ 2026-12-07T07:00:00+07:00).');
+      if (!Number.isFinite(receivedAt)) throw badRequest('feedback.received-at-invalid', { value: body.receivedAt });
     }
     const { item } = await this.receive({
       areaCode: body.areaCode,
@@ -346,7 +346,7 @@ export class FeedbackService implements OnModuleInit {
     };
     if (q.areaCode !== undefined) {
       const area = scope.contains(q.areaCode) ? await this.repo.area(q.areaCode) : null;
-      if (!area) throw new NotFoundException(`Không tìm thấy địa bàn ${q.areaCode}.`);
+      if (!area) throw notFound('area.not-found', { id: q.areaCode });
       filter.areaPattern = `${area.path}%`;
     }
     if (q.q !== undefined && q.q !== '') {
@@ -378,7 +378,7 @@ export class FeedbackService implements OnModuleInit {
   async assignees(user: UserPrincipal, areaCode: string): Promise<FeedbackAssignee[]> {
     await this.scope.checkArea(user, areaCode, 'read');
     const area = await this.repo.area(areaCode);
-    if (!area) throw new NotFoundException(`Không tìm thấy địa bàn ${areaCode}.`);
+    if (!area) throw notFound('area.not-found', { id: areaCode });
     const users = await this.repo.usersCovering(areaCodesOf(area.path));
     return users.map((u) => ({ userId: u.id, username: u.username, displayName: u.displayName, role: u.role, areaCode: u.areaCode }));
   }
@@ -387,12 +387,12 @@ export class FeedbackService implements OnModuleInit {
   async attachment(user: UserPrincipal, id: string, attachmentId: string): Promise<{ mime: string; bytes: number; stream: ReadStream }> {
     const item = await this.readable(user, id);
     const a = await this.repo.attachment(item.id, attachmentId);
-    if (!a) throw new NotFoundException('Không tìm thấy tệp đính kèm.');
+    if (!a) throw notFound('feedback.attachment-not-found', { id: attachmentId });
     const stream = this.files.stream(a.storageKey);
     // Opened before the answer starts, so a file lost from the disk is a 404 rather than a cut 200.
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject)).catch(() => {
       stream.destroy();
-      throw new NotFoundException('Tệp đính kèm không còn trên máy chủ.');
+      throw notFound('feedback.attachment-gone', { id: attachmentId });
     });
     return { mime: a.mime, bytes: a.bytes, stream };
   }
@@ -410,8 +410,8 @@ export class FeedbackService implements OnModuleInit {
 
   private async readable(user: UserPrincipal, id: string): Promise<FeedbackItemEntity> {
     const item = await this.repo.findById(id);
-    if (!item) throw notFound();
-    if (!(await this.scope.of(user)).contains(item.areaCode)) throw notFound();
+    if (!item) throw missing(id);
+    if (!(await this.scope.of(user)).contains(item.areaCode)) throw missing(id);
     return item;
   }
 
@@ -461,9 +461,9 @@ export class FeedbackService implements OnModuleInit {
   async assign(user: UserPrincipal, id: string, body: FeedbackAssignRequest): Promise<FeedbackDetailView> {
     return this.officerAct(user, id, body.version, 'assign', async (item) => {
       const assignee = (await this.repo.users([body.userId])).get(body.userId);
-      if (!assignee || assignee.disabled) throw new BadRequestException('Người được phân công không tồn tại hoặc đã bị khóa.');
+      if (!assignee || assignee.disabled) throw badRequest('feedback.assignee-invalid', { userId: body.userId });
       const theirs = await this.scope.of({ type: 'user', userId: assignee.id, username: assignee.username, role: assignee.role as Role, areaCode: assignee.areaCode });
-      if (!theirs.contains(item.areaCode)) throw new BadRequestException(`Người dùng ${assignee.username} không phụ trách địa bàn của ý kiến này.`);
+      if (!theirs.contains(item.areaCode)) throw badRequest('feedback.assignee-outside', { username: assignee.username, id: item.areaCode });
       return { patch: { assigneeUserId: assignee.id }, text: joinText(`Giao cho ${assignee.username}.`, body.note), internal: true };
     });
   }
@@ -487,7 +487,7 @@ export class FeedbackService implements OnModuleInit {
       if (body.areaCode !== undefined && body.areaCode !== item.areaCode) {
         const to = await this.commune(body.areaCode);
         const scope = await this.scope.of(user);
-        if (!scope.contains(to.code)) throw new ForbiddenException(`Xã/phường ${to.name} nằm ngoài phạm vi của bạn.`);
+        if (!scope.contains(to.code)) throw forbidden('feedback.transfer-outside', { id: to.code, name: to.name });
         const from = await this.repo.area(item.areaCode);
         patch.areaCode = to.code;
         patch.assigneeUserId = null;
@@ -495,13 +495,14 @@ export class FeedbackService implements OnModuleInit {
       }
       if (body.department !== undefined && body.department !== item.department) {
         if (body.department !== null && !settings.departments.some((d) => d.code === body.department)) {
-          throw new BadRequestException(`Phòng ban "${body.department}" không có trong danh mục (${settings.departments.map((d) => d.code).join(', ') || 'chưa khai báo phòng ban nào'}).`);
+          const known = settings.departments.map((d) => d.code).join(', ');
+          throw known === '' ? badRequest('feedback.department-none', { department: body.department }) : badRequest('feedback.department-unknown', { department: body.department, departments: known });
         }
         patch.department = body.department;
         const label = (code: string | null) => (code === null ? 'xã/phường' : (settings.departments.find((d) => d.code === code)?.label ?? code));
         parts.push(`${label(item.department)} → ${label(body.department)}`);
       }
-      if (parts.length === 0) throw new BadRequestException('Ý kiến đã ở đúng nơi được chọn: không có gì để chuyển.');
+      if (parts.length === 0) throw badRequest('feedback.transfer-nothing', { id: item.id });
       return { patch, text: `${parts.join('; ')}. Lý do: ${body.reason}`, internal: true };
     });
   }
@@ -509,7 +510,7 @@ export class FeedbackService implements OnModuleInit {
   /** A new priority: the deadlines are computed again from when the item was received. */
   async priority(user: UserPrincipal, id: string, body: FeedbackPriorityRequest): Promise<FeedbackDetailView> {
     return this.officerAct(user, id, body.version, 'priority', async (item, settings) => {
-      if (body.priority === item.priority) throw new BadRequestException(`Ý kiến đã ở mức "${FEEDBACK_PRIORITY_LABELS_VI[body.priority]}".`);
+      if (body.priority === item.priority) throw badRequest('feedback.same-priority', { feedbackPriority: body.priority });
       const due = this.settings.deadlines(body.priority, item.createdAt, settings);
       return {
         patch: { priority: body.priority, ackDueAt: due.ackDueAt, answerDueAt: due.answerDueAt },
@@ -523,9 +524,9 @@ export class FeedbackService implements OnModuleInit {
   async merge(user: UserPrincipal, id: string, body: FeedbackMergeRequest): Promise<FeedbackDetailView> {
     return this.officerAct(user, id, body.version, 'merge', async (item) => {
       const target = await this.repo.findById(body.intoId);
-      if (!target || !(await this.scope.of(user)).contains(target.areaCode)) throw new BadRequestException('Không tìm thấy ý kiến đích để gộp vào (trong phạm vi của bạn).');
+      if (!target || !(await this.scope.of(user)).contains(target.areaCode)) throw badRequest('feedback.merge-target-not-found', { id: body.intoId });
       const problem = mergeProblem(item, target);
-      if (problem !== null) throw new ConflictException(problem);
+      if (problem !== null) throw conflict(problem.code, problem.params);
       const now = this.clock.now();
       const bumped: FeedbackItemEntity = { ...target, version: target.version + 1, updatedAt: now };
       return {
@@ -533,7 +534,7 @@ export class FeedbackService implements OnModuleInit {
         text: `Gộp vào ý kiến ${target.code} (cùng nội dung); câu trả lời của ý kiến đó là câu trả lời cho ý kiến này.`,
         internal: false,
         also: async () => {
-          if (!(await this.repo.update(target.id, target.version, { version: bumped.version, updatedAt: now }))) throw stale();
+          if (!(await this.repo.update(target.id, target.version, { version: bumped.version, updatedAt: now }))) throw stale(target.id);
           await this.repo.insertEvents([this.event(target.id, now, 'merged', { kind: 'user', user }, target.state, target.state, `Ý kiến ${item.code} được gộp vào ý kiến này.`, true)]);
         },
         emitAlso: [{ item: bumped, kind: 'merged' }],
@@ -579,9 +580,9 @@ export class FeedbackService implements OnModuleInit {
   /** The resident's rating: satisfied closes the item, not satisfied reopens it (only answered, within the window). */
   async rateByResident(itemId: string, satisfied: boolean, comment: string | undefined): Promise<FeedbackItemEntity> {
     const item = await this.repo.findById(itemId);
-    if (!item) throw notFound();
+    if (!item) throw missing(itemId);
     const settings = await this.settings.get();
-    if (!canRate(item, settings.autoCloseDays, this.clock.now())) throw new ConflictException(FEEDBACK_REFUSALS['rating-not-open']);
+    if (!canRate(item, settings.autoCloseDays, this.clock.now())) throw conflict('feedback.rating-not-open', { id: item.id });
     const action: FeedbackAction = satisfied ? 'rate-satisfied' : 'rate-unsatisfied';
     return this.apply(item, undefined, action, { kind: 'resident' }, async (it, s) => {
       const now = this.clock.now();
@@ -598,7 +599,7 @@ export class FeedbackService implements OnModuleInit {
   /** A history entry written by another part (SMS sent or failed, bulletin drafted); the item itself does not change. */
   async addSystemEvent(itemId: string, kind: FeedbackEventKind, text: string | null, internal: boolean): Promise<void> {
     const item = await this.repo.findById(itemId);
-    if (!item) throw notFound();
+    if (!item) throw missing(itemId);
     const now = this.clock.now();
     await this.repo.insertEvents([this.event(item.id, now, kind, { kind: 'system' }, item.state, item.state, text, internal)]);
     this.emit(item, kind, now);
@@ -698,9 +699,9 @@ export class FeedbackService implements OnModuleInit {
     step: (item: FeedbackItemEntity, settings: FeedbackSettings) => Promise<Step>,
   ): Promise<FeedbackDetailView> {
     const item = await this.repo.findById(id);
-    if (!item) throw notFound();
+    if (!item) throw missing(id);
     const scope: AreaScope = await this.scope.of(user);
-    if (!scope.contains(item.areaCode)) throw outside();
+    if (!scope.contains(item.areaCode)) throw outside(id);
     await this.apply(item, version, action, { kind: 'user', user }, step);
     return this.detail(user, id);
   }
@@ -717,9 +718,12 @@ export class FeedbackService implements OnModuleInit {
     step: (item: FeedbackItemEntity, settings: FeedbackSettings) => Promise<Step>,
     at?: number,
   ): Promise<FeedbackItemEntity> {
-    if (version !== undefined && version !== item.version) throw stale();
+    if (version !== undefined && version !== item.version) throw stale(item.id);
     const to = nextState(action, item.state);
-    if (to === null) throw new ConflictException(illegalMessage(action, item.state));
+    if (to === null) {
+      const refusal = illegalStep(action, item.state);
+      throw conflict(refusal.code, { id: item.id, ...refusal.params });
+    }
     const settings = await this.settings.get();
     const s = await step(item, settings);
     const now = at ?? this.clock.now();
@@ -738,7 +742,7 @@ export class FeedbackService implements OnModuleInit {
     }
     const patch: Partial<FeedbackItemEntity> = { ...s.patch, state: to, version: next.version, updatedAt: now, acknowledgedAt: next.acknowledgedAt, overdue: next.overdue, wasOverdue: next.wasOverdue };
     await this.tx.run(async () => {
-      if (!(await this.repo.update(item.id, item.version, patch))) throw stale();
+      if (!(await this.repo.update(item.id, item.version, patch))) throw stale(item.id);
       await this.repo.insertEvents(entries);
       if (s.also) await s.also();
     });
@@ -758,8 +762,8 @@ export class FeedbackService implements OnModuleInit {
   /** A commune by code, or a 400 saying it is not one. */
   private async commune(code: string): Promise<AreaEntity> {
     const area = await this.repo.area(code);
-    if (!area) throw new BadRequestException(`${FEEDBACK_REFUSALS['unknown-commune']} (mã ${code})`);
-    if (area.level !== 'commune') throw new BadRequestException(`Địa bàn ${area.name} (${code}) không phải xã/phường: ý kiến được tiếp nhận theo xã/phường.`);
+    if (!area) throw badRequest('feedback.commune-unknown', { id: code });
+    if (area.level !== 'commune') throw badRequest('feedback.not-commune', { id: code, name: area.name });
     return area;
   }
 }
@@ -769,6 +773,6 @@ const joinText = (head: string, tail: string | undefined): string => (tail === u
 function instant(text: string | undefined, field: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const ms = Date.parse(text);
-  if (!Number.isFinite(ms)) throw new BadRequestException(`${field}: không phải thời điểm ISO-8601 hợp lệ.`);
+  if (!Number.isFinite(ms)) throw badRequest('feedback.instant-invalid', { field, value: text });
   return ms;
 }

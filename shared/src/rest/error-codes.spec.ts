@@ -98,10 +98,12 @@ describe('error codes (issue 19)', () => {
       ...['schedules/', 'contents/', 'devices/', 'areas/', 'alerts/', 'groups/', 'targeting/', 'commands/', 'auth/', 'media/', 'reports/', 'live/'],
       ...['board-profiles/', 'content-categories/', 'alarms/', 'approval-inbox/', 'fanouts/', 'users/', 'provisioning/provisioning-keys', 'cap/cap-sources'],
       ...['source-system/up-feeds', 'source-system/outbox', 'source-system/peers', 'telemetry/', 'deliveries/', 'device-security/', 'audit/'],
+      // The officers' feedback routes; the public intake, the SMS webhook and the settings' problem list (a field list like the schema's) stay plain.
+      ...['feedback/feedback.service', 'feedback/feedback-bulletins', 'feedback/feedback-stats', 'feedback/feedback-exports'],
     ];
     expect(plain.filter((p) => converted.some((c) => p.startsWith(c)))).toEqual([]);
   });
 });
 
 /** Plain 4xx throws left in server/src when issue 19 converted the rest; lower it as more are converted. */
-const MAX_PLAIN_THROWS = 59;
+const MAX_PLAIN_THROWS = 23;

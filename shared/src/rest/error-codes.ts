@@ -17,6 +17,7 @@ import { CALENDAR_ERRORS } from './errors/calendar.js';
 import { ACCOUNT_ERRORS } from './errors/accounts.js';
 import { NOTIFICATION_ERRORS } from './errors/notifications.js';
 import { TTS_ERRORS } from './errors/tts.js';
+import { FEEDBACK_ERRORS, FEEDBACK_WORDS } from './errors/feedback.js';
 
 export interface ErrorText {
   readonly vi: string;
@@ -41,6 +42,7 @@ export const ERROR_CODES = {
   ...NOTIFICATION_ERRORS,
   ...TTS_ERRORS,
   ...OFFICER_ERRORS,
+  ...FEEDBACK_ERRORS,
 } as const satisfies Record<string, ErrorText>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -52,6 +54,7 @@ export const ERROR_WORDS: Readonly<Record<string, ErrorText>> = {
   ...DEVICE_WORDS,
   ...ALERT_WORDS,
   ...MAP_WORDS,
+  ...FEEDBACK_WORDS,
 };
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
