@@ -22,6 +22,7 @@ import { AS, CONFIRM_WINDOW_MS, PHASE_TONES, confirmDeadline, explained, fmtLeft
 import { applySummary, isNewer, orderAreas, pctOf, playedOf, summaryFromEvent } from './alert-progress.js';
 import { AlertReview, alertAudio } from './alert-review.js';
 import { AudioPlayer, canEdit, useUserNames } from './content-shared.js';
+import { Pager } from '../components/pager.js';
 
 export const DS = defineStrings({
   vi: {
@@ -65,9 +66,6 @@ export const DS = defineStrings({
     endedAt: 'Kết thúc',
     reason: 'Lý do',
     noRows: 'Không có thiết bị nào ở trạng thái này.',
-    page: '{a}–{b} / {n}',
-    prev: '‹ Trước',
-    next: 'Sau ›',
     ds_expected: 'Chưa nhận',
     ds_delivered: 'Đã nhận',
     ds_started: 'Đang phát',
@@ -130,9 +128,6 @@ export const DS = defineStrings({
     endedAt: 'Ended',
     reason: 'Reason',
     noRows: 'No device in this state.',
-    page: '{a}–{b} of {n}',
-    prev: '‹ Previous',
-    next: 'Next ›',
     ds_expected: 'Not received yet',
     ds_delivered: 'Received',
     ds_started: 'Playing',
@@ -565,30 +560,14 @@ function DeviceList({ alertId, summary, areas, areaCode, setAreaCode }: { alertI
           },
           { key: 'state', label: t('state'), render: (d) => <Badge tone={DELIVERY_TONES[d.state]}>{t(`ds_${d.state}`)}</Badge> },
           { key: 'area', label: t('col_area'), class: 'wrap', render: (d) => areaName(areas, d.areaCode) },
-          { key: 'delivered', label: t('deliveredAt'), phone: 'hide', render: (d) => fmtClock(d.deliveredAt) },
-          { key: 'started', label: t('startedAt'), render: (d) => fmtClock(d.startedAt) },
-          { key: 'ended', label: t('endedAt'), render: (d) => fmtClock(d.endedAt) },
+          { key: 'delivered', label: t('deliveredAt'), phone: 'hide', render: (d) => fmtTimeSeconds(d.deliveredAt) },
+          { key: 'started', label: t('startedAt'), render: (d) => fmtTimeSeconds(d.startedAt) },
+          { key: 'ended', label: t('endedAt'), render: (d) => fmtTimeSeconds(d.endedAt) },
           { key: 'reason', label: t('reason'), class: 'wrap small', render: (d) => d.reason ?? '' },
         ]}
       />
-      {page && page.total > PAGE ? (
-        <div class="row" style={{ alignItems: 'center', justifyContent: 'flex-end', marginTop: '.5rem' }}>
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            {t('prev')}
-          </button>
-          <span class="muted small" data-testid="alert-device-page">
-            {t('page', { a: offset + 1, b: Math.min(offset + PAGE, page.total), n: page.total })}
-          </span>
-          <button type="button" disabled={offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>
-            {t('next')}
-          </button>
-        </div>
-      ) : null}
+      {page ? <Pager offset={offset} total={page.total} pageSize={PAGE} onOffset={setOffset} testId="alert-device-page" /> : null}
     </section>
   );
 }
 
-/** 06:30:05: an alert's seconds matter (who started when). */
-function fmtClock(iso: string | null): string {
-  return iso ? fmtTimeSeconds(iso) : '—';
-}

@@ -17,6 +17,7 @@ import { Notice } from '../components/notice.js';
 import { ResultsByArea, pctOf } from '../components/results-by-area.js';
 import { Toolbar, ToolbarField } from '../components/toolbar.js';
 import { approvalTone, describeRecurrence, loadContents, priorityTone, useWords, type CalendarOccurrence, type ScheduleSummary } from './schedule-common.js';
+import { Pager } from '../components/pager.js';
 
 const S = defineStrings({
   vi: {
@@ -35,9 +36,6 @@ const S = defineStrings({
     played: 'Thời lượng phát',
     reason: 'Lý do',
     noRows: 'Không có thiết bị nào ở trạng thái này.',
-    page: '{a}–{b} / {n}',
-    prev: '‹ Trước',
-    next: 'Sau ›',
     devices: '{n} thiết bị',
     pendingNote: 'Lịch phát này đang chờ phê duyệt: chưa gửi tới thiết bị nào.',
     schedule: 'Lịch phát',
@@ -70,9 +68,6 @@ const S = defineStrings({
     played: 'Played',
     reason: 'Reason',
     noRows: 'No device in this state.',
-    page: '{a}–{b} of {n}',
-    prev: '‹ Previous',
-    next: 'Next ›',
     devices: '{n} device(s)',
     pendingNote: 'This schedule awaits approval: nothing has been sent to devices.',
     schedule: 'Schedule',
@@ -220,9 +215,9 @@ export function DeliveryMatrix({ scheduleId, initialOccurrence, initialState, in
     { key: 'area', label: t('area'), class: 'wrap', sort: (a, b) => (a.areaName ?? '').localeCompare(b.areaName ?? '', 'vi'), render: (d) => d.areaName ?? d.areaCode ?? '—' },
     ...(occId ? [] : [{ key: 'occ', label: t('occurrence'), render: (d: ScheduleResultDelivery) => fmtDateTime(d.occurrenceStartAt) }]),
     { key: 'state', label: t('state'), render: (d) => <Badge tone={toneOf(d.state)}>{words.state(d.state)}</Badge> },
-    { key: 'delivered', label: t('delivered'), phone: 'hide', render: (d) => fmtClock(d.deliveredAt) },
-    { key: 'started', label: t('started'), render: (d) => fmtClock(d.startedAt) },
-    { key: 'ended', label: t('ended'), phone: 'hide', render: (d) => fmtClock(d.endedAt) },
+    { key: 'delivered', label: t('delivered'), phone: 'hide', render: (d) => fmtTimeSeconds(d.deliveredAt) },
+    { key: 'started', label: t('started'), render: (d) => fmtTimeSeconds(d.startedAt) },
+    { key: 'ended', label: t('ended'), phone: 'hide', render: (d) => fmtTimeSeconds(d.endedAt) },
     { key: 'played', label: t('played'), render: (d) => (d.playedMs === null ? '—' : fmtDuration(d.playedMs)) },
     { key: 'reason', label: t('reason'), class: 'wrap small', render: (d) => d.reason ?? '' },
   ];
@@ -389,28 +384,12 @@ export function DeliveryMatrix({ scheduleId, initialOccurrence, initialState, in
           rowProps={(d) => ({ 'data-testid': 'delivery-row', 'data-device-id': d.deviceId, 'data-state': d.state, 'data-occurrence-id': d.occurrenceId, 'data-area-code': d.areaCode ?? '' })}
           empty={page ? t('noRows') : undefined}
         />
-        {page && page.total > PAGE ? (
-          <div class="row" style={{ alignItems: 'center', justifyContent: 'flex-end' }}>
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-              {t('prev')}
-            </button>
-            <span class="muted small" data-testid="delivery-page">
-              {t('page', { a: offset + 1, b: Math.min(offset + PAGE, page.total), n: page.total })}
-            </span>
-            <button type="button" disabled={offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>
-              {t('next')}
-            </button>
-          </div>
-        ) : null}
+        {page ? <Pager offset={offset} total={page.total} pageSize={PAGE} onOffset={setOffset} testId="delivery-page" /> : null}
       </section>
     </div>
   );
 }
 
-/** 06:30:05: a delivery's seconds matter (synchronised starts). */
-function fmtClock(iso: string | null): string {
-  return iso ? fmtTimeSeconds(iso) : '—';
-}
 
 function fmtDayParam(iso: string): string {
   const d = new Date(Date.parse(iso) + 7 * 3_600_000);
