@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { updateCommandSchema } from './ota.js';
 import { deviceIdSchema, epochMsSchema, opaqueIdSchema } from './ids.js';
 import { slotSchema } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
@@ -31,10 +32,11 @@ export const commandSchema = z.discriminatedUnion('type', [
   restartCommandSchema,
   collectLogsCommandSchema,
   selfTestCommandSchema,
+  updateCommandSchema,
 ]);
 export type Command = z.infer<typeof commandSchema>;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES = ['setVolume', 'stop', 'playNow', 'resync', 'restart', 'collectLogs', 'selfTest'] as const satisfies readonly CommandType[];
+export const COMMAND_TYPES = ['setVolume', 'stop', 'playNow', 'resync', 'restart', 'collectLogs', 'selfTest', 'update'] as const satisfies readonly CommandType[];
 
 /**
  * Server → device on `req`, inside a signed envelope. `sentAt` changes on every (re)send, so a byte-for-byte copy

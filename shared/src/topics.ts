@@ -31,6 +31,7 @@ export const DEVICE_CHANNELS = {
   req: { direction: 'down', qos: 1, retain: false, description: 'signed remote command with id and expiry' },
   res: { direction: 'up', qos: 1, retain: false, description: 'result of a remote command' },
   security: { direction: 'up', qos: 1, retain: false, description: 'a server message the agent rejected (unsigned, forged, expired, replayed)' },
+  ota: { direction: 'up', qos: 1, retain: false, description: 'progress of an agent update (downloading, installed, healthy, rolled back…), resent after reconnect until it ends' },
 } as const satisfies Record<string, ChannelSpec>;
 
 export type DeviceChannel = keyof typeof DEVICE_CHANNELS;

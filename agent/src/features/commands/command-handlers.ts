@@ -1,4 +1,6 @@
-import type { DeviceKind, Slot } from '@loa/shared';
+import type { DeviceKind, Slot, UpdateCommand } from '@loa/shared';
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 import type { Clock, TimerHandle } from '../../clock.js';
 import { CommandRejectedError, type CommandHandlers } from './commands.js';
 import type { Executor } from '../playback/executor.js';
@@ -31,6 +33,8 @@ export interface DeviceCommandDeps {
   logs: Pick<LogRing, 'tail'>;
   /** Speaker only. */
   toneTest: Pick<ToneTest, 'run'> | null;
+  /** Takes an offered release (OTA); null when the agent was not started from an install directory it may update. */
+  update: ((c: UpdateCommand) => Promise<Record<string, JsonValue>>) | null;
 }
 
 /** The handlers of every command on a real agent. */
@@ -61,6 +65,11 @@ export function deviceCommandHandlers(d: DeviceCommandDeps): CommandHandlers {
     collectLogs: async (c) => {
       const { lines, truncated } = d.logs.tail(c.lines ?? DEFAULT_LOG_LINES, MAX_LOG_BYTES);
       return { data: { lines, ...(truncated ? { truncated } : {}) } };
+    },
+
+    update: async (c) => {
+      if (!d.update) throw new CommandRejectedError('this agent does not run from an install directory it can update (not-installable)');
+      return { data: await d.update(c) };
     },
 
     selfTest: async (c) => {

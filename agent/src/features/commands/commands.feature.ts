@@ -28,6 +28,8 @@ export interface CommandsFeatureOptions {
   logs: DeviceCommandDeps['logs'];
   /** Speaker only: built on start so a board never starts ffmpeg for it. */
   toneTest: () => ToneTest | null;
+  /** Issue 20: the OTA feature's `update` handler, asked on start (after the OTA feature started); null: not installable. */
+  update?: () => DeviceCommandDeps['update'];
 }
 
 /** Remote commands (`req` → `res`): each verified command is run once and answered exactly once per delivery. */
@@ -58,6 +60,8 @@ export class CommandsFeature implements Feature {
         restart: opts.restart,
         logs: opts.logs,
         toneTest: opts.toneTest(),
+        // The OTA feature (issue 20): without an install directory it can update, an update is refused as not installable.
+        update: opts.update?.() ?? null,
       }),
     });
     await commands.start();
