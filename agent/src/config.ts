@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { deviceIdSchema, deviceKindSchema, verifyKeyFromBase64 } from '@loa/shared';
+import { deviceIdSchema, deviceKindSchema, releasePublicKey, verifyKeyFromBase64 } from '@loa/shared';
 import { parseLocationSetting } from './features/telemetry/location.js';
 
 /** Where the speaker's decoded audio goes. */
@@ -13,6 +13,15 @@ export function parseAudioOutput(spec: string): AudioOutput | null {
   if (spec.startsWith('file:') && /\.(wav|mp3)$/i.test(spec)) return { kind: 'file', path: spec.slice(5) };
   return null;
 }
+
+const isReleaseKey = (k: string): boolean => {
+  try {
+    releasePublicKey(k);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const mqttUrl = z.url({ protocol: /^(mqtts?|wss?|tcp|ssl)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' });
@@ -60,6 +69,17 @@ export const agentConfigSchema = z.object({
     .optional(),
   /** Issue 19: a JSON file a GPS daemon keeps current ({"latitude","longitude"} or gpsd's {"lat","lon"}); read with each telemetry sample. */
   locationFile: z.string().min(1).optional(),
+  /**
+   * Issue 20: the install directory the agent updates itself in (releases/, current, previous, ota/); boot.mjs
+   * sets LOA_AGENT_INSTALL_DIR. Without a valid layout there, an offered update is refused as not installable.
+   */
+  installDir: z.string().min(1).optional(),
+  /** Issue 20: release public keys pinned (base64url or PEM, comma-separated): only packages they signed are installed. */
+  releaseKeys: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(/[,\s]+/)).map((k) => k.trim()).filter((k) => k !== ''))
+    .refine((keys) => keys.every(isReleaseKey), 'must be Ed25519 release public keys (base64url of the raw 32 bytes, as release-key.mjs keygen prints), comma-separated')
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
@@ -113,6 +133,8 @@ export const SETTINGS: ReadonlyArray<{ key: Key; flag: string; env: string; help
   { key: 'hardwareId', flag: 'hardware-id', env: 'LOA_AGENT_HARDWARE_ID', help: 'hardware identity shown to the operator who claims the device (default /etc/machine-id)' },
   { key: 'location', flag: 'location', env: 'LOA_AGENT_LOCATION', help: 'where the device stands, "latitude,longitude" (shown on the map unless an operator placed it by hand)' },
   { key: 'locationFile', flag: 'location-file', env: 'LOA_AGENT_LOCATION_FILE', help: 'JSON position file a GPS daemon writes, e.g. /run/loa/location.json; wins over --location' },
+  { key: 'installDir', flag: 'install-dir', env: 'LOA_AGENT_INSTALL_DIR', help: 'install directory to update over the air (boot.mjs sets it); without it updates are refused' },
+  { key: 'releaseKeys', flag: 'release-keys', env: 'LOA_AGENT_RELEASE_KEYS', help: 'release public keys to pin, comma-separated: only packages they signed are installed' },
 ];
 
 export class ConfigError extends Error {

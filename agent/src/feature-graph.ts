@@ -16,6 +16,7 @@ import type { FetchFn } from './features/media/media-cache.js';
 import { MediaFeature } from './features/media/media.feature.js';
 import type { ConnectFn } from './features/mqtt/connection.js';
 import { MqttFeature } from './features/mqtt/mqtt.feature.js';
+import { OtaFeature } from './features/ota/ota.feature.js';
 import { FfmpegPlayer, type Player } from './features/playback/player.js';
 import { PlaybackFeature } from './features/playback/playback.feature.js';
 import { ReportsFeature } from './features/reports/reports.feature.js';
@@ -26,6 +27,7 @@ import type { LogRing } from './logger.js';
 import type { MessageGuard } from './router/guard.js';
 import { MessageRouter } from './router/message-router.js';
 import { AGENT_VERSION } from './version.js';
+import { defaultHttpFetch } from './http.js';
 
 /** Telemetry reports the loudest level of the last 10 s: one quiet 400 ms window is a pause, not a dead output. */
 const TELEMETRY_LEVEL_WINDOW_MS = 10_000;
@@ -61,6 +63,8 @@ export interface AgentFeatures {
   board: BoardFeature | null;
   playback: PlaybackFeature;
   commands: CommandsFeature;
+  /** Issue 20: updates over the air (inactive outside an install directory). */
+  ota: OtaFeature;
   telemetry: TelemetryFeature;
   mqtt: MqttFeature;
   /** Start order: the clock before anything judges time, local state before playback, the network last. */
@@ -171,6 +175,55 @@ export function buildFeatures(ctx: FeatureContext): AgentFeatures {
     },
     logs: ctx.logRing,
     toneTest: () => (audioOutput ? new ToneTest(new FfmpegPlayer({ output: audioOutput, meter: true })) : null),
+    update: () => ota.updateHandler,
+  });
+  const ota: OtaFeature = new OtaFeature({
+    installDir: config.installDir,
+    releaseKeys: config.releaseKeys ?? [],
+    runningVersion: AGENT_VERSION,
+    serverUrl: config.serverUrl,
+    deviceId: config.deviceId,
+    secret: config.secret,
+    clock,
+    localClock: ctx.localClock,
+    logger: log('ota'),
+    bus,
+    uplink: mqtt,
+    playing: () => playback.playing,
+    slots: () => timeline.slots,
+    reserveBytes: Math.round(config.mediaReserveMb * 1024 * 1024),
+    restart: () => {
+      logger.warn('restarting into another release');
+      ctx.restart();
+    },
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    probes: {
+      connected: () =>
+        mqtt.connected
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const off = bus.on('mqtt.connected', () => {
+                off();
+                resolve();
+              });
+            }),
+      timeline: async () => {
+        await timeline.resync();
+      },
+      canPlay: async () => {
+        if (config.kind === 'board') {
+          const url = board?.server?.url;
+          if (!url) throw new Error('the board page is not served');
+          const res = await (ctx.fetch ?? defaultHttpFetch)(url, { headers: {} });
+          const page = await res.text();
+          if (res.status !== 200 || !/<html/i.test(page)) throw new Error(`the board page answers HTTP ${res.status}`);
+          return;
+        }
+        if (!audioOutput) throw new Error(`invalid audio output ${config.audioOutput}`);
+        if (playback.playing) throw new Error(`output busy: ${playback.playing} is playing`);
+        await new ToneTest(new FfmpegPlayer({ output: audioOutput, meter: true })).run({ durationMs: 500 });
+      },
+    },
   });
   const fixedLocation = config.location ? (parseLocationSetting(config.location) ?? undefined) : undefined;
   const telemetry = new TelemetryFeature({
@@ -205,9 +258,10 @@ export function buildFeatures(ctx: FeatureContext): AgentFeatures {
     board,
     playback,
     commands,
+    ota,
     telemetry,
     mqtt,
-    startOrder: present([clockFeature, timeline, alerts, reports, media, board, playback, commands, telemetry, mqtt]),
-    stopOrder: present([commands, telemetry, clockFeature, media, timeline, alerts, playback, reports, mqtt, board]),
+    startOrder: present([clockFeature, timeline, alerts, reports, media, board, playback, ota, commands, telemetry, mqtt]),
+    stopOrder: present([commands, ota, telemetry, clockFeature, media, timeline, alerts, playback, reports, mqtt, board]),
   };
 }

@@ -44,6 +44,7 @@ describe(Commands.name, () => {
       restart: h('restart'),
       collectLogs: h('collectLogs'),
       selfTest: h('selfTest'),
+      update: h('update'),
     };
   };
 

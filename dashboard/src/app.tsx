@@ -23,6 +23,7 @@ import { ReportsPage } from './pages/reports.js';
 import { SourceSystemPage } from './pages/source-system.js';
 import { CapSourcesPage } from './pages/cap-sources.js';
 import { TtsDictionaryPage } from './pages/tts-dictionary.js';
+import { OtaPage, OtaRolloutPage } from './pages/ota.js';
 import { FeedbackPage } from './pages/feedback.js';
 import { FeedbackBadge } from './pages/feedback-common.js';
 import { AlertDetailPage } from './pages/alert-detail.js';
@@ -78,6 +79,8 @@ const NAV: Nav[] = [
   { path: '/source-system', label: 'sourceSystem', roles: ['admin', 'operator'], page: SourceSystemPage, menu: true },
   { path: '/cap', label: 'capSources', roles: ['admin'], page: CapSourcesPage, menu: true },
   { path: '/tts-dictionary', label: 'ttsDictionary', roles: ['admin'], page: TtsDictionaryPage, menu: true },
+  { path: '/ota', label: 'agentUpdates', roles: ['admin'], page: OtaPage, menu: true },
+  { path: '/ota-rollout', label: 'agentUpdates', roles: ['admin'], page: OtaRolloutPage, menu: false },
   { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },
   { path: '/password', label: 'password', roles: EVERYONE, page: PasswordPage, menu: false },
 ];

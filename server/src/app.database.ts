@@ -47,6 +47,7 @@ import { CAP_ENTITIES } from './cap/cap.entities.js';
 import { AnnouncementEntity } from './announcements/announcement.entity.js';
 import { NOTIFICATION_ENTITIES } from './notifications/notification.entities.js';
 import { TtsDictionaryEntity } from './tts/tts-dictionary.entity.js';
+import { OTA_ENTITIES } from './ota/ota.entities.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -104,6 +105,7 @@ export const ENTITIES = [
   AnnouncementEntity,
   ...NOTIFICATION_ENTITIES,
   TtsDictionaryEntity,
+  ...OTA_ENTITIES,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -11,6 +11,7 @@ import { TimelinesModule } from './timelines/timelines.module.js';
 import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AnnouncementsModule } from './announcements/announcements.module.js';
+import { OtaModule } from './ota/ota.module.js';
 import { UsersModule } from './users/users.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { DeviceGatewayModule } from './device-gateway/device-gateway.module.js';
@@ -59,6 +60,7 @@ import { SourcePullModule } from './source-system/pull.module.js';
 import { LiveModule } from './live/live.module.js';
 import { CapModule } from './cap/cap.module.js';
 import { DashboardConfigModule } from './dashboard/dashboard-config.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -92,6 +94,8 @@ export class AppModule {
         DeviceGatewayModule,
         AuthModule,
         UsersModule,
+        // Issue 20: /metrics for Prometheus and the LoaMetrics port features report to.
+        MetricsModule,
         HealthModule,
         // The dashboard's settings (issue 19: the map's tile server).
         DashboardConfigModule,
@@ -147,6 +151,8 @@ export class AppModule {
         CapModule,
         // Issue 19: the commune's own mode (announcements, test play, self-test, volume).
         AnnouncementsModule,
+        // Issue 20: agent updates over the air (releases, staged rollouts).
+        OtaModule,
       ],
     };
   }

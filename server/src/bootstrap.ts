@@ -24,6 +24,8 @@ import { INBOX_BODY_LIMIT } from './source-system/inbox.service.js';
 import { SMS_INBOUND_BODY_LIMIT } from './feedback/sms-inbound.service.js';
 import { PUBLIC_FEEDBACK_PATH, publicBodyParser } from './feedback/public-feedback.receiver.js';
 import { HttpDrain } from './common/http-drain.js';
+import { LoaMetrics } from './metrics/loa-metrics.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 
 /** Largest JSON body on every route but bulk registration. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -72,6 +74,8 @@ export async function startServer(config: AppConfig, logger: AppLogger = createL
     });
     // Operators open the dashboard on phones over 3G: the device list of a province is ~7 MB of JSON and ~0.7 MB
     // gzipped. Audio and images are not compressible types, so media downloads (and their Range requests) pass as is.
+    // Issue 20: every request timed by route template, first so the time includes compression and body parsing.
+    app.use(httpMetricsMiddleware(app.get(LoaMetrics)));
     app.use(compression({ threshold: 1024 }));
     // Behind nginx/HAProxy (deploy/scale-out.md) the client's address is in X-Forwarded-For, trusted only from the
     // configured proxies; audit entries and device login throttling use it (req.ip).

@@ -2,6 +2,7 @@ import { AppConfig, ConfigError } from './config/app-config.js';
 import { ListenError } from './common/listen.js';
 import { startServer } from './bootstrap.js';
 import { BrokerConnectError } from './broker/broker-errors.js';
+import { runCli } from './cli/cli.js';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -48,4 +49,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// `loa-server backup|restore|help` (src/cli); no command or `start` runs the server.
+void runCli(process.argv.slice(2), main).then((code) => {
+  if (code !== null) process.exitCode = code;
+});

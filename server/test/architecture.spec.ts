@@ -167,8 +167,8 @@ describe('house rules: side effects behind ports', () => {
     expect(found.map((f) => f.rel)).toEqual([]);
   });
 
-  it('ffmpeg and ffprobe are started in one place (the MediaTools port)', () => {
-    expect(where(server, /node:child_process|from 'child_process'/)).toEqual(['server/src/media/media-tools.ts']);
+  it('child processes start only behind their ports: ffmpeg/ffprobe (MediaTools), pg_dump/pg_restore (PostgresTools)', () => {
+    expect(where(server, /node:child_process|from 'child_process'/)).toEqual(['server/src/backup/postgres-tools.ts', 'server/src/media/media-tools.ts']);
   });
 
   it('time comes from the Clock port', () => {

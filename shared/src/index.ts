@@ -7,6 +7,7 @@ export * from './timeline-patch.js';
 export * from './codec.js';
 export * from './commands.js';
 export * from './ota.js';
+export * from './ota-keys.js';
 export * from './signing.js';
 export * from './provisioning.js';
 export * from './board-render.js';

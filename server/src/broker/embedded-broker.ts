@@ -147,7 +147,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
   }
 
   state(): BrokerState {
-    return { kind: 'embedded', connected: this.server !== null || this.tlsServer !== null };
+    return { kind: 'embedded', connected: this.server !== null || this.tlsServer !== null, sessions: this.clients.size };
   }
 
   /** Swaps in a renewed certificate and key; sessions already open keep theirs, new handshakes use the new ones. */
@@ -239,6 +239,7 @@ export class EmbeddedBroker extends MessageBroker implements OnModuleInit, OnMod
 
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     const aedes = this.requireBroker();
+    this.notePublished(topic);
     return new Promise((resolve, reject) =>
       aedes.publish({ cmd: 'publish', topic, payload, qos: options.qos, retain: options.retain, dup: false }, (err) => (err ? reject(err) : resolve())),
     );

@@ -199,6 +199,7 @@ export class ExternalBroker extends MessageBroker implements OnModuleInit, OnMod
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     const client = this.client;
     if (client === null || this.closed) return Promise.reject(new BrokerUnavailableError('the connection to the MQTT broker is closed'));
+    this.notePublished(topic);
     const gaveUp = (err: Error): never => {
       this.metrics.inc('mqtt_publish_gave_up');
       throw err;

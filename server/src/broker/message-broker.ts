@@ -47,6 +47,8 @@ export interface BrokerState {
    * those queued behind them or waiting for the broker to come back.
    */
   readonly publishes?: { readonly limit: number; readonly inFlight: number; readonly waiting: number };
+  /** Embedded only: device sessions logged in now (for /metrics, issue 20). */
+  readonly sessions?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export interface BrokerState {
 export abstract class MessageBroker {
   private terminator: SessionTerminator | null = null;
   private readonly reconnectListeners = new Set<ReconnectListener>();
+  private publishObserver: ((topic: string) => void) | null = null;
 
   abstract publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void>;
   /** Register a server-side subscription; `filter` may contain MQTT wildcards. */
@@ -98,6 +101,16 @@ export abstract class MessageBroker {
   setSessionTerminator(terminator: SessionTerminator): void {
     if (this.terminator !== null && this.terminator !== terminator) throw new Error('a session terminator is already registered');
     this.terminator = terminator;
+  }
+
+  /** Issue 20: told the topic of every publish (counted per channel for /metrics); one observer, the last set. */
+  observePublishes(observer: (topic: string) => void): void {
+    this.publishObserver = observer;
+  }
+
+  /** For implementations: called once per publish attempt. */
+  protected notePublished(topic: string): void {
+    this.publishObserver?.(topic);
   }
 
   protected get sessionTerminator(): SessionTerminator | null {

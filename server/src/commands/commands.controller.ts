@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ScopeService } from '../auth/area-scope.js';
 import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { commandResultsQuerySchema as resultsQuery, commandsPageQuerySchema as pageQuery, createCommandRequestSchema as createCommandSchema } from '@loa/shared/rest';
 import { CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
+import { RefuseUpdateCommand } from './refuse-update-command.js';
 import { CommandsService, type CommandCreated, type CommandDetail, type CommandView, type DeviceCommandView, type Page } from './commands.service.js';
 
 const targetsOf = (t: { deviceId: string } | { groupId: string } | { areaCode: string }) =>
@@ -26,6 +27,7 @@ export class CommandsController {
    */
   @Post()
   @Roles(EDITORS)
+  @UseInterceptors(RefuseUpdateCommand)
   async create(@Body({ schema: createCommandSchema }) body: z.infer<typeof createCommandSchema>, @CurrentUser() user: UserPrincipal): Promise<CommandCreated> {
     await this.scope.checkTargets(user, targetsOf(body.target), 'write');
     return this.commands.create(body, user.userId);

@@ -47,6 +47,11 @@ export class Batcher<T> {
     });
   }
 
+  /** Items submitted and not yet taken into a batch (issue 20: loa_queue_depth). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
   /** Resolves once everything submitted so far has been processed. */
   async drain(): Promise<void> {
     while (this.running) await this.running;

@@ -5,6 +5,8 @@ import { configSchema, type RawConfig } from './config.schema.js';
 import { buildTtsConfig, type TtsConfig } from './tts-settings.js';
 import { buildNotifyConfig, type NotifyConfig } from './notify-settings.js';
 import { buildMapConfig, type MapConfig } from './map-settings.js';
+import { buildMetricsConfig, type MetricsConfig } from './metrics-settings.js';
+import { buildOtaConfig, type OtaConfig } from './ota-settings.js';
 
 /** The external MQTT broker the server is a client of (issue 15); null: the embedded aedes broker. */
 export interface ExternalBrokerConfig {
@@ -104,6 +106,10 @@ export class AppConfig {
   readonly notify: NotifyConfig;
   /** Issue 19: the dashboard map's tiles (LOA_MAP_TILE_URL, LOA_MAP_ATTRIBUTION). */
   readonly map: MapConfig;
+  /** Issue 20: /metrics (Prometheus). */
+  readonly metrics: MetricsConfig;
+  /** Issue 20: agent updates over the air (LOA_OTA_*). */
+  readonly ota: OtaConfig;
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
     this.httpPort = raw.LOA_HTTP_PORT;
@@ -187,6 +193,8 @@ export class AppConfig {
       this.tts = buildTtsConfig(raw);
       this.notify = buildNotifyConfig(raw);
       this.map = buildMapConfig(raw);
+      this.metrics = buildMetricsConfig(raw);
+      this.ota = buildOtaConfig(raw);
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }

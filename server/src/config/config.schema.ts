@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ttsSettingsShape } from './tts-settings.js';
 import { notifySettingsShape } from './notify-settings.js';
 import { mapSettingsShape } from './map-settings.js';
+import { metricsSettingsShape } from './metrics-settings.js';
+import { otaSettingsShape } from './ota-settings.js';
 
 /** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
 export function isIanaZone(zone: string): boolean {
@@ -179,6 +181,10 @@ export const configSchema = z.object({
   ...notifySettingsShape,
   /** Issue 19: the dashboard map's tile server and attribution; see map-settings.ts. */
   ...mapSettingsShape,
+  /** Issue 20: the Prometheus endpoint's token and the level offline devices are counted at; see metrics-settings.ts. */
+  ...metricsSettingsShape,
+  /** Issue 20: agent updates over the air (release keys, package limit, slot guard); see ota-settings.ts. */
+  ...otaSettingsShape,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

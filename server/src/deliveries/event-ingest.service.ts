@@ -1,10 +1,11 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { PlaybackEvent } from '@loa/shared';
 import { Batcher } from '../common/batcher.js';
 import { Clock } from '../common/clock.js';
 import { Metrics } from '../common/metrics.js';
 import { DeviceGateway } from '../device-gateway/device-gateway.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
+import { LoaMetrics } from '../metrics/loa-metrics.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { DeliveriesRepository, type IncomingBatch } from './deliveries.repository.js';
@@ -41,13 +42,17 @@ export class EventIngestService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
+    @Optional() private readonly loaMetrics?: LoaMetrics,
   ) {
     this.lanes = Array.from({ length: repo.commitLanes }, () => new Batcher<IncomingBatch>((batches) => this.commit(batches), MAX_BATCHES_PER_COMMIT));
+    loaMetrics?.queue('playback_events', () => this.lanes.reduce((n, lane) => n + lane.pending, 0));
   }
 
   async receive(deviceId: string, events: readonly PlaybackEvent[]): Promise<void> {
+    const started = performance.now();
     await this.lanes[laneOf(deviceId, this.lanes.length)]!.submit({ deviceId, events });
     await this.gateway.ackEvents(deviceId, [...new Set(events.map((e) => e.id))]);
+    this.loaMetrics?.eventsAcked((performance.now() - started) / 1000);
   }
 
   async onModuleDestroy(): Promise<void> {

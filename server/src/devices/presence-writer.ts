@@ -1,7 +1,8 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
 import { DomainEvents } from '../domain-events/domain-events.js';
+import { LoaMetrics } from '../metrics/loa-metrics.js';
 import { LOGGER } from '../logging/logging.module.js';
 import type { AppLogger } from '../logging/logger.js';
 import { PresenceReader } from './presence-reader.js';
@@ -62,8 +63,10 @@ export class PresenceWriter extends PresenceReader implements OnModuleDestroy {
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
+    @Optional() loaMetrics?: LoaMetrics,
   ) {
     super();
+    loaMetrics?.queue('presence', () => this.batcher.pending);
   }
 
   /** Turns on the heartbeat throttle (see HeartbeatThrottle); PresenceService does, from the heartbeat timeout. */

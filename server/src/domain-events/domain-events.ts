@@ -117,6 +117,11 @@ export interface DomainEventMap {
    * approvers' / submitter's notifications.
    */
   'approval.changed': { subject: 'schedule' | 'alert'; id: string; action: 'submitted' | 'approved' | 'rejected' | 'withdrawn'; by: string; at: number };
+  /**
+   * Issue 20: a rollout changed (state, stage, or its devices' update states: `deviceIds`, committed). `areaCode`: the
+   * subtree it is scoped to (null: nationwide). Listener: the dashboard's live rollout page.
+   */
+  'ota.changed': { rolloutId: string; areaCode: string | null; state: string; deviceIds: readonly string[] };
 }
 
 export type DomainEventName = keyof DomainEventMap;

@@ -7,6 +7,8 @@ export abstract class DatabaseHealth {
   abstract readonly kind: string;
   /** Resolves when the database answers a trivial query; rejects with its error otherwise. */
   abstract ping(): Promise<void>;
+  /** How many of the code's migrations the database lacks; rejects when it cannot tell. */
+  abstract pendingMigrations(): Promise<number>;
 }
 
 @Injectable()
@@ -21,5 +23,12 @@ export class TypeOrmDatabaseHealth extends DatabaseHealth {
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');
+  }
+
+  /** Issue 20: migrations the code knows that the database has not applied (readiness). */
+  async pendingMigrations(): Promise<number> {
+    const applied = (await this.db.query('SELECT name FROM migrations')) as Array<{ name: string }>;
+    const names = new Set(applied.map((r) => r.name));
+    return this.db.migrations.filter((m) => !names.has(m.name ?? m.constructor.name)).length;
   }
 }

@@ -1,8 +1,12 @@
 /**
  * Byte ranges and conditional requests for media downloads (RFC 9110 §13–14), as pure functions so every edge
- * case is unit-tested without a server. Agents on 3G/4G resume interrupted downloads with `Range`, and skip them
- * entirely with `If-None-Match` when they already hold the file.
+ * case is unit-tested without a server, and `sendRanged`, the one place that writes such an answer (media files and
+ * agent release packages). Agents on 3G/4G resume interrupted downloads with `Range`, and skip them entirely with
+ * `If-None-Match` when they already hold the file.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** Inclusive byte positions, as in `Content-Range`. */
 export interface ByteRange {
@@ -98,5 +102,60 @@ export function planDownload(headers: ConditionalHeaders, etag: string, size: nu
       return { status: 416 };
     case 'range':
       return { status: 206, range: parsed.range };
+  }
+}
+
+/** An open file a ranged response reads from (media files, agent release packages). */
+export interface RangedFile {
+  readonly size: number;
+  stream(range: ByteRange): Readable;
+  close(): Promise<void>;
+}
+
+export interface RangedResponse {
+  etag: string;
+  contentType: string;
+  cacheControl: string;
+}
+
+const headerOf = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
+/**
+ * Answers a GET/HEAD of `file` with conditional and byte-range support, so a device on a flaky link resumes where it
+ * was cut. Resolves with what was sent: `null` when no body was streamed (304, 416, HEAD, empty file), otherwise
+ * whether it was a partial answer and, when the client went away mid-stream, the error (it resumes with Range).
+ */
+export async function sendRanged(req: IncomingMessage, res: ServerResponse, file: RangedFile, how: RangedResponse): Promise<{ partial: boolean; interrupted: Error | null } | null> {
+  const plan = planDownload({ ifNoneMatch: headerOf(req, 'if-none-match'), range: headerOf(req, 'range'), ifRange: headerOf(req, 'if-range') }, how.etag, file.size);
+  res.setHeader('ETag', how.etag);
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Cache-Control', how.cacheControl);
+  res.statusCode = plan.status;
+  if (plan.status === 304 || plan.status === 416) {
+    await file.close();
+    if (plan.status === 416) {
+      res.setHeader('Content-Range', `bytes */${file.size}`);
+      res.setHeader('Content-Length', 0);
+    }
+    res.end();
+    return null;
+  }
+  const range = plan.range;
+  res.setHeader('Content-Type', how.contentType);
+  res.setHeader('Content-Length', range ? range.end - range.start + 1 : 0);
+  if (plan.status === 206) res.setHeader('Content-Range', `bytes ${plan.range.start}-${plan.range.end}/${file.size}`);
+  if (req.method === 'HEAD' || !range) {
+    await file.close();
+    res.end();
+    return null;
+  }
+  try {
+    await pipeline(file.stream(range), res);
+    return { partial: plan.status === 206, interrupted: null };
+  } catch (err) {
+    return { partial: plan.status === 206, interrupted: err as Error };
   }
 }

@@ -2,7 +2,6 @@ import { Controller, Get, Head, Inject, Param, Post, Query, Req, Res } from '@ne
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { mediaAsyncQuerySchema as asyncSchema, mediaJobIdSchema as jobIdSchema } from '@loa/shared/rest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { sha256Schema } from '@loa/shared';
 import { AllowDevice, CurrentUser } from '../auth/decorators.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -10,7 +9,7 @@ import { EDITORS, READERS, Roles } from '../auth/roles.js';
 import { Metrics } from '../common/metrics.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
-import { mediaEtag, planDownload } from './http-range.js';
+import { mediaEtag, sendRanged } from './http-range.js';
 import { MediaIngestService } from './media-ingest.service.js';
 import { MediaService } from './media.service.js';
 import { MediaUploadReceiver, UPLOAD_FIELD } from './media-upload.receiver.js';
@@ -114,47 +113,10 @@ export class MediaController {
 
   private async send(sha256: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { media, file } = await this.media.open(sha256);
-    const etag = mediaEtag(sha256);
-    const plan = planDownload(
-      { ifNoneMatch: header(req, 'if-none-match'), range: header(req, 'range'), ifRange: header(req, 'if-range') },
-      etag,
-      file.size,
-    );
-    res.setHeader('ETag', etag);
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Cache-Control', CACHE_CONTROL);
-    res.statusCode = plan.status;
-
-    if (plan.status === 304 || plan.status === 416) {
-      await file.close();
-      if (plan.status === 416) {
-        res.setHeader('Content-Range', `bytes */${file.size}`);
-        res.setHeader('Content-Length', 0);
-      }
-      res.end();
-      return;
-    }
-
-    const range = plan.range;
-    res.setHeader('Content-Type', media.mime);
-    res.setHeader('Content-Length', range ? range.end - range.start + 1 : 0);
-    if (plan.status === 206) res.setHeader('Content-Range', `bytes ${plan.range.start}-${plan.range.end}/${file.size}`);
-    if (req.method === 'HEAD' || !range) {
-      await file.close();
-      res.end();
-      return;
-    }
-    this.metrics.inc(plan.status === 206 ? 'media_download_partial' : 'media_download_full');
-    try {
-      await pipeline(file.stream(range), res);
-    } catch (err) {
-      // Usually a device losing its link mid-download; it resumes with Range.
-      this.log.debug({ sha256, err: (err as Error).message }, 'media download interrupted');
-    }
+    const sent = await sendRanged(req, res, file, { etag: mediaEtag(sha256), contentType: media.mime, cacheControl: CACHE_CONTROL });
+    if (!sent) return;
+    this.metrics.inc(sent.partial ? 'media_download_partial' : 'media_download_full');
+    // Usually a device losing its link mid-download; it resumes with Range.
+    if (sent.interrupted) this.log.debug({ sha256, err: sent.interrupted.message }, 'media download interrupted');
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -1,9 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { TimelineEntity } from './timeline.entity.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { Batcher } from '../common/batcher.js';
 import { Metrics } from '../common/metrics.js';
+import { LoaMetrics } from '../metrics/loa-metrics.js';
 import { NamedLocks } from '../common/named-locks.js';
 import { DeviceGateway } from '../device-gateway/device-gateway.js';
 import { OnEvent } from '@nestjs/event-emitter';
@@ -67,7 +68,10 @@ export class TimelinesService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly events: DomainEvents,
-  ) {}
+    @Optional() loaMetrics?: LoaMetrics,
+  ) {
+    loaMetrics?.queue('timeline_acks', () => this.acks.pending);
+  }
 
   /**
    * Dispatch follows planning: its `timelines.dirty` names the devices to rebuild. Awaited by planning (emitAsync);

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppConfig } from '../config/app-config.js';
 import type { AppLogger } from '../logging/logger.js';
 import { LOGGER } from '../logging/logging.module.js';
+import { LoaMetrics } from '../metrics/loa-metrics.js';
 import { MediaIngestService } from '../media/media-ingest.service.js';
 import type { IngestResult } from '../media/media-types.js';
 import { TTS_ENGINE, type TtsAccent, type TtsEngine, type TtsVoice } from './tts-engine.js';
@@ -44,6 +45,7 @@ export class TtsService {
     @Inject(LOGGER) logger: AppLogger,
     private readonly spoken: SpokenTextRepository,
     private readonly dictionary: TtsDictionaryService,
+    @Optional() private readonly loaMetrics?: LoaMetrics,
   ) {
     this.log = logger.child({ ctx: 'tts' });
     this.workDir = path.join(config.dataDir, 'tts-tmp');
@@ -61,6 +63,7 @@ export class TtsService {
     const wav = path.join(this.workDir, `tts-${randomBytes(8).toString('hex')}.wav`);
     try {
       const synth = await this.engine.synthesize({ ...request, text: normalizedText }, wav);
+      this.loaMetrics?.ttsSynthesised(this.engine.name, synth.elapsedMs / 1000);
       this.log.info(
         { engine: this.engine.name, chars: normalizedText.length, chunks: synth.chunks, synthesisMs: synth.elapsedMs, voice: request.voice, accent: request.accent, speed: request.speed },
         'speech synthesised',

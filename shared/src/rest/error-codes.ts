@@ -18,6 +18,8 @@ import { ACCOUNT_ERRORS } from './errors/accounts.js';
 import { NOTIFICATION_ERRORS } from './errors/notifications.js';
 import { TTS_ERRORS } from './errors/tts.js';
 import { FEEDBACK_ERRORS, FEEDBACK_WORDS } from './errors/feedback.js';
+import { MONITORING_ERRORS } from './errors/monitoring.js';
+import { OTA_ERRORS } from './errors/ota.js';
 
 export interface ErrorText {
   readonly vi: string;
@@ -43,6 +45,8 @@ export const ERROR_CODES = {
   ...TTS_ERRORS,
   ...OFFICER_ERRORS,
   ...FEEDBACK_ERRORS,
+  ...MONITORING_ERRORS,
+  ...OTA_ERRORS,
 } as const satisfies Record<string, ErrorText>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -46,3 +46,5 @@ export * from './notifications.js';
 export * from './announcements.js';
 export * from './capabilities.js';
 export * from './map.js';
+export * from './health.js';
+export * from './ota.js';

@@ -34,7 +34,7 @@ export interface DeviceCommandDeps {
   /** Speaker only. */
   toneTest: Pick<ToneTest, 'run'> | null;
   /** Takes an offered release (OTA); null when the agent was not started from an install directory it may update. */
-  update: ((c: UpdateCommand) => Promise<Record<string, JsonValue>>) | null;
+  update?: ((c: UpdateCommand) => Promise<Record<string, JsonValue>>) | null;
 }
 
 /** The handlers of every command on a real agent. */

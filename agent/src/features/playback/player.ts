@@ -133,7 +133,19 @@ const PROBLEM_LINE = /\[(?:error|fatal|panic|warning)\]/;
  * ES module makes Node load its CommonJS export parser (WebAssembly, a few MB) for the rest of the process.
  */
 let installedFfmpeg: string | undefined;
-const installedFfmpegPath = (): string => (installedFfmpeg ??= (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+const installedFfmpegPath = (): string => (installedFfmpeg ??= resolveFfmpeg(() => (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path));
+
+/**
+ * A release package (issue 20) carries no node_modules: on a board ffmpeg comes from the system (Debian's `ffmpeg`),
+ * found on PATH by spawn. A configured ffmpegPath still wins over both.
+ */
+export function resolveFfmpeg(installed: () => string): string {
+  try {
+    return installed();
+  } catch {
+    return 'ffmpeg';
+  }
+}
 
 /** Plays a file through an ffmpeg child process. */
 export class FfmpegPlayer implements Player {
