@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 /**
  * Issue 21: practice sandboxes as real child processes (server/dist/main.js in practice mode, on SQLite), their
  * supervision and the practice instance's boundary. Needs the built server: `npx tsc -b shared server`.

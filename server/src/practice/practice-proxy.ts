@@ -66,9 +66,11 @@ export class PracticeProxy implements NestMiddleware, OnApplicationBootstrap, On
     const headers = forwardHeaders(req.headers);
     headers.authorization = `Bearer ${conn.assertion}`;
     let body: Buffer | null = null;
-    if (req._body === true) {
-      // Already read by the JSON/text parsers (they run before any middleware): send what they parsed.
-      body = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null));
+    // body-parser 2 no longer marks `_body`: a request stream that has ended was read by a parser (they run before
+    // any middleware), and piping it would send nothing while the forwarded Content-Length promises a body.
+    if (req._body === true || req.readableEnded) {
+      // Already read by the JSON/text parsers: send what they parsed.
+      body = req.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
       headers['content-length'] = String(body.length);
     }
     const upstream = httpRequest({ host: '127.0.0.1', port: conn.httpPort, method: req.method, path: target, headers }, (answerRes) => {
