@@ -2,6 +2,7 @@ import { formatError } from '@loa/shared/rest';
 import { getLang } from './i18n.js';
 import { describeInvalidRequest } from './request-invalid.js';
 import { loadSession, saveSession, type Session } from './session.js';
+import { apiPath } from './practice-mode.js';
 
 /**
  * An API answer other than 2xx. Its message is the text of the server's stable `code` in the user's language
@@ -88,7 +89,8 @@ async function send(method: string, path: string, opts: RequestOptions, retried:
     body = JSON.stringify(opts.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await fetch(withQuery(path, opts.query), { method, headers, body });
+  // Issue 21: in practice mode the call goes to the sandbox through /practice/api.
+  const res = await fetch(withQuery(apiPath(path), opts.query), { method, headers, body });
   if (res.status === 401 && s && !retried) {
     if (await refresh()) return send(method, path, opts, true);
     saveSession(null);
@@ -127,7 +129,7 @@ export const del = <T>(path: string) => api<T>('DELETE', path);
 export function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', path);
+    xhr.open('POST', apiPath(path));
     const s = loadSession();
     if (s) xhr.setRequestHeader('authorization', `Bearer ${s.accessToken}`);
     xhr.upload.onprogress = (e) => {

@@ -28,10 +28,14 @@ import { FeedbackPage } from './pages/feedback.js';
 import { FeedbackBadge } from './pages/feedback-common.js';
 import { AlertDetailPage } from './pages/alert-detail.js';
 import { AlertBanner } from './components/alert-banner.js';
+import { PracticeBanner, PracticeEntry } from './components/practice-banner.js';
 import { ApprovalsBadge } from './components/approvals-badge.js';
 import { NotificationBell } from './components/notification-bell.js';
 import { LivePage } from './pages/live.js';
 import { CommunePage } from './pages/commune.js';
+import { LessonsPage } from './training/lessons-page.js';
+import { ClassesPage } from './training/classes-page.js';
+import { GuidePanel } from './training/guide-panel.js';
 import { can } from './capabilities.js';
 import type { Capability } from '@loa/shared/rest';
 
@@ -83,6 +87,9 @@ const NAV: Nav[] = [
   { path: '/ota-rollout', label: 'agentUpdates', roles: ['admin'], page: OtaRolloutPage, menu: false },
   { path: '/audit', label: 'audit', roles: ['admin', 'approver'], page: AuditPage, menu: true },
   { path: '/password', label: 'password', roles: EVERYONE, page: PasswordPage, menu: false },
+  // Issue 21: lessons in practice mode, and training classes.
+  { path: '/lessons', label: 'lessons', roles: EVERYONE, page: LessonsPage, menu: true },
+  { path: '/training-classes', label: 'trainingClasses', roles: ['admin', 'operator'], page: ClassesPage, menu: true },
 ];
 
 /** The role admits the page and, when it names one, the user has its capability. */
@@ -135,6 +142,7 @@ function Shell({ session }: { session: Session }) {
         <span class={`live-dot ${live ? 'up' : 'down'}`} title={live ? c('live') : c('reconnecting')} data-testid="live-status" data-live={live ? 'up' : 'down'} />
         <span class="spacer" />
         <NotificationBell />
+        <PracticeEntry />
         <button type="button" class="ghost" onClick={() => setLang(lang === 'vi' ? 'en' : 'vi')} data-testid="lang-switch">
           {c('language')}
         </button>
@@ -154,8 +162,10 @@ function Shell({ session }: { session: Session }) {
         ))}
       </nav>
       <main class="content">
+        <PracticeBanner />
         <AlertBanner />
         {Page ? <Page route={route} session={session} /> : <p class="muted">404</p>}
+        <GuidePanel />
       </main>
     </div>
   );

@@ -105,6 +105,8 @@ export const COMMON = defineStrings({
     role_commune_officer: 'Cán bộ xã',
     menu: 'Menu',
     password: 'Đổi mật khẩu',
+    lessons: 'Bài học',
+    trainingClasses: 'Lớp tập huấn',
   },
   en: {
     appName: 'Loa — Grassroots information',
@@ -160,6 +162,8 @@ export const COMMON = defineStrings({
     role_commune_officer: 'Commune officer',
     menu: 'Menu',
     password: 'Change password',
+    lessons: 'Lessons',
+    trainingClasses: 'Training classes',
   },
 });
 

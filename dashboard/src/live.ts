@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { refresh } from './api.js';
 import { loadSession, onSessionChange, saveSession } from './session.js';
+import { apiPath } from './practice-mode.js';
 
 /** The server closes a stream with this code when its session ended (expired access token, logout). */
 const SESSION_ENDED = 4401;
@@ -32,7 +33,7 @@ function dispatch(e: LiveEvent): void {
 function connect(): void {
   const s = loadSession();
   if (!s || socket) return;
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`;
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${apiPath('/api/v1/events')}`;
   const ws = new WebSocket(url, ['loa.events', `bearer.${s.accessToken}`]);
   socket = ws;
   ws.onopen = () => {

@@ -48,6 +48,8 @@ import { AnnouncementEntity } from './announcements/announcement.entity.js';
 import { NOTIFICATION_ENTITIES } from './notifications/notification.entities.js';
 import { TtsDictionaryEntity } from './tts/tts-dictionary.entity.js';
 import { OTA_ENTITIES } from './ota/ota.entities.js';
+import { PRACTICE_ENTITIES } from './practice/practice-sandbox.entity.js';
+import { TRAINING_ENTITIES } from './training/training.entities.js';
 
 // Each entity lives beside its feature. Rows are plain records without ORM relations: services join explicitly,
 // which keeps queries visible and portable between SQLite and PostgreSQL; foreign keys and indexes are still
@@ -106,6 +108,8 @@ export const ENTITIES = [
   ...NOTIFICATION_ENTITIES,
   TtsDictionaryEntity,
   ...OTA_ENTITIES,
+  ...PRACTICE_ENTITIES,
+  ...TRAINING_ENTITIES,
 ];
 
 /** Opens (and migrates) Loa's database with every feature's entities. */

@@ -12,6 +12,8 @@ import { TimeModule } from './time/time.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AnnouncementsModule } from './announcements/announcements.module.js';
 import { OtaModule } from './ota/ota.module.js';
+import { TrainingModule } from './training/training.module.js';
+import { VirtualDevicesModule } from './virtual-devices/virtual-devices.module.js';
 import { UsersModule } from './users/users.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { DeviceGatewayModule } from './device-gateway/device-gateway.module.js';
@@ -61,6 +63,7 @@ import { LiveModule } from './live/live.module.js';
 import { CapModule } from './cap/cap.module.js';
 import { DashboardConfigModule } from './dashboard/dashboard-config.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PracticeModule } from './practice/practice.module.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -153,6 +156,12 @@ export class AppModule {
         AnnouncementsModule,
         // Issue 20: agent updates over the air (releases, staged rollouts).
         OtaModule,
+        // Issue 21: practice sandboxes (separate practice instances), the /practice/api proxy; in practice mode, its seed.
+        PracticeModule,
+        // Issue 21: lessons, training records and classes.
+        TrainingModule,
+        // Issue 21: virtual speakers and boards, on a practice instance (LOA_PRACTICE_MODE=1) only.
+        VirtualDevicesModule.forRoot(deps.config.practice.mode),
       ],
     };
   }

@@ -168,7 +168,8 @@ describe('house rules: side effects behind ports', () => {
   });
 
   it('child processes start only behind their ports: ffmpeg/ffprobe (MediaTools), pg_dump/pg_restore (PostgresTools)', () => {
-    expect(where(server, /node:child_process|from 'child_process'/)).toEqual(['server/src/backup/postgres-tools.ts', 'server/src/media/media-tools.ts']);
+    // Issue 21: practice instances (Loa servers in practice mode) behind PracticeSandboxes.
+    expect(where(server, /node:child_process|from 'child_process'/)).toEqual(['server/src/backup/postgres-tools.ts', 'server/src/media/media-tools.ts', 'server/src/practice/child-process-sandboxes.ts']);
   });
 
   it('time comes from the Clock port', () => {
@@ -182,6 +183,8 @@ describe('house rules: side effects behind ports', () => {
       'server/src/devices/presence-writer.ts',
       'server/src/events/events.gateway.ts',
       'server/src/jobs/job-scheduler.ts',
+      // Issue 21: idle practice sandboxes are this process's own children.
+      'server/src/practice/child-process-sandboxes.ts',
     ]);
   });
 

@@ -30,6 +30,7 @@ import { can } from '../capabilities.js';
 import { OfficerSpeakerTests } from './commune-speakers.js';
 import { FanoutProgress } from './fanout-progress.js';
 import { DeviceLocationCard } from './device-location.js';
+import { VirtualDevicePanel } from '../components/virtual-device-panel.js';
 import type { CommandCreated, CommandDetail, CommandResultView, ConnectionView, DeviceCommandView, FanoutView, Page } from '@loa/shared/rest';
 
 
@@ -191,6 +192,8 @@ function DeviceOf({ route, session }: PageProps) {
       {d ? (
         <>
           <DeviceHeader d={d} area={areaName(areas, d.areaCode)} />
+          {/* Issue 21: practice mode only (the panel asks the server whether it is a practice instance). */}
+          <VirtualDevicePanel key={`virtual-${d.id}`} deviceId={d.id} />
           <DeviceLocationCard key={`loc-${d.id}`} device={d} role={session.user.role} onSaved={(x) => dev.set(() => x)} />
           {canCommand ? (
             <CommandPanel

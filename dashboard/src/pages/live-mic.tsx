@@ -5,6 +5,7 @@
  * for it) until the session ends; the server waits a grace period for it.
  */
 import { loadSession } from '../session.js';
+import { apiPath } from '../practice-mode.js';
 
 const TIMESLICE_MS = 100;
 const MIME = 'audio/webm;codecs=opus';
@@ -60,7 +61,7 @@ export class MicBroadcast {
 
   private connect(): void {
     const token = loadSession()?.accessToken ?? '';
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${this.micPath}?format=webm`;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${apiPath(this.micPath)}?format=webm`;
     const ws = new WebSocket(url, ['loa.live', `bearer.${token}`]);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;

@@ -17,6 +17,7 @@ import { ActionButton, Badge, Empty, ErrorBox, Field, Loading, PageHeader, toneO
 import { WORDS } from './schedule-common.js';
 import { PrintReport } from './reports-print.js';
 import { FeedbackReport, ReportTabs } from './reports-feedback.js';
+import { TrainingReportSection } from '../training/training-report.js';
 import {
   coverageQuery,
   int,
@@ -412,6 +413,8 @@ function CoverageOverview({ route }: PageProps) {
           <FailuresTable rows={r.failuresByReason} />
         </div>
       ) : null}
+      {/* Issue 21: staff trained per area, against KH 179's 100%. */}
+      <TrainingReportSection areaCode={sel.areaCode || null} />
     </div>
   );
 }

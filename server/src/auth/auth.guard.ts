@@ -6,7 +6,7 @@ import { ALLOW_DEVICE, IS_PUBLIC } from './decorators.js';
 import { AppConfig } from '../config/app-config.js';
 import { OFFICER_IF_SCHEDULING, ROLES, type RoleGrant } from './roles.js';
 import type { AuthenticatedRequest } from './principal.js';
-import { forbidden } from '../common/loa-error.js';
+import { forbidden, unauthorized } from '../common/loa-error.js';
 import { AuthController } from './auth.controller.js';
 
 /** Global guard: every route needs an operator bearer token unless marked @Public (or @AllowDevice for devices). */
@@ -30,7 +30,7 @@ export class AuthGuard implements CanActivate {
     const [scheme, credentials] = value.split(' ', 2);
     if (scheme?.toLowerCase() === 'bearer' && credentials) {
       const user = await this.auth.authenticate(credentials);
-      if (!user) throw new UnauthorizedException('invalid or expired token');
+      if (!user) throw this.config.practice?.mode ? unauthorized('practice.identity-refused') : new UnauthorizedException('invalid or expired token');
       req.principal = user;
       // Issue 19: after an administrator set the password, only the account's own routes (change it, sign out,
       // who am I) answer; the server enforces it, the dashboard only follows.

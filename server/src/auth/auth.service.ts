@@ -13,6 +13,7 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import { badRequest, tooMany, unauthorized } from '../common/loa-error.js';
 import type { Capabilities, LoginResult } from '@loa/shared/rest';
 import { capabilitiesOf } from './capabilities.js';
+import { verifyAssertion } from './practice-assertion.js';
 export type { LoginResult } from '@loa/shared/rest';
 
 /** Lockout: this many failed logins for one username within the window lock it for LOCK_MS (counted in the database). */
@@ -106,6 +107,9 @@ export class AuthService {
   }
 
   async authenticate(token: string): Promise<UserPrincipal | null> {
+    // Issue 21: a practice instance has no logins of its own; it believes only the main server's identity assertion
+    // (the main server authenticated the user), mapped by username to the mirrored user.
+    if (this.config.practice?.mode) return this.fromPracticeAssertion(token);
     const session = await this.repo.findSession(hashToken(token));
     if (!session || session.expiresAt <= this.clock.now()) return null;
     const user = await this.repo.findUserById(session.userId);
@@ -113,6 +117,14 @@ export class AuthService {
     const principal: UserPrincipal = { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
     // Only present when set, so every other principal keeps its shape.
     return user.mustChangePassword ? { ...principal, mustChangePassword: true } : principal;
+  }
+
+  private async fromPracticeAssertion(token: string): Promise<UserPrincipal | null> {
+    const identity = verifyAssertion(this.config.practice.secret ?? '', token, this.clock.now());
+    if (!identity) return null;
+    const user = await this.repo.findUserByUsername(identity.username);
+    if (!user || user.disabled) return null;
+    return { type: 'user', userId: user.id, username: user.username, role: user.role as Role, areaCode: user.areaCode };
   }
 
   /** Ends the login the access token belongs to: its refresh tokens and every access token of its family. */

@@ -7,6 +7,7 @@ import { buildNotifyConfig, type NotifyConfig } from './notify-settings.js';
 import { buildMapConfig, type MapConfig } from './map-settings.js';
 import { buildMetricsConfig, type MetricsConfig } from './metrics-settings.js';
 import { buildOtaConfig, type OtaConfig } from './ota-settings.js';
+import { buildPracticeConfig, type PracticeConfig } from './practice-settings.js';
 
 /** The external MQTT broker the server is a client of (issue 15); null: the embedded aedes broker. */
 export interface ExternalBrokerConfig {
@@ -110,6 +111,8 @@ export class AppConfig {
   readonly metrics: MetricsConfig;
   /** Issue 20: agent updates over the air (LOA_OTA_*). */
   readonly ota: OtaConfig;
+  /** Issue 21: practice sandboxes; `mode` on a practice instance. */
+  readonly practice: PracticeConfig;
   constructor(raw: RawConfig) {
     this.httpHost = raw.LOA_HTTP_HOST;
     this.httpPort = raw.LOA_HTTP_PORT;
@@ -195,6 +198,7 @@ export class AppConfig {
       this.map = buildMapConfig(raw);
       this.metrics = buildMetricsConfig(raw);
       this.ota = buildOtaConfig(raw);
+      this.practice = buildPracticeConfig(raw);
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }

@@ -4,6 +4,7 @@ import { notifySettingsShape } from './notify-settings.js';
 import { mapSettingsShape } from './map-settings.js';
 import { metricsSettingsShape } from './metrics-settings.js';
 import { otaSettingsShape } from './ota-settings.js';
+import { practiceSettingsShape } from './practice-settings.js';
 
 /** True when the runtime's ICU knows the zone (e.g. "Asia/Ho_Chi_Minh", "UTC"). */
 export function isIanaZone(zone: string): boolean {
@@ -185,6 +186,8 @@ export const configSchema = z.object({
   ...metricsSettingsShape,
   /** Issue 20: agent updates over the air (release keys, package limit, slot guard); see ota-settings.ts. */
   ...otaSettingsShape,
+  /** Issue 21: practice sandboxes (separate practice instances of Loa); see practice-settings.ts. */
+  ...practiceSettingsShape,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -14,6 +14,6 @@ export class DashboardConfigController {
   @Get('config')
   @Roles(ANY_ROLE)
   get(): DashboardConfig {
-    return { map: { tileUrl: this.config.map.tileUrl, attribution: this.config.map.attribution } };
+    return { map: { tileUrl: this.config.map.tileUrl, attribution: this.config.map.attribution }, ...(this.config.practice?.mode ? { practice: true } : {}) };
   }
 }

@@ -4,6 +4,7 @@ import { ContentsModule } from '../contents/contents.module.js';
 import { MediaModule } from '../media/media.module.js';
 import { ReportsModule } from '../reports/reports.module.js';
 import { FeedbackStatsModule } from '../feedback/feedback-stats.module.js';
+import { TrainingModule } from '../training/training.module.js';
 import { Dispatcher } from './dispatcher.js';
 import { ExchangesController } from './exchanges.controller.js';
 import { LoaAdapter } from './loa-adapter.js';
@@ -26,7 +27,7 @@ import { UpFeedsRepository } from './up-feeds.repository.js';
  * (InboundModule) codes against: SourcePeers, SourceOutbox.
  */
 @Module({
-  imports: [AuditModule, ContentsModule, MediaModule, ReportsModule, FeedbackStatsModule],
+  imports: [AuditModule, ContentsModule, MediaModule, ReportsModule, FeedbackStatsModule, TrainingModule],
   controllers: [PeersController, ExchangesController, SourceMediaController],
   providers: [
     PeersRepository,

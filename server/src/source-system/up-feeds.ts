@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { zonedToUtc } from '@loa/shared';
 import { sendBulletinSchema, type BulletinPayload, type ContentView, type ExchangeView, type PlayoutLogRow, type Priority } from '@loa/shared/rest';
@@ -16,6 +16,7 @@ import { LOGGER } from '../logging/logging.module.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { CoverageService } from '../reports/coverage.service.js';
 import { FeedbackStatsService } from '../feedback/feedback-stats.service.js';
+import { TrainingService } from '../training/training.service.js';
 import { PlayoutLogRepository } from '../reports/playout-log.repository.js';
 import { rowView } from '../reports/playout-log.service.js';
 import { MediaLinks } from './media-links.js';
@@ -109,6 +110,8 @@ export class UpFeeds implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly jobs: JobScheduler,
     @Inject(LOGGER) logger: AppLogger,
+    /** Issue 21: the trained share the daily coverage exchange carries (field `training`). */
+    @Optional() private readonly training?: TrainingService,
   ) {
     this.log = logger.child({ ctx: 'source-system' });
   }
@@ -258,7 +261,9 @@ export class UpFeeds implements OnApplicationBootstrap {
       }
       if (peer.push.coverage && !(await this.exchanges.findByKey(peer.id, 'out', `coverage:${yesterday}`))) {
         const report = await this.coverage.report(FEED_READER, { from: yesterday, to: yesterday } as Parameters<CoverageService['report']>[1]);
-        await this.outbox.enqueue([{ peerId: peer.id, kind: 'coverage', idempotencyKey: `coverage:${yesterday}`, payload: { day: yesterday, report } }]);
+        // Issue 21: the share of staff trained (KH 179's third target) travels with the coverage, as of the feed's time.
+        const training = this.training ? await this.training.upwardShare() : undefined;
+        await this.outbox.enqueue([{ peerId: peer.id, kind: 'coverage', idempotencyKey: `coverage:${yesterday}`, payload: { day: yesterday, report, ...(training ? { training } : {}) } }]);
       }
       // Issue 17: yesterday's feedback per commune (counts only), one exchange per peer and day.
       if (peer.push.feedbackStats === true && !(await this.exchanges.findByKey(peer.id, 'out', `feedback-stats:${yesterday}`))) {

@@ -20,6 +20,8 @@ import { TTS_ERRORS } from './errors/tts.js';
 import { FEEDBACK_ERRORS, FEEDBACK_WORDS } from './errors/feedback.js';
 import { MONITORING_ERRORS } from './errors/monitoring.js';
 import { OTA_ERRORS } from './errors/ota.js';
+import { PRACTICE_ERRORS } from './errors/practice.js';
+import { TRAINING_ERRORS } from './errors/training.js';
 
 export interface ErrorText {
   readonly vi: string;
@@ -47,6 +49,8 @@ export const ERROR_CODES = {
   ...FEEDBACK_ERRORS,
   ...MONITORING_ERRORS,
   ...OTA_ERRORS,
+  ...TRAINING_ERRORS,
+  ...PRACTICE_ERRORS,
 } as const satisfies Record<string, ErrorText>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

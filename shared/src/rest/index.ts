@@ -48,3 +48,7 @@ export * from './capabilities.js';
 export * from './map.js';
 export * from './health.js';
 export * from './ota.js';
+export * from './virtual-devices.js';
+export * from './practice.js';
+export * from './training.js';
+export * from '../training/lessons.js';

@@ -37,6 +37,8 @@ export const dashboardConfigSchema = z.object({
     /** HTML-free attribution text shown in the map's corner (the tile provider's licence asks for it). */
     attribution: z.string(),
   }),
+  /** Issue 21: true when this server is a practice instance (the dashboard reached it through /practice/api). */
+  practice: z.boolean().optional(),
 });
 export type DashboardConfig = z.infer<typeof dashboardConfigSchema>;
 
