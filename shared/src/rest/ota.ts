@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../constants.js';
 import { areaCodeSchema } from '../ids.js';
-import type { OtaDeviceState, OtaErrorCode } from '../ota.js';
-import { releaseSignatureSchema, releaseVersionSchema } from '../ota.js';
+import type { OtaDeviceState } from '../ota.js';
+import { OTA_ERROR_CODES, releaseSignatureSchema, releaseVersionSchema } from '../ota.js';
 
 /**
  * Issue 20, agent updates over the air: the REST shapes of `/api/v1/ota` (releases and staged rollouts). The device
@@ -111,22 +111,7 @@ export const OTA_ROLLOUT_DEVICE_STATES = [
 export type OtaRolloutDeviceState = (typeof OTA_ROLLOUT_DEVICE_STATES)[number];
 
 /** Why a device failed: the device's codes, plus `timeout` (never terminal in time) and `rejected` (refused the command). */
-export const OTA_FAILURE_CODES = [
-  'download-failed',
-  'hash-mismatch',
-  'bad-signature',
-  'unknown-key',
-  'bad-package',
-  'incompatible',
-  'disk-full',
-  'install-failed',
-  'health-timeout',
-  'crashed',
-  'not-installable',
-  'timeout',
-  'rejected',
-  'expired',
-] as const satisfies readonly (OtaErrorCode | 'timeout' | 'rejected' | 'expired')[];
+export const OTA_FAILURE_CODES = [...OTA_ERROR_CODES, 'timeout', 'rejected', 'expired'] as const;
 export type OtaFailureCode = (typeof OTA_FAILURE_CODES)[number];
 
 const stateCounts = z.record(z.enum(OTA_ROLLOUT_DEVICE_STATES), z.number());
